@@ -1,0 +1,1 @@
+"""inference-ui-api: the public worker's request pipeline and routes."""

@@ -1,0 +1,22 @@
+"""GET /health: the api worker's own status plus the inference service's, reached over RPC."""
+
+from typing import Any
+
+from pydantic import ValidationError
+
+from shared import __version__
+from shared.contract import HealthReport
+
+SERVICE_NAME = "inference-ui-api"
+
+
+async def get_health(call: Any) -> Any:
+    body: dict[str, Any] = {"service": SERVICE_NAME, "version": __version__, "request_id": call.request_id}
+    try:
+        report = HealthReport.model_validate(await call.env.INFERENCE.health(call.request_id))
+    except ValidationError as exc:
+        return call.json({**body, "status": "down", "inference": {"error": f"unexpected health report: {exc.error_count()} invalid field(s)"}}, 503)
+    except Exception as exc:
+        return call.json({**body, "status": "down", "inference": {"error": f"{type(exc).__name__}: {exc}"}}, 503)
+    body.update(status="ok" if report.ok else "degraded", inference=report.model_dump(mode="json"))
+    return call.json(body, 200 if report.ok else 503)

@@ -1,0 +1,48 @@
+"""Method + path routing, answering unknown paths with 404 and wrong methods with 405."""
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from shared.errors import ApiError, ErrorCode
+
+Handler = Callable[[Any], Awaitable[Any]]
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    handler: Handler
+    public: bool = False  # reachable without credentials
+
+
+class Router:
+    def __init__(self) -> None:
+        self._by_path: dict[str, dict[str, Route]] = {}
+
+    def add(self, method: str, path: str, handler: Handler, *, public: bool = False) -> None:
+        methods = self._by_path.setdefault(path, {})
+        if method in methods:
+            raise ValueError(f"{method} {path} is routed twice")
+        methods[method] = Route(method, path, handler, public)
+
+    def routes(self) -> list[Route]:
+        return [route for methods in self._by_path.values() for route in methods.values()]
+
+    def match(self, method: str, path: str) -> Route:
+        if len(path) > 1:
+            path = path.rstrip("/")
+        methods = self._by_path.get(path)
+        if methods is None:
+            raise ApiError(ErrorCode.NOT_FOUND, f"No route for {path}", path=path)
+        route = methods.get("GET" if method == "HEAD" else method)
+        if route is None:
+            allowed = sorted(set(methods) | ({"HEAD"} if "GET" in methods else set()))
+            raise ApiError(
+                ErrorCode.METHOD_NOT_ALLOWED,
+                f"{method} is not allowed on {path}",
+                headers={"allow": ", ".join(allowed)},
+                allowed=allowed,
+            )
+        return route

@@ -1,0 +1,232 @@
+// A local stand-in for the Workers AI binding (`env.AI.run(model, inputs)`): wrangler's own
+// AI binding always goes to Cloudflare. It speaks the Workers AI contract for text generation
+// (plain, streamed as SSE bytes, JSON mode) and embeddings. Replies are deterministic unless
+// DEVHOST_AI_FORWARD_URL names an OpenAI-compatible server to forward to. Latency and failures
+// can be injected (env vars or the host's /__devhost/ai control endpoint) for reliability tests.
+const TEXT_MODELS = [
+  '@cf/meta/llama-3.1-8b-instruct-fast',
+  '@cf/meta/llama-3.3-70b-instruct-fp8-fast',
+  '@cf/mistralai/mistral-small-3.1-24b-instruct',
+  '@cf/google/gemma-3-12b-it',
+];
+const EMBEDDING_MODELS = {
+  '@cf/baai/bge-small-en-v1.5': 384,
+  '@cf/baai/bge-base-en-v1.5': 768,
+  '@cf/baai/bge-large-en-v1.5': 1024,
+};
+const DEFAULT_MAX_TOKENS = 256;
+const encoder = new TextEncoder();
+
+export function defaultKnobs(env = process.env) {
+  return {
+    latencyMs: Number(env.DEVHOST_AI_LATENCY_MS ?? 0),
+    tokenDelayMs: Number(env.DEVHOST_AI_TOKEN_DELAY_MS ?? 0),
+    forwardUrl: env.DEVHOST_AI_FORWARD_URL ?? '',
+    forwardModel: env.DEVHOST_AI_FORWARD_MODEL ?? '',
+    // Each entry fails one call: {mode: "error" | "mid_stream", code, message, afterTokens}.
+    failures: [],
+  };
+}
+
+class AiError extends Error {
+  constructor(code, message) {
+    super(`${code}: ${message}`);
+    this.name = 'AiError';
+  }
+}
+
+const sleep = (ms) => (ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve());
+
+function countTokens(text) {
+  return Math.max(1, Math.ceil(text.length / 4));
+}
+
+function promptText(inputs) {
+  if (typeof inputs.prompt === 'string') return inputs.prompt;
+  const messages = Array.isArray(inputs.messages) ? inputs.messages : [];
+  return messages.map((m) => `${m.role}: ${typeof m.content === 'string' ? m.content : JSON.stringify(m.content)}`).join('\n');
+}
+
+function lastUserText(inputs) {
+  if (typeof inputs.prompt === 'string') return inputs.prompt;
+  const users = (inputs.messages ?? []).filter((m) => m.role === 'user');
+  const content = users.at(-1)?.content ?? '';
+  return typeof content === 'string' ? content : JSON.stringify(content);
+}
+
+// Words with their leading space, so joining the tokens gives back the text.
+function tokenize(text) {
+  return text.match(/\s*\S+/g) ?? [];
+}
+
+function replyTokens(model, inputs) {
+  const text = `You said: ${lastUserText(inputs).trim()} (a deterministic reply from the local stand-in for ${model})`;
+  return tokenize(text).slice(0, inputs.max_tokens ?? DEFAULT_MAX_TOKENS);
+}
+
+// A value that satisfies a JSON schema, built from its types, for JSON mode.
+function exampleFor(schema = {}) {
+  if (schema.const !== undefined) return schema.const;
+  if (schema.enum) return schema.enum[0];
+  if (schema.default !== undefined) return schema.default;
+  const type = Array.isArray(schema.type) ? schema.type[0] : schema.type;
+  switch (type ?? (schema.properties ? 'object' : 'string')) {
+    case 'object':
+      return Object.fromEntries(Object.entries(schema.properties ?? {}).map(([k, v]) => [k, exampleFor(v)]));
+    case 'array':
+      return Array.from({ length: Math.max(1, schema.minItems ?? 1) }, () => exampleFor(schema.items));
+    case 'integer':
+    case 'number':
+      return schema.minimum ?? 1;
+    case 'boolean':
+      return true;
+    case 'null':
+      return null;
+    default:
+      return 'example';
+  }
+}
+
+function embed(text, dimensions) {
+  // FNV-1a seeded per dimension: the same text always maps to the same unit vector.
+  const vector = new Array(dimensions);
+  let norm = 0;
+  for (let d = 0; d < dimensions; d++) {
+    let hash = 2166136261 ^ d;
+    for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 16777619);
+    vector[d] = ((hash >>> 0) / 4294967295) * 2 - 1;
+    norm += vector[d] * vector[d];
+  }
+  norm = Math.sqrt(norm) || 1;
+  return vector.map((x) => x / norm);
+}
+
+function sseEvent(payload) {
+  return encoder.encode(`data: ${typeof payload === 'string' ? payload : JSON.stringify(payload)}\n\n`);
+}
+
+export class Ai {
+  constructor(knobs = defaultKnobs()) {
+    this.knobs = knobs;
+    this.calls = [];
+  }
+
+  configure(update) {
+    Object.assign(this.knobs, update);
+  }
+
+  reset() {
+    this.knobs = defaultKnobs();
+    this.calls = [];
+  }
+
+  async run(model, inputs = {}, _options = {}) {
+    const call = { model, stream: Boolean(inputs.stream), at: new Date().toISOString() };
+    this.calls.push(call);
+    const failure = this.knobs.failures.shift();
+    await sleep(this.knobs.latencyMs);
+    if (failure?.mode === 'error') throw new AiError(failure.code ?? 3040, failure.message ?? 'Capacity temporarily exceeded, please try again.');
+
+    if (model in EMBEDDING_MODELS) {
+      const texts = Array.isArray(inputs.text) ? inputs.text : [inputs.text ?? ''];
+      if (this.knobs.forwardUrl) return this.#forwardEmbeddings(model, texts);
+      return { shape: [texts.length, EMBEDDING_MODELS[model]], data: texts.map((t) => embed(String(t), EMBEDDING_MODELS[model])), pooling: 'mean' };
+    }
+    if (!TEXT_MODELS.includes(model)) throw new AiError(5007, `No such model ${model} or task`);
+    if (typeof inputs.prompt !== 'string' && !Array.isArray(inputs.messages)) {
+      throw new AiError(5006, 'Error: required properties at \'/\' are \'prompt\' or \'messages\'');
+    }
+    if (this.knobs.forwardUrl) return this.#forwardChat(model, inputs);
+
+    const promptTokens = countTokens(promptText(inputs));
+    if (inputs.response_format) {
+      if (inputs.stream) throw new AiError(5006, 'JSON mode does not support streaming');
+      const object = exampleFor(inputs.response_format.json_schema?.schema ?? inputs.response_format.json_schema ?? {});
+      const completion = countTokens(JSON.stringify(object));
+      return { response: object, usage: usage(promptTokens, completion) };
+    }
+    const tokens = replyTokens(model, inputs);
+    if (!inputs.stream) return { response: tokens.join(''), usage: usage(promptTokens, tokens.length) };
+    return this.#stream(tokens, promptTokens, failure);
+  }
+
+  #stream(tokens, promptTokens, failure) {
+    const { tokenDelayMs } = this.knobs;
+    const failAt = failure?.mode === 'mid_stream' ? (failure.afterTokens ?? 1) : Infinity;
+    let index = 0;
+    let cancelled = false;
+    return new ReadableStream({
+      async pull(controller) {
+        if (index > 0) await sleep(tokenDelayMs);
+        if (cancelled) return;
+        if (index === failAt) {
+          controller.error(new AiError(failure.code ?? 3040, failure.message ?? 'Model stream interrupted'));
+          return;
+        }
+        if (index < tokens.length) {
+          controller.enqueue(sseEvent({ response: tokens[index], p: 'abcdefghij'.slice(0, index % 10) }));
+        } else {
+          controller.enqueue(sseEvent({ response: '', usage: usage(promptTokens, tokens.length) }));
+          controller.enqueue(sseEvent('[DONE]'));
+          controller.close();
+        }
+        index += 1;
+      },
+      cancel() {
+        cancelled = true;
+      },
+    }, { highWaterMark: 0 });
+  }
+
+  async #forward(pathname, body) {
+    const headers = { 'content-type': 'application/json' };
+    if (process.env.DEVHOST_AI_FORWARD_KEY) headers.authorization = `Bearer ${process.env.DEVHOST_AI_FORWARD_KEY}`;
+    const response = await fetch(new URL(pathname, this.knobs.forwardUrl.replace(/\/?$/, '/')), { method: 'POST', headers, body: JSON.stringify(body) });
+    if (!response.ok) throw new AiError(3043, `forwarded request failed: ${response.status} ${await response.text()}`);
+    return response;
+  }
+
+  async #forwardEmbeddings(model, texts) {
+    const body = await (await this.#forward('embeddings', { model: this.knobs.forwardModel || model, input: texts })).json();
+    const data = body.data.map((d) => d.embedding);
+    return { shape: [data.length, data[0]?.length ?? 0], data, pooling: 'mean' };
+  }
+
+  async #forwardChat(model, inputs) {
+    const messages = inputs.messages ?? [{ role: 'user', content: inputs.prompt }];
+    const body = { model: this.knobs.forwardModel || model, messages, max_tokens: inputs.max_tokens, temperature: inputs.temperature, stream: Boolean(inputs.stream) };
+    if (inputs.stream) body.stream_options = { include_usage: true };
+    const response = await this.#forward('chat/completions', body);
+    if (!inputs.stream) {
+      const json = await response.json();
+      return { response: json.choices[0].message.content, usage: json.usage };
+    }
+    // OpenAI chunks in, Workers AI events out.
+    const decoder = new TextDecoder();
+    let buffer = '';
+    return response.body.pipeThrough(new TransformStream({
+      transform(chunk, controller) {
+        buffer += decoder.decode(chunk, { stream: true });
+        const events = buffer.split('\n\n');
+        buffer = events.pop();
+        for (const event of events) {
+          const data = event.replace(/^data: ?/, '').trim();
+          if (!data) continue;
+          if (data === '[DONE]') {
+            controller.enqueue(sseEvent('[DONE]'));
+            continue;
+          }
+          const json = JSON.parse(data);
+          const text = json.choices?.[0]?.delta?.content ?? '';
+          controller.enqueue(sseEvent(json.usage ? { response: text, usage: json.usage } : { response: text }));
+        }
+      },
+    }));
+  }
+}
+
+function usage(prompt, completion) {
+  return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
+}
+
+export const catalog = { textModels: TEXT_MODELS, embeddingModels: Object.keys(EMBEDDING_MODELS) };

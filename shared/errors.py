@@ -1,0 +1,62 @@
+"""Error codes and the one error shape every route answers with: {"error": {"code", "message", ...}}."""
+
+from enum import StrEnum
+from typing import Any
+
+
+class ErrorCode(StrEnum):
+    INVALID_REQUEST = "invalid_request"
+    UNAUTHORIZED = "unauthorized"
+    FORBIDDEN = "forbidden"
+    NOT_FOUND = "not_found"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
+    PAYLOAD_TOO_LARGE = "payload_too_large"
+    RATE_LIMITED = "rate_limited"
+    INTERNAL = "internal_error"
+    UPSTREAM_ERROR = "upstream_error"
+    SERVICE_UNAVAILABLE = "service_unavailable"
+    UPSTREAM_TIMEOUT = "upstream_timeout"
+
+
+STATUS_BY_CODE: dict[ErrorCode, int] = {
+    ErrorCode.INVALID_REQUEST: 400,
+    ErrorCode.UNAUTHORIZED: 401,
+    ErrorCode.FORBIDDEN: 403,
+    ErrorCode.NOT_FOUND: 404,
+    ErrorCode.METHOD_NOT_ALLOWED: 405,
+    ErrorCode.PAYLOAD_TOO_LARGE: 413,
+    ErrorCode.RATE_LIMITED: 429,
+    ErrorCode.INTERNAL: 500,
+    ErrorCode.UPSTREAM_ERROR: 502,
+    ErrorCode.SERVICE_UNAVAILABLE: 503,
+    ErrorCode.UPSTREAM_TIMEOUT: 504,
+}
+
+
+def error_body(code: ErrorCode, message: str, **details: Any) -> dict[str, Any]:
+    return {"error": {"code": str(code), "message": message, **details}}
+
+
+class ApiError(Exception):
+    """Raised anywhere in a request; the pipeline turns it into the error response."""
+
+    def __init__(
+        self,
+        code: ErrorCode,
+        message: str,
+        *,
+        headers: dict[str, str] | None = None,
+        **details: Any,
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.headers = headers or {}
+        self.details = details
+
+    @property
+    def status(self) -> int:
+        return STATUS_BY_CODE[self.code]
+
+    def body(self) -> dict[str, Any]:
+        return error_body(self.code, self.message, **self.details)
