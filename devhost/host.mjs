@@ -47,7 +47,8 @@ function runBuild(config) {
       shell: true,
       cwd: config.build.cwd ?? config.configDir,
       stdio: 'inherit',
-      env: { ...process.env, PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH}` },
+      // .devhost/bin holds the node (and npm) that scripts/bootstrap.py chose.
+      env: { ...process.env, PATH: `${path.join(PROJECT_ROOT, '.devhost', 'bin')}${path.delimiter}${process.env.PATH}` },
     });
     child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`[build] for ${config.name} exited with ${code}`))));
   });

@@ -102,7 +102,12 @@ def npm_command(node: Path) -> list[str]:
     system_npm = shutil.which("npm")
     if system_npm:
         return [system_npm]
-    return [str(node), str(wheel_node_dir() / "lib" / "node_modules" / "npm" / "bin" / "npm-cli.js")]
+    # The wheel's own bin/npm breaks outside its folder layout; its npm-cli.js does not.
+    npm_cli = wheel_node_dir() / "lib" / "node_modules" / "npm" / "bin" / "npm-cli.js"
+    shim = NODE_LINK.parent / "npm"
+    shim.write_text(f'#!/bin/sh\nexec "{node}" "{npm_cli}" "$@"\n')
+    shim.chmod(0o755)
+    return [str(node), str(npm_cli)]
 
 
 def ensure_npm_packages(node: Path) -> None:

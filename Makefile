@@ -1,0 +1,30 @@
+# Two commands on a fresh machine: `make dev` (run both workers locally) and `make test`.
+# Both install what is missing first (scripts/bootstrap.py) and print each step.
+NODE := .devhost/bin/node
+PYTHON := .venv/bin/python
+HOST := $(NODE) --experimental-wasm-jspi devhost/host.mjs
+
+.PHONY: setup dev test unit e2e bench key clean
+
+setup:
+	@python3 scripts/bootstrap.py
+
+dev: setup
+	@echo "==> Starting the local host (both workers); Ctrl-C stops it"
+	@$(HOST) $(ARGS)
+
+test: setup
+	@echo "==> Running unit (CPython), deploy-bundle and end-to-end (local host) tests"
+	@$(PYTHON) -m pytest tests $(ARGS)
+
+unit: setup
+	@$(PYTHON) -m pytest tests/unit $(ARGS)
+
+e2e: setup
+	@$(PYTHON) -m pytest tests/e2e $(ARGS)
+
+bench: setup
+	@$(PYTHON) scripts/bench.py $(ARGS)
+
+clean:
+	rm -rf .venv node_modules .devhost .wrangler api_worker/shared inference_worker/shared

@@ -1,0 +1,60 @@
+"""Starts devhost/host.mjs as a client would find it: a process on 127.0.0.1 and a free port."""
+
+import socket
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+NODE = PROJECT_ROOT / ".devhost" / "bin" / "node"
+START_TIMEOUT_SECONDS = 180
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class LocalHost:
+    def __init__(self, configs: list[Path], state_dir: Path, env: dict[str, str] | None = None):
+        self.configs = configs
+        self.state_dir = state_dir
+        self.env = env
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.lines: list[str] = []
+        self._ready = threading.Event()
+
+    def __enter__(self) -> "LocalHost":
+        args = [str(NODE), "--experimental-wasm-jspi", str(PROJECT_ROOT / "devhost" / "host.mjs"),
+                "--port", str(self.port), "--persist-to", str(self.state_dir)]
+        for config in self.configs:
+            args += ["-c", str(config)]
+        self.process = subprocess.Popen(args, cwd=PROJECT_ROOT, stdout=subprocess.PIPE,
+                                        stderr=subprocess.STDOUT, text=True, env=self.env)
+        threading.Thread(target=self._read_output, daemon=True).start()
+        deadline = time.monotonic() + START_TIMEOUT_SECONDS
+        while not self._ready.wait(0.1):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.__exit__(None, None, None)
+                raise RuntimeError("local host did not start:\n" + "\n".join(self.lines))
+        return self
+
+    def _read_output(self) -> None:
+        for line in self.process.stdout:
+            self.lines.append(line.rstrip("\n"))
+            if "Ready on http" in line:
+                self._ready.set()
+
+    def log(self) -> str:
+        return "\n".join(self.lines)
+
+    def __exit__(self, *exc) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()

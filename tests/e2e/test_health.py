@@ -1,0 +1,42 @@
+"""GET /health: the api worker answers, and the inference service reports every binding,
+reached over the INFERENCE service binding."""
+
+BINDINGS = {"DB", "CACHE", "ARCHIVE", "ANALYTICS", "AI"}
+
+
+def test_health_reports_every_binding_ok_through_the_service_binding(client):
+    response = client.get("/health")
+
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["service"] == "inference-ui-api"
+    inference = body["inference"]
+    assert inference["service"] == "inference-service"
+    assert set(inference["bindings"]) == BINDINGS
+    failing = {name: b["error"] for name, b in inference["bindings"].items() if not b["ok"]}
+    assert failing == {}
+
+
+def test_health_carries_one_request_id_across_both_workers(client):
+    response = client.get("/health")
+
+    body = response.json()
+    assert body["request_id"] == response.headers["x-request-id"]
+    assert body["inference"]["request_id"] == body["request_id"]
+    assert client.get("/health").json()["request_id"] != body["request_id"]
+
+
+def test_health_reports_versions(client):
+    body = client.get("/health").json()
+
+    assert body["version"] == body["inference"]["version"]
+    assert body["inference"]["python"].startswith("3.")
+
+
+def test_head_health_answers_without_a_body(client):
+    response = client.head("/health")
+
+    assert response.status_code == 200
+    assert response.content == b""

@@ -1,0 +1,53 @@
+import pytest
+
+from api.router import Router
+from shared.errors import ApiError, ErrorCode
+
+
+async def handler(call):
+    return call
+
+
+@pytest.fixture
+def router():
+    r = Router()
+    r.add("GET", "/health", handler, public=True)
+    r.add("POST", "/events", handler)
+    return r
+
+
+def test_matches_method_and_path(router):
+    route = router.match("POST", "/events")
+
+    assert (route.method, route.path, route.public) == ("POST", "/events", False)
+
+
+def test_head_is_served_by_the_get_route(router):
+    assert router.match("HEAD", "/health").method == "GET"
+
+
+def test_trailing_slash_matches_the_same_route(router):
+    assert router.match("GET", "/health/").path == "/health"
+
+
+def test_unknown_path_is_not_found(router):
+    with pytest.raises(ApiError) as raised:
+        router.match("GET", "/nope")
+
+    assert raised.value.code == ErrorCode.NOT_FOUND
+    assert raised.value.status == 404
+    assert raised.value.body()["error"]["path"] == "/nope"
+
+
+def test_wrong_method_lists_the_allowed_ones(router):
+    with pytest.raises(ApiError) as raised:
+        router.match("DELETE", "/health")
+
+    assert raised.value.status == 405
+    assert raised.value.headers == {"allow": "GET, HEAD"}
+    assert raised.value.body()["error"]["allowed"] == ["GET", "HEAD"]
+
+
+def test_a_route_cannot_be_added_twice(router):
+    with pytest.raises(ValueError, match="routed twice"):
+        router.add("GET", "/health", handler)
