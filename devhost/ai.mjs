@@ -59,8 +59,29 @@ function tokenize(text) {
   return text.match(/\s*\S+/g) ?? [];
 }
 
+// Like an instruction-following model: asked (in a system message) for JSON matching a schema,
+// it answers with such JSON; otherwise it echoes the last user message.
+const SCHEMA_MARKER = 'JSON Schema: ';
+
+function requestedSchema(inputs) {
+  for (const m of inputs.messages ?? []) {
+    const at = m.role === 'system' && typeof m.content === 'string' ? m.content.indexOf(SCHEMA_MARKER) : -1;
+    if (at >= 0) {
+      try {
+        return JSON.parse(m.content.slice(at + SCHEMA_MARKER.length));
+      } catch {
+        return undefined;
+      }
+    }
+  }
+  return undefined;
+}
+
 function replyTokens(model, inputs) {
-  const text = `You said: ${lastUserText(inputs).trim()} (a deterministic reply from the local stand-in for ${model})`;
+  const schema = requestedSchema(inputs);
+  const text = schema
+    ? JSON.stringify(exampleFor(schema), null, 1)
+    : `You said: ${lastUserText(inputs).trim()} (a deterministic reply from the local stand-in for ${model})`;
   return tokenize(text).slice(0, inputs.max_tokens ?? DEFAULT_MAX_TOKENS);
 }
 
@@ -147,10 +168,10 @@ export class Ai {
     }
     const tokens = replyTokens(model, inputs);
     if (!inputs.stream) return { response: tokens.join(''), usage: usage(promptTokens, tokens.length) };
-    return this.#stream(tokens, promptTokens, failure);
+    return this.#stream(tokens, promptTokens, failure, call);
   }
 
-  #stream(tokens, promptTokens, failure) {
+  #stream(tokens, promptTokens, failure, call) {
     const { tokenDelayMs } = this.knobs;
     const failAt = failure?.mode === 'mid_stream' ? (failure.afterTokens ?? 1) : Infinity;
     let index = 0;
@@ -169,11 +190,13 @@ export class Ai {
           controller.enqueue(sseEvent({ response: '', usage: usage(promptTokens, tokens.length) }));
           controller.enqueue(sseEvent('[DONE]'));
           controller.close();
+          call.completed = true;
         }
         index += 1;
       },
       cancel() {
         cancelled = true;
+        call.cancelled = true;
       },
     }, { highWaterMark: 0 });
   }

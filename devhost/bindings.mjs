@@ -21,14 +21,19 @@ export function hasStorageBindings(config) {
   return Object.keys(STORAGE_KINDS).some((kind) => config[kind]?.length);
 }
 
-// A stand-in object whose constructor has the given name, forwarding everything else.
-export function named(constructorName, target) {
+// A stand-in object whose constructor has the given name, forwarding everything else; its
+// methods fail when a fault is injected for "<faultPrefix>.<method>".
+export function named(constructorName, target, faults, faultPrefix) {
   const Named = { [constructorName]: class {} }[constructorName];
   return new Proxy(new Named(), {
     get(_obj, prop) {
       if (prop === 'constructor') return Named;
       const value = target[prop];
-      return typeof value === 'function' ? value.bind(target) : value;
+      if (typeof value !== 'function') return value;
+      return (...args) => {
+        faults?.check(`${faultPrefix}.${String(prop)}`);
+        return value.apply(target, args);
+      };
     },
     has(_obj, prop) {
       return prop in target;
@@ -60,7 +65,7 @@ export async function applyMigrations(config, stateDir, log) {
 
 // getPlatformProxy reads a config file; hand it one with the storage bindings only, so that
 // the AI binding (remote-only in wrangler) and service bindings stay with the local host.
-export async function storageBindings(config, stateDir) {
+export async function storageBindings(config, stateDir, faults) {
   const storageConfig = {
     name: config.name,
     compatibility_date: config.compatibility_date,
@@ -79,7 +84,7 @@ export async function storageBindings(config, stateDir) {
   const env = {};
   for (const [kind, constructorName] of Object.entries(STORAGE_KINDS)) {
     for (const binding of storageConfig[kind]) {
-      env[binding.binding] = named(constructorName, proxy.env[binding.binding]);
+      env[binding.binding] = named(constructorName, proxy.env[binding.binding], faults, `${config.name}.${binding.binding}`);
     }
   }
   return { env, dispose: () => proxy.dispose() };

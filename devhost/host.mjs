@@ -4,7 +4,7 @@
 // reachable only through service bindings, as with wrangler dev.
 //
 //   node --experimental-wasm-jspi devhost/host.mjs [-c wrangler.toml ...] [--port 8787]
-//        [--ip 127.0.0.1] [--persist-to .wrangler/state]
+//        [--ip 127.0.0.1] [--persist-to .wrangler/state] [--var KEY:VALUE ...]
 import { spawn } from 'node:child_process';
 import http from 'node:http';
 import path from 'node:path';
@@ -12,6 +12,7 @@ import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { Ai } from './ai.mjs';
 import { applyMigrations, hasStorageBindings, storageBindings } from './bindings.mjs';
+import { Faults } from './faults.mjs';
 import { PROJECT_ROOT, readWorkerConfig } from './config.mjs';
 import { ExecutionContext, PythonWorker } from './python-worker.mjs';
 import { serviceBinding } from './rpc.mjs';
@@ -29,13 +30,21 @@ function parseOptions() {
       port: { type: 'string', default: process.env.PORT ?? '8787' },
       ip: { type: 'string', default: '127.0.0.1' },
       'persist-to': { type: 'string', default: path.join(PROJECT_ROOT, '.wrangler', 'state') },
+      var: { type: 'string', multiple: true },
     },
   });
+  // Like `wrangler dev --var KEY:VALUE`: overrides [vars] of every worker.
+  const vars = Object.fromEntries((values.var ?? []).map((item) => {
+    const at = item.search(/[:=]/);
+    if (at < 1) throw new Error(`--var takes KEY:VALUE, got ${item}`);
+    return [item.slice(0, at), item.slice(at + 1)];
+  }));
   return {
     configs: values.config ?? [path.join(PROJECT_ROOT, 'wrangler.toml'), path.join(PROJECT_ROOT, 'inference_worker', 'wrangler.toml')],
     port: Number(values.port),
     ip: values.ip,
     stateDir: path.resolve(values['persist-to']),
+    vars,
   };
 }
 
@@ -54,7 +63,7 @@ function runBuild(config) {
   });
 }
 
-async function startWorkers({ configs, stateDir }, ai) {
+async function startWorkers({ configs, stateDir, vars }, ai, faults) {
   const loaded = configs.map(readWorkerConfig);
   const workers = new Map();
   const disposers = [];
@@ -71,7 +80,7 @@ async function startWorkers({ configs, stateDir }, ai) {
     const storage = hasStorageBindings(config)
       ? (async () => {
           await applyMigrations(config, stateDir, say);
-          return storageBindings(config, stateDir);
+          return storageBindings(config, stateDir, faults);
         })()
       : Promise.resolve({ env: {}, dispose: () => {} });
     const [bindings] = await Promise.all([storage, worker.boot()]);
@@ -84,12 +93,12 @@ async function startWorkers({ configs, stateDir }, ai) {
   // Service bindings need every worker to exist first.
   for (const worker of workers.values()) {
     const { config } = worker;
-    const env = { ...config.vars, ...worker.storageEnv };
+    const env = { ...config.vars, ...vars, ...worker.storageEnv };
     if (config.ai?.binding) env[config.ai.binding] = ai;
     for (const service of config.services ?? []) {
       const target = workers.get(service.service);
       if (!target) throw new Error(`${config.name}: service binding ${service.binding} names "${service.service}", which is not among the configs given to the host`);
-      env[service.binding] = serviceBinding(target, service.entrypoint ?? 'Default');
+      env[service.binding] = serviceBinding(target, service.entrypoint ?? 'Default', faults);
     }
     await worker.start(env);
     const t = worker.timings;
@@ -140,7 +149,7 @@ async function readJson(req) {
   return body ? JSON.parse(body) : {};
 }
 
-async function control(req, res, ai, started) {
+async function control(req, res, { ai, faults, status }) {
   const route = req.url.slice(CONTROL_PREFIX.length).split('?')[0];
   const reply = (status, body) => {
     res.writeHead(status, { 'content-type': 'application/json' });
@@ -151,7 +160,12 @@ async function control(req, res, ai, started) {
     if (req.method === 'DELETE') ai.reset();
     return reply(200, { knobs: ai.knobs, calls: ai.calls });
   }
-  if (route === 'status') return reply(200, started);
+  if (route === 'faults') {
+    if (req.method === 'POST') faults.add(await readJson(req));
+    if (req.method === 'DELETE') faults.clear();
+    return reply(200, { rules: faults.rules });
+  }
+  if (route === 'status') return reply(200, status);
   return reply(404, { error: { code: 'not_found', message: `no devhost control route ${route}` } });
 }
 
@@ -163,7 +177,8 @@ async function main() {
   const options = parseOptions();
   const bootStarted = performance.now();
   const ai = new Ai();
-  const { primary, workers, dispose } = await startWorkers(options, ai);
+  const faults = new Faults();
+  const { primary, workers, dispose } = await startWorkers(options, ai, faults);
   const status = {
     startupMs: Math.round(performance.now() - bootStarted),
     workers: Object.fromEntries([...workers.values()].map((w) => [w.name, w.timings])),
@@ -171,7 +186,7 @@ async function main() {
 
   const server = http.createServer(async (req, res) => {
     res.socket?.setNoDelay(true);
-    if (req.url.startsWith(CONTROL_PREFIX)) return control(req, res, ai, status).catch((err) => res.destroy(err));
+    if (req.url.startsWith(CONTROL_PREFIX)) return control(req, res, { ai, faults, status }).catch((err) => res.destroy(err));
     const begun = performance.now();
     const ctx = new ExecutionContext();
     let response;

@@ -63,13 +63,14 @@ function remoteError(err) {
   return copy;
 }
 
-export function serviceBinding(target, entrypoint) {
+export function serviceBinding(target, entrypoint, faults) {
   class Fetcher {}
   const binding = new Fetcher();
   const call = async (method, args) => {
     const sent = args.map((arg) => cloneForRpc(arg));
     let result;
     try {
+      faults?.check(`${target.name}.${method}`);
       result = await target.call(entrypoint, method, sent, new ExecutionContext());
     } catch (err) {
       throw remoteError(err);

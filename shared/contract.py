@@ -4,7 +4,18 @@ They cross the service binding as plain dicts (`model_dump(mode="json")`): struc
 refuses custom objects, and the receiving side validates with the same model.
 """
 
-from pydantic import BaseModel, Field
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, field_validator
+
+from shared.errors import ErrorCode
+from shared.limits import (
+    MAX_EMBEDDING_INPUT_CHARS,
+    MAX_EMBEDDING_INPUTS,
+    MAX_INPUT_CHARS,
+    MAX_MESSAGES,
+    MAX_OUTPUT_TOKENS,
+)
 
 
 class BindingStatus(BaseModel):
@@ -20,3 +31,76 @@ class HealthReport(BaseModel):
     request_id: str
     ok: bool
     bindings: dict[str, BindingStatus]
+
+
+StreamProtocol = Literal["ui", "text", "openai"]
+
+
+class Caller(BaseModel):
+    key_id: str
+    tier: str = "free"
+
+
+class ChatMessage(BaseModel):
+    role: Literal["system", "user", "assistant"]
+    content: str
+
+
+class GenerationRequest(BaseModel):
+    request_id: str
+    caller: Caller
+    kind: Literal["chat", "completion", "object"]
+    model: str
+    messages: list[ChatMessage] = Field(min_length=1, max_length=MAX_MESSAGES)
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    max_tokens: int = Field(ge=1, le=MAX_OUTPUT_TOKENS)
+    json_schema: dict[str, Any] | None = None
+    # None: answer once, as a GenerationResult; otherwise stream in this protocol.
+    protocol: StreamProtocol | None = None
+    include_usage: bool = False
+    stream_id: str
+
+    @field_validator("messages")
+    @classmethod
+    def _within_input_limit(cls, messages: list[ChatMessage]) -> list[ChatMessage]:
+        total = sum(len(m.content) for m in messages)
+        if total > MAX_INPUT_CHARS:
+            raise ValueError(f"messages hold {total} characters; the limit is {MAX_INPUT_CHARS}")
+        return messages
+
+
+class GenerationResult(BaseModel):
+    model: str
+    text: str
+    usage: dict[str, int]
+    finish_reason: str
+    cached: bool = False
+
+
+class GenerationFailure(BaseModel):
+    """Why a generation failed before its first token; the api answers it as an HTTP error."""
+
+    code: ErrorCode
+    message: str
+    retry_after: int | None = None
+
+
+class EmbeddingRequest(BaseModel):
+    request_id: str
+    caller: Caller
+    model: str
+    texts: list[str] = Field(min_length=1, max_length=MAX_EMBEDDING_INPUTS)
+
+    @field_validator("texts")
+    @classmethod
+    def _within_text_limit(cls, texts: list[str]) -> list[str]:
+        for index, text in enumerate(texts):
+            if len(text) > MAX_EMBEDDING_INPUT_CHARS:
+                raise ValueError(f"input {index} holds {len(text)} characters; the limit is {MAX_EMBEDDING_INPUT_CHARS}")
+        return texts
+
+
+class EmbeddingResult(BaseModel):
+    model: str
+    vectors: list[list[float]]
+    usage: dict[str, int]

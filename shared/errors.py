@@ -6,6 +6,7 @@ from typing import Any
 
 class ErrorCode(StrEnum):
     INVALID_REQUEST = "invalid_request"
+    MODEL_NOT_FOUND = "model_not_found"
     UNAUTHORIZED = "unauthorized"
     FORBIDDEN = "forbidden"
     NOT_FOUND = "not_found"
@@ -20,6 +21,7 @@ class ErrorCode(StrEnum):
 
 STATUS_BY_CODE: dict[ErrorCode, int] = {
     ErrorCode.INVALID_REQUEST: 400,
+    ErrorCode.MODEL_NOT_FOUND: 400,
     ErrorCode.UNAUTHORIZED: 401,
     ErrorCode.FORBIDDEN: 403,
     ErrorCode.NOT_FOUND: 404,

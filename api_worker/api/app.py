@@ -2,28 +2,43 @@
 
 import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from workers import Response
 
-from api import health
+from api import generation, health, openai
 from api.router import Router
+from shared.contract import Caller
 from shared.errors import ApiError, ErrorCode, error_body
+from shared.models import DEFAULT_TEXT_MODEL
 
 router = Router()
 router.add("GET", "/health", health.get_health, public=True)
+router.add("POST", "/stream/chat", generation.post_chat)
+router.add("POST", "/stream/completion", generation.post_completion)
+router.add("POST", "/stream/object", generation.post_object)
+router.add("POST", "/v1/chat/completions", openai.post_chat_completions)
+router.add("POST", "/v1/embeddings", openai.post_embeddings)
+router.add("GET", "/v1/models", openai.get_models)
 
 
 @dataclass
 class Call:
-    """What a handler gets: the request, the bindings, and the request id."""
+    """What a handler gets: the request, the bindings, and what the pipeline learned."""
 
     request: Any
     env: Any
     ctx: Any
     request_id: str
+    path: str
+    query: dict[str, str] = field(default_factory=dict)
+    caller: Caller = field(default_factory=lambda: Caller(key_id="anonymous"))
+
+    @property
+    def default_model(self) -> str:
+        return getattr(self.env, "DEFAULT_MODEL", None) or DEFAULT_TEXT_MODEL
 
     def json(self, body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
         return json_response(body, status, self.request_id, headers)
@@ -36,19 +51,23 @@ def json_response(
     return Response(json.dumps(body, separators=(",", ":")), status=status, headers=merged)
 
 
-def _request_id(request: Any) -> str:
-    return request.headers.get("cf-ray") or uuid.uuid4().hex
+def _error_response(err: ApiError, path: str, request_id: str) -> Response:
+    body = err.body()
+    if path.startswith("/v1/"):
+        body = openai.openai_error(body, err.status)
+    return json_response(body, err.status, request_id, err.headers)
 
 
 async def handle(request: Any, env: Any, ctx: Any) -> Response:
-    request_id = _request_id(request)
+    request_id = request.headers.get("cf-ray") or uuid.uuid4().hex
+    url = urlsplit(request.url)
     try:
-        route = router.match(request.method, urlsplit(request.url).path)
-        return await route.handler(Call(request, env, ctx, request_id))
+        route = router.match(request.method, url.path)
+        call = Call(request, env, ctx, request_id, url.path, dict(parse_qsl(url.query)))
+        return await route.handler(call)
     except ApiError as err:
-        return json_response(err.body(), err.status, request_id, err.headers)
+        return _error_response(err, url.path, request_id)
     except Exception as exc:
         # The traceback goes to the log (wrangler tail), never to the client.
         print(f"request {request_id} failed: {type(exc).__name__}: {exc}")
-        body = error_body(ErrorCode.INTERNAL, "Internal error", request_id=request_id)
-        return json_response(body, 500, request_id)
+        return json_response(error_body(ErrorCode.INTERNAL, "Internal error", request_id=request_id), 500, request_id)

@@ -1,0 +1,73 @@
+"""The OpenAI-compatible routes under /v1: chat completions (streamed or not), embeddings and
+the model list, in OpenAI's shapes, so any OpenAI client works with only its base URL changed."""
+
+import time
+import uuid
+from typing import Any
+
+from workers import Response
+
+from api import requests
+from api.generation import read_body, relay
+from api.upstream import call_inference
+from shared.contract import EmbeddingResult, GenerationResult
+from shared.models import EMBEDDING_MODELS, TEXT_MODELS
+
+# OpenAI's error "type" for each HTTP status the api answers with.
+ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error", 403: "permission_error",
+               404: "not_found_error", 405: "invalid_request_error", 413: "invalid_request_error",
+               429: "rate_limit_error"}
+
+
+def openai_error(body: dict[str, Any], status: int) -> dict[str, Any]:
+    """The api's error body with the fields OpenAI clients read added: type and param."""
+    error = body["error"]
+    return {"error": {**error, "type": ERROR_TYPES.get(status, "server_error"), "param": error.get("field")}}
+
+
+def chat_completion(result: GenerationResult, completion_id: str, created: int) -> dict[str, Any]:
+    return {
+        "id": completion_id,
+        "object": "chat.completion",
+        "created": created,
+        "model": result.model,
+        "choices": [{
+            "index": 0,
+            "message": {"role": "assistant", "content": result.text, "refusal": None},
+            "logprobs": None,
+            "finish_reason": result.finish_reason,
+        }],
+        "usage": result.usage,
+    }
+
+
+async def post_chat_completions(call: Any) -> Response:
+    body = await read_body(call, requests.OpenAIChatBody)
+    completion_id = f"chatcmpl-{uuid.uuid4().hex}"
+    generation = requests.openai_chat_request(body, caller=call.caller, request_id=call.request_id,
+                                              stream_id=completion_id, default_model=call.default_model)
+    if generation.protocol:
+        return await relay(call, generation)
+    result = GenerationResult.model_validate(await call_inference(call, "generate", generation.model_dump(mode="json")))
+    return call.json(chat_completion(result, completion_id, int(time.time())),
+                     headers={"x-model": result.model, "x-cache": "hit" if result.cached else "miss"})
+
+
+async def post_embeddings(call: Any) -> Response:
+    body = await read_body(call, requests.EmbeddingsBody)
+    embedding = requests.embedding_request(body, caller=call.caller, request_id=call.request_id)
+    result = EmbeddingResult.model_validate(await call_inference(call, "embed", embedding.model_dump(mode="json")))
+    return call.json({
+        "object": "list",
+        "data": [{"object": "embedding", "index": i, "embedding": v} for i, v in enumerate(result.vectors)],
+        "model": result.model,
+        "usage": {"prompt_tokens": result.usage["prompt_tokens"], "total_tokens": result.usage["total_tokens"]},
+    })
+
+
+async def get_models(call: Any) -> Response:
+    models = [*TEXT_MODELS.values(), *EMBEDDING_MODELS.values()]
+    return call.json({
+        "object": "list",
+        "data": [{"id": m.id, "object": "model", "created": 0, "owned_by": m.owned_by} for m in models],
+    })

@@ -1,0 +1,235 @@
+"""The public request bodies, validated, and turned into the inference service's contract.
+
+Bodies are what the clients send: `useChat` (AI SDK v5+ UI messages), `useCompletion`,
+`useObject`, and OpenAI's chat completions and embeddings. Unknown fields are ignored (clients
+add fields over time); wrong ones are refused naming the field. Limits are checked here, before
+any RPC or model call.
+"""
+
+import json
+from typing import Any, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from shared.contract import Caller, ChatMessage, EmbeddingRequest, GenerationRequest
+from shared.errors import ApiError, ErrorCode
+from shared.limits import (
+    DEFAULT_MAX_OUTPUT_TOKENS,
+    MAX_BODY_BYTES,
+    MAX_EMBEDDING_INPUT_CHARS,
+    MAX_EMBEDDING_INPUTS,
+    MAX_INPUT_CHARS,
+    MAX_MESSAGES,
+    MAX_OUTPUT_TOKENS,
+)
+from shared.models import (
+    DEFAULT_EMBEDDING_MODEL,
+    DEFAULT_TEXT_MODEL,
+    EMBEDDING_MODELS,
+    TEXT_MODELS,
+    UnknownModel,
+    resolve,
+)
+from shared.schemas import NAMED_SCHEMAS
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class _Generation(_Body):
+    model: str | None = None
+    system: str | None = None
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    maxOutputTokens: int | None = Field(default=None, ge=1, le=MAX_OUTPUT_TOKENS)
+
+
+class UIPart(_Body):
+    type: str
+    text: str | None = None
+
+
+class UIMessage(_Body):
+    id: str | None = None
+    role: Literal["system", "user", "assistant"]
+    parts: list[UIPart]
+
+
+class ChatBody(_Generation):
+    id: str | None = None
+    messages: list[UIMessage] = Field(min_length=1, max_length=MAX_MESSAGES)
+    trigger: str | None = None
+    messageId: str | None = None
+
+
+class CompletionBody(_Generation):
+    prompt: str = Field(min_length=1)
+
+
+class ObjectBody(_Generation):
+    prompt: str = Field(min_length=1)
+    schema_: dict[str, Any] | None = Field(default=None, alias="schema")
+    schemaName: str | None = None
+
+    @model_validator(mode="after")
+    def _one_schema(self) -> "ObjectBody":
+        if (self.schema_ is None) == (self.schemaName is None):
+            raise ValueError("give exactly one of schema (a JSON Schema) or schemaName")
+        if self.schemaName is not None and self.schemaName not in NAMED_SCHEMAS:
+            raise ValueError(f"unknown schemaName; known: {', '.join(sorted(NAMED_SCHEMAS))}")
+        return self
+
+
+class OpenAIContentPart(_Body):
+    type: str
+    text: str | None = None
+
+
+class OpenAIMessage(_Body):
+    role: Literal["system", "developer", "user", "assistant"]
+    content: str | list[OpenAIContentPart] | None = None
+
+
+class StreamOptions(_Body):
+    include_usage: bool = False
+
+
+class OpenAIChatBody(_Body):
+    model: str
+    messages: list[OpenAIMessage] = Field(min_length=1, max_length=MAX_MESSAGES)
+    stream: bool = False
+    stream_options: StreamOptions | None = None
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    max_tokens: int | None = Field(default=None, ge=1, le=MAX_OUTPUT_TOKENS)
+    max_completion_tokens: int | None = Field(default=None, ge=1, le=MAX_OUTPUT_TOKENS)
+    n: int = Field(default=1, ge=1, le=1)
+    response_format: dict[str, Any] | None = None
+
+
+class EmbeddingsBody(_Body):
+    model: str
+    input: str | list[str]
+    encoding_format: Literal["float"] = "float"
+
+
+def parse_json(raw: bytes) -> Any:
+    if len(raw) > MAX_BODY_BYTES:
+        raise ApiError(ErrorCode.PAYLOAD_TOO_LARGE, f"The body is {len(raw)} bytes; the limit is {MAX_BODY_BYTES}", field="body")
+    try:
+        return json.loads(raw)
+    except ValueError as exc:
+        raise ApiError(ErrorCode.INVALID_REQUEST, f"The body is not valid JSON: {exc}", field="body") from exc
+
+
+Body = TypeVar("Body", bound=BaseModel)
+
+
+def validated(model: type[Body], data: Any) -> Body:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        errors = [{"field": ".".join(str(p) for p in e["loc"]) or "body", "message": e["msg"]} for e in exc.errors()]
+        first = errors[0]
+        raise ApiError(ErrorCode.INVALID_REQUEST, f"{first['field']}: {first['message']}",
+                       field=first["field"], errors=errors) from exc
+
+
+def _text_model(name: str | None, default: str) -> str:
+    try:
+        return resolve(name, TEXT_MODELS, default)
+    except UnknownModel as exc:
+        raise ApiError(ErrorCode.MODEL_NOT_FOUND, str(exc), field="model", valid=exc.valid) from exc
+
+
+def _check_input_size(messages: list[ChatMessage], field: str) -> None:
+    total = sum(len(m.content) for m in messages)
+    if total > MAX_INPUT_CHARS:
+        raise ApiError(ErrorCode.PAYLOAD_TOO_LARGE,
+                       f"{field} hold {total} characters; the limit is {MAX_INPUT_CHARS}",
+                       field=field, limit=MAX_INPUT_CHARS)
+
+
+def _generation(body: _Generation, messages: list[ChatMessage], **fields: Any) -> GenerationRequest:
+    if body.system:
+        messages = [ChatMessage(role="system", content=body.system), *messages]
+    _check_input_size(messages, "messages")
+    return GenerationRequest(
+        messages=messages,
+        model=_text_model(body.model, fields.pop("default_model")),
+        temperature=body.temperature,
+        max_tokens=body.maxOutputTokens or DEFAULT_MAX_OUTPUT_TOKENS,
+        **fields,
+    )
+
+
+def chat_request(body: ChatBody, *, caller: Caller, request_id: str, stream_id: str, default_model: str = DEFAULT_TEXT_MODEL) -> GenerationRequest:
+    messages = [
+        ChatMessage(role=m.role, content="".join(p.text or "" for p in m.parts if p.type == "text"))
+        for m in body.messages
+    ]
+    return _generation(body, messages, kind="chat", protocol="ui", caller=caller, request_id=request_id,
+                       stream_id=stream_id, default_model=default_model)
+
+
+def completion_request(body: CompletionBody, protocol: str, *, caller: Caller, request_id: str, stream_id: str,
+                       default_model: str = DEFAULT_TEXT_MODEL) -> GenerationRequest:
+    messages = [ChatMessage(role="user", content=body.prompt)]
+    return _generation(body, messages, kind="completion", protocol=protocol, caller=caller,
+                       request_id=request_id, stream_id=stream_id, default_model=default_model)
+
+
+def object_request(body: ObjectBody, *, caller: Caller, request_id: str, stream_id: str,
+                   default_model: str = DEFAULT_TEXT_MODEL) -> GenerationRequest:
+    schema = body.schema_ if body.schema_ is not None else NAMED_SCHEMAS[body.schemaName]
+    messages = [ChatMessage(role="user", content=body.prompt)]
+    return _generation(body, messages, kind="object", protocol="text", json_schema=schema, caller=caller,
+                       request_id=request_id, stream_id=stream_id, default_model=default_model)
+
+
+def _openai_content(message: OpenAIMessage) -> str:
+    if isinstance(message.content, list):
+        return "".join(part.text or "" for part in message.content if part.type == "text")
+    return message.content or ""
+
+
+def openai_chat_request(body: OpenAIChatBody, *, caller: Caller, request_id: str, stream_id: str,
+                        default_model: str = DEFAULT_TEXT_MODEL) -> GenerationRequest:
+    messages = [
+        ChatMessage(role="system" if m.role == "developer" else m.role, content=_openai_content(m))
+        for m in body.messages
+    ]
+    _check_input_size(messages, "messages")
+    schema = None
+    if body.response_format and body.response_format.get("type") == "json_schema":
+        schema = (body.response_format.get("json_schema") or {}).get("schema") or {}
+    elif body.response_format and body.response_format.get("type") == "json_object":
+        schema = {"type": "object"}
+    return GenerationRequest(
+        request_id=request_id,
+        caller=caller,
+        kind="object" if schema is not None else "chat",
+        model=_text_model(body.model, default_model),
+        messages=messages,
+        temperature=body.temperature,
+        max_tokens=body.max_completion_tokens or body.max_tokens or DEFAULT_MAX_OUTPUT_TOKENS,
+        json_schema=schema,
+        protocol="openai" if body.stream else None,
+        include_usage=bool(body.stream_options and body.stream_options.include_usage),
+        stream_id=stream_id,
+    )
+
+
+def embedding_request(body: EmbeddingsBody, *, caller: Caller, request_id: str) -> EmbeddingRequest:
+    try:
+        model = resolve(body.model, EMBEDDING_MODELS, DEFAULT_EMBEDDING_MODEL)
+    except UnknownModel as exc:
+        raise ApiError(ErrorCode.MODEL_NOT_FOUND, str(exc), field="model", valid=exc.valid) from exc
+    texts = [body.input] if isinstance(body.input, str) else body.input
+    if not texts or len(texts) > MAX_EMBEDDING_INPUTS:
+        raise ApiError(ErrorCode.INVALID_REQUEST, f"input: give 1 to {MAX_EMBEDDING_INPUTS} texts", field="input")
+    for index, text in enumerate(texts):
+        if len(text) > MAX_EMBEDDING_INPUT_CHARS:
+            raise ApiError(ErrorCode.PAYLOAD_TOO_LARGE,
+                           f"input.{index} holds {len(text)} characters; the limit is {MAX_EMBEDDING_INPUT_CHARS}",
+                           field=f"input.{index}", limit=MAX_EMBEDDING_INPUT_CHARS)
+    return EmbeddingRequest(request_id=request_id, caller=caller, model=model, texts=texts)

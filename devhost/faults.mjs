@@ -1,0 +1,25 @@
+// Injected failures for reliability tests, set through the host's /__devhost/faults control
+// route. A rule names a target, "<worker>.<method>" for an RPC method of a worker's
+// entrypoint or "<worker>.<binding>.<method>" for a binding method, and fails its next
+// `count` calls (-1: every call) with `message`.
+export class Faults {
+  rules = [];
+
+  add({ target, message = `injected failure in ${target}`, count = 1 }) {
+    if (typeof target !== 'string' || !target.includes('.')) throw new TypeError('a fault needs a target such as "inference-service.DB.batch"');
+    this.rules.push({ target, message, count, hits: 0 });
+  }
+
+  clear() {
+    this.rules = [];
+  }
+
+  // Throws the injected error if a rule for `target` has calls left.
+  check(target) {
+    const rule = this.rules.find((r) => r.target === target && r.count !== 0);
+    if (!rule) return;
+    if (rule.count > 0) rule.count -= 1;
+    rule.hits += 1;
+    throw new Error(rule.message);
+  }
+}

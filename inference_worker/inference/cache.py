@@ -1,0 +1,46 @@
+"""A KV cache for deterministic generations (temperature 0): the same model, messages and
+limits give the same answer, so the answer is kept and replayed as a stream."""
+
+import hashlib
+import json
+from typing import Any
+
+from shared.contract import GenerationRequest
+
+DEFAULT_TTL_SECONDS = 86_400
+
+
+def cache_key(req: GenerationRequest) -> str | None:
+    if req.temperature != 0:
+        return None
+    identity = {
+        "kind": req.kind,
+        "model": req.model,
+        "messages": [m.model_dump() for m in req.messages],
+        "max_tokens": req.max_tokens,
+        "json_schema": req.json_schema,
+    }
+    digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
+    return f"generation:v1:{digest}"
+
+
+async def lookup(env: Any, key: str) -> dict[str, Any] | None:
+    raw = await env.CACHE.get(key)
+    return json.loads(raw) if raw else None
+
+
+async def store(env: Any, key: str, entry: dict[str, Any]) -> None:
+    ttl = int(getattr(env, "GENERATION_CACHE_TTL_SECONDS", DEFAULT_TTL_SECONDS) or DEFAULT_TTL_SECONDS)
+    await env.CACHE.put(key, json.dumps(entry), expirationTtl=ttl)
+
+
+def replay_pieces(text: str) -> list[str]:
+    """Word-sized pieces, so a replayed answer streams like a generated one."""
+    pieces, start = [], 0
+    for index in range(1, len(text)):
+        if text[index].isspace() and not text[index - 1].isspace():
+            pieces.append(text[start:index])
+            start = index
+    if text:
+        pieces.append(text[start:])
+    return pieces

@@ -1,0 +1,194 @@
+"""Text generation for chat, completion and structured output, streamed or not.
+
+A streamed generation answers once the model's first token is in (so a model that fails
+before it can still be answered as an HTTP error by the api worker), then relays tokens as
+they arrive into a body encoded for the client's protocol. Usage is recorded when the
+stream ends, however it ends."""
+
+import asyncio
+import json
+import time
+from typing import Any
+
+from workers import Response
+
+from inference import cache, usage
+from inference.models import GenerationFailed, ModelStream, ModelStreamBroken, RetryPolicy, open_stream, run_once
+from inference.streaming import BodyWriter, ClientGone
+from shared.contract import GenerationRequest, GenerationResult
+from shared.json_schema import instruction, parse_model_json, validate
+from shared.models import parse_model_list
+from shared.streams import make_encoder
+from shared.workers_ai import Usage
+
+
+def _model_chain(env: Any, req: GenerationRequest) -> list[str]:
+    fallbacks = parse_model_list(getattr(env, "FALLBACK_MODELS", ""))
+    return [req.model] + [m for m in fallbacks if m != req.model]
+
+
+def _inputs(req: GenerationRequest) -> dict[str, Any]:
+    messages = [m.model_dump() for m in req.messages]
+    if req.json_schema is not None:
+        messages.insert(0, {"role": "system", "content": instruction(req.json_schema)})
+    inputs: dict[str, Any] = {"messages": messages, "max_tokens": req.max_tokens}
+    if req.temperature is not None:
+        inputs["temperature"] = req.temperature
+    return inputs
+
+
+def _estimate(req: GenerationRequest, text: str) -> Usage:
+    # Used only when the model reports no usage: about four characters a token.
+    prompt = sum(len(m.content) for m in req.messages)
+    return Usage(max(1, prompt // 4), max(1, len(text) // 4) if text else 0)
+
+
+def _finish_reason(req: GenerationRequest, used: Usage) -> str:
+    return "length" if used.completion_tokens >= req.max_tokens else "stop"
+
+
+def _object_errors(req: GenerationRequest, text: str) -> list[str]:
+    if req.json_schema is None:
+        return []
+    try:
+        value = parse_model_json(text)
+    except ValueError as exc:
+        return [f"$: not valid JSON ({exc})"]
+    return validate(value, req.json_schema)
+
+
+class _Stream:
+    """One streamed generation, from the first token to the usage record."""
+
+    def __init__(self, env: Any, req: GenerationRequest, model: str, started: float) -> None:
+        self.env, self.req, self.model, self.started = env, req, model, started
+        self.body = BodyWriter()
+        self.encoder = make_encoder(
+            req.protocol or "text", stream_id=req.stream_id, model=model,
+            created=int(time.time()), include_usage=req.include_usage,
+        )
+        self.ttft_ms = 0.0
+
+    async def relay(self, source: ModelStream, cache_key: str | None) -> None:
+        self.ttft_ms = (source.first_token_at - self.started) * 1000
+        parts: list[str] = []
+        reported: Usage | None = None
+        outcome = "ok"
+        try:
+            await self.body.write(self.encoder.start())
+            async for event in source.events():
+                if event.usage:
+                    reported = event.usage
+                if event.text:
+                    parts.append(event.text)
+                    await self.body.write(self.encoder.delta(event.text))
+            text = "".join(parts)
+            used = reported or _estimate(self.req, text)
+            outcome = await self._finish(text, used)
+            if outcome == "ok" and cache_key:
+                await cache.store(self.env, cache_key, {"model": self.model, "text": text, "usage": used.as_dict()})
+        except ClientGone:
+            outcome = "cancelled"
+            await source.cancel()
+        except ModelStreamBroken as exc:
+            outcome = "failed_mid_stream"
+            await self._fail(f"The model stream failed: {exc}")
+        finally:
+            text = "".join(parts)
+            await self._record(outcome, reported or _estimate(self.req, text))
+
+    async def replay(self, entry: dict[str, Any]) -> None:
+        used = Usage(**{k: entry["usage"][k] for k in ("prompt_tokens", "completion_tokens")})
+        outcome = "cache_hit"
+        try:
+            await self.body.write(self.encoder.start())
+            for piece in cache.replay_pieces(entry["text"]):
+                await self.body.write(self.encoder.delta(piece))
+            await self._finish(entry["text"], used, cached=True)
+        except ClientGone:
+            outcome = "cancelled"
+        finally:
+            await self._record(outcome, used)
+
+    async def _finish(self, text: str, used: Usage, cached: bool = False) -> str:
+        errors = _object_errors(self.req, text)
+        if errors:
+            await self._fail("The object does not match the schema: " + "; ".join(errors[:5]))
+            return "invalid_object"
+        metadata = {"model": self.model, "cached": cached}
+        await self.body.write(self.encoder.finish(_finish_reason(self.req, used), used, metadata))
+        await self.body.close()
+        return "ok"
+
+    async def _fail(self, message: str) -> None:
+        chunk = self.encoder.error(message)
+        try:
+            if chunk is None:
+                await self.body.abort(message)
+            else:
+                await self.body.write(chunk)
+                await self.body.close()
+        except ClientGone:
+            pass
+
+    async def _record(self, outcome: str, used: Usage) -> None:
+        latency = (time.perf_counter() - self.started) * 1000
+        call = usage.CallRecord(self.req.caller, self.model, self.req.kind, outcome, used, latency, self.ttft_ms)
+        await usage.record_quietly(self.env, call, self.req.request_id)
+
+
+def _headers(model: str, cache_state: str) -> dict[str, str]:
+    return {"x-model": model, "x-cache": cache_state}
+
+
+async def stream_generation(env: Any, ctx: Any, req: GenerationRequest) -> Any:
+    """A Response whose body streams the answer, or {"failure": ...} before the first token."""
+    started = time.perf_counter()
+    key = cache.cache_key(req)
+    if key and (entry := await cache.lookup(env, key)):
+        stream = _Stream(env, req, entry["model"], started)
+        ctx.waitUntil(asyncio.ensure_future(stream.replay(entry)))
+        return Response(stream.body.readable, headers=_headers(entry["model"], "hit"))
+    try:
+        source = await open_stream(env, _model_chain(env, req), _inputs(req), RetryPolicy.from_env(env))
+    except GenerationFailed as failed:
+        await _record_failure(env, req, started)
+        return {"failure": failed.failure.model_dump(mode="json")}
+    stream = _Stream(env, req, source.model, started)
+    ctx.waitUntil(asyncio.ensure_future(stream.relay(source, key)))
+    return Response(stream.body.readable, headers=_headers(source.model, "miss" if key else "bypass"))
+
+
+async def generate(env: Any, req: GenerationRequest) -> dict[str, Any]:
+    """The whole answer at once: a GenerationResult, or {"failure": ...}."""
+    started = time.perf_counter()
+    key = cache.cache_key(req)
+    if key and (entry := await cache.lookup(env, key)):
+        used = Usage(entry["usage"]["prompt_tokens"], entry["usage"]["completion_tokens"])
+        await usage.record_quietly(env, usage.CallRecord(req.caller, entry["model"], req.kind, "cache_hit", used, 0, 0), req.request_id)
+        return GenerationResult(model=entry["model"], text=entry["text"], usage=used.as_dict(),
+                                finish_reason=_finish_reason(req, used), cached=True).model_dump(mode="json")
+    inputs = _inputs(req)
+    if req.json_schema is not None:
+        # Not streamed, so Workers AI's JSON mode can hold the model to the schema.
+        inputs["response_format"] = {"type": "json_schema", "json_schema": req.json_schema}
+    try:
+        model, answer = await run_once(env, _model_chain(env, req), inputs, RetryPolicy.from_env(env))
+    except GenerationFailed as failed:
+        await _record_failure(env, req, started)
+        return {"failure": failed.failure.model_dump(mode="json")}
+    response = answer["response"]
+    text = response if isinstance(response, str) else json.dumps(response)
+    reported = answer.get("usage")
+    used = Usage(reported["prompt_tokens"], reported["completion_tokens"]) if reported else _estimate(req, text)
+    latency = (time.perf_counter() - started) * 1000
+    await usage.record_quietly(env, usage.CallRecord(req.caller, model, req.kind, "ok", used, latency, latency), req.request_id)
+    if key:
+        await cache.store(env, key, {"model": model, "text": text, "usage": used.as_dict()})
+    return GenerationResult(model=model, text=text, usage=used.as_dict(),
+                            finish_reason=_finish_reason(req, used)).model_dump(mode="json")
+
+
+async def _record_failure(env: Any, req: GenerationRequest, started: float) -> None:
+    latency = (time.perf_counter() - started) * 1000
+    await usage.record_quietly(env, usage.CallRecord(req.caller, req.model, req.kind, "failed", Usage(), latency, 0), req.request_id)

@@ -1,0 +1,130 @@
+"""Calls to Workers AI with retries and fallbacks: transient errors (capacity, timeouts) are
+retried with backoff, then the next model in the fallback list is tried; anything else fails
+at once. A stream counts as open once its first token has arrived, so a model that fails
+before its first token is retried like one that failed to start."""
+
+import asyncio
+import random
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from inference.streaming import read_chunks
+from shared.contract import GenerationFailure
+from shared.errors import ErrorCode
+from shared.workers_ai import SSEDecoder, StreamEvent, is_retryable
+
+RETRY_AFTER_SECONDS = 5
+
+
+class GenerationFailed(Exception):
+    def __init__(self, failure: GenerationFailure) -> None:
+        super().__init__(failure.message)
+        self.failure = failure
+
+
+class ModelStreamBroken(Exception):
+    """The model's stream failed after its first token."""
+
+
+@dataclass
+class RetryPolicy:
+    attempts_per_model: int = 2
+    backoff_ms: float = 200
+
+    @classmethod
+    def from_env(cls, env: Any) -> "RetryPolicy":
+        return cls(
+            attempts_per_model=int(getattr(env, "MODEL_ATTEMPTS", 2) or 2),
+            backoff_ms=float(getattr(env, "RETRY_BACKOFF_MS", 200) or 0),
+        )
+
+    def delay(self, attempt: int) -> float:
+        # Full jitter: concurrent retries after a capacity error should not arrive together.
+        return random.uniform(0, self.backoff_ms * 2**attempt) / 1000
+
+
+@dataclass
+class ModelStream:
+    model: str
+    reader: Any
+    decoder: SSEDecoder
+    first: list[StreamEvent]
+    opened_at: float
+    first_token_at: float
+    chunks: AsyncIterator[bytes] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.chunks = read_chunks(self.reader)
+
+    async def events(self) -> AsyncIterator[StreamEvent]:
+        for event in self.first:
+            yield event
+        try:
+            async for chunk in self.chunks:
+                for event in self.decoder.feed(chunk):
+                    yield event
+        except Exception as exc:
+            raise ModelStreamBroken(str(exc)) from exc
+        for event in self.decoder.close():
+            yield event
+
+    async def cancel(self) -> None:
+        try:
+            await self.reader.cancel()
+        except Exception:
+            pass
+
+
+async def _first_events(model: str, stream: Any) -> ModelStream:
+    opened = time.perf_counter()
+    reader = stream.getReader()
+    decoder = SSEDecoder()
+    events: list[StreamEvent] = []
+    async for chunk in read_chunks(reader):
+        events += decoder.feed(chunk)
+        if any(e.text or e.done for e in events):
+            break
+    else:
+        events += decoder.close()
+    return ModelStream(model, reader, decoder, events, opened, time.perf_counter())
+
+
+def _failure(message: str, retryable: bool) -> GenerationFailed:
+    if retryable:
+        return GenerationFailed(GenerationFailure(
+            code=ErrorCode.SERVICE_UNAVAILABLE,
+            message=f"The model is over capacity; try again shortly ({message})",
+            retry_after=RETRY_AFTER_SECONDS,
+        ))
+    return GenerationFailed(GenerationFailure(code=ErrorCode.UPSTREAM_ERROR, message=f"The model failed: {message}"))
+
+
+async def _with_retries(models: list[str], policy: RetryPolicy, attempt_call):
+    last = ""
+    for model in models:
+        for attempt in range(policy.attempts_per_model):
+            try:
+                return await attempt_call(model)
+            except Exception as exc:
+                last = str(exc)
+                if not is_retryable(last):
+                    raise _failure(last, retryable=False) from exc
+                print(f"model {model} attempt {attempt + 1} failed, retrying: {last}")
+                await asyncio.sleep(policy.delay(attempt))
+    raise _failure(last, retryable=True)
+
+
+async def open_stream(env: Any, models: list[str], inputs: dict[str, Any], policy: RetryPolicy) -> ModelStream:
+    async def attempt(model: str) -> ModelStream:
+        return await _first_events(model, await env.AI.run(model, {**inputs, "stream": True}))
+
+    return await _with_retries(models, policy, attempt)
+
+
+async def run_once(env: Any, models: list[str], inputs: dict[str, Any], policy: RetryPolicy) -> tuple[str, Any]:
+    async def attempt(model: str) -> tuple[str, Any]:
+        return model, await env.AI.run(model, inputs)
+
+    return await _with_retries(models, policy, attempt)

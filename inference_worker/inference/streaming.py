@@ -1,0 +1,51 @@
+"""Streams across the JS boundary: a writable body handed out as a ReadableStream, and the
+chunks of a ReadableStream read into Python. The only module here that touches `js`."""
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from js import TransformStream
+from pyodide.ffi import JsException, to_js
+
+
+class ClientGone(Exception):
+    """The reader of our stream went away (cancelled it): stop producing."""
+
+
+class BodyWriter:
+    """A response body written from Python. Writes wait while the reader is behind
+    (backpressure) and raise ClientGone once the reader has cancelled."""
+
+    def __init__(self) -> None:
+        stream = TransformStream.new()
+        self.readable = stream.readable
+        self._writer = stream.writable.getWriter()
+
+    async def write(self, text: str) -> None:
+        if not text:
+            return
+        try:
+            await self._writer.write(to_js(text.encode()))
+        except JsException as exc:
+            raise ClientGone(str(exc)) from exc
+
+    async def close(self) -> None:
+        try:
+            await self._writer.close()
+        except JsException as exc:
+            raise ClientGone(str(exc)) from exc
+
+    async def abort(self, reason: str) -> None:
+        """End the body abnormally: the client's reader fails instead of seeing a clean end."""
+        try:
+            await self._writer.abort(reason)
+        except JsException:
+            pass
+
+
+async def read_chunks(reader: Any) -> AsyncIterator[bytes]:
+    while True:
+        result = await reader.read()
+        if result.done:
+            return
+        yield result.value.to_bytes()

@@ -1,0 +1,63 @@
+"""Usage accounting: per-key daily counters in D1 (what quotas read) and one Analytics
+Engine point per model call (what latency and token dashboards read)."""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from shared.contract import Caller
+from shared.workers_ai import Usage
+
+RECORD_USAGE_SQL = """
+INSERT INTO usage_daily (key_id, day, requests, prompt_tokens, completion_tokens, cache_hits)
+VALUES (?1, ?2, 1, ?3, ?4, ?5)
+ON CONFLICT (key_id, day) DO UPDATE SET
+  requests = requests + 1,
+  prompt_tokens = prompt_tokens + excluded.prompt_tokens,
+  completion_tokens = completion_tokens + excluded.completion_tokens,
+  cache_hits = cache_hits + excluded.cache_hits
+"""
+
+
+@dataclass
+class CallRecord:
+    caller: Caller
+    model: str
+    kind: str
+    outcome: str  # ok | cache_hit | failed | failed_mid_stream | cancelled | invalid_object
+    usage: Usage
+    latency_ms: float
+    ttft_ms: float
+
+    def usage_params(self, now: datetime | None = None) -> list[Any]:
+        day = (now or datetime.now(UTC)).strftime("%Y-%m-%d")
+        hit = 1 if self.outcome == "cache_hit" else 0
+        return [self.caller.key_id, day, self.usage.prompt_tokens, self.usage.completion_tokens, hit]
+
+    def data_point(self) -> dict[str, list]:
+        return {
+            "indexes": [self.caller.key_id],
+            "blobs": [self.model, self.kind, self.outcome, self.caller.tier],
+            "doubles": [
+                round(self.latency_ms, 2),
+                round(self.ttft_ms, 2),
+                self.usage.prompt_tokens,
+                self.usage.completion_tokens,
+            ],
+        }
+
+
+async def record(env: Any, call: CallRecord) -> None:
+    try:
+        await env.DB.prepare(RECORD_USAGE_SQL).bind(*call.usage_params()).run()
+    finally:
+        env.ANALYTICS.writeDataPoint(call.data_point())
+
+
+async def record_quietly(env: Any, call: CallRecord, request_id: str) -> None:
+    """Record, logging a failure instead of raising it: the client has (or is getting) its
+    answer, and a lost counter must not take that away."""
+    try:
+        await record(env, call)
+    except Exception as exc:
+        print(f"usage record failed for request {request_id}: {exc}")

@@ -1,0 +1,10 @@
+"""Request limits, checked in the api worker before any RPC or model call (and again by the
+inference worker's models, so a caller that skips the api cannot exceed them)."""
+
+MAX_BODY_BYTES = 1_048_576
+MAX_MESSAGES = 100
+MAX_INPUT_CHARS = 32_000  # all message text of one request together
+MAX_OUTPUT_TOKENS = 4_096
+DEFAULT_MAX_OUTPUT_TOKENS = 1_024
+MAX_EMBEDDING_INPUTS = 100
+MAX_EMBEDDING_INPUT_CHARS = 8_000  # per text; bge models read at most 512 tokens

@@ -1,0 +1,73 @@
+"""The Workers AI model catalog: what callers may name, aliases, and embedding sizes.
+
+Plain data, used by the api worker (to refuse an unknown model before any RPC, and for
+/v1/models) and by the inference worker (to pick the model and its fallbacks).
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    id: str
+    owned_by: str
+    task: str  # "text-generation" or "text-embeddings"
+    context_window: int = 0
+    dimensions: int = 0
+
+
+TEXT_MODELS = {
+    m.id: m
+    for m in (
+        ModelInfo("@cf/meta/llama-3.1-8b-instruct-fast", "meta", "text-generation", 128_000),
+        ModelInfo("@cf/meta/llama-3.3-70b-instruct-fp8-fast", "meta", "text-generation", 24_000),
+        ModelInfo("@cf/mistralai/mistral-small-3.1-24b-instruct", "mistralai", "text-generation", 128_000),
+        ModelInfo("@cf/google/gemma-3-12b-it", "google", "text-generation", 80_000),
+    )
+}
+
+EMBEDDING_MODELS = {
+    m.id: m
+    for m in (
+        ModelInfo("@cf/baai/bge-small-en-v1.5", "baai", "text-embeddings", 512, 384),
+        ModelInfo("@cf/baai/bge-base-en-v1.5", "baai", "text-embeddings", 512, 768),
+        ModelInfo("@cf/baai/bge-large-en-v1.5", "baai", "text-embeddings", 512, 1024),
+    )
+}
+
+DEFAULT_TEXT_MODEL = "@cf/meta/llama-3.1-8b-instruct-fast"
+DEFAULT_EMBEDDING_MODEL = "@cf/baai/bge-base-en-v1.5"
+
+# Short names, and retired ids mapped to their successors: @cf/meta/llama-3.1-8b-instruct was
+# deprecated on 2026-05-30 and its -fast variant remains.
+ALIASES = {
+    "llama-3.1-8b": "@cf/meta/llama-3.1-8b-instruct-fast",
+    "@cf/meta/llama-3.1-8b-instruct": "@cf/meta/llama-3.1-8b-instruct-fast",
+    "llama-3.3-70b": "@cf/meta/llama-3.3-70b-instruct-fp8-fast",
+    "mistral-small-3.1": "@cf/mistralai/mistral-small-3.1-24b-instruct",
+    "gemma-3-12b": "@cf/google/gemma-3-12b-it",
+    "bge-small": "@cf/baai/bge-small-en-v1.5",
+    "bge-base": "@cf/baai/bge-base-en-v1.5",
+    "bge-large": "@cf/baai/bge-large-en-v1.5",
+}
+
+
+class UnknownModel(ValueError):
+    def __init__(self, name: str, valid: list[str]) -> None:
+        super().__init__(f"Unknown model {name!r}")
+        self.name = name
+        self.valid = valid
+
+
+def resolve(name: str | None, catalog: dict[str, ModelInfo], default: str) -> str:
+    """The catalog id for a requested name (None means the default)."""
+    model = ALIASES.get(name, name) if name else default
+    if model not in catalog:
+        valid = sorted(catalog) + sorted(a for a, target in ALIASES.items() if target in catalog)
+        raise UnknownModel(name or default, valid)
+    return model
+
+
+def parse_model_list(value: str | None) -> list[str]:
+    """A comma-separated list from a [vars] entry, e.g. FALLBACK_MODELS."""
+    return [ALIASES.get(item.strip(), item.strip()) for item in (value or "").split(",") if item.strip()]

@@ -1,0 +1,120 @@
+"""Stream encoders: model tokens in, the bytes a client's reader expects out.
+
+- "ui": the Vercel AI SDK UI message stream v1 over SSE (useChat, and useCompletion's default
+  "data" protocol). Chunks carry only the fields AI SDK 5.0.0 accepts: its chunk schemas are
+  strict objects, so `finish` carries no `finishReason`; the finish reason and usage travel
+  in `messageMetadata`, which every version accepts.
+- "text": plain text (useCompletion's "text" protocol, and useObject's JSON text).
+- "openai": OpenAI `chat.completion.chunk` events, ending `data: [DONE]`.
+
+An encoder's `error()` returns the in-band error event, or None where the protocol has none
+(plain text): the producer then ends the stream abnormally, which the client's reader reports.
+"""
+
+import json
+from typing import Any, Protocol
+
+from shared.workers_ai import Usage
+
+SSE_HEADERS = {
+    "content-type": "text/event-stream; charset=utf-8",
+    "cache-control": "no-cache, no-transform",
+    "x-accel-buffering": "no",
+}
+UI_MESSAGE_STREAM_HEADERS = {**SSE_HEADERS, "x-vercel-ai-ui-message-stream": "v1"}
+TEXT_HEADERS = {"content-type": "text/plain; charset=utf-8", "cache-control": "no-cache, no-transform"}
+
+PROTOCOL_HEADERS = {"ui": UI_MESSAGE_STREAM_HEADERS, "text": TEXT_HEADERS, "openai": SSE_HEADERS}
+
+
+def _event(payload: Any) -> str:
+    return f"data: {json.dumps(payload, separators=(',', ':'), ensure_ascii=False)}\n\n"
+
+
+DONE = "data: [DONE]\n\n"
+
+
+class Encoder(Protocol):
+    def start(self) -> str: ...
+    def delta(self, text: str) -> str: ...
+    def finish(self, finish_reason: str, usage: Usage, metadata: dict[str, Any]) -> str: ...
+    def error(self, message: str) -> str | None: ...
+
+
+class UIMessageStream:
+    def __init__(self, message_id: str) -> None:
+        self.message_id = message_id
+        self.text_id = f"{message_id}-text"
+
+    def start(self) -> str:
+        return (
+            _event({"type": "start", "messageId": self.message_id})
+            + _event({"type": "start-step"})
+            + _event({"type": "text-start", "id": self.text_id})
+        )
+
+    def delta(self, text: str) -> str:
+        return _event({"type": "text-delta", "id": self.text_id, "delta": text}) if text else ""
+
+    def finish(self, finish_reason: str, usage: Usage, metadata: dict[str, Any]) -> str:
+        meta = {**metadata, "finishReason": finish_reason, "usage": usage.as_dict()}
+        return (
+            _event({"type": "text-end", "id": self.text_id})
+            + _event({"type": "finish-step"})
+            + _event({"type": "finish", "messageMetadata": meta})
+            + DONE
+        )
+
+    def error(self, message: str) -> str:
+        return _event({"type": "error", "errorText": message}) + DONE
+
+
+class TextStream:
+    def start(self) -> str:
+        return ""
+
+    def delta(self, text: str) -> str:
+        return text
+
+    def finish(self, finish_reason: str, usage: Usage, metadata: dict[str, Any]) -> str:
+        return ""
+
+    def error(self, message: str) -> None:
+        return None
+
+
+class OpenAIChunks:
+    def __init__(self, completion_id: str, model: str, created: int, include_usage: bool) -> None:
+        self.base = {"id": completion_id, "object": "chat.completion.chunk", "created": created, "model": model}
+        self.include_usage = include_usage
+
+    def _chunk(self, delta: dict[str, Any], finish_reason: str | None = None) -> str:
+        chunk = {**self.base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}]}
+        if self.include_usage:
+            chunk["usage"] = None
+        return _event(chunk)
+
+    def start(self) -> str:
+        return self._chunk({"role": "assistant", "content": ""})
+
+    def delta(self, text: str) -> str:
+        return self._chunk({"content": text}) if text else ""
+
+    def finish(self, finish_reason: str, usage: Usage, metadata: dict[str, Any]) -> str:
+        out = self._chunk({}, finish_reason)
+        if self.include_usage:
+            out += _event({**self.base, "choices": [], "usage": usage.as_dict()})
+        return out + DONE
+
+    def error(self, message: str) -> str:
+        return _event({"error": {"message": message, "type": "server_error", "param": None, "code": "upstream_error"}}) + DONE
+
+
+def make_encoder(protocol: str, *, stream_id: str, model: str, created: int, include_usage: bool = False) -> Encoder:
+    if protocol == "ui":
+        return UIMessageStream(stream_id)
+    if protocol == "text":
+        return TextStream()
+    if protocol == "openai":
+        return OpenAIChunks(stream_id, model, created, include_usage)
+    raise ValueError(f"unknown stream protocol {protocol!r}")

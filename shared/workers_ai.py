@@ -1,0 +1,80 @@
+"""Reading what Workers AI sends: its SSE token stream, and the codes in its error messages."""
+
+import json
+import re
+from dataclasses import dataclass
+
+# Workers AI error codes that a later attempt may not hit (capacity, upstream timeouts).
+RETRYABLE_CODES = frozenset({3040, 3007, 3043, 3046})
+_CODE = re.compile(r"\b(\d{4}):")
+
+
+@dataclass
+class Usage:
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "total_tokens": self.total_tokens,
+        }
+
+
+@dataclass
+class StreamEvent:
+    text: str = ""
+    usage: Usage | None = None
+    done: bool = False
+
+
+class SSEDecoder:
+    """Turns the bytes of `AI.run(model, {..., stream: True})` into events, across chunk
+    boundaries: `data: {"response": "...", "usage": {...}}` lines, ending `data: [DONE]`."""
+
+    def __init__(self) -> None:
+        self._buffer = b""
+
+    def feed(self, chunk: bytes) -> list[StreamEvent]:
+        self._buffer += chunk
+        *complete, self._buffer = self._buffer.split(b"\n")
+        return [event for line in complete if (event := _parse_line(line)) is not None]
+
+    def close(self) -> list[StreamEvent]:
+        rest, self._buffer = self._buffer, b""
+        event = _parse_line(rest)
+        return [event] if event is not None else []
+
+
+def _parse_line(line: bytes) -> StreamEvent | None:
+    line = line.strip()
+    if not line.startswith(b"data:"):
+        return None
+    data = line[5:].strip()
+    if data == b"[DONE]":
+        return StreamEvent(done=True)
+    try:
+        payload = json.loads(data)
+    except ValueError:
+        return None
+    usage = payload.get("usage")
+    return StreamEvent(
+        text=payload.get("response") or "",
+        usage=Usage(int(usage.get("prompt_tokens", 0)), int(usage.get("completion_tokens", 0))) if usage else None,
+    )
+
+
+def error_code(message: str) -> int | None:
+    """The Workers AI code in an error message such as 'AiError: 3040: Capacity exceeded'."""
+    match = _CODE.search(message)
+    return int(match.group(1)) if match else None
+
+
+def is_retryable(message: str) -> bool:
+    code = error_code(message)
+    return code in RETRYABLE_CODES or (code is None and "timeout" in message.lower())
