@@ -121,8 +121,11 @@ function toRequest(req, origin) {
   });
 }
 
-async function sendResponse(res, response) {
+async function sendResponse(req, res, response) {
   const headers = {};
+  // Answered before the body was read (say, refused as too large): this connection cannot
+  // carry another request, so say so rather than leave the client to find out.
+  if (!req.complete) headers.connection = 'close';
   for (const [name, value] of response.headers) headers[name] = name === 'set-cookie' ? response.headers.getSetCookie() : value;
   res.writeHead(response.status, response.statusText || http.STATUS_CODES[response.status] || '', headers);
   if (!response.body) return res.end();
@@ -197,7 +200,7 @@ async function main() {
       response = new Response('Worker threw exception', { status: 500, headers: { 'content-type': 'text/plain' } });
     }
     const line = `${req.method} ${req.url} ${response.status} ${response.statusText || http.STATUS_CODES[response.status] || ''}`;
-    await sendResponse(res, response);
+    await sendResponse(req, res, response);
     console.log(`[wrangler:info] ${line} (${Math.round(performance.now() - begun)}ms)`);
   });
 

@@ -1,6 +1,8 @@
 """The OpenAI-compatible routes under /v1: chat completions (streamed or not), embeddings and
 the model list, in OpenAI's shapes, so any OpenAI client works with only its base URL changed."""
 
+import base64
+import struct
 import time
 import uuid
 from typing import Any
@@ -53,13 +55,23 @@ async def post_chat_completions(call: Any) -> Response:
                      headers={"x-model": result.model, "x-cache": "hit" if result.cached else "miss"})
 
 
+def encode_embedding(vector: list[float], encoding_format: str) -> list[float] | str:
+    """OpenAI's base64 form is the little-endian float32 bytes (what its SDK asks for)."""
+    if encoding_format == "base64":
+        return base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode()
+    return vector
+
+
 async def post_embeddings(call: Any) -> Response:
     body = await read_body(call, requests.EmbeddingsBody)
     embedding = requests.embedding_request(body, caller=call.caller, request_id=call.request_id)
     result = EmbeddingResult.model_validate(await call_inference(call, "embed", embedding.model_dump(mode="json")))
     return call.json({
         "object": "list",
-        "data": [{"object": "embedding", "index": i, "embedding": v} for i, v in enumerate(result.vectors)],
+        "data": [
+            {"object": "embedding", "index": i, "embedding": encode_embedding(v, body.encoding_format)}
+            for i, v in enumerate(result.vectors)
+        ],
         "model": result.model,
         "usage": {"prompt_tokens": result.usage["prompt_tokens"], "total_tokens": result.usage["total_tokens"]},
     })

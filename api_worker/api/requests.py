@@ -109,7 +109,7 @@ class OpenAIChatBody(_Body):
 class EmbeddingsBody(_Body):
     model: str
     input: str | list[str]
-    encoding_format: Literal["float"] = "float"
+    encoding_format: Literal["float", "base64"] = "float"
 
 
 def parse_json(raw: bytes) -> Any:

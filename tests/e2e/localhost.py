@@ -18,10 +18,10 @@ def free_port() -> int:
 
 
 class LocalHost:
-    def __init__(self, configs: list[Path], state_dir: Path, env: dict[str, str] | None = None):
+    def __init__(self, configs: list[Path], state_dir: Path, variables: dict[str, str] | None = None):
         self.configs = configs
         self.state_dir = state_dir
-        self.env = env
+        self.variables = variables or {}
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.lines: list[str] = []
@@ -32,8 +32,10 @@ class LocalHost:
                 "--port", str(self.port), "--persist-to", str(self.state_dir)]
         for config in self.configs:
             args += ["-c", str(config)]
+        for name, value in self.variables.items():
+            args += ["--var", f"{name}:{value}"]
         self.process = subprocess.Popen(args, cwd=PROJECT_ROOT, stdout=subprocess.PIPE,
-                                        stderr=subprocess.STDOUT, text=True, env=self.env)
+                                        stderr=subprocess.STDOUT, text=True)
         threading.Thread(target=self._read_output, daemon=True).start()
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
         while not self._ready.wait(0.1):

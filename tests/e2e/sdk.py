@@ -1,0 +1,23 @@
+"""Runs tests/e2e/ai_sdk/clients.mjs: the AI SDK's own readers, in Node, against a server."""
+
+import json
+import subprocess
+
+from tests.e2e.localhost import NODE, PROJECT_ROOT
+
+# The oldest AI SDK we support (its chunk schemas are strict) and the newest.
+SDK_VERSIONS = ["ai-v5", "ai"]
+CLIENTS = PROJECT_ROOT / "tests" / "e2e" / "ai_sdk" / "clients.mjs"
+
+
+def run_client(sdk: str, base_url: str, scenario: str, **options) -> dict:
+    result = subprocess.run(
+        [str(NODE), str(CLIENTS), sdk, base_url, scenario, json.dumps(options)],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def message_text(message: dict) -> str:
+    return "".join(part.get("text", "") for part in message["parts"] if part["type"] == "text")

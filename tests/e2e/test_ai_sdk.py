@@ -1,0 +1,90 @@
+"""The AI SDK routes, driven by the AI SDK's own client code (5.0.0, the oldest supported, and
+the newest): what useChat, useCompletion and useObject would show a user."""
+
+import pytest
+
+from tests.e2e.conftest import LOCAL
+from tests.e2e.sdk import SDK_VERSIONS, message_text, run_client
+
+STAND_IN_REPLY = "You said: {} (a deterministic reply from the local stand-in for @cf/meta/llama-3.1-8b-instruct-fast)"
+
+
+@pytest.mark.parametrize("sdk", SDK_VERSIONS)
+def test_use_chat_receives_the_assistant_message(base_url, sdk):
+    result = run_client(sdk, base_url, "chat", text="Tell me about Workers")
+
+    assert result["errors"] == []
+    message = result["message"]
+    assert message["role"] == "assistant"
+    assert [part["state"] for part in message["parts"] if part["type"] == "text"] == ["done"]
+    assert message["metadata"]["finishReason"] == "stop"
+    assert message["metadata"]["usage"]["completion_tokens"] > 0
+    if LOCAL:
+        assert message_text(message) == STAND_IN_REPLY.format("Tell me about Workers")
+
+
+@pytest.mark.parametrize("sdk", SDK_VERSIONS)
+@pytest.mark.parametrize("protocol", ["data", "text"])
+def test_use_completion_reads_both_protocols(base_url, sdk, protocol):
+    result = run_client(sdk, base_url, "completion", prompt="Say hi", streamProtocol=protocol,
+                        query=f"?protocol={protocol}")
+
+    assert result.get("error") is None
+    assert result["completion"] == result["finished"]
+    assert result["updates"] > 1  # the completion grew as tokens arrived
+    if LOCAL:
+        assert result["completion"] == STAND_IN_REPLY.format("Say hi")
+
+
+@pytest.mark.parametrize("sdk", SDK_VERSIONS)
+def test_use_object_builds_the_object_as_it_streams(base_url, sdk):
+    schema = {
+        "type": "object",
+        "properties": {"title": {"type": "string"}, "tags": {"type": "array", "items": {"type": "string"}}},
+        "required": ["title", "tags"],
+    }
+    result = run_client(sdk, base_url, "object", body={"prompt": "A post about edge AI", "schema": schema})
+
+    assert result["status"] == 200
+    assert result.get("error") is None
+    assert result["state"] == "successful-parse"
+    assert isinstance(result["object"]["title"], str)
+    assert isinstance(result["object"]["tags"], list)
+
+
+def test_use_object_with_a_named_schema(base_url):
+    result = run_client("ai", base_url, "object", body={"prompt": "I love it", "schemaName": "sentiment"})
+
+    assert result["status"] == 200
+    assert result["object"]["sentiment"] in {"positive", "neutral", "negative"}
+    assert 0 <= result["object"]["confidence"] <= 1
+
+
+def test_an_object_that_breaks_its_schema_fails_in_band(base_url, ai):
+    # The stand-in fills strings with "example": far shorter than this schema allows.
+    schema = {"type": "object", "properties": {"essay": {"type": "string", "minLength": 50}}, "required": ["essay"]}
+    result = run_client("ai", base_url, "object", body={"prompt": "Write", "schema": schema})
+
+    assert result["status"] == 200  # the stream had started; the failure arrives in it
+    assert result["error"] is not None
+    assert result["object"] == {"essay": "example"}
+
+
+@pytest.mark.parametrize("sdk", SDK_VERSIONS)
+def test_use_chat_shows_a_mid_stream_model_failure(base_url, ai, sdk):
+    ai.fail_next({"mode": "mid_stream", "afterTokens": 3, "code": 3040, "message": "connection reset"})
+
+    result = run_client(sdk, base_url, "chat", text="one two three four five")
+
+    assert message_text(result["message"]) == "You said: one"
+    assert any("connection reset" in error for error in result["errors"])
+
+
+@pytest.mark.parametrize("sdk", SDK_VERSIONS)
+def test_use_chat_gets_an_error_when_the_model_fails_before_the_first_token(base_url, ai, sdk):
+    ai.fail_next({"mode": "error", "code": 5000, "message": "model crashed"})
+
+    result = run_client(sdk, base_url, "chat", text="hello")
+
+    assert result.get("message") is None
+    assert any("upstream_error" in error and "model crashed" in error for error in result["errors"])

@@ -1,0 +1,91 @@
+import pytest
+
+from api import requests
+from shared.contract import Caller
+from shared.errors import ApiError
+
+IDS = {"caller": Caller(key_id="k1"), "request_id": "r1", "stream_id": "s1"}
+
+
+def chat_body(**extra):
+    return requests.validated(requests.ChatBody, {
+        "id": "chat-1",
+        "trigger": "submit-message",
+        "messages": [
+            {"id": "1", "role": "user", "parts": [{"type": "text", "text": "Hi "}, {"type": "file", "url": "x"}, {"type": "text", "text": "there"}]},
+            {"id": "2", "role": "assistant", "parts": [{"type": "step-start"}, {"type": "text", "text": "Hello"}], "metadata": {"a": 1}},
+        ],
+        **extra,
+    })
+
+
+def test_use_chat_messages_become_model_messages_from_their_text_parts():
+    req = requests.chat_request(chat_body(system="Be kind"), **IDS)
+
+    assert [(m.role, m.content) for m in req.messages] == [("system", "Be kind"), ("user", "Hi there"), ("assistant", "Hello")]
+    assert (req.kind, req.protocol, req.stream_id) == ("chat", "ui", "s1")
+    assert req.model == "@cf/meta/llama-3.1-8b-instruct-fast"
+    assert req.max_tokens == requests.DEFAULT_MAX_OUTPUT_TOKENS
+
+
+def test_unknown_fields_are_ignored_but_wrong_ones_name_the_field():
+    with pytest.raises(ApiError) as raised:
+        chat_body(temperature="hot")
+
+    assert raised.value.status == 400
+    assert raised.value.details["field"] == "temperature"
+
+
+def test_an_unknown_model_is_refused_before_any_call():
+    with pytest.raises(ApiError) as raised:
+        requests.chat_request(chat_body(model="gpt-9"), **IDS)
+
+    assert raised.value.code == "model_not_found"
+    assert raised.value.details["field"] == "model"
+
+
+def test_too_much_input_is_a_413_naming_messages():
+    body = requests.validated(requests.CompletionBody, {"prompt": "x" * (requests.MAX_INPUT_CHARS + 1)})
+
+    with pytest.raises(ApiError) as raised:
+        requests.completion_request(body, "text", **IDS)
+
+    assert raised.value.status == 413
+    assert raised.value.details["field"] == "messages"
+
+
+def test_object_request_takes_a_named_schema_and_asks_for_json():
+    body = requests.validated(requests.ObjectBody, {"prompt": "Great!", "schemaName": "sentiment"})
+    req = requests.object_request(body, **IDS)
+
+    assert req.json_schema["required"] == ["sentiment", "confidence"]
+    assert (req.kind, req.protocol) == ("object", "text")
+
+
+def test_openai_body_maps_developer_role_content_parts_and_stream_options():
+    body = requests.validated(requests.OpenAIChatBody, {
+        "model": "llama-3.3-70b",
+        "messages": [{"role": "developer", "content": "Rules"}, {"role": "user", "content": [{"type": "text", "text": "Q"}]}],
+        "stream": True,
+        "stream_options": {"include_usage": True},
+        "max_completion_tokens": 50,
+    })
+    req = requests.openai_chat_request(body, **IDS)
+
+    assert [(m.role, m.content) for m in req.messages] == [("system", "Rules"), ("user", "Q")]
+    assert (req.protocol, req.include_usage, req.max_tokens) == ("openai", True, 50)
+    assert req.model == "@cf/meta/llama-3.3-70b-instruct-fp8-fast"
+
+
+def test_embedding_input_may_be_one_string():
+    body = requests.validated(requests.EmbeddingsBody, {"model": "bge-small", "input": "hello"})
+    req = requests.embedding_request(body, caller=Caller(key_id="k"), request_id="r")
+
+    assert (req.model, req.texts) == ("@cf/baai/bge-small-en-v1.5", ["hello"])
+
+
+def test_body_must_be_json():
+    with pytest.raises(ApiError) as raised:
+        requests.parse_json(b"{nope")
+
+    assert raised.value.details["field"] == "body"

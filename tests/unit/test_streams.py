@@ -1,0 +1,58 @@
+import json
+
+from shared.streams import make_encoder
+from shared.workers_ai import Usage
+
+USAGE = Usage(3, 2)
+
+
+def events(text: str) -> list:
+    return [json.loads(e[len("data: "):]) if e != "data: [DONE]" else "[DONE]" for e in text.split("\n\n") if e]
+
+
+def test_ui_message_stream_has_the_v1_chunk_sequence():
+    enc = make_encoder("ui", stream_id="m1", model="x", created=0)
+    out = enc.start() + enc.delta("Hel") + enc.delta("") + enc.delta("lo") + enc.finish("stop", USAGE, {"model": "x"})
+
+    assert [e if e == "[DONE]" else e["type"] for e in events(out)] == [
+        "start", "start-step", "text-start", "text-delta", "text-delta", "text-end", "finish-step", "finish", "[DONE]"
+    ]
+    chunks = events(out)
+    assert chunks[0] == {"type": "start", "messageId": "m1"}
+    assert chunks[3] == {"type": "text-delta", "id": "m1-text", "delta": "Hel"}
+    # AI SDK 5.0.0's finish chunk is a strict object: only messageMetadata may ride along.
+    assert set(chunks[7]) == {"type", "messageMetadata"}
+    assert chunks[7]["messageMetadata"]["finishReason"] == "stop"
+    assert chunks[7]["messageMetadata"]["usage"] == {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5}
+
+
+def test_ui_message_stream_error_is_an_error_chunk_then_done():
+    assert events(make_encoder("ui", stream_id="m", model="x", created=0).error("boom")) == [
+        {"type": "error", "errorText": "boom"}, "[DONE]"
+    ]
+
+
+def test_text_stream_is_the_bare_text_and_has_no_in_band_error():
+    enc = make_encoder("text", stream_id="m", model="x", created=0)
+
+    assert enc.start() + enc.delta("a b") + enc.finish("stop", USAGE, {}) == "a b"
+    assert enc.error("boom") is None
+
+
+def test_openai_chunks_end_with_usage_then_done():
+    enc = make_encoder("openai", stream_id="c1", model="m", created=7, include_usage=True)
+    chunks = events(enc.start() + enc.delta("hi") + enc.finish("length", USAGE, {}))
+
+    assert chunks[0]["choices"][0]["delta"] == {"role": "assistant", "content": ""}
+    assert chunks[1]["choices"][0]["delta"] == {"content": "hi"}
+    assert chunks[2]["choices"][0]["finish_reason"] == "length"
+    assert chunks[3]["choices"] == [] and chunks[3]["usage"]["total_tokens"] == 5
+    assert chunks[-1] == "[DONE]"
+    assert all(c["object"] == "chat.completion.chunk" and c["id"] == "c1" for c in chunks[:-1])
+
+
+def test_openai_chunks_without_include_usage_carry_no_usage():
+    enc = make_encoder("openai", stream_id="c1", model="m", created=7)
+    chunks = events(enc.start() + enc.finish("stop", USAGE, {}))
+
+    assert all("usage" not in c for c in chunks[:-1])

@@ -1,0 +1,30 @@
+from shared.workers_ai import SSEDecoder, error_code, is_retryable
+
+
+def test_decoder_reassembles_events_split_across_chunks():
+    decoder = SSEDecoder()
+    stream = b'data: {"response":"Hel"}\n\ndata: {"response":"lo","p":"abc"}\n\ndata: {"response":"","usage":{"prompt_tokens":4,"completion_tokens":2}}\n\ndata: [DONE]\n\n'
+    events = []
+    for i in range(0, len(stream), 7):
+        events += decoder.feed(stream[i:i + 7])
+    events += decoder.close()
+
+    assert [e.text for e in events if e.text] == ["Hel", "lo"]
+    assert [e.usage.total_tokens for e in events if e.usage] == [6]
+    assert events[-1].done
+
+
+def test_decoder_handles_multibyte_text_split_inside_a_character():
+    payload = 'data: {"response":"héllo"}\n\n'.encode()
+    decoder = SSEDecoder()
+    events = decoder.feed(payload[:20]) + decoder.feed(payload[20:])
+
+    assert [e.text for e in events] == ["héllo"]
+
+
+def test_error_codes_and_retryability():
+    assert error_code("AiError: 3040: Capacity temporarily exceeded") == 3040
+    assert is_retryable("AiError: 3040: Capacity temporarily exceeded")
+    assert not is_retryable("AiError: 5007: No such model")
+    assert is_retryable("Network timeout while reading")
+    assert not is_retryable("TypeError: bad input")
