@@ -158,6 +158,13 @@ async function control(req, res, { ai, faults, status }) {
     res.writeHead(status, { 'content-type': 'application/json' });
     res.end(JSON.stringify(body));
   };
+  if (route === 'ai/run' && req.method === 'POST') {
+    // The stand-in called directly, with no worker in between: the baseline for `make bench`.
+    const { model, inputs } = await readJson(req);
+    const output = await ai.run(model, inputs);
+    if (output instanceof ReadableStream) return sendResponse(req, res, new Response(output, { headers: { 'content-type': 'text/event-stream' } }));
+    return reply(200, output);
+  }
   if (route === 'ai') {
     if (req.method === 'POST') ai.configure(await readJson(req));
     if (req.method === 'DELETE') ai.reset();

@@ -1,8 +1,9 @@
 """Benchmarks against a local host started for the run (its own state folder, free port).
 
-    make bench                # or: .venv/bin/python scripts/bench.py --requests 20
+    make bench                              # or: .venv/bin/python scripts/bench.py --requests 50
 
-Prints a Markdown table; the README's benchmark table is copied from it.
+Prints a Markdown table; the README's benchmark table is copied from it. Times are wall-clock
+on this machine, through the local host (Pyodide in Node), not Cloudflare's.
 """
 
 import argparse
@@ -18,6 +19,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.e2e.localhost import PROJECT_ROOT, LocalHost  # noqa: E402
 
 CONFIGS = [PROJECT_ROOT / "wrangler.toml", PROJECT_ROOT / "inference_worker" / "wrangler.toml"]
+MODEL = "@cf/meta/llama-3.1-8b-instruct-fast"
+LONG_PROMPT = " ".join(f"word{i}" for i in range(400))  # the stand-in echoes it: ~410 tokens
 
 
 def percentile(samples: list[float], q: float) -> float:
@@ -25,8 +28,12 @@ def percentile(samples: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def timed_requests(client: httpx.Client, path: str, count: int) -> list[float]:
-    client.get(path).raise_for_status()  # warm-up: first request pays lazy imports
+def summary(samples: list[float], unit: str = "ms", digits: int = 1) -> str:
+    return f"{statistics.median(samples):.{digits}f} {unit} (p95 {percentile(samples, 0.95):.{digits}f})"
+
+
+def timed_get(client: httpx.Client, path: str, count: int) -> list[float]:
+    client.get(path).raise_for_status()  # warm-up
     samples = []
     for _ in range(count):
         started = time.perf_counter()
@@ -35,24 +42,64 @@ def timed_requests(client: httpx.Client, path: str, count: int) -> list[float]:
     return samples
 
 
+def timed_stream(client: httpx.Client, path: str, body: dict) -> tuple[float, float, int]:
+    """Time to the first body byte, time to the last one, and the bytes received."""
+    started = time.perf_counter()
+    first = 0.0
+    size = 0
+    with client.stream("POST", path, json=body) as response:
+        response.raise_for_status()
+        for chunk in response.iter_raw():
+            if not first:
+                first = time.perf_counter() - started
+            size += len(chunk)
+    return first * 1000, (time.perf_counter() - started) * 1000, size
+
+
+def streams(client: httpx.Client, path: str, body: dict, count: int) -> tuple[list[float], list[float]]:
+    timed_stream(client, path, body)  # warm-up
+    runs = [timed_stream(client, path, body) for _ in range(count)]
+    return [r[0] for r in runs], [r[1] for r in runs]
+
+
+def chat_body(text: str) -> dict:
+    return {"messages": [{"id": "u", "role": "user", "parts": [{"type": "text", "text": text}]}], "maxOutputTokens": 1000}
+
+
+def direct_body(text: str) -> dict:
+    return {"model": MODEL, "inputs": {"messages": [{"role": "user", "content": text}], "max_tokens": 1000, "stream": True}}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--requests", type=int, default=20, help="timed requests per measurement")
+    parser.add_argument("--requests", type=int, default=50, help="timed requests per measurement")
     args = parser.parse_args()
+    n = args.requests
 
     rows = []
     with tempfile.TemporaryDirectory() as state:
         started = time.perf_counter()
         with LocalHost(CONFIGS, Path(state)) as host:
             rows.append(("host start-up to 'Ready' (wall)", f"{(time.perf_counter() - started) * 1000:.0f} ms"))
-            with httpx.Client(base_url=host.url, timeout=30) as client:
+            with httpx.Client(base_url=host.url, timeout=60) as client:
                 status = client.get("/__devhost/status").json()
                 for name, t in status["workers"].items():
                     rows.append((f"{name}: Pyodide boot / packages / main import",
                                  f"{t['pyodideMs']:.0f} / {t['packagesMs']:.0f} / {t['importMs']:.0f} ms"))
-                health = timed_requests(client, "/health", args.requests)
-                rows.append((f"GET /health, median (p95) of {args.requests}",
-                             f"{statistics.median(health):.1f} ms ({percentile(health, 0.95):.1f} ms)"))
+                rows.append((f"GET /health, median (p95) of {n}", summary(timed_get(client, "/health", n))))
+
+                api_ttfb, _ = streams(client, "/stream/chat", chat_body("Hello"), n)
+                direct_ttfb, _ = streams(client, "/__devhost/ai/run", direct_body("Hello"), n)
+                rows.append((f"time to first byte, /stream/chat via api → RPC → model (median, p95 of {n})", summary(api_ttfb)))
+                rows.append((f"time to first byte, model stand-in called directly (median, p95 of {n})", summary(direct_ttfb)))
+
+                _, api_total = streams(client, "/stream/chat", chat_body(LONG_PROMPT), n)
+                _, direct_total = streams(client, "/__devhost/ai/run", direct_body(LONG_PROMPT), n)
+                tokens = len(f"You said: {LONG_PROMPT} (a deterministic reply from the local stand-in for {MODEL})".split())
+                per_token = [(a - d) / tokens * 1000 for a, d in zip(sorted(api_total), sorted(direct_total), strict=True)]
+                rows.append((f"{tokens}-token stream, via api / direct (median of {n})",
+                             f"{statistics.median(api_total):.0f} / {statistics.median(direct_total):.0f} ms"))
+                rows.append(("relay cost per token, api + inference workers (median, p95)", summary(per_token, "µs", 0)))
 
     print("| measurement | result |\n|---|---|")
     for name, value in rows:
