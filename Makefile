@@ -26,5 +26,8 @@ e2e: setup
 bench: setup
 	@$(PYTHON) scripts/bench.py $(ARGS)
 
+key: setup
+	@$(PYTHON) scripts/keys.py $(ARGS)
+
 clean:
 	rm -rf .venv node_modules .devhost .wrangler api_worker/shared inference_worker/shared

@@ -6,16 +6,34 @@ leave as plain dicts (or a streaming Response)."""
 
 from workers import WorkerEntrypoint
 
+from inference import access
 from inference.embeddings import embed
 from inference.generation import generate, stream_generation
 from inference.health import check_bindings
-from shared.contract import EmbeddingRequest, GenerationRequest
+from shared.contract import AdmissionRequest, Caller, EmbeddingRequest, GenerationRequest, KeySpec
 
 
 class InferenceService(WorkerEntrypoint):
     async def health(self, request_id: str) -> dict:
         report = await check_bindings(self.env, str(request_id))
         return report.model_dump(mode="json")
+
+    async def admit(self, request: dict) -> dict:
+        result = await access.admit(self.env, AdmissionRequest.model_validate(request))
+        return result.model_dump(mode="json")
+
+    async def get_usage(self, caller: dict) -> dict:
+        report = await access.usage_report(self.env, Caller.model_validate(caller))
+        return report.model_dump(mode="json")
+
+    async def create_key(self, spec: dict) -> dict:
+        return (await access.create_key(self.env, KeySpec.model_validate(spec))).model_dump(mode="json")
+
+    async def list_keys(self) -> list:
+        return [key.model_dump(mode="json") for key in await access.list_keys(self.env)]
+
+    async def revoke_key(self, key_id: str) -> bool:
+        return await access.revoke_key(self.env, str(key_id))
 
     async def stream_generation(self, request: dict):
         return await stream_generation(self.env, self.ctx, GenerationRequest.model_validate(request))

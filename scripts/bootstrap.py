@@ -143,6 +143,24 @@ def ensure_pyodide_wheels() -> None:
         stamp.write_text(key)
 
 
+def ensure_dev_secrets() -> None:
+    """Local secrets for `make dev`, in .dev.vars (git-ignored), as `wrangler dev` reads them.
+    Values are random and never printed: read them from the file."""
+    dev_vars = ROOT / ".dev.vars"
+    if dev_vars.exists():
+        step(".dev.vars (local secrets): present")
+        return
+    import secrets
+
+    dev_vars.write_text(
+        "# Local secrets for `make dev` and `wrangler dev`; in production: `wrangler secret put NAME`.\n"
+        f"ADMIN_TOKEN={secrets.token_urlsafe(32)}\n"
+        f"JWT_SECRET={secrets.token_urlsafe(32)}\n"
+    )
+    dev_vars.chmod(0o600)
+    step("Wrote .dev.vars with a random ADMIN_TOKEN and JWT_SECRET for local use (make key reads it)")
+
+
 def main() -> None:
     started = time.monotonic()
     if sys.version_info < (3, 11):
@@ -151,6 +169,7 @@ def main() -> None:
     node = ensure_node()
     ensure_npm_packages(node)
     ensure_pyodide_wheels()
+    ensure_dev_secrets()
     step(f"Setup done in {time.monotonic() - started:.1f} s")
 
 

@@ -104,3 +104,67 @@ class EmbeddingResult(BaseModel):
     model: str
     vectors: list[list[float]]
     usage: dict[str, int]
+
+
+# --- access ---------------------------------------------------------------------------------
+
+AdmissionKind = Literal["ai", "events", "read"]
+
+
+class AdmissionRequest(BaseModel):
+    """One authenticated request asking to proceed: an API key (by prefix and hash) to verify,
+    or a caller the api already verified (a JWT's subject)."""
+
+    request_id: str
+    kind: AdmissionKind
+    key_prefix: str | None = None
+    key_hash: str | None = None
+    caller: Caller | None = None
+
+
+class RateWindow(BaseModel):
+    limit: int
+    remaining: int
+    reset_seconds: int
+
+
+class AdmissionResult(BaseModel):
+    allowed: bool
+    caller: Caller | None = None
+    # When refused: unauthorized (unknown or revoked key) or rate_limited (window or quota).
+    code: ErrorCode | None = None
+    reason: str | None = None
+    message: str | None = None
+    retry_after: int | None = None
+    window: RateWindow | None = None
+
+
+class KeySpec(BaseModel):
+    name: str = Field(min_length=1, max_length=100)
+    tier: Literal["free", "pro", "enterprise"] = "free"
+
+
+class KeyInfo(BaseModel):
+    id: str
+    prefix: str
+    name: str
+    tier: str
+    created_at: str
+    revoked_at: str | None = None
+
+
+class CreatedKey(KeyInfo):
+    key: str  # shown once, never stored
+
+
+class UsageReport(BaseModel):
+    key_id: str
+    tier: str
+    day: str
+    requests: int
+    prompt_tokens: int
+    completion_tokens: int
+    cache_hits: int
+    events: int
+    limits: dict[str, Any]
+    window: RateWindow

@@ -1,6 +1,10 @@
-"""The request pipeline: request id, routing, the handler, and the one error shape."""
+"""The request pipeline, in order: request id, CORS preflight, routing, authentication and
+admission (rate limit, quotas), the handler, and the headers every response carries. Any
+error becomes the one JSON error shape."""
 
+import importlib
 import json
+import traceback
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -8,20 +12,14 @@ from urllib.parse import parse_qsl, urlsplit
 
 from workers import Response
 
-from api import generation, health, openai
-from api.router import Router
-from shared.contract import Caller
+from api import cors
+from api.auth import authenticate
+from api.routes import router
+from shared.contract import Caller, RateWindow
 from shared.errors import ApiError, ErrorCode, error_body
 from shared.models import DEFAULT_TEXT_MODEL
 
-router = Router()
-router.add("GET", "/health", health.get_health, public=True)
-router.add("POST", "/stream/chat", generation.post_chat)
-router.add("POST", "/stream/completion", generation.post_completion)
-router.add("POST", "/stream/object", generation.post_object)
-router.add("POST", "/v1/chat/completions", openai.post_chat_completions)
-router.add("POST", "/v1/embeddings", openai.post_embeddings)
-router.add("GET", "/v1/models", openai.get_models)
+_handlers: dict[str, Any] = {}
 
 
 @dataclass
@@ -34,7 +32,9 @@ class Call:
     request_id: str
     path: str
     query: dict[str, str] = field(default_factory=dict)
-    caller: Caller = field(default_factory=lambda: Caller(key_id="anonymous"))
+    caller: Caller | None = None
+    is_admin: bool = False
+    rate_window: RateWindow | None = None
 
     @property
     def default_model(self) -> str:
@@ -44,30 +44,70 @@ class Call:
         return json_response(body, status, self.request_id, headers)
 
 
-def json_response(
-    body: Any, status: int, request_id: str, headers: dict[str, str] | None = None
-) -> Response:
+def json_response(body: Any, status: int, request_id: str, headers: dict[str, str] | None = None) -> Response:
     merged = {"content-type": "application/json", "x-request-id": request_id, **(headers or {})}
     return Response(json.dumps(body, separators=(",", ":")), status=status, headers=merged)
+
+
+def _resolve(handler: Any) -> Any:
+    if not isinstance(handler, str):
+        return handler
+    if handler not in _handlers:
+        module, _, name = handler.partition(":")
+        _handlers[handler] = getattr(importlib.import_module(module), name)
+    return _handlers[handler]
 
 
 def _error_response(err: ApiError, path: str, request_id: str) -> Response:
     body = err.body()
     if path.startswith("/v1/"):
-        body = openai.openai_error(body, err.status)
+        from api.openai import openai_error
+
+        body = openai_error(body, err.status)
     return json_response(body, err.status, request_id, err.headers)
+
+
+def _preflight(path: str, origin: str | None, allowlist: frozenset[str], request_id: str) -> Response:
+    methods = router.methods_for(path)
+    if not methods:
+        raise ApiError(ErrorCode.NOT_FOUND, f"No route for {path}", path=path)
+    if not cors.is_allowed(origin, allowlist):
+        raise ApiError(ErrorCode.FORBIDDEN, "This origin is not allowed", reason="origin_not_allowed")
+    return Response(None, status=204, headers={"x-request-id": request_id, **cors.preflight_headers(origin, allowlist, methods)})
+
+
+def _finish(response: Response, call: Call | None, origin: str | None, allowlist: frozenset[str]) -> Response:
+    headers = response.js_object.headers
+    for name, value in cors.SECURITY_HEADERS.items():
+        if not headers.has(name):  # a route may set its own (GraphiQL's page loads scripts)
+            headers.set(name, value)
+    for name, value in cors.response_headers(origin, allowlist).items():
+        headers.set(name, value)
+    if call is not None and call.rate_window is not None:
+        headers.set("x-ratelimit-limit", str(call.rate_window.limit))
+        headers.set("x-ratelimit-remaining", str(call.rate_window.remaining))
+        headers.set("x-ratelimit-reset", str(call.rate_window.reset_seconds))
+    return response
 
 
 async def handle(request: Any, env: Any, ctx: Any) -> Response:
     request_id = request.headers.get("cf-ray") or uuid.uuid4().hex
     url = urlsplit(request.url)
+    origin = request.headers.get("origin")
+    allowlist = cors.parse_allowlist(getattr(env, "ALLOWED_ORIGINS", ""))
+    call = None
     try:
+        if request.method == "OPTIONS":
+            return _finish(_preflight(url.path, origin, allowlist, request_id), None, origin, allowlist)
         route = router.match(request.method, url.path)
         call = Call(request, env, ctx, request_id, url.path, dict(parse_qsl(url.query)))
-        return await route.handler(call)
+        if not route.public:
+            await authenticate(call, route.kind)
+        response = await _resolve(route.handler)(call)
     except ApiError as err:
-        return _error_response(err, url.path, request_id)
+        response = _error_response(err, url.path, request_id)
     except Exception as exc:
         # The traceback goes to the log (wrangler tail), never to the client.
-        print(f"request {request_id} failed: {type(exc).__name__}: {exc}")
-        return json_response(error_body(ErrorCode.INTERNAL, "Internal error", request_id=request_id), 500, request_id)
+        print(f"request {request_id} failed: {type(exc).__name__}: {exc}\n{traceback.format_exc()}")
+        response = json_response(error_body(ErrorCode.INTERNAL, "Internal error", request_id=request_id), 500, request_id)
+    return _finish(response, call, origin, allowlist)

@@ -10,6 +10,7 @@ from typing import Any
 from workers import Response
 
 from api import requests
+from api.auth import check_model_allowed
 from api.generation import read_body, relay
 from api.upstream import call_inference
 from shared.contract import EmbeddingResult, GenerationResult
@@ -50,6 +51,7 @@ async def post_chat_completions(call: Any) -> Response:
                                               stream_id=completion_id, default_model=call.default_model)
     if generation.protocol:
         return await relay(call, generation)
+    check_model_allowed(call, generation.model)
     result = GenerationResult.model_validate(await call_inference(call, "generate", generation.model_dump(mode="json")))
     return call.json(chat_completion(result, completion_id, int(time.time())),
                      headers={"x-model": result.model, "x-cache": "hit" if result.cached else "miss"})
@@ -65,6 +67,7 @@ def encode_embedding(vector: list[float], encoding_format: str) -> list[float] |
 async def post_embeddings(call: Any) -> Response:
     body = await read_body(call, requests.EmbeddingsBody)
     embedding = requests.embedding_request(body, caller=call.caller, request_id=call.request_id)
+    check_model_allowed(call, embedding.model)
     result = EmbeddingResult.model_validate(await call_inference(call, "embed", embedding.model_dump(mode="json")))
     return call.json({
         "object": "list",

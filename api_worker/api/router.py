@@ -6,7 +6,9 @@ from typing import Any
 
 from shared.errors import ApiError, ErrorCode
 
-Handler = Callable[[Any], Awaitable[Any]]
+# A handler, or "module:function" naming one: imported on first use, so a cold start pays
+# only for the modules its route needs.
+Handler = Callable[[Any], Awaitable[Any]] | str
 
 
 @dataclass(frozen=True)
@@ -15,17 +17,24 @@ class Route:
     path: str
     handler: Handler
     public: bool = False  # reachable without credentials
+    # What admission counts against: "ai" (the daily token quota), "events" (the daily event
+    # quota) or "read" (the per-minute rate limit only).
+    kind: str = "read"
 
 
 class Router:
     def __init__(self) -> None:
         self._by_path: dict[str, dict[str, Route]] = {}
 
-    def add(self, method: str, path: str, handler: Handler, *, public: bool = False) -> None:
+    def add(self, method: str, path: str, handler: Handler, *, public: bool = False, kind: str = "read") -> None:
         methods = self._by_path.setdefault(path, {})
         if method in methods:
             raise ValueError(f"{method} {path} is routed twice")
-        methods[method] = Route(method, path, handler, public)
+        methods[method] = Route(method, path, handler, public, kind)
+
+    def methods_for(self, path: str) -> list[str]:
+        """The methods routed at `path` (empty for an unknown path)."""
+        return sorted(self._by_path.get(path.rstrip("/") if len(path) > 1 else path, {}))
 
     def routes(self) -> list[Route]:
         return [route for methods in self._by_path.values() for route in methods.values()]

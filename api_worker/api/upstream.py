@@ -15,10 +15,10 @@ def _timeout_seconds(env: Any) -> float:
     return float(getattr(env, "INFERENCE_TIMEOUT_MS", DEFAULT_TIMEOUT_MS) or DEFAULT_TIMEOUT_MS) / 1000
 
 
-async def call_inference(call: Any, method: str, payload: Any) -> Any:
+async def call_inference(call: Any, method: str, *args: Any) -> Any:
     timeout = _timeout_seconds(call.env)
     try:
-        result = await asyncio.wait_for(getattr(call.env.INFERENCE, method)(payload), timeout)
+        result = await asyncio.wait_for(getattr(call.env.INFERENCE, method)(*args), timeout)
     except TimeoutError as exc:
         raise ApiError(ErrorCode.UPSTREAM_TIMEOUT, f"The inference service did not answer within {timeout:g} s",
                        headers={"retry-after": "1"}) from exc

@@ -1,0 +1,85 @@
+"""Who is calling, and may they proceed. Credentials come as `Authorization: Bearer <token>`
+or `x-api-key: <key>`. The token is the ADMIN_TOKEN secret (admin API only), an HS256 JWT
+signed with JWT_SECRET (a first-party app's end user), or an API key. JWTs are verified here;
+keys are verified by the inference service, in the same call that counts the request against
+the caller's rate limit and quotas (one RPC per request)."""
+
+import hmac
+from typing import Any
+
+from api.upstream import call_inference
+from shared import jwt
+from shared.contract import AdmissionRequest, AdmissionResult, Caller
+from shared.errors import ApiError, ErrorCode
+from shared.keys import parse_key
+from shared.tiers import TIERS, limits_for
+
+ADMIN = Caller(key_id="admin", tier="enterprise")
+
+
+def presented_token(headers: Any) -> str | None:
+    authorization = headers.get("authorization") or ""
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    return (headers.get("x-api-key") or "").strip() or None
+
+
+def _unauthorized(reason: str, message: str) -> ApiError:
+    return ApiError(ErrorCode.UNAUTHORIZED, message, reason=reason, headers={"www-authenticate": 'Bearer realm="inference-ui"'})
+
+
+def is_admin_token(token: str, env: Any) -> bool:
+    admin_token = getattr(env, "ADMIN_TOKEN", None)
+    return bool(admin_token) and hmac.compare_digest(token.encode(), str(admin_token).encode())
+
+
+def caller_from_jwt(token: str, env: Any) -> Caller:
+    secret = getattr(env, "JWT_SECRET", None)
+    if not secret:
+        raise _unauthorized("token_unsupported", "This deployment accepts no JWTs (JWT_SECRET is not set)")
+    try:
+        claims = jwt.decode(token, str(secret), issuer=getattr(env, "JWT_ISSUER", None) or None,
+                            audience=getattr(env, "JWT_AUDIENCE", None) or None)
+    except jwt.TokenRejected as exc:
+        raise _unauthorized(exc.reason, str(exc)) from exc
+    tier = claims.get("tier") if claims.get("tier") in TIERS else "free"
+    return Caller(key_id=f"jwt:{claims['sub']}", tier=tier)
+
+
+async def authenticate(call: Any, kind: str) -> None:
+    """Sets call.caller and call.rate_window, or raises the 401/429 the client gets."""
+    token = presented_token(call.request.headers)
+    if token is None:
+        raise _unauthorized("missing_credentials", "Send an API key (Authorization: Bearer <key> or x-api-key) or a JWT")
+    if is_admin_token(token, call.env):
+        call.caller, call.is_admin = ADMIN, True
+        return
+    admission = AdmissionRequest(request_id=call.request_id, kind=kind)
+    if token.count(".") == 2:
+        admission.caller = caller_from_jwt(token, call.env)
+    elif parsed := parse_key(token):
+        admission.key_prefix, admission.key_hash = parsed
+    else:
+        raise _unauthorized("invalid_credentials", "The credentials are neither an API key nor a JWT")
+    result = AdmissionResult.model_validate(await call_inference(call, "admit", admission.model_dump(mode="json")))
+    call.rate_window = result.window
+    if result.caller is not None:
+        call.caller = result.caller
+    if not result.allowed:
+        if result.code == ErrorCode.UNAUTHORIZED:
+            raise _unauthorized(result.reason or "invalid_key", result.message or "Not authorized")
+        raise ApiError(result.code or ErrorCode.RATE_LIMITED, result.message or "Rate limited", reason=result.reason,
+                       headers={"retry-after": str(result.retry_after or 1)})
+
+
+def require_admin(call: Any) -> None:
+    if not call.is_admin:
+        raise ApiError(ErrorCode.FORBIDDEN, "This needs the admin token", reason="admin_only")
+
+
+def check_model_allowed(call: Any, model: str) -> None:
+    if call.is_admin:
+        return
+    if not limits_for(call.caller.tier, call.env).allows_model(model):
+        raise ApiError(ErrorCode.FORBIDDEN, f"The {call.caller.tier} tier may not use {model}", field="model", reason="model_not_allowed")

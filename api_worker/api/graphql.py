@@ -1,0 +1,128 @@
+"""POST /graphql (queries and mutations, in GraphQL's response shape) and GET /graphql
+(GraphiQL). Resolvers reach data only through the inference service's RPC methods."""
+
+from typing import Any
+
+from graphql import GraphQLError, execute, parse, validate
+from pydantic import BaseModel, Field
+
+from api import requests
+from api.auth import require_admin
+from api.upstream import call_inference
+from api.schema import schema, validation_rules
+from shared.errors import ApiError
+from shared.models import EMBEDDING_MODELS, TEXT_MODELS
+
+MAX_QUERY_BYTES = 100_000
+
+
+class GraphQLBody(BaseModel):
+    query: str = Field(min_length=1, max_length=MAX_QUERY_BYTES)
+    variables: dict[str, Any] | None = None
+    operationName: str | None = None
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def _camelize(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {_camel(k): _camelize(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_camelize(v) for v in value]
+    return value
+
+
+def _with_tier_enum(record: dict[str, Any]) -> dict[str, Any]:
+    return {**record, "tier": str(record["tier"]).upper()}
+
+
+def _models(info: Any) -> list[dict[str, str]]:
+    return [{"id": m.id, "ownedBy": m.owned_by, "task": m.task} for m in [*TEXT_MODELS.values(), *EMBEDDING_MODELS.values()]]
+
+
+async def _usage(info: Any) -> dict[str, Any]:
+    call = info.context
+    return _with_tier_enum(_camelize(dict(await call_inference(call, "get_usage", call.caller.model_dump(mode="json")))))
+
+
+async def _api_keys(info: Any) -> list[dict[str, Any]]:
+    require_admin(info.context)
+    return [_with_tier_enum(_camelize(dict(k))) for k in await call_inference(info.context, "list_keys")]
+
+
+async def _create_api_key(info: Any, name: str, tier: str = "FREE") -> dict[str, Any]:
+    require_admin(info.context)
+    created = _camelize(dict(await call_inference(info.context, "create_key", {"name": name, "tier": tier.lower()})))
+    key = created.pop("key")
+    return {"key": key, "apiKey": _with_tier_enum(created)}
+
+
+async def _revoke_api_key(info: Any, id: str) -> bool:  # noqa: A002 (the GraphQL argument's name)
+    require_admin(info.context)
+    return bool(await call_inference(info.context, "revoke_key", id))
+
+
+ROOT = {
+    "models": _models,
+    "usage": _usage,
+    "apiKeys": _api_keys,
+    "createApiKey": _create_api_key,
+    "revokeApiKey": _revoke_api_key,
+}
+
+
+def _formatted(error: GraphQLError) -> dict[str, Any]:
+    formatted = error.formatted
+    original = error.original_error
+    if isinstance(original, ApiError):
+        formatted["message"] = original.message
+        formatted["extensions"] = {"code": str(original.code), **{k: v for k, v in original.details.items() if isinstance(v, str | int)}}
+    elif original is not None:
+        print(f"graphql resolver failed: {type(original).__name__}: {original}")
+        formatted["message"] = "Internal error"
+        formatted["extensions"] = {"code": "internal_error"}
+    return formatted
+
+
+async def post_graphql(call: Any) -> Any:
+    body = requests.validated(GraphQLBody, requests.parse_json(await call.request.bytes()))
+    try:
+        document = parse(body.query)
+    except GraphQLError as error:
+        return call.json({"errors": [_formatted(error)]}, 400)
+    introspection = str(getattr(call.env, "GRAPHQL_INTROSPECTION", "true")).lower() == "true"
+    if errors := validate(schema, document, validation_rules(introspection)):
+        return call.json({"errors": [_formatted(e) for e in errors]}, 400)
+    result = await execute(schema, document, root_value=ROOT, context_value=call,
+                           variable_values=body.variables, operation_name=body.operationName)
+    response: dict[str, Any] = {"data": result.data}
+    if result.errors:
+        response["errors"] = [_formatted(e) for e in result.errors]
+    return call.json(response)
+
+
+GRAPHIQL_VERSION = "4.1.2"
+GRAPHIQL_PAGE = f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Inference UI GraphQL</title>
+<link rel="stylesheet" href="https://unpkg.com/graphiql@{GRAPHIQL_VERSION}/graphiql.min.css">
+<style>body{{margin:0;height:100vh}}#graphiql{{height:100vh}}</style></head>
+<body><div id="graphiql">Loading GraphiQL…</div>
+<script src="https://unpkg.com/react@18/umd/react.production.min.js"></script>
+<script src="https://unpkg.com/react-dom@18/umd/react-dom.production.min.js"></script>
+<script src="https://unpkg.com/graphiql@{GRAPHIQL_VERSION}/graphiql.min.js"></script>
+<script>
+const fetcher = GraphiQL.createFetcher({{ url: location.pathname }});
+ReactDOM.createRoot(document.getElementById('graphiql')).render(
+  React.createElement(GraphiQL, {{ fetcher, defaultHeaders: '{{"Authorization": "Bearer <your key>"}}' }}));
+</script></body></html>"""
+GRAPHIQL_CSP = "default-src 'none'; script-src https://unpkg.com 'unsafe-inline'; style-src https://unpkg.com 'unsafe-inline'; connect-src 'self'; img-src data:; font-src https://unpkg.com"
+
+
+async def get_graphiql(call: Any) -> Any:
+    from workers import Response
+
+    return Response(GRAPHIQL_PAGE, headers={"content-type": "text/html; charset=utf-8",
+                                            "content-security-policy": GRAPHIQL_CSP, "x-request-id": call.request_id})

@@ -1,0 +1,15 @@
+"""Every route of the api worker, in one table (plain data: tests enumerate it on CPython)."""
+
+from api.router import Router
+
+router = Router()
+router.add("GET", "/health", "api.health:get_health", public=True)
+router.add("POST", "/stream/chat", "api.generation:post_chat", kind="ai")
+router.add("POST", "/stream/completion", "api.generation:post_completion", kind="ai")
+router.add("POST", "/stream/object", "api.generation:post_object", kind="ai")
+router.add("POST", "/v1/chat/completions", "api.openai:post_chat_completions", kind="ai")
+router.add("POST", "/v1/embeddings", "api.openai:post_embeddings", kind="ai")
+router.add("GET", "/v1/models", "api.openai:get_models")
+router.add("GET", "/v1/usage", "api.usage:get_usage")
+router.add("GET", "/graphql", "api.graphql:get_graphiql")
+router.add("POST", "/graphql", "api.graphql:post_graphql")

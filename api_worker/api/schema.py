@@ -1,0 +1,136 @@
+"""The GraphQL schema (SDL, the one place it is written) and the limits every query is
+checked against before it runs: depth, aliases, list sizes, and introspection when disabled."""
+
+from typing import Any
+
+from graphql import (
+    FieldNode,
+    GraphQLError,
+    GraphQLSchema,
+    ValidationContext,
+    ValidationRule,
+    build_schema,
+    specified_rules,
+)
+from graphql.validation import NoSchemaIntrospectionCustomRule
+
+SDL = """
+\"\"\"Tiers set the limits of a key or a JWT subject.\"\"\"
+enum Tier { FREE PRO ENTERPRISE }
+
+type Model {
+  id: ID!
+  ownedBy: String!
+  task: String!
+}
+
+type Limits {
+  requestsPerMinute: Int!
+  tokensPerDay: Int!
+  eventsPerDay: Int!
+  maxBatchSize: Int!
+  allowedModels: [String!]!
+}
+
+type RateWindow {
+  limit: Int!
+  remaining: Int!
+  resetSeconds: Int!
+}
+
+\"\"\"The caller's usage today (UTC).\"\"\"
+type Usage {
+  keyId: String!
+  tier: Tier!
+  day: String!
+  requests: Int!
+  promptTokens: Int!
+  completionTokens: Int!
+  cacheHits: Int!
+  events: Int!
+  limits: Limits!
+  window: RateWindow!
+}
+
+type ApiKey {
+  id: ID!
+  prefix: String!
+  name: String!
+  tier: Tier!
+  createdAt: String!
+  revokedAt: String
+}
+
+\"\"\"A new key: `key` is shown this once and never stored.\"\"\"
+type CreatedApiKey {
+  key: String!
+  apiKey: ApiKey!
+}
+
+type Query {
+  models: [Model!]!
+  usage: Usage!
+  \"\"\"Admin only.\"\"\"
+  apiKeys: [ApiKey!]!
+}
+
+type Mutation {
+  \"\"\"Admin only.\"\"\"
+  createApiKey(name: String!, tier: Tier = FREE): CreatedApiKey!
+  \"\"\"Admin only. False when the key was already revoked or does not exist.\"\"\"
+  revokeApiKey(id: ID!): Boolean!
+}
+"""
+
+MAX_DEPTH = 8
+MAX_ALIASES = 20
+MAX_LIST_ARGUMENT = 100  # the largest `first`/`limit` a query may ask for
+
+schema: GraphQLSchema = build_schema(SDL)
+
+
+def _depth(node: Any, fragments: dict[str, Any], seen: frozenset[str] = frozenset()) -> int:
+    selection_set = getattr(node, "selection_set", None)
+    if selection_set is None:
+        return 0
+    deepest = 0
+    for selection in selection_set.selections:
+        if isinstance(selection, FieldNode):
+            deepest = max(deepest, 1 + _depth(selection, fragments, seen))
+        elif hasattr(selection, "type_condition"):  # inline fragment
+            deepest = max(deepest, _depth(selection, fragments, seen))
+        elif (name := selection.name.value) not in seen and name in fragments:  # fragment spread
+            deepest = max(deepest, _depth(fragments[name], fragments, seen | {name}))
+    return deepest
+
+
+class QueryLimitsRule(ValidationRule):
+    """Refuses queries deeper than MAX_DEPTH, with more than MAX_ALIASES aliases, or asking
+    for lists longer than MAX_LIST_ARGUMENT, before anything is resolved."""
+
+    def __init__(self, context: ValidationContext) -> None:
+        super().__init__(context)
+        self.aliases = 0
+
+    def enter_document(self, node: Any, *_: Any) -> None:
+        fragments = {d.name.value: d for d in node.definitions if d.kind == "fragment_definition"}
+        for definition in node.definitions:
+            if definition.kind == "operation_definition" and (depth := _depth(definition, fragments)) > MAX_DEPTH:
+                self.report_error(GraphQLError(f"The query is {depth} levels deep; the limit is {MAX_DEPTH}", definition))
+
+    def enter_field(self, node: FieldNode, *_: Any) -> None:
+        if node.alias is not None:
+            self.aliases += 1
+            if self.aliases == MAX_ALIASES + 1:
+                self.report_error(GraphQLError(f"The query uses more than {MAX_ALIASES} aliases", node))
+        for argument in node.arguments or ():
+            value = getattr(argument.value, "value", None)
+            if argument.name.value in {"first", "last", "limit"} and value is not None and int(value) > MAX_LIST_ARGUMENT:
+                self.report_error(GraphQLError(f"{argument.name.value} may be at most {MAX_LIST_ARGUMENT}", argument))
+
+
+def validation_rules(introspection: bool) -> list[type[ValidationRule]]:
+    rules = [*specified_rules, QueryLimitsRule]
+    if not introspection:
+        rules.append(NoSchemaIntrospectionCustomRule)
+    return rules

@@ -1,0 +1,143 @@
+"""Who may proceed: API key verification, the per-minute rate limit and the daily quotas, in
+one D1 batch per request; and the key management behind the admin API.
+
+The rate limit is a fixed one-minute window counted in D1 (`rate_windows`): D1 has one
+primary, so every request sees the exact count, unlike KV (eventually consistent, one write a
+second per key) or the Rate Limiting binding (per location, no remaining count to report). A
+fixed window lets a client spend up to twice its limit across a window boundary."""
+
+import hmac
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from shared.contract import AdmissionRequest, AdmissionResult, Caller, CreatedKey, KeyInfo, KeySpec, RateWindow, UsageReport
+from shared.errors import ErrorCode
+from shared.keys import new_key
+from shared.tiers import limits_for
+
+WINDOW_SECONDS = 60
+
+FIND_KEY_SQL = "SELECT id, hash, tier, revoked_at FROM api_keys WHERE prefix = ?1"
+COUNT_REQUEST_SQL = """
+INSERT INTO rate_windows (key_id, window_start, count) VALUES (?1, ?2, 1)
+ON CONFLICT (key_id, window_start) DO UPDATE SET count = count + 1
+RETURNING count
+"""
+DROP_OLD_WINDOWS_SQL = "DELETE FROM rate_windows WHERE key_id = ?1 AND window_start < ?2"
+USAGE_TODAY_SQL = """
+SELECT requests, prompt_tokens, completion_tokens, cache_hits, events
+FROM usage_daily WHERE key_id = ?1 AND day = ?2
+"""
+WINDOW_COUNT_SQL = "SELECT count FROM rate_windows WHERE key_id = ?1 AND window_start = ?2"
+INSERT_KEY_SQL = "INSERT INTO api_keys (id, prefix, hash, name, tier, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+LIST_KEYS_SQL = "SELECT id, prefix, name, tier, created_at, revoked_at FROM api_keys ORDER BY created_at, id"
+REVOKE_KEY_SQL = "UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL RETURNING id"
+
+EMPTY_USAGE = {"requests": 0, "prompt_tokens": 0, "completion_tokens": 0, "cache_hits": 0, "events": 0}
+
+
+def _refused(code: ErrorCode, reason: str, message: str, **extra: Any) -> AdmissionResult:
+    return AdmissionResult(allowed=False, code=code, reason=reason, message=message, **extra)
+
+
+def _day(now: float) -> str:
+    return datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%d")
+
+
+def _seconds_to_midnight(now: float) -> int:
+    return int(86_400 - now % 86_400) or 1
+
+
+def _window(now: float) -> tuple[int, int]:
+    start = int(now) - int(now) % WINDOW_SECONDS
+    return start, start + WINDOW_SECONDS - int(now)
+
+
+async def _verify_key(env: Any, prefix: str, presented_hash: str) -> Caller | AdmissionResult:
+    row = await env.DB.prepare(FIND_KEY_SQL).bind(prefix).first()
+    if row is None or not hmac.compare_digest(row["hash"], presented_hash):
+        return _refused(ErrorCode.UNAUTHORIZED, "invalid_key", "The API key is not valid")
+    if row["revoked_at"]:
+        return _refused(ErrorCode.UNAUTHORIZED, "revoked_key", "The API key has been revoked")
+    return Caller(key_id=row["id"], tier=row["tier"])
+
+
+async def admit(env: Any, req: AdmissionRequest, now: float | None = None) -> AdmissionResult:
+    now = time.time() if now is None else now
+    if req.key_prefix and req.key_hash:
+        verified = await _verify_key(env, req.key_prefix, req.key_hash)
+        if isinstance(verified, AdmissionResult):
+            return verified
+        caller = verified
+    elif req.caller is not None:
+        caller = req.caller
+    else:
+        return _refused(ErrorCode.UNAUTHORIZED, "missing_credentials", "No credentials")
+
+    limits = limits_for(caller.tier, env)
+    window_start, reset = _window(now)
+    counted, _, usage_rows = await env.DB.batch([
+        env.DB.prepare(COUNT_REQUEST_SQL).bind(caller.key_id, window_start),
+        env.DB.prepare(DROP_OLD_WINDOWS_SQL).bind(caller.key_id, window_start),
+        env.DB.prepare(USAGE_TODAY_SQL).bind(caller.key_id, _day(now)),
+    ])
+    count = counted.results[0]["count"]
+    window = RateWindow(limit=limits.requests_per_minute, remaining=max(0, limits.requests_per_minute - count), reset_seconds=reset)
+    if count > limits.requests_per_minute:
+        return _refused(ErrorCode.RATE_LIMITED, "rate_limit", f"More than {limits.requests_per_minute} requests a minute",
+                        caller=caller, retry_after=reset, window=window)
+    used = usage_rows.results[0] if usage_rows.results else EMPTY_USAGE
+    if req.kind == "ai" and used["prompt_tokens"] + used["completion_tokens"] >= limits.tokens_per_day:
+        return _refused(ErrorCode.RATE_LIMITED, "token_quota", f"The daily quota of {limits.tokens_per_day} AI tokens is used up",
+                        caller=caller, retry_after=_seconds_to_midnight(now), window=window)
+    if req.kind == "events" and used["events"] >= limits.events_per_day:
+        return _refused(ErrorCode.RATE_LIMITED, "event_quota", f"The daily quota of {limits.events_per_day} events is used up",
+                        caller=caller, retry_after=_seconds_to_midnight(now), window=window)
+    return AdmissionResult(allowed=True, caller=caller, window=window)
+
+
+async def usage_report(env: Any, caller: Caller, now: float | None = None) -> UsageReport:
+    now = time.time() if now is None else now
+    limits = limits_for(caller.tier, env)
+    window_start, reset = _window(now)
+    usage_rows, window_rows = await env.DB.batch([
+        env.DB.prepare(USAGE_TODAY_SQL).bind(caller.key_id, _day(now)),
+        env.DB.prepare(WINDOW_COUNT_SQL).bind(caller.key_id, window_start),
+    ])
+    used = dict(usage_rows.results[0]) if usage_rows.results else dict(EMPTY_USAGE)
+    count = window_rows.results[0]["count"] if window_rows.results else 0
+    return UsageReport(
+        key_id=caller.key_id,
+        tier=caller.tier,
+        day=_day(now),
+        **used,
+        limits={
+            "requests_per_minute": limits.requests_per_minute,
+            "tokens_per_day": limits.tokens_per_day,
+            "events_per_day": limits.events_per_day,
+            "max_batch_size": limits.max_batch_size,
+            "allowed_models": list(limits.allowed_models),
+        },
+        window=RateWindow(limit=limits.requests_per_minute, remaining=max(0, limits.requests_per_minute - count), reset_seconds=reset),
+    )
+
+
+async def create_key(env: Any, spec: KeySpec) -> CreatedKey:
+    key, prefix, digest = new_key()
+    key_id = f"key_{uuid.uuid4().hex[:16]}"
+    created = datetime.now(UTC).isoformat(timespec="seconds")
+    await env.DB.prepare(INSERT_KEY_SQL).bind(key_id, prefix, digest, spec.name, spec.tier, created).run()
+    return CreatedKey(id=key_id, prefix=prefix, name=spec.name, tier=spec.tier, created_at=created, key=key)
+
+
+async def list_keys(env: Any) -> list[KeyInfo]:
+    rows = (await env.DB.prepare(LIST_KEYS_SQL).all()).results
+    return [KeyInfo.model_validate(dict(row)) for row in rows]
+
+
+async def revoke_key(env: Any, key_id: str) -> bool:
+    revoked = datetime.now(UTC).isoformat(timespec="seconds")
+    result = await env.DB.prepare(REVOKE_KEY_SQL).bind(key_id, revoked).all()
+    return bool(result.results)

@@ -1,0 +1,72 @@
+"""HS256 JSON Web Tokens with the standard library (hmac, hashlib, base64): verifying one is a
+few microseconds of work and no import cost, which no JWT library can beat at cold start."""
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+from typing import Any
+
+
+class TokenRejected(Exception):
+    """Why a token is refused, as a reason code a client can act on."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+def _b64decode(part: str) -> bytes:
+    return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+
+
+def _b64encode(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def encode(claims: dict[str, Any], secret: str) -> str:
+    header = _b64encode(json.dumps({"alg": "HS256", "typ": "JWT"}, separators=(",", ":")).encode())
+    payload = _b64encode(json.dumps(claims, separators=(",", ":")).encode())
+    signature = hmac.new(secret.encode(), f"{header}.{payload}".encode(), hashlib.sha256).digest()
+    return f"{header}.{payload}.{_b64encode(signature)}"
+
+
+def decode(
+    token: str,
+    secret: str,
+    *,
+    issuer: str | None = None,
+    audience: str | None = None,
+    now: float | None = None,
+    leeway: int = 30,
+) -> dict[str, Any]:
+    """The verified claims of `token`, or TokenRejected with the reason."""
+    try:
+        header_part, payload_part, signature_part = token.split(".")
+        header = json.loads(_b64decode(header_part))
+        claims = json.loads(_b64decode(payload_part))
+        signature = _b64decode(signature_part)
+    except ValueError as exc:
+        raise TokenRejected("token_malformed", "The token is not a well-formed JWT") from exc
+    if not isinstance(header, dict) or header.get("alg") != "HS256":
+        raise TokenRejected("token_algorithm", "Only HS256 tokens are accepted")
+    expected = hmac.new(secret.encode(), f"{header_part}.{payload_part}".encode(), hashlib.sha256).digest()
+    if not hmac.compare_digest(signature, expected):
+        raise TokenRejected("token_signature", "The token's signature does not verify")
+    if not isinstance(claims, dict) or not isinstance(claims.get("sub"), str) or not claims["sub"]:
+        raise TokenRejected("token_malformed", "The token has no subject (sub)")
+    if not isinstance(claims.get("exp"), int | float):
+        raise TokenRejected("token_malformed", "The token has no expiry (exp)")
+    now = time.time() if now is None else now
+    if now >= claims["exp"] + leeway:
+        raise TokenRejected("token_expired", "The token has expired")
+    if isinstance(claims.get("nbf"), int | float) and now < claims["nbf"] - leeway:
+        raise TokenRejected("token_not_yet_valid", "The token is not valid yet")
+    if issuer is not None and claims.get("iss") != issuer:
+        raise TokenRejected("token_issuer", "The token's issuer is not accepted")
+    if audience is not None:
+        aud = claims.get("aud")
+        if audience not in (aud if isinstance(aud, list) else [aud]):
+            raise TokenRejected("token_audience", "The token is not meant for this service")
+    return claims

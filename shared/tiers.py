@@ -1,0 +1,52 @@
+"""Tier limits: the one place they are written down. Any limit can be overridden per
+deployment with a var named TIER_<TIER>_<LIMIT>, e.g. TIER_FREE_REQUESTS_PER_MINUTE = "60",
+or TIER_PRO_ALLOWED_MODELS = "*" (a comma-separated list of model ids, or * for all)."""
+
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+ALL_MODELS = ("*",)
+
+
+@dataclass(frozen=True)
+class TierLimits:
+    requests_per_minute: int
+    tokens_per_day: int
+    events_per_day: int
+    max_batch_size: int
+    allowed_models: tuple[str, ...]
+
+    def allows_model(self, model: str) -> bool:
+        return self.allowed_models == ALL_MODELS or model in self.allowed_models
+
+
+TIERS: dict[str, TierLimits] = {
+    "free": TierLimits(
+        requests_per_minute=20,
+        tokens_per_day=50_000,
+        events_per_day=10_000,
+        max_batch_size=100,
+        allowed_models=(
+            "@cf/meta/llama-3.1-8b-instruct-fast",
+            "@cf/baai/bge-small-en-v1.5",
+            "@cf/baai/bge-base-en-v1.5",
+        ),
+    ),
+    "pro": TierLimits(300, 2_000_000, 1_000_000, 500, ALL_MODELS),
+    "enterprise": TierLimits(3_000, 50_000_000, 50_000_000, 1_000, ALL_MODELS),
+}
+
+
+def limits_for(tier: str, env: Any = None) -> TierLimits:
+    """The tier's limits with the deployment's TIER_* vars applied."""
+    base = TIERS.get(tier, TIERS["free"])
+    overrides: dict[str, Any] = {}
+    for spec in fields(TierLimits):
+        value = getattr(env, f"TIER_{tier.upper()}_{spec.name.upper()}", None) if env is not None else None
+        if value in (None, ""):
+            continue
+        if spec.name == "allowed_models":
+            overrides[spec.name] = tuple(m.strip() for m in str(value).split(",") if m.strip())
+        else:
+            overrides[spec.name] = int(value)
+    return replace(base, **overrides)
