@@ -1,41 +1,93 @@
 """End-to-end fixtures: a local host on a free port with its own state folder, or the server
-named by E2E_BASE_URL (wrangler dev, a deployment) for the tests that do not need the host."""
+named by E2E_BASE_URL (wrangler dev, a deployment; E2E_ADMIN_TOKEN is then its admin token)
+for the tests that do not need the local host's knobs."""
 
 import os
+from collections.abc import Callable
 
 import httpx
 import pytest
 
-from tests.e2e.localhost import LocalHost, PROJECT_ROOT
+from tests.e2e.localhost import PROJECT_ROOT, LocalHost
 
 E2E_BASE_URL = os.environ.get("E2E_BASE_URL", "").rstrip("/")
+LOCAL = not E2E_BASE_URL
+
+# Secrets of the test host only (given as --var, as `wrangler dev --var` would take them).
+TEST_ADMIN_TOKEN = "test-admin-token-0123456789abcdef"
+TEST_JWT_SECRET = "test-jwt-secret-0123456789abcdef"
+# A free-tier daily token quota small enough for one request to use it up.
+TEST_FREE_TOKENS_PER_DAY = 40
 
 host_only = pytest.mark.skipif(bool(E2E_BASE_URL), reason="needs the local host (E2E_BASE_URL is set)")
 
 
 @pytest.fixture(scope="session")
-def base_url(tmp_path_factory):
+def host(tmp_path_factory):
     if E2E_BASE_URL:
-        yield E2E_BASE_URL
+        yield None
         return
     configs = [PROJECT_ROOT / "wrangler.toml", PROJECT_ROOT / "inference_worker" / "wrangler.toml"]
-    # A short RPC deadline and backoff keep the failure tests quick.
-    variables = {"INFERENCE_TIMEOUT_MS": "3000", "RETRY_BACKOFF_MS": "10"}
-    with LocalHost(configs, tmp_path_factory.mktemp("state"), variables=variables) as host:
-        yield host.url
+    variables = {
+        # A short RPC deadline and backoff keep the failure tests quick.
+        "INFERENCE_TIMEOUT_MS": "3000",
+        "RETRY_BACKOFF_MS": "10",
+        "ADMIN_TOKEN": TEST_ADMIN_TOKEN,
+        "JWT_SECRET": TEST_JWT_SECRET,
+        "TIER_FREE_TOKENS_PER_DAY": str(TEST_FREE_TOKENS_PER_DAY),
+    }
+    with LocalHost(configs, tmp_path_factory.mktemp("state"), variables=variables) as running:
+        yield running
 
 
 @pytest.fixture(scope="session")
-def client(base_url):
+def base_url(host):
+    return host.url if host else E2E_BASE_URL
+
+
+@pytest.fixture(scope="session")
+def admin_token():
+    return os.environ.get("E2E_ADMIN_TOKEN", TEST_ADMIN_TOKEN) if E2E_BASE_URL else TEST_ADMIN_TOKEN
+
+
+@pytest.fixture(scope="session")
+def anonymous(base_url):
+    """A client with no credentials."""
     with httpx.Client(base_url=base_url, timeout=30) as http:
         yield http
 
 
-LOCAL = not E2E_BASE_URL
+@pytest.fixture(scope="session")
+def new_key(anonymous, admin_token) -> Callable[..., dict]:
+    """Creates an API key through the admin GraphQL API: {"key", "id", "tier"}."""
+
+    def create(tier: str = "free", name: str = "e2e") -> dict:
+        response = anonymous.post(
+            "/graphql",
+            json={"query": "mutation($n: String!, $t: Tier) { createApiKey(name: $n, tier: $t) { key apiKey { id tier } } }",
+                  "variables": {"n": name, "t": tier.upper()}},
+            headers={"authorization": f"Bearer {admin_token}"},
+        )
+        created = response.json()["data"]["createApiKey"]
+        return {"key": created["key"], "id": created["apiKey"]["id"], "tier": tier}
+
+    return create
+
+
+@pytest.fixture(scope="session")
+def api_key(new_key):
+    """The session's key: enterprise tier, so the suite stays far from its rate limit."""
+    return new_key("enterprise", "e2e-session")["key"]
+
+
+@pytest.fixture(scope="session")
+def client(base_url, api_key):
+    with httpx.Client(base_url=base_url, timeout=30, headers={"authorization": f"Bearer {api_key}"}) as http:
+        yield http
 
 
 class AiControl:
-    """The local host's Workers AI stand-in knobs (/__devhost/ai): latency and failures."""
+    """The local host's Workers AI stand-in knobs (/__devhost/ai) and injected faults."""
 
     def __init__(self, client: httpx.Client) -> None:
         self.client = client
@@ -58,10 +110,10 @@ class AiControl:
 
 
 @pytest.fixture
-def ai(client):
+def ai(anonymous):
     if E2E_BASE_URL:
         pytest.skip("needs the local host's Workers AI stand-in")
-    control = AiControl(client)
+    control = AiControl(anonymous)
     control.reset()
     yield control
     control.reset()

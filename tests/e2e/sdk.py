@@ -10,7 +10,9 @@ SDK_VERSIONS = ["ai-v5", "ai"]
 CLIENTS = PROJECT_ROOT / "tests" / "e2e" / "ai_sdk" / "clients.mjs"
 
 
-def run_client(sdk: str, base_url: str, scenario: str, **options) -> dict:
+def run_client(sdk: str, base_url: str, scenario: str, api_key: str | None = None, **options) -> dict:
+    if api_key:
+        options["headers"] = {"authorization": f"Bearer {api_key}"}
     result = subprocess.run(
         [str(NODE), str(CLIENTS), sdk, base_url, scenario, json.dumps(options)],
         cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60,

@@ -10,8 +10,8 @@ STAND_IN_REPLY = "You said: {} (a deterministic reply from the local stand-in fo
 
 
 @pytest.mark.parametrize("sdk", SDK_VERSIONS)
-def test_use_chat_receives_the_assistant_message(base_url, sdk):
-    result = run_client(sdk, base_url, "chat", text="Tell me about Workers")
+def test_use_chat_receives_the_assistant_message(base_url, api_key, sdk):
+    result = run_client(sdk, base_url, "chat", api_key, text="Tell me about Workers")
 
     assert result["errors"] == []
     message = result["message"]
@@ -25,8 +25,8 @@ def test_use_chat_receives_the_assistant_message(base_url, sdk):
 
 @pytest.mark.parametrize("sdk", SDK_VERSIONS)
 @pytest.mark.parametrize("protocol", ["data", "text"])
-def test_use_completion_reads_both_protocols(base_url, sdk, protocol):
-    result = run_client(sdk, base_url, "completion", prompt="Say hi", streamProtocol=protocol,
+def test_use_completion_reads_both_protocols(base_url, api_key, sdk, protocol):
+    result = run_client(sdk, base_url, "completion", api_key, prompt="Say hi", streamProtocol=protocol,
                         query=f"?protocol={protocol}")
 
     assert result.get("error") is None
@@ -37,13 +37,13 @@ def test_use_completion_reads_both_protocols(base_url, sdk, protocol):
 
 
 @pytest.mark.parametrize("sdk", SDK_VERSIONS)
-def test_use_object_builds_the_object_as_it_streams(base_url, sdk):
+def test_use_object_builds_the_object_as_it_streams(base_url, api_key, sdk):
     schema = {
         "type": "object",
         "properties": {"title": {"type": "string"}, "tags": {"type": "array", "items": {"type": "string"}}},
         "required": ["title", "tags"],
     }
-    result = run_client(sdk, base_url, "object", body={"prompt": "A post about edge AI", "schema": schema})
+    result = run_client(sdk, base_url, "object", api_key, body={"prompt": "A post about edge AI", "schema": schema})
 
     assert result["status"] == 200
     assert result.get("error") is None
@@ -52,18 +52,18 @@ def test_use_object_builds_the_object_as_it_streams(base_url, sdk):
     assert isinstance(result["object"]["tags"], list)
 
 
-def test_use_object_with_a_named_schema(base_url):
-    result = run_client("ai", base_url, "object", body={"prompt": "I love it", "schemaName": "sentiment"})
+def test_use_object_with_a_named_schema(base_url, api_key):
+    result = run_client("ai", base_url, "object", api_key, body={"prompt": "I love it", "schemaName": "sentiment"})
 
     assert result["status"] == 200
     assert result["object"]["sentiment"] in {"positive", "neutral", "negative"}
     assert 0 <= result["object"]["confidence"] <= 1
 
 
-def test_an_object_that_breaks_its_schema_fails_in_band(base_url, ai):
+def test_an_object_that_breaks_its_schema_fails_in_band(base_url, api_key, ai):
     # The stand-in fills strings with "example": far shorter than this schema allows.
     schema = {"type": "object", "properties": {"essay": {"type": "string", "minLength": 50}}, "required": ["essay"]}
-    result = run_client("ai", base_url, "object", body={"prompt": "Write", "schema": schema})
+    result = run_client("ai", base_url, "object", api_key, body={"prompt": "Write", "schema": schema})
 
     assert result["status"] == 200  # the stream had started; the failure arrives in it
     assert result["error"] is not None
@@ -71,20 +71,20 @@ def test_an_object_that_breaks_its_schema_fails_in_band(base_url, ai):
 
 
 @pytest.mark.parametrize("sdk", SDK_VERSIONS)
-def test_use_chat_shows_a_mid_stream_model_failure(base_url, ai, sdk):
+def test_use_chat_shows_a_mid_stream_model_failure(base_url, api_key, ai, sdk):
     ai.fail_next({"mode": "mid_stream", "afterTokens": 3, "code": 3040, "message": "connection reset"})
 
-    result = run_client(sdk, base_url, "chat", text="one two three four five")
+    result = run_client(sdk, base_url, "chat", api_key, text="one two three four five")
 
     assert message_text(result["message"]) == "You said: one"
     assert any("connection reset" in error for error in result["errors"])
 
 
 @pytest.mark.parametrize("sdk", SDK_VERSIONS)
-def test_use_chat_gets_an_error_when_the_model_fails_before_the_first_token(base_url, ai, sdk):
+def test_use_chat_gets_an_error_when_the_model_fails_before_the_first_token(base_url, api_key, ai, sdk):
     ai.fail_next({"mode": "error", "code": 5000, "message": "model crashed"})
 
-    result = run_client(sdk, base_url, "chat", text="hello")
+    result = run_client(sdk, base_url, "chat", api_key, text="hello")
 
     assert result.get("message") is None
     assert any("upstream_error" in error and "model crashed" in error for error in result["errors"])

@@ -1,11 +1,11 @@
-"""GET /health: the api worker answers, and the inference service reports every binding,
-reached over the INFERENCE service binding."""
+"""GET /health, the one route open without credentials: the api worker answers, and the
+inference service reports every binding, reached over the INFERENCE service binding."""
 
 BINDINGS = {"DB", "CACHE", "ARCHIVE", "ANALYTICS", "AI"}
 
 
-def test_health_reports_every_binding_ok_through_the_service_binding(client):
-    response = client.get("/health")
+def test_health_reports_every_binding_ok_through_the_service_binding(anonymous):
+    response = anonymous.get("/health")
 
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/json"
@@ -19,24 +19,24 @@ def test_health_reports_every_binding_ok_through_the_service_binding(client):
     assert failing == {}
 
 
-def test_health_carries_one_request_id_across_both_workers(client):
-    response = client.get("/health")
+def test_health_carries_one_request_id_across_both_workers(anonymous):
+    response = anonymous.get("/health")
 
     body = response.json()
     assert body["request_id"] == response.headers["x-request-id"]
     assert body["inference"]["request_id"] == body["request_id"]
-    assert client.get("/health").json()["request_id"] != body["request_id"]
+    assert anonymous.get("/health").json()["request_id"] != body["request_id"]
 
 
-def test_health_reports_versions(client):
-    body = client.get("/health").json()
+def test_health_reports_versions(anonymous):
+    body = anonymous.get("/health").json()
 
     assert body["version"] == body["inference"]["version"]
     assert body["inference"]["python"].startswith("3.")
 
 
-def test_head_health_answers_without_a_body(client):
-    response = client.head("/health")
+def test_head_health_answers_without_a_body(anonymous):
+    response = anonymous.head("/health")
 
     assert response.status_code == 200
     assert response.content == b""

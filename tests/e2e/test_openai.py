@@ -9,8 +9,8 @@ DEFAULT_MODEL = "@cf/meta/llama-3.1-8b-instruct-fast"
 
 
 @pytest.fixture
-def sdk(base_url):
-    with openai.OpenAI(base_url=f"{base_url}/v1", api_key="unused-until-auth", max_retries=0) as client:
+def sdk(base_url, api_key):
+    with openai.OpenAI(base_url=f"{base_url}/v1", api_key=api_key, max_retries=0) as client:
         yield client
 
 

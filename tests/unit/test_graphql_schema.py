@@ -1,0 +1,29 @@
+from graphql import parse, validate
+
+from api.schema import MAX_ALIASES, MAX_DEPTH, schema, validation_rules
+
+
+def errors(query: str, introspection: bool = True) -> list[str]:
+    return [e.message for e in validate(schema, parse(query), validation_rules(introspection))]
+
+
+def test_a_plain_query_is_valid():
+    assert errors("{ models { id } usage { limits { tokensPerDay } window { remaining } } }") == []
+
+
+def test_a_query_deeper_than_the_limit_is_refused():
+    # Fragments cannot hide depth: they are followed.
+    query = "query { ...A } fragment A on Query { usage { limits { allowedModels } } }"
+    assert errors(query) == []
+    nested = "{ __schema { types { fields { type { ofType { ofType { ofType { ofType { name } } } } } } } } }"
+    assert any(f"limit is {MAX_DEPTH}" in e for e in errors(nested))
+
+
+def test_too_many_aliases_are_refused():
+    query = "{ " + " ".join(f"m{i}: models {{ id }}" for i in range(MAX_ALIASES + 1)) + " }"
+    assert any("aliases" in e for e in errors(query))
+
+
+def test_introspection_can_be_turned_off():
+    assert errors("{ __schema { queryType { name } } }") == []
+    assert errors("{ __schema { queryType { name } } }", introspection=False) != []
