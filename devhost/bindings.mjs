@@ -41,6 +41,73 @@ export function named(constructorName, target, faults, faultPrefix) {
   });
 }
 
+// D1 with statements kept on this side until they run. Every touch of a getPlatformProxy
+// object is a synchronous round trip to workerd, and Pyodide touches an object many times as
+// it wraps it; so prepare() and bind() build plain objects here and only running a statement
+// (or a batch) reaches the real database: one call, as on Cloudflare.
+class D1PreparedStatement {
+  constructor(database, sql, params = []) {
+    this.database = database;
+    this.sql = sql;
+    this.params = params;
+  }
+
+  bind(...params) {
+    return new D1PreparedStatement(this.database, this.sql, params);
+  }
+
+  real() {
+    const statement = this.database.real.prepare(this.sql);
+    return this.params.length ? statement.bind(...this.params) : statement;
+  }
+
+  async first(column) {
+    this.database.check('first');
+    return column === undefined ? this.real().first() : this.real().first(column);
+  }
+
+  async all() {
+    this.database.check('all');
+    return this.real().all();
+  }
+
+  async run() {
+    this.database.check('run');
+    return this.real().run();
+  }
+
+  async raw(options) {
+    this.database.check('raw');
+    return this.real().raw(options);
+  }
+}
+
+class D1Database {
+  constructor(real, faults, faultPrefix) {
+    this.real = real;
+    this.faults = faults;
+    this.faultPrefix = faultPrefix;
+  }
+
+  check(method) {
+    this.faults?.check(`${this.faultPrefix}.${method}`);
+  }
+
+  prepare(sql) {
+    return new D1PreparedStatement(this, sql);
+  }
+
+  async batch(statements) {
+    this.check('batch');
+    return this.real.batch([...statements].map((statement) => statement.real()));
+  }
+
+  async exec(sql) {
+    this.check('exec');
+    return this.real.exec(sql);
+  }
+}
+
 function run(args) {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, args, { env: { ...process.env, CI: 'true', WRANGLER_SEND_METRICS: 'false' } });
@@ -84,7 +151,11 @@ export async function storageBindings(config, stateDir, faults) {
   const env = {};
   for (const [kind, constructorName] of Object.entries(STORAGE_KINDS)) {
     for (const binding of storageConfig[kind]) {
-      env[binding.binding] = named(constructorName, proxy.env[binding.binding], faults, `${config.name}.${binding.binding}`);
+      const faultPrefix = `${config.name}.${binding.binding}`;
+      const real = proxy.env[binding.binding];
+      env[binding.binding] = kind === 'd1_databases'
+        ? new D1Database(real, faults, faultPrefix)
+        : named(constructorName, real, faults, faultPrefix);
     }
   }
   return { env, dispose: () => proxy.dispose() };

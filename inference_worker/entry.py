@@ -19,7 +19,7 @@ class InferenceService(WorkerEntrypoint):
         return report.model_dump(mode="json")
 
     async def admit(self, request: dict) -> dict:
-        result = await access.admit(self.env, AdmissionRequest.model_validate(request))
+        result = await access.admit(self.env, self.ctx, AdmissionRequest.model_validate(request))
         return result.model_dump(mode="json")
 
     async def get_usage(self, caller: dict) -> dict:

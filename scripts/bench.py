@@ -16,9 +16,12 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from shared import jwt  # noqa: E402
 from tests.e2e.localhost import PROJECT_ROOT, LocalHost  # noqa: E402
 
 CONFIGS = [PROJECT_ROOT / "wrangler.toml", PROJECT_ROOT / "inference_worker" / "wrangler.toml"]
+ADMIN_TOKEN = "bench-admin-token"
+JWT_SECRET = "bench-jwt-secret"
 MODEL = "@cf/meta/llama-3.1-8b-instruct-fast"
 LONG_PROMPT = " ".join(f"word{i}" for i in range(400))  # the stand-in echoes it: ~410 tokens
 
@@ -32,12 +35,12 @@ def summary(samples: list[float], unit: str = "ms", digits: int = 1) -> str:
     return f"{statistics.median(samples):.{digits}f} {unit} (p95 {percentile(samples, 0.95):.{digits}f})"
 
 
-def timed_get(client: httpx.Client, path: str, count: int) -> list[float]:
-    client.get(path).raise_for_status()  # warm-up
+def timed_get(client: httpx.Client, path: str, count: int, headers: dict | None = None) -> list[float]:
+    client.get(path, headers=headers).raise_for_status()  # warm-up
     samples = []
     for _ in range(count):
         started = time.perf_counter()
-        client.get(path).raise_for_status()
+        client.get(path, headers=headers).raise_for_status()
         samples.append((time.perf_counter() - started) * 1000)
     return samples
 
@@ -70,6 +73,12 @@ def direct_body(text: str) -> dict:
     return {"model": MODEL, "inputs": {"messages": [{"role": "user", "content": text}], "max_tokens": 1000, "stream": True}}
 
 
+def create_key(url: str) -> str:
+    response = httpx.post(f"{url}/graphql", headers={"authorization": f"Bearer {ADMIN_TOKEN}"}, json={
+        "query": 'mutation { createApiKey(name: "bench", tier: ENTERPRISE) { key } }'})
+    return response.json()["data"]["createApiKey"]["key"]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=50, help="timed requests per measurement")
@@ -79,14 +88,27 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory() as state:
         started = time.perf_counter()
-        with LocalHost(CONFIGS, Path(state)) as host:
+        variables = {"ADMIN_TOKEN": ADMIN_TOKEN, "JWT_SECRET": JWT_SECRET}
+        with LocalHost(CONFIGS, Path(state), variables=variables) as host:
             rows.append(("host start-up to 'Ready' (wall)", f"{(time.perf_counter() - started) * 1000:.0f} ms"))
-            with httpx.Client(base_url=host.url, timeout=60) as client:
+            key = create_key(host.url)
+            with httpx.Client(base_url=host.url, timeout=60, headers={"authorization": f"Bearer {key}"}) as client:
                 status = client.get("/__devhost/status").json()
                 for name, t in status["workers"].items():
                     rows.append((f"{name}: Pyodide boot / packages / main import",
                                  f"{t['pyodideMs']:.0f} / {t['packagesMs']:.0f} / {t['importMs']:.0f} ms"))
                 rows.append((f"GET /health, median (p95) of {n}", summary(timed_get(client, "/health", n))))
+
+                admin = timed_get(client, "/v1/models", n, {"authorization": f"Bearer {ADMIN_TOKEN}"})
+                with_key = timed_get(client, "/v1/models", n)
+                token = jwt.encode({"sub": "bench", "tier": "enterprise", "exp": int(time.time()) + 3600}, JWT_SECRET)
+                with_jwt = timed_get(client, "/v1/models", n, {"authorization": f"Bearer {token}"})
+                rows.append((f"GET /v1/models with the admin token (no admission), median (p95) of {n}", summary(admin)))
+                rows.append((f"GET /v1/models with an API key (verify + rate limit + quota RPC), median (p95) of {n}", summary(with_key)))
+                rows.append((f"GET /v1/models with a JWT (verify here, rate limit + quota RPC), median (p95) of {n}", summary(with_jwt)))
+                rows.append(("auth + rate limit cost per request, API key / JWT (median difference)",
+                             f"{statistics.median(with_key) - statistics.median(admin):.1f} / "
+                             f"{statistics.median(with_jwt) - statistics.median(admin):.1f} ms"))
 
                 api_ttfb, _ = streams(client, "/stream/chat", chat_body("Hello"), n)
                 direct_ttfb, _ = streams(client, "/__devhost/ai/run", direct_body("Hello"), n)

@@ -1,11 +1,15 @@
 """Who may proceed: API key verification, the per-minute rate limit and the daily quotas, in
 one D1 batch per request; and the key management behind the admin API.
 
+Verified keys are remembered per isolate for KEY_CACHE_SECONDS (default 30): a revocation
+takes effect at once in the isolate that revoked the key, and within that bound elsewhere.
+
 The rate limit is a fixed one-minute window counted in D1 (`rate_windows`): D1 has one
 primary, so every request sees the exact count, unlike KV (eventually consistent, one write a
 second per key) or the Rate Limiting binding (per location, no remaining count to report). A
 fixed window lets a client spend up to twice its limit across a window boundary."""
 
+import asyncio
 import hmac
 import time
 import uuid
@@ -35,6 +39,10 @@ INSERT_KEY_SQL = "INSERT INTO api_keys (id, prefix, hash, name, tier, created_at
 LIST_KEYS_SQL = "SELECT id, prefix, name, tier, created_at, revoked_at FROM api_keys ORDER BY created_at, id"
 REVOKE_KEY_SQL = "UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL RETURNING id"
 
+DEFAULT_KEY_CACHE_SECONDS = 30
+# prefix -> (expires at, the api_keys row); per isolate.
+_verified_keys: dict[str, tuple[float, dict[str, Any]]] = {}
+
 EMPTY_USAGE = {"requests": 0, "prompt_tokens": 0, "completion_tokens": 0, "cache_hits": 0, "events": 0}
 
 
@@ -55,8 +63,20 @@ def _window(now: float) -> tuple[int, int]:
     return start, start + WINDOW_SECONDS - int(now)
 
 
-async def _verify_key(env: Any, prefix: str, presented_hash: str) -> Caller | AdmissionResult:
+async def _find_key(env: Any, prefix: str, now: float) -> dict[str, Any] | None:
+    cached = _verified_keys.get(prefix)
+    if cached and cached[0] > now:
+        return cached[1]
     row = await env.DB.prepare(FIND_KEY_SQL).bind(prefix).first()
+    if row is not None:
+        row = dict(row)
+        ttl = float(getattr(env, "KEY_CACHE_SECONDS", DEFAULT_KEY_CACHE_SECONDS) or 0)
+        _verified_keys[prefix] = (now + ttl, row)
+    return row
+
+
+async def _verify_key(env: Any, prefix: str, presented_hash: str, now: float) -> Caller | AdmissionResult:
+    row = await _find_key(env, prefix, now)
     if row is None or not hmac.compare_digest(row["hash"], presented_hash):
         return _refused(ErrorCode.UNAUTHORIZED, "invalid_key", "The API key is not valid")
     if row["revoked_at"]:
@@ -64,10 +84,10 @@ async def _verify_key(env: Any, prefix: str, presented_hash: str) -> Caller | Ad
     return Caller(key_id=row["id"], tier=row["tier"])
 
 
-async def admit(env: Any, req: AdmissionRequest, now: float | None = None) -> AdmissionResult:
+async def admit(env: Any, ctx: Any, req: AdmissionRequest, now: float | None = None) -> AdmissionResult:
     now = time.time() if now is None else now
     if req.key_prefix and req.key_hash:
-        verified = await _verify_key(env, req.key_prefix, req.key_hash)
+        verified = await _verify_key(env, req.key_prefix, req.key_hash, now)
         if isinstance(verified, AdmissionResult):
             return verified
         caller = verified
@@ -78,12 +98,14 @@ async def admit(env: Any, req: AdmissionRequest, now: float | None = None) -> Ad
 
     limits = limits_for(caller.tier, env)
     window_start, reset = _window(now)
-    counted, _, usage_rows = await env.DB.batch([
+    counted, usage_rows = await env.DB.batch([
         env.DB.prepare(COUNT_REQUEST_SQL).bind(caller.key_id, window_start),
-        env.DB.prepare(DROP_OLD_WINDOWS_SQL).bind(caller.key_id, window_start),
         env.DB.prepare(USAGE_TODAY_SQL).bind(caller.key_id, _day(now)),
     ])
     count = counted.results[0]["count"]
+    if count == 1:  # this key's first request in a new window: drop its old ones, off the hot path
+        drop = env.DB.prepare(DROP_OLD_WINDOWS_SQL).bind(caller.key_id, window_start).run()
+        ctx.waitUntil(asyncio.ensure_future(drop))
     window = RateWindow(limit=limits.requests_per_minute, remaining=max(0, limits.requests_per_minute - count), reset_seconds=reset)
     if count > limits.requests_per_minute:
         return _refused(ErrorCode.RATE_LIMITED, "rate_limit", f"More than {limits.requests_per_minute} requests a minute",
@@ -140,4 +162,7 @@ async def list_keys(env: Any) -> list[KeyInfo]:
 async def revoke_key(env: Any, key_id: str) -> bool:
     revoked = datetime.now(UTC).isoformat(timespec="seconds")
     result = await env.DB.prepare(REVOKE_KEY_SQL).bind(key_id, revoked).all()
+    for prefix, (_, row) in list(_verified_keys.items()):
+        if row["id"] == key_id:
+            del _verified_keys[prefix]
     return bool(result.results)
