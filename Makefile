@@ -4,7 +4,7 @@ NODE := .devhost/bin/node
 PYTHON := .venv/bin/python
 HOST := $(NODE) --experimental-wasm-jspi devhost/host.mjs
 
-.PHONY: setup dev test unit e2e bench key clean
+.PHONY: setup dev test unit e2e bench key replay clean
 
 setup:
 	@python3 scripts/bootstrap.py
@@ -25,6 +25,10 @@ e2e: setup
 
 bench: setup
 	@$(PYTHON) scripts/bench.py $(ARGS)
+
+replay: setup
+	@echo "==> Firing the cron trigger on the local host (replays unindexed event batches)"
+	@curl -fsS -X POST "$${URL:-http://127.0.0.1:8787}/__devhost/scheduled" && echo
 
 key: setup
 	@$(PYTHON) scripts/keys.py $(ARGS)

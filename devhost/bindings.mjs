@@ -62,22 +62,22 @@ class D1PreparedStatement {
   }
 
   async first(column) {
-    this.database.check('first');
+    this.database.check('first', this.sql);
     return column === undefined ? this.real().first() : this.real().first(column);
   }
 
   async all() {
-    this.database.check('all');
+    this.database.check('all', this.sql);
     return this.real().all();
   }
 
   async run() {
-    this.database.check('run');
+    this.database.check('run', this.sql);
     return this.real().run();
   }
 
   async raw(options) {
-    this.database.check('raw');
+    this.database.check('raw', this.sql);
     return this.real().raw(options);
   }
 }
@@ -89,8 +89,8 @@ class D1Database {
     this.faultPrefix = faultPrefix;
   }
 
-  check(method) {
-    this.faults?.check(`${this.faultPrefix}.${method}`);
+  check(method, sql = '') {
+    this.faults?.check(`${this.faultPrefix}.${method}`, sql);
   }
 
   prepare(sql) {
@@ -98,12 +98,12 @@ class D1Database {
   }
 
   async batch(statements) {
-    this.check('batch');
+    this.check('batch', [...statements].map((statement) => statement.sql).join('\n'));
     return this.real.batch([...statements].map((statement) => statement.real()));
   }
 
   async exec(sql) {
-    this.check('exec');
+    this.check('exec', sql);
     return this.real.exec(sql);
   }
 }
@@ -125,8 +125,7 @@ export async function applyMigrations(config, stateDir, log) {
     const { status, output } = await run([WRANGLER_BIN, 'd1', 'migrations', 'apply', db.binding, '--local',
       '-c', config.configPath, '--persist-to', stateDir]);
     if (status !== 0) throw new Error(`wrangler d1 migrations apply ${db.binding} failed:\n${output}`);
-    const applied = (output.match(/✅/g) ?? []).length;
-    log(`D1 ${db.binding}: ${applied ? `${applied} migration(s) applied` : 'migrations up to date'}`);
+    log(`D1 ${db.binding}: ${/No migrations to apply/i.test(output) ? 'migrations up to date' : 'migrations applied'}`);
   }
 }
 

@@ -1,13 +1,15 @@
 // Injected failures for reliability tests, set through the host's /__devhost/faults control
 // route. A rule names a target, "<worker>.<method>" for an RPC method of a worker's
 // entrypoint or "<worker>.<binding>.<method>" for a binding method, and fails its next
-// `count` calls (-1: every call) with `message`.
+// `count` calls (-1: every call) with `message`. With `match`, only calls whose detail (for
+// D1, the SQL) contains that text count: {"target": "inference-service.DB.batch",
+// "match": "INTO events"} fails event indexing and nothing else.
 export class Faults {
   rules = [];
 
-  add({ target, message = `injected failure in ${target}`, count = 1 }) {
+  add({ target, message = `injected failure in ${target}`, count = 1, match = '' }) {
     if (typeof target !== 'string' || !target.includes('.')) throw new TypeError('a fault needs a target such as "inference-service.DB.batch"');
-    this.rules.push({ target, message, count, hits: 0 });
+    this.rules.push({ target, message, count, match, hits: 0 });
   }
 
   clear() {
@@ -15,8 +17,8 @@ export class Faults {
   }
 
   // Throws the injected error if a rule for `target` has calls left.
-  check(target) {
-    const rule = this.rules.find((r) => r.target === target && r.count !== 0);
+  check(target, detail = '') {
+    const rule = this.rules.find((r) => r.target === target && r.count !== 0 && detail.includes(r.match));
     if (!rule) return;
     if (rule.count > 0) rule.count -= 1;
     rule.hits += 1;

@@ -152,7 +152,7 @@ async function readJson(req) {
   return body ? JSON.parse(body) : {};
 }
 
-async function control(req, res, { ai, faults, status }) {
+async function control(req, res, { ai, faults, status, workers }) {
   const route = req.url.slice(CONTROL_PREFIX.length).split('?')[0];
   const reply = (status, body) => {
     res.writeHead(status, { 'content-type': 'application/json' });
@@ -175,6 +175,19 @@ async function control(req, res, { ai, faults, status }) {
     if (req.method === 'DELETE') faults.clear();
     return reply(200, { rules: faults.rules });
   }
+  if (route === 'scheduled' && req.method === 'POST') {
+    // Like wrangler dev's /__scheduled: fire the cron trigger of every worker that has one.
+    const fired = {};
+    for (const worker of workers.values()) {
+      if (!worker.methodsOf('Default').includes('scheduled')) continue;
+      const controller = { scheduledTime: Date.now(), cron: worker.config.triggers?.crons?.[0] ?? '', noRetry() {} };
+      const ctx = new ExecutionContext();
+      await worker.call('Default', 'scheduled', [controller], ctx);
+      await ctx.settled();
+      fired[worker.name] = 'ok';
+    }
+    return reply(200, { fired });
+  }
   if (route === 'status') return reply(200, status);
   return reply(404, { error: { code: 'not_found', message: `no devhost control route ${route}` } });
 }
@@ -196,7 +209,11 @@ async function main() {
 
   const server = http.createServer(async (req, res) => {
     res.socket?.setNoDelay(true);
-    if (req.url.startsWith(CONTROL_PREFIX)) return control(req, res, { ai, faults, status }).catch((err) => res.destroy(err));
+    if (req.url.startsWith(CONTROL_PREFIX)) return control(req, res, { ai, faults, status, workers }).catch((err) => {
+      console.error(`[devhost] control ${req.url} failed: ${err?.message ?? err}`);
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { code: 'internal_error', message: String(err?.message ?? err) } }));
+    });
     const begun = performance.now();
     const ctx = new ExecutionContext();
     let response;

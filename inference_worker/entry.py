@@ -1,16 +1,18 @@
-"""inference-service: a private WorkerEntrypoint. Its methods are called over the INFERENCE
-service binding (JS RPC); it has no route and answers no HTTP from the internet.
+"""inference-service: a private worker. Its InferenceService methods are called over the
+INFERENCE service binding (JS RPC); it has no route and answers no HTTP from the internet.
+Default only takes the cron trigger (the replay of unindexed event batches).
 
 Arguments arrive as plain dicts and are validated with the shared contract models; results
 leave as plain dicts (or a streaming Response)."""
 
 from workers import WorkerEntrypoint
 
-from inference import access
+from inference import access, analytics, events
 from inference.embeddings import embed
 from inference.generation import generate, stream_generation
 from inference.health import check_bindings
-from shared.contract import AdmissionRequest, Caller, EmbeddingRequest, GenerationRequest, KeySpec
+from shared.analytics import EventQuery, MetricQuery
+from shared.contract import AdmissionRequest, Caller, EmbeddingRequest, EventBatch, GenerationRequest, KeySpec
 
 
 class InferenceService(WorkerEntrypoint):
@@ -43,3 +45,21 @@ class InferenceService(WorkerEntrypoint):
 
     async def embed(self, request: dict) -> dict:
         return await embed(self.env, EmbeddingRequest.model_validate(request))
+
+    async def process_events(self, batch: dict) -> dict:
+        return await events.process_events(self.env, EventBatch.model_validate(batch))
+
+    async def get_metrics(self, query: dict) -> dict:
+        return await analytics.get_metrics(self.env, MetricQuery.model_validate(query))
+
+    async def list_events(self, query: dict) -> dict:
+        return await analytics.list_events(self.env, EventQuery.model_validate(query))
+
+    async def replay_unindexed(self) -> dict:
+        return await events.replay_unindexed(self.env)
+
+
+class Default(WorkerEntrypoint):
+    async def scheduled(self, controller):
+        outcome = await events.replay_unindexed(self.env)
+        print(f"replay of unindexed event batches: {outcome}")

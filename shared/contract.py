@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, field_validator
 
 from shared.errors import ErrorCode
+from shared.events import Event
 from shared.limits import (
     MAX_EMBEDDING_INPUT_CHARS,
     MAX_EMBEDDING_INPUTS,
@@ -168,3 +169,23 @@ class UsageReport(BaseModel):
     events: int
     limits: dict[str, Any]
     window: RateWindow
+
+
+# --- events and analytics -------------------------------------------------------------------
+
+
+class EventBatch(BaseModel):
+    request_id: str
+    caller: Caller
+    batch_id: str
+    received_at: int  # unix milliseconds
+    events: list[Event] = Field(min_length=1)
+
+
+class BatchResult(BaseModel):
+    batch_id: str
+    received: int
+    # Known once the batch is indexed in D1; None while it waits for the replay.
+    accepted: int | None
+    duplicates: int | None
+    indexed: bool

@@ -1,17 +1,21 @@
 """POST /graphql (queries and mutations, in GraphQL's response shape) and GET /graphql
 (GraphiQL). Resolvers reach data only through the inference service's RPC methods."""
 
+from datetime import UTC, datetime
 from typing import Any
 
 from graphql import GraphQLError, execute, parse, validate
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from api import requests
 from api.auth import require_admin
-from api.upstream import call_inference
+from api.events import ingest
 from api.schema import schema, validation_rules
-from shared.errors import ApiError
+from api.upstream import call_inference
+from shared.analytics import EventQuery, MetricQuery
+from shared.errors import ApiError, ErrorCode
 from shared.models import EMBEDDING_MODELS, TEXT_MODELS
+from shared.tiers import limits_for
 
 MAX_QUERY_BYTES = 100_000
 
@@ -65,7 +69,61 @@ async def _revoke_api_key(info: Any, id: str) -> bool:  # noqa: A002 (the GraphQ
     return bool(await call_inference(info.context, "revoke_key", id))
 
 
+def _instant_ms(value: str, field: str) -> int:
+    try:
+        return int(datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp() * 1000)
+    except ValueError as exc:
+        raise ApiError(ErrorCode.INVALID_REQUEST, f"{field}: not an ISO 8601 instant", field=field) from exc
+
+
+def _query(model: type[BaseModel], **fields: Any) -> BaseModel:
+    try:
+        return model(**fields)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"])
+        message = first["msg"].removeprefix("Value error, ")
+        raise ApiError(ErrorCode.INVALID_REQUEST, f"{field}: {message}" if field else message, field=field or "query") from exc
+
+
+async def _event_metrics(info: Any, metric: str, range: dict[str, str], bucket: str = "HOUR",  # noqa: A002
+                         filter: dict[str, Any] | None = None) -> dict[str, Any]:  # noqa: A002
+    call = info.context
+    query = _query(MetricQuery, caller=call.caller, metric=metric.lower(), bucket=bucket.lower(),
+                   start_ms=_instant_ms(range["from"], "range.from"), end_ms=_instant_ms(range["to"], "range.to"),
+                   filter={k: v for k, v in (filter or {}).items() if v is not None})
+    series = dict(await call_inference(call, "get_metrics", query.model_dump(mode="json")))
+    return {**series, "metric": series["metric"].upper(), "bucket": series["bucket"].upper()}
+
+
+async def _events(info: Any, filter: dict[str, Any] | None = None, first: int = 50, after: str | None = None) -> dict[str, Any]:  # noqa: A002
+    call = info.context
+    filter = filter or {}
+    query = _query(EventQuery, caller=call.caller, first=first, after=after, type=filter.get("type"),
+                   component=filter.get("component"), session_id=filter.get("sessionId"))
+    page = await call_inference(call, "list_events", query.model_dump(mode="json"))
+    edges = []
+    for event in page["events"]:
+        node = _camelize(dict(event))
+        node["timestamp"] = datetime.fromtimestamp(node.pop("ts") / 1000, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        edges.append({"cursor": node.pop("cursor"), "node": node})
+    return {"edges": edges, "pageInfo": {"hasNextPage": page["has_next_page"], "endCursor": page["end_cursor"]}}
+
+
+async def _track_events(info: Any, events: list[dict[str, Any]]) -> dict[str, Any]:
+    call = info.context
+    # POST /events is admitted against the daily event quota; a GraphQL request is not, so check it here.
+    usage = await call_inference(call, "get_usage", call.caller.model_dump(mode="json"))
+    if usage["events"] >= limits_for(call.caller.tier, call.env).events_per_day:
+        raise ApiError(ErrorCode.RATE_LIMITED, "The daily event quota is used up", reason="event_quota")
+    raw = [{k: v for k, v in event.items() if v is not None} for event in events]
+    return await ingest(call, raw)
+
+
 ROOT = {
+    "eventMetrics": _event_metrics,
+    "events": _events,
+    "trackEvents": _track_events,
     "models": _models,
     "usage": _usage,
     "apiKeys": _api_keys,

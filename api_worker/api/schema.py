@@ -15,8 +15,112 @@ from graphql import (
 from graphql.validation import NoSchemaIntrospectionCustomRule
 
 SDL = """
+\"\"\"Any JSON value (event properties, enrichment).\"\"\"
+scalar JSON
+
 \"\"\"Tiers set the limits of a key or a JWT subject.\"\"\"
 enum Tier { FREE PRO ENTERPRISE }
+
+enum Bucket { MINUTE HOUR DAY }
+
+enum Metric {
+  EVENTS_BY_TYPE
+  EVENTS_BY_COMPONENT
+  \"\"\"The share of events whose type is "error".\"\"\"
+  ERROR_RATE
+  \"\"\"Model call latency in ms: points keyed p50 and p95 (nearest rank).\"\"\"
+  AI_LATENCY
+  TOKENS_BY_MODEL
+}
+
+\"\"\"ISO 8601 instants; `to` is exclusive.\"\"\"
+input TimeRange {
+  from: String!
+  to: String!
+}
+
+input MetricFilter {
+  type: String
+  component: String
+  model: String
+}
+
+type MetricPoint {
+  \"\"\"The bucket's start (ISO 8601); null in totals.\"\"\"
+  bucket: String
+  \"\"\"The group: event type, component, model, or p50/p95; null where ungrouped.\"\"\"
+  key: String
+  value: Float!
+}
+
+type MetricSeries {
+  metric: Metric!
+  bucket: Bucket!
+  points: [MetricPoint!]!
+  totals: [MetricPoint!]!
+  \"\"\"Whether this answer came from the cache.\"\"\"
+  cached: Boolean!
+}
+
+input EventFilter {
+  type: String
+  component: String
+  sessionId: String
+}
+
+type Event {
+  id: ID!
+  type: String!
+  name: String
+  component: String
+  sessionId: String
+  userId: String
+  \"\"\"ISO 8601.\"\"\"
+  timestamp: String!
+  properties: JSON
+  enrichment: JSON
+}
+
+type EventEdge {
+  cursor: String!
+  node: Event!
+}
+
+type PageInfo {
+  hasNextPage: Boolean!
+  endCursor: String
+}
+
+type EventConnection {
+  edges: [EventEdge!]!
+  pageInfo: PageInfo!
+}
+
+input EventInput {
+  id: ID
+  type: String!
+  name: String
+  component: String
+  sessionId: String
+  userId: String
+  \"\"\"ISO 8601, or unix milliseconds; the time of receipt when absent.\"\"\"
+  timestamp: JSON
+  properties: JSON
+}
+
+type Rejection {
+  index: Int!
+  field: String!
+  message: String!
+}
+
+type TrackResult {
+  batchId: String!
+  indexed: Boolean!
+  accepted: Int!
+  duplicates: Int
+  rejected: [Rejection!]!
+}
 
 type Model {
   id: ID!
@@ -68,6 +172,9 @@ type CreatedApiKey {
 }
 
 type Query {
+  eventMetrics(metric: Metric!, range: TimeRange!, bucket: Bucket = HOUR, filter: MetricFilter): MetricSeries!
+  \"\"\"The caller's events, newest first.\"\"\"
+  events(filter: EventFilter, first: Int = 50, after: String): EventConnection!
   models: [Model!]!
   usage: Usage!
   \"\"\"Admin only.\"\"\"
@@ -75,6 +182,8 @@ type Query {
 }
 
 type Mutation {
+  \"\"\"The same validation and storage as POST /events.\"\"\"
+  trackEvents(events: [EventInput!]!): TrackResult!
   \"\"\"Admin only.\"\"\"
   createApiKey(name: String!, tier: Tier = FREE): CreatedApiKey!
   \"\"\"Admin only. False when the key was already revoked or does not exist.\"\"\"

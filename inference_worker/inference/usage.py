@@ -19,6 +19,16 @@ ON CONFLICT (key_id, day) DO UPDATE SET
 """
 
 
+RECORD_CALL_SQL = """
+INSERT INTO ai_calls (key_id, ts, model, kind, outcome, latency_ms, ttft_ms, prompt_tokens, completion_tokens)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+"""
+BUMP_ANALYTICS_VERSION_SQL = """
+INSERT INTO analytics_versions (key_id, version) VALUES (?1, 1)
+ON CONFLICT (key_id) DO UPDATE SET version = version + 1
+"""
+
+
 @dataclass
 class CallRecord:
     caller: Caller
@@ -33,6 +43,11 @@ class CallRecord:
         day = (now or datetime.now(UTC)).strftime("%Y-%m-%d")
         hit = 1 if self.outcome == "cache_hit" else 0
         return [self.caller.key_id, day, self.usage.prompt_tokens, self.usage.completion_tokens, hit]
+
+    def call_params(self, now: datetime | None = None) -> list[Any]:
+        ts = int((now or datetime.now(UTC)).timestamp() * 1000)
+        return [self.caller.key_id, ts, self.model, self.kind, self.outcome, round(self.latency_ms, 2),
+                round(self.ttft_ms, 2), self.usage.prompt_tokens, self.usage.completion_tokens]
 
     def data_point(self) -> dict[str, list]:
         return {
@@ -49,7 +64,11 @@ class CallRecord:
 
 async def record(env: Any, call: CallRecord) -> None:
     try:
-        await env.DB.prepare(RECORD_USAGE_SQL).bind(*call.usage_params()).run()
+        await env.DB.batch([
+            env.DB.prepare(RECORD_USAGE_SQL).bind(*call.usage_params()),
+            env.DB.prepare(RECORD_CALL_SQL).bind(*call.call_params()),
+            env.DB.prepare(BUMP_ANALYTICS_VERSION_SQL).bind(call.caller.key_id),
+        ])
     finally:
         env.ANALYTICS.writeDataPoint(call.data_point())
 

@@ -1,0 +1,69 @@
+"""POST /events: a batch of UI events, validated event by event. Answers 202 once the batch is
+durable (in R2), with what was accepted, what was a duplicate, and what was rejected and why.
+The GraphQL mutation trackEvents goes through the same `ingest`."""
+
+import hashlib
+import time
+from typing import Any
+
+from api.requests import parse_json, validated
+from api.upstream import call_inference
+from pydantic import BaseModel
+from shared.contract import BatchResult, EventBatch
+from shared.errors import ApiError, ErrorCode
+from shared.events import validate_batch
+from shared.tiers import limits_for
+
+DEFAULT_MAX_BATCH = 1_000
+DEFAULT_MAX_BODY_BYTES = 1_048_576
+
+
+class EventsBody(BaseModel):
+    events: list[Any]
+
+
+def _setting(env: Any, name: str, default: int) -> int:
+    return int(getattr(env, name, default) or default)
+
+
+async def ingest(call: Any, raw_events: list[Any]) -> dict[str, Any]:
+    if not raw_events:
+        raise ApiError(ErrorCode.INVALID_REQUEST, "events: send at least one event", field="events")
+    limit = min(_setting(call.env, "EVENTS_MAX_BATCH", DEFAULT_MAX_BATCH),
+                limits_for(call.caller.tier, call.env).max_batch_size)
+    if len(raw_events) > limit:
+        raise ApiError(ErrorCode.PAYLOAD_TOO_LARGE, f"events: at most {limit} a batch; this one has {len(raw_events)}",
+                       field="events", limit=limit)
+    now_ms = int(time.time() * 1000)
+    accepted, rejected = validate_batch(raw_events, now_ms)
+    rejections = [r.model_dump() for r in rejected]
+    if not accepted:
+        raise ApiError(ErrorCode.INVALID_REQUEST, f"No valid events ({rejections[0]['field']}: {rejections[0]['message']})",
+                       field="events", rejected=rejections)
+    # The batch id follows from the caller and the batch's content: a retried batch is the same batch.
+    digest = hashlib.sha256(f"{call.caller.key_id}:{[e.id for e in accepted]}".encode()).hexdigest()
+    batch = EventBatch(request_id=call.request_id, caller=call.caller, batch_id=f"b{digest[:31]}",
+                       received_at=now_ms, events=accepted)
+    result = BatchResult.model_validate(await call_inference(call, "process_events", batch.model_dump(mode="json")))
+    return {
+        "batchId": result.batch_id,
+        "indexed": result.indexed,
+        # Until the batch is indexed (see `indexed`), every valid event counts as accepted: it is
+        # stored, and duplicates among them are dropped when the replay indexes it.
+        "accepted": result.accepted if result.indexed else result.received,
+        "duplicates": result.duplicates,
+        "rejected": rejections,
+    }
+
+
+async def post_events(call: Any) -> Any:
+    max_bytes = _setting(call.env, "EVENTS_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES)
+    declared = call.request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > max_bytes:
+        raise ApiError(ErrorCode.PAYLOAD_TOO_LARGE, f"The body is {declared} bytes; the limit is {max_bytes}", field="body")
+    raw = await call.request.bytes()
+    if len(raw) > max_bytes:
+        raise ApiError(ErrorCode.PAYLOAD_TOO_LARGE, f"The body is {len(raw)} bytes; the limit is {max_bytes}", field="body")
+    data = parse_json(raw)
+    events = data if isinstance(data, list) else validated(EventsBody, data).events
+    return call.json(await ingest(call, events), 202)

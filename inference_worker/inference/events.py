@@ -1,0 +1,128 @@
+"""Event ingestion that loses nothing: a batch is durable in R2 before anyone is told it was
+received, indexed into D1 next, and replayed from R2 if indexing failed.
+
+R2 holds two objects per batch: the events (`events/<day>/<batch id>.ndjson`) and a marker
+(`unindexed/<batch id>`) that exists until the batch is in D1. The scheduled handler replays
+whatever still has a marker. Indexing is idempotent (events are unique per key and id; a
+batch's usage is counted once), so a replay of an indexed batch changes nothing."""
+
+import asyncio
+import json
+from collections import Counter
+from datetime import UTC, datetime
+from typing import Any
+
+from shared.contract import BatchResult, EventBatch, GenerationFailure
+from shared.errors import ErrorCode
+from inference.usage import BUMP_ANALYTICS_VERSION_SQL
+from shared.events import Event, from_ndjson, to_ndjson
+
+MARKER_PREFIX = "unindexed/"
+AE_POINTS_PER_BATCH = 20  # Analytics Engine takes 25 writes an invocation; keep room for others
+
+INSERT_EVENT_SQL = """
+INSERT OR IGNORE INTO events (key_id, id, type, name, component, session_id, user_id, ts, props_json, batch_id)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+"""
+COUNT_BATCH_USAGE_SQL = """
+INSERT INTO usage_daily (key_id, day, events)
+SELECT ?1, ?2, COUNT(*) FROM events
+WHERE key_id = ?1 AND batch_id = ?3
+  AND NOT EXISTS (SELECT 1 FROM batches WHERE id = ?3 AND indexed_at IS NOT NULL)
+ON CONFLICT (key_id, day) DO UPDATE SET events = events + excluded.events
+"""
+MARK_BATCH_INDEXED_SQL = """
+INSERT INTO batches (id, key_id, r2_key, received_at, indexed_at) VALUES (?1, ?2, ?3, ?4, ?5)
+ON CONFLICT (id) DO UPDATE SET indexed_at = COALESCE(batches.indexed_at, excluded.indexed_at)
+"""
+
+
+def _iso(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds")
+
+
+def archive_key(batch_id: str, received_at: int) -> str:
+    return f"events/{_iso(received_at)[:10]}/{batch_id}.ndjson"
+
+
+def index_statements(db: Any, key_id: str, batch_id: str, r2_key: str, received_at: int, events: list[Event]) -> list[Any]:
+    """One transaction: the events, the key's daily count (once per batch), the batch as
+    indexed, and a new analytics version (cached answers for the key go stale)."""
+    statements = [
+        db.prepare(INSERT_EVENT_SQL).bind(
+            key_id, e.id, e.type, e.name, e.component, e.session_id, e.user_id, e.ts,
+            json.dumps(e.properties, separators=(",", ":")) if e.properties is not None else None, batch_id,
+        )
+        for e in events
+    ]
+    now = datetime.now(UTC).isoformat(timespec="milliseconds")
+    statements += [
+        db.prepare(COUNT_BATCH_USAGE_SQL).bind(key_id, _iso(received_at)[:10], batch_id),
+        db.prepare(MARK_BATCH_INDEXED_SQL).bind(batch_id, key_id, r2_key, _iso(received_at), now),
+        db.prepare(BUMP_ANALYTICS_VERSION_SQL).bind(key_id),
+    ]
+    return statements
+
+
+async def index_batch(env: Any, key_id: str, batch_id: str, r2_key: str, received_at: int, events: list[Event]) -> int:
+    """Indexes the batch into D1 and drops its marker; the number of events that were new."""
+    results = await env.DB.batch(index_statements(env.DB, key_id, batch_id, r2_key, received_at, events))
+    accepted = sum(1 for result in list(results)[: len(events)] if result.meta.changes)
+    await env.ARCHIVE.delete(MARKER_PREFIX + batch_id)
+    return accepted
+
+
+def _data_points(key_id: str, events: list[Event]) -> list[dict[str, Any]]:
+    """One point per (type, component), its count as a double: AE's per-invocation write limit
+    rules out a point per event. The rarest groups share the last point."""
+    groups = Counter((e.type, e.component or "") for e in events)
+    ranked = groups.most_common()
+    kept, rest = ranked[: AE_POINTS_PER_BATCH - 1], ranked[AE_POINTS_PER_BATCH - 1:]
+    if rest:
+        kept.append((("(other)", ""), sum(count for _, count in rest)))
+    return [{"indexes": [key_id], "blobs": ["event", type_, component], "doubles": [count]} for (type_, component), count in kept]
+
+
+async def process_events(env: Any, batch: EventBatch) -> dict[str, Any]:
+    key_id = batch.caller.key_id
+    r2_key = archive_key(batch.batch_id, batch.received_at)
+    marker = {"key_id": key_id, "r2_key": r2_key, "received_at": str(batch.received_at)}
+    try:
+        await asyncio.gather(
+            env.ARCHIVE.put(r2_key, to_ndjson(batch.events),
+                            {"httpMetadata": {"contentType": "application/x-ndjson"}, "customMetadata": {"key_id": key_id}}),
+            env.ARCHIVE.put(MARKER_PREFIX + batch.batch_id, "", {"customMetadata": marker}),
+        )
+    except Exception as exc:
+        print(f"batch {batch.batch_id}: R2 write failed, nothing accepted: {exc}")
+        failure = GenerationFailure(code=ErrorCode.SERVICE_UNAVAILABLE, message="The events could not be stored; send them again", retry_after=5)
+        return {"failure": failure.model_dump(mode="json")}
+
+    result = BatchResult(batch_id=batch.batch_id, received=len(batch.events), accepted=None, duplicates=None, indexed=False)
+    try:
+        accepted = await index_batch(env, key_id, batch.batch_id, r2_key, batch.received_at, batch.events)
+        result = result.model_copy(update={"accepted": accepted, "duplicates": len(batch.events) - accepted, "indexed": True})
+    except Exception as exc:  # durable in R2 already: the scheduled replay indexes it
+        print(f"batch {batch.batch_id}: D1 indexing failed, left for replay: {exc}")
+    for point in _data_points(key_id, batch.events):
+        env.ANALYTICS.writeDataPoint(point)
+    return result.model_dump(mode="json")
+
+
+async def replay_unindexed(env: Any, limit: int = 50) -> dict[str, int]:
+    """Indexes the batches whose marker is still in R2 (their D1 indexing failed)."""
+    listing = await env.ARCHIVE.list({"prefix": MARKER_PREFIX, "limit": limit, "include": ["customMetadata"]})
+    replayed = failed = 0
+    for marker in listing.objects:
+        batch_id = marker.key[len(MARKER_PREFIX):]
+        # The listed objects are R2Object instances, not plain data: read fields as attributes.
+        meta = marker.customMetadata
+        try:
+            body = await env.ARCHIVE.get(meta.r2_key)
+            events = from_ndjson(await body.text())
+            await index_batch(env, meta.key_id, batch_id, meta.r2_key, int(meta.received_at), events)
+            replayed += 1
+        except Exception as exc:
+            failed += 1
+            print(f"replay of batch {batch_id} failed, kept for the next run: {exc}")
+    return {"replayed": replayed, "failed": failed, "remaining": int(bool(listing.truncated))}

@@ -1,0 +1,118 @@
+"""UI events: per-event validation of a batch, ids that make retries harmless, and the NDJSON
+form a batch is archived in.
+
+A batch is checked event by event: the valid ones are accepted even when others are not, and
+each rejected one is reported with its index, field and reason. An event's id is its
+idempotency key: the client's, or else one derived from the whole batch and the event's place
+in it, so a batch sent again (a retry) gets the same ids and counts nothing twice.
+"""
+
+import hashlib
+import json
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+MAX_PROPERTIES_BYTES = 8_192
+MAX_PAST_MS = 30 * 86_400_000  # events older than 30 days are refused
+MAX_FUTURE_MS = 5 * 60_000  # clock skew allowed into the future
+_TYPE = re.compile(r"^[A-Za-z][A-Za-z0-9_.:-]{0,63}$")
+
+
+class EventIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str | None = Field(default=None, min_length=1, max_length=128)
+    type: str
+    name: str | None = Field(default=None, max_length=128)
+    component: str | None = Field(default=None, max_length=128)
+    sessionId: str | None = Field(default=None, max_length=128)
+    userId: str | None = Field(default=None, max_length=128)
+    # ISO 8601 or unix milliseconds; the time of receipt when absent.
+    timestamp: datetime | int | None = None
+    properties: dict[str, Any] | None = None
+
+    @field_validator("type")
+    @classmethod
+    def _type_shape(cls, value: str) -> str:
+        if not _TYPE.match(value):
+            raise ValueError("must start with a letter and hold at most 64 letters, digits or _ . : -")
+        return value
+
+    @field_validator("properties")
+    @classmethod
+    def _properties_size(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is not None and len(json.dumps(value, separators=(",", ":"))) > MAX_PROPERTIES_BYTES:
+            raise ValueError(f"must serialize to at most {MAX_PROPERTIES_BYTES} bytes")
+        return value
+
+
+class Event(BaseModel):
+    """An accepted event, as stored: ids assigned, time in unix milliseconds."""
+
+    id: str
+    type: str
+    name: str | None = None
+    component: str | None = None
+    session_id: str | None = None
+    user_id: str | None = None
+    ts: int
+    properties: dict[str, Any] | None = None
+
+
+class Rejection(BaseModel):
+    index: int
+    field: str
+    message: str
+
+
+def _millis(value: datetime | int | None, now_ms: int) -> int:
+    if value is None:
+        return now_ms
+    if isinstance(value, datetime):
+        aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+        return int(aware.timestamp() * 1000)
+    return value
+
+
+def batch_digest(raw_events: list[Any]) -> str:
+    return hashlib.sha256(json.dumps(raw_events, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def validate_batch(raw_events: list[Any], now_ms: int) -> tuple[list[Event], list[Rejection]]:
+    digest = batch_digest(raw_events)
+    accepted: list[Event] = []
+    rejected: list[Rejection] = []
+    for index, raw in enumerate(raw_events):
+        try:
+            event = EventIn.model_validate(raw)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            field = ".".join(str(p) for p in first["loc"]) or "event"
+            rejected.append(Rejection(index=index, field=field, message=first["msg"].removeprefix("Value error, ")))
+            continue
+        ts = _millis(event.timestamp, now_ms)
+        if not now_ms - MAX_PAST_MS <= ts <= now_ms + MAX_FUTURE_MS:
+            rejected.append(Rejection(index=index, field="timestamp", message="must be within the last 30 days and not in the future"))
+            continue
+        accepted.append(Event(
+            id=event.id or f"gen-{digest[:32]}-{index}",
+            type=event.type,
+            name=event.name,
+            component=event.component,
+            session_id=event.sessionId,
+            user_id=event.userId,
+            ts=ts,
+            properties=event.properties,
+        ))
+    return accepted, rejected
+
+
+def to_ndjson(events: list[Event]) -> str:
+    return "".join(event.model_dump_json() + "\n" for event in events)
+
+
+def from_ndjson(text: str) -> list[Event]:
+    return [Event.model_validate_json(line) for line in text.splitlines() if line.strip()]
