@@ -188,6 +188,15 @@ async function control(req, res, { ai, faults, status, workers }) {
     }
     return reply(200, { fired });
   }
+  const r2 = route.match(/^r2\/([^/]+)\/([^/]+)$/);
+  if (r2 && req.method === 'GET') {
+    // What a worker's R2 bucket holds, for tests that check what was written: /__devhost/r2/<worker>/<binding>?prefix=
+    const bucket = workers.get(r2[1])?.storageEnv[r2[2]];
+    if (!bucket) return reply(404, { error: { code: 'not_found', message: `no R2 binding ${r2[2]} in ${r2[1]}` } });
+    const prefix = new URL(req.url, 'http://host').searchParams.get('prefix') ?? '';
+    const listing = await bucket.list({ prefix, include: ['customMetadata'] });
+    return reply(200, { keys: listing.objects.map((o) => o.key) });
+  }
   if (route === 'status') return reply(200, status);
   return reply(404, { error: { code: 'not_found', message: `no devhost control route ${route}` } });
 }

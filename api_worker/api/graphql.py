@@ -2,6 +2,7 @@
 (GraphiQL). Resolvers reach data only through the inference service's RPC methods."""
 
 from datetime import UTC, datetime
+from inspect import isawaitable
 from typing import Any
 
 from graphql import GraphQLError, execute, parse, validate
@@ -154,8 +155,10 @@ async def post_graphql(call: Any) -> Any:
     introspection = str(getattr(call.env, "GRAPHQL_INTROSPECTION", "true")).lower() == "true"
     if errors := validate(schema, document, validation_rules(introspection)):
         return call.json({"errors": [_formatted(e) for e in errors]}, 400)
-    result = await execute(schema, document, root_value=ROOT, context_value=call,
-                           variable_values=body.variables, operation_name=body.operationName)
+    result = execute(schema, document, root_value=ROOT, context_value=call,
+                     variable_values=body.variables, operation_name=body.operationName)
+    if isawaitable(result):  # only when a resolver is async: not for introspection alone
+        result = await result
     response: dict[str, Any] = {"data": result.data}
     if result.errors:
         response["errors"] = [_formatted(e) for e in result.errors]

@@ -191,7 +191,7 @@ type Mutation {
 }
 """
 
-MAX_DEPTH = 8
+MAX_DEPTH = 15  # the standard introspection query (GraphiQL, gql) is 13 deep
 MAX_ALIASES = 20
 MAX_LIST_ARGUMENT = 100  # the largest `first`/`limit` a query may ask for
 

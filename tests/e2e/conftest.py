@@ -16,8 +16,9 @@ LOCAL = not E2E_BASE_URL
 # Secrets of the test host only (given as --var, as `wrangler dev --var` would take them).
 TEST_ADMIN_TOKEN = "test-admin-token-0123456789abcdef"
 TEST_JWT_SECRET = "test-jwt-secret-0123456789abcdef"
-# A free-tier daily token quota small enough for one request to use it up.
+# Free-tier daily quotas small enough for a test to use them up.
 TEST_FREE_TOKENS_PER_DAY = 40
+TEST_FREE_EVENTS_PER_DAY = 5
 
 host_only = pytest.mark.skipif(bool(E2E_BASE_URL), reason="needs the local host (E2E_BASE_URL is set)")
 
@@ -35,6 +36,7 @@ def host(tmp_path_factory):
         "ADMIN_TOKEN": TEST_ADMIN_TOKEN,
         "JWT_SECRET": TEST_JWT_SECRET,
         "TIER_FREE_TOKENS_PER_DAY": str(TEST_FREE_TOKENS_PER_DAY),
+        "TIER_FREE_EVENTS_PER_DAY": str(TEST_FREE_EVENTS_PER_DAY),
     }
     with LocalHost(configs, tmp_path_factory.mktemp("state"), variables=variables) as running:
         yield running
@@ -86,8 +88,9 @@ def client(base_url, api_key):
         yield http
 
 
-class AiControl:
-    """The local host's Workers AI stand-in knobs (/__devhost/ai) and injected faults."""
+class HostControl:
+    """The local host's control routes (/__devhost/...): the Workers AI stand-in's knobs,
+    injected faults, R2 contents, and the cron trigger."""
 
     def __init__(self, client: httpx.Client) -> None:
         self.client = client
@@ -101,8 +104,15 @@ class AiControl:
     def calls(self) -> list[dict]:
         return self.client.get("/__devhost/ai").json()["calls"]
 
-    def fault(self, target: str, message: str, count: int = 1) -> None:
-        self.client.post("/__devhost/faults", json={"target": target, "message": message, "count": count}).raise_for_status()
+    def fault(self, target: str, message: str, count: int = 1, match: str = "") -> None:
+        rule = {"target": target, "message": message, "count": count, "match": match}
+        self.client.post("/__devhost/faults", json=rule).raise_for_status()
+
+    def r2_keys(self, prefix: str) -> list[str]:
+        return self.client.get("/__devhost/r2/inference-service/ARCHIVE", params={"prefix": prefix}).json()["keys"]
+
+    def fire_cron(self) -> None:
+        self.client.post("/__devhost/scheduled").raise_for_status()
 
     def reset(self) -> None:
         self.client.delete("/__devhost/ai").raise_for_status()
@@ -113,7 +123,12 @@ class AiControl:
 def ai(anonymous):
     if E2E_BASE_URL:
         pytest.skip("needs the local host's Workers AI stand-in")
-    control = AiControl(anonymous)
+    control = HostControl(anonymous)
     control.reset()
     yield control
     control.reset()
+
+
+@pytest.fixture
+def devhost(ai):
+    return ai

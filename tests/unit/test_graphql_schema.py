@@ -15,7 +15,7 @@ def test_a_query_deeper_than_the_limit_is_refused():
     # Fragments cannot hide depth: they are followed.
     query = "query { ...A } fragment A on Query { usage { limits { allowedModels } } }"
     assert errors(query) == []
-    nested = "{ __schema { types { fields { type { ofType { ofType { ofType { ofType { name } } } } } } } } }"
+    nested = "{ __schema { types { fields { type " + "{ ofType " * 12 + "{ name }" + " }" * 12 + " } } } }"
     assert any(f"limit is {MAX_DEPTH}" in e for e in errors(nested))
 
 

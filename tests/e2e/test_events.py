@@ -1,0 +1,211 @@
+"""POST /events: per-event validation, idempotent retries, durability before the answer, the
+replay of batches D1 could not index, and analytics that match what was sent."""
+
+import json
+import time
+from collections import Counter
+from datetime import UTC, datetime
+
+import pytest
+
+from tests.e2e.conftest import TEST_FREE_EVENTS_PER_DAY
+
+HOUR_MS = 3_600_000
+
+
+@pytest.fixture
+def caller(anonymous, new_key):
+    """A fresh pro key per test: its metrics hold only what the test sent."""
+    key = new_key("pro")["key"]
+
+    class Caller:
+        def post(self, path, **kwargs):
+            return anonymous.post(path, headers={"x-api-key": key}, **kwargs)
+
+        def graphql(self, query, **variables):
+            response = self.post("/graphql", json={"query": query, "variables": variables})
+            return response.json()
+
+        def metrics(self, metric, start, end, bucket="HOUR", **filter_):
+            body = self.graphql(
+                "query($m: Metric!, $r: TimeRange!, $b: Bucket, $f: MetricFilter) { eventMetrics(metric: $m, range: $r, bucket: $b, filter: $f) "
+                "{ points { bucket key value } totals { key value } cached } }",
+                m=metric, r={"from": iso(start), "to": iso(end)}, b=bucket, f=filter_ or None)
+            assert "errors" not in body, body
+            return body["data"]["eventMetrics"]
+
+    return Caller()
+
+
+def iso(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat().replace("+00:00", "Z")
+
+
+def hour_start(ms: int) -> int:
+    return ms - ms % HOUR_MS
+
+
+def test_a_mixed_batch_accepts_the_valid_events_and_names_what_is_wrong(caller):
+    response = caller.post("/events", json={"events": [
+        {"type": "view", "component": "Chat"},
+        {"type": "9-starts-with-a-digit"},
+        {"component": "NoType"},
+        {"type": "click", "timestamp": "2001-01-01T00:00:00Z"},
+        {"type": "click", "properties": {"text": "ok"}, "sessionId": "s1"},
+        {"type": "view", "unknown": 1},
+    ]})
+
+    assert response.status_code == 202
+    body = response.json()
+    assert (body["accepted"], body["duplicates"], body["indexed"]) == (2, 0, True)
+    assert [(r["index"], r["field"]) for r in body["rejected"]] == [(1, "type"), (2, "type"), (3, "timestamp"), (5, "unknown")]
+    assert all(r["message"] for r in body["rejected"])
+
+
+def test_a_batch_with_no_valid_event_is_a_400_listing_each(caller):
+    response = caller.post("/events", json=[{"type": ""}, {}])
+
+    assert response.status_code == 400
+    assert [r["index"] for r in response.json()["error"]["rejected"]] == [0, 1]
+
+
+def test_the_same_batch_twice_counts_nothing_twice(caller):
+    now = int(time.time() * 1000)
+    batch = [{"type": "view", "component": "Chat"}, {"type": "view", "component": "Chat"}, {"id": "e-3", "type": "click"}]
+
+    first, second = caller.post("/events", json=batch).json(), caller.post("/events", json=batch).json()
+
+    assert (first["accepted"], first["duplicates"]) == (3, 0)
+    assert (second["accepted"], second["duplicates"]) == (0, 3)
+    totals = {t["key"]: t["value"] for t in caller.metrics("EVENTS_BY_TYPE", now - HOUR_MS, now + HOUR_MS)["totals"]}
+    assert totals == {"view": 2, "click": 1}
+
+
+def test_a_batch_is_durable_while_d1_fails_and_counted_once_after_the_replay(caller, devhost):
+    now = int(time.time() * 1000)
+    # Only the indexing transaction fails: admission, which also batches, goes through.
+    devhost.fault("inference-service.DB.batch", "D1 is unavailable", match="INTO events")
+
+    response = caller.post("/events", json=[{"id": "d1", "type": "purchase"}, {"id": "d2", "type": "purchase"}])
+
+    assert response.status_code == 202
+    body = response.json()
+    assert (body["indexed"], body["accepted"], body["duplicates"]) == (False, 2, None)
+    assert any(body["batchId"] in key for key in devhost.r2_keys("events/"))
+    assert devhost.r2_keys(f"unindexed/{body['batchId']}") == [f"unindexed/{body['batchId']}"]
+    assert caller.metrics("EVENTS_BY_TYPE", now - HOUR_MS, now + HOUR_MS)["totals"] == []
+
+    devhost.fire_cron()
+    devhost.fire_cron()  # a second replay finds nothing to do
+
+    assert devhost.r2_keys(f"unindexed/{body['batchId']}") == []
+    totals = caller.metrics("EVENTS_BY_TYPE", now - HOUR_MS, now + HOUR_MS)["totals"]
+    assert totals == [{"key": "purchase", "value": 2.0}]
+    resent = caller.post("/events", json=[{"id": "d1", "type": "purchase"}, {"id": "d2", "type": "purchase"}]).json()
+    assert (resent["accepted"], resent["duplicates"]) == (0, 2)
+
+
+def test_metrics_match_a_reference_computed_from_the_events_sent(caller):
+    now = int(time.time() * 1000)
+    base = hour_start(now) - 5 * HOUR_MS
+    sent = []
+    for hour in range(5):
+        for i in range(hour + 2):
+            sent.append({
+                "type": ["view", "click", "error"][(hour + i) % 3],
+                "component": ["Chat", "Form", None][i % 3],
+                "timestamp": base + hour * HOUR_MS + i * 60_000 + 17,
+            })
+    assert caller.post("/events", json=sent).json()["accepted"] == len(sent)
+    start, end = base, base + 5 * HOUR_MS
+
+    by_type = Counter((hour_start(e["timestamp"]), e["type"]) for e in sent)
+    by_component = Counter((hour_start(e["timestamp"]), e["component"] or "(none)") for e in sent)
+    per_hour = Counter(hour_start(e["timestamp"]) for e in sent)
+    errors = Counter(hour_start(e["timestamp"]) for e in sent if e["type"] == "error")
+
+    def points(metric):
+        return {(p["bucket"], p["key"]): p["value"] for p in caller.metrics(metric, start, end)["points"]}
+
+    assert points("EVENTS_BY_TYPE") == {(iso(h), t): n for (h, t), n in by_type.items()}
+    assert points("EVENTS_BY_COMPONENT") == {(iso(h), c): n for (h, c), n in by_component.items()}
+    assert points("ERROR_RATE") == pytest.approx({(iso(h), None): errors[h] / per_hour[h] for h in per_hour})
+    only_chat_errors = caller.metrics("EVENTS_BY_TYPE", start, end, "DAY", type="error", component="Chat")
+    assert sum(t["value"] for t in only_chat_errors["totals"]) == sum(1 for e in sent if e["type"] == "error" and e["component"] == "Chat")
+
+
+def test_tokens_by_model_match_the_usage_the_streams_reported(caller, anonymous):
+    now = int(time.time() * 1000)
+    reported = 0
+    for text in ("one", "two words", "three little words"):
+        stream = caller.post("/stream/chat", json={"messages": [{"id": "u", "role": "user", "parts": [{"type": "text", "text": text}]}]}).text
+        finish = next(json.loads(e[len("data: "):]) for e in stream.split("\n\n") if '"type":"finish"' in e)
+        reported += finish["messageMetadata"]["usage"]["total_tokens"]
+    deadline = time.monotonic() + 10
+    while True:
+        totals = caller.metrics("TOKENS_BY_MODEL", now - HOUR_MS, now + HOUR_MS)["totals"]
+        if totals or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+
+    assert totals == [{"key": "@cf/meta/llama-3.1-8b-instruct-fast", "value": reported}]
+    latency = caller.metrics("AI_LATENCY", now - HOUR_MS, now + HOUR_MS)["totals"]
+    assert [p["key"] for p in latency] == ["p50", "p95"]
+    assert 0 < latency[0]["value"] <= latency[1]["value"]
+
+
+def test_a_cached_answer_is_invalidated_when_a_batch_lands(caller):
+    now = int(time.time() * 1000)
+    caller.post("/events", json=[{"type": "view"}])
+
+    first = caller.metrics("EVENTS_BY_TYPE", now - HOUR_MS, now + HOUR_MS)
+    second = caller.metrics("EVENTS_BY_TYPE", now - HOUR_MS, now + HOUR_MS)
+    caller.post("/events", json=[{"type": "view"}, {"type": "view"}])
+    third = caller.metrics("EVENTS_BY_TYPE", now - HOUR_MS, now + HOUR_MS)
+
+    assert (first["cached"], second["cached"], third["cached"]) == (False, True, False)
+    assert first["totals"] == second["totals"] == [{"key": "view", "value": 1.0}]
+    assert third["totals"] == [{"key": "view", "value": 3.0}]
+
+
+def test_events_page_newest_first_with_cursors(caller):
+    now = int(time.time() * 1000)
+    caller.post("/events", json=[{"id": f"p{i}", "type": "view", "timestamp": now - i * 1000} for i in range(5)])
+    query = "query($after: String) { events(first: 2, after: $after) { edges { node { id timestamp } } pageInfo { hasNextPage endCursor } } }"
+
+    seen, after = [], None
+    while True:
+        page = caller.graphql(query, after=after)["data"]["events"]
+        seen += [edge["node"]["id"] for edge in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+
+    assert seen == [f"p{i}" for i in range(5)]
+
+
+def test_track_events_mutation_shares_the_validation(caller):
+    body = caller.graphql('mutation { trackEvents(events: [{type: "view"}, {type: "bad type"}]) { accepted rejected { index field } } }')
+
+    assert body["data"]["trackEvents"] == {"accepted": 1, "rejected": [{"index": 1, "field": "type"}]}
+
+
+def test_a_free_key_is_held_to_its_daily_event_quota_and_batch_size(anonymous, new_key):
+    key = new_key("free")["key"]
+    post = lambda events: anonymous.post("/events", headers={"x-api-key": key}, json=events)  # noqa: E731
+
+    assert post([{"type": "view"}] * 101).status_code == 413
+    assert post([{"type": "view", "id": f"q{i}"} for i in range(TEST_FREE_EVENTS_PER_DAY)]).status_code == 202
+    refused = post([{"type": "view", "id": "one-more"}])
+    assert refused.status_code == 429
+    assert refused.json()["error"]["reason"] == "event_quota"
+    assert int(refused.headers["retry-after"]) <= 86_400
+
+
+def test_ranges_are_bounded(caller):
+    now = int(time.time() * 1000)
+    body = caller.graphql('query($r: TimeRange!) { eventMetrics(metric: EVENTS_BY_TYPE, range: $r, bucket: MINUTE) { cached } }',
+                          r={"from": iso(now - 40 * 86_400_000), "to": iso(now)})
+
+    assert body["data"] is None
+    assert "buckets" in body["errors"][0]["message"]

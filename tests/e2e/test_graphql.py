@@ -1,0 +1,82 @@
+"""/graphql with a client nobody here wrote (gql), and the limits every query is held to."""
+
+import pytest
+from gql import Client, gql
+from gql.transport.exceptions import TransportQueryError
+from gql.transport.httpx import HTTPXTransport
+
+from api.schema import MAX_ALIASES, MAX_DEPTH
+
+
+@pytest.fixture
+def session(base_url, api_key):
+    transport = HTTPXTransport(url=f"{base_url}/graphql", headers={"authorization": f"Bearer {api_key}"}, timeout=30)
+    with Client(transport=transport, fetch_schema_from_transport=True) as session:
+        yield session
+
+
+def test_gql_runs_a_query_against_the_introspected_schema(session):
+    result = session.execute(gql("{ models { id ownedBy } usage { tier limits { requestsPerMinute } window { limit } } }"))
+
+    assert {"id": "@cf/meta/llama-3.1-8b-instruct-fast", "ownedBy": "meta"} in result["models"]
+    assert result["usage"]["tier"] == "ENTERPRISE"
+    assert result["usage"]["window"]["limit"] == result["usage"]["limits"]["requestsPerMinute"]
+
+
+def test_gql_runs_a_mutation_with_variables(session):
+    request = gql("mutation($events: [EventInput!]!) { trackEvents(events: $events) { accepted duplicates rejected { index } } }")
+    request.variable_values = {"events": [{"type": "view", "component": "Docs", "properties": {"page": "/"}}]}
+    result = session.execute(request)
+
+    assert result["trackEvents"]["accepted"] == 1
+
+
+def test_a_query_too_deep_is_refused_with_a_graphql_error(client):
+    nested = "{ __schema { types { fields { type " + "{ ofType " * 12 + "{ name }" + " }" * 12 + " } } } }"
+
+    response = client.post("/graphql", json={"query": nested})
+
+    assert response.status_code == 400
+    body = response.json()
+    assert "data" not in body
+    assert f"the limit is {MAX_DEPTH}" in body["errors"][0]["message"]
+    assert body["errors"][0]["locations"]
+
+
+def test_too_many_aliases_are_refused(client):
+    query = "{ " + " ".join(f"a{i}: models {{ id }}" for i in range(MAX_ALIASES + 1)) + " }"
+
+    assert "aliases" in client.post("/graphql", json={"query": query}).json()["errors"][0]["message"]
+
+
+def test_a_list_larger_than_allowed_is_refused(client):
+    response = client.post("/graphql", json={"query": "{ events(first: 1000) { edges { cursor } } }"})
+
+    assert response.status_code == 400
+    assert "at most 100" in response.json()["errors"][0]["message"]
+
+
+def test_syntax_and_unknown_fields_are_graphql_errors(client):
+    assert client.post("/graphql", json={"query": "{ models { id "}).json()["errors"][0]["message"].startswith("Syntax Error")
+    assert "Cannot query field" in client.post("/graphql", json={"query": "{ nope }"}).json()["errors"][0]["message"]
+
+
+def test_resolver_errors_come_back_in_graphql_shape_next_to_data(client):
+    body = client.post("/graphql", json={"query": "{ models { id } apiKeys { id } }"}).json()
+
+    assert body["data"] is None  # apiKeys is non-null, so its error nulls the whole result
+    assert body["errors"][0]["path"] == ["apiKeys"]
+    assert body["errors"][0]["extensions"]["code"] == "forbidden"
+
+
+def test_gql_surfaces_a_forbidden_admin_mutation(session):
+    with pytest.raises(TransportQueryError, match="admin token"):
+        session.execute(gql('mutation { createApiKey(name: "nope") { key } }'))
+
+
+def test_graphiql_is_served_to_an_authenticated_browser(client):
+    response = client.get("/graphql", headers={"accept": "text/html"})
+
+    assert response.status_code == 200
+    assert "graphiql" in response.text.lower()
+    assert "unpkg.com" in response.headers["content-security-policy"]
