@@ -47,7 +47,7 @@ class InferenceService(WorkerEntrypoint):
         return await embed(self.env, EmbeddingRequest.model_validate(request))
 
     async def process_events(self, batch: dict) -> dict:
-        return await events.process_events(self.env, EventBatch.model_validate(batch))
+        return await events.process_events(self.env, self.ctx, EventBatch.model_validate(batch))
 
     async def get_metrics(self, query: dict) -> dict:
         return await analytics.get_metrics(self.env, MetricQuery.model_validate(query))

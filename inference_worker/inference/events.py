@@ -14,6 +14,7 @@ from typing import Any
 
 from shared.contract import BatchResult, EventBatch, GenerationFailure
 from shared.errors import ErrorCode
+from inference import enrichment
 from inference.usage import BUMP_ANALYTICS_VERSION_SQL
 from shared.events import Event, from_ndjson, to_ndjson
 
@@ -83,7 +84,7 @@ def _data_points(key_id: str, events: list[Event]) -> list[dict[str, Any]]:
     return [{"indexes": [key_id], "blobs": ["event", type_, component], "doubles": [count]} for (type_, component), count in kept]
 
 
-async def process_events(env: Any, batch: EventBatch) -> dict[str, Any]:
+async def process_events(env: Any, ctx: Any, batch: EventBatch) -> dict[str, Any]:
     key_id = batch.caller.key_id
     r2_key = archive_key(batch.batch_id, batch.received_at)
     marker = {"key_id": key_id, "r2_key": r2_key, "received_at": str(batch.received_at)}
@@ -102,6 +103,8 @@ async def process_events(env: Any, batch: EventBatch) -> dict[str, Any]:
     try:
         accepted = await index_batch(env, key_id, batch.batch_id, r2_key, batch.received_at, batch.events)
         result = result.model_copy(update={"accepted": accepted, "duplicates": len(batch.events) - accepted, "indexed": True})
+        if enrichment.enabled(env) and enrichment.candidates(env, batch.events):
+            ctx.waitUntil(asyncio.ensure_future(enrichment.enrich(env, batch.caller, batch.events)))
     except Exception as exc:  # durable in R2 already: the scheduled replay indexes it
         print(f"batch {batch.batch_id}: D1 indexing failed, left for replay: {exc}")
     for point in _data_points(key_id, batch.events):

@@ -10,12 +10,20 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from inference.streaming import read_chunks
 from shared.contract import GenerationFailure
 from shared.errors import ErrorCode
 from shared.workers_ai import SSEDecoder, StreamEvent, is_retryable
 
 RETRY_AFTER_SECONDS = 5
+
+
+async def read_chunks(reader: Any) -> AsyncIterator[bytes]:
+    """The chunks of a ReadableStream's reader, as bytes."""
+    while True:
+        result = await reader.read()
+        if result.done:
+            return
+        yield result.value.to_bytes()
 
 
 class GenerationFailed(Exception):

@@ -1,8 +1,5 @@
-"""Streams across the JS boundary: a writable body handed out as a ReadableStream, and the
-chunks of a ReadableStream read into Python. The only module here that touches `js`."""
-
-from collections.abc import AsyncIterator
-from typing import Any
+"""A response body written from Python and handed out as a ReadableStream. The only module
+here that touches `js`."""
 
 from js import TransformStream
 from pyodide.ffi import JsException, to_js
@@ -41,11 +38,3 @@ class BodyWriter:
             await self._writer.abort(reason)
         except JsException:
             pass
-
-
-async def read_chunks(reader: Any) -> AsyncIterator[bytes]:
-    while True:
-        result = await reader.read()
-        if result.done:
-            return
-        yield result.value.to_bytes()

@@ -37,6 +37,8 @@ def host(tmp_path_factory):
         "JWT_SECRET": TEST_JWT_SECRET,
         "TIER_FREE_TOKENS_PER_DAY": str(TEST_FREE_TOKENS_PER_DAY),
         "TIER_FREE_EVENTS_PER_DAY": str(TEST_FREE_EVENTS_PER_DAY),
+        # Off by default (billed model calls); on here, so the tests can see it work.
+        "EVENTS_ENRICHMENT": "true",
     }
     with LocalHost(configs, tmp_path_factory.mktemp("state"), variables=variables) as running:
         yield running

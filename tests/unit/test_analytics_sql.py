@@ -1,0 +1,93 @@
+"""The analytics SQL runs against SQLite (what D1 is) with the project's migrations."""
+
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from shared.analytics import EventQuery, MetricQuery, decode_cursor, encode_cursor, events_sql, metric_sql, shape
+from shared.contract import Caller
+
+MIGRATIONS = sorted((Path(__file__).resolve().parents[2] / "migrations").glob("*.sql"))
+H = 3_600_000
+T0 = 1_800_000_000_000 - 1_800_000_000_000 % H
+
+
+@pytest.fixture
+def db():
+    conn = sqlite3.connect(":memory:")
+    conn.row_factory = sqlite3.Row
+    for migration in MIGRATIONS:
+        conn.executescript(migration.read_text())
+    rows = [("k1", "e1", "view", "Chat", T0 + 10), ("k1", "e2", "error", "Chat", T0 + 20), ("k1", "e3", "view", None, T0 + H + 5),
+            ("k2", "e4", "view", "Chat", T0 + 30)]
+    conn.executemany("INSERT INTO events (key_id, id, type, component, ts, batch_id) VALUES (?, ?, ?, ?, ?, 'b')", rows)
+    latencies = [10, 20, 30, 40, 100]
+    conn.executemany(
+        "INSERT INTO ai_calls (key_id, ts, model, kind, outcome, latency_ms, ttft_ms, prompt_tokens, completion_tokens) VALUES ('k1', ?, 'm', 'chat', 'ok', ?, 1, 2, 3)",
+        [(T0 + i, ms) for i, ms in enumerate(latencies)])
+    return conn
+
+
+def shape_bucket(ms):
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat().replace("+00:00", "Z")
+
+
+def series(db, metric, **extra):
+    query = MetricQuery(caller=Caller(key_id="k1"), metric=metric, start_ms=T0, end_ms=T0 + 2 * H, **extra)
+    (points_sql, points_params), (totals_sql, totals_params) = metric_sql(query)
+    points = [dict(r) for r in db.execute(points_sql, points_params)]
+    totals = [dict(r) for r in db.execute(totals_sql, totals_params)]
+    return shape(query, points, totals)
+
+
+def test_events_by_type_per_hour_for_the_callers_key_only(db):
+    result = series(db, "events_by_type")
+
+    first, second = shape_bucket(T0), shape_bucket(T0 + H)
+    assert [(p.bucket, p.key, p.value) for p in result.points] == [(first, "error", 1), (first, "view", 1), (second, "view", 1)]
+    assert [(t.key, t.value) for t in result.totals] == [("error", 1), ("view", 2)]
+
+
+def test_components_name_the_missing_one_and_filters_apply(db):
+    assert [(t.key, t.value) for t in series(db, "events_by_component").totals] == [("(none)", 1), ("Chat", 2)]
+    assert [(t.key, t.value) for t in series(db, "events_by_type", filter={"component": "Chat"}).totals] == [("error", 1), ("view", 1)]
+
+
+def test_error_rate(db):
+    result = series(db, "error_rate")
+
+    assert [p.value for p in result.points] == [0.5, 0.0]
+    assert result.totals[0].value == pytest.approx(1 / 3)
+
+
+def test_latency_percentiles_are_nearest_rank(db):
+    totals = {t.key: t.value for t in series(db, "ai_latency").totals}
+
+    # Five calls: p50 is the 3rd smallest, p95 the 5th.
+    assert totals == {"p50": 30, "p95": 100}
+
+
+def test_tokens_by_model(db):
+    assert [(t.key, t.value) for t in series(db, "tokens_by_model").totals] == [("m", 25)]
+
+
+def test_ranges_are_checked():
+    with pytest.raises(ValueError, match="after"):
+        MetricQuery(caller=Caller(key_id="k"), metric="error_rate", start_ms=10, end_ms=10)
+    with pytest.raises(ValueError, match="buckets"):
+        MetricQuery(caller=Caller(key_id="k"), metric="error_rate", start_ms=0, end_ms=3 * 86_400_000, bucket="minute")
+
+
+def test_event_pages_follow_their_cursors(db):
+    caller = Caller(key_id="k1")
+    sql, params = events_sql(EventQuery(caller=caller, first=2))
+    first = [dict(r) for r in db.execute(sql, params)]
+    assert [r["id"] for r in first] == ["e3", "e2", "e1"]  # one extra row says there is more
+
+    sql, params = events_sql(EventQuery(caller=caller, first=2, after=encode_cursor(first[1]["ts"], first[1]["id"])))
+    assert [r["id"] for r in db.execute(sql, params)] == ["e1"]
+    assert decode_cursor(encode_cursor(5, "x")) == (5, "x")
+    with pytest.raises(ValueError):
+        decode_cursor("garbage!")
