@@ -56,8 +56,9 @@ class D1PreparedStatement {
     return new D1PreparedStatement(this.database, this.sql, params);
   }
 
-  real() {
-    const statement = this.database.real.prepare(this.sql);
+  real(prepared = new Map()) {
+    if (!prepared.has(this.sql)) prepared.set(this.sql, this.database.real.prepare(this.sql));
+    const statement = prepared.get(this.sql);
     return this.params.length ? statement.bind(...this.params) : statement;
   }
 
@@ -82,6 +83,38 @@ class D1PreparedStatement {
   }
 }
 
+// Analytics Engine. Locally, wrangler's dataset discards every point (there is nothing to query
+// them with), at the cost of a synchronous round trip a point. This one checks each point
+// against Analytics Engine's limits, as Cloudflare would, and keeps the last ones in memory
+// for the host's /__devhost/analytics route.
+const AE_MAX_BLOBS = 20;
+const AE_MAX_DOUBLES = 20;
+const AE_MAX_BLOB_BYTES = 16 * 1024;
+const AE_MAX_INDEX_BYTES = 96;
+const AE_KEPT_POINTS = 10_000;
+
+class AnalyticsEngineDataset {
+  constructor(dataset, points, faults, faultPrefix) {
+    this.dataset = dataset;
+    this.points = points;
+    this.faults = faults;
+    this.faultPrefix = faultPrefix;
+  }
+
+  writeDataPoint(point = {}) {
+    this.faults?.check(`${this.faultPrefix}.writeDataPoint`);
+    const { indexes = [], blobs = [], doubles = [] } = point;
+    const bytes = (value) => (value == null ? 0 : typeof value === 'string' ? Buffer.byteLength(value) : value.byteLength);
+    if (indexes.length > 1) throw new TypeError('Analytics Engine takes at most one index a data point');
+    if (indexes.some((index) => bytes(index) > AE_MAX_INDEX_BYTES)) throw new TypeError(`An index is at most ${AE_MAX_INDEX_BYTES} bytes`);
+    if (blobs.length > AE_MAX_BLOBS || doubles.length > AE_MAX_DOUBLES) throw new TypeError(`At most ${AE_MAX_BLOBS} blobs and ${AE_MAX_DOUBLES} doubles a data point`);
+    if (blobs.reduce((sum, blob) => sum + bytes(blob), 0) > AE_MAX_BLOB_BYTES) throw new TypeError('Blobs total at most 16 KiB a data point');
+    if (doubles.some((value) => typeof value !== 'number')) throw new TypeError('Doubles must be numbers');
+    this.points.push({ dataset: this.dataset, at: new Date().toISOString(), indexes: [...indexes], blobs: [...blobs], doubles: [...doubles] });
+    if (this.points.length > AE_KEPT_POINTS) this.points.splice(0, this.points.length - AE_KEPT_POINTS);
+  }
+}
+
 class D1Database {
   constructor(real, faults, faultPrefix) {
     this.real = real;
@@ -99,7 +132,8 @@ class D1Database {
 
   async batch(statements) {
     this.check('batch', [...statements].map((statement) => statement.sql).join('\n'));
-    return this.real.batch([...statements].map((statement) => statement.real()));
+    const prepared = new Map(); // one prepare per distinct SQL: each is a round trip here
+    return this.real.batch([...statements].map((statement) => statement.real(prepared)));
   }
 
   async exec(sql) {
@@ -131,7 +165,7 @@ export async function applyMigrations(config, stateDir, log) {
 
 // getPlatformProxy reads a config file; hand it one with the storage bindings only, so that
 // the AI binding (remote-only in wrangler) and service bindings stay with the local host.
-export async function storageBindings(config, stateDir, faults) {
+export async function storageBindings(config, stateDir, faults, analyticsPoints) {
   const storageConfig = {
     name: config.name,
     compatibility_date: config.compatibility_date,
@@ -152,9 +186,9 @@ export async function storageBindings(config, stateDir, faults) {
     for (const binding of storageConfig[kind]) {
       const faultPrefix = `${config.name}.${binding.binding}`;
       const real = proxy.env[binding.binding];
-      env[binding.binding] = kind === 'd1_databases'
-        ? new D1Database(real, faults, faultPrefix)
-        : named(constructorName, real, faults, faultPrefix);
+      if (kind === 'd1_databases') env[binding.binding] = new D1Database(real, faults, faultPrefix);
+      else if (kind === 'analytics_engine_datasets') env[binding.binding] = new AnalyticsEngineDataset(binding.dataset, analyticsPoints, faults, faultPrefix);
+      else env[binding.binding] = named(constructorName, real, faults, faultPrefix);
     }
   }
   return { env, dispose: () => proxy.dispose() };

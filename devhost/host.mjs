@@ -63,7 +63,7 @@ function runBuild(config) {
   });
 }
 
-async function startWorkers({ configs, stateDir, vars }, ai, faults) {
+async function startWorkers({ configs, stateDir, vars }, ai, faults, analyticsPoints) {
   const loaded = configs.map(readWorkerConfig);
   const workers = new Map();
   const disposers = [];
@@ -80,7 +80,7 @@ async function startWorkers({ configs, stateDir, vars }, ai, faults) {
     const storage = hasStorageBindings(config)
       ? (async () => {
           await applyMigrations(config, stateDir, say);
-          return storageBindings(config, stateDir, faults);
+          return storageBindings(config, stateDir, faults, analyticsPoints);
         })()
       : Promise.resolve({ env: {}, dispose: () => {} });
     const [bindings] = await Promise.all([storage, worker.boot()]);
@@ -152,7 +152,7 @@ async function readJson(req) {
   return body ? JSON.parse(body) : {};
 }
 
-async function control(req, res, { ai, faults, status, workers }) {
+async function control(req, res, { ai, faults, status, workers, analyticsPoints }) {
   const route = req.url.slice(CONTROL_PREFIX.length).split('?')[0];
   const reply = (status, body) => {
     res.writeHead(status, { 'content-type': 'application/json' });
@@ -197,6 +197,11 @@ async function control(req, res, { ai, faults, status, workers }) {
     const listing = await bucket.list({ prefix, include: ['customMetadata'] });
     return reply(200, { keys: listing.objects.map((o) => o.key) });
   }
+  if (route === 'analytics') {
+    // The Analytics Engine points the workers wrote (the latest 10,000); DELETE clears them.
+    if (req.method === 'DELETE') analyticsPoints.length = 0;
+    return reply(200, { points: analyticsPoints });
+  }
   if (route === 'status') return reply(200, status);
   return reply(404, { error: { code: 'not_found', message: `no devhost control route ${route}` } });
 }
@@ -210,7 +215,8 @@ async function main() {
   const bootStarted = performance.now();
   const ai = new Ai();
   const faults = new Faults();
-  const { primary, workers, dispose } = await startWorkers(options, ai, faults);
+  const analyticsPoints = [];
+  const { primary, workers, dispose } = await startWorkers(options, ai, faults, analyticsPoints);
   const status = {
     startupMs: Math.round(performance.now() - bootStarted),
     workers: Object.fromEntries([...workers.values()].map((w) => [w.name, w.timings])),
@@ -218,7 +224,7 @@ async function main() {
 
   const server = http.createServer(async (req, res) => {
     res.socket?.setNoDelay(true);
-    if (req.url.startsWith(CONTROL_PREFIX)) return control(req, res, { ai, faults, status, workers }).catch((err) => {
+    if (req.url.startsWith(CONTROL_PREFIX)) return control(req, res, { ai, faults, status, workers, analyticsPoints }).catch((err) => {
       console.error(`[devhost] control ${req.url} failed: ${err?.message ?? err}`);
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ error: { code: 'internal_error', message: String(err?.message ?? err) } }));

@@ -73,6 +73,38 @@ def direct_body(text: str) -> dict:
     return {"model": MODEL, "inputs": {"messages": [{"role": "user", "content": text}], "max_tokens": 1000, "stream": True}}
 
 
+def events_and_metrics(client: httpx.Client, n: int) -> list[tuple[str, str]]:
+    now_ms = int(time.time() * 1000)
+    batch = lambda b: [{"type": ["view", "click", "error"][i % 3], "component": f"C{i % 7}",  # noqa: E731
+                        "timestamp": now_ms - (b * 100 + i) * 1000, "properties": {"i": i}} for i in range(100)]
+    client.post("/events", json=batch(-1)).raise_for_status()  # warm-up
+    started = time.perf_counter()
+    latencies = []
+    for b in range(n):
+        sent = time.perf_counter()
+        assert client.post("/events", json=batch(b)).json()["indexed"]
+        latencies.append((time.perf_counter() - sent) * 1000)
+    rate = n * 100 / (time.perf_counter() - started)
+
+    def metrics(start_ms: int) -> float:
+        query = ("query($r: TimeRange!) { eventMetrics(metric: EVENTS_BY_TYPE, range: $r, bucket: HOUR) "
+                 "{ totals { key value } cached } }")
+        iso = lambda ms: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ms / 1000))  # noqa: E731
+        sent = time.perf_counter()
+        client.post("/graphql", json={"query": query, "variables": {"r": {"from": iso(start_ms), "to": iso(now_ms + 60_000)}}}).raise_for_status()
+        return (time.perf_counter() - sent) * 1000
+
+    # A different range each time misses the cache; the same range again hits it.
+    uncached = [metrics(now_ms - 86_400_000 - i * 60_000) for i in range(n)]
+    metrics(now_ms - 86_400_000)
+    cached = [metrics(now_ms - 86_400_000) for _ in range(n)]
+    return [
+        (f"POST /events, 100-event batches, one at a time ({n} batches)", f"{rate:.0f} events/s; {summary(latencies)} a batch"),
+        (f"eventMetrics over {n * 100} events, uncached (median, p95 of {n})", summary(uncached)),
+        (f"eventMetrics, cached in KV (median, p95 of {n})", summary(cached)),
+    ]
+
+
 def create_key(url: str) -> str:
     response = httpx.post(f"{url}/graphql", headers={"authorization": f"Bearer {ADMIN_TOKEN}"}, json={
         "query": 'mutation { createApiKey(name: "bench", tier: ENTERPRISE) { key } }'})
@@ -122,6 +154,8 @@ def main() -> None:
                 rows.append((f"{tokens}-token stream, via api / direct (median of {n})",
                              f"{statistics.median(api_total):.0f} / {statistics.median(direct_total):.0f} ms"))
                 rows.append(("relay cost per token, api + inference workers (median, p95)", summary(per_token, "µs", 0)))
+
+                rows += events_and_metrics(client, n)
 
     print("| measurement | result |\n|---|---|")
     for name, value in rows:

@@ -21,10 +21,9 @@ from shared.events import Event, from_ndjson, to_ndjson
 MARKER_PREFIX = "unindexed/"
 AE_POINTS_PER_BATCH = 20  # Analytics Engine takes 25 writes an invocation; keep room for others
 
-INSERT_EVENT_SQL = """
-INSERT OR IGNORE INTO events (key_id, id, type, name, component, session_id, user_id, ts, props_json, batch_id)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
-"""
+EVENT_COLUMNS = ("key_id", "id", "type", "name", "component", "session_id", "user_id", "ts", "props_json", "batch_id")
+# D1 binds at most 100 parameters a statement: ten events of ten columns.
+EVENTS_PER_STATEMENT = 100 // len(EVENT_COLUMNS)
 COUNT_BATCH_USAGE_SQL = """
 INSERT INTO usage_daily (key_id, day, events)
 SELECT ?1, ?2, COUNT(*) FROM events
@@ -46,16 +45,32 @@ def archive_key(batch_id: str, received_at: int) -> str:
     return f"events/{_iso(received_at)[:10]}/{batch_id}.ndjson"
 
 
+def insert_events_sql(rows: int) -> str:
+    width = len(EVENT_COLUMNS)
+    values = ", ".join(
+        "(" + ", ".join(f"?{row * width + column + 1}" for column in range(width)) + ")" for row in range(rows)
+    )
+    return f"INSERT OR IGNORE INTO events ({', '.join(EVENT_COLUMNS)}) VALUES {values}"
+
+
+def insert_statements(db: Any, key_id: str, batch_id: str, events: list[Event]) -> list[Any]:
+    statements = []
+    for start in range(0, len(events), EVENTS_PER_STATEMENT):
+        chunk = events[start:start + EVENTS_PER_STATEMENT]
+        params = [
+            value
+            for e in chunk
+            for value in (key_id, e.id, e.type, e.name, e.component, e.session_id, e.user_id, e.ts,
+                          json.dumps(e.properties, separators=(",", ":")) if e.properties is not None else None, batch_id)
+        ]
+        statements.append(db.prepare(insert_events_sql(len(chunk))).bind(*params))
+    return statements
+
+
 def index_statements(db: Any, key_id: str, batch_id: str, r2_key: str, received_at: int, events: list[Event]) -> list[Any]:
-    """One transaction: the events, the key's daily count (once per batch), the batch as
-    indexed, and a new analytics version (cached answers for the key go stale)."""
-    statements = [
-        db.prepare(INSERT_EVENT_SQL).bind(
-            key_id, e.id, e.type, e.name, e.component, e.session_id, e.user_id, e.ts,
-            json.dumps(e.properties, separators=(",", ":")) if e.properties is not None else None, batch_id,
-        )
-        for e in events
-    ]
+    """One transaction: the events (ten a statement), the key's daily count (once per
+    batch), the batch as indexed, and a new analytics version (cached answers go stale)."""
+    statements = insert_statements(db, key_id, batch_id, events)
     now = datetime.now(UTC).isoformat(timespec="milliseconds")
     statements += [
         db.prepare(COUNT_BATCH_USAGE_SQL).bind(key_id, _iso(received_at)[:10], batch_id),
@@ -67,8 +82,10 @@ def index_statements(db: Any, key_id: str, batch_id: str, r2_key: str, received_
 
 async def index_batch(env: Any, key_id: str, batch_id: str, r2_key: str, received_at: int, events: list[Event]) -> int:
     """Indexes the batch into D1 and drops its marker; the number of events that were new."""
-    results = await env.DB.batch(index_statements(env.DB, key_id, batch_id, r2_key, received_at, events))
-    accepted = sum(1 for result in list(results)[: len(events)] if result.meta.changes)
+    statements = index_statements(env.DB, key_id, batch_id, r2_key, received_at, events)
+    results = await env.DB.batch(statements)
+    inserts = -(-len(events) // EVENTS_PER_STATEMENT)
+    accepted = sum(int(result.meta.changes) for result in list(results)[:inserts])
     await env.ARCHIVE.delete(MARKER_PREFIX + batch_id)
     return accepted
 

@@ -229,3 +229,18 @@ def test_events_with_free_text_get_a_sentiment_label_after_the_answer(caller, de
     assert nodes["fb1"]["sentiment"]["sentiment"] in {"positive", "neutral", "negative"}
     assert nodes["v1"] is None
     assert sum(1 for call in devhost.calls() if call["model"] == "@cf/meta/llama-3.1-8b-instruct-fast") == 1
+
+
+def test_analytics_engine_gets_counted_points_for_events_and_one_per_model_call(caller, devhost):
+    devhost.client.delete("/__devhost/analytics")
+    caller.post("/events", json=[{"type": "view", "component": "A"}] * 3 + [{"type": "click", "component": "B"}])
+    caller.post("/stream/chat", json={"messages": [{"id": "u", "role": "user", "parts": [{"type": "text", "text": "hi"}]}]})
+    time.sleep(0.5)  # the model call's point is written once its stream has ended
+
+    points = devhost.client.get("/__devhost/analytics").json()["points"]
+    events = sorted((p["blobs"][1], p["blobs"][2], p["doubles"][0]) for p in points if p["blobs"][0] == "event")
+    calls = [p for p in points if p["blobs"][0] == "@cf/meta/llama-3.1-8b-instruct-fast"]
+    assert events == [("click", "B", 1), ("view", "A", 3)]
+    assert [(c["blobs"][1], c["blobs"][2]) for c in calls] == [("chat", "ok")]
+    assert calls[0]["doubles"][0] >= calls[0]["doubles"][1] > 0  # latency, then time to first token
+    assert all(len(p["indexes"]) == 1 for p in points)
