@@ -97,9 +97,7 @@ def test_the_inference_worker_raising_is_a_502_without_its_traceback(client, ai)
 def test_an_inference_worker_slower_than_the_deadline_is_a_504(client, ai):
     ai.set(latencyMs=4000)  # the test host's deadline is 3000 ms
 
-    started = time.monotonic()
-    assert_error(chat(client), 504, "upstream_timeout")
-    assert time.monotonic() - started < 10
+    assert_error(chat(client), 504, "upstream_timeout")  # an answer, not a hang (the client gives up at 30 s)
 
 
 def test_a_client_that_goes_away_cancels_the_model_stream(client, ai):
@@ -116,6 +114,7 @@ def test_a_client_that_goes_away_cancels_the_model_stream(client, ai):
 
 def test_a_deterministic_request_is_answered_from_cache_the_second_time(client, ai):
     body = {"messages": [{"id": "u1", "role": "user", "parts": [{"type": "text", "text": "cache me"}]}], "temperature": 0}
+    hits_before = client.get("/v1/usage").json()["cache_hits"]
 
     first, second = chat(client, **body), chat(client, **body)
 
@@ -124,3 +123,7 @@ def test_a_deterministic_request_is_answered_from_cache_the_second_time(client, 
     assert texts[0] == texts[1] != ""
     assert '"cached":true' in second.text
     assert len(ai.calls()) == 1  # the model saw only the first
+    deadline = time.monotonic() + 10
+    while client.get("/v1/usage").json()["cache_hits"] != hits_before + 1:  # recorded as the stream ends
+        assert time.monotonic() < deadline, "the cache hit was never recorded"
+        time.sleep(0.1)
