@@ -3,7 +3,6 @@ rate limit, daily quotas, CORS and the headers every response carries."""
 
 import time
 
-import httpx
 import pytest
 
 from api.routes import router
