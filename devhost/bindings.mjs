@@ -115,6 +115,108 @@ class AnalyticsEngineDataset {
   }
 }
 
+// R2, with what it returns copied into local objects of the classes workerd returns
+// (R2Object, R2ObjectBody, R2Objects): Pyodide inspects a returned object property by
+// property, and on a getPlatformProxy object each look is a synchronous round trip.
+const R2_OBJECT_FIELDS = ['key', 'version', 'size', 'etag', 'httpEtag', 'uploaded', 'httpMetadata', 'customMetadata', 'range', 'checksums', 'storageClass'];
+
+class R2Object {
+  constructor(real) {
+    for (const field of R2_OBJECT_FIELDS) {
+      const value = real[field];
+      this[field] = value && typeof value === 'object' && !(value instanceof Date) ? { ...value } : value;
+    }
+  }
+}
+
+class R2ObjectBody extends R2Object {
+  #real;
+
+  constructor(real) {
+    super(real);
+    this.#real = real;
+  }
+
+  // Read on demand: touching the proxied body marks it used.
+  get body() {
+    return this.#real.body;
+  }
+
+  get bodyUsed() {
+    return this.#real.bodyUsed;
+  }
+
+  text() {
+    return this.#real.text();
+  }
+
+  json() {
+    return this.#real.json();
+  }
+
+  arrayBuffer() {
+    return this.#real.arrayBuffer();
+  }
+
+  bytes() {
+    return this.#real.arrayBuffer().then((buffer) => new Uint8Array(buffer));
+  }
+
+  blob() {
+    return this.#real.blob();
+  }
+}
+
+class R2Objects {
+  constructor(real) {
+    this.objects = [...real.objects].map((object) => new R2Object(object));
+    this.truncated = real.truncated;
+    this.cursor = real.cursor;
+    this.delimitedPrefixes = [...(real.delimitedPrefixes ?? [])];
+  }
+}
+
+class R2Bucket {
+  constructor(real, faults, faultPrefix) {
+    this.real = real;
+    this.faults = faults;
+    this.faultPrefix = faultPrefix;
+  }
+
+  check(method, key) {
+    this.faults?.check(`${this.faultPrefix}.${method}`, typeof key === 'string' ? key : '');
+  }
+
+  async head(key) {
+    this.check('head', key);
+    const found = await this.real.head(key);
+    return found ? new R2Object(found) : null;
+  }
+
+  async get(key, options) {
+    this.check('get', key);
+    const found = await (options === undefined ? this.real.get(key) : this.real.get(key, options));
+    if (!found) return null;
+    return typeof found.text === 'function' ? new R2ObjectBody(found) : new R2Object(found);
+  }
+
+  async put(key, value, options) {
+    this.check('put', key);
+    const stored = await (options === undefined ? this.real.put(key, value) : this.real.put(key, value, options));
+    return stored ? new R2Object(stored) : null;
+  }
+
+  async delete(keys) {
+    this.check('delete', Array.isArray(keys) ? keys.join('\n') : keys);
+    return this.real.delete(keys);
+  }
+
+  async list(options) {
+    this.check('list', options?.prefix);
+    return new R2Objects(await (options === undefined ? this.real.list() : this.real.list(options)));
+  }
+}
+
 class D1Database {
   constructor(real, faults, faultPrefix) {
     this.real = real;
@@ -187,6 +289,7 @@ export async function storageBindings(config, stateDir, faults, analyticsPoints)
       const faultPrefix = `${config.name}.${binding.binding}`;
       const real = proxy.env[binding.binding];
       if (kind === 'd1_databases') env[binding.binding] = new D1Database(real, faults, faultPrefix);
+      else if (kind === 'r2_buckets') env[binding.binding] = new R2Bucket(real, faults, faultPrefix);
       else if (kind === 'analytics_engine_datasets') env[binding.binding] = new AnalyticsEngineDataset(binding.dataset, analyticsPoints, faults, faultPrefix);
       else env[binding.binding] = named(constructorName, real, faults, faultPrefix);
     }
