@@ -4,7 +4,7 @@ NODE := .devhost/bin/node
 PYTHON := .venv/bin/python
 HOST := $(NODE) --experimental-wasm-jspi devhost/host.mjs
 
-.PHONY: setup dev test unit e2e bench key replay clean
+.PHONY: setup dev test unit e2e lint bench key replay clean
 
 setup:
 	@python3 scripts/bootstrap.py
@@ -22,6 +22,9 @@ unit: setup
 
 e2e: setup
 	@$(PYTHON) -m pytest tests/e2e $(ARGS)
+
+lint: setup
+	@$(PYTHON) -m ruff check .
 
 bench: setup
 	@$(PYTHON) scripts/bench.py $(ARGS)

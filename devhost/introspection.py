@@ -3,11 +3,10 @@
 from inspect import isawaitable, isclass
 from types import FunctionType
 
+import js
 from pyodide.code import relaxed_call
 from pyodide.ffi import to_js
 from workers import WorkerEntrypoint, python_from_rpc, python_to_rpc
-
-import js
 
 
 def _public_methods(cls):

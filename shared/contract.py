@@ -78,8 +78,9 @@ class GenerationResult(BaseModel):
     cached: bool = False
 
 
-class GenerationFailure(BaseModel):
-    """Why a generation failed before its first token; the api answers it as an HTTP error."""
+class ServiceFailure(BaseModel):
+    """A failure the api answers as an HTTP error: a model that failed before its first
+    token, or storage that could not take a batch. Returned as {"failure": ...}."""
 
     code: ErrorCode
     message: str

@@ -6,9 +6,10 @@ import hashlib
 import time
 from typing import Any
 
-from api.requests import parse_json, validated
-from api.upstream import call_inference
 from pydantic import BaseModel
+
+from api.requests import read_json, validated
+from api.upstream import call_inference
 from shared.contract import BatchResult, EventBatch
 from shared.errors import ApiError, ErrorCode
 from shared.events import validate_batch
@@ -57,13 +58,6 @@ async def ingest(call: Any, raw_events: list[Any]) -> dict[str, Any]:
 
 
 async def post_events(call: Any) -> Any:
-    max_bytes = _setting(call.env, "EVENTS_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES)
-    declared = call.request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > max_bytes:
-        raise ApiError(ErrorCode.PAYLOAD_TOO_LARGE, f"The body is {declared} bytes; the limit is {max_bytes}", field="body")
-    raw = await call.request.bytes()
-    if len(raw) > max_bytes:
-        raise ApiError(ErrorCode.PAYLOAD_TOO_LARGE, f"The body is {len(raw)} bytes; the limit is {max_bytes}", field="body")
-    data = parse_json(raw)
+    data = await read_json(call.request, _setting(call.env, "EVENTS_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES))
     events = data if isinstance(data, list) else validated(EventsBody, data).events
     return call.json(await ingest(call, events), 202)

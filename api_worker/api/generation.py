@@ -10,6 +10,7 @@ from workers import Response
 from api import requests
 from api.auth import check_model_allowed
 from api.upstream import call_inference
+from shared.contract import GenerationRequest
 from shared.errors import ApiError, ErrorCode
 from shared.streams import PROTOCOL_HEADERS
 
@@ -17,13 +18,10 @@ COMPLETION_PROTOCOLS = {"data": "ui", "text": "text"}
 
 
 async def read_body(call: Any, model: type[requests.Body]) -> requests.Body:
-    declared = call.request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > requests.MAX_BODY_BYTES:
-        raise ApiError(ErrorCode.PAYLOAD_TOO_LARGE, f"The body is {declared} bytes; the limit is {requests.MAX_BODY_BYTES}", field="body")
-    return requests.validated(model, requests.parse_json(await call.request.bytes()))
+    return requests.validated(model, await requests.read_json(call.request))
 
 
-async def relay(call: Any, generation: Any) -> Response:
+async def relay(call: Any, generation: GenerationRequest) -> Response:
     check_model_allowed(call, generation.model)
     result = await call_inference(call, "stream_generation", generation.model_dump(mode="json"))
     headers = {**PROTOCOL_HEADERS[generation.protocol], "x-request-id": call.request_id}

@@ -18,7 +18,7 @@ from shared.errors import ApiError, ErrorCode
 from shared.models import EMBEDDING_MODELS, TEXT_MODELS
 from shared.tiers import limits_for
 
-MAX_QUERY_BYTES = 100_000
+MAX_QUERY_BYTES = 100_000  # the query text; the body may add as much again in variables
 
 
 class GraphQLBody(BaseModel):
@@ -147,7 +147,7 @@ def _formatted(error: GraphQLError) -> dict[str, Any]:
 
 
 async def post_graphql(call: Any) -> Any:
-    body = requests.validated(GraphQLBody, requests.parse_json(await call.request.bytes()))
+    body = requests.validated(GraphQLBody, await requests.read_json(call.request, MAX_QUERY_BYTES + 100_000))
     try:
         document = parse(body.query)
     except GraphQLError as error:
@@ -179,7 +179,10 @@ const fetcher = GraphiQL.createFetcher({{ url: location.pathname }});
 ReactDOM.createRoot(document.getElementById('graphiql')).render(
   React.createElement(GraphiQL, {{ fetcher, defaultHeaders: '{{"Authorization": "Bearer <your key>"}}' }}));
 </script></body></html>"""
-GRAPHIQL_CSP = "default-src 'none'; script-src https://unpkg.com 'unsafe-inline'; style-src https://unpkg.com 'unsafe-inline'; connect-src 'self'; img-src data:; font-src https://unpkg.com"
+GRAPHIQL_CSP = (
+    "default-src 'none'; script-src https://unpkg.com 'unsafe-inline'; style-src https://unpkg.com 'unsafe-inline'; "
+    "connect-src 'self'; img-src data:; font-src https://unpkg.com"
+)
 
 
 async def get_graphiql(call: Any) -> Any:

@@ -15,7 +15,8 @@ async def get_health(call: Any) -> Any:
     try:
         report = HealthReport.model_validate(await call.env.INFERENCE.health(call.request_id))
     except ValidationError as exc:
-        return call.json({**body, "status": "down", "inference": {"error": f"unexpected health report: {exc.error_count()} invalid field(s)"}}, 503)
+        problem = f"unexpected health report: {exc.error_count()} invalid field(s)"
+        return call.json({**body, "status": "down", "inference": {"error": problem}}, 503)
     except Exception as exc:
         return call.json({**body, "status": "down", "inference": {"error": f"{type(exc).__name__}: {exc}"}}, 503)
     body.update(status="ok" if report.ok else "degraded", inference=report.model_dump(mode="json"))

@@ -112,13 +112,25 @@ class EmbeddingsBody(_Body):
     encoding_format: Literal["float", "base64"] = "float"
 
 
-def parse_json(raw: bytes) -> Any:
-    if len(raw) > MAX_BODY_BYTES:
-        raise ApiError(ErrorCode.PAYLOAD_TOO_LARGE, f"The body is {len(raw)} bytes; the limit is {MAX_BODY_BYTES}", field="body")
+def _too_large(size: int | str, limit: int) -> ApiError:
+    return ApiError(ErrorCode.PAYLOAD_TOO_LARGE, f"The body is {size} bytes; the limit is {limit}", field="body", limit=limit)
+
+
+def parse_json(raw: bytes, max_bytes: int = MAX_BODY_BYTES) -> Any:
+    if len(raw) > max_bytes:
+        raise _too_large(len(raw), max_bytes)
     try:
         return json.loads(raw)
     except ValueError as exc:
         raise ApiError(ErrorCode.INVALID_REQUEST, f"The body is not valid JSON: {exc}", field="body") from exc
+
+
+async def read_json(request: Any, max_bytes: int = MAX_BODY_BYTES) -> Any:
+    """The request's JSON body; a declared length over the cap is refused before reading."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > max_bytes:
+        raise _too_large(declared, max_bytes)
+    return parse_json(await request.bytes(), max_bytes)
 
 
 Body = TypeVar("Body", bound=BaseModel)
@@ -162,7 +174,8 @@ def _generation(body: _Generation, messages: list[ChatMessage], **fields: Any) -
     )
 
 
-def chat_request(body: ChatBody, *, caller: Caller, request_id: str, stream_id: str, default_model: str = DEFAULT_TEXT_MODEL) -> GenerationRequest:
+def chat_request(body: ChatBody, *, caller: Caller, request_id: str, stream_id: str,
+                 default_model: str = DEFAULT_TEXT_MODEL) -> GenerationRequest:
     messages = [
         ChatMessage(role=m.role, content="".join(p.text or "" for p in m.parts if p.type == "text"))
         for m in body.messages

@@ -5,7 +5,7 @@ that failed before its first token whatever the service says (502, or 503 with R
 import asyncio
 from typing import Any
 
-from shared.contract import GenerationFailure
+from shared.contract import ServiceFailure
 from shared.errors import ApiError, ErrorCode
 
 DEFAULT_TIMEOUT_MS = 30_000
@@ -28,7 +28,7 @@ async def call_inference(call: Any, method: str, *args: Any) -> Any:
         raise ApiError(ErrorCode.UPSTREAM_ERROR, "The inference service failed; the error is logged",
                        request_id=call.request_id) from exc
     if isinstance(result, dict) and "failure" in result:
-        failure = GenerationFailure.model_validate(result["failure"])
+        failure = ServiceFailure.model_validate(result["failure"])
         headers = {"retry-after": str(failure.retry_after)} if failure.retry_after else None
         raise ApiError(failure.code, failure.message, headers=headers)
     return result

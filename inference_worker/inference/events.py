@@ -12,10 +12,10 @@ from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
-from shared.contract import BatchResult, EventBatch, GenerationFailure
-from shared.errors import ErrorCode
 from inference import enrichment
 from inference.usage import BUMP_ANALYTICS_VERSION_SQL
+from shared.contract import BatchResult, EventBatch, ServiceFailure
+from shared.errors import ErrorCode
 from shared.events import Event, from_ndjson, to_ndjson
 
 MARKER_PREFIX = "unindexed/"
@@ -113,7 +113,8 @@ async def process_events(env: Any, ctx: Any, batch: EventBatch) -> dict[str, Any
         )
     except Exception as exc:
         print(f"batch {batch.batch_id}: R2 write failed, nothing accepted: {exc}")
-        failure = GenerationFailure(code=ErrorCode.SERVICE_UNAVAILABLE, message="The events could not be stored; send them again", retry_after=5)
+        failure = ServiceFailure(code=ErrorCode.SERVICE_UNAVAILABLE, message="The events could not be stored; send them again",
+                                 retry_after=5)
         return {"failure": failure.model_dump(mode="json")}
 
     result = BatchResult(batch_id=batch.batch_id, received=len(batch.events), accepted=None, duplicates=None, indexed=False)

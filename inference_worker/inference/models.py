@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from shared.contract import GenerationFailure
+from shared.contract import ServiceFailure
 from shared.errors import ErrorCode
 from shared.workers_ai import SSEDecoder, StreamEvent, is_retryable
 
@@ -27,7 +27,7 @@ async def read_chunks(reader: Any) -> AsyncIterator[bytes]:
 
 
 class GenerationFailed(Exception):
-    def __init__(self, failure: GenerationFailure) -> None:
+    def __init__(self, failure: ServiceFailure) -> None:
         super().__init__(failure.message)
         self.failure = failure
 
@@ -101,12 +101,12 @@ async def _first_events(model: str, stream: Any) -> ModelStream:
 
 def _failure(message: str, retryable: bool) -> GenerationFailed:
     if retryable:
-        return GenerationFailed(GenerationFailure(
+        return GenerationFailed(ServiceFailure(
             code=ErrorCode.SERVICE_UNAVAILABLE,
             message=f"The model is over capacity; try again shortly ({message})",
             retry_after=RETRY_AFTER_SECONDS,
         ))
-    return GenerationFailed(GenerationFailure(code=ErrorCode.UPSTREAM_ERROR, message=f"The model failed: {message}"))
+    return GenerationFailed(ServiceFailure(code=ErrorCode.UPSTREAM_ERROR, message=f"The model failed: {message}"))
 
 
 async def _with_retries(models: list[str], policy: RetryPolicy, attempt_call):
