@@ -25,7 +25,12 @@ def cache_key(req: GenerationRequest) -> str | None:
 
 
 async def lookup(env: Any, key: str) -> dict[str, Any] | None:
-    raw = await env.CACHE.get(key)
+    """The cached answer, or None; a cache that cannot be read is a miss, not a failure."""
+    try:
+        raw = await env.CACHE.get(key)
+    except Exception as exc:
+        print(f"cache lookup failed, generating instead: {exc}")
+        return None
     return json.loads(raw) if raw else None
 
 

@@ -83,22 +83,26 @@ class _Stream:
                     parts.append(event.text)
                     await self.body.write(self.encoder.delta(event.text))
             text = "".join(parts)
-            used = reported or _estimate(self.req, text)
-            outcome = await self._finish(text, used)
-            if outcome == "ok" and cache_key:
-                await cache.store(self.env, cache_key, {"model": self.model, "text": text, "usage": used.as_dict()})
+            outcome = await self._finish(text, reported or _estimate(self.req, text))
         except ClientGone:
             outcome = "cancelled"
             await source.cancel()
         except ModelStreamBroken as exc:
             outcome = "failed_mid_stream"
             await self._fail(f"The model stream failed: {exc}")
-        finally:
-            text = "".join(parts)
-            await self._record(outcome, reported or _estimate(self.req, text))
+        except Exception as exc:  # a bug must end the stream, not leave the client waiting
+            outcome = "failed"
+            print(f"stream {self.req.request_id} failed: {type(exc).__name__}: {exc}")
+            await source.cancel()
+            await self._fail("Internal error")
+        text = "".join(parts)
+        used = reported or _estimate(self.req, text)
+        if outcome == "ok" and cache_key:
+            await self._store(cache_key, text, used)
+        await self._record(outcome, used)
 
     async def replay(self, entry: dict[str, Any]) -> None:
-        used = Usage(**{k: entry["usage"][k] for k in ("prompt_tokens", "completion_tokens")})
+        used = Usage(entry["usage"]["prompt_tokens"], entry["usage"]["completion_tokens"])
         outcome = "cache_hit"
         try:
             await self.body.write(self.encoder.start())
@@ -107,8 +111,14 @@ class _Stream:
             await self._finish(entry["text"], used, cached=True)
         except ClientGone:
             outcome = "cancelled"
-        finally:
-            await self._record(outcome, used)
+        except Exception as exc:  # a bug must end the stream, not leave the client waiting
+            outcome = "failed"
+            print(f"stream {self.req.request_id} failed: {type(exc).__name__}: {exc}")
+            await self._fail("Internal error")
+        await self._record(outcome, used)
+
+    async def _store(self, key: str, text: str, used: Usage) -> None:
+        await _store_quietly(self.env, key, {"model": self.model, "text": text, "usage": used.as_dict()}, self.req.request_id)
 
     async def _finish(self, text: str, used: Usage, cached: bool = False) -> str:
         errors = _object_errors(self.req, text)
@@ -135,6 +145,13 @@ class _Stream:
         latency = (time.perf_counter() - self.started) * 1000
         call = usage.CallRecord(self.req.caller, self.model, self.req.kind, outcome, used, latency, self.ttft_ms)
         await usage.record_quietly(self.env, call, self.req.request_id)
+
+
+async def _store_quietly(env: Any, key: str, entry: dict[str, Any], request_id: str) -> None:
+    try:
+        await cache.store(env, key, entry)
+    except Exception as exc:  # the answer was delivered; only the next identical request pays
+        print(f"cache store failed for request {request_id}: {exc}")
 
 
 def _headers(model: str, cache_state: str) -> dict[str, str]:
@@ -184,7 +201,7 @@ async def generate(env: Any, req: GenerationRequest) -> dict[str, Any]:
     latency = (time.perf_counter() - started) * 1000
     await usage.record_quietly(env, usage.CallRecord(req.caller, model, req.kind, "ok", used, latency, latency), req.request_id)
     if key:
-        await cache.store(env, key, {"model": model, "text": text, "usage": used.as_dict()})
+        await _store_quietly(env, key, {"model": model, "text": text, "usage": used.as_dict()}, req.request_id)
     return GenerationResult(model=model, text=text, usage=used.as_dict(),
                             finish_reason=_finish_reason(req, used)).model_dump(mode="json")
 

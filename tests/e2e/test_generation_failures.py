@@ -127,3 +127,14 @@ def test_a_deterministic_request_is_answered_from_cache_the_second_time(client, 
     while client.get("/v1/usage").json()["cache_hits"] != hits_before + 1:  # recorded as the stream ends
         assert time.monotonic() < deadline, "the cache hit was never recorded"
         time.sleep(0.1)
+
+
+def test_a_cache_that_cannot_be_read_is_a_miss_not_a_failure(client, ai):
+    ai.fault("inference-service.CACHE.get", "KV unavailable")
+    body = {"messages": [{"id": "u1", "role": "user", "parts": [{"type": "text", "text": "kv is down"}]}], "temperature": 0}
+
+    response = chat(client, **body)
+
+    assert response.status_code == 200
+    assert response.headers["x-cache"] == "miss"
+    assert '"type":"finish"' in response.text
