@@ -9,9 +9,12 @@ HOST := $(NODE) --experimental-wasm-jspi devhost/host.mjs
 setup:
 	@python3 scripts/bootstrap.py
 
+# Restarts the host when a worker's code changes (state in .wrangler/state survives).
+WATCH := --watch-path=api_worker --watch-path=inference_worker --watch-path=shared --watch-path=devhost
+
 dev: setup
-	@echo "==> Starting the local host (both workers); Ctrl-C stops it"
-	@$(HOST) $(ARGS)
+	@echo "==> Starting the local host (both workers); it restarts when code changes; Ctrl-C stops it"
+	@$(NODE) --experimental-wasm-jspi $(WATCH) devhost/host.mjs $(ARGS)
 
 test: setup
 	@echo "==> Running unit (CPython), deploy-bundle and end-to-end (local host) tests"
