@@ -2,6 +2,7 @@
 // the `_pyodide_entrypoint_helper` and `_cloudflare_compat_flags` modules that the
 // workers-runtime-sdk imports, the bundle under /session/metadata, a fresh entrypoint
 // instance per call, and python_from_rpc / python_to_rpc around every call.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import fs from 'node:fs';
 import path from 'node:path';
 import { loadPyodide } from 'pyodide';
@@ -39,25 +40,30 @@ export class ExecutionContext {
   }
 }
 
-// A Python-owned future handed to ctx.waitUntil is borrowed: keep our own copy until it
-// settles, as workerd's helper does.
+// The context of the call in progress, for `cloudflare:workers`' waitUntil (the SDK's
+// `workers.wait_until`), which, as in workerd, belongs to the current request.
+const currentContext = new AsyncLocalStorage();
+const detachedContext = new ExecutionContext();
+
+// A Python-owned future handed to waitUntil is borrowed: keep our own copy until it settles,
+// as workerd's helper does.
+function keepUntilSettled(promise) {
+  const owned = typeof promise?.copy === 'function' ? promise.copy() : promise;
+  return (async () => {
+    try {
+      await owned;
+    } finally {
+      owned?.destroy?.();
+    }
+  })();
+}
+
 const patchedContexts = new WeakSet();
 function patchWaitUntil(ctx) {
   if (Object.prototype.toString.call(ctx) !== '[object ExecutionContext]') return;
   if (patchedContexts.has(ctx)) return;
   const original = ctx.waitUntil.bind(ctx);
-  ctx.waitUntil = (promise) => {
-    const owned = typeof promise?.copy === 'function' ? promise.copy() : promise;
-    original(
-      (async () => {
-        try {
-          await owned;
-        } finally {
-          owned?.destroy?.();
-        }
-      })(),
-    );
-  };
+  ctx.waitUntil = (promise) => original(keepUntilSettled(promise));
   patchedContexts.add(ctx);
 }
 
@@ -98,7 +104,10 @@ export class PythonWorker {
     }
     this.timings.packagesMs = performance.now() - started;
 
-    const workersModule = { env: this.env, waitUntil: () => {} };
+    const workersModule = {
+      env: this.env,
+      waitUntil: (promise) => (currentContext.getStore() ?? detachedContext).waitUntil(keepUntilSettled(promise)),
+    };
     this.pyodide.registerJsModule('_pyodide_entrypoint_helper', {
       cloudflareWorkersModule: workersModule,
       cloudflareSocketsModule: {},
@@ -150,6 +159,10 @@ export class PythonWorker {
     if (!this.methodsOf(className).includes(method)) {
       throw new TypeError(`The RPC receiver does not implement the method "${method}".`);
     }
+    return currentContext.run(ctx, () => this.#call(className, method, args, ctx));
+  }
+
+  async #call(className, method, args, ctx) {
     const cls = this.main[className];
     const instance = await cls.callWithOptions({ relaxed: false, promising: true }, ctx, this.env);
     try {

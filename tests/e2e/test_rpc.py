@@ -65,3 +65,13 @@ def test_streamed_rpc_result_reaches_the_client_chunk_by_chunk(probe):
     # The producer sleeps 250 ms between chunks: had anything buffered the whole body, every
     # chunk would arrive together; instead the first one lands well before the last.
     assert arrivals[-1][0] - arrivals[0][0] >= 0.5
+
+
+def test_work_handed_to_workers_wait_until_outlives_the_call(probe):
+    started = probe.get("/start-later", params={"label": "job-1"}).json()
+    assert started == {"ok": True, "value": []}  # the call returned before the work finished
+
+    deadline = time.monotonic() + 5
+    while "job-1" not in probe.get("/finished").json()["value"]:
+        assert time.monotonic() < deadline, "work given to wait_until never ran"
+        time.sleep(0.05)
