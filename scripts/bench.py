@@ -45,6 +45,18 @@ def timed_get(client: httpx.Client, path: str, count: int, headers: dict | None 
     return samples
 
 
+def timed_post_graphql(client: httpx.Client, count: int, token: str | None = None) -> list[float]:
+    headers = {"authorization": f"Bearer {token}"} if token else None
+    body = {"query": "{ models { id } }"}
+    client.post("/graphql", json=body, headers=headers).raise_for_status()  # warm-up: imports graphql-core
+    samples = []
+    for _ in range(count):
+        started = time.perf_counter()
+        client.post("/graphql", json=body, headers=headers).raise_for_status()
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
 def timed_stream(client: httpx.Client, path: str, body: dict) -> tuple[float, float, int]:
     """Time to the first body byte, time to the last one, and the bytes received."""
     started = time.perf_counter()
@@ -132,13 +144,14 @@ def main() -> None:
                                  f"{t['pyodideMs']:.0f} / {t['packagesMs']:.0f} / {t['importMs']:.0f} ms"))
                 rows.append((f"GET /health, median (p95) of {n}", summary(timed_get(client, "/health", n))))
 
-                admin = timed_get(client, "/v1/models", n, {"authorization": f"Bearer {ADMIN_TOKEN}"})
-                with_key = timed_get(client, "/v1/models", n)
+                # The baseline: a route that is routed and answered but needs no admission.
+                admin = timed_post_graphql(client, n, ADMIN_TOKEN)
+                with_key = timed_post_graphql(client, n)
                 token = jwt.encode({"sub": "bench", "tier": "enterprise", "exp": int(time.time()) + 3600}, JWT_SECRET)
-                with_jwt = timed_get(client, "/v1/models", n, {"authorization": f"Bearer {token}"})
-                rows.append((f"GET /v1/models with the admin token (no admission), median (p95) of {n}", summary(admin)))
-                rows.append((f"GET /v1/models with an API key (verify + rate limit + quota RPC), median (p95) of {n}", summary(with_key)))
-                rows.append((f"GET /v1/models with a JWT (verify here, rate limit + quota RPC), median (p95) of {n}", summary(with_jwt)))
+                with_jwt = timed_post_graphql(client, n, token)
+                rows.append((f"GraphQL {{ models }} with the admin token (no admission), median (p95) of {n}", summary(admin)))
+                rows.append((f"the same with an API key (verify + rate limit + quota: one RPC), median (p95) of {n}", summary(with_key)))
+                rows.append((f"the same with a JWT (verified here; rate limit + quota: one RPC), median (p95) of {n}", summary(with_jwt)))
                 rows.append(("auth + rate limit cost per request, API key / JWT (median difference)",
                              f"{statistics.median(with_key) - statistics.median(admin):.1f} / "
                              f"{statistics.median(with_jwt) - statistics.median(admin):.1f} ms"))

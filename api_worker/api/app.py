@@ -102,7 +102,7 @@ async def handle(request: Any, env: Any, ctx: Any) -> Response:
         route = router.match(request.method, url.path)
         call = Call(request, env, ctx, request_id, url.path, dict(parse_qsl(url.query)))
         if not route.public:
-            await authenticate(call, route.kind)
+            await authenticate(call, route)
         response = await _resolve(route.handler)(call)
     except ApiError as err:
         response = _error_response(err, url.path, request_id)

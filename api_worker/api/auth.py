@@ -47,15 +47,18 @@ def caller_from_jwt(token: str, env: Any) -> Caller:
     return Caller(key_id=f"jwt:{claims['sub']}", tier=tier)
 
 
-async def authenticate(call: Any, kind: str) -> None:
+async def authenticate(call: Any, route: Any) -> None:
     """Sets call.caller and call.rate_window, or raises the 401/429 the client gets."""
     token = presented_token(call.request.headers)
     if token is None:
         raise _unauthorized("missing_credentials", "Send an API key (Authorization: Bearer <key> or x-api-key) or a JWT")
     if is_admin_token(token, call.env):
+        # The admin token opens the admin API only: it is not a key without limits.
+        if not route.admin:
+            raise _unauthorized("admin_token_not_accepted", "The admin token is for the admin API (/graphql) only")
         call.caller, call.is_admin = ADMIN, True
         return
-    admission = AdmissionRequest(request_id=call.request_id, kind=kind)
+    admission = AdmissionRequest(request_id=call.request_id, kind=route.kind)
     if token.count(".") == 2:
         admission.caller = caller_from_jwt(token, call.env)
     elif parsed := parse_key(token):

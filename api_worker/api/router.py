@@ -20,17 +20,20 @@ class Route:
     # What admission counts against: "ai" (the daily token quota), "events" (the daily event
     # quota) or "read" (the per-minute rate limit only).
     kind: str = "read"
+    # Whether the ADMIN_TOKEN is accepted here (the admin API); elsewhere it is refused.
+    admin: bool = False
 
 
 class Router:
     def __init__(self) -> None:
         self._by_path: dict[str, dict[str, Route]] = {}
 
-    def add(self, method: str, path: str, handler: Handler, *, public: bool = False, kind: str = "read") -> None:
+    def add(self, method: str, path: str, handler: Handler, *, public: bool = False, kind: str = "read",
+            admin: bool = False) -> None:
         methods = self._by_path.setdefault(path, {})
         if method in methods:
             raise ValueError(f"{method} {path} is routed twice")
-        methods[method] = Route(method, path, handler, public, kind)
+        methods[method] = Route(method, path, handler, public, kind, admin)
 
     def methods_for(self, path: str) -> list[str]:
         """The methods routed at `path` (empty for an unknown path)."""

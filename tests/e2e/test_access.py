@@ -53,6 +53,13 @@ def test_a_key_works_by_either_header_until_it_is_revoked(anonymous, new_key, ad
     assert response.json()["error"]["reason"] == "revoked_key"
 
 
+def test_the_admin_token_opens_the_admin_api_only(anonymous, admin_token):
+    response = anonymous.get("/v1/models", headers={"authorization": f"Bearer {admin_token}"})
+
+    assert response.status_code == 401
+    assert response.json()["error"]["reason"] == "admin_token_not_accepted"
+
+
 def test_admin_mutations_need_the_admin_token(client):
     response = client.post("/graphql", json={"query": 'mutation { createApiKey(name: "x") { key } }'})
 
