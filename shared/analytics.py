@@ -11,8 +11,9 @@ import json
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import Field, model_validator
 
+from shared.base import Model
 from shared.contract import Caller
 
 BUCKET_MS = {"minute": 60_000, "hour": 3_600_000, "day": 86_400_000}
@@ -22,13 +23,13 @@ Metric = Literal["events_by_type", "events_by_component", "error_rate", "ai_late
 EVENT_METRICS = {"events_by_type", "events_by_component", "error_rate"}
 
 
-class MetricFilter(BaseModel):
+class MetricFilter(Model):
     type: str | None = None
     component: str | None = None
     model: str | None = None
 
 
-class MetricQuery(BaseModel):
+class MetricQuery(Model):
     caller: Caller
     metric: Metric
     start_ms: int = Field(ge=0)
@@ -50,13 +51,13 @@ class MetricQuery(BaseModel):
         return hashlib.sha256(self.model_dump_json(exclude={"caller"}).encode()).hexdigest()[:32]
 
 
-class MetricPoint(BaseModel):
+class MetricPoint(Model):
     bucket: str | None  # ISO start of the bucket; None in totals
     key: str | None  # the group (type, component, model, p50/p95); None where ungrouped
     value: float
 
 
-class MetricSeries(BaseModel):
+class MetricSeries(Model):
     metric: Metric
     bucket: str
     points: list[MetricPoint]
@@ -137,7 +138,7 @@ def shape(query: MetricQuery, point_rows: list[dict[str, Any]], total_rows: list
 
 # --- event listing, newest first, with opaque cursors ---------------------------------------
 
-class EventQuery(BaseModel):
+class EventQuery(Model):
     caller: Caller
     first: int = Field(default=50, ge=1, le=100)
     after: str | None = None

@@ -6,8 +6,9 @@ refuses custom objects, and the receiving side validates with the same model.
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import Field, field_validator
 
+from shared.base import Model
 from shared.errors import ErrorCode
 from shared.events import Event
 from shared.limits import (
@@ -19,13 +20,13 @@ from shared.limits import (
 )
 
 
-class BindingStatus(BaseModel):
+class BindingStatus(Model):
     ok: bool
     latency_ms: float = Field(ge=0)
     error: str | None = None
 
 
-class HealthReport(BaseModel):
+class HealthReport(Model):
     service: str
     version: str
     python: str
@@ -37,17 +38,17 @@ class HealthReport(BaseModel):
 StreamProtocol = Literal["ui", "text", "openai"]
 
 
-class Caller(BaseModel):
+class Caller(Model):
     key_id: str
     tier: str = "free"
 
 
-class ChatMessage(BaseModel):
+class ChatMessage(Model):
     role: Literal["system", "user", "assistant"]
     content: str
 
 
-class GenerationRequest(BaseModel):
+class GenerationRequest(Model):
     request_id: str
     caller: Caller
     kind: Literal["chat", "completion", "object"]
@@ -70,7 +71,7 @@ class GenerationRequest(BaseModel):
         return messages
 
 
-class GenerationResult(BaseModel):
+class GenerationResult(Model):
     model: str
     text: str
     usage: dict[str, int]
@@ -78,7 +79,7 @@ class GenerationResult(BaseModel):
     cached: bool = False
 
 
-class ServiceFailure(BaseModel):
+class ServiceFailure(Model):
     """A failure the api answers as an HTTP error: a model that failed before its first
     token, or storage that could not take a batch. Returned as {"failure": ...}."""
 
@@ -87,7 +88,7 @@ class ServiceFailure(BaseModel):
     retry_after: int | None = None
 
 
-class EmbeddingRequest(BaseModel):
+class EmbeddingRequest(Model):
     request_id: str
     caller: Caller
     model: str
@@ -102,7 +103,7 @@ class EmbeddingRequest(BaseModel):
         return texts
 
 
-class EmbeddingResult(BaseModel):
+class EmbeddingResult(Model):
     model: str
     vectors: list[list[float]]
     usage: dict[str, int]
@@ -113,7 +114,7 @@ class EmbeddingResult(BaseModel):
 AdmissionKind = Literal["ai", "events", "read"]
 
 
-class AdmissionRequest(BaseModel):
+class AdmissionRequest(Model):
     """One authenticated request asking to proceed: an API key (by prefix and hash) to verify,
     or a caller the api already verified (a JWT's subject)."""
 
@@ -124,13 +125,13 @@ class AdmissionRequest(BaseModel):
     caller: Caller | None = None
 
 
-class RateWindow(BaseModel):
+class RateWindow(Model):
     limit: int
     remaining: int
     reset_seconds: int
 
 
-class AdmissionResult(BaseModel):
+class AdmissionResult(Model):
     allowed: bool
     caller: Caller | None = None
     # When refused: unauthorized (unknown or revoked key) or rate_limited (window or quota).
@@ -141,12 +142,12 @@ class AdmissionResult(BaseModel):
     window: RateWindow | None = None
 
 
-class KeySpec(BaseModel):
+class KeySpec(Model):
     name: str = Field(min_length=1, max_length=100)
     tier: Literal["free", "pro", "enterprise"] = "free"
 
 
-class KeyInfo(BaseModel):
+class KeyInfo(Model):
     id: str
     prefix: str
     name: str
@@ -159,7 +160,7 @@ class CreatedKey(KeyInfo):
     key: str  # shown once, never stored
 
 
-class UsageReport(BaseModel):
+class UsageReport(Model):
     key_id: str
     tier: str
     day: str
@@ -175,7 +176,7 @@ class UsageReport(BaseModel):
 # --- events and analytics -------------------------------------------------------------------
 
 
-class EventBatch(BaseModel):
+class EventBatch(Model):
     request_id: str
     caller: Caller
     batch_id: str
@@ -183,7 +184,7 @@ class EventBatch(BaseModel):
     events: list[Event] = Field(min_length=1)
 
 
-class BatchResult(BaseModel):
+class BatchResult(Model):
     batch_id: str
     received: int
     # Known once the batch is indexed in D1; None while it waits for the replay.

@@ -13,7 +13,9 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import ConfigDict, Field, ValidationError, field_validator
+
+from shared.base import Model
 
 MAX_PROPERTIES_BYTES = 8_192
 MAX_PAST_MS = 30 * 86_400_000  # events older than 30 days are refused
@@ -21,7 +23,7 @@ MAX_FUTURE_MS = 5 * 60_000  # clock skew allowed into the future
 _TYPE = re.compile(r"^[A-Za-z][A-Za-z0-9_.:-]{0,63}$")
 
 
-class EventIn(BaseModel):
+class EventIn(Model):
     model_config = ConfigDict(extra="forbid")
 
     id: str | None = Field(default=None, min_length=1, max_length=128)
@@ -49,7 +51,7 @@ class EventIn(BaseModel):
         return value
 
 
-class Event(BaseModel):
+class Event(Model):
     """An accepted event, as stored: ids assigned, time in unix milliseconds."""
 
     id: str
@@ -62,7 +64,7 @@ class Event(BaseModel):
     properties: dict[str, Any] | None = None
 
 
-class Rejection(BaseModel):
+class Rejection(Model):
     index: int
     field: str
     message: str

@@ -6,10 +6,9 @@ import hashlib
 import time
 from typing import Any
 
-from pydantic import BaseModel
-
 from api.requests import read_json, validated
 from api.upstream import call_inference
+from shared.base import Model
 from shared.contract import BatchResult, EventBatch
 from shared.errors import ApiError, ErrorCode
 from shared.events import validate_batch
@@ -19,7 +18,7 @@ DEFAULT_MAX_BATCH = 1_000
 DEFAULT_MAX_BODY_BYTES = 1_048_576
 
 
-class EventsBody(BaseModel):
+class EventsBody(Model):
     events: list[Any]
 
 

@@ -14,6 +14,7 @@ from api.events import ingest
 from api.schema import schema, validation_rules
 from api.upstream import call_inference
 from shared.analytics import EventQuery, MetricQuery
+from shared.base import Model
 from shared.errors import ApiError, ErrorCode
 from shared.models import EMBEDDING_MODELS, TEXT_MODELS
 from shared.tiers import limits_for
@@ -21,7 +22,7 @@ from shared.tiers import limits_for
 MAX_QUERY_BYTES = 100_000  # the query text; the body may add as much again in variables
 
 
-class GraphQLBody(BaseModel):
+class GraphQLBody(Model):
     query: str = Field(min_length=1, max_length=MAX_QUERY_BYTES)
     variables: dict[str, Any] | None = None
     operationName: str | None = None

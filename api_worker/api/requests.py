@@ -11,6 +11,7 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from shared.base import Model
 from shared.contract import Caller, ChatMessage, EmbeddingRequest, GenerationRequest
 from shared.errors import ApiError, ErrorCode
 from shared.limits import (
@@ -33,7 +34,7 @@ from shared.models import (
 from shared.schemas import NAMED_SCHEMAS
 
 
-class _Body(BaseModel):
+class _Body(Model):
     model_config = ConfigDict(extra="ignore")
 
 
