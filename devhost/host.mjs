@@ -8,16 +8,15 @@
 import { spawn } from 'node:child_process';
 import http from 'node:http';
 import path from 'node:path';
-import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { Ai } from './ai.mjs';
 import { applyMigrations, hasStorageBindings, storageBindings } from './bindings.mjs';
-import { Faults } from './faults.mjs';
 import { PROJECT_ROOT, readWorkerConfig } from './config.mjs';
+import { CONTROL_PREFIX, control } from './control.mjs';
+import { Faults } from './faults.mjs';
+import { sendResponse, toRequest } from './http.mjs';
 import { ExecutionContext, PythonWorker } from './python-worker.mjs';
 import { serviceBinding } from './rpc.mjs';
-
-const CONTROL_PREFIX = '/__devhost/';
 
 function say(text) {
   console.log(`[devhost] ${text}`);
@@ -105,105 +104,6 @@ async function startWorkers({ configs, stateDir, vars }, ai, faults, analyticsPo
     say(`${config.name}: Pyodide ${t.pyodideMs.toFixed(0)} ms, packages ${t.packagesMs.toFixed(0)} ms, import ${t.importMs.toFixed(0)} ms; entrypoints ${Object.keys(worker.entrypoints).join(', ')}`);
   }
   return { primary: workers.get(loaded[0].name), workers, dispose: () => Promise.all(disposers.map((d) => d())) };
-}
-
-function toRequest(req, origin) {
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(req.headers)) {
-    for (const item of [].concat(value)) headers.append(name, item);
-  }
-  const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
-  return new Request(new URL(req.url, origin), {
-    method: req.method,
-    headers,
-    body: hasBody ? Readable.toWeb(req) : undefined,
-    duplex: hasBody ? 'half' : undefined,
-  });
-}
-
-async function sendResponse(req, res, response) {
-  const headers = {};
-  // Answered before the body was read (say, refused as too large): this connection cannot
-  // carry another request, so say so rather than leave the client to find out.
-  if (!req.complete) headers.connection = 'close';
-  for (const [name, value] of response.headers) headers[name] = name === 'set-cookie' ? response.headers.getSetCookie() : value;
-  res.writeHead(response.status, response.statusText || http.STATUS_CODES[response.status] || '', headers);
-  if (!response.body) return res.end();
-  const reader = response.body.getReader();
-  res.on('close', () => {
-    if (!res.writableFinished) reader.cancel(new Error('client disconnected')).catch(() => {});
-  });
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      res.write(value);
-    }
-    res.end();
-  } catch (err) {
-    console.error(`[devhost] response stream failed: ${err?.message ?? err}`);
-    res.destroy(err);
-  }
-}
-
-async function readJson(req) {
-  let body = '';
-  for await (const chunk of req) body += chunk;
-  return body ? JSON.parse(body) : {};
-}
-
-async function control(req, res, { ai, faults, status, workers, analyticsPoints }) {
-  const route = req.url.slice(CONTROL_PREFIX.length).split('?')[0];
-  const reply = (status, body) => {
-    res.writeHead(status, { 'content-type': 'application/json' });
-    res.end(JSON.stringify(body));
-  };
-  if (route === 'ai/run' && req.method === 'POST') {
-    // The stand-in called directly, with no worker in between: the baseline for `make bench`.
-    const { model, inputs } = await readJson(req);
-    const output = await ai.run(model, inputs);
-    if (output instanceof ReadableStream) return sendResponse(req, res, new Response(output, { headers: { 'content-type': 'text/event-stream' } }));
-    return reply(200, output);
-  }
-  if (route === 'ai') {
-    if (req.method === 'POST') ai.configure(await readJson(req));
-    if (req.method === 'DELETE') ai.reset();
-    return reply(200, { knobs: ai.knobs, calls: ai.calls });
-  }
-  if (route === 'faults') {
-    if (req.method === 'POST') faults.add(await readJson(req));
-    if (req.method === 'DELETE') faults.clear();
-    return reply(200, { rules: faults.rules });
-  }
-  if (route === 'scheduled' && req.method === 'POST') {
-    // Like wrangler dev's /__scheduled: fire the cron trigger of every worker that has one.
-    const fired = {};
-    for (const worker of workers.values()) {
-      if (!worker.methodsOf('Default').includes('scheduled')) continue;
-      const controller = { scheduledTime: Date.now(), cron: worker.config.triggers?.crons?.[0] ?? '', noRetry() {} };
-      const ctx = new ExecutionContext();
-      await worker.call('Default', 'scheduled', [controller], ctx);
-      await ctx.settled();
-      fired[worker.name] = 'ok';
-    }
-    return reply(200, { fired });
-  }
-  const r2 = route.match(/^r2\/([^/]+)\/([^/]+)$/);
-  if (r2 && req.method === 'GET') {
-    // What a worker's R2 bucket holds, for tests that check what was written: /__devhost/r2/<worker>/<binding>?prefix=
-    const bucket = workers.get(r2[1])?.storageEnv[r2[2]];
-    if (!bucket) return reply(404, { error: { code: 'not_found', message: `no R2 binding ${r2[2]} in ${r2[1]}` } });
-    const prefix = new URL(req.url, 'http://host').searchParams.get('prefix') ?? '';
-    const listing = await bucket.list({ prefix, include: ['customMetadata'] });
-    return reply(200, { keys: listing.objects.map((o) => o.key) });
-  }
-  if (route === 'analytics') {
-    // The Analytics Engine points the workers wrote (the latest 10,000); DELETE clears them.
-    if (req.method === 'DELETE') analyticsPoints.length = 0;
-    return reply(200, { points: analyticsPoints });
-  }
-  if (route === 'status') return reply(200, status);
-  return reply(404, { error: { code: 'not_found', message: `no devhost control route ${route}` } });
 }
 
 async function main() {

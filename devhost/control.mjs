@@ -1,0 +1,60 @@
+// The host's own routes under /__devhost/: knobs and records for tests and benchmarks. They
+// exist only on the local host, in front of the workers, never in a worker.
+import { ExecutionContext } from './python-worker.mjs';
+import { readJson, sendResponse } from './http.mjs';
+
+export const CONTROL_PREFIX = '/__devhost/';
+
+export async function control(req, res, { ai, faults, status, workers, analyticsPoints }) {
+  const route = req.url.slice(CONTROL_PREFIX.length).split('?')[0];
+  const reply = (status, body) => {
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(body));
+  };
+  if (route === 'ai/run' && req.method === 'POST') {
+    // The stand-in called directly, with no worker in between: the baseline for `make bench`.
+    const { model, inputs } = await readJson(req);
+    const output = await ai.run(model, inputs);
+    if (output instanceof ReadableStream) return sendResponse(req, res, new Response(output, { headers: { 'content-type': 'text/event-stream' } }));
+    return reply(200, output);
+  }
+  if (route === 'ai') {
+    if (req.method === 'POST') ai.configure(await readJson(req));
+    if (req.method === 'DELETE') ai.reset();
+    return reply(200, { knobs: ai.knobs, calls: ai.calls });
+  }
+  if (route === 'faults') {
+    if (req.method === 'POST') faults.add(await readJson(req));
+    if (req.method === 'DELETE') faults.clear();
+    return reply(200, { rules: faults.rules });
+  }
+  if (route === 'scheduled' && req.method === 'POST') {
+    // Like wrangler dev's /__scheduled: fire the cron trigger of every worker that has one.
+    const fired = {};
+    for (const worker of workers.values()) {
+      if (!worker.methodsOf('Default').includes('scheduled')) continue;
+      const controller = { scheduledTime: Date.now(), cron: worker.config.triggers?.crons?.[0] ?? '', noRetry() {} };
+      const ctx = new ExecutionContext();
+      await worker.call('Default', 'scheduled', [controller], ctx);
+      await ctx.settled();
+      fired[worker.name] = 'ok';
+    }
+    return reply(200, { fired });
+  }
+  const r2 = route.match(/^r2\/([^/]+)\/([^/]+)$/);
+  if (r2 && req.method === 'GET') {
+    // What a worker's R2 bucket holds, for tests that check what was written: /__devhost/r2/<worker>/<binding>?prefix=
+    const bucket = workers.get(r2[1])?.storageEnv[r2[2]];
+    if (!bucket) return reply(404, { error: { code: 'not_found', message: `no R2 binding ${r2[2]} in ${r2[1]}` } });
+    const prefix = new URL(req.url, 'http://host').searchParams.get('prefix') ?? '';
+    const listing = await bucket.list({ prefix, include: ['customMetadata'] });
+    return reply(200, { keys: listing.objects.map((o) => o.key) });
+  }
+  if (route === 'analytics') {
+    // The Analytics Engine points the workers wrote (the latest 10,000); DELETE clears them.
+    if (req.method === 'DELETE') analyticsPoints.length = 0;
+    return reply(200, { points: analyticsPoints });
+  }
+  if (route === 'status') return reply(200, status);
+  return reply(404, { error: { code: 'not_found', message: `no devhost control route ${route}` } });
+}
