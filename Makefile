@@ -14,6 +14,7 @@ WATCH := --watch-path=api_worker --watch-path=inference_worker --watch-path=shar
 
 dev: setup
 	@echo "==> Starting the local host (both workers); it restarts when code changes; Ctrl-C stops it"
+	@echo "    Every route but /health needs a key: in another shell, make key ARGS=\"create --name me\""
 	@$(NODE) --experimental-wasm-jspi $(WATCH) devhost/host.mjs $(ARGS)
 
 test: setup

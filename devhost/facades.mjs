@@ -4,10 +4,8 @@
 // so these keep what they can on this side: statements until they run, results as plain copies.
 // Each method can be made to fail through the host's fault rules ("<worker>.<binding>.<method>").
 
-// D1 with statements kept on this side until they run. Every touch of a getPlatformProxy
-// object is a synchronous round trip to workerd, and Pyodide touches an object many times as
-// it wraps it; so prepare() and bind() build plain objects here and only running a statement
-// (or a batch) reaches the real database: one call, as on Cloudflare.
+// D1: prepare() and bind() build plain objects here; only running a statement (or a batch)
+// reaches the real database, in one call, as on Cloudflare.
 class D1PreparedStatement {
   constructor(database, sql, params = []) {
     this.database = database;
@@ -46,10 +44,9 @@ class D1PreparedStatement {
   }
 }
 
-// Analytics Engine. Locally, wrangler's dataset discards every point (there is nothing to query
-// them with), at the cost of a synchronous round trip a point. This one checks each point
-// against Analytics Engine's limits, as Cloudflare would, and keeps the last ones in memory
-// for the host's /__devhost/analytics route.
+// Analytics Engine: wrangler's local dataset discards every point (there is nothing to query
+// them with locally). This one checks each point against Analytics Engine's limits, as
+// Cloudflare would, and keeps the last ones for the host's /__devhost/analytics route.
 const AE_MAX_BLOBS = 20;
 const AE_MAX_DOUBLES = 20;
 const AE_MAX_BLOB_BYTES = 16 * 1024;
@@ -78,9 +75,8 @@ export class AnalyticsEngineDataset {
   }
 }
 
-// R2, with what it returns copied into local objects of the classes workerd returns
-// (R2Object, R2ObjectBody, R2Objects): Pyodide inspects a returned object property by
-// property, and on a getPlatformProxy object each look is a synchronous round trip.
+// R2: what it returns is copied into local objects of the classes workerd returns
+// (R2Object, R2ObjectBody, R2Objects), which Pyodide can inspect without round trips.
 const R2_OBJECT_FIELDS = ['key', 'version', 'size', 'etag', 'httpEtag', 'uploaded', 'httpMetadata', 'customMetadata', 'range', 'checksums', 'storageClass'];
 
 class R2Object {
