@@ -15,6 +15,7 @@ const EMBEDDING_MODELS = {
   '@cf/baai/bge-large-en-v1.5': 1024,
 };
 const DEFAULT_MAX_TOKENS = 256;
+const MAX_RECORDED_CALLS = 1_000; // a long `make dev` session must not grow without bound
 const encoder = new TextEncoder();
 
 export function defaultKnobs(env = process.env) {
@@ -144,6 +145,7 @@ export class Ai {
   async run(model, inputs = {}, _options = {}) {
     const call = { model, stream: Boolean(inputs.stream), at: new Date().toISOString() };
     this.calls.push(call);
+    if (this.calls.length > MAX_RECORDED_CALLS) this.calls.shift();
     const failure = this.knobs.failures.shift();
     await sleep(this.knobs.latencyMs);
     if (failure?.mode === 'error') throw new AiError(failure.code ?? 3040, failure.message ?? 'Capacity temporarily exceeded, please try again.');
