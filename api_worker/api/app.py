@@ -4,6 +4,7 @@ error becomes the one JSON error shape."""
 
 import importlib
 import json
+import time
 import traceback
 import uuid
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ class Call:
     path: str
     query: dict[str, str] = field(default_factory=dict)
     caller: Caller | None = None
+    credential: str | None = None  # what to log of the credentials: never the secret part
     is_admin: bool = False
     rate_window: RateWindow | None = None
 
@@ -90,7 +92,18 @@ def _finish(response: Response, call: Call | None, origin: str | None, allowlist
     return response
 
 
+def _log(request_id: str, method: str, path: str, status: int, started: float, call: Call | None) -> None:
+    """One JSON line a request, for `wrangler tail` and Workers Logs."""
+    print(json.dumps({
+        "request_id": request_id, "method": method, "path": path, "status": status,
+        "ms": round((time.perf_counter() - started) * 1000, 1),
+        "credential": call.credential if call else None,
+        "caller": call.caller.key_id if call and call.caller else None,
+    }, separators=(",", ":")))
+
+
 async def handle(request: Any, env: Any, ctx: Any) -> Response:
+    started = time.perf_counter()
     request_id = request.headers.get("cf-ray") or uuid.uuid4().hex
     url = urlsplit(request.url)
     origin = request.headers.get("origin")
@@ -98,16 +111,18 @@ async def handle(request: Any, env: Any, ctx: Any) -> Response:
     call = None
     try:
         if request.method == "OPTIONS":
-            return _finish(_preflight(url.path, origin, allowlist, request_id), None, origin, allowlist)
-        route = router.match(request.method, url.path)
-        call = Call(request, env, ctx, request_id, url.path, dict(parse_qsl(url.query)))
-        if not route.public:
-            await authenticate(call, route)
-        response = await _resolve(route.handler)(call)
+            response = _preflight(url.path, origin, allowlist, request_id)
+        else:
+            route = router.match(request.method, url.path)
+            call = Call(request, env, ctx, request_id, url.path, dict(parse_qsl(url.query)))
+            if not route.public:
+                await authenticate(call, route)
+            response = await _resolve(route.handler)(call)
     except ApiError as err:
         response = _error_response(err, url.path, request_id)
     except Exception as exc:
         # The traceback goes to the log (wrangler tail), never to the client.
         print(f"request {request_id} failed: {type(exc).__name__}: {exc}\n{traceback.format_exc()}")
         response = json_response(error_body(ErrorCode.INTERNAL, "Internal error", request_id=request_id), 500, request_id)
+    _log(request_id, request.method, url.path, response.status, started, call)
     return _finish(response, call, origin, allowlist)

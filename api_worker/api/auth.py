@@ -56,13 +56,15 @@ async def authenticate(call: Any, route: Any) -> None:
         # The admin token opens the admin API only: it is not a key without limits.
         if not route.admin:
             raise _unauthorized("admin_token_not_accepted", "The admin token is for the admin API (/graphql) only")
-        call.caller, call.is_admin = ADMIN, True
+        call.caller, call.is_admin, call.credential = ADMIN, True, "admin"
         return
     admission = AdmissionRequest(request_id=call.request_id, kind=route.kind)
     if token.count(".") == 2:
         admission.caller = caller_from_jwt(token, call.env)
+        call.credential = f"jwt:{admission.caller.key_id.removeprefix('jwt:')}"
     elif parsed := parse_key(token):
         admission.key_prefix, admission.key_hash = parsed
+        call.credential = f"key:{admission.key_prefix}"  # the prefix only: it finds the key, it cannot use it
     else:
         raise _unauthorized("invalid_credentials", "The credentials are neither an API key nor a JWT")
     result = AdmissionResult.model_validate(await call_inference(call, "admit", admission.model_dump(mode="json")))

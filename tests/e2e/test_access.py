@@ -222,6 +222,7 @@ def test_no_key_or_secret_reaches_the_logs(host, anonymous, new_key, admin_token
 
     log = host.log()
     assert "POST /stream/chat" in log  # the capture is working
+    assert f'"credential":"key:{created["key"].split("_")[1]}"' in log  # the prefix is how a key shows up
     for secret in (created["key"], created["key"][:-1] + "x", jwt_token, admin_token, TEST_JWT_SECRET):
         assert secret not in log
     assert created["key"].split("_")[2] not in log
