@@ -1,5 +1,6 @@
 """Starts devhost/host.mjs as a client would find it: a process on 127.0.0.1 and a free port."""
 
+import os
 import socket
 import subprocess
 import threading
@@ -18,10 +19,12 @@ def free_port() -> int:
 
 
 class LocalHost:
-    def __init__(self, configs: list[Path], state_dir: Path, variables: dict[str, str] | None = None):
+    def __init__(self, configs: list[Path], state_dir: Path, variables: dict[str, str] | None = None,
+                 environment: dict[str, str] | None = None):
         self.configs = configs
         self.state_dir = state_dir
-        self.variables = variables or {}
+        self.variables = variables or {}  # worker vars (--var)
+        self.environment = environment or {}  # the host's own settings (DEVHOST_*)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.lines: list[str] = []
@@ -35,7 +38,7 @@ class LocalHost:
         for name, value in self.variables.items():
             args += ["--var", f"{name}:{value}"]
         self.process = subprocess.Popen(args, cwd=PROJECT_ROOT, stdout=subprocess.PIPE,
-                                        stderr=subprocess.STDOUT, text=True)
+                                        stderr=subprocess.STDOUT, text=True, env={**os.environ, **self.environment})
         threading.Thread(target=self._read_output, daemon=True).start()
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
         while not self._ready.wait(0.1):

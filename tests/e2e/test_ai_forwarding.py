@@ -1,0 +1,45 @@
+"""The Workers AI stand-in forwarding to an OpenAI-compatible server (DEVHOST_AI_FORWARD_URL).
+The server is this project's own /v1, on the session's host: a second host forwards its model
+calls there, so what comes back is what that server's model said, relayed twice."""
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import host_only
+from tests.e2e.localhost import PROJECT_ROOT, LocalHost
+from tests.e2e.test_ai_sdk import STAND_IN_REPLY
+
+pytestmark = host_only
+CONFIGS = [PROJECT_ROOT / "wrangler.toml", PROJECT_ROOT / "inference_worker" / "wrangler.toml"]
+ADMIN = "forwarding-admin-token"
+
+
+@pytest.fixture(scope="module")
+def forwarding(base_url, new_key, tmp_path_factory):
+    upstream_key = new_key("enterprise", "forwarding-upstream")["key"]
+    environment = {"DEVHOST_AI_FORWARD_URL": f"{base_url}/v1", "DEVHOST_AI_FORWARD_KEY": upstream_key}
+    with LocalHost(CONFIGS, tmp_path_factory.mktemp("forwarding"), variables={"ADMIN_TOKEN": ADMIN},
+                   environment=environment) as host:
+        created = httpx.post(f"{host.url}/graphql", headers={"authorization": f"Bearer {ADMIN}"}, json={
+            "query": 'mutation { createApiKey(name: "f", tier: ENTERPRISE) { key } }'}).json()
+        key = created["data"]["createApiKey"]["key"]
+        with httpx.Client(base_url=host.url, timeout=30, headers={"authorization": f"Bearer {key}"}) as client:
+            yield client
+
+
+def test_a_streamed_chat_is_answered_by_the_forwarded_server(forwarding):
+    response = forwarding.post("/stream/chat", json={"messages": [{"id": "u", "role": "user", "parts": [{"type": "text", "text": "relay me"}]}]})
+
+    deltas = [e for e in response.text.split("\n\n") if '"type":"text-delta"' in e]
+    assert len(deltas) > 1  # still token by token after two hops
+    text = "".join(e.split('"delta":"')[1].rsplit('"}', 1)[0] for e in deltas)
+    assert text == STAND_IN_REPLY.format("relay me")
+    assert '"type":"finish"' in response.text
+
+
+def test_a_plain_completion_and_embeddings_are_forwarded(forwarding):
+    completion = forwarding.post("/v1/chat/completions", json={"model": "llama-3.1-8b", "messages": [{"role": "user", "content": "once"}]})
+    embeddings = forwarding.post("/v1/embeddings", json={"model": "@cf/baai/bge-base-en-v1.5", "input": ["a", "b"]})
+
+    assert completion.json()["choices"][0]["message"]["content"] == STAND_IN_REPLY.format("once")
+    assert [len(item["embedding"]) for item in embeddings.json()["data"]] == [768, 768]
