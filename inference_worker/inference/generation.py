@@ -14,47 +14,11 @@ from workers import Response
 
 from inference import cache, usage
 from inference.models import GenerationFailed, ModelStream, ModelStreamBroken, RetryPolicy, open_stream, run_once
+from inference.planning import estimate_usage, finish_reason, model_chain, model_inputs, object_errors
 from inference.streaming import BodyWriter, ClientGone
 from shared.contract import GenerationRequest, GenerationResult
-from shared.json_schema import instruction, parse_model_json, validate
-from shared.models import parse_model_list
 from shared.streams import make_encoder
 from shared.workers_ai import Usage
-
-
-def _model_chain(env: Any, req: GenerationRequest) -> list[str]:
-    fallbacks = parse_model_list(getattr(env, "FALLBACK_MODELS", ""))
-    return [req.model] + [m for m in fallbacks if m != req.model]
-
-
-def _inputs(req: GenerationRequest) -> dict[str, Any]:
-    messages = [m.model_dump() for m in req.messages]
-    if req.json_schema is not None:
-        messages.insert(0, {"role": "system", "content": instruction(req.json_schema)})
-    inputs: dict[str, Any] = {"messages": messages, "max_tokens": req.max_tokens}
-    if req.temperature is not None:
-        inputs["temperature"] = req.temperature
-    return inputs
-
-
-def _estimate(req: GenerationRequest, text: str) -> Usage:
-    # Used only when the model reports no usage: about four characters a token.
-    prompt = sum(len(m.content) for m in req.messages)
-    return Usage(max(1, prompt // 4), max(1, len(text) // 4) if text else 0)
-
-
-def _finish_reason(req: GenerationRequest, used: Usage) -> str:
-    return "length" if used.completion_tokens >= req.max_tokens else "stop"
-
-
-def _object_errors(req: GenerationRequest, text: str) -> list[str]:
-    if req.json_schema is None:
-        return []
-    try:
-        value = parse_model_json(text)
-    except ValueError as exc:
-        return [f"$: not valid JSON ({exc})"]
-    return validate(value, req.json_schema)
 
 
 class _Stream:
@@ -83,7 +47,7 @@ class _Stream:
                     parts.append(event.text)
                     await self.body.write(self.encoder.delta(event.text))
             text = "".join(parts)
-            outcome = await self._finish(text, reported or _estimate(self.req, text))
+            outcome = await self._finish(text, reported or estimate_usage(self.req, text))
         except ClientGone:
             outcome = "cancelled"
             await source.cancel()
@@ -96,7 +60,7 @@ class _Stream:
             await source.cancel()
             await self._fail("Internal error")
         text = "".join(parts)
-        used = reported or _estimate(self.req, text)
+        used = reported or estimate_usage(self.req, text)
         if outcome == "ok" and cache_key:
             await self._store(cache_key, text, used)
         await self._record(outcome, used)
@@ -121,12 +85,12 @@ class _Stream:
         await _store_quietly(self.env, key, {"model": self.model, "text": text, "usage": used.as_dict()}, self.req.request_id)
 
     async def _finish(self, text: str, used: Usage, cached: bool = False) -> str:
-        errors = _object_errors(self.req, text)
+        errors = object_errors(self.req, text)
         if errors:
             await self._fail("The object does not match the schema: " + "; ".join(errors[:5]))
             return "invalid_object"
         metadata = {"model": self.model, "cached": cached}
-        await self.body.write(self.encoder.finish(_finish_reason(self.req, used), used, metadata))
+        await self.body.write(self.encoder.finish(finish_reason(self.req, used), used, metadata))
         await self.body.close()
         return "ok"
 
@@ -167,7 +131,7 @@ async def stream_generation(env: Any, ctx: Any, req: GenerationRequest) -> Any:
         ctx.waitUntil(asyncio.ensure_future(stream.replay(entry)))
         return Response(stream.body.readable, headers=_headers(entry["model"], "hit"))
     try:
-        source = await open_stream(env, _model_chain(env, req), _inputs(req), RetryPolicy.from_env(env))
+        source = await open_stream(env, model_chain(env, req), model_inputs(req), RetryPolicy.from_env(env))
     except GenerationFailed as failed:
         await _record_failure(env, req, started)
         return {"failure": failed.failure.model_dump(mode="json")}
@@ -184,26 +148,26 @@ async def generate(env: Any, req: GenerationRequest) -> dict[str, Any]:
         used = Usage(entry["usage"]["prompt_tokens"], entry["usage"]["completion_tokens"])
         await usage.record_quietly(env, usage.CallRecord(req.caller, entry["model"], req.kind, "cache_hit", used, 0, 0), req.request_id)
         return GenerationResult(model=entry["model"], text=entry["text"], usage=used.as_dict(),
-                                finish_reason=_finish_reason(req, used), cached=True).model_dump(mode="json")
-    inputs = _inputs(req)
+                                finish_reason=finish_reason(req, used), cached=True).model_dump(mode="json")
+    inputs = model_inputs(req)
     if req.json_schema is not None:
         # Not streamed, so Workers AI's JSON mode can hold the model to the schema.
         inputs["response_format"] = {"type": "json_schema", "json_schema": req.json_schema}
     try:
-        model, answer = await run_once(env, _model_chain(env, req), inputs, RetryPolicy.from_env(env))
+        model, answer = await run_once(env, model_chain(env, req), inputs, RetryPolicy.from_env(env))
     except GenerationFailed as failed:
         await _record_failure(env, req, started)
         return {"failure": failed.failure.model_dump(mode="json")}
     response = answer["response"]
     text = response if isinstance(response, str) else json.dumps(response)
     reported = answer.get("usage")
-    used = Usage(reported["prompt_tokens"], reported["completion_tokens"]) if reported else _estimate(req, text)
+    used = Usage(reported["prompt_tokens"], reported["completion_tokens"]) if reported else estimate_usage(req, text)
     latency = (time.perf_counter() - started) * 1000
     await usage.record_quietly(env, usage.CallRecord(req.caller, model, req.kind, "ok", used, latency, latency), req.request_id)
     if key:
         await _store_quietly(env, key, {"model": model, "text": text, "usage": used.as_dict()}, req.request_id)
     return GenerationResult(model=model, text=text, usage=used.as_dict(),
-                            finish_reason=_finish_reason(req, used)).model_dump(mode="json")
+                            finish_reason=finish_reason(req, used)).model_dump(mode="json")
 
 
 async def _record_failure(env: Any, req: GenerationRequest, started: float) -> None:

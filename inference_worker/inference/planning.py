@@ -1,0 +1,48 @@
+"""What a generation asks of Workers AI, and how its answer is judged: the model and its
+fallbacks, the inputs (with the JSON instruction for structured output), usage when the model
+reports none, the finish reason, and whether an object matches its schema. Plain Python."""
+
+from typing import Any
+
+from shared.contract import GenerationRequest
+from shared.json_schema import instruction, parse_model_json, validate
+from shared.models import parse_model_list
+from shared.tiers import limits_for
+from shared.workers_ai import Usage
+
+
+def model_chain(env: Any, req: GenerationRequest) -> list[str]:
+    """The requested model, then the FALLBACK_MODELS the caller's tier may use."""
+    limits = limits_for(req.caller.tier, env)
+    fallbacks = parse_model_list(getattr(env, "FALLBACK_MODELS", ""))
+    return [req.model] + [m for m in fallbacks if m != req.model and limits.allows_model(m)]
+
+
+def model_inputs(req: GenerationRequest) -> dict[str, Any]:
+    messages = [m.model_dump() for m in req.messages]
+    if req.json_schema is not None:
+        messages.insert(0, {"role": "system", "content": instruction(req.json_schema)})
+    inputs: dict[str, Any] = {"messages": messages, "max_tokens": req.max_tokens}
+    if req.temperature is not None:
+        inputs["temperature"] = req.temperature
+    return inputs
+
+
+def estimate_usage(req: GenerationRequest, text: str) -> Usage:
+    # Used only when the model reports no usage: about four characters a token.
+    prompt = sum(len(m.content) for m in req.messages)
+    return Usage(max(1, prompt // 4), max(1, len(text) // 4) if text else 0)
+
+
+def finish_reason(req: GenerationRequest, used: Usage) -> str:
+    return "length" if used.completion_tokens >= req.max_tokens else "stop"
+
+
+def object_errors(req: GenerationRequest, text: str) -> list[str]:
+    if req.json_schema is None:
+        return []
+    try:
+        value = parse_model_json(text)
+    except ValueError as exc:
+        return [f"$: not valid JSON ({exc})"]
+    return validate(value, req.json_schema)

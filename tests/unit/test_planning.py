@@ -1,0 +1,58 @@
+from types import SimpleNamespace
+
+from inference import planning
+from shared.contract import Caller, ChatMessage, GenerationRequest
+from shared.workers_ai import Usage
+
+SCHEMA = {"type": "object", "properties": {"ok": {"type": "boolean"}}, "required": ["ok"]}
+
+
+def request(**extra):
+    fields = {"request_id": "r", "caller": Caller(key_id="k"), "kind": "chat", "model": "@cf/meta/llama-3.1-8b-instruct-fast",
+              "messages": [ChatMessage(role="user", content="hello there")], "max_tokens": 5, "stream_id": "s", **extra}
+    return GenerationRequest(**fields)
+
+
+def test_the_fallbacks_follow_the_requested_model_without_repeating_it():
+    env = SimpleNamespace(FALLBACK_MODELS="llama-3.1-8b, llama-3.3-70b")
+    pro = request(caller=Caller(key_id="k", tier="pro"))
+
+    assert planning.model_chain(env, pro) == ["@cf/meta/llama-3.1-8b-instruct-fast", "@cf/meta/llama-3.3-70b-instruct-fp8-fast"]
+    assert planning.model_chain(SimpleNamespace(), pro) == ["@cf/meta/llama-3.1-8b-instruct-fast"]
+
+
+def test_a_fallback_the_callers_tier_may_not_use_is_skipped():
+    env = SimpleNamespace(FALLBACK_MODELS="llama-3.3-70b")
+
+    assert planning.model_chain(env, request(caller=Caller(key_id="k", tier="free"))) == ["@cf/meta/llama-3.1-8b-instruct-fast"]
+
+
+def test_inputs_carry_limits_and_temperature_only_when_given():
+    assert planning.model_inputs(request()) == {"messages": [{"role": "user", "content": "hello there"}], "max_tokens": 5}
+    assert planning.model_inputs(request(temperature=0))["temperature"] == 0
+
+
+def test_structured_output_puts_the_schema_in_a_system_message_first():
+    messages = planning.model_inputs(request(kind="object", json_schema=SCHEMA))["messages"]
+
+    assert messages[0]["role"] == "system" and '"required":["ok"]' in messages[0]["content"]
+    assert messages[1] == {"role": "user", "content": "hello there"}
+
+
+def test_finish_reason_is_length_when_the_token_limit_was_reached():
+    assert planning.finish_reason(request(), Usage(3, 5)) == "length"
+    assert planning.finish_reason(request(), Usage(3, 4)) == "stop"
+
+
+def test_usage_estimate_counts_about_four_characters_a_token():
+    assert planning.estimate_usage(request(), "12345678") == Usage(2, 2)
+    assert planning.estimate_usage(request(), "") == Usage(2, 0)
+
+
+def test_object_errors_cover_bad_json_and_schema_mismatches():
+    req = request(kind="object", json_schema=SCHEMA)
+
+    assert planning.object_errors(req, '```json\n{"ok": true}\n```') == []
+    assert planning.object_errors(req, '{"ok": "yes"}') == ["$.ok: expected boolean, got str"]
+    assert planning.object_errors(req, "Sure, here it is")[0].startswith("$: not valid JSON")
+    assert planning.object_errors(request(), "anything") == []
