@@ -108,7 +108,7 @@ async function startWorkers({ configs, stateDir, vars }, ai, faults, analyticsPo
 
 async function main() {
   if (typeof WebAssembly.Suspending !== 'function') {
-    console.error('[devhost] this Node has no JSPI: run it with --experimental-wasm-jspi (Node >= 22.12)');
+    console.error('[devhost] this Node has no WebAssembly.Suspending (JSPI): use Node >= 24 with --experimental-wasm-jspi');
     process.exit(2);
   }
   const options = parseOptions();

