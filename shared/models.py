@@ -38,6 +38,8 @@ EMBEDDING_MODELS = {
 DEFAULT_TEXT_MODEL = "@cf/meta/llama-3.1-8b-instruct-fast"
 DEFAULT_EMBEDDING_MODEL = "@cf/baai/bge-base-en-v1.5"
 
+ALL_MODELS = [*TEXT_MODELS.values(), *EMBEDDING_MODELS.values()]
+
 # Short names, and retired ids mapped to their successors: @cf/meta/llama-3.1-8b-instruct was
 # deprecated on 2026-05-30 and its -fast variant remains.
 ALIASES = {

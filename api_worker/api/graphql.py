@@ -13,10 +13,11 @@ from api.auth import require_admin
 from api.events import ingest
 from api.schema import schema, validation_rules
 from api.upstream import call_inference
+from api.usage import caller_usage
 from shared.analytics import EventQuery, MetricQuery
 from shared.base import Model
 from shared.errors import ApiError, ErrorCode
-from shared.models import EMBEDDING_MODELS, TEXT_MODELS
+from shared.models import ALL_MODELS
 from shared.tiers import limits_for
 
 MAX_QUERY_BYTES = 100_000  # the query text; the body may add as much again in variables
@@ -46,12 +47,12 @@ def _with_tier_enum(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def _models(info: Any) -> list[dict[str, str]]:
-    return [{"id": m.id, "ownedBy": m.owned_by, "task": m.task} for m in [*TEXT_MODELS.values(), *EMBEDDING_MODELS.values()]]
+    return [{"id": m.id, "ownedBy": m.owned_by, "task": m.task} for m in ALL_MODELS]
 
 
 async def _usage(info: Any) -> dict[str, Any]:
     call = info.context
-    return _with_tier_enum(_camelize(dict(await call_inference(call, "get_usage", call.caller.model_dump(mode="json")))))
+    return _with_tier_enum(_camelize(await caller_usage(call)))
 
 
 async def _api_keys(info: Any) -> list[dict[str, Any]]:
@@ -115,7 +116,7 @@ async def _events(info: Any, filter: dict[str, Any] | None = None, first: int = 
 async def _track_events(info: Any, events: list[dict[str, Any]]) -> dict[str, Any]:
     call = info.context
     # POST /events is admitted against the daily event quota; a GraphQL request is not, so check it here.
-    usage = await call_inference(call, "get_usage", call.caller.model_dump(mode="json"))
+    usage = await caller_usage(call)
     if usage["events"] >= limits_for(call.caller.tier, call.env).events_per_day:
         raise ApiError(ErrorCode.RATE_LIMITED, "The daily event quota is used up", reason="event_quota")
     raw = [{k: v for k, v in event.items() if v is not None} for event in events]

@@ -14,7 +14,7 @@ from api.auth import check_model_allowed
 from api.generation import read_body, relay
 from api.upstream import call_inference
 from shared.contract import EmbeddingResult, GenerationResult
-from shared.models import EMBEDDING_MODELS, TEXT_MODELS
+from shared.models import ALL_MODELS
 
 # OpenAI's error "type" for each HTTP status the api answers with.
 ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error", 403: "permission_error",
@@ -81,8 +81,7 @@ async def post_embeddings(call: Any) -> Response:
 
 
 async def get_models(call: Any) -> Response:
-    models = [*TEXT_MODELS.values(), *EMBEDDING_MODELS.values()]
     return call.json({
         "object": "list",
-        "data": [{"id": m.id, "object": "model", "created": 0, "owned_by": m.owned_by} for m in models],
+        "data": [{"id": m.id, "object": "model", "created": 0, "owned_by": m.owned_by} for m in ALL_MODELS],
     })

@@ -13,6 +13,7 @@ import asyncio
 import hmac
 import time
 import uuid
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
@@ -135,13 +136,7 @@ async def usage_report(env: Any, caller: Caller, now: float | None = None) -> Us
         tier=caller.tier,
         day=_day(now),
         **used,
-        limits={
-            "requests_per_minute": limits.requests_per_minute,
-            "tokens_per_day": limits.tokens_per_day,
-            "events_per_day": limits.events_per_day,
-            "max_batch_size": limits.max_batch_size,
-            "allowed_models": list(limits.allowed_models),
-        },
+        limits={**asdict(limits), "allowed_models": list(limits.allowed_models)},
         window=RateWindow(limit=limits.requests_per_minute, remaining=max(0, limits.requests_per_minute - count), reset_seconds=reset),
     )
 

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from shared.contract import GenerationRequest
+from shared.workers_ai import Usage
 
 DEFAULT_TTL_SECONDS = 86_400
 
@@ -22,6 +23,14 @@ def cache_key(req: GenerationRequest) -> str | None:
     }
     digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
     return f"generation:v1:{digest}"
+
+
+def entry(model: str, text: str, used: Usage) -> dict[str, Any]:
+    return {"model": model, "text": text, "usage": used.as_dict()}
+
+
+def entry_usage(cached: dict[str, Any]) -> Usage:
+    return Usage(cached["usage"]["prompt_tokens"], cached["usage"]["completion_tokens"])
 
 
 async def lookup(env: Any, key: str) -> dict[str, Any] | None:

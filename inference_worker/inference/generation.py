@@ -66,7 +66,7 @@ class _Stream:
         await self._record(outcome, used)
 
     async def replay(self, entry: dict[str, Any]) -> None:
-        used = Usage(entry["usage"]["prompt_tokens"], entry["usage"]["completion_tokens"])
+        used = cache.entry_usage(entry)
         outcome = "cache_hit"
         try:
             await self.body.write(self.encoder.start())
@@ -82,7 +82,7 @@ class _Stream:
         await self._record(outcome, used)
 
     async def _store(self, key: str, text: str, used: Usage) -> None:
-        await _store_quietly(self.env, key, {"model": self.model, "text": text, "usage": used.as_dict()}, self.req.request_id)
+        await _store_quietly(self.env, key, cache.entry(self.model, text, used), self.req.request_id)
 
     async def _finish(self, text: str, used: Usage, cached: bool = False) -> str:
         errors = object_errors(self.req, text)
@@ -145,7 +145,7 @@ async def generate(env: Any, req: GenerationRequest) -> dict[str, Any]:
     started = time.perf_counter()
     key = cache.cache_key(req)
     if key and (entry := await cache.lookup(env, key)):
-        used = Usage(entry["usage"]["prompt_tokens"], entry["usage"]["completion_tokens"])
+        used = cache.entry_usage(entry)
         await usage.record_quietly(env, usage.CallRecord(req.caller, entry["model"], req.kind, "cache_hit", used, 0, 0), req.request_id)
         return GenerationResult(model=entry["model"], text=entry["text"], usage=used.as_dict(),
                                 finish_reason=finish_reason(req, used), cached=True).model_dump(mode="json")
@@ -165,7 +165,7 @@ async def generate(env: Any, req: GenerationRequest) -> dict[str, Any]:
     latency = (time.perf_counter() - started) * 1000
     await usage.record_quietly(env, usage.CallRecord(req.caller, model, req.kind, "ok", used, latency, latency), req.request_id)
     if key:
-        await _store_quietly(env, key, {"model": model, "text": text, "usage": used.as_dict()}, req.request_id)
+        await _store_quietly(env, key, cache.entry(model, text, used), req.request_id)
     return GenerationResult(model=model, text=text, usage=used.as_dict(),
                             finish_reason=finish_reason(req, used)).model_dump(mode="json")
 
