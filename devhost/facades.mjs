@@ -3,6 +3,7 @@
 // synchronous round trip to workerd, and Pyodide touches an object many times as it wraps it,
 // so these keep what they can on this side: statements until they run, results as plain copies.
 // Each method can be made to fail through the host's fault rules ("<worker>.<binding>.<method>").
+import { currentInvocation } from './invocation.mjs';
 
 // D1: prepare() and bind() build plain objects here; only running a statement (or a batch)
 // reaches the real database, in one call, as on Cloudflare.
@@ -46,12 +47,15 @@ class D1PreparedStatement {
 
 // Analytics Engine: wrangler's local dataset discards every point (there is nothing to query
 // them with locally). This one checks each point against Analytics Engine's limits, as
-// Cloudflare would, and keeps the last ones for the host's /__devhost/analytics route.
+// Cloudflare would (including the 25 writes an invocation, past which Cloudflare throws), and
+// keeps the last ones for the host's /__devhost/analytics route.
 const AE_MAX_BLOBS = 20;
 const AE_MAX_DOUBLES = 20;
 const AE_MAX_BLOB_BYTES = 16 * 1024;
 const AE_MAX_INDEX_BYTES = 96;
 const AE_KEPT_POINTS = 10_000;
+const AE_WRITES_PER_INVOCATION = 25;
+const writesByInvocation = new WeakMap();
 
 export class AnalyticsEngineDataset {
   constructor(dataset, points, faults, faultPrefix) {
@@ -70,6 +74,12 @@ export class AnalyticsEngineDataset {
     if (blobs.length > AE_MAX_BLOBS || doubles.length > AE_MAX_DOUBLES) throw new TypeError(`At most ${AE_MAX_BLOBS} blobs and ${AE_MAX_DOUBLES} doubles a data point`);
     if (blobs.reduce((sum, blob) => sum + bytes(blob), 0) > AE_MAX_BLOB_BYTES) throw new TypeError('Blobs total at most 16 KiB a data point');
     if (doubles.some((value) => typeof value !== 'number')) throw new TypeError('Doubles must be numbers');
+    const invocation = currentInvocation.getStore();
+    if (invocation) {
+      const writes = (writesByInvocation.get(invocation) ?? 0) + 1;
+      writesByInvocation.set(invocation, writes);
+      if (writes > AE_WRITES_PER_INVOCATION) throw new Error('Analytics Engine write limit exceeded.');
+    }
     this.points.push({ dataset: this.dataset, at: new Date().toISOString(), indexes: [...indexes], blobs: [...blobs], doubles: [...doubles] });
     if (this.points.length > AE_KEPT_POINTS) this.points.splice(0, this.points.length - AE_KEPT_POINTS);
   }

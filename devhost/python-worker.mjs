@@ -2,10 +2,10 @@
 // the `_pyodide_entrypoint_helper` and `_cloudflare_compat_flags` modules that the
 // workers-runtime-sdk imports, the bundle under /session/metadata, a fresh entrypoint
 // instance per call, and python_from_rpc / python_to_rpc around every call.
-import { AsyncLocalStorage } from 'node:async_hooks';
 import fs from 'node:fs';
 import path from 'node:path';
 import { loadPyodide } from 'pyodide';
+import { currentInvocation } from './invocation.mjs';
 
 const BUNDLE_ROOT = '/session/metadata';
 const INTROSPECTION = fs.readFileSync(new URL('./introspection.py', import.meta.url), 'utf8');
@@ -40,9 +40,8 @@ export class ExecutionContext {
   }
 }
 
-// The context of the call in progress, for `cloudflare:workers`' waitUntil (the SDK's
-// `workers.wait_until`), which, as in workerd, belongs to the current request.
-const currentContext = new AsyncLocalStorage();
+// Outside any call, `cloudflare:workers`' waitUntil (the SDK's `workers.wait_until`) still
+// needs a context to keep the work alive.
 const detachedContext = new ExecutionContext();
 
 // A Python-owned future handed to waitUntil is borrowed: keep our own copy until it settles,
@@ -106,7 +105,7 @@ export class PythonWorker {
 
     const workersModule = {
       env: this.env,
-      waitUntil: (promise) => (currentContext.getStore() ?? detachedContext).waitUntil(keepUntilSettled(promise)),
+      waitUntil: (promise) => (currentInvocation.getStore() ?? detachedContext).waitUntil(keepUntilSettled(promise)),
     };
     this.pyodide.registerJsModule('_pyodide_entrypoint_helper', {
       cloudflareWorkersModule: workersModule,
@@ -159,7 +158,7 @@ export class PythonWorker {
     if (!this.methodsOf(className).includes(method)) {
       throw new TypeError(`The RPC receiver does not implement the method "${method}".`);
     }
-    return currentContext.run(ctx, () => this.#call(className, method, args, ctx));
+    return currentInvocation.run(ctx, () => this.#call(className, method, args, ctx));
   }
 
   async #call(className, method, args, ctx) {

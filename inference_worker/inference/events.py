@@ -13,13 +13,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from inference import enrichment
-from inference.usage import BUMP_ANALYTICS_VERSION_SQL
+from inference.usage import BUMP_ANALYTICS_VERSION_SQL, write_point
 from shared.contract import BatchResult, EventBatch, ServiceFailure
 from shared.errors import ErrorCode
 from shared.events import Event, from_ndjson, to_ndjson
 
 MARKER_PREFIX = "unindexed/"
-AE_POINTS_PER_BATCH = 20  # Analytics Engine takes 25 writes an invocation; keep room for others
+# Analytics Engine takes 25 writes an invocation, and enrichment's model calls (one point
+# each, at most enrichment.DEFAULT_MAX_PER_BATCH) follow in the same invocation.
+AE_POINTS_PER_BATCH = 20
 
 EVENT_COLUMNS = ("key_id", "id", "type", "name", "component", "session_id", "user_id", "ts", "props_json", "batch_id")
 # D1 binds at most 100 parameters a statement: ten events of ten columns.
@@ -126,7 +128,7 @@ async def process_events(env: Any, ctx: Any, batch: EventBatch) -> dict[str, Any
     except Exception as exc:  # durable in R2 already: the scheduled replay indexes it
         print(f"batch {batch.batch_id}: D1 indexing failed, left for replay: {exc}")
     for point in _data_points(key_id, batch.events):
-        env.ANALYTICS.writeDataPoint(point)
+        write_point(env, point)
     return result.model_dump(mode="json")
 
 

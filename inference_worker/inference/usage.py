@@ -62,6 +62,18 @@ class CallRecord:
         }
 
 
+def write_point(env: Any, point: dict[str, Any]) -> bool:
+    """Analytics Engine points are telemetry, D1 holds the record: a point that cannot be
+    written (the binding failed, or the invocation has used its 25 writes) is logged and
+    dropped rather than failing a request whose data is already stored."""
+    try:
+        env.ANALYTICS.writeDataPoint(point)
+        return True
+    except Exception as exc:
+        print(f"analytics point {point['blobs'][:2]} dropped: {exc}")
+        return False
+
+
 async def record(env: Any, call: CallRecord) -> None:
     try:
         await env.DB.batch([
@@ -70,7 +82,7 @@ async def record(env: Any, call: CallRecord) -> None:
             env.DB.prepare(BUMP_ANALYTICS_VERSION_SQL).bind(call.caller.key_id),
         ])
     finally:
-        env.ANALYTICS.writeDataPoint(call.data_point())
+        write_point(env, call.data_point())
 
 
 async def record_quietly(env: Any, call: CallRecord, request_id: str) -> None:

@@ -233,6 +233,26 @@ def test_events_with_free_text_get_a_sentiment_label_after_the_answer(caller, de
     assert sum(1 for call in devhost.calls() if call["model"] == "@cf/meta/llama-3.1-8b-instruct-fast") == 1
 
 
+def test_a_varied_batch_with_free_text_stays_within_analytics_engines_25_writes(caller, devhost, host):
+    devhost.client.delete("/__devhost/analytics")
+    batch = [{"type": f"kind{i}", "component": f"C{i}"} for i in range(24)]
+    batch += [{"type": "feedback", "component": f"F{i}", "properties": {"text": f"note {i}: I like it"}} for i in range(7)]
+    assert caller.post("/events", json=batch).json()["accepted"] == 31
+
+    deadline = time.monotonic() + 10
+    while True:  # the labels come after the answer, in the same invocation
+        points = devhost.client.get("/__devhost/analytics").json()["points"]
+        labels = [p for p in points if p["blobs"][1] == "enrichment"]
+        if len(labels) >= 5 or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+
+    event_points = [p for p in points if p["blobs"][0] == "event"]
+    assert len(event_points) == 20 and sum(p["doubles"][0] for p in event_points) == 31
+    assert len(labels) == 5  # EVENTS_ENRICHMENT_MAX_PER_BATCH's default: 20 + 5 writes
+    assert "write limit exceeded" not in host.log()
+
+
 def test_analytics_engine_gets_counted_points_for_events_and_one_per_model_call(caller, devhost):
     devhost.client.delete("/__devhost/analytics")
     caller.post("/events", json=[{"type": "view", "component": "A"}] * 3 + [{"type": "click", "component": "B"}])

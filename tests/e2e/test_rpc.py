@@ -75,3 +75,18 @@ def test_work_handed_to_workers_wait_until_outlives_the_call(probe):
     while "job-1" not in probe.get("/finished").json()["value"]:
         assert time.monotonic() < deadline, "work given to wait_until never ran"
         time.sleep(0.05)
+
+
+def test_analytics_engine_refuses_the_26th_write_of_an_invocation_as_cloudflare_does(probe):
+    refused = probe.get("/write-points", params={"now": 20, "later": 10}).json()["value"]
+    assert refused == []  # 20 in the call itself
+
+    deadline = time.monotonic() + 5
+    while not (later := probe.get("/refused-later").json()["value"]):
+        assert time.monotonic() < deadline, "the later writes never ran"
+        time.sleep(0.05)
+    # Work given to wait_until belongs to the same invocation: 5 of its 10 writes fit.
+    assert later == ["Error: Analytics Engine write limit exceeded."] * 5
+
+    # The next call is a new invocation, with its own 25.
+    assert probe.get("/write-points", params={"now": 25, "later": 0}).json()["value"] == []
