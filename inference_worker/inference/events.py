@@ -14,7 +14,7 @@ from typing import Any
 
 from inference import enrichment
 from inference.usage import BUMP_ANALYTICS_VERSION_SQL, write_point
-from shared.contract import BatchResult, EventBatch, ServiceFailure
+from shared.contract import BatchResult, Caller, EventBatch, ServiceFailure
 from shared.errors import ErrorCode
 from shared.events import Event, from_ndjson, to_ndjson
 
@@ -106,7 +106,7 @@ def _data_points(key_id: str, events: list[Event]) -> list[dict[str, Any]]:
 async def process_events(env: Any, ctx: Any, batch: EventBatch) -> dict[str, Any]:
     key_id = batch.caller.key_id
     r2_key = archive_key(batch.batch_id, batch.received_at)
-    marker = {"key_id": key_id, "r2_key": r2_key, "received_at": str(batch.received_at)}
+    marker = {"key_id": key_id, "tier": batch.caller.tier, "r2_key": r2_key, "received_at": str(batch.received_at)}
     try:
         await asyncio.gather(
             env.ARCHIVE.put(r2_key, to_ndjson(batch.events),
@@ -133,7 +133,8 @@ async def process_events(env: Any, ctx: Any, batch: EventBatch) -> dict[str, Any
 
 
 async def replay_unindexed(env: Any, limit: int = 50) -> dict[str, int]:
-    """Indexes the batches whose marker is still in R2 (their D1 indexing failed)."""
+    """Indexes the batches whose marker is still in R2 (their D1 indexing failed), and gives
+    their events the enrichment they missed at ingestion."""
     listing = await env.ARCHIVE.list({"prefix": MARKER_PREFIX, "limit": limit, "include": ["customMetadata"]})
     replayed = failed = 0
     for marker in listing.objects:
@@ -143,9 +144,14 @@ async def replay_unindexed(env: Any, limit: int = 50) -> dict[str, int]:
         try:
             body = await env.ARCHIVE.get(meta.r2_key)
             events = from_ndjson(await body.text())
-            await index_batch(env, meta.key_id, batch_id, meta.r2_key, int(meta.received_at), events)
+            accepted = await index_batch(env, meta.key_id, batch_id, meta.r2_key, int(meta.received_at), events)
             replayed += 1
         except Exception as exc:
             failed += 1
             print(f"replay of batch {batch_id} failed, kept for the next run: {exc}")
+            continue
+        # Only a batch that was new to D1: one already indexed (its marker outlived it) had its labels.
+        if accepted and enrichment.enabled(env):
+            caller = Caller(key_id=meta.key_id, tier=getattr(meta, "tier", None) or "free")
+            await enrichment.enrich(env, caller, events)
     return {"replayed": replayed, "failed": failed, "remaining": int(bool(listing.truncated))}

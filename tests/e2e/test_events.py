@@ -253,6 +253,20 @@ def test_a_varied_batch_with_free_text_stays_within_analytics_engines_25_writes(
     assert "write limit exceeded" not in host.log()
 
 
+def test_free_text_stored_while_d1_failed_is_labelled_by_the_replay(caller, devhost):
+    devhost.fault("inference-service.DB.batch", "D1 is unavailable", match="INTO events")
+    body = caller.post("/events", json=[{"id": "late-fb", "type": "feedback", "properties": {"text": "Too slow today"}}]).json()
+    assert body["indexed"] is False
+    time.sleep(0.3)
+    assert not any(call["model"] == "@cf/meta/llama-3.1-8b-instruct-fast" for call in devhost.calls())  # nothing to label yet
+
+    devhost.fire_cron()  # the fault was for one transaction
+
+    node = caller.graphql("{ events(first: 5) { edges { node { id enrichment } } } }")["data"]["events"]["edges"][0]["node"]
+    assert node["id"] == "late-fb"
+    assert node["enrichment"]["sentiment"]["sentiment"] in {"positive", "neutral", "negative"}
+
+
 def test_analytics_engine_gets_counted_points_for_events_and_one_per_model_call(caller, devhost):
     devhost.client.delete("/__devhost/analytics")
     caller.post("/events", json=[{"type": "view", "component": "A"}] * 3 + [{"type": "click", "component": "B"}])
