@@ -16,6 +16,7 @@ from api.upstream import call_inference
 from api.usage import caller_usage
 from shared.analytics import EventQuery, MetricQuery
 from shared.base import Model
+from shared.contract import Caller
 from shared.errors import ApiError, ErrorCode
 from shared.models import ALL_MODELS
 from shared.tiers import limits_for
@@ -72,6 +73,14 @@ async def _revoke_api_key(info: Any, id: str) -> bool:  # noqa: A002 (the GraphQ
     return bool(await call_inference(info.context, "revoke_key", id))
 
 
+def _scope(info: Any, key_id: str | None) -> Caller:
+    """Whose data a query reads: the caller's own, or, for the admin, the caller it names."""
+    if key_id is None:
+        return info.context.caller
+    require_admin(info.context)
+    return Caller(key_id=key_id)
+
+
 def _instant_ms(value: str, field: str) -> int:
     try:
         return int(datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp() * 1000)
@@ -90,19 +99,20 @@ def _query(model: type[BaseModel], **fields: Any) -> BaseModel:
 
 
 async def _event_metrics(info: Any, metric: str, range: dict[str, str], bucket: str = "HOUR",  # noqa: A002
-                         filter: dict[str, Any] | None = None) -> dict[str, Any]:  # noqa: A002
+                         filter: dict[str, Any] | None = None, keyId: str | None = None) -> dict[str, Any]:  # noqa: A002, N803
     call = info.context
-    query = _query(MetricQuery, caller=call.caller, metric=metric.lower(), bucket=bucket.lower(),
+    query = _query(MetricQuery, caller=_scope(info, keyId), metric=metric.lower(), bucket=bucket.lower(),
                    start_ms=_instant_ms(range["from"], "range.from"), end_ms=_instant_ms(range["to"], "range.to"),
                    filter={k: v for k, v in (filter or {}).items() if v is not None})
     series = dict(await call_inference(call, "get_metrics", query.model_dump(mode="json")))
     return {**series, "metric": series["metric"].upper(), "bucket": series["bucket"].upper()}
 
 
-async def _events(info: Any, filter: dict[str, Any] | None = None, first: int = 50, after: str | None = None) -> dict[str, Any]:  # noqa: A002
+async def _events(info: Any, filter: dict[str, Any] | None = None, first: int = 50, after: str | None = None,  # noqa: A002
+                  keyId: str | None = None) -> dict[str, Any]:  # noqa: N803 (the GraphQL argument's name)
     call = info.context
     filter = filter or {}
-    query = _query(EventQuery, caller=call.caller, first=first, after=after, type=filter.get("type"),
+    query = _query(EventQuery, caller=_scope(info, keyId), first=first, after=after, type=filter.get("type"),
                    component=filter.get("component"), session_id=filter.get("sessionId"))
     page = await call_inference(call, "list_events", query.model_dump(mode="json"))
     edges = []

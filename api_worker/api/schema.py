@@ -172,9 +172,13 @@ type CreatedApiKey {
 }
 
 type Query {
-  eventMetrics(metric: Metric!, range: TimeRange!, bucket: Bucket = HOUR, filter: MetricFilter): MetricSeries!
-  \"\"\"The caller's events, newest first.\"\"\"
-  events(filter: EventFilter, first: Int = 50, after: String): EventConnection!
+  \"\"\"
+  The caller's metrics. `keyId` (admin only) reads another caller's: an ApiKey's id, or
+  `jwt:<subject>` for a JWT user.
+  \"\"\"
+  eventMetrics(metric: Metric!, range: TimeRange!, bucket: Bucket = HOUR, filter: MetricFilter, keyId: ID): MetricSeries!
+  \"\"\"The caller's events, newest first; `keyId` as for eventMetrics.\"\"\"
+  events(filter: EventFilter, first: Int = 50, after: String, keyId: ID): EventConnection!
   models: [Model!]!
   usage: Usage!
   \"\"\"Admin only.\"\"\"

@@ -204,6 +204,26 @@ def test_a_free_key_is_held_to_its_daily_event_quota_and_batch_size(anonymous, n
     assert int(refused.headers["retry-after"]) <= 86_400
 
 
+def test_the_admin_reads_a_callers_metrics_and_events_by_key_id_and_no_one_else_can(anonymous, new_key, admin_token):
+    owner = new_key("pro")
+    now = int(time.time() * 1000)
+    anonymous.post("/events", headers={"x-api-key": owner["key"]}, json=[{"id": "a1", "type": "view"}, {"id": "a2", "type": "click"}])
+    query = {
+        "query": "query($k: ID, $r: TimeRange!) { eventMetrics(metric: EVENTS_BY_TYPE, range: $r, keyId: $k) { totals { key value } } "
+                 "events(keyId: $k) { edges { node { id } } } }",
+        "variables": {"k": owner["id"], "r": {"from": iso(now - HOUR_MS), "to": iso(now + HOUR_MS)}},
+    }
+
+    data = anonymous.post("/graphql", headers={"authorization": f"Bearer {admin_token}"}, json=query).json()["data"]
+    assert sorted((t["key"], t["value"]) for t in data["eventMetrics"]["totals"]) == [("click", 1), ("view", 1)]
+    assert {e["node"]["id"] for e in data["events"]["edges"]} == {"a1", "a2"}
+
+    another_key = new_key("pro")["key"]
+    refused = anonymous.post("/graphql", headers={"x-api-key": another_key}, json=query).json()
+    assert refused["data"] is None
+    assert {e["extensions"]["code"] for e in refused["errors"]} == {"forbidden"}
+
+
 def test_ranges_are_bounded(caller):
     now = int(time.time() * 1000)
     body = caller.graphql('query($r: TimeRange!) { eventMetrics(metric: EVENTS_BY_TYPE, range: $r, bucket: MINUTE) { cached } }',
