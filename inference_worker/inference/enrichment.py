@@ -16,8 +16,8 @@ from shared.schemas import NAMED_SCHEMAS
 from shared.workers_ai import Usage
 
 TEXT_PROPERTIES = ("text", "feedback", "comment", "message")
-# Each call writes an Analytics Engine point in the batch's invocation, after the batch's
-# own 20: five keeps the invocation within Analytics Engine's 25 writes.
+# Each call writes an Analytics Engine point in the batch's invocation; events.py leaves room
+# for these within Analytics Engine's 25 writes.
 DEFAULT_MAX_PER_BATCH = 5
 SAVE_ENRICHMENT_SQL = "UPDATE events SET enrichment_json = ?3 WHERE key_id = ?1 AND id = ?2"
 

@@ -20,8 +20,9 @@ from shared.events import Event, from_ndjson, to_ndjson
 
 MARKER_PREFIX = "unindexed/"
 # Analytics Engine takes 25 writes an invocation, and enrichment's model calls (one point
-# each, at most enrichment.DEFAULT_MAX_PER_BATCH) follow in the same invocation.
-AE_POINTS_PER_BATCH = 20
+# each) follow the batch's points in the same invocation.
+AE_WRITES_PER_INVOCATION = 25
+AE_POINTS_PER_BATCH = AE_WRITES_PER_INVOCATION - enrichment.DEFAULT_MAX_PER_BATCH
 
 EVENT_COLUMNS = ("key_id", "id", "type", "name", "component", "session_id", "user_id", "ts", "props_json", "batch_id")
 # D1 binds at most 100 parameters a statement: ten events of ten columns.
