@@ -18,12 +18,13 @@ const DEFAULT_MAX_TOKENS = 256;
 const MAX_RECORDED_CALLS = 1_000; // a long `make dev` session must not grow without bound
 const encoder = new TextEncoder();
 
-export function defaultKnobs(env = process.env) {
+// `settings`: the DEVHOST_AI_* variables (process.env in the Node host, vars in the workerd stand-in).
+export function defaultKnobs(settings = {}) {
   return {
-    latencyMs: Number(env.DEVHOST_AI_LATENCY_MS ?? 0),
-    tokenDelayMs: Number(env.DEVHOST_AI_TOKEN_DELAY_MS ?? 0),
-    forwardUrl: env.DEVHOST_AI_FORWARD_URL ?? '',
-    forwardModel: env.DEVHOST_AI_FORWARD_MODEL ?? '',
+    latencyMs: Number(settings.DEVHOST_AI_LATENCY_MS ?? 0),
+    tokenDelayMs: Number(settings.DEVHOST_AI_TOKEN_DELAY_MS ?? 0),
+    forwardUrl: settings.DEVHOST_AI_FORWARD_URL ?? '',
+    forwardModel: settings.DEVHOST_AI_FORWARD_MODEL ?? '',
     // Each entry fails one call: {mode: "error" | "mid_stream", code, message, afterTokens}.
     failures: [],
   };
@@ -128,8 +129,9 @@ function sseEvent(payload) {
 }
 
 export class Ai {
-  constructor(knobs = defaultKnobs()) {
-    this.knobs = knobs;
+  constructor(settings = {}) {
+    this.settings = settings;
+    this.knobs = defaultKnobs(settings);
     this.calls = [];
   }
 
@@ -138,7 +140,7 @@ export class Ai {
   }
 
   reset() {
-    this.knobs = defaultKnobs();
+    this.knobs = defaultKnobs(this.settings);
     this.calls = [];
   }
 
@@ -205,7 +207,7 @@ export class Ai {
 
   async #forward(pathname, body) {
     const headers = { 'content-type': 'application/json' };
-    if (process.env.DEVHOST_AI_FORWARD_KEY) headers.authorization = `Bearer ${process.env.DEVHOST_AI_FORWARD_KEY}`;
+    if (this.settings.DEVHOST_AI_FORWARD_KEY) headers.authorization = `Bearer ${this.settings.DEVHOST_AI_FORWARD_KEY}`;
     const response = await fetch(new URL(pathname, this.knobs.forwardUrl.replace(/\/?$/, '/')), { method: 'POST', headers, body: JSON.stringify(body) });
     if (!response.ok) throw new AiError(3043, `forwarded request failed: ${response.status} ${await response.text()}`);
     return response;

@@ -1,8 +1,10 @@
 // What the host needs to know about one worker, read from its wrangler config the way
 // wrangler reads it: name, main module, bundle folder, vars (+ .dev.vars), bindings and the
 // Pyodide wheels for the pyproject.toml that pywrangler would vendor from.
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { parseArgs } from 'node:util';
 import { unstable_readConfig } from 'wrangler';
 
 export const PROJECT_ROOT = path.resolve(new URL('..', import.meta.url).pathname);
@@ -54,4 +56,45 @@ export function readWorkerConfig(configPath) {
     // Like wrangler dev: [vars] overlaid by .dev.vars next to the config (secrets live there).
     vars: { ...config.vars, ...parseDevVars(path.join(configDir, '.dev.vars')) },
   };
+}
+
+// The options both hosts take, as `wrangler dev` spells them.
+export function parseHostOptions() {
+  const { values } = parseArgs({
+    options: {
+      config: { type: 'string', short: 'c', multiple: true },
+      port: { type: 'string', default: process.env.PORT ?? '8787' },
+      ip: { type: 'string', default: '127.0.0.1' },
+      'persist-to': { type: 'string', default: path.join(PROJECT_ROOT, '.wrangler', 'state') },
+      var: { type: 'string', multiple: true },
+    },
+  });
+  // Like `wrangler dev --var KEY:VALUE`: overrides [vars] of every worker.
+  const vars = Object.fromEntries((values.var ?? []).map((item) => {
+    const at = item.search(/[:=]/);
+    if (at < 1) throw new Error(`--var takes KEY:VALUE, got ${item}`);
+    return [item.slice(0, at), item.slice(at + 1)];
+  }));
+  return {
+    configs: values.config ?? [path.join(PROJECT_ROOT, 'wrangler.toml'), path.join(PROJECT_ROOT, 'inference_worker', 'wrangler.toml')],
+    port: Number(values.port),
+    ip: values.ip,
+    stateDir: path.resolve(values['persist-to']),
+    vars,
+  };
+}
+
+// wrangler runs [build].command before dev and deploy; so does the host.
+export function runBuild(config) {
+  if (!config.build?.command) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const child = spawn(config.build.command, {
+      shell: true,
+      cwd: config.build.cwd ?? config.configDir,
+      stdio: 'inherit',
+      // .devhost/bin holds the node (and npm) that scripts/bootstrap.py chose.
+      env: { ...process.env, PATH: `${path.join(PROJECT_ROOT, '.devhost', 'bin')}${path.delimiter}${process.env.PATH}` },
+    });
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`[build] for ${config.name} exited with ${code}`))));
+  });
 }

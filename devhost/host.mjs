@@ -5,13 +5,11 @@
 //
 //   node --experimental-wasm-jspi devhost/host.mjs [-c wrangler.toml ...] [--port 8787]
 //        [--ip 127.0.0.1] [--persist-to .wrangler/state] [--var KEY:VALUE ...]
-import { spawn } from 'node:child_process';
 import http from 'node:http';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { Ai } from './ai.mjs';
 import { applyMigrations, hasStorageBindings, storageBindings } from './bindings.mjs';
-import { PROJECT_ROOT, readWorkerConfig } from './config.mjs';
+import { PROJECT_ROOT, parseHostOptions, readWorkerConfig, runBuild } from './config.mjs';
 import { CONTROL_PREFIX, control } from './control.mjs';
 import { Faults } from './faults.mjs';
 import { sendResponse, toRequest } from './http.mjs';
@@ -20,46 +18,6 @@ import { serviceBinding } from './rpc.mjs';
 
 function say(text) {
   console.log(`[devhost] ${text}`);
-}
-
-function parseOptions() {
-  const { values } = parseArgs({
-    options: {
-      config: { type: 'string', short: 'c', multiple: true },
-      port: { type: 'string', default: process.env.PORT ?? '8787' },
-      ip: { type: 'string', default: '127.0.0.1' },
-      'persist-to': { type: 'string', default: path.join(PROJECT_ROOT, '.wrangler', 'state') },
-      var: { type: 'string', multiple: true },
-    },
-  });
-  // Like `wrangler dev --var KEY:VALUE`: overrides [vars] of every worker.
-  const vars = Object.fromEntries((values.var ?? []).map((item) => {
-    const at = item.search(/[:=]/);
-    if (at < 1) throw new Error(`--var takes KEY:VALUE, got ${item}`);
-    return [item.slice(0, at), item.slice(at + 1)];
-  }));
-  return {
-    configs: values.config ?? [path.join(PROJECT_ROOT, 'wrangler.toml'), path.join(PROJECT_ROOT, 'inference_worker', 'wrangler.toml')],
-    port: Number(values.port),
-    ip: values.ip,
-    stateDir: path.resolve(values['persist-to']),
-    vars,
-  };
-}
-
-// wrangler runs [build].command before dev and deploy; so does the host.
-function runBuild(config) {
-  if (!config.build?.command) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const child = spawn(config.build.command, {
-      shell: true,
-      cwd: config.build.cwd ?? config.configDir,
-      stdio: 'inherit',
-      // .devhost/bin holds the node (and npm) that scripts/bootstrap.py chose.
-      env: { ...process.env, PATH: `${path.join(PROJECT_ROOT, '.devhost', 'bin')}${path.delimiter}${process.env.PATH}` },
-    });
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`[build] for ${config.name} exited with ${code}`))));
-  });
 }
 
 async function startWorkers({ configs, stateDir, vars }, ai, faults, analyticsPoints) {
@@ -111,9 +69,9 @@ async function main() {
     console.error('[devhost] this Node has no WebAssembly.Suspending (JSPI): use Node >= 24 with --experimental-wasm-jspi');
     process.exit(2);
   }
-  const options = parseOptions();
+  const options = parseHostOptions();
   const bootStarted = performance.now();
-  const ai = new Ai();
+  const ai = new Ai(process.env);
   const faults = new Faults();
   const analyticsPoints = [];
   const { primary, workers, dispose } = await startWorkers(options, ai, faults, analyticsPoints);

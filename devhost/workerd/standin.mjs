@@ -1,0 +1,59 @@
+// The local-only companion worker of the workerd host: the Workers AI stand-in (entrypoint
+// `Ai`, bound as AI in place of the remote-only binding) and the host's control routes under
+// /__devhost/ (routed here by the host, never part of a deployed worker).
+import { WorkerEntrypoint } from 'cloudflare:workers';
+import { Ai as StandIn } from '../ai.mjs';
+
+// One stand-in for the isolate: the calls the workers make through their AI binding and the
+// knobs the control routes set are the same object's.
+let standIn;
+const standInFor = (env) => (standIn ??= new StandIn(env));
+
+export class Ai extends WorkerEntrypoint {
+  run(model, inputs, options) {
+    return standInFor(this.env).run(model, inputs, options);
+  }
+}
+
+const json = (body, status = 200) => Response.json(body, { status });
+
+async function control(request, env) {
+  const url = new URL(request.url);
+  const route = url.pathname.slice('/__devhost/'.length);
+  const ai = standInFor(env);
+  if (route === 'ai/run' && request.method === 'POST') {
+    // The stand-in called directly, with no worker in between: the baseline for `make bench`.
+    const { model, inputs } = await request.json();
+    const output = await ai.run(model, inputs);
+    return output instanceof ReadableStream ? new Response(output, { headers: { 'content-type': 'text/event-stream' } }) : json(output);
+  }
+  if (route === 'ai') {
+    if (request.method === 'POST') ai.configure(await request.json());
+    if (request.method === 'DELETE') ai.reset();
+    return json({ knobs: ai.knobs, calls: ai.calls });
+  }
+  if (route === 'scheduled' && request.method === 'POST') {
+    // Like wrangler dev's /__scheduled: fire the cron trigger of every worker that has one.
+    const fired = {};
+    for (const [name, cron] of Object.entries(env.CRONS)) {
+      const result = await env[`SCHEDULED:${name}`].scheduled({ cron, scheduledTime: new Date() });
+      fired[name] = result.outcome;
+    }
+    return json({ fired });
+  }
+  const r2 = route.match(/^r2\/([^/]+)\/([^/]+)$/);
+  if (r2 && request.method === 'GET') {
+    const bucket = env[`R2:${r2[1]}:${r2[2]}`];
+    if (!bucket) return json({ error: { code: 'not_found', message: `no R2 binding ${r2[2]} in ${r2[1]}` } }, 404);
+    const listing = await bucket.list({ prefix: url.searchParams.get('prefix') ?? '' });
+    return json({ keys: listing.objects.map((o) => o.key) });
+  }
+  if (route === 'status') return json({ runtime: 'workerd', userAgent: navigator.userAgent });
+  return json({ error: { code: 'not_found', message: `no control route ${route} on the workerd host (the Node host has more)` } }, 404);
+}
+
+export default {
+  fetch(request, env) {
+    return control(request, env).catch((err) => json({ error: { code: 'internal_error', message: String(err?.message ?? err) } }, 500));
+  },
+};
