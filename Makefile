@@ -2,9 +2,8 @@
 # Both install what is missing first (scripts/bootstrap.py) and print each step.
 NODE := .devhost/bin/node
 PYTHON := .venv/bin/python
-HOST := $(NODE) --experimental-wasm-jspi devhost/host.mjs
 
-.PHONY: setup dev test unit e2e lint bench key replay clean
+.PHONY: setup dev devhost test unit e2e lint bench key replay clean
 
 setup:
 	@python3 scripts/bootstrap.py
@@ -12,13 +11,19 @@ setup:
 # Restarts the host when a worker's code changes (state in .wrangler/state survives).
 WATCH := --watch-path=api_worker --watch-path=inference_worker --watch-path=shared --watch-path=devhost
 
+# Both workers on the real workerd (devhost/workerd.mjs).
 dev: setup
-	@echo "==> Starting the local host (both workers); it restarts when code changes; Ctrl-C stops it"
+	@echo "==> Starting both workers on workerd; it restarts when code changes; Ctrl-C stops it"
 	@echo "    Every route but /health needs a key: in another shell, make key ARGS=\"create --name me\""
+	@$(NODE) $(WATCH) devhost/workerd.mjs $(ARGS)
+
+# The same workers in devhost's Pyodide-in-Node host, which can inject binding faults.
+devhost: setup
+	@echo "==> Starting both workers on devhost's Pyodide host; Ctrl-C stops it"
 	@$(NODE) --experimental-wasm-jspi $(WATCH) devhost/host.mjs $(ARGS)
 
 test: setup
-	@echo "==> Running unit (CPython), deploy-bundle and end-to-end (local host) tests"
+	@echo "==> Running unit (CPython), deploy-bundle and end-to-end (workerd; faults on devhost) tests"
 	@$(PYTHON) -m pytest tests $(ARGS)
 
 unit: setup

@@ -53,6 +53,8 @@ export function readWorkerConfig(configPath) {
     baseDir,
     mainModule: path.relative(baseDir, main).slice(0, -3).split(path.sep).join('.'),
     wheels: pyproject ? wheelsFor(pyproject) : [],
+    // Where setup vendors that pyproject's packages (next to the config, for a deployed worker).
+    pythonModules: pyproject ? path.join(path.dirname(pyproject), 'python_modules') : null,
     // Like wrangler dev: [vars] overlaid by .dev.vars next to the config (secrets live there).
     vars: { ...config.vars, ...parseDevVars(path.join(configDir, '.dev.vars')) },
   };

@@ -7,13 +7,14 @@
 //   node devhost/workerd.mjs [-c wrangler.toml ...] [--port 8787] [--ip 127.0.0.1]
 //        [--persist-to .wrangler/state] [--var KEY:VALUE ...]
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Log, LogLevel, Miniflare, convertV4MiniflareOptions } from 'miniflare';
 import { unstable_getMiniflareWorkerOptions } from 'wrangler';
-import workerdBinary from 'workerd';
 import { applyMigrations, hasStorageBindings } from './bindings.mjs';
 import { PROJECT_ROOT, parseHostOptions, readWorkerConfig, runBuild } from './config.mjs';
 
+const require = createRequire(import.meta.url);
 const BUNDLE_DIR = path.join(PROJECT_ROOT, '.devhost', 'pyodide-bundle');
 // workerd reads its "dev" Pyodide bundle from the disk cache, unchecked; these flags select it.
 // They are passed here only: the deployed configs keep `python_workers` alone.
@@ -24,23 +25,26 @@ function say(text) {
   console.log(`[workerd-host] ${text}`);
 }
 
-function pythonFiles(dir, skip = () => false) {
+// Files under dir, leaving out __pycache__ and dot folders (.wrangler's build output).
+function filesUnder(dir, skip = () => false) {
+  const ignored = (folder) => folder.split(path.sep).some((part) => part === '__pycache__' || part.startsWith('.'));
   return fs.readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((entry) => entry.isFile() && !entry.parentPath.split(path.sep).includes('__pycache__'))
+    .filter((entry) => entry.isFile() && !ignored(path.relative(dir, entry.parentPath)))
     .map((entry) => path.join(entry.parentPath, entry.name))
     .filter((file) => !skip(file));
 }
 
 // The modules wrangler uploads for a Python worker: every .py under base_dir (main first), and
 // the packages vendored in python_modules/ next to the config, as Data (the SDK's .js as ESM).
+// (Test-only workers without a pyproject.toml of their own borrow the project's.)
 function workerModules(config) {
   const root = config.baseDir;
   const main = path.resolve(config.main);
-  const vendored = path.join(config.configDir, 'python_modules');
-  const own = pythonFiles(root, (file) => !file.endsWith('.py') || file.startsWith(vendored + path.sep));
+  const vendored = config.pythonModules;
+  const own = filesUnder(root, (file) => !file.endsWith('.py') || file.startsWith(vendored + path.sep));
   const modules = [main, ...own.filter((file) => file !== main)].map((file) => ({ type: 'PythonModule', path: file }));
-  if (!fs.existsSync(vendored)) throw new Error(`${vendored} is missing: run \`make setup\` (it vendors each worker's packages)`);
-  for (const file of pythonFiles(vendored, (f) => f.endsWith('.pyc'))) {
+  if (!vendored || !fs.existsSync(vendored)) throw new Error(`${vendored} is missing: run \`make setup\` (it vendors each worker's packages)`);
+  for (const file of filesUnder(vendored, (f) => f.endsWith('.pyc'))) {
     const name = path.relative(vendored, file).split(path.sep).join('/');
     const type = name.startsWith('workers/') && name.endsWith('.js') ? 'ESModule' : 'Data';
     modules.push({ type, path: path.join(root, 'python_modules', name), contents: fs.readFileSync(file) });
@@ -94,7 +98,7 @@ async function main() {
   const bundle = path.join(BUNDLE_DIR, 'pyodide_dev.capnp.bin');
   if (!fs.existsSync(bundle)) throw new Error(`${bundle} is missing: run \`make setup\` (it builds the Pyodide bundle)`);
   process.env.MINIFLARE_WORKERD_PATH = path.join(PROJECT_ROOT, 'devhost', 'workerd', 'workerd.sh');
-  process.env.WORKERD_BIN = workerdBinary;
+  process.env.WORKERD_BIN = require('workerd').default;
   process.env.PYODIDE_BUNDLE_DIR = BUNDLE_DIR;
 
   const started = performance.now();
@@ -103,16 +107,14 @@ async function main() {
     await runBuild(config);
     if (hasStorageBindings(config)) await applyMigrations(config, options.stateDir, say);
   }));
-  const v3 = path.join(options.stateDir, 'v3');
   const mf = new Miniflare(convertV4MiniflareOptions({
     host: options.ip,
     port: options.port,
     log: new Log(LogLevel.INFO),
     // No Request.cf from Cloudflare's API (there is no internet here): requests carry none.
     cf: false,
-    d1Persist: path.join(v3, 'd1'),
-    kvPersist: path.join(v3, 'kv'),
-    r2Persist: path.join(v3, 'r2'),
+    // Where `wrangler dev --persist-to` keeps D1, KV and R2 (and the migrations were applied).
+    resourcePersistencePath: path.join(options.stateDir, 'v3'),
     workers: [...configs.map((config) => pythonWorker(config, options.vars)), controlWorker(configs)],
   }));
   const url = await mf.ready;

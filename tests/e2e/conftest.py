@@ -1,6 +1,10 @@
 """End-to-end fixtures: a local host on a free port with its own state folder, or the server
 named by E2E_BASE_URL (wrangler dev, a deployment; E2E_ADMIN_TOKEN is then its admin token)
-for the tests that do not need the local host's knobs."""
+for the tests that do not need the local host's knobs.
+
+Locally every test runs on the real workerd unless it is marked for other runtimes:
+`@on_runtimes("devhost")` for the tests that inject binding faults, which only devhost's
+Pyodide host can do. A test's id names its runtime, e.g. `test_x[workerd]`."""
 
 import os
 from collections.abc import Callable
@@ -8,7 +12,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from tests.e2e.localhost import PROJECT_ROOT, LocalHost
+from tests.e2e.localhost import PROJECT_ROOT, RUNTIMES, LocalHost
 
 E2E_BASE_URL = os.environ.get("E2E_BASE_URL", "").rstrip("/")
 LOCAL = not E2E_BASE_URL
@@ -21,10 +25,29 @@ TEST_FREE_TOKENS_PER_DAY = 40
 TEST_FREE_EVENTS_PER_DAY = 5
 
 host_only = pytest.mark.skipif(bool(E2E_BASE_URL), reason="needs the local host (E2E_BASE_URL is set)")
+on_runtimes = pytest.mark.runtimes
+# Injected binding faults (D1, KV, an RPC method failing) and the Analytics Engine points kept
+# for inspection exist on devhost's Pyodide host only.
+needs_faults = on_runtimes("devhost")
+
+
+def pytest_generate_tests(metafunc):
+    if not LOCAL or "runtime" not in metafunc.fixturenames:
+        return
+    marker = metafunc.definition.get_closest_marker("runtimes")
+    runtimes = marker.args if marker else ("workerd",)
+    assert set(runtimes) <= set(RUNTIMES), runtimes
+    metafunc.parametrize("runtime", runtimes, scope="session")
 
 
 @pytest.fixture(scope="session")
-def host(tmp_path_factory):
+def runtime():
+    """The runtime serving a test (parametrized locally; against E2E_BASE_URL, whatever serves it)."""
+    return "remote"
+
+
+@pytest.fixture(scope="session")
+def host(tmp_path_factory, runtime):
     if E2E_BASE_URL:
         yield None
         return
@@ -40,7 +63,7 @@ def host(tmp_path_factory):
         # Off by default (billed model calls); on here, so the tests can see it work.
         "EVENTS_ENRICHMENT": "true",
     }
-    with LocalHost(configs, tmp_path_factory.mktemp("state"), variables=variables) as running:
+    with LocalHost(configs, tmp_path_factory.mktemp(f"state-{runtime}"), variables=variables, runtime=runtime) as running:
         yield running
 
 
@@ -92,10 +115,11 @@ def client(base_url, api_key):
 
 class HostControl:
     """The local host's control routes (/__devhost/...): the Workers AI stand-in's knobs,
-    injected faults, R2 contents, and the cron trigger."""
+    injected faults (devhost only), R2 contents, and the cron trigger."""
 
-    def __init__(self, client: httpx.Client) -> None:
+    def __init__(self, client: httpx.Client, runtime: str) -> None:
         self.client = client
+        self.runtime = runtime
 
     def set(self, **knobs) -> None:
         self.client.post("/__devhost/ai", json=knobs).raise_for_status()
@@ -118,14 +142,15 @@ class HostControl:
 
     def reset(self) -> None:
         self.client.delete("/__devhost/ai").raise_for_status()
-        self.client.delete("/__devhost/faults").raise_for_status()
+        if self.runtime == "devhost":
+            self.client.delete("/__devhost/faults").raise_for_status()
 
 
 @pytest.fixture
-def ai(anonymous):
+def ai(anonymous, runtime):
     if E2E_BASE_URL:
         pytest.skip("needs the local host's Workers AI stand-in")
-    control = HostControl(anonymous)
+    control = HostControl(anonymous, runtime)
     control.reset()
     yield control
     control.reset()

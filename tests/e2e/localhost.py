@@ -1,4 +1,8 @@
-"""Starts devhost/host.mjs as a client would find it: a process on 127.0.0.1 and a free port."""
+"""Starts a local host as a client would find it: a process on 127.0.0.1 and a free port.
+
+Two runtimes serve the same workers: "workerd", the real runtime through miniflare
+(devhost/workerd.mjs), and "devhost", Pyodide in Node (devhost/host.mjs), which alone can inject
+binding faults."""
 
 import os
 import socket
@@ -10,6 +14,11 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 NODE = PROJECT_ROOT / ".devhost" / "bin" / "node"
 START_TIMEOUT_SECONDS = 180
+RUNTIMES = ("workerd", "devhost")
+SCRIPTS = {
+    "workerd": ["devhost/workerd.mjs"],
+    "devhost": ["--experimental-wasm-jspi", "devhost/host.mjs"],
+}
 
 
 def free_port() -> int:
@@ -20,7 +29,8 @@ def free_port() -> int:
 
 class LocalHost:
     def __init__(self, configs: list[Path], state_dir: Path, variables: dict[str, str] | None = None,
-                 environment: dict[str, str] | None = None):
+                 environment: dict[str, str] | None = None, runtime: str = "workerd"):
+        self.runtime = runtime
         self.configs = configs
         self.state_dir = state_dir
         self.variables = variables or {}  # worker vars (--var)
@@ -31,8 +41,7 @@ class LocalHost:
         self._ready = threading.Event()
 
     def __enter__(self) -> "LocalHost":
-        args = [str(NODE), "--experimental-wasm-jspi", str(PROJECT_ROOT / "devhost" / "host.mjs"),
-                "--port", str(self.port), "--persist-to", str(self.state_dir)]
+        args = [str(NODE), *SCRIPTS[self.runtime], "--port", str(self.port), "--persist-to", str(self.state_dir)]
         for config in self.configs:
             args += ["-c", str(config)]
         for name, value in self.variables.items():
@@ -44,7 +53,7 @@ class LocalHost:
         while not self._ready.wait(0.1):
             if self.process.poll() is not None or time.monotonic() > deadline:
                 self.__exit__(None, None, None)
-                raise RuntimeError("local host did not start:\n" + "\n".join(self.lines))
+                raise RuntimeError(f"local host ({self.runtime}) did not start:\n" + "\n".join(self.lines))
         return self
 
     def _read_output(self) -> None:

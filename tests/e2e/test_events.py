@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.e2e.conftest import TEST_FREE_EVENTS_PER_DAY, host_only
+from tests.e2e.conftest import TEST_FREE_EVENTS_PER_DAY, host_only, needs_faults
 
 HOUR_MS = 3_600_000
 
@@ -81,6 +81,7 @@ def test_the_same_batch_twice_counts_nothing_twice(caller):
     assert totals == {"view": 2, "click": 1}
 
 
+@needs_faults
 def test_a_batch_is_durable_while_d1_fails_and_counted_once_after_the_replay(caller, devhost):
     now = int(time.time() * 1000)
     # Only the indexing transaction fails: admission, which also batches, goes through.
@@ -253,6 +254,7 @@ def test_events_with_free_text_get_a_sentiment_label_after_the_answer(caller, de
     assert sum(1 for call in devhost.calls() if call["model"] == "@cf/meta/llama-3.1-8b-instruct-fast") == 1
 
 
+@needs_faults
 def test_a_varied_batch_with_free_text_stays_within_analytics_engines_25_writes(caller, devhost, host):
     devhost.client.delete("/__devhost/analytics")
     batch = [{"type": f"kind{i}", "component": f"C{i}"} for i in range(24)]
@@ -273,6 +275,7 @@ def test_a_varied_batch_with_free_text_stays_within_analytics_engines_25_writes(
     assert "write limit exceeded" not in host.log()
 
 
+@needs_faults
 def test_free_text_stored_while_d1_failed_is_labelled_by_the_replay(caller, devhost):
     devhost.fault("inference-service.DB.batch", "D1 is unavailable", match="INTO events")
     body = caller.post("/events", json=[{"id": "late-fb", "type": "feedback", "properties": {"text": "Too slow today"}}]).json()
@@ -287,6 +290,7 @@ def test_free_text_stored_while_d1_failed_is_labelled_by_the_replay(caller, devh
     assert node["enrichment"]["sentiment"]["sentiment"] in {"positive", "neutral", "negative"}
 
 
+@needs_faults
 def test_analytics_engine_gets_counted_points_for_events_and_one_per_model_call(caller, devhost):
     devhost.client.delete("/__devhost/analytics")
     caller.post("/events", json=[{"type": "view", "component": "A"}] * 3 + [{"type": "click", "component": "B"}])

@@ -6,6 +6,8 @@ import time
 import httpx
 import pytest
 
+from tests.e2e.conftest import needs_faults
+
 CHAT = {"messages": [{"id": "u1", "role": "user", "parts": [{"type": "text", "text": "hello"}]}]}
 
 
@@ -86,6 +88,7 @@ def test_a_mid_stream_failure_breaks_a_plain_text_stream(client, ai):
         client.post("/stream/completion?protocol=text", json={"prompt": "one two three"})
 
 
+@needs_faults
 def test_the_inference_worker_raising_is_a_502_without_its_traceback(client, ai):
     ai.fault("inference-service.stream_generation", "PythonError: Traceback (most recent call last): secret internals")
 
@@ -129,6 +132,7 @@ def test_a_deterministic_request_is_answered_from_cache_the_second_time(client, 
         time.sleep(0.1)
 
 
+@needs_faults
 def test_a_cache_that_cannot_be_read_is_a_miss_not_a_failure(client, ai):
     ai.fault("inference-service.CACHE.get", "KV unavailable")
     body = {"messages": [{"id": "u1", "role": "user", "parts": [{"type": "text", "text": "kv is down"}]}], "temperature": 0}

@@ -7,17 +7,18 @@ import time
 import httpx
 import pytest
 
-from tests.e2e.conftest import host_only
+from tests.e2e.conftest import host_only, on_runtimes
 from tests.e2e.localhost import PROJECT_ROOT, LocalHost
 
-pytestmark = host_only
+# On both: workerd is the reference, and devhost's Pyodide host must behave as it does.
+pytestmark = [host_only, on_runtimes("workerd", "devhost")]
 FIXTURES = PROJECT_ROOT / "tests" / "e2e" / "fixtures"
 
 
 @pytest.fixture(scope="module")
-def probe(tmp_path_factory):
+def probe(tmp_path_factory, runtime):
     configs = [FIXTURES / "rpc_caller" / "wrangler.toml", FIXTURES / "rpc_target" / "wrangler.toml"]
-    with LocalHost(configs, tmp_path_factory.mktemp("rpc-state")) as host:
+    with LocalHost(configs, tmp_path_factory.mktemp("rpc-state"), runtime=runtime) as host:
         with httpx.Client(base_url=host.url, timeout=30) as http:
             yield http
 
