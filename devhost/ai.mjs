@@ -3,6 +3,12 @@
 // (plain, streamed as SSE bytes, JSON mode) and embeddings. Replies are deterministic unless
 // DEVHOST_AI_FORWARD_URL names an OpenAI-compatible server to forward to. Latency and failures
 // can be injected (env vars or the host's /__devhost/ai control endpoint) for reliability tests.
+//
+// Two parts, so that the binding can live in the calling worker's isolate, as the real one
+// does, while the knobs live where the control routes are: `AiRecorder` (knobs, the queue of
+// failures, the calls made) and `Ai` (the binding: asks a recorder, directly or over RPC, how
+// to answer each call, then answers it itself). No imports and no Node APIs: workerd loads
+// this file too (devhost/workerd/ai-plugin.mjs).
 const TEXT_MODELS = [
   '@cf/meta/llama-3.1-8b-instruct-fast',
   '@cf/meta/llama-3.3-70b-instruct-fp8-fast',
@@ -128,11 +134,11 @@ function sseEvent(payload) {
   return encoder.encode(`data: ${typeof payload === 'string' ? payload : JSON.stringify(payload)}\n\n`);
 }
 
-export class Ai {
+export class AiRecorder {
   constructor(settings = {}) {
     this.settings = settings;
-    this.knobs = defaultKnobs(settings);
-    this.calls = [];
+    this.lastId = 0;
+    this.reset();
   }
 
   configure(update) {
@@ -144,24 +150,44 @@ export class Ai {
     this.calls = [];
   }
 
-  async run(model, inputs = {}, _options = {}) {
-    const call = { model, stream: Boolean(inputs.stream), at: new Date().toISOString() };
+  // Records a call and says how to answer it: the knobs, and the failure it takes (if any).
+  begin(model, stream) {
+    const call = { id: ++this.lastId, model, stream, at: new Date().toISOString() };
     this.calls.push(call);
     if (this.calls.length > MAX_RECORDED_CALLS) this.calls.shift();
-    const failure = this.knobs.failures.shift();
-    await sleep(this.knobs.latencyMs);
+    const { failures, ...knobs } = this.knobs;
+    return { id: call.id, knobs, failure: failures.shift(), forwardKey: this.settings.DEVHOST_AI_FORWARD_KEY ?? '' };
+  }
+
+  // What became of a streamed call: {completed: true} or {cancelled: true}.
+  mark(id, outcome) {
+    const call = this.calls.find((c) => c.id === id);
+    if (call) Object.assign(call, outcome);
+  }
+}
+
+export class Ai {
+  // `recorder`: an AiRecorder, or an RPC stub of one (its answers are awaited either way).
+  constructor(recorder) {
+    this.recorder = recorder;
+  }
+
+  async run(model, inputs = {}, _options = {}) {
+    const { id, knobs, failure, forwardKey } = await this.recorder.begin(model, Boolean(inputs.stream));
+    await sleep(knobs.latencyMs);
     if (failure?.mode === 'error') throw new AiError(failure.code ?? 3040, failure.message ?? 'Capacity temporarily exceeded, please try again.');
+    const forward = knobs.forwardUrl ? { url: knobs.forwardUrl, model: knobs.forwardModel, key: forwardKey } : null;
 
     if (model in EMBEDDING_MODELS) {
       const texts = Array.isArray(inputs.text) ? inputs.text : [inputs.text ?? ''];
-      if (this.knobs.forwardUrl) return this.#forwardEmbeddings(model, texts);
+      if (forward) return forwardEmbeddings(forward, model, texts);
       return { shape: [texts.length, EMBEDDING_MODELS[model]], data: texts.map((t) => embed(String(t), EMBEDDING_MODELS[model])), pooling: 'mean' };
     }
     if (!TEXT_MODELS.includes(model)) throw new AiError(5007, `No such model ${model} or task`);
     if (typeof inputs.prompt !== 'string' && !Array.isArray(inputs.messages)) {
       throw new AiError(5006, 'Error: required properties at \'/\' are \'prompt\' or \'messages\'');
     }
-    if (this.knobs.forwardUrl) return this.#forwardChat(model, inputs);
+    if (forward) return forwardChat(forward, model, inputs);
 
     const promptTokens = countTokens(promptText(inputs));
     if (inputs.response_format) {
@@ -172,11 +198,10 @@ export class Ai {
     }
     const tokens = replyTokens(model, inputs);
     if (!inputs.stream) return { response: tokens.join(''), usage: usage(promptTokens, tokens.length) };
-    return this.#stream(tokens, promptTokens, failure, call);
+    return this.#stream(tokens, promptTokens, failure, knobs.tokenDelayMs, (outcome) => this.recorder.mark(id, outcome));
   }
 
-  #stream(tokens, promptTokens, failure, call) {
-    const { tokenDelayMs } = this.knobs;
+  #stream(tokens, promptTokens, failure, tokenDelayMs, mark) {
     const failAt = failure?.mode === 'mid_stream' ? (failure.afterTokens ?? 1) : Infinity;
     let index = 0;
     let cancelled = false;
@@ -193,63 +218,64 @@ export class Ai {
         } else {
           controller.enqueue(sseEvent({ response: '', usage: usage(promptTokens, tokens.length) }));
           controller.enqueue(sseEvent('[DONE]'));
+          await mark({ completed: true });
           controller.close();
-          call.completed = true;
         }
         index += 1;
       },
-      cancel() {
+      async cancel() {
         cancelled = true;
-        call.cancelled = true;
+        await mark({ cancelled: true });
       },
     }, { highWaterMark: 0 });
   }
+}
 
-  async #forward(pathname, body) {
-    const headers = { 'content-type': 'application/json' };
-    if (this.settings.DEVHOST_AI_FORWARD_KEY) headers.authorization = `Bearer ${this.settings.DEVHOST_AI_FORWARD_KEY}`;
-    const response = await fetch(new URL(pathname, this.knobs.forwardUrl.replace(/\/?$/, '/')), { method: 'POST', headers, body: JSON.stringify(body) });
-    if (!response.ok) throw new AiError(3043, `forwarded request failed: ${response.status} ${await response.text()}`);
-    return response;
+// Forwarding to an OpenAI-compatible server: `forward` is {url, model, key}.
+async function forwardRequest(forward, pathname, body) {
+  const headers = { 'content-type': 'application/json' };
+  if (forward.key) headers.authorization = `Bearer ${forward.key}`;
+  const response = await fetch(new URL(pathname, forward.url.replace(/\/?$/, '/')), { method: 'POST', headers, body: JSON.stringify(body) });
+  if (!response.ok) throw new AiError(3043, `forwarded request failed: ${response.status} ${await response.text()}`);
+  return response;
+}
+
+async function forwardEmbeddings(forward, model, texts) {
+  const body = await (await forwardRequest(forward, 'embeddings', { model: forward.model || model, input: texts })).json();
+  const data = body.data.map((d) => d.embedding);
+  return { shape: [data.length, data[0]?.length ?? 0], data, pooling: 'mean' };
+}
+
+async function forwardChat(forward, model, inputs) {
+  const messages = inputs.messages ?? [{ role: 'user', content: inputs.prompt }];
+  const body = { model: forward.model || model, messages, max_tokens: inputs.max_tokens, temperature: inputs.temperature, stream: Boolean(inputs.stream) };
+  if (inputs.stream) body.stream_options = { include_usage: true };
+  const response = await forwardRequest(forward, 'chat/completions', body);
+  if (!inputs.stream) {
+    const json = await response.json();
+    return { response: json.choices[0].message.content, usage: json.usage };
   }
-
-  async #forwardEmbeddings(model, texts) {
-    const body = await (await this.#forward('embeddings', { model: this.knobs.forwardModel || model, input: texts })).json();
-    const data = body.data.map((d) => d.embedding);
-    return { shape: [data.length, data[0]?.length ?? 0], data, pooling: 'mean' };
-  }
-
-  async #forwardChat(model, inputs) {
-    const messages = inputs.messages ?? [{ role: 'user', content: inputs.prompt }];
-    const body = { model: this.knobs.forwardModel || model, messages, max_tokens: inputs.max_tokens, temperature: inputs.temperature, stream: Boolean(inputs.stream) };
-    if (inputs.stream) body.stream_options = { include_usage: true };
-    const response = await this.#forward('chat/completions', body);
-    if (!inputs.stream) {
-      const json = await response.json();
-      return { response: json.choices[0].message.content, usage: json.usage };
-    }
-    // OpenAI chunks in, Workers AI events out.
-    const decoder = new TextDecoder();
-    let buffer = '';
-    return response.body.pipeThrough(new TransformStream({
-      transform(chunk, controller) {
-        buffer += decoder.decode(chunk, { stream: true });
-        const events = buffer.split('\n\n');
-        buffer = events.pop();
-        for (const event of events) {
-          const data = event.replace(/^data: ?/, '').trim();
-          if (!data) continue;
-          if (data === '[DONE]') {
-            controller.enqueue(sseEvent('[DONE]'));
-            continue;
-          }
-          const json = JSON.parse(data);
-          const text = json.choices?.[0]?.delta?.content ?? '';
-          controller.enqueue(sseEvent(json.usage ? { response: text, usage: json.usage } : { response: text }));
+  // OpenAI chunks in, Workers AI events out.
+  const decoder = new TextDecoder();
+  let buffer = '';
+  return response.body.pipeThrough(new TransformStream({
+    transform(chunk, controller) {
+      buffer += decoder.decode(chunk, { stream: true });
+      const events = buffer.split('\n\n');
+      buffer = events.pop();
+      for (const event of events) {
+        const data = event.replace(/^data: ?/, '').trim();
+        if (!data) continue;
+        if (data === '[DONE]') {
+          controller.enqueue(sseEvent('[DONE]'));
+          continue;
         }
-      },
-    }));
-  }
+        const json = JSON.parse(data);
+        const text = json.choices?.[0]?.delta?.content ?? '';
+        controller.enqueue(sseEvent(json.usage ? { response: text, usage: json.usage } : { response: text }));
+      }
+    },
+  }));
 }
 
 function usage(prompt, completion) {

@@ -5,7 +5,7 @@ import { readJson, sendResponse } from './http.mjs';
 
 export const CONTROL_PREFIX = '/__devhost/';
 
-export async function control(req, res, { ai, faults, status, workers, analyticsPoints }) {
+export async function control(req, res, { ai, recorder, faults, status, workers, analyticsPoints }) {
   const route = req.url.slice(CONTROL_PREFIX.length).split('?')[0];
   const reply = (status, body) => {
     res.writeHead(status, { 'content-type': 'application/json' });
@@ -19,9 +19,9 @@ export async function control(req, res, { ai, faults, status, workers, analytics
     return reply(200, output);
   }
   if (route === 'ai') {
-    if (req.method === 'POST') ai.configure(await readJson(req));
-    if (req.method === 'DELETE') ai.reset();
-    return reply(200, { knobs: ai.knobs, calls: ai.calls });
+    if (req.method === 'POST') recorder.configure(await readJson(req));
+    if (req.method === 'DELETE') recorder.reset();
+    return reply(200, { knobs: recorder.knobs, calls: recorder.calls });
   }
   if (route === 'faults') {
     if (req.method === 'POST') faults.add(await readJson(req));

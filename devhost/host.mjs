@@ -7,7 +7,7 @@
 //        [--ip 127.0.0.1] [--persist-to .wrangler/state] [--var KEY:VALUE ...]
 import http from 'node:http';
 import path from 'node:path';
-import { Ai } from './ai.mjs';
+import { Ai, AiRecorder } from './ai.mjs';
 import { applyMigrations, hasStorageBindings, storageBindings } from './bindings.mjs';
 import { PROJECT_ROOT, parseHostOptions, readWorkerConfig, runBuild } from './config.mjs';
 import { CONTROL_PREFIX, control } from './control.mjs';
@@ -71,7 +71,8 @@ async function main() {
   }
   const options = parseHostOptions();
   const bootStarted = performance.now();
-  const ai = new Ai(process.env);
+  const recorder = new AiRecorder(process.env);
+  const ai = new Ai(recorder);
   const faults = new Faults();
   const analyticsPoints = [];
   const { primary, workers, dispose } = await startWorkers(options, ai, faults, analyticsPoints);
@@ -82,7 +83,7 @@ async function main() {
 
   const server = http.createServer(async (req, res) => {
     res.socket?.setNoDelay(true);
-    if (req.url.startsWith(CONTROL_PREFIX)) return control(req, res, { ai, faults, status, workers, analyticsPoints }).catch((err) => {
+    if (req.url.startsWith(CONTROL_PREFIX)) return control(req, res, { ai, recorder, faults, status, workers, analyticsPoints }).catch((err) => {
       console.error(`[devhost] control ${req.url} failed: ${err?.message ?? err}`);
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ error: { code: 'internal_error', message: String(err?.message ?? err) } }));

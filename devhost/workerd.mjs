@@ -12,6 +12,7 @@ import path from 'node:path';
 import { Log, LogLevel, Miniflare, convertV4MiniflareOptions } from 'miniflare';
 import { unstable_getMiniflareWorkerOptions } from 'wrangler';
 import { applyMigrations, hasStorageBindings } from './bindings.mjs';
+import { PLUGIN as AI_PLUGIN } from './workerd/ai-plugin.mjs';
 import { PROJECT_ROOT, parseHostOptions, readWorkerConfig, runBuild } from './config.mjs';
 
 const require = createRequire(import.meta.url);
@@ -20,6 +21,7 @@ const BUNDLE_DIR = path.join(PROJECT_ROOT, '.devhost', 'pyodide-bundle');
 // They are passed here only: the deployed configs keep `python_workers` alone.
 export const DEV_BUNDLE_FLAGS = ['python_workers_development', 'no_python_workers_20250116', 'no_python_workers_314'];
 const CONTROL_WORKER = 'devhost-control';
+const AI_PLUGIN_PATH = path.join(PROJECT_ROOT, 'devhost', 'workerd', 'ai-plugin.mjs');
 
 function say(text) {
   console.log(`[workerd-host] ${text}`);
@@ -55,15 +57,17 @@ function workerModules(config) {
 function pythonWorker(config, vars) {
   const { workerOptions } = unstable_getMiniflareWorkerOptions(config.configPath);
   const { ai, ...options } = workerOptions;
-  const serviceBindings = { ...options.serviceBindings };
-  if (ai?.binding) serviceBindings[ai.binding] = { name: CONTROL_WORKER, entrypoint: 'Ai' };
+  const unsafeBindings = [...options.unsafeBindings ?? []];
+  if (ai?.binding) {
+    unsafeBindings.push({ name: ai.binding, type: AI_PLUGIN, plugin: { package: AI_PLUGIN_PATH, name: AI_PLUGIN }, options: { recorderWorker: CONTROL_WORKER } });
+  }
   return {
     ...options,
     name: config.name,
     ...workerModules(config),
     compatibilityFlags: [...options.compatibilityFlags, ...DEV_BUNDLE_FLAGS],
     bindings: { ...options.bindings, ...config.vars, ...vars },
-    serviceBindings,
+    unsafeBindings,
   };
 }
 

@@ -1,17 +1,22 @@
-// The local-only companion worker of the workerd host: the Workers AI stand-in (entrypoint
-// `Ai`, bound as AI in place of the remote-only binding) and the host's control routes under
-// /__devhost/ (routed here by the host, never part of a deployed worker).
+// The local-only companion worker of the workerd host: it keeps the Workers AI stand-in's
+// knobs and record of calls (the AI bindings, in the workers' own isolates, ask it how to
+// answer each call: ai-plugin.mjs), and serves the host's control routes under /__devhost/
+// (routed here by the host; never part of a deployed worker).
 import { WorkerEntrypoint } from 'cloudflare:workers';
-import { Ai as StandIn } from '../ai.mjs';
+import { Ai, AiRecorder } from '../ai.mjs';
 
-// One stand-in for the isolate: the calls the workers make through their AI binding and the
-// knobs the control routes set are the same object's.
-let standIn;
-const standInFor = (env) => (standIn ??= new StandIn(env));
+// One recorder for the isolate: the calls the AI bindings report and the knobs the control
+// routes set are the same object's.
+let recorder;
+const recorderFor = (env) => (recorder ??= new AiRecorder(env));
 
-export class Ai extends WorkerEntrypoint {
-  run(model, inputs, options) {
-    return standInFor(this.env).run(model, inputs, options);
+export class AiRecorderEntrypoint extends WorkerEntrypoint {
+  begin(model, stream) {
+    return recorderFor(this.env).begin(model, stream);
+  }
+
+  mark(id, outcome) {
+    recorderFor(this.env).mark(id, outcome);
   }
 }
 
@@ -20,11 +25,11 @@ const json = (body, status = 200) => Response.json(body, { status });
 async function control(request, env) {
   const url = new URL(request.url);
   const route = url.pathname.slice('/__devhost/'.length);
-  const ai = standInFor(env);
+  const ai = recorderFor(env);
   if (route === 'ai/run' && request.method === 'POST') {
     // The stand-in called directly, with no worker in between: the baseline for `make bench`.
     const { model, inputs } = await request.json();
-    const output = await ai.run(model, inputs);
+    const output = await new Ai(ai).run(model, inputs);
     return output instanceof ReadableStream ? new Response(output, { headers: { 'content-type': 'text/event-stream' } }) : json(output);
   }
   if (route === 'ai') {
