@@ -156,7 +156,7 @@ export class PythonWorker {
       throw new TypeError(`There is no '${className}' class defined in the Python Worker's main module`);
     }
     if (!this.methodsOf(className).includes(method)) {
-      throw new TypeError(`The RPC receiver does not implement the method "${method}".`);
+      throw new TypeError(`Method ${method} does not exist`); // workerd's words
     }
     return currentInvocation.run(ctx, () => this.#call(className, method, args, ctx));
   }

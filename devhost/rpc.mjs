@@ -48,12 +48,12 @@ export function cloneForRpc(value, seen = new Map()) {
   throw dataCloneError(value);
 }
 
+// workerd's own messages: a Python object reaches JS as a Proxy, which it names as such.
 function dataCloneError(value) {
-  const name = isPyProxy(value) ? `PyProxy (${value.type})` : typeName(value);
-  return new DOMException(
-    `Could not serialize object of type "${name}". This type does not support serialization.`,
-    'DataCloneError',
-  );
+  const message = isPyProxy(value)
+    ? 'Proxy could not be serialized because it is not a valid RPC receiver type. The Proxy must emulate either a plain object or an RpcTarget, as indicated by the Proxy\'s prototype chain.'
+    : `Could not serialize object of type "${typeName(value)}". This type does not support serialization.`;
+  return new DOMException(message, 'DataCloneError');
 }
 
 // Errors cross as plain errors carrying name and message; the callee's stack stays behind.

@@ -22,7 +22,11 @@ SSE_HEADERS = {
     "x-accel-buffering": "no",
 }
 UI_MESSAGE_STREAM_HEADERS = {**SSE_HEADERS, "x-vercel-ai-ui-message-stream": "v1"}
-TEXT_HEADERS = {"content-type": "text/plain; charset=utf-8", "cache-control": "no-cache, no-transform"}
+# Cloudflare's edge gzips text/plain for clients that accept it (not text/event-stream), which
+# holds tokens back in the compressor and hides a stream's abnormal end; a Content-Encoding
+# already set is left alone, so the plain-text stream says it is not encoded.
+TEXT_HEADERS = {"content-type": "text/plain; charset=utf-8", "cache-control": "no-cache, no-transform",
+                "content-encoding": "identity"}
 
 PROTOCOL_HEADERS = {"ui": UI_MESSAGE_STREAM_HEADERS, "text": TEXT_HEADERS, "openai": SSE_HEADERS}
 

@@ -1,6 +1,7 @@
 """The AI SDK routes, driven by the AI SDK's own client code (5.0.0, the oldest supported, and
 the newest): what useChat, useCompletion and useObject would show a user."""
 
+import httpx
 import pytest
 
 from tests.e2e.conftest import LOCAL
@@ -88,3 +89,16 @@ def test_use_chat_gets_an_error_when_the_model_fails_before_the_first_token(base
 
     assert result.get("message") is None
     assert any("upstream_error" in error and "model crashed" in error for error in result["errors"])
+
+
+def test_a_plain_text_stream_is_not_compressed_for_a_client_that_accepts_gzip(base_url, api_key):
+    # Cloudflare (and workerd's local proxy) gzip text/plain, which would hold tokens back.
+    headers = {"authorization": f"Bearer {api_key}", "accept-encoding": "gzip, br"}
+    with httpx.stream("POST", f"{base_url}/stream/completion?protocol=text", json={"prompt": "hello"}, headers=headers) as response:
+        raw = b"".join(response.iter_raw())
+
+    assert response.status_code == 200
+    assert response.headers.get("content-encoding", "identity") == "identity"
+    text = raw.decode()  # the bytes on the wire are the text itself
+    if LOCAL:
+        assert text == STAND_IN_REPLY.format("hello")

@@ -35,7 +35,7 @@ def test_non_cloneable_argument_fails_in_the_caller_with_a_clear_error(probe):
     result = probe.get("/not-cloneable").json()
 
     assert result["ok"] is False
-    assert "Could not serialize object of type" in result["error"]
+    assert "could not be serialized" in result["error"]
     assert "DataCloneError" in result["error"]
 
 
@@ -50,7 +50,7 @@ def test_calling_a_method_the_target_lacks_fails_clearly(probe):
     result = probe.get("/missing-method").json()
 
     assert result["ok"] is False
-    assert 'does not implement the method "no_such_method"' in result["error"]
+    assert "Method no_such_method does not exist" in result["error"]
 
 
 def test_streamed_rpc_result_reaches_the_client_chunk_by_chunk(probe):
@@ -78,6 +78,8 @@ def test_work_handed_to_workers_wait_until_outlives_the_call(probe):
         time.sleep(0.05)
 
 
+# workerd's local Analytics Engine simulator counts no writes; devhost enforces Cloudflare's 25.
+@on_runtimes("devhost")
 def test_analytics_engine_refuses_the_26th_write_of_an_invocation_as_cloudflare_does(probe):
     refused = probe.get("/write-points", params={"now": 20, "later": 10}).json()["value"]
     assert refused == []  # 20 in the call itself

@@ -1,6 +1,7 @@
 import pytest
 
 from api.router import Router
+from api.routes import router as api_router
 from shared.errors import ApiError, ErrorCode
 
 
@@ -51,3 +52,7 @@ def test_wrong_method_lists_the_allowed_ones(router):
 def test_a_route_cannot_be_added_twice(router):
     with pytest.raises(ValueError, match="routed twice"):
         router.add("GET", "/health", handler)
+
+
+def test_only_health_is_public_in_the_api_route_table():
+    assert [(r.method, r.path) for r in api_router.routes() if r.public] == [("GET", "/health")]
