@@ -30,6 +30,7 @@ class HealthReport(Model):
     service: str
     version: str
     python: str
+    runtime: str
     request_id: str
     ok: bool
     bindings: dict[str, BindingStatus]

@@ -6,12 +6,14 @@ from pydantic import ValidationError
 
 from shared import __version__
 from shared.contract import HealthReport
+from shared.runtime import runtime_name
 
 SERVICE_NAME = "inference-ui-api"
 
 
 async def get_health(call: Any) -> Any:
-    body: dict[str, Any] = {"service": SERVICE_NAME, "version": __version__, "request_id": call.request_id}
+    body: dict[str, Any] = {"service": SERVICE_NAME, "version": __version__, "runtime": runtime_name(),
+                            "request_id": call.request_id}
     try:
         report = HealthReport.model_validate(await call.env.INFERENCE.health(call.request_id))
     except ValidationError as exc:

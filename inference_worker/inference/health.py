@@ -8,6 +8,7 @@ from typing import Any
 
 from shared import __version__
 from shared.contract import BindingStatus, HealthReport
+from shared.runtime import runtime_name
 
 SERVICE_NAME = "inference-service"
 KV_PROBE_TTL_SECONDS = 60  # the shortest expiration KV accepts
@@ -83,6 +84,7 @@ async def check_bindings(env: Any, request_id: str) -> HealthReport:
         service=SERVICE_NAME,
         version=__version__,
         python=platform.python_version(),
+        runtime=runtime_name(),
         request_id=request_id,
         ok=all(status.ok for status in statuses),
         bindings=bindings,

@@ -1,6 +1,8 @@
 """GET /health, the one route open without credentials: the api worker answers, and the
 inference service reports every binding, reached over the INFERENCE service binding."""
 
+from tests.e2e.conftest import on_runtimes
+
 BINDINGS = {"DB", "CACHE", "ARCHIVE", "ANALYTICS", "AI"}
 
 
@@ -40,3 +42,15 @@ def test_head_health_answers_without_a_body(anonymous):
 
     assert response.status_code == 200
     assert response.content == b""
+
+
+RUNTIME_NAMES = {"workerd": "Cloudflare-Workers", "devhost": "Node.js/"}
+
+
+@on_runtimes("workerd", "devhost")
+def test_health_names_the_runtime_that_answered(anonymous, runtime):
+    body = anonymous.get("/health").json()
+
+    expected = RUNTIME_NAMES.get(runtime, "Cloudflare-Workers")  # a deployment runs on workerd too
+    assert body["runtime"].startswith(expected)
+    assert body["inference"]["runtime"].startswith(expected)

@@ -7,6 +7,7 @@ REPORT = {
     "service": "inference-service",
     "version": "0.1.0",
     "python": "3.14.2",
+    "runtime": "Cloudflare-Workers",
     "request_id": "abc",
     "ok": True,
     "bindings": {"DB": {"ok": True, "latency_ms": 1.5}},

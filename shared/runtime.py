@@ -1,0 +1,13 @@
+"""Which runtime runs this code, as /health reports it: the JS global `navigator.userAgent`
+("Cloudflare-Workers" on workerd, on Cloudflare and locally; "Node.js/24" in devhost's Pyodide
+host). CPython, where the unit tests run, has no JS globals."""
+
+import platform
+
+
+def runtime_name() -> str:
+    try:
+        from js import navigator
+    except ImportError:
+        return f"{platform.python_implementation()} {platform.python_version()}"
+    return str(navigator.userAgent)
