@@ -35,7 +35,7 @@ export async function control(req, res, { ai, recorder, faults, status, workers,
       if (!worker.methodsOf('Default').includes('scheduled')) continue;
       const controller = { scheduledTime: Date.now(), cron: worker.config.triggers?.crons?.[0] ?? '', noRetry() {} };
       const ctx = new ExecutionContext();
-      await worker.call('Default', 'scheduled', [controller], ctx);
+      await worker.call('Default', 'scheduled', [controller, null, null], ctx); // workerd's arguments
       await ctx.settled();
       fired[worker.name] = 'ok';
     }

@@ -60,6 +60,7 @@ class InferenceService(WorkerEntrypoint):
 
 
 class Default(WorkerEntrypoint):
-    async def scheduled(self, controller):
+    # workerd calls it with (controller, env, ctx); env and ctx are also self.env and self.ctx.
+    async def scheduled(self, controller, _env=None, _ctx=None):
         outcome = await events.replay_unindexed(self.env)
         print(f"replay of unindexed event batches: {outcome}")

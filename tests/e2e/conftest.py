@@ -138,7 +138,10 @@ class HostControl:
         return self.client.get("/__devhost/r2/inference-service/ARCHIVE", params={"prefix": prefix}).json()["keys"]
 
     def fire_cron(self) -> None:
-        self.client.post("/__devhost/scheduled").raise_for_status()
+        response = self.client.post("/__devhost/scheduled")
+        response.raise_for_status()
+        fired = response.json()["fired"]
+        assert fired and set(fired.values()) == {"ok"}, f"a scheduled handler failed: {fired}"
 
     def reset(self) -> None:
         self.client.delete("/__devhost/ai").raise_for_status()
@@ -157,5 +160,6 @@ def ai(anonymous, runtime):
 
 
 @pytest.fixture
-def devhost(ai):
+def control(ai):
+    """The same control routes, named for what a test does with them beyond the AI stand-in."""
     return ai

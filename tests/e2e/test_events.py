@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.e2e.conftest import TEST_FREE_EVENTS_PER_DAY, host_only, needs_faults
+from tests.e2e.conftest import TEST_FREE_EVENTS_PER_DAY, host_only, needs_faults, on_runtimes
 
 HOUR_MS = 3_600_000
 
@@ -82,24 +82,24 @@ def test_the_same_batch_twice_counts_nothing_twice(caller):
 
 
 @needs_faults
-def test_a_batch_is_durable_while_d1_fails_and_counted_once_after_the_replay(caller, devhost):
+def test_a_batch_is_durable_while_d1_fails_and_counted_once_after_the_replay(caller, control):
     now = int(time.time() * 1000)
     # Only the indexing transaction fails: admission, which also batches, goes through.
-    devhost.fault("inference-service.DB.batch", "D1 is unavailable", match="INTO events")
+    control.fault("inference-service.DB.batch", "D1 is unavailable", match="INTO events")
 
     response = caller.post("/events", json=[{"id": "d1", "type": "purchase"}, {"id": "d2", "type": "purchase"}])
 
     assert response.status_code == 202
     body = response.json()
     assert (body["indexed"], body["accepted"], body["duplicates"]) == (False, 2, None)
-    assert any(body["batchId"] in key for key in devhost.r2_keys("events/"))
-    assert devhost.r2_keys(f"unindexed/{body['batchId']}") == [f"unindexed/{body['batchId']}"]
+    assert any(body["batchId"] in key for key in control.r2_keys("events/"))
+    assert control.r2_keys(f"unindexed/{body['batchId']}") == [f"unindexed/{body['batchId']}"]
     assert caller.metrics("EVENTS_BY_TYPE", now - HOUR_MS, now + HOUR_MS)["totals"] == []
 
-    devhost.fire_cron()
-    devhost.fire_cron()  # a second replay finds nothing to do
+    control.fire_cron()
+    control.fire_cron()  # a second replay finds nothing to do
 
-    assert devhost.r2_keys(f"unindexed/{body['batchId']}") == []
+    assert control.r2_keys(f"unindexed/{body['batchId']}") == []
     totals = caller.metrics("EVENTS_BY_TYPE", now - HOUR_MS, now + HOUR_MS)["totals"]
     assert totals == [{"key": "purchase", "value": 2.0}]
     resent = caller.post("/events", json=[{"id": "d1", "type": "purchase"}, {"id": "d2", "type": "purchase"}]).json()
@@ -234,7 +234,7 @@ def test_ranges_are_bounded(caller):
     assert "buckets" in body["errors"][0]["message"]
 
 
-def test_events_with_free_text_get_a_sentiment_label_after_the_answer(caller, devhost):
+def test_events_with_free_text_get_a_sentiment_label_after_the_answer(caller, control):
     response = caller.post("/events", json=[
         {"id": "fb1", "type": "feedback", "properties": {"text": "I love this chat!"}},
         {"id": "v1", "type": "view"},
@@ -251,19 +251,19 @@ def test_events_with_free_text_get_a_sentiment_label_after_the_answer(caller, de
 
     assert nodes["fb1"]["sentiment"]["sentiment"] in {"positive", "neutral", "negative"}
     assert nodes["v1"] is None
-    assert sum(1 for call in devhost.calls() if call["model"] == "@cf/meta/llama-3.1-8b-instruct-fast") == 1
+    assert sum(1 for call in control.calls() if call["model"] == "@cf/meta/llama-3.1-8b-instruct-fast") == 1
 
 
 @needs_faults
-def test_a_varied_batch_with_free_text_stays_within_analytics_engines_25_writes(caller, devhost, host):
-    devhost.client.delete("/__devhost/analytics")
+def test_a_varied_batch_with_free_text_stays_within_analytics_engines_25_writes(caller, control, host):
+    control.client.delete("/__devhost/analytics")
     batch = [{"type": f"kind{i}", "component": f"C{i}"} for i in range(24)]
     batch += [{"type": "feedback", "component": f"F{i}", "properties": {"text": f"note {i}: I like it"}} for i in range(7)]
     assert caller.post("/events", json=batch).json()["accepted"] == 31
 
     deadline = time.monotonic() + 10
     while True:  # the labels come after the answer, in the same invocation
-        points = devhost.client.get("/__devhost/analytics").json()["points"]
+        points = control.client.get("/__devhost/analytics").json()["points"]
         labels = [p for p in points if p["blobs"][1] == "enrichment"]
         if len(labels) >= 5 or time.monotonic() > deadline:
             break
@@ -276,14 +276,14 @@ def test_a_varied_batch_with_free_text_stays_within_analytics_engines_25_writes(
 
 
 @needs_faults
-def test_free_text_stored_while_d1_failed_is_labelled_by_the_replay(caller, devhost):
-    devhost.fault("inference-service.DB.batch", "D1 is unavailable", match="INTO events")
+def test_free_text_stored_while_d1_failed_is_labelled_by_the_replay(caller, control):
+    control.fault("inference-service.DB.batch", "D1 is unavailable", match="INTO events")
     body = caller.post("/events", json=[{"id": "late-fb", "type": "feedback", "properties": {"text": "Too slow today"}}]).json()
     assert body["indexed"] is False
     time.sleep(0.3)
-    assert not any(call["model"] == "@cf/meta/llama-3.1-8b-instruct-fast" for call in devhost.calls())  # nothing to label yet
+    assert not any(call["model"] == "@cf/meta/llama-3.1-8b-instruct-fast" for call in control.calls())  # nothing to label yet
 
-    devhost.fire_cron()  # the fault was for one transaction
+    control.fire_cron()  # the fault was for one transaction
 
     node = caller.graphql("{ events(first: 5) { edges { node { id enrichment } } } }")["data"]["events"]["edges"][0]["node"]
     assert node["id"] == "late-fb"
@@ -291,13 +291,13 @@ def test_free_text_stored_while_d1_failed_is_labelled_by_the_replay(caller, devh
 
 
 @needs_faults
-def test_analytics_engine_gets_counted_points_for_events_and_one_per_model_call(caller, devhost):
-    devhost.client.delete("/__devhost/analytics")
+def test_analytics_engine_gets_counted_points_for_events_and_one_per_model_call(caller, control):
+    control.client.delete("/__devhost/analytics")
     caller.post("/events", json=[{"type": "view", "component": "A"}] * 3 + [{"type": "click", "component": "B"}])
     caller.post("/stream/chat", json={"messages": [{"id": "u", "role": "user", "parts": [{"type": "text", "text": "hi"}]}]})
     deadline = time.monotonic() + 10
     while True:  # the model call's point is written once its stream has ended
-        points = devhost.client.get("/__devhost/analytics").json()["points"]
+        points = control.client.get("/__devhost/analytics").json()["points"]
         if any(p["blobs"][1] == "chat" for p in points) or time.monotonic() > deadline:
             break
         time.sleep(0.1)
@@ -309,3 +309,8 @@ def test_analytics_engine_gets_counted_points_for_events_and_one_per_model_call(
     assert [(c["blobs"][1], c["blobs"][2]) for c in calls] == [("chat", "ok")]
     assert calls[0]["doubles"][0] >= calls[0]["doubles"][1] > 0  # latency, then time to first token
     assert all(len(p["indexes"]) == 1 for p in points)
+
+
+@on_runtimes("workerd", "devhost")
+def test_the_cron_trigger_runs_the_replay_handler(control):
+    control.fire_cron()  # workerd calls scheduled(controller, env, ctx): a narrower signature fails
