@@ -1,23 +1,18 @@
-// The host's own routes under /__devhost/: knobs and records for tests and benchmarks. They
-// exist only on the local host, in front of the workers, never in a worker.
+// devhost's own routes under /__devhost/: the AI stand-in's knobs, injected faults, the cron
+// trigger, R2 listings and the Analytics Engine points kept. They exist only on the local host,
+// in front of the workers, never in a worker. (The workerd host has the same routes but faults
+// and analytics: devhost/workerd/standin.mjs.)
 import { ExecutionContext } from './python-worker.mjs';
-import { readJson, sendResponse } from './http.mjs';
+import { readJson } from './http.mjs';
 
 export const CONTROL_PREFIX = '/__devhost/';
 
-export async function control(req, res, { ai, recorder, faults, status, workers, analyticsPoints }) {
+export async function control(req, res, { recorder, faults, workers, analyticsPoints }) {
   const route = req.url.slice(CONTROL_PREFIX.length).split('?')[0];
   const reply = (status, body) => {
     res.writeHead(status, { 'content-type': 'application/json' });
     res.end(JSON.stringify(body));
   };
-  if (route === 'ai/run' && req.method === 'POST') {
-    // The stand-in called directly, with no worker in between: the baseline for `make bench`.
-    const { model, inputs } = await readJson(req);
-    const output = await ai.run(model, inputs);
-    if (output instanceof ReadableStream) return sendResponse(req, res, new Response(output, { headers: { 'content-type': 'text/event-stream' } }));
-    return reply(200, output);
-  }
   if (route === 'ai') {
     if (req.method === 'POST') recorder.configure(await readJson(req));
     if (req.method === 'DELETE') recorder.reset();
@@ -55,6 +50,5 @@ export async function control(req, res, { ai, recorder, faults, status, workers,
     if (req.method === 'DELETE') analyticsPoints.length = 0;
     return reply(200, { points: analyticsPoints });
   }
-  if (route === 'status') return reply(200, status);
   return reply(404, { error: { code: 'not_found', message: `no devhost control route ${route}` } });
 }

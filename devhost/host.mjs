@@ -76,14 +76,11 @@ async function main() {
   const faults = new Faults();
   const analyticsPoints = [];
   const { primary, workers, dispose } = await startWorkers(options, ai, faults, analyticsPoints);
-  const status = {
-    startupMs: Math.round(performance.now() - bootStarted),
-    workers: Object.fromEntries([...workers.values()].map((w) => [w.name, w.timings])),
-  };
+  const startupMs = Math.round(performance.now() - bootStarted);
 
   const server = http.createServer(async (req, res) => {
     res.socket?.setNoDelay(true);
-    if (req.url.startsWith(CONTROL_PREFIX)) return control(req, res, { ai, recorder, faults, status, workers, analyticsPoints }).catch((err) => {
+    if (req.url.startsWith(CONTROL_PREFIX)) return control(req, res, { recorder, faults, workers, analyticsPoints }).catch((err) => {
       console.error(`[devhost] control ${req.url} failed: ${err?.message ?? err}`);
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ error: { code: 'internal_error', message: String(err?.message ?? err) } }));
@@ -104,7 +101,7 @@ async function main() {
 
   server.listen(options.port, options.ip, () => {
     const { port } = server.address();
-    say(`started in ${status.startupMs} ms; state in ${path.relative(PROJECT_ROOT, options.stateDir) || '.'}`);
+    say(`started in ${startupMs} ms; state in ${path.relative(PROJECT_ROOT, options.stateDir) || '.'}`);
     console.log(`[devhost] Ready on http://${options.ip}:${port}`);
   });
 

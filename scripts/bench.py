@@ -1,9 +1,14 @@
-"""Benchmarks against a local host started for the run (its own state folder, free port).
+"""Benchmarks against local hosts started for the run (each with its own state folder and port).
 
     make bench                              # or: .venv/bin/python scripts/bench.py --requests 50
 
-Prints a Markdown table; the README's benchmark table is copied from it. Times are wall-clock
-on this machine, through the local host (Pyodide in Node), not Cloudflare's.
+Prints two Markdown tables; the README's benchmark tables are copied from them:
+- per route, on the real workerd and on devhost's Pyodide host: CPU and wall time per request.
+  CPU is the host's whole process tree (workerd runs both workers and the local binding
+  simulators; devhost is one Node process), read from each thread's /proc schedstat (ns) before
+  and after each of N sequential requests; work a request leaves to waitUntil lands in the next.
+- on workerd: start-up, time to first byte, relay cost per token, event throughput, analytics.
+These are local numbers on this machine, not Cloudflare's.
 """
 
 import argparse
@@ -17,13 +22,36 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from shared import jwt  # noqa: E402
-from tests.e2e.localhost import PROJECT_ROOT, LocalHost  # noqa: E402
+from tests.e2e.localhost import PROJECT_ROOT, RUNTIMES, LocalHost  # noqa: E402
 
 CONFIGS = [PROJECT_ROOT / "wrangler.toml", PROJECT_ROOT / "inference_worker" / "wrangler.toml"]
 ADMIN_TOKEN = "bench-admin-token"
 JWT_SECRET = "bench-jwt-secret"
 MODEL = "@cf/meta/llama-3.1-8b-instruct-fast"
 LONG_PROMPT = " ".join(f"word{i}" for i in range(400))  # the stand-in echoes it: ~410 tokens
+
+
+def process_tree(root: int) -> list[int]:
+    pids = [root]
+    for pid in pids:
+        for task in Path(f"/proc/{pid}/task").glob("*"):
+            try:
+                pids += [int(child) for child in (task / "children").read_text().split()]
+            except OSError:  # a thread that just ended
+                pass
+    return pids
+
+
+def cpu_ns(root: int) -> int:
+    """CPU time of every thread of the process tree so far, in ns (schedstat's first field)."""
+    total = 0
+    for pid in process_tree(root):
+        for task in Path(f"/proc/{pid}/task").glob("*"):
+            try:
+                total += int((task / "schedstat").read_text().split()[0])
+            except OSError:
+                pass
+    return total
 
 
 def percentile(samples: list[float], q: float) -> float:
@@ -85,10 +113,63 @@ def direct_body(text: str) -> dict:
     return {"model": MODEL, "inputs": {"messages": [{"role": "user", "content": text}], "max_tokens": 1000, "stream": True}}
 
 
+def event_batch(offset: int) -> list[dict]:
+    now_ms = int(time.time() * 1000)
+    return [{"type": ["view", "click", "error"][i % 3], "component": f"C{i % 7}",
+             "timestamp": now_ms - (offset * 100 + i) * 1000, "properties": {"i": i}} for i in range(100)]
+
+
+def route_requests() -> list[tuple[str, object]]:
+    """(label, send(client, i)) for the per-route table; each send reads the whole answer."""
+    def stream(body):
+        def send(client, _i):
+            with client.stream("POST", "/stream/chat", json=body) as response:
+                response.raise_for_status()
+                for _ in response.iter_raw():
+                    pass
+        return send
+    return [
+        ("GET /health", lambda c, _i: c.get("/health").raise_for_status()),
+        ("GET /v1/models", lambda c, _i: c.get("/v1/models").raise_for_status()),
+        ("POST /graphql { models } with a key", lambda c, _i: c.post("/graphql", json={"query": "{ models { id } }"}).raise_for_status()),
+        ("POST /events, a 100-event batch", lambda c, i: c.post("/events", json=event_batch(1000 + i)).raise_for_status()),
+        ("POST /stream/chat, a short answer", stream(chat_body("Hello"))),
+        ("POST /stream/chat, a 411-token answer", stream(chat_body(LONG_PROMPT))),
+    ]
+
+
+def cpu_and_wall(host: LocalHost, client: httpx.Client, send, count: int) -> tuple[list[float], list[float]]:
+    send(client, -1)  # warm-up: first imports, caches
+    cpu, wall = [], []
+    for i in range(count):
+        before, started = cpu_ns(host.process.pid), time.perf_counter()
+        send(client, i)
+        wall.append((time.perf_counter() - started) * 1000)
+        cpu.append((cpu_ns(host.process.pid) - before) / 1e6)
+    return cpu, wall
+
+
+def per_route(n: int) -> list[str]:
+    results: dict[str, dict[str, tuple[list[float], list[float]]]] = {}
+    for runtime in RUNTIMES:
+        with tempfile.TemporaryDirectory() as state:
+            variables = {"ADMIN_TOKEN": ADMIN_TOKEN, "JWT_SECRET": JWT_SECRET}
+            with LocalHost(CONFIGS, Path(state), variables=variables, runtime=runtime) as host:
+                key = create_key(host.url)
+                with httpx.Client(base_url=host.url, timeout=60, headers={"authorization": f"Bearer {key}"}) as client:
+                    for label, send in route_requests():
+                        results.setdefault(label, {})[runtime] = cpu_and_wall(host, client, send, n)
+    lines = [f"| route ({n} sequential requests) | workerd CPU | workerd wall | devhost CPU | devhost wall |",
+             "|---|---|---|---|---|"]
+    for label, by_runtime in results.items():
+        cells = [summary(samples) for runtime in RUNTIMES for samples in by_runtime[runtime]]
+        lines.append(f"| {label} | {' | '.join(cells)} |")
+    return lines
+
+
 def events_and_metrics(client: httpx.Client, n: int) -> list[tuple[str, str]]:
     now_ms = int(time.time() * 1000)
-    batch = lambda b: [{"type": ["view", "click", "error"][i % 3], "component": f"C{i % 7}",  # noqa: E731
-                        "timestamp": now_ms - (b * 100 + i) * 1000, "properties": {"i": i}} for i in range(100)]
+    batch = event_batch
     client.post("/events", json=batch(-1)).raise_for_status()  # warm-up
     started = time.perf_counter()
     latencies = []
@@ -130,18 +211,17 @@ def main() -> None:
     args = parser.parse_args()
     n = args.requests
 
+    print("\n".join(per_route(n)), flush=True)
+    print()
+
     rows = []
     with tempfile.TemporaryDirectory() as state:
         started = time.perf_counter()
         variables = {"ADMIN_TOKEN": ADMIN_TOKEN, "JWT_SECRET": JWT_SECRET}
         with LocalHost(CONFIGS, Path(state), variables=variables) as host:
-            rows.append(("host start-up to 'Ready' (wall)", f"{(time.perf_counter() - started) * 1000:.0f} ms"))
+            rows.append(("workerd host start-up to 'Ready' (wall, both workers)", f"{(time.perf_counter() - started) * 1000:.0f} ms"))
             key = create_key(host.url)
             with httpx.Client(base_url=host.url, timeout=60, headers={"authorization": f"Bearer {key}"}) as client:
-                status = client.get("/__devhost/status").json()
-                for name, t in status["workers"].items():
-                    rows.append((f"{name}: Pyodide boot / packages / main import",
-                                 f"{t['pyodideMs']:.0f} / {t['packagesMs']:.0f} / {t['importMs']:.0f} ms"))
                 rows.append((f"GET /health, median (p95) of {n}", summary(timed_get(client, "/health", n))))
 
                 # The baseline: a route that is routed and answered but needs no admission.
@@ -171,7 +251,7 @@ def main() -> None:
 
                 rows += events_and_metrics(client, n)
 
-    print("| measurement | result |\n|---|---|")
+    print("| measurement (workerd) | result |\n|---|---|")
     for name, value in rows:
         print(f"| {name} | {value} |")
 
