@@ -55,8 +55,9 @@ function workerModules(config) {
 }
 
 function pythonWorker(config, vars) {
-  const { workerOptions } = unstable_getMiniflareWorkerOptions(config.configPath);
-  const { ai, ...options } = workerOptions;
+  // Without `ai`, which is replaced here (wrangler would warn that it is remote-only).
+  const { workerOptions: options } = unstable_getMiniflareWorkerOptions({ ...config, ai: undefined });
+  const { ai } = config;
   const unsafeBindings = [...options.unsafeBindings ?? []];
   if (ai?.binding) {
     unsafeBindings.push({ name: ai.binding, type: AI_PLUGIN, plugin: { package: AI_PLUGIN_PATH, name: AI_PLUGIN }, options: { recorderWorker: CONTROL_WORKER } });
