@@ -2,6 +2,8 @@
 inference worker's models, so a caller that skips the api cannot exceed them)."""
 
 MAX_BODY_BYTES = 1_048_576
+# Levels of arrays and objects in a request body; a JSON Schema or event properties fit easily.
+MAX_JSON_DEPTH = 32
 MAX_MESSAGES = 100
 MAX_INPUT_CHARS = 32_000  # all message text of one request together
 MAX_OUTPUT_TOKENS = 4_096

@@ -6,11 +6,11 @@ add fields over time); wrong ones are refused naming the field. Limits are check
 any RPC or model call.
 """
 
-import json
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from shared import json_reader
 from shared.base import Model
 from shared.contract import Caller, ChatMessage, EmbeddingRequest, GenerationRequest
 from shared.errors import ApiError, ErrorCode
@@ -113,25 +113,13 @@ class EmbeddingsBody(_Body):
     encoding_format: Literal["float", "base64"] = "float"
 
 
-def _too_large(size: int | str, limit: int) -> ApiError:
-    return ApiError(ErrorCode.PAYLOAD_TOO_LARGE, f"The body is {size} bytes; the limit is {limit}", field="body", limit=limit)
-
-
-def parse_json(raw: bytes, max_bytes: int = MAX_BODY_BYTES) -> Any:
-    if len(raw) > max_bytes:
-        raise _too_large(len(raw), max_bytes)
-    try:
-        return json.loads(raw)
-    except ValueError as exc:
-        raise ApiError(ErrorCode.INVALID_REQUEST, f"The body is not valid JSON: {exc}", field="body") from exc
-
-
 async def read_json(request: Any, max_bytes: int = MAX_BODY_BYTES) -> Any:
     """The request's JSON body; a declared length over the cap is refused before reading."""
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > max_bytes:
-        raise _too_large(declared, max_bytes)
-    return parse_json(await request.bytes(), max_bytes)
+        raise ApiError(ErrorCode.PAYLOAD_TOO_LARGE, f"The body is {declared} bytes; the limit is {max_bytes}",
+                       field="body", limit=max_bytes)
+    return json_reader.read_json(await request.bytes(), max_bytes=max_bytes)
 
 
 Body = TypeVar("Body", bound=BaseModel)

@@ -82,10 +82,3 @@ def test_embedding_input_may_be_one_string():
     req = requests.embedding_request(body, caller=Caller(key_id="k"), request_id="r")
 
     assert (req.model, req.texts) == ("@cf/baai/bge-small-en-v1.5", ["hello"])
-
-
-def test_body_must_be_json():
-    with pytest.raises(ApiError) as raised:
-        requests.parse_json(b"{nope")
-
-    assert raised.value.details["field"] == "body"
