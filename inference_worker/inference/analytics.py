@@ -7,6 +7,7 @@ never served after new data has landed, whatever the TTL."""
 import json
 from typing import Any
 
+from inference.cache import read_cached, write_cached
 from shared.analytics import EventQuery, MetricQuery, encode_cursor, events_sql, metric_sql, shape
 
 DEFAULT_CACHE_SECONDS = 60  # the shortest expiration KV accepts
@@ -17,7 +18,7 @@ async def get_metrics(env: Any, query: MetricQuery) -> dict[str, Any]:
     row = await env.DB.prepare(VERSION_SQL).bind(query.caller.key_id).first()
     version = row["version"] if row else 0
     cache_key = f"analytics:v1:{query.caller.key_id}:{version}:{query.cache_id()}"
-    if cached := await env.CACHE.get(cache_key):
+    if cached := await read_cached(env, cache_key):
         return {**json.loads(cached), "cached": True}
     (points_sql, points_params), (totals_sql, totals_params) = metric_sql(query)
     points, totals = await env.DB.batch([
@@ -26,7 +27,7 @@ async def get_metrics(env: Any, query: MetricQuery) -> dict[str, Any]:
     ])
     series = shape(query, [dict(r) for r in points.results], [dict(r) for r in totals.results]).model_dump(mode="json")
     ttl = int(getattr(env, "ANALYTICS_CACHE_SECONDS", DEFAULT_CACHE_SECONDS) or DEFAULT_CACHE_SECONDS)
-    await env.CACHE.put(cache_key, json.dumps(series), expirationTtl=max(60, ttl))
+    await write_cached(env, cache_key, json.dumps(series), max(60, ttl))
     return series
 
 

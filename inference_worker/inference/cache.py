@@ -1,5 +1,7 @@
-"""A KV cache for deterministic generations (temperature 0): the same model, messages and
-limits give the same answer, so the answer is kept and replayed as a stream."""
+"""KV as a cache that fails open: a read that fails is a miss and a write that fails is skipped,
+so KV being down never fails a request that D1 and the model can answer. On top of it, the cache
+of deterministic generations (temperature 0): the same model, messages and limits give the same
+answer, so the answer is kept and replayed as a stream."""
 
 import hashlib
 import json
@@ -33,19 +35,29 @@ def entry_usage(cached: dict[str, Any]) -> Usage:
     return Usage(cached["usage"]["prompt_tokens"], cached["usage"]["completion_tokens"])
 
 
-async def lookup(env: Any, key: str) -> dict[str, Any] | None:
-    """The cached answer, or None; a cache that cannot be read is a miss, not a failure."""
+async def read_cached(env: Any, key: str) -> str | None:
     try:
-        raw = await env.CACHE.get(key)
+        return await env.CACHE.get(key)
     except Exception as exc:
-        print(f"cache lookup failed, generating instead: {exc}")
+        print(f"KV read failed, treated as a cache miss: {exc}")
         return None
+
+
+async def write_cached(env: Any, key: str, text: str, ttl: int) -> None:
+    try:
+        await env.CACHE.put(key, text, expirationTtl=ttl)
+    except Exception as exc:
+        print(f"KV write failed, answer not cached: {exc}")
+
+
+async def lookup(env: Any, key: str) -> dict[str, Any] | None:
+    raw = await read_cached(env, key)
     return json.loads(raw) if raw else None
 
 
 async def store(env: Any, key: str, entry: dict[str, Any]) -> None:
     ttl = int(getattr(env, "GENERATION_CACHE_TTL_SECONDS", DEFAULT_TTL_SECONDS) or DEFAULT_TTL_SECONDS)
-    await env.CACHE.put(key, json.dumps(entry), expirationTtl=ttl)
+    await write_cached(env, key, json.dumps(entry), ttl)
 
 
 def replay_pieces(text: str) -> list[str]:

@@ -314,3 +314,16 @@ def test_analytics_engine_gets_counted_points_for_events_and_one_per_model_call(
 @on_runtimes("workerd", "devhost")
 def test_the_cron_trigger_runs_the_replay_handler(control):
     control.fire_cron()  # workerd calls scheduled(controller, env, ctx): a narrower signature fails
+
+
+@needs_faults
+def test_metrics_are_answered_from_d1_while_kv_fails(caller, control):
+    now = int(time.time() * 1000)
+    assert caller.post("/events", json=[{"type": "kv-down"}, {"type": "kv-down"}]).status_code == 202
+    control.fault("inference-service.CACHE.get", "KV unavailable", count=10)
+    control.fault("inference-service.CACHE.put", "KV unavailable", count=10)
+
+    answer = caller.metrics("EVENTS_BY_TYPE", now - HOUR_MS, now + HOUR_MS)
+
+    assert answer["totals"] == [{"key": "kv-down", "value": 2.0}]
+    assert answer["cached"] is False
