@@ -22,6 +22,58 @@ _BOUNDS = {
 }
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def schema_problems(schema: Any, path: str = "") -> list[str]:
+    """Every way `schema` is not a JSON Schema of the subset this module checks, as
+    'path: reason' (path relative to the schema, '' for its root). A schema is checked before
+    any model is asked to follow it: a malformed one is the client's mistake, not a 500."""
+    where = path or "schema"
+    if isinstance(schema, bool):
+        return []
+    if not isinstance(schema, dict):
+        return [f"{where}: must be an object (a JSON Schema)"]
+    problems: list[str] = []
+    kinds = schema.get("type")
+    if kinds is not None:
+        names = kinds if isinstance(kinds, list) else [kinds]
+        if not names or not all(isinstance(n, str) and n in _TYPES for n in names):
+            problems.append(f"{path}.type: must be one of {', '.join(_TYPES)} (or a list of them)".lstrip("."))
+    for key in _BOUNDS:
+        if key in schema and not _is_number(schema[key]):
+            problems.append(f"{path}.{key}: must be a number".lstrip("."))
+    for key in ("minLength", "maxLength", "minItems", "maxItems"):
+        if key in schema and not _is_count(schema[key]):
+            problems.append(f"{path}.{key}: must be a non-negative integer".lstrip("."))
+    if "enum" in schema and not isinstance(schema["enum"], list):
+        problems.append(f"{path}.enum: must be an array".lstrip("."))
+    if "required" in schema and not (isinstance(schema["required"], list) and all(isinstance(n, str) for n in schema["required"])):
+        problems.append(f"{path}.required: must be an array of property names".lstrip("."))
+    if "properties" in schema:
+        if isinstance(schema["properties"], dict):
+            for name, sub in schema["properties"].items():
+                problems += schema_problems(sub, f"{path}.properties.{name}")
+        else:
+            problems.append(f"{path}.properties: must be an object of schemas".lstrip("."))
+    for key in ("items", "additionalProperties"):
+        if key in schema:
+            problems += schema_problems(schema[key], f"{path}.{key}")
+    for key in ("anyOf", "oneOf"):
+        if key in schema:
+            if isinstance(schema[key], list) and schema[key]:
+                for index, sub in enumerate(schema[key]):
+                    problems += schema_problems(sub, f"{path}.{key}.{index}")
+            else:
+                problems.append(f"{path}.{key}: must be a non-empty array of schemas".lstrip("."))
+    return problems
+
+
 def validate(value: Any, schema: dict[str, Any], path: str = "$") -> list[str]:
     """Every way `value` breaks `schema`, as 'path: reason' strings (empty when it conforms)."""
     if not isinstance(schema, dict):

@@ -14,6 +14,7 @@ from shared import json_reader
 from shared.base import Model
 from shared.contract import Caller, ChatMessage, EmbeddingRequest, GenerationRequest
 from shared.errors import ApiError, ErrorCode
+from shared.json_schema import schema_problems
 from shared.limits import (
     DEFAULT_MAX_OUTPUT_TOKENS,
     MAX_BODY_BYTES,
@@ -81,6 +82,19 @@ class ObjectBody(_Generation):
         return self
 
 
+def _checked_schema(schema: Any, field: str) -> dict[str, Any]:
+    """A JSON Schema a model will be asked to follow, refused (400, naming the keyword) when
+    it is not one: checked before any model call, and before the answer is checked against it."""
+    if problems := schema_problems(schema):
+        first, _, reason = problems[0].partition(": ")
+        name = field if first == "schema" else f"{field}.{first}"
+        raise ApiError(ErrorCode.INVALID_REQUEST, f"{name}: {reason}", field=name,
+                       errors=[{"field": name, "message": reason}])
+    if not isinstance(schema, dict):  # true/false: no object to ask for
+        raise ApiError(ErrorCode.INVALID_REQUEST, f"{field}: must be an object (a JSON Schema)", field=field)
+    return schema
+
+
 class OpenAIContentPart(_Body):
     type: str
     text: str | None = None
@@ -95,6 +109,23 @@ class StreamOptions(_Body):
     include_usage: bool = False
 
 
+class JsonSchemaFormat(_Body):
+    name: str | None = None
+    schema_: dict[str, Any] = Field(default_factory=dict, alias="schema")
+    strict: bool | None = None
+
+
+class ResponseFormat(_Body):
+    type: Literal["text", "json_object", "json_schema"]
+    json_schema: JsonSchemaFormat | None = None
+
+    @model_validator(mode="after")
+    def _schema_with_its_type(self) -> "ResponseFormat":
+        if self.type == "json_schema" and self.json_schema is None:
+            raise ValueError("type json_schema needs json_schema: {name, schema}")
+        return self
+
+
 class OpenAIChatBody(_Body):
     model: str
     messages: list[OpenAIMessage] = Field(min_length=1, max_length=MAX_MESSAGES)
@@ -104,7 +135,7 @@ class OpenAIChatBody(_Body):
     max_tokens: int | None = Field(default=None, ge=1, le=MAX_OUTPUT_TOKENS)
     max_completion_tokens: int | None = Field(default=None, ge=1, le=MAX_OUTPUT_TOKENS)
     n: int = Field(default=1, ge=1, le=1)
-    response_format: dict[str, Any] | None = None
+    response_format: ResponseFormat | None = None
 
 
 class EmbeddingsBody(_Body):
@@ -182,7 +213,7 @@ def completion_request(body: CompletionBody, protocol: str, *, caller: Caller, r
 
 def object_request(body: ObjectBody, *, caller: Caller, request_id: str, stream_id: str,
                    default_model: str = DEFAULT_TEXT_MODEL) -> GenerationRequest:
-    schema = body.schema_ if body.schema_ is not None else NAMED_SCHEMAS[body.schemaName]
+    schema = _checked_schema(body.schema_, "schema") if body.schema_ is not None else NAMED_SCHEMAS[body.schemaName]
     messages = [ChatMessage(role="user", content=body.prompt)]
     return _generation(body, messages, kind="object", protocol="text", json_schema=schema, caller=caller,
                        request_id=request_id, stream_id=stream_id, default_model=default_model)
@@ -202,9 +233,9 @@ def openai_chat_request(body: OpenAIChatBody, *, caller: Caller, request_id: str
     ]
     _check_input_size(messages, "messages")
     schema = None
-    if body.response_format and body.response_format.get("type") == "json_schema":
-        schema = (body.response_format.get("json_schema") or {}).get("schema") or {}
-    elif body.response_format and body.response_format.get("type") == "json_object":
+    if body.response_format and body.response_format.type == "json_schema":
+        schema = _checked_schema(body.response_format.json_schema.schema_, "response_format.json_schema.schema")
+    elif body.response_format and body.response_format.type == "json_object":
         schema = {"type": "object"}
     return GenerationRequest(
         request_id=request_id,

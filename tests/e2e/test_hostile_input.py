@@ -54,3 +54,21 @@ def test_a_lone_surrogate_in_a_graphql_variable_is_a_400(client):
 
     assert response.status_code == 400
     assert response.json()["error"]["field"] == "variables.t"
+
+
+def test_a_response_format_that_is_not_a_schema_is_a_400_before_any_model_call(client, ai):
+    body = {"model": "@cf/meta/llama-3.1-8b-instruct-fast", "messages": [{"role": "user", "content": "hi"}],
+            "response_format": {"type": "json_schema", "json_schema": 5}}
+    response = client.post("/v1/chat/completions", json=body)
+
+    assert response.status_code == 400
+    assert response.json()["error"]["param"] == "response_format.json_schema"
+    assert ai.calls() == []
+
+
+def test_an_object_schema_with_a_malformed_bound_is_a_400_not_an_aborted_stream(client, ai):
+    response = client.post("/stream/object", json={"prompt": "a number", "schema": {"type": "number", "maximum": [1]}})
+
+    assert response.status_code == 400
+    assert response.json()["error"]["field"] == "schema.maximum"
+    assert ai.calls() == []

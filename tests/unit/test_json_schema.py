@@ -1,6 +1,6 @@
 import pytest
 
-from shared.json_schema import parse_model_json, validate
+from shared.json_schema import parse_model_json, schema_problems, validate
 
 SCHEMA = {
     "type": "object",
@@ -42,3 +42,24 @@ def test_model_json_may_come_in_a_code_fence():
     assert parse_model_json(' {"a": [1]} ') == {"a": [1]}
     with pytest.raises(ValueError):
         parse_model_json("Sure! Here is the JSON")
+
+
+def test_a_schema_of_the_subset_has_no_problems():
+    schema = {"type": "object", "properties": {"n": {"type": ["integer", "null"], "minimum": 0, "maximum": 9.5},
+                                               "tags": {"type": "array", "items": {"enum": ["a", "b"]}, "maxItems": 3}},
+              "required": ["n"], "additionalProperties": False, "anyOf": [{"required": ["n"]}, True]}
+    assert schema_problems(schema) == []
+
+
+@pytest.mark.parametrize(("schema", "problem"), [
+    (5, "schema: must be an object (a JSON Schema)"),
+    ({"type": "number", "maximum": [1]}, "maximum: must be a number"),
+    ({"type": "decimal"}, "type: must be one of"),
+    ({"type": "string", "minLength": -1}, "minLength: must be a non-negative integer"),
+    ({"properties": {"a": {"items": {"type": 7}}}}, "properties.a.items.type: must be one of"),
+    ({"required": "a"}, "required: must be an array of property names"),
+    ({"anyOf": []}, "anyOf: must be a non-empty array of schemas"),
+    ({"maximum": True}, "maximum: must be a number"),
+])
+def test_a_malformed_schema_is_named_where_it_breaks(schema, problem):
+    assert schema_problems(schema)[0].startswith(problem)

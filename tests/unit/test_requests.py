@@ -82,3 +82,34 @@ def test_embedding_input_may_be_one_string():
     req = requests.embedding_request(body, caller=Caller(key_id="k"), request_id="r")
 
     assert (req.model, req.texts) == ("@cf/baai/bge-small-en-v1.5", ["hello"])
+
+
+def test_an_object_schema_that_is_not_a_schema_is_refused_naming_the_keyword():
+    body = requests.validated(requests.ObjectBody, {"prompt": "p", "schema": {"type": "number", "maximum": [1]}})
+    with pytest.raises(ApiError) as raised:
+        requests.object_request(body, caller=Caller(key_id="k"), request_id="r", stream_id="s")
+
+    assert raised.value.details["field"] == "schema.maximum"
+
+
+@pytest.mark.parametrize(("response_format", "field"), [
+    ({"type": "json_schema", "json_schema": 5}, "response_format.json_schema"),
+    ({"type": "json_schema"}, "response_format"),
+    ({"type": "yaml"}, "response_format.type"),
+])
+def test_a_malformed_response_format_is_refused_naming_the_field(response_format, field):
+    data = {"model": "llama-3.1-8b", "messages": [{"role": "user", "content": "hi"}], "response_format": response_format}
+    with pytest.raises(ApiError) as raised:
+        requests.validated(requests.OpenAIChatBody, data)
+
+    assert raised.value.details["field"] == field
+
+
+def test_a_response_format_schema_is_checked_before_use():
+    data = {"model": "llama-3.1-8b", "messages": [{"role": "user", "content": "hi"}],
+            "response_format": {"type": "json_schema", "json_schema": {"name": "x", "schema": {"type": "object", "properties": []}}}}
+    body = requests.validated(requests.OpenAIChatBody, data)
+    with pytest.raises(ApiError) as raised:
+        requests.openai_chat_request(body, caller=Caller(key_id="k"), request_id="r", stream_id="s")
+
+    assert raised.value.details["field"] == "response_format.json_schema.schema.properties"
