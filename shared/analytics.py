@@ -11,7 +11,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from shared.base import Model
 from shared.contract import Caller
@@ -146,6 +146,13 @@ class EventQuery(Model):
     component: str | None = None
     session_id: str | None = None
 
+    @field_validator("after")
+    @classmethod
+    def _a_cursor_we_gave_out(cls, after: str | None) -> str | None:
+        if after is not None:
+            decode_cursor(after)  # a client's mistake, found before any query runs
+        return after
+
 
 def encode_cursor(ts: int, event_id: str) -> str:
     return base64.urlsafe_b64encode(json.dumps([ts, event_id]).encode()).decode()
@@ -156,7 +163,7 @@ def decode_cursor(cursor: str) -> tuple[int, str]:
         ts, event_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
         return int(ts), str(event_id)
     except (ValueError, TypeError) as exc:
-        raise ValueError("after: not a cursor this API gave out") from exc
+        raise ValueError("not a cursor this API gave out") from exc
 
 
 def events_sql(query: EventQuery) -> tuple[str, list[Any]]:

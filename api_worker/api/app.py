@@ -37,6 +37,7 @@ class Call:
     credential: str | None = None  # what to log of the credentials: never the secret part
     is_admin: bool = False
     rate_window: RateWindow | None = None
+    graphql_events: int = 0  # events tracked so far by this request's trackEvents fields
 
     @property
     def default_model(self) -> str:

@@ -26,11 +26,15 @@ def _setting(env: Any, name: str, default: int) -> int:
     return int(getattr(env, name, default) or default)
 
 
+def batch_limit(call: Any) -> int:
+    """The most events one request may carry: EVENTS_MAX_BATCH, and the caller's tier's."""
+    return min(_setting(call.env, "EVENTS_MAX_BATCH", DEFAULT_MAX_BATCH), limits_for(call.caller.tier, call.env).max_batch_size)
+
+
 async def ingest(call: Any, raw_events: list[Any]) -> dict[str, Any]:
     if not raw_events:
         raise ApiError(ErrorCode.INVALID_REQUEST, "events: send at least one event", field="events")
-    limit = min(_setting(call.env, "EVENTS_MAX_BATCH", DEFAULT_MAX_BATCH),
-                limits_for(call.caller.tier, call.env).max_batch_size)
+    limit = batch_limit(call)
     if len(raw_events) > limit:
         raise ApiError(ErrorCode.PAYLOAD_TOO_LARGE, f"events: at most {limit} a batch; this one has {len(raw_events)}",
                        field="events", limit=limit)

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from api import requests
 from api.auth import require_admin
-from api.events import ingest
+from api.events import batch_limit, ingest
 from api.schema import schema, validation_rules
 from api.upstream import call_inference
 from api.usage import caller_usage
@@ -35,9 +35,14 @@ def _camel(name: str) -> str:
     return head + "".join(part.title() for part in rest)
 
 
+# Fields of GraphQL's JSON scalar type: the client's own data, whose keys are never renamed.
+JSON_FIELDS = frozenset({"properties", "enrichment"})
+
+
 def _camelize(value: Any) -> Any:
+    """Field names in GraphQL's case, through nested records but not into JSON values."""
     if isinstance(value, dict):
-        return {_camel(k): _camelize(v) for k, v in value.items()}
+        return {_camel(k): v if k in JSON_FIELDS else _camelize(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_camelize(v) for v in value]
     return value
@@ -98,21 +103,22 @@ def _query(model: type[BaseModel], **fields: Any) -> BaseModel:
         raise ApiError(ErrorCode.INVALID_REQUEST, f"{field}: {message}" if field else message, field=field or "query") from exc
 
 
-async def _event_metrics(info: Any, metric: str, range: dict[str, str], bucket: str = "HOUR",  # noqa: A002
+async def _event_metrics(info: Any, metric: str, range: dict[str, str], bucket: str | None = "HOUR",  # noqa: A002
                          filter: dict[str, Any] | None = None, keyId: str | None = None) -> dict[str, Any]:  # noqa: A002, N803
     call = info.context
-    query = _query(MetricQuery, caller=_scope(info, keyId), metric=metric.lower(), bucket=bucket.lower(),
+    # An explicit null means the default, as leaving the argument out does.
+    query = _query(MetricQuery, caller=_scope(info, keyId), metric=metric.lower(), bucket=(bucket or "HOUR").lower(),
                    start_ms=_instant_ms(range["from"], "range.from"), end_ms=_instant_ms(range["to"], "range.to"),
                    filter={k: v for k, v in (filter or {}).items() if v is not None})
     series = dict(await call_inference(call, "get_metrics", query.model_dump(mode="json")))
     return {**series, "metric": series["metric"].upper(), "bucket": series["bucket"].upper()}
 
 
-async def _events(info: Any, filter: dict[str, Any] | None = None, first: int = 50, after: str | None = None,  # noqa: A002
+async def _events(info: Any, filter: dict[str, Any] | None = None, first: int | None = 50, after: str | None = None,  # noqa: A002
                   keyId: str | None = None) -> dict[str, Any]:  # noqa: N803 (the GraphQL argument's name)
     call = info.context
     filter = filter or {}
-    query = _query(EventQuery, caller=_scope(info, keyId), first=first, after=after, type=filter.get("type"),
+    query = _query(EventQuery, caller=_scope(info, keyId), first=50 if first is None else first, after=after, type=filter.get("type"),
                    component=filter.get("component"), session_id=filter.get("sessionId"))
     page = await call_inference(call, "list_events", query.model_dump(mode="json"))
     edges = []
@@ -125,6 +131,11 @@ async def _events(info: Any, filter: dict[str, Any] | None = None, first: int = 
 
 async def _track_events(info: Any, events: list[dict[str, Any]]) -> dict[str, Any]:
     call = info.context
+    # Every trackEvents of one request (aliases included) shares one batch's worth of events.
+    call.graphql_events += len(events)
+    if call.graphql_events > (limit := batch_limit(call)):
+        raise ApiError(ErrorCode.PAYLOAD_TOO_LARGE, f"events: at most {limit} a request across every trackEvents",
+                       field="events", limit=limit)
     # POST /events is admitted against the daily event quota; a GraphQL request is not, so check it here.
     usage = await caller_usage(call)
     if usage["events"] >= limits_for(call.caller.tier, call.env).events_per_day:
@@ -151,6 +162,8 @@ def _formatted(error: GraphQLError) -> dict[str, Any]:
     if isinstance(original, ApiError):
         formatted["message"] = original.message
         formatted["extensions"] = {"code": str(original.code), **{k: v for k, v in original.details.items() if isinstance(v, str | int)}}
+    elif isinstance(original, GraphQLError):  # a variable or input value of the wrong type
+        formatted["extensions"] = {"code": str(ErrorCode.INVALID_REQUEST)}
     elif original is not None:
         print(f"graphql resolver failed: {type(original).__name__}: {original}")
         formatted["message"] = "Internal error"

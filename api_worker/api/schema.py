@@ -237,8 +237,9 @@ class QueryLimitsRule(ValidationRule):
             if self.aliases == MAX_ALIASES + 1:
                 self.report_error(GraphQLError(f"The query uses more than {MAX_ALIASES} aliases", node))
         for argument in node.arguments or ():
-            value = getattr(argument.value, "value", None)
-            if argument.name.value in {"first", "last", "limit"} and value is not None and int(value) > MAX_LIST_ARGUMENT:
+            # Only an Int literal is checked here; a wrong type is the standard rules' to report.
+            is_int = argument.value.kind == "int_value"
+            if argument.name.value in {"first", "last", "limit"} and is_int and int(argument.value.value) > MAX_LIST_ARGUMENT:
                 self.report_error(GraphQLError(f"{argument.name.value} may be at most {MAX_LIST_ARGUMENT}", argument))
 
 

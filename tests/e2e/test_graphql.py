@@ -80,3 +80,49 @@ def test_graphiql_is_served_to_an_authenticated_browser(client):
     assert response.status_code == 200
     assert "graphiql" in response.text.lower()
     assert "unpkg.com" in response.headers["content-security-policy"]
+
+
+def test_wrong_argument_and_variable_types_are_graphql_errors_not_500s(client):
+    literal = client.post("/graphql", json={"query": '{ events(first: "abc") { edges { cursor } } }'})
+    assert literal.status_code == 400
+    assert "Int cannot represent" in literal.json()["errors"][0]["message"]
+
+    variable = client.post("/graphql", json={"query": "query($n: Int) { events(first: $n) { edges { cursor } } }",
+                                             "variables": {"n": "abc"}}).json()
+    assert variable["errors"][0]["extensions"]["code"] == "invalid_request"
+    assert "Int cannot represent" in variable["errors"][0]["message"]
+
+
+def test_a_null_bucket_means_the_default_and_a_bad_cursor_is_the_clients_mistake(client):
+    metrics = client.post("/graphql", json={"query": '{ eventMetrics(metric: EVENTS_BY_TYPE, range: {from: "2026-01-01T00:00:00Z", '
+                                                     'to: "2026-01-02T00:00:00Z"}, bucket: null) { bucket totals { key } } }'}).json()
+    assert "errors" not in metrics, metrics
+    assert metrics["data"]["eventMetrics"]["bucket"] == "HOUR"
+
+    page = client.post("/graphql", json={"query": '{ events(after: "zzz") { edges { cursor } } }'}).json()
+    error = page["errors"][0]
+    assert (error["extensions"]["code"], error["extensions"]["field"]) == ("invalid_request", "after")
+
+
+def test_event_properties_come_back_with_the_clients_own_keys(anonymous, new_key):
+    key = new_key("pro")["key"]
+    headers = {"x-api-key": key}
+    properties = {"page_url": "/a", "a_b": 1, "aB": 2, "nested": {"snake_key": True}}
+    assert anonymous.post("/events", json=[{"type": "keys", "properties": properties}], headers=headers).status_code == 202
+
+    page = anonymous.post("/graphql", json={"query": "{ events { edges { node { properties } } } }"}, headers=headers).json()
+
+    assert page["data"]["events"]["edges"][0]["node"]["properties"] == properties
+
+
+def test_aliased_track_events_share_one_batchs_worth_of_events(anonymous, new_key):
+    headers = {"x-api-key": new_key("pro")["key"]}
+    fields = " ".join(f'a{i}: trackEvents(events: $e) {{ accepted }}' for i in range(20))
+    events = [{"type": "alias", "id": f"e{i}"} for i in range(100)]
+    body = anonymous.post("/graphql", json={"query": f"mutation($e: [EventInput!]!) {{ {fields} }}", "variables": {"e": events}},
+                          headers=headers).json()
+
+    limit = body["errors"][0]["extensions"]["limit"]
+    tracked = [v for v in (body["data"] or {}).values() if v]
+    assert len(tracked) * 100 <= limit
+    assert {e["extensions"]["code"] for e in body["errors"]} == {"payload_too_large"}
