@@ -9,6 +9,7 @@ batch's usage is counted once), so a replay of an indexed batch changes nothing.
 import asyncio
 import json
 from collections import Counter
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -109,11 +110,10 @@ async def process_events(env: Any, ctx: Any, batch: EventBatch) -> dict[str, Any
     r2_key = archive_key(batch.batch_id, batch.received_at)
     marker = {"key_id": key_id, "tier": batch.caller.tier, "r2_key": r2_key, "received_at": str(batch.received_at)}
     try:
-        await asyncio.gather(
-            env.ARCHIVE.put(r2_key, to_ndjson(batch.events),
-                            {"httpMetadata": {"contentType": "application/x-ndjson"}, "customMetadata": {"key_id": key_id}}),
-            env.ARCHIVE.put(MARKER_PREFIX + batch.batch_id, "", {"customMetadata": marker}),
-        )
+        # The events first, then their marker: a marker never points at events that are not there.
+        await env.ARCHIVE.put(r2_key, to_ndjson(batch.events),
+                              {"httpMetadata": {"contentType": "application/x-ndjson"}, "customMetadata": {"key_id": key_id}})
+        await env.ARCHIVE.put(MARKER_PREFIX + batch.batch_id, "", {"customMetadata": marker})
     except Exception as exc:
         print(f"batch {batch.batch_id}: R2 write failed, nothing accepted: {exc}")
         failure = ServiceFailure(code=ErrorCode.SERVICE_UNAVAILABLE, message="The events could not be stored; send them again",
@@ -133,17 +133,41 @@ async def process_events(env: Any, ctx: Any, batch: EventBatch) -> dict[str, Any
     return result.model_dump(mode="json")
 
 
-async def replay_unindexed(env: Any, limit: int = 50) -> dict[str, int]:
+async def unindexed_markers(env: Any, page_size: int = 100) -> AsyncIterator[Any]:
+    """Every marker in R2, page by page (R2 lists at most 1,000 keys a call)."""
+    cursor = None
+    while True:
+        options: dict[str, Any] = {"prefix": MARKER_PREFIX, "limit": page_size, "include": ["customMetadata"]}
+        if cursor:
+            options["cursor"] = cursor
+        listing = await env.ARCHIVE.list(options)
+        for marker in listing.objects:
+            yield marker
+        if not listing.truncated:
+            return
+        cursor = listing.cursor
+
+
+async def replay_unindexed(env: Any, max_batches: int = 500) -> dict[str, int]:
     """Indexes the batches whose marker is still in R2 (their D1 indexing failed), and gives
-    their events the enrichment they missed at ingestion."""
-    listing = await env.ARCHIVE.list({"prefix": MARKER_PREFIX, "limit": limit, "include": ["customMetadata"]})
-    replayed = failed = 0
-    for marker in listing.objects:
+    their events the enrichment they missed at ingestion. Goes through every marker, so a batch
+    that keeps failing holds none of the others back; at most `max_batches` are tried a run."""
+    replayed = failed = orphans = remaining = 0
+    async for marker in unindexed_markers(env):
+        if replayed + failed + orphans >= max_batches:
+            remaining += 1
+            continue
         batch_id = marker.key[len(MARKER_PREFIX):]
         # The listed objects are R2Object instances, not plain data: read fields as attributes.
         meta = marker.customMetadata
         try:
             body = await env.ARCHIVE.get(meta.r2_key)
+            if body is None:
+                # Its events were never stored (the client was told to send them again): nothing to index.
+                await env.ARCHIVE.delete(marker.key)
+                orphans += 1
+                print(f"replay: batch {batch_id} has a marker but no events; marker removed")
+                continue
             events = from_ndjson(await body.text())
             accepted = await index_batch(env, meta.key_id, batch_id, meta.r2_key, int(meta.received_at), events)
             replayed += 1
@@ -155,4 +179,4 @@ async def replay_unindexed(env: Any, limit: int = 50) -> dict[str, int]:
         if accepted and enrichment.enabled(env):
             caller = Caller(key_id=meta.key_id, tier=getattr(meta, "tier", None) or "free")
             await enrichment.enrich(env, caller, events)
-    return {"replayed": replayed, "failed": failed, "remaining": int(bool(listing.truncated))}
+    return {"replayed": replayed, "failed": failed, "orphans_removed": orphans, "remaining": remaining}

@@ -327,3 +327,15 @@ def test_metrics_are_answered_from_d1_while_kv_fails(caller, control):
 
     assert answer["totals"] == [{"key": "kv-down", "value": 2.0}]
     assert answer["cached"] is False
+
+
+@needs_faults
+def test_events_that_could_not_be_stored_leave_no_marker_for_the_replay(caller, control):
+    markers_before = set(control.r2_keys("unindexed/"))
+    control.fault("inference-service.ARCHIVE.put", "R2 is unavailable", match="events/")
+
+    response = caller.post("/events", json=[{"id": "r2-down", "type": "purchase"}])
+
+    assert response.status_code == 503
+    assert set(control.r2_keys("unindexed/")) == markers_before  # no marker for events R2 does not hold
+    control.fire_cron()
