@@ -40,7 +40,7 @@ bench: setup
 
 replay: setup
 	@echo "==> Firing the cron trigger on the local host (replays unindexed event batches)"
-	@curl -fsS -X POST "$${URL:-http://127.0.0.1:8787}/__devhost/scheduled" && echo
+	@curl -fsS -X POST -H "content-type: application/json" -d "{}" "$${URL:-http://127.0.0.1:8787}/__devhost/scheduled" && echo
 
 key: setup
 	@$(PYTHON) scripts/keys.py $(ARGS)

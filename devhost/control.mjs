@@ -3,9 +3,11 @@
 // in front of the workers, never in a worker. (The workerd host has the same routes but faults
 // and analytics: devhost/workerd/standin.mjs.)
 import { ExecutionContext } from './python-worker.mjs';
+import { NOT_JSON, isJson } from './control-guard.mjs';
 import { readJson } from './http.mjs';
 
 export const CONTROL_PREFIX = '/__devhost/';
+
 
 export async function control(req, res, { recorder, faults, workers, analyticsPoints }) {
   const route = req.url.slice(CONTROL_PREFIX.length).split('?')[0];
@@ -13,6 +15,7 @@ export async function control(req, res, { recorder, faults, workers, analyticsPo
     res.writeHead(status, { 'content-type': 'application/json' });
     res.end(JSON.stringify(body));
   };
+  if (req.method === 'POST' && !isJson(req.headers['content-type'])) return reply(415, NOT_JSON);
   if (route === 'ai') {
     if (req.method === 'POST') recorder.configure(await readJson(req));
     if (req.method === 'DELETE') recorder.reset();

@@ -87,7 +87,7 @@ function controlWorker(configs) {
   return {
     name: CONTROL_WORKER,
     modulesRoot: path.join(PROJECT_ROOT, 'devhost'),
-    modules: ['workerd/standin.mjs', 'ai.mjs'].map((name) => ({ type: 'ESModule', path: path.join(PROJECT_ROOT, 'devhost', name) })),
+    modules: ['workerd/standin.mjs', 'ai.mjs', 'control-guard.mjs'].map((name) => ({ type: 'ESModule', path: path.join(PROJECT_ROOT, 'devhost', name) })),
     compatibilityDate: '2026-10-01',
     // Fetcher.scheduled(), for the cron trigger route.
     compatibilityFlags: ['service_binding_extra_handlers'],

@@ -32,6 +32,10 @@ def encode(claims: dict[str, Any], secret: str) -> str:
     return f"{header}.{payload}.{_b64encode(signature)}"
 
 
+# A browser's token is meant to be short-lived; a year is the most accepted.
+MAX_LIFETIME_SECONDS = 366 * 86_400
+
+
 def decode(
     token: str,
     secret: str,
@@ -56,9 +60,12 @@ def decode(
         raise TokenRejected("token_signature", "The token's signature does not verify")
     if not isinstance(claims, dict) or not isinstance(claims.get("sub"), str) or not claims["sub"]:
         raise TokenRejected("token_malformed", "The token has no subject (sub)")
-    if not isinstance(claims.get("exp"), int | float):
+    if not isinstance(claims.get("exp"), int | float) or isinstance(claims["exp"], bool):
         raise TokenRejected("token_malformed", "The token has no expiry (exp)")
     now = time.time() if now is None else now
+    if claims["exp"] > now + MAX_LIFETIME_SECONDS:
+        # exp: 1e300 would be a token that never expires: a leaked one could never be stopped.
+        raise TokenRejected("token_lifetime", f"The token expires more than {MAX_LIFETIME_SECONDS // 86_400} days from now")
     if now >= claims["exp"] + leeway:
         raise TokenRejected("token_expired", "The token has expired")
     if isinstance(claims.get("nbf"), int | float) and now < claims["nbf"] - leeway:

@@ -4,6 +4,7 @@
 // (routed here by the host; never part of a deployed worker).
 import { WorkerEntrypoint } from 'cloudflare:workers';
 import { Ai, AiRecorder } from '../ai.mjs';
+import { NOT_JSON, isJson } from '../control-guard.mjs';
 
 // One recorder for the isolate: the calls the AI bindings report and the knobs the control
 // routes set are the same object's.
@@ -26,6 +27,7 @@ async function control(request, env) {
   const url = new URL(request.url);
   const route = url.pathname.slice('/__devhost/'.length);
   const ai = recorderFor(env);
+  if (request.method === 'POST' && !isJson(request.headers.get('content-type'))) return json(NOT_JSON, 415);
   if (route === 'ai/run' && request.method === 'POST') {
     // The stand-in called directly, with no worker in between: the baseline for `make bench`.
     const { model, inputs } = await request.json();

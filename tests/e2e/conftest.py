@@ -138,7 +138,7 @@ class HostControl:
         return self.client.get("/__devhost/r2/inference-service/ARCHIVE", params={"prefix": prefix}).json()["keys"]
 
     def fire_cron(self) -> None:
-        response = self.client.post("/__devhost/scheduled")
+        response = self.client.post("/__devhost/scheduled", json={})
         response.raise_for_status()
         fired = response.json()["fired"]
         assert fired and set(fired.values()) == {"ok"}, f"a scheduled handler failed: {fired}"

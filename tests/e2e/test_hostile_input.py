@@ -3,6 +3,8 @@ and the host keeps serving (issue 9)."""
 
 import pytest
 
+from tests.e2e.conftest import on_runtimes
+
 POST_ROUTES = ["/stream/chat", "/stream/completion", "/stream/object", "/v1/chat/completions",
                "/v1/embeddings", "/events", "/graphql"]
 
@@ -72,3 +74,12 @@ def test_an_object_schema_with_a_malformed_bound_is_a_400_not_an_aborted_stream(
     assert response.status_code == 400
     assert response.json()["error"]["field"] == "schema.maximum"
     assert ai.calls() == []
+
+
+@on_runtimes("workerd", "devhost")
+@pytest.mark.parametrize("path", ["/__devhost/ai", "/__devhost/scheduled"])
+def test_the_control_routes_refuse_a_post_a_web_page_could_send_without_a_preflight(anonymous, ai, path):
+    response = anonymous.post(path, content='{"latencyMs": 5000}', headers={"content-type": "text/plain"})
+
+    assert response.status_code == 415
+    assert ai.client.get("/__devhost/ai").json()["knobs"]["latencyMs"] == 0

@@ -18,6 +18,9 @@ def test_a_valid_token_gives_its_claims():
     ("token", "kwargs", "reason"),
     [
         (make(exp=NOW - 100), {}, "token_expired"),
+        (make(exp=1e300), {}, "token_lifetime"),
+        (make(exp=NOW + 400 * 86_400), {}, "token_lifetime"),
+        (make(exp=True), {}, "token_malformed"),
         (make(nbf=NOW + 100), {}, "token_not_yet_valid"),
         (make() + "x", {}, "token_signature"),
         (jwt.encode({"sub": "u1", "exp": NOW + 60}, "other"), {}, "token_signature"),
