@@ -62,6 +62,9 @@ class GenerationRequest(Model):
     protocol: StreamProtocol | None = None
     include_usage: bool = False
     stream_id: str
+    # How long the caller waits (for a stream: for its first token). Past it the service stops
+    # waiting for the model, cancels what it can, records the call as a timeout and says so.
+    deadline_ms: int | None = Field(default=None, ge=1)
 
     @field_validator("messages")
     @classmethod

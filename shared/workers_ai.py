@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 # Workers AI error codes that a later attempt may not hit (capacity, upstream timeouts).
 RETRYABLE_CODES = frozenset({3040, 3007, 3043, 3046})
+TIMEOUT_CODES = frozenset({3007})
 _CODE = re.compile(r"\b(\d{4}):")
 
 
@@ -73,6 +74,11 @@ def error_code(message: str) -> int | None:
     """The Workers AI code in an error message such as 'AiError: 3040: Capacity exceeded'."""
     match = _CODE.search(message)
     return int(match.group(1)) if match else None
+
+
+def is_timeout(message: str) -> bool:
+    lowered = message.lower()
+    return error_code(message) in TIMEOUT_CODES or "timeout" in lowered or "timed out" in lowered
 
 
 def is_retryable(message: str) -> bool:

@@ -15,6 +15,13 @@ def _timeout_seconds(env: Any) -> float:
     return float(getattr(env, "INFERENCE_TIMEOUT_MS", DEFAULT_TIMEOUT_MS) or DEFAULT_TIMEOUT_MS) / 1000
 
 
+def service_deadline_ms(env: Any) -> int:
+    """The deadline handed to the inference service with a generation: inside the api's own, so
+    the service's answer (a 504 it has recorded, the model call cancelled) arrives first."""
+    timeout_ms = _timeout_seconds(env) * 1000
+    return max(1, int(timeout_ms - max(100, timeout_ms * 0.05)))
+
+
 async def call_inference(call: Any, method: str, *args: Any) -> Any:
     timeout = _timeout_seconds(call.env)
     try:

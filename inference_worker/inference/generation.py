@@ -13,10 +13,19 @@ from typing import Any
 from workers import Response
 
 from inference import cache, usage
-from inference.models import GenerationFailed, ModelStream, ModelStreamBroken, RetryPolicy, open_stream, run_once
+from inference.models import (
+    GenerationFailed,
+    ModelStalled,
+    ModelStream,
+    ModelStreamBroken,
+    RetryPolicy,
+    open_stream,
+    run_once,
+)
 from inference.planning import estimate_usage, finish_reason, model_chain, model_inputs, object_errors
 from inference.streaming import BodyWriter, ClientGone
-from shared.contract import GenerationRequest, GenerationResult
+from shared.contract import GenerationRequest, GenerationResult, ServiceFailure
+from shared.errors import ErrorCode
 from shared.streams import make_encoder
 from shared.workers_ai import Usage
 
@@ -40,7 +49,7 @@ class _Stream:
         outcome = "ok"
         try:
             await self.body.write(self.encoder.start())
-            async for event in source.events():
+            async for event in source.events(idle_timeout_seconds(self.env)):
                 if event.usage:
                     reported = event.usage
                 if event.text:
@@ -51,6 +60,10 @@ class _Stream:
         except ClientGone:
             outcome = "cancelled"
             await source.cancel()
+        except ModelStalled as exc:
+            outcome = "stalled"
+            await source.cancel()
+            await self._fail(f"The model stream failed: {exc}")
         except ModelStreamBroken as exc:
             outcome = "failed_mid_stream"
             await self._fail(f"The model stream failed: {exc}")
@@ -118,6 +131,27 @@ async def _store_quietly(env: Any, key: str, entry: dict[str, Any], request_id: 
         print(f"cache store failed for request {request_id}: {exc}")
 
 
+DEFAULT_IDLE_TIMEOUT_MS = 30_000
+
+
+def idle_timeout_seconds(env: Any) -> float:
+    return float(getattr(env, "MODEL_IDLE_TIMEOUT_MS", DEFAULT_IDLE_TIMEOUT_MS) or DEFAULT_IDLE_TIMEOUT_MS) / 1000
+
+
+async def _within_deadline(req: GenerationRequest, work: Any) -> Any:
+    return await (asyncio.wait_for(work, req.deadline_ms / 1000) if req.deadline_ms else work)
+
+
+async def _timed_out(env: Any, req: GenerationRequest, started: float) -> dict[str, Any]:
+    """The deadline passed before the model answered: recorded (its prompt was sent) and said."""
+    latency = (time.perf_counter() - started) * 1000
+    prompt_only = Usage(estimate_usage(req, "").prompt_tokens, 0)
+    await usage.record_quietly(env, usage.CallRecord(req.caller, req.model, req.kind, "timeout", prompt_only, latency, 0), req.request_id)
+    failure = ServiceFailure(code=ErrorCode.UPSTREAM_TIMEOUT, retry_after=1,
+                             message=f"The model did not answer within {req.deadline_ms / 1000:g} s")
+    return {"failure": failure.model_dump(mode="json")}
+
+
 def _headers(model: str, cache_state: str) -> dict[str, str]:
     return {"x-model": model, "x-cache": cache_state}
 
@@ -131,7 +165,9 @@ async def stream_generation(env: Any, ctx: Any, req: GenerationRequest) -> Any:
         ctx.waitUntil(asyncio.ensure_future(stream.replay(entry)))
         return Response(stream.body.readable, headers=_headers(entry["model"], "hit"))
     try:
-        source = await open_stream(env, model_chain(env, req), model_inputs(req), RetryPolicy.from_env(env))
+        source = await _within_deadline(req, open_stream(env, model_chain(env, req), model_inputs(req), RetryPolicy.from_env(env)))
+    except TimeoutError:
+        return await _timed_out(env, req, started)
     except GenerationFailed as failed:
         await _record_failure(env, req, started)
         return {"failure": failed.failure.model_dump(mode="json")}
@@ -154,7 +190,9 @@ async def generate(env: Any, req: GenerationRequest) -> dict[str, Any]:
         # Not streamed, so Workers AI's JSON mode can hold the model to the schema.
         inputs["response_format"] = {"type": "json_schema", "json_schema": req.json_schema}
     try:
-        model, answer = await run_once(env, model_chain(env, req), inputs, RetryPolicy.from_env(env))
+        model, answer = await _within_deadline(req, run_once(env, model_chain(env, req), inputs, RetryPolicy.from_env(env)))
+    except TimeoutError:
+        return await _timed_out(env, req, started)
     except GenerationFailed as failed:
         await _record_failure(env, req, started)
         return {"failure": failed.failure.model_dump(mode="json")}

@@ -12,7 +12,7 @@ from typing import Any
 
 from shared.contract import ServiceFailure
 from shared.errors import ErrorCode
-from shared.workers_ai import SSEDecoder, StreamEvent, is_retryable
+from shared.workers_ai import SSEDecoder, StreamEvent, is_retryable, is_timeout
 
 RETRY_AFTER_SECONDS = 5
 
@@ -34,6 +34,10 @@ class GenerationFailed(Exception):
 
 class ModelStreamBroken(Exception):
     """The model's stream failed after its first token."""
+
+
+class ModelStalled(ModelStreamBroken):
+    """The model sent nothing for the idle timeout, after its first token."""
 
 
 @dataclass
@@ -66,15 +70,21 @@ class ModelStream:
     def __post_init__(self) -> None:
         self.chunks = read_chunks(self.reader)
 
-    async def events(self) -> AsyncIterator[StreamEvent]:
+    async def events(self, idle_timeout_s: float | None = None) -> AsyncIterator[StreamEvent]:
+        """The model's events; ModelStalled when nothing arrives for `idle_timeout_s`."""
         for event in self.first:
             yield event
-        try:
-            async for chunk in self.chunks:
-                for event in self.decoder.feed(chunk):
-                    yield event
-        except Exception as exc:
-            raise ModelStreamBroken(str(exc)) from exc
+        while True:
+            try:
+                chunk = await asyncio.wait_for(anext(self.chunks), idle_timeout_s)
+            except StopAsyncIteration:
+                break
+            except TimeoutError as exc:
+                raise ModelStalled(f"the model sent nothing for {idle_timeout_s:g} s") from exc
+            except Exception as exc:
+                raise ModelStreamBroken(str(exc)) from exc
+            for event in self.decoder.feed(chunk):
+                yield event
         for event in self.decoder.close():
             yield event
 
@@ -90,16 +100,26 @@ async def _first_events(model: str, stream: Any) -> ModelStream:
     reader = stream.getReader()
     decoder = SSEDecoder()
     events: list[StreamEvent] = []
-    async for chunk in read_chunks(reader):
-        events += decoder.feed(chunk)
-        if any(e.text or e.done for e in events):
-            break
-    else:
-        events += decoder.close()
+    try:
+        async for chunk in read_chunks(reader):
+            events += decoder.feed(chunk)
+            if any(e.text or e.done for e in events):
+                break
+        else:
+            events += decoder.close()
+    except asyncio.CancelledError:  # the deadline passed: stop the model, not just the wait
+        await reader.cancel()
+        raise
     return ModelStream(model, reader, decoder, events, opened, time.perf_counter())
 
 
 def _failure(message: str, retryable: bool) -> GenerationFailed:
+    if retryable and is_timeout(message):
+        return GenerationFailed(ServiceFailure(
+            code=ErrorCode.UPSTREAM_TIMEOUT,
+            message=f"The model timed out; try again shortly ({message})",
+            retry_after=RETRY_AFTER_SECONDS,
+        ))
     if retryable:
         return GenerationFailed(ServiceFailure(
             code=ErrorCode.SERVICE_UNAVAILABLE,

@@ -34,7 +34,7 @@ class CallRecord:
     caller: Caller
     model: str
     kind: str
-    outcome: str  # ok | cache_hit | failed | failed_mid_stream | cancelled | invalid_object
+    outcome: str  # ok | cache_hit | failed | failed_mid_stream | stalled | cancelled | invalid_object | timeout
     usage: Usage
     latency_ms: float
     ttft_ms: float

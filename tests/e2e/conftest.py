@@ -56,6 +56,8 @@ def host(tmp_path_factory, runtime):
         # A short RPC deadline and backoff keep the failure tests quick.
         "INFERENCE_TIMEOUT_MS": "3000",
         "RETRY_BACKOFF_MS": "10",
+        # A stalled model stream is given up on after a second (30 s deployed).
+        "MODEL_IDLE_TIMEOUT_MS": "1000",
         "ADMIN_TOKEN": TEST_ADMIN_TOKEN,
         "JWT_SECRET": TEST_JWT_SECRET,
         "TIER_FREE_TOKENS_PER_DAY": str(TEST_FREE_TOKENS_PER_DAY),

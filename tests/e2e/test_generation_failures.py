@@ -97,10 +97,30 @@ def test_the_inference_worker_raising_is_a_502_without_its_traceback(client, ai)
     assert "secret" not in error["message"]
 
 
-def test_an_inference_worker_slower_than_the_deadline_is_a_504(client, ai):
+def test_a_model_slower_than_the_deadline_is_a_504_and_its_prompt_is_recorded(client, ai):
+    prompt_tokens = client.get("/v1/usage").json()["prompt_tokens"]
     ai.set(latencyMs=4000)  # the test host's deadline is 3000 ms
 
-    assert_error(chat(client), 504, "upstream_timeout")  # an answer, not a hang (the client gives up at 30 s)
+    error = assert_error(chat(client), 504, "upstream_timeout")  # an answer, not a hang (the client gives up at 30 s)
+
+    assert "The model did not answer within" in error["message"]  # the service's own answer, inside the api's deadline
+    assert client.get("/v1/usage").json()["prompt_tokens"] > prompt_tokens
+
+
+def test_a_model_that_stalls_mid_stream_ends_the_stream_with_an_error_chunk(client, ai):
+    ai.set(tokenDelayMs=2500)  # the test host gives up on a silent model after 1 s
+    started = time.monotonic()
+
+    response = chat(client)
+
+    assert response.status_code == 200
+    events = [e for e in response.text.split("\n\n") if e]
+    assert '"type":"error"' in events[-2] and "sent nothing" in events[-2]
+    assert time.monotonic() - started < 10
+    deadline = time.monotonic() + 5
+    while not ai.calls()[-1].get("cancelled"):  # and the model's stream is cancelled
+        assert time.monotonic() < deadline, "the stalled model stream was never cancelled"
+        time.sleep(0.1)
 
 
 def test_a_client_that_goes_away_cancels_the_model_stream(client, ai):

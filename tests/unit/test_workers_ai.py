@@ -28,3 +28,13 @@ def test_error_codes_and_retryability():
     assert not is_retryable("AiError: 5007: No such model")
     assert is_retryable("Network timeout while reading")
     assert not is_retryable("TypeError: bad input")
+
+
+def test_a_timeout_is_told_apart_from_capacity():
+    from inference.models import _failure
+
+    timed_out = _failure("AiError: 3007: Request timed out", retryable=True).failure
+    capacity = _failure("AiError: 3040: Capacity temporarily exceeded", retryable=True).failure
+
+    assert (timed_out.code, capacity.code) == ("upstream_timeout", "service_unavailable")
+    assert "timed out" in timed_out.message and "capacity" in capacity.message
