@@ -144,13 +144,34 @@ class EmbeddingsBody(_Body):
     encoding_format: Literal["float", "base64"] = "float"
 
 
+def _too_large(size: str, max_bytes: int) -> ApiError:
+    return ApiError(ErrorCode.PAYLOAD_TOO_LARGE, f"The body is {size} bytes; the limit is {max_bytes}",
+                    field="body", limit=max_bytes)
+
+
+async def _read_capped(request: Any, max_bytes: int) -> bytes:
+    """The body, read chunk by chunk and given up on as soon as it passes `max_bytes` (a
+    chunked body declares no length, and reading it whole first would hold all of it)."""
+    if request.body is None:
+        return b""
+    reader = request.body.getReader()
+    chunks, size = [], 0
+    while not (result := await reader.read()).done:
+        chunk = result.value.to_bytes()
+        size += len(chunk)
+        if size > max_bytes:
+            await reader.cancel()
+            raise _too_large(f"over {max_bytes}", max_bytes)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 async def read_json(request: Any, max_bytes: int = MAX_BODY_BYTES) -> Any:
     """The request's JSON body; a declared length over the cap is refused before reading."""
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > max_bytes:
-        raise ApiError(ErrorCode.PAYLOAD_TOO_LARGE, f"The body is {declared} bytes; the limit is {max_bytes}",
-                       field="body", limit=max_bytes)
-    return json_reader.read_json(await request.bytes(), max_bytes=max_bytes)
+        raise _too_large(declared, max_bytes)
+    return json_reader.read_json(await _read_capped(request, max_bytes), max_bytes=max_bytes)
 
 
 Body = TypeVar("Body", bound=BaseModel)

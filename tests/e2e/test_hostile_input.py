@@ -83,3 +83,20 @@ def test_the_control_routes_refuse_a_post_a_web_page_could_send_without_a_prefli
 
     assert response.status_code == 415
     assert ai.client.get("/__devhost/ai").json()["knobs"]["latencyMs"] == 0
+
+
+def test_a_chunked_body_past_the_limit_is_a_413_without_being_read_whole(client):
+    sent = 0
+
+    def chunks():  # no content-length: the api cannot know the size before reading
+        nonlocal sent
+        for _ in range(200):  # up to 200 MiB, far past the 1 MiB limit
+            sent += 1
+            yield b" " * 1_048_576
+
+    response = client.post("/stream/chat", content=chunks(), headers={"content-type": "application/json"})
+
+    assert response.status_code == 413
+    assert response.json()["error"]["limit"] == 1_048_576
+    assert sent < 100  # the api stopped reading long before the 200th MiB (6 were sent here)
+    assert client.get("/health").status_code == 200
