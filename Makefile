@@ -3,7 +3,7 @@
 NODE := .devhost/bin/node
 PYTHON := .venv/bin/python
 
-.PHONY: setup dev devhost test unit e2e lint bench key replay clean
+.PHONY: setup dev devhost test unit e2e lint bench fuzz key replay clean
 
 setup:
 	@python3 scripts/bootstrap.py
@@ -37,6 +37,10 @@ lint: setup
 
 bench: setup
 	@$(PYTHON) scripts/bench.py $(ARGS)
+
+# The fuzzer, long (5,000 requests; a short run is part of make test): ARGS="--requests N --seed S".
+fuzz: setup
+	@$(PYTHON) scripts/fuzz.py $(ARGS)
 
 replay: setup
 	@echo "==> Firing the cron trigger on the local host (replays unindexed event batches)"

@@ -189,8 +189,8 @@ def ensure_pyodide_bundle(node: Path) -> None:
                                   capture_output=True, text=True, check=True).stdout.strip())
     workerd_version = json.loads((ROOT / "node_modules" / "workerd" / "package.json").read_text())["version"]
     pyodide_version = json.loads((WORKERD_PYODIDE / "package.json").read_text())["version"]
-    tools = sorted(BUNDLE_TOOLS.glob("*"))
-    key = digest(workerd_version, pyodide_version, *(tool.read_bytes() for tool in tools if tool.is_file()))
+    tools = [BUNDLE_TOOLS / name for name in ("patch-pyodide.mjs", "write_bundle.py", "modules.capnp")]
+    key = digest(workerd_version, pyodide_version, *(tool.read_bytes() for tool in tools))
     stamp = PYODIDE_BUNDLE.with_name(".bootstrap-stamp")
     if PYODIDE_BUNDLE.exists() and stamped(stamp, key):
         step(f"Pyodide {pyodide_version} bundle for workerd {workerd_version}: up to date")
