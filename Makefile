@@ -3,7 +3,7 @@
 NODE := .devhost/bin/node
 PYTHON := .venv/bin/python
 
-.PHONY: setup dev devhost test unit e2e lint bench fuzz key replay clean
+.PHONY: setup dev devhost test unit e2e lint bench fuzz load key replay clean
 
 setup:
 	@python3 scripts/bootstrap.py
@@ -41,6 +41,10 @@ bench: setup
 # The fuzzer, long (5,000 requests; a short run is part of make test): ARGS="--requests N --seed S".
 fuzz: setup
 	@$(PYTHON) scripts/fuzz.py $(ARGS)
+
+# Concurrent load on workerd: 200 streams, then 50 event batches (ARGS="--streams N --batches N").
+load: setup
+	@$(PYTHON) scripts/load.py $(ARGS)
 
 replay: setup
 	@echo "==> Firing the cron trigger on the local host (replays unindexed event batches)"

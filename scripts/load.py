@@ -1,0 +1,130 @@
+"""`make load`: concurrent load against a workerd host started for the run (or E2E_BASE_URL with
+E2E_ADMIN_TOKEN): 200 concurrent /stream/chat streams, then 50 concurrent 100-event batches.
+Prints errors, latency (p50/p95), the host's memory before and after, and whether every
+accepted event can be counted back; exits 1 on any error or lost event.
+
+    make load                                   # ARGS="--streams 200 --batches 50"
+"""
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from scripts.bench import percentile, process_tree  # noqa: E402
+from tests.e2e.localhost import PROJECT_ROOT, LocalHost  # noqa: E402
+
+CONFIGS = [PROJECT_ROOT / "wrangler.toml", PROJECT_ROOT / "inference_worker" / "wrangler.toml"]
+ADMIN_TOKEN = "load-admin-token"
+VARIABLES = {"ADMIN_TOKEN": ADMIN_TOKEN, "JWT_SECRET": "load-jwt-secret", "TIER_ENTERPRISE_REQUESTS_PER_MINUTE": "1000000",
+             "TIER_ENTERPRISE_TOKENS_PER_DAY": "1000000000", "TIER_ENTERPRISE_EVENTS_PER_DAY": "1000000000"}
+CHAT = {"messages": [{"id": "u", "role": "user", "parts": [{"type": "text", "text": "Tell me about load " * 5}]}]}
+
+
+def rss_mib(root: int | None) -> str:
+    if root is None:
+        return "n/a (remote)"
+    total = 0
+    for pid in process_tree(root):
+        try:
+            total += next(int(line.split()[1]) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+                          if line.startswith("VmRSS:"))
+        except (OSError, StopIteration):
+            pass
+    return f"{total / 1024:.0f} MiB"
+
+
+def spread(samples: list[float]) -> str:
+    return f"p50 {statistics.median(samples):.0f} ms, p95 {percentile(samples, 0.95):.0f} ms" if samples else "no samples"
+
+
+async def one_stream(client: httpx.AsyncClient) -> tuple[float, float]:
+    started = time.perf_counter()
+    first = 0.0
+    async with client.stream("POST", "/stream/chat", json=CHAT) as response:
+        body = b""
+        async for chunk in response.aiter_raw():
+            first = first or time.perf_counter() - started
+            body += chunk
+    if response.status_code != 200 or b'"type":"finish"' not in body:
+        raise RuntimeError(f"stream answered {response.status_code}: {body[-200:]!r}")
+    return first * 1000, (time.perf_counter() - started) * 1000
+
+
+async def one_batch(client: httpx.AsyncClient, run: str, index: int) -> float:
+    events = [{"id": f"{run}-{index}-{i}", "type": "load", "component": f"C{i % 5}"} for i in range(100)]
+    started = time.perf_counter()
+    response = await client.post("/events", json={"events": events})
+    if response.status_code != 202 or response.json()["accepted"] != 100:
+        raise RuntimeError(f"batch answered {response.status_code}: {response.text[:200]}")
+    return (time.perf_counter() - started) * 1000
+
+
+async def gather_outcomes(tasks: list) -> tuple[list, list[str]]:
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    return [r for r in results if not isinstance(r, BaseException)], [repr(r) for r in results if isinstance(r, BaseException)]
+
+
+async def counted_events(client: httpx.AsyncClient, since: datetime) -> int:
+    query = ("query($r: TimeRange!) { eventMetrics(metric: EVENTS_BY_TYPE, range: $r, bucket: DAY, filter: {type: \"load\"}) "
+             "{ totals { value } } }")
+    rng = {"from": since.isoformat().replace("+00:00", "Z"), "to": datetime.now(UTC).isoformat().replace("+00:00", "Z")}
+    body = (await client.post("/graphql", json={"query": query, "variables": {"r": rng}})).json()
+    return int(sum(t["value"] for t in body["data"]["eventMetrics"]["totals"]))
+
+
+async def load(url: str, admin_token: str, streams: int, batches: int, host_pid: int | None) -> int:
+    created = httpx.post(f"{url}/graphql", headers={"authorization": f"Bearer {admin_token}"}, json={
+        "query": 'mutation { createApiKey(name: "load", tier: ENTERPRISE) { key } }'}).json()
+    key = created["data"]["createApiKey"]["key"]
+    limits = httpx.Limits(max_connections=streams + batches, max_keepalive_connections=streams + batches)
+    errors: list[str] = []
+    async with httpx.AsyncClient(base_url=url, timeout=120, limits=limits, headers={"authorization": f"Bearer {key}"}) as client:
+        await one_stream(client)  # warm-up: imports and caches of both workers
+        print(f"host memory before: {rss_mib(host_pid)}")
+        started = time.perf_counter()
+        done, failed = await gather_outcomes([one_stream(client) for _ in range(streams)])
+        took = time.perf_counter() - started
+        errors += failed
+        print(f"{streams} concurrent /stream/chat: {len(done)} ok, {len(failed)} errors in {took:.1f} s; "
+              f"first byte {spread([d[0] for d in done])}; whole stream {spread([d[1] for d in done])}")
+        print(f"host memory after the streams: {rss_mib(host_pid)}")
+
+        since = datetime.now(UTC).replace(microsecond=0)
+        run = uuid.uuid4().hex[:8]
+        started = time.perf_counter()
+        done, failed = await gather_outcomes([one_batch(client, run, i) for i in range(batches)])
+        took = time.perf_counter() - started
+        errors += failed
+        print(f"{batches} concurrent 100-event batches: {len(done)} ok, {len(failed)} errors in {took:.1f} s; {spread(done)}")
+        counted = await counted_events(client, since)
+        lost = len(done) * 100 - counted
+        print(f"events accepted {len(done) * 100}, counted back by eventMetrics {counted}: {lost} lost")
+        print(f"host memory after the batches: {rss_mib(host_pid)}")
+    for error in errors[:10]:
+        print(f"  error: {error}")
+    return 0 if not errors and lost == 0 else 1
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--streams", type=int, default=200)
+    parser.add_argument("--batches", type=int, default=50)
+    args = parser.parse_args()
+    if base_url := os.environ.get("E2E_BASE_URL"):
+        sys.exit(asyncio.run(load(base_url.rstrip("/"), os.environ["E2E_ADMIN_TOKEN"], args.streams, args.batches, None)))
+    with tempfile.TemporaryDirectory() as state, LocalHost(CONFIGS, Path(state), variables=VARIABLES) as host:
+        sys.exit(asyncio.run(load(host.url, ADMIN_TOKEN, args.streams, args.batches, host.process.pid)))
+
+
+if __name__ == "__main__":
+    main()
