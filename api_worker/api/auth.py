@@ -5,6 +5,7 @@ keys are verified by the inference service, in the same call that counts the req
 the caller's rate limit and quotas (one RPC per request)."""
 
 import hmac
+import time
 from typing import Any
 
 from api.upstream import call_inference
@@ -12,9 +13,14 @@ from shared import jwt
 from shared.contract import AdmissionRequest, AdmissionResult, Caller
 from shared.errors import ApiError, ErrorCode
 from shared.keys import parse_key
+from shared.throttle import DEFAULT_ALLOWANCE, FailedAttempts
 from shared.tiers import TIERS, limits_for
 
 ADMIN = Caller(key_id="admin", tier="enterprise")
+# Per isolate: presented credentials that failed, per client address (shared/throttle.py).
+_failed_attempts = FailedAttempts()
+# Refusals that are not a guess at a credential.
+_NOT_GUESSES = {"missing_credentials", "admin_token_not_accepted"}
 
 
 def presented_token(headers: Any) -> str | None:
@@ -48,7 +54,24 @@ def caller_from_jwt(token: str, env: Any) -> Caller:
 
 
 async def authenticate(call: Any, route: Any) -> None:
-    """Sets call.caller and call.rate_window, or raises the 401/429 the client gets."""
+    """Sets call.caller and call.rate_window, or raises the 401/429 the client gets. A client
+    address that has failed too often this minute gets 429 whatever it presents, so that it
+    cannot learn whether a guess was right."""
+    address = call.request.headers.get("cf-connecting-ip") or "unknown"
+    now = time.time()
+    _failed_attempts.allowance = int(getattr(call.env, "FAILED_AUTH_PER_MINUTE", DEFAULT_ALLOWANCE) or DEFAULT_ALLOWANCE)
+    if (wait := _failed_attempts.retry_after(address, now)) is not None:
+        raise ApiError(ErrorCode.RATE_LIMITED, "Too many failed credentials from this address; try again later",
+                       reason="too_many_failed_credentials", headers={"retry-after": str(wait)})
+    try:
+        await _authenticate(call, route)
+    except ApiError as exc:
+        if exc.code == ErrorCode.UNAUTHORIZED and exc.details.get("reason") not in _NOT_GUESSES:
+            _failed_attempts.record_failure(address, now)
+        raise
+
+
+async def _authenticate(call: Any, route: Any) -> None:
     token = presented_token(call.request.headers)
     if token is None:
         raise _unauthorized("missing_credentials", "Send an API key (Authorization: Bearer <key> or x-api-key) or a JWT")

@@ -41,8 +41,11 @@ LIST_KEYS_SQL = "SELECT id, prefix, name, tier, created_at, revoked_at FROM api_
 REVOKE_KEY_SQL = "UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL RETURNING id"
 
 DEFAULT_KEY_CACHE_SECONDS = 30
-# prefix -> (expires at, the api_keys row); per isolate.
-_verified_keys: dict[str, tuple[float, dict[str, Any]]] = {}
+# prefix -> (expires at, the api_keys row, or None for a prefix no key has); per isolate. Unknown
+# prefixes are remembered too, so that a known and an unknown prefix take the same time to
+# refuse (no oracle for which prefixes exist) and guesses cost no D1 read.
+_verified_keys: dict[str, tuple[float, dict[str, Any] | None]] = {}
+MAX_CACHED_KEYS = 10_000
 
 EMPTY_USAGE = {"requests": 0, "prompt_tokens": 0, "completion_tokens": 0, "cache_hits": 0, "events": 0}
 
@@ -69,10 +72,11 @@ async def _find_key(env: Any, prefix: str, now: float) -> dict[str, Any] | None:
     if cached and cached[0] > now:
         return cached[1]
     row = await env.DB.prepare(FIND_KEY_SQL).bind(prefix).first()
-    if row is not None:
-        row = dict(row)
-        ttl = float(getattr(env, "KEY_CACHE_SECONDS", DEFAULT_KEY_CACHE_SECONDS) or 0)
-        _verified_keys[prefix] = (now + ttl, row)
+    row = dict(row) if row is not None else None
+    if len(_verified_keys) >= MAX_CACHED_KEYS:
+        _verified_keys.clear()  # a flood of guessed prefixes must not grow the isolate's memory
+    ttl = float(getattr(env, "KEY_CACHE_SECONDS", DEFAULT_KEY_CACHE_SECONDS) or 0)
+    _verified_keys[prefix] = (now + ttl, row)
     return row
 
 
@@ -146,6 +150,7 @@ async def create_key(env: Any, spec: KeySpec) -> CreatedKey:
     key_id = f"key_{uuid.uuid4().hex[:16]}"
     created = datetime.now(UTC).isoformat(timespec="seconds")
     await env.DB.prepare(INSERT_KEY_SQL).bind(key_id, prefix, digest, spec.name, spec.tier, created).run()
+    _verified_keys.pop(prefix, None)  # in case this isolate had remembered the prefix as unknown
     return CreatedKey(id=key_id, prefix=prefix, name=spec.name, tier=spec.tier, created_at=created, key=key)
 
 
@@ -158,6 +163,6 @@ async def revoke_key(env: Any, key_id: str) -> bool:
     revoked = datetime.now(UTC).isoformat(timespec="seconds")
     result = await env.DB.prepare(REVOKE_KEY_SQL).bind(key_id, revoked).all()
     for prefix, (_, row) in list(_verified_keys.items()):
-        if row["id"] == key_id:
+        if row is not None and row["id"] == key_id:
             del _verified_keys[prefix]
     return bool(result.results)

@@ -62,6 +62,8 @@ def host(tmp_path_factory, runtime):
         "JWT_SECRET": TEST_JWT_SECRET,
         "TIER_FREE_TOKENS_PER_DAY": str(TEST_FREE_TOKENS_PER_DAY),
         "TIER_FREE_EVENTS_PER_DAY": str(TEST_FREE_EVENTS_PER_DAY),
+        # The suite presents bad credentials on purpose, all from 127.0.0.1 (test_throttle.py tests the 20).
+        "FAILED_AUTH_PER_MINUTE": "100000",
         # Off by default (billed model calls); on here, so the tests can see it work.
         "EVENTS_ENRICHMENT": "true",
     }
