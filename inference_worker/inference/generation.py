@@ -18,6 +18,7 @@ from inference.models import (
     ModelStalled,
     ModelStream,
     ModelStreamBroken,
+    ReaderGone,
     RetryPolicy,
     open_stream,
     run_once,
@@ -49,7 +50,7 @@ class _Stream:
         outcome = "ok"
         try:
             await self.body.write(self.encoder.start())
-            async for event in source.events(idle_timeout_seconds(self.env)):
+            async for event in source.events(idle_timeout_seconds(self.env), self.body.closed()):
                 if event.usage:
                     reported = event.usage
                 if event.text:
@@ -57,7 +58,7 @@ class _Stream:
                     await self.body.write(self.encoder.delta(event.text))
             text = "".join(parts)
             outcome = await self._finish(text, reported or estimate_usage(self.req, text))
-        except ClientGone:
+        except (ClientGone, ReaderGone):
             outcome = "cancelled"
             await source.cancel()
         except ModelStalled as exc:

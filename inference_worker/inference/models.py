@@ -40,6 +40,10 @@ class ModelStalled(ModelStreamBroken):
     """The model sent nothing for the idle timeout, after its first token."""
 
 
+class ReaderGone(Exception):
+    """Whoever reads the answer went away while the model was still to send its next chunk."""
+
+
 @dataclass
 class RetryPolicy:
     attempts_per_model: int = 2
@@ -70,17 +74,24 @@ class ModelStream:
     def __post_init__(self) -> None:
         self.chunks = read_chunks(self.reader)
 
-    async def events(self, idle_timeout_s: float | None = None) -> AsyncIterator[StreamEvent]:
-        """The model's events; ModelStalled when nothing arrives for `idle_timeout_s`."""
+    async def events(self, idle_timeout_s: float | None = None, reader_gone: Any = None) -> AsyncIterator[StreamEvent]:
+        """The model's events; ModelStalled when nothing arrives for `idle_timeout_s`, ReaderGone
+        as soon as `reader_gone` (a future) is done, without waiting for the model's next chunk."""
         for event in self.first:
             yield event
         while True:
+            step = asyncio.ensure_future(anext(self.chunks))
+            waiting = {step, reader_gone} if reader_gone is not None else {step}
+            done, _ = await asyncio.wait(waiting, timeout=idle_timeout_s, return_when=asyncio.FIRST_COMPLETED)
+            if step not in done:
+                step.cancel()
+                if reader_gone is not None and reader_gone in done:
+                    raise ReaderGone()
+                raise ModelStalled(f"the model sent nothing for {idle_timeout_s:g} s")
             try:
-                chunk = await asyncio.wait_for(anext(self.chunks), idle_timeout_s)
+                chunk = step.result()
             except StopAsyncIteration:
                 break
-            except TimeoutError as exc:
-                raise ModelStalled(f"the model sent nothing for {idle_timeout_s:g} s") from exc
             except Exception as exc:
                 raise ModelStreamBroken(str(exc)) from exc
             for event in self.decoder.feed(chunk):

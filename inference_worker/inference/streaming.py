@@ -1,6 +1,8 @@
 """A response body written from Python and handed out as a ReadableStream. The only module
 here that touches `js`."""
 
+import asyncio
+
 from js import TransformStream
 from pyodide.ffi import JsException, to_js
 
@@ -17,6 +19,15 @@ class BodyWriter:
         stream = TransformStream.new()
         self.readable = stream.readable
         self._writer = stream.writable.getWriter()
+        self._closed: asyncio.Future | None = None
+
+    def closed(self) -> asyncio.Future:
+        """Done when the body ends: by our close or abort, or by the reader cancelling it (the
+        client went away), which a producer waiting on something else can race against."""
+        if self._closed is None:
+            self._closed = asyncio.ensure_future(self._writer.closed)
+            self._closed.add_done_callback(lambda done: done.cancelled() or done.exception())  # retrieved: no warning
+        return self._closed
 
     async def write(self, text: str) -> None:
         if not text:

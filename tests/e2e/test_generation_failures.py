@@ -162,3 +162,18 @@ def test_a_cache_that_cannot_be_read_is_a_miss_not_a_failure(client, ai):
     assert response.status_code == 200
     assert response.headers["x-cache"] == "miss"
     assert '"type":"finish"' in response.text
+
+
+@needs_faults  # reads the Analytics Engine points devhost keeps
+def test_a_client_that_goes_away_is_noticed_before_the_models_next_token(client, ai):
+    client.delete("/__devhost/analytics")
+    ai.set(tokenDelayMs=5000)  # the model's next token would come after the idle timeout (1 s here)
+    # A completion: its kind tells its point apart from other tests' late chat points.
+    with client.stream("POST", "/stream/completion", json={"prompt": "leaving soon"}) as response:
+        next(response.iter_raw())
+
+    deadline = time.monotonic() + 10
+    while not (outcomes := [p["blobs"][2] for p in client.get("/__devhost/analytics").json()["points"] if p["blobs"][1] == "completion"]):
+        assert time.monotonic() < deadline, "the call was never recorded"
+        time.sleep(0.1)
+    assert outcomes == ["cancelled"]  # not "stalled": the client's leaving was seen, not the model's silence
