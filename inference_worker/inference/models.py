@@ -70,34 +70,61 @@ class ModelStream:
     opened_at: float
     first_token_at: float
     chunks: AsyncIterator[bytes] = field(init=False)
+    # While a read of the model's stream is pending: since when (for the idle timeout).
+    waiting_since: float | None = field(init=False, default=None)
+    # Why the watchdog stopped the stream: "reader_gone" or "stalled".
+    stopped: str | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self.chunks = read_chunks(self.reader)
 
     async def events(self, idle_timeout_s: float | None = None, reader_gone: Any = None) -> AsyncIterator[StreamEvent]:
-        """The model's events; ModelStalled when nothing arrives for `idle_timeout_s`, ReaderGone
-        as soon as `reader_gone` (a future) is done, without waiting for the model's next chunk."""
+        """The model's events; ModelStalled when the model sends nothing for `idle_timeout_s`,
+        ReaderGone as soon as `reader_gone` (a future) is done. One watchdog task per stream
+        looks after both, so a token costs no timer and no task of its own."""
         for event in self.first:
             yield event
-        while True:
-            step = asyncio.ensure_future(anext(self.chunks))
-            waiting = {step, reader_gone} if reader_gone is not None else {step}
-            done, _ = await asyncio.wait(waiting, timeout=idle_timeout_s, return_when=asyncio.FIRST_COMPLETED)
-            if step not in done:
-                step.cancel()
-                if reader_gone is not None and reader_gone in done:
-                    raise ReaderGone()
-                raise ModelStalled(f"the model sent nothing for {idle_timeout_s:g} s")
-            try:
-                chunk = step.result()
-            except StopAsyncIteration:
-                break
-            except Exception as exc:
-                raise ModelStreamBroken(str(exc)) from exc
-            for event in self.decoder.feed(chunk):
-                yield event
+        watchdog = asyncio.ensure_future(self._watch(idle_timeout_s, reader_gone))
+        try:
+            while True:
+                self.waiting_since = time.monotonic()
+                try:
+                    chunk = await anext(self.chunks)
+                except StopAsyncIteration:
+                    break
+                except Exception as exc:
+                    if self.stopped is None:
+                        raise ModelStreamBroken(str(exc)) from exc
+                    break
+                finally:
+                    self.waiting_since = None
+                for event in self.decoder.feed(chunk):
+                    yield event
+        finally:
+            watchdog.cancel()
+        if self.stopped == "reader_gone":
+            raise ReaderGone()
+        if self.stopped == "stalled":
+            raise ModelStalled(f"the model sent nothing for {idle_timeout_s:g} s")
         for event in self.decoder.close():
             yield event
+
+    async def _watch(self, idle_timeout_s: float | None, reader_gone: Any) -> None:
+        """Stops the model's stream (its pending read then ends) when the reader of the answer
+        has gone, or when the model has kept us waiting for `idle_timeout_s`."""
+        while self.stopped is None:
+            waited = time.monotonic() - self.waiting_since if self.waiting_since is not None else 0.0
+            pause = max(0.0, idle_timeout_s - waited) if idle_timeout_s else None
+            if reader_gone is not None:
+                done, _ = await asyncio.wait({reader_gone}, timeout=pause)
+                if done:
+                    self.stopped = "reader_gone"
+            else:
+                await asyncio.sleep(pause if pause is not None else 3600)
+            stalled_for = time.monotonic() - self.waiting_since if self.waiting_since is not None else 0.0
+            if self.stopped is None and idle_timeout_s and stalled_for >= idle_timeout_s:
+                self.stopped = "stalled"
+        await self.cancel()
 
     async def cancel(self) -> None:
         try:

@@ -7,7 +7,7 @@ import pytest
 
 from api.routes import router
 from shared import jwt
-from tests.e2e.conftest import TEST_FREE_TOKENS_PER_DAY, TEST_JWT_SECRET, host_only
+from tests.e2e.conftest import TEST_FREE_TOKENS_PER_DAY, TEST_JWT_SECRET, host_only, needs_faults
 
 CHAT = {"messages": [{"id": "u", "role": "user", "parts": [{"type": "text", "text": "hello"}]}]}
 PROTECTED = [route for route in router.routes() if not route.public]
@@ -223,3 +223,16 @@ def test_no_key_or_secret_reaches_the_logs(host, anonymous, new_key, admin_token
     for secret in (created["key"], wrong_key, jwt_token, admin_token, TEST_JWT_SECRET):
         assert secret not in log
     assert created["key"].split("_", 2)[2] not in log
+
+
+@needs_faults
+def test_an_unknown_key_prefix_is_refused_from_memory_like_a_known_one(anonymous, control):
+    guess = "iui_nosuchpf_" + "x" * 40
+    assert anonymous.get("/v1/usage", headers={"x-api-key": guess}).status_code == 401
+    control.fault("inference-service.DB.first", "D1 is unavailable", count=5, match="FROM api_keys")
+
+    again = anonymous.get("/v1/usage", headers={"x-api-key": guess})
+
+    # Remembered as unknown, as a known prefix is remembered as known: no D1 read, the same path
+    # and time for both (no oracle for which prefixes exist).
+    assert again.status_code == 401
