@@ -7,9 +7,7 @@ undeliberate 5xx or shapeless 4xx; exits 1 if there is any, or if the host stopp
 """
 
 import argparse
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -17,13 +15,10 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.e2e.fuzz import fuzz  # noqa: E402
-from tests.e2e.localhost import PROJECT_ROOT, LocalHost  # noqa: E402
+from tests.e2e.localhost import UNLIMITED_ENTERPRISE, LocalHost, script_target  # noqa: E402
 
-CONFIGS = [PROJECT_ROOT / "wrangler.toml", PROJECT_ROOT / "inference_worker" / "wrangler.toml"]
 ADMIN_TOKEN = "fuzz-admin-token"
-# Limits far above the run, so that requests reach the code behind admission, not only a 429.
-VARIABLES = {"ADMIN_TOKEN": ADMIN_TOKEN, "JWT_SECRET": "fuzz-jwt-secret", "TIER_ENTERPRISE_REQUESTS_PER_MINUTE": "1000000",
-             "TIER_ENTERPRISE_TOKENS_PER_DAY": "1000000000", "TIER_ENTERPRISE_EVENTS_PER_DAY": "1000000000"}
+VARIABLES = {"JWT_SECRET": "fuzz-jwt-secret", **UNLIMITED_ENTERPRISE}
 
 
 def run(url: str, admin_token: str, requests: int, seed: int, host: LocalHost | None) -> int:
@@ -53,11 +48,8 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=5000)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
-    if base_url := os.environ.get("E2E_BASE_URL"):
-        sys.exit(run(base_url.rstrip("/"), os.environ["E2E_ADMIN_TOKEN"], args.requests, args.seed, None))
-    with tempfile.TemporaryDirectory() as state, LocalHost(CONFIGS, Path(state), variables=VARIABLES) as host:
-        sys.exit(run(host.url, ADMIN_TOKEN, args.requests, args.seed, host))
-
+    with script_target(ADMIN_TOKEN, VARIABLES) as (url, token, host):
+        sys.exit(run(url, token, args.requests, args.seed, host))
 
 if __name__ == "__main__":
     main()

@@ -8,10 +8,8 @@ accepted event can be counted back; exits 1 on any error or lost event.
 
 import argparse
 import asyncio
-import os
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from datetime import UTC, datetime
@@ -21,12 +19,10 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from scripts.bench import percentile, process_tree  # noqa: E402
-from tests.e2e.localhost import PROJECT_ROOT, LocalHost  # noqa: E402
+from tests.e2e.localhost import UNLIMITED_ENTERPRISE, script_target  # noqa: E402
 
-CONFIGS = [PROJECT_ROOT / "wrangler.toml", PROJECT_ROOT / "inference_worker" / "wrangler.toml"]
 ADMIN_TOKEN = "load-admin-token"
-VARIABLES = {"ADMIN_TOKEN": ADMIN_TOKEN, "JWT_SECRET": "load-jwt-secret", "TIER_ENTERPRISE_REQUESTS_PER_MINUTE": "1000000",
-             "TIER_ENTERPRISE_TOKENS_PER_DAY": "1000000000", "TIER_ENTERPRISE_EVENTS_PER_DAY": "1000000000"}
+VARIABLES = {"JWT_SECRET": "load-jwt-secret", **UNLIMITED_ENTERPRISE}
 CHAT = {"messages": [{"id": "u", "role": "user", "parts": [{"type": "text", "text": "Tell me about load " * 5}]}]}
 
 
@@ -120,11 +116,8 @@ def main() -> None:
     parser.add_argument("--streams", type=int, default=200)
     parser.add_argument("--batches", type=int, default=50)
     args = parser.parse_args()
-    if base_url := os.environ.get("E2E_BASE_URL"):
-        sys.exit(asyncio.run(load(base_url.rstrip("/"), os.environ["E2E_ADMIN_TOKEN"], args.streams, args.batches, None)))
-    with tempfile.TemporaryDirectory() as state, LocalHost(CONFIGS, Path(state), variables=VARIABLES) as host:
-        sys.exit(asyncio.run(load(host.url, ADMIN_TOKEN, args.streams, args.batches, host.process.pid)))
-
+    with script_target(ADMIN_TOKEN, VARIABLES) as (url, token, host):
+        sys.exit(asyncio.run(load(url, token, args.streams, args.batches, host.process.pid if host else None)))
 
 if __name__ == "__main__":
     main()

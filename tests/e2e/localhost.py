@@ -7,13 +7,20 @@ binding faults."""
 import os
 import socket
 import subprocess
+import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 NODE = PROJECT_ROOT / ".devhost" / "bin" / "node"
 START_TIMEOUT_SECONDS = 180
+CONFIGS = [PROJECT_ROOT / "wrangler.toml", PROJECT_ROOT / "inference_worker" / "wrangler.toml"]
+# Enterprise limits far above any run of the scripts, so requests reach the code behind admission.
+UNLIMITED_ENTERPRISE = {"TIER_ENTERPRISE_REQUESTS_PER_MINUTE": "1000000", "TIER_ENTERPRISE_TOKENS_PER_DAY": "1000000000",
+                        "TIER_ENTERPRISE_EVENTS_PER_DAY": "1000000000"}
 RUNTIMES = ("workerd", "devhost")
 SCRIPTS = {
     "workerd": ["devhost/workerd.mjs"],
@@ -72,3 +79,14 @@ class LocalHost:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+
+
+@contextmanager
+def script_target(admin_token: str, variables: dict[str, str]) -> Iterator[tuple[str, str, "LocalHost | None"]]:
+    """(url, admin token, host) for scripts/fuzz.py and load.py: the server named by
+    E2E_BASE_URL (with E2E_ADMIN_TOKEN), or a workerd host started for the run."""
+    if base_url := os.environ.get("E2E_BASE_URL"):
+        yield base_url.rstrip("/"), os.environ["E2E_ADMIN_TOKEN"], None
+        return
+    with tempfile.TemporaryDirectory() as state, LocalHost(CONFIGS, Path(state), variables={"ADMIN_TOKEN": admin_token, **variables}) as host:
+        yield host.url, admin_token, host
