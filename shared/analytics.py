@@ -154,6 +154,25 @@ class EventQuery(Model):
         return after
 
 
+class EventRecord(Model):
+    id: str
+    type: str
+    name: str | None = None
+    component: str | None = None
+    session_id: str | None = None
+    user_id: str | None = None
+    ts: int
+    properties: Any = None
+    enrichment: Any = None
+    cursor: str
+
+
+class EventPage(Model):
+    events: list[EventRecord]
+    has_next_page: bool
+    end_cursor: str | None = None
+
+
 def encode_cursor(ts: int, event_id: str) -> str:
     return base64.urlsafe_b64encode(json.dumps([ts, event_id]).encode()).decode()
 

@@ -15,6 +15,7 @@ from workers import Response
 
 from api import cors
 from api.auth import authenticate
+from api.inference_client import InferenceClient
 from api.routes import router
 from shared.contract import Caller, RateWindow
 from shared.errors import ApiError, ErrorCode, error_body
@@ -38,6 +39,11 @@ class Call:
     is_admin: bool = False
     rate_window: RateWindow | None = None
     graphql_events: int = 0  # events tracked so far by this request's trackEvents fields
+
+    @property
+    def inference(self) -> InferenceClient:
+        """The inference service, for this request (its deadline, its request id)."""
+        return InferenceClient(self.env, self.request_id)
 
     @property
     def default_model(self) -> str:

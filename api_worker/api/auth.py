@@ -8,9 +8,8 @@ import hmac
 import time
 from typing import Any
 
-from api.upstream import call_inference
 from shared import jwt
-from shared.contract import AdmissionRequest, AdmissionResult, Caller
+from shared.contract import AdmissionRequest, Caller
 from shared.errors import ApiError, ErrorCode
 from shared.keys import parse_key
 from shared.throttle import DEFAULT_ALLOWANCE, FailedAttempts
@@ -90,7 +89,7 @@ async def _authenticate(call: Any, route: Any) -> None:
         call.credential = f"key:{admission.key_prefix}"  # the prefix only: it finds the key, it cannot use it
     else:
         raise _unauthorized("invalid_credentials", "The credentials are neither an API key nor a JWT")
-    result = AdmissionResult.model_validate(await call_inference(call, "admit", admission.model_dump(mode="json")))
+    result = await call.inference.admit(admission)
     call.rate_window = result.window
     if result.caller is not None:
         call.caller = result.caller

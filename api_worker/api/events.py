@@ -7,9 +7,8 @@ import time
 from typing import Any
 
 from api.requests import read_json, validated
-from api.upstream import call_inference
 from shared.base import Model
-from shared.contract import BatchResult, EventBatch
+from shared.contract import EventBatch
 from shared.errors import ApiError, ErrorCode
 from shared.events import validate_batch
 from shared.tiers import limits_for
@@ -48,7 +47,7 @@ async def ingest(call: Any, raw_events: list[Any]) -> dict[str, Any]:
     digest = hashlib.sha256(f"{call.caller.key_id}:{[e.id for e in accepted]}".encode()).hexdigest()
     batch = EventBatch(request_id=call.request_id, caller=call.caller, batch_id=f"b{digest[:31]}",
                        received_at=now_ms, events=accepted)
-    result = BatchResult.model_validate(await call_inference(call, "process_events", batch.model_dump(mode="json")))
+    result = await call.inference.process_events(batch)
     return {
         "batchId": result.batch_id,
         "indexed": result.indexed,

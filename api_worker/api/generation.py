@@ -9,7 +9,6 @@ from workers import Response
 
 from api import requests
 from api.auth import check_model_allowed
-from api.upstream import call_inference, service_deadline_ms
 from shared.contract import GenerationRequest
 from shared.errors import ApiError, ErrorCode
 from shared.streams import PROTOCOL_HEADERS
@@ -23,8 +22,7 @@ async def read_body(call: Any, model: type[requests.Body]) -> requests.Body:
 
 async def relay(call: Any, generation: GenerationRequest) -> Response:
     check_model_allowed(call, generation.model)
-    generation = generation.model_copy(update={"deadline_ms": service_deadline_ms(call.env)})
-    result = await call_inference(call, "stream_generation", generation.model_dump(mode="json"))
+    result = await call.inference.stream_generation(generation)
     headers = {**PROTOCOL_HEADERS[generation.protocol], "x-request-id": call.request_id}
     for name in ("x-model", "x-cache"):
         if value := result.headers.get(name):

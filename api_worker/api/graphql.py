@@ -12,11 +12,10 @@ from api import requests
 from api.auth import require_admin
 from api.events import batch_limit, ingest
 from api.schema import schema, validation_rules
-from api.upstream import call_inference
 from api.usage import caller_usage
 from shared.analytics import EventQuery, MetricQuery
 from shared.base import Model
-from shared.contract import Caller
+from shared.contract import Caller, KeySpec
 from shared.errors import ApiError, ErrorCode
 from shared.models import ALL_MODELS
 from shared.tiers import limits_for
@@ -63,19 +62,20 @@ async def _usage(info: Any) -> dict[str, Any]:
 
 async def _api_keys(info: Any) -> list[dict[str, Any]]:
     require_admin(info.context)
-    return [_with_tier_enum(_camelize(dict(k))) for k in await call_inference(info.context, "list_keys")]
+    return [_with_tier_enum(_camelize(k.model_dump(mode="json"))) for k in await info.context.inference.list_keys()]
 
 
 async def _create_api_key(info: Any, name: str, tier: str = "FREE") -> dict[str, Any]:
     require_admin(info.context)
-    created = _camelize(dict(await call_inference(info.context, "create_key", {"name": name, "tier": tier.lower()})))
+    spec = _query(KeySpec, name=name, tier=tier.lower())
+    created = _camelize((await info.context.inference.create_key(spec)).model_dump(mode="json"))
     key = created.pop("key")
     return {"key": key, "apiKey": _with_tier_enum(created)}
 
 
 async def _revoke_api_key(info: Any, id: str) -> bool:  # noqa: A002 (the GraphQL argument's name)
     require_admin(info.context)
-    return bool(await call_inference(info.context, "revoke_key", id))
+    return await info.context.inference.revoke_key(id)
 
 
 def _scope(info: Any, key_id: str | None) -> Caller:
@@ -110,7 +110,7 @@ async def _event_metrics(info: Any, metric: str, range: dict[str, str], bucket: 
     query = _query(MetricQuery, caller=_scope(info, keyId), metric=metric.lower(), bucket=(bucket or "HOUR").lower(),
                    start_ms=_instant_ms(range["from"], "range.from"), end_ms=_instant_ms(range["to"], "range.to"),
                    filter={k: v for k, v in (filter or {}).items() if v is not None})
-    series = dict(await call_inference(call, "get_metrics", query.model_dump(mode="json")))
+    series = (await call.inference.get_metrics(query)).model_dump(mode="json")
     return {**series, "metric": series["metric"].upper(), "bucket": series["bucket"].upper()}
 
 
@@ -120,13 +120,13 @@ async def _events(info: Any, filter: dict[str, Any] | None = None, first: int | 
     filter = filter or {}
     query = _query(EventQuery, caller=_scope(info, keyId), first=50 if first is None else first, after=after, type=filter.get("type"),
                    component=filter.get("component"), session_id=filter.get("sessionId"))
-    page = await call_inference(call, "list_events", query.model_dump(mode="json"))
+    page = await call.inference.list_events(query)
     edges = []
-    for event in page["events"]:
-        node = _camelize(dict(event))
+    for event in page.events:
+        node = _camelize(event.model_dump(mode="json"))
         node["timestamp"] = datetime.fromtimestamp(node.pop("ts") / 1000, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
         edges.append({"cursor": node.pop("cursor"), "node": node})
-    return {"edges": edges, "pageInfo": {"hasNextPage": page["has_next_page"], "endCursor": page["end_cursor"]}}
+    return {"edges": edges, "pageInfo": {"hasNextPage": page.has_next_page, "endCursor": page.end_cursor}}
 
 
 async def _track_events(info: Any, events: list[dict[str, Any]]) -> dict[str, Any]:

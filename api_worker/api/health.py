@@ -5,7 +5,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from shared import __version__
-from shared.contract import HealthReport
+from shared.errors import ApiError
 from shared.runtime import runtime_name
 
 SERVICE_NAME = "inference-ui-api"
@@ -15,11 +15,11 @@ async def get_health(call: Any) -> Any:
     body: dict[str, Any] = {"service": SERVICE_NAME, "version": __version__, "runtime": runtime_name(),
                             "request_id": call.request_id}
     try:
-        report = HealthReport.model_validate(await call.env.INFERENCE.health(call.request_id))
+        report = await call.inference.health()
     except ValidationError as exc:
         problem = f"unexpected health report: {exc.error_count()} invalid field(s)"
         return call.json({**body, "status": "down", "inference": {"error": problem}}, 503)
-    except Exception as exc:
-        return call.json({**body, "status": "down", "inference": {"error": f"{type(exc).__name__}: {exc}"}}, 503)
+    except ApiError as exc:  # unreachable, failing or past the deadline
+        return call.json({**body, "status": "down", "inference": {"error": exc.message}}, 503)
     body.update(status="ok" if report.ok else "degraded", inference=report.model_dump(mode="json"))
     return call.json(body, 200 if report.ok else 503)

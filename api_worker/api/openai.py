@@ -12,8 +12,7 @@ from workers import Response
 from api import requests
 from api.auth import check_model_allowed
 from api.generation import read_body, relay
-from api.upstream import call_inference, service_deadline_ms
-from shared.contract import EmbeddingResult, GenerationResult
+from shared.contract import GenerationResult
 from shared.models import ALL_MODELS
 
 # OpenAI's error "type" for each HTTP status the api answers with.
@@ -52,8 +51,7 @@ async def post_chat_completions(call: Any) -> Response:
     if generation.protocol:
         return await relay(call, generation)
     check_model_allowed(call, generation.model)
-    generation = generation.model_copy(update={"deadline_ms": service_deadline_ms(call.env)})
-    result = GenerationResult.model_validate(await call_inference(call, "generate", generation.model_dump(mode="json")))
+    result = await call.inference.generate(generation)
     return call.json(chat_completion(result, completion_id, int(time.time())),
                      headers={"x-model": result.model, "x-cache": "hit" if result.cached else "miss"})
 
@@ -69,7 +67,7 @@ async def post_embeddings(call: Any) -> Response:
     body = await read_body(call, requests.EmbeddingsBody)
     embedding = requests.embedding_request(body, caller=call.caller, request_id=call.request_id)
     check_model_allowed(call, embedding.model)
-    result = EmbeddingResult.model_validate(await call_inference(call, "embed", embedding.model_dump(mode="json")))
+    result = await call.inference.embed(embedding)
     return call.json({
         "object": "list",
         "data": [

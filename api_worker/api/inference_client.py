@@ -1,0 +1,112 @@
+"""The api worker's one way to the inference service: `InferenceClient`, a typed method per RPC
+of shared/rpc.py over the INFERENCE service binding. It owns what every call needs: the deadline
+(a timeout is a 504), the conversion of models to plain data and back (a result is validated
+with its contract model), and the failures, turned into the api's errors: an exception in the
+service is a 502 (its traceback goes to the log, not the client), a ServiceFailure is the status
+its code names (502, 503 with Retry-After, 504)."""
+
+import asyncio
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, TypeAdapter
+
+from shared.analytics import EventPage, EventQuery, MetricQuery, MetricSeries
+from shared.contract import (
+    AdmissionRequest,
+    AdmissionResult,
+    BatchResult,
+    Caller,
+    CreatedKey,
+    EmbeddingRequest,
+    EmbeddingResult,
+    EventBatch,
+    GenerationRequest,
+    GenerationResult,
+    HealthReport,
+    KeyInfo,
+    KeySpec,
+    ServiceFailure,
+    UsageReport,
+)
+from shared.errors import ApiError, ErrorCode
+
+DEFAULT_TIMEOUT_MS = 30_000
+Result = TypeVar("Result", bound=BaseModel)
+_KEY_LIST = TypeAdapter(list[KeyInfo])
+
+
+def timeout_seconds(env: Any) -> float:
+    return float(getattr(env, "INFERENCE_TIMEOUT_MS", DEFAULT_TIMEOUT_MS) or DEFAULT_TIMEOUT_MS) / 1000
+
+
+def service_deadline_ms(env: Any) -> int:
+    """The deadline handed to the inference service with a generation: inside the api's own, so
+    the service's answer (a 504 it has recorded, the model call cancelled) arrives first."""
+    timeout_ms = timeout_seconds(env) * 1000
+    return max(1, int(timeout_ms - max(100, timeout_ms * 0.05)))
+
+
+class InferenceClient:
+    def __init__(self, env: Any, request_id: str) -> None:
+        self.env = env
+        self.request_id = request_id
+
+    async def _call(self, method: str, *args: Any) -> Any:
+        timeout = timeout_seconds(self.env)
+        try:
+            result = await asyncio.wait_for(getattr(self.env.INFERENCE, method)(*args), timeout)
+        except TimeoutError as exc:
+            raise ApiError(ErrorCode.UPSTREAM_TIMEOUT, f"The inference service did not answer within {timeout:g} s",
+                           headers={"retry-after": "1"}) from exc
+        except Exception as exc:
+            # The message can hold the other worker's traceback: it goes to the log, not the client.
+            print(f"request {self.request_id}: inference.{method} raised {type(exc).__name__}: {exc}")
+            raise ApiError(ErrorCode.UPSTREAM_ERROR, "The inference service failed; the error is logged",
+                           request_id=self.request_id) from exc
+        if isinstance(result, dict) and "failure" in result:
+            failure = ServiceFailure.model_validate(result["failure"])
+            headers = {"retry-after": str(failure.retry_after)} if failure.retry_after else None
+            raise ApiError(failure.code, failure.message, headers=headers)
+        return result
+
+    async def _model(self, model: type[Result], method: str, *args: Any) -> Result:
+        return model.model_validate(await self._call(method, *args))
+
+    async def health(self) -> HealthReport:
+        return await self._model(HealthReport, "health", self.request_id)
+
+    async def admit(self, request: AdmissionRequest) -> AdmissionResult:
+        return await self._model(AdmissionResult, "admit", request.model_dump(mode="json"))
+
+    async def get_usage(self, caller: Caller) -> UsageReport:
+        return await self._model(UsageReport, "get_usage", caller.model_dump(mode="json"))
+
+    async def create_key(self, spec: KeySpec) -> CreatedKey:
+        return await self._model(CreatedKey, "create_key", spec.model_dump(mode="json"))
+
+    async def list_keys(self) -> list[KeyInfo]:
+        return _KEY_LIST.validate_python(await self._call("list_keys"))
+
+    async def revoke_key(self, key_id: str) -> bool:
+        return bool(await self._call("revoke_key", key_id))
+
+    async def stream_generation(self, request: GenerationRequest) -> Any:
+        """A Response (JS, from the service) whose body streams the answer: passed through, never read."""
+        request = request.model_copy(update={"deadline_ms": service_deadline_ms(self.env)})
+        return await self._call("stream_generation", request.model_dump(mode="json"))
+
+    async def generate(self, request: GenerationRequest) -> GenerationResult:
+        request = request.model_copy(update={"deadline_ms": service_deadline_ms(self.env)})
+        return await self._model(GenerationResult, "generate", request.model_dump(mode="json"))
+
+    async def embed(self, request: EmbeddingRequest) -> EmbeddingResult:
+        return await self._model(EmbeddingResult, "embed", request.model_dump(mode="json"))
+
+    async def process_events(self, batch: EventBatch) -> BatchResult:
+        return await self._model(BatchResult, "process_events", batch.model_dump(mode="json"))
+
+    async def get_metrics(self, query: MetricQuery) -> MetricSeries:
+        return await self._model(MetricSeries, "get_metrics", query.model_dump(mode="json"))
+
+    async def list_events(self, query: EventQuery) -> EventPage:
+        return await self._model(EventPage, "list_events", query.model_dump(mode="json"))

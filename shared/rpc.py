@@ -1,0 +1,55 @@
+"""The inference service's RPC surface, declared once: what `InferenceService` (the private
+worker's entrypoint, inference_worker/entry.py) answers and what `InferenceClient` (the api
+worker's, api_worker/api/inference_client.py) asks, method by method, in contract models.
+
+Over the service binding the models travel as plain data (`model_dump(mode="json")`: structured
+clone refuses custom objects); the entrypoint and the client are the only places that convert.
+A method that can fail in a way the client must tell the user answers `{"failure": ...}` (a
+ServiceFailure) instead of its result; the client turns that into the api's error."""
+
+from typing import Any, Protocol
+
+from shared.analytics import EventPage, EventQuery, MetricQuery, MetricSeries
+from shared.contract import (
+    AdmissionRequest,
+    AdmissionResult,
+    BatchResult,
+    Caller,
+    CreatedKey,
+    EmbeddingRequest,
+    EmbeddingResult,
+    EventBatch,
+    GenerationRequest,
+    GenerationResult,
+    HealthReport,
+    KeyInfo,
+    KeySpec,
+    UsageReport,
+)
+
+
+class Inference(Protocol):
+    async def health(self, request_id: str) -> HealthReport: ...
+
+    async def admit(self, request: AdmissionRequest) -> AdmissionResult: ...
+
+    async def get_usage(self, caller: Caller) -> UsageReport: ...
+
+    async def create_key(self, spec: KeySpec) -> CreatedKey: ...
+
+    async def list_keys(self) -> list[KeyInfo]: ...
+
+    async def revoke_key(self, key_id: str) -> bool: ...
+
+    # A Response whose body streams the answer in the request's protocol (x-model, x-cache).
+    async def stream_generation(self, request: GenerationRequest) -> Any: ...
+
+    async def generate(self, request: GenerationRequest) -> GenerationResult: ...
+
+    async def embed(self, request: EmbeddingRequest) -> EmbeddingResult: ...
+
+    async def process_events(self, batch: EventBatch) -> BatchResult: ...
+
+    async def get_metrics(self, query: MetricQuery) -> MetricSeries: ...
+
+    async def list_events(self, query: EventQuery) -> EventPage: ...
