@@ -5,7 +5,10 @@ or TIER_PRO_ALLOWED_MODELS = "*" (a comma-separated list of model ids, or * for 
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
-ALL_MODELS = ("*",)
+from shared.models import DEFAULT_EMBEDDING_MODEL, DEFAULT_TEXT_MODEL
+
+# The sentinel for "every model in the catalog" (shared.models.ALL_MODELS lists them).
+ANY_MODEL = ("*",)
 
 
 @dataclass(frozen=True)
@@ -17,7 +20,7 @@ class TierLimits:
     allowed_models: tuple[str, ...]
 
     def allows_model(self, model: str) -> bool:
-        return self.allowed_models == ALL_MODELS or model in self.allowed_models
+        return self.allowed_models == ANY_MODEL or model in self.allowed_models
 
 
 TIERS: dict[str, TierLimits] = {
@@ -26,14 +29,10 @@ TIERS: dict[str, TierLimits] = {
         tokens_per_day=50_000,
         events_per_day=10_000,
         max_batch_size=100,
-        allowed_models=(
-            "@cf/meta/llama-3.1-8b-instruct-fast",
-            "@cf/baai/bge-small-en-v1.5",
-            "@cf/baai/bge-base-en-v1.5",
-        ),
+        allowed_models=(DEFAULT_TEXT_MODEL, "@cf/baai/bge-small-en-v1.5", DEFAULT_EMBEDDING_MODEL),
     ),
-    "pro": TierLimits(300, 2_000_000, 1_000_000, 500, ALL_MODELS),
-    "enterprise": TierLimits(3_000, 50_000_000, 50_000_000, 1_000, ALL_MODELS),
+    "pro": TierLimits(300, 2_000_000, 1_000_000, 500, ANY_MODEL),
+    "enterprise": TierLimits(3_000, 50_000_000, 50_000_000, 1_000, ANY_MODEL),
 }
 
 

@@ -12,6 +12,7 @@ from inference.models import RetryPolicy, run_once
 from shared.contract import Caller
 from shared.events import Event
 from shared.json_schema import instruction, validate
+from shared.models import DEFAULT_TEXT_MODEL
 from shared.schemas import NAMED_SCHEMAS
 from shared.workers_ai import Usage
 
@@ -42,7 +43,7 @@ def candidates(env: Any, events: list[Event]) -> list[tuple[Event, str]]:
 
 async def enrich(env: Any, caller: Caller, events: list[Event]) -> None:
     schema = NAMED_SCHEMAS["sentiment"]
-    model = getattr(env, "DEFAULT_MODEL", "@cf/meta/llama-3.1-8b-instruct-fast")
+    model = getattr(env, "DEFAULT_MODEL", None) or DEFAULT_TEXT_MODEL
     for event, text in candidates(env, events):
         started = time.perf_counter()
         inputs = {
