@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 NODE = PROJECT_ROOT / ".devhost" / "bin" / "node"
 START_TIMEOUT_SECONDS = 180
@@ -61,6 +63,9 @@ class LocalHost:
             if self.process.poll() is not None or time.monotonic() > deadline:
                 self.__exit__(None, None, None)
                 raise RuntimeError(f"local host ({self.runtime}) did not start:\n" + "\n".join(self.lines))
+        # workerd loads a worker's Python on its first call: pay that here, once, so that no test's
+        # deadline (INFERENCE_TIMEOUT_MS is 3 s on the test host) includes a cold start.
+        httpx.get(f"{self.url}/health", timeout=START_TIMEOUT_SECONDS)
         return self
 
     def _read_output(self) -> None:
