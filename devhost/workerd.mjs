@@ -2,7 +2,8 @@
 // setup builds offline (devhost/workerd/README.md says how and why). What `wrangler dev -c
 // wrangler.toml -c inference_worker/wrangler.toml` runs, with two local-only changes that
 // leave the deployed configs alone: the dev Pyodide bundle's compatibility flags, and the
-// remote-only AI binding replaced by the stand-in of devhost/workerd/standin.mjs.
+// remote-only AI binding replaced by an in-isolate stand-in (devhost/workerd/ai-plugin.mjs)
+// whose knobs live in a control worker (devhost/workerd/standin.mjs).
 //
 //   node devhost/workerd.mjs [-c wrangler.toml ...] [--port 8787] [--ip 127.0.0.1]
 //        [--persist-to .wrangler/state] [--var KEY:VALUE ...]
@@ -19,7 +20,7 @@ const require = createRequire(import.meta.url);
 const BUNDLE_DIR = path.join(PROJECT_ROOT, '.devhost', 'pyodide-bundle');
 // workerd reads its "dev" Pyodide bundle from the disk cache, unchecked; these flags select it.
 // They are passed here only: the deployed configs keep `python_workers` alone.
-export const DEV_BUNDLE_FLAGS = ['python_workers_development', 'no_python_workers_20250116', 'no_python_workers_314'];
+const DEV_BUNDLE_FLAGS = ['python_workers_development', 'no_python_workers_20250116', 'no_python_workers_314'];
 const CONTROL_WORKER = 'devhost-control';
 const AI_PLUGIN_PATH = path.join(PROJECT_ROOT, 'devhost', 'workerd', 'ai-plugin.mjs');
 
