@@ -17,9 +17,9 @@ from api import cors
 from api.auth import authenticate
 from api.inference_client import InferenceClient
 from api.routes import router
+from api.settings import Settings, settings_of
 from shared.contract import Caller, RateWindow
 from shared.errors import ApiError, ErrorCode, error_body
-from shared.models import DEFAULT_TEXT_MODEL
 
 _handlers: dict[str, Any] = {}
 
@@ -31,6 +31,7 @@ class Call:
     request: Any
     env: Any
     ctx: Any
+    settings: Settings
     request_id: str
     path: str
     query: dict[str, str] = field(default_factory=dict)
@@ -43,11 +44,11 @@ class Call:
     @property
     def inference(self) -> InferenceClient:
         """The inference service, for this request (its deadline, its request id)."""
-        return InferenceClient(self.env, self.request_id)
+        return InferenceClient(self.env, self.request_id, self.settings.inference_timeout_ms)
 
     @property
     def default_model(self) -> str:
-        return getattr(self.env, "DEFAULT_MODEL", None) or DEFAULT_TEXT_MODEL
+        return self.settings.default_model
 
     def json(self, body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
         return json_response(body, status, self.request_id, headers)
@@ -114,14 +115,15 @@ async def handle(request: Any, env: Any, ctx: Any) -> Response:
     request_id = request.headers.get("cf-ray") or uuid.uuid4().hex
     url = urlsplit(request.url)
     origin = request.headers.get("origin")
-    allowlist = cors.parse_allowlist(getattr(env, "ALLOWED_ORIGINS", ""))
+    settings = settings_of(env)
+    allowlist = settings.allowed_origins
     call = None
     try:
         if request.method == "OPTIONS":
             response = _preflight(url.path, origin, allowlist, request_id)
         else:
             route = router.match(request.method, url.path)
-            call = Call(request, env, ctx, request_id, url.path, dict(parse_qsl(url.query)))
+            call = Call(request, env, ctx, settings, request_id, url.path, dict(parse_qsl(url.query)))
             if not route.public:
                 await authenticate(call, route)
             response = await _resolve(route.handler)(call)

@@ -8,12 +8,13 @@ import hmac
 import time
 from typing import Any
 
+from api.settings import Settings
 from shared import jwt
 from shared.contract import AdmissionRequest, Caller
 from shared.errors import ApiError, ErrorCode
 from shared.keys import parse_key
-from shared.throttle import DEFAULT_ALLOWANCE, FailedAttempts
-from shared.tiers import TIERS, limits_for
+from shared.throttle import FailedAttempts
+from shared.tiers import TIERS
 
 ADMIN = Caller(key_id="admin", tier="enterprise")
 # Per isolate: presented credentials that failed, per client address (shared/throttle.py).
@@ -34,18 +35,15 @@ def _unauthorized(reason: str, message: str) -> ApiError:
     return ApiError(ErrorCode.UNAUTHORIZED, message, reason=reason, headers={"www-authenticate": 'Bearer realm="inference-ui"'})
 
 
-def is_admin_token(token: str, env: Any) -> bool:
-    admin_token = getattr(env, "ADMIN_TOKEN", None)
-    return bool(admin_token) and hmac.compare_digest(token.encode(), str(admin_token).encode())
+def is_admin_token(token: str, settings: Settings) -> bool:
+    return bool(settings.admin_token) and hmac.compare_digest(token.encode(), settings.admin_token.encode())
 
 
-def caller_from_jwt(token: str, env: Any) -> Caller:
-    secret = getattr(env, "JWT_SECRET", None)
-    if not secret:
+def caller_from_jwt(token: str, settings: Settings) -> Caller:
+    if not settings.jwt_secret:
         raise _unauthorized("token_unsupported", "This deployment accepts no JWTs (JWT_SECRET is not set)")
     try:
-        claims = jwt.decode(token, str(secret), issuer=getattr(env, "JWT_ISSUER", None) or None,
-                            audience=getattr(env, "JWT_AUDIENCE", None) or None)
+        claims = jwt.decode(token, settings.jwt_secret, issuer=settings.jwt_issuer, audience=settings.jwt_audience)
     except jwt.TokenRejected as exc:
         raise _unauthorized(exc.reason, str(exc)) from exc
     tier = claims.get("tier") if claims.get("tier") in TIERS else "free"
@@ -58,7 +56,7 @@ async def authenticate(call: Any, route: Any) -> None:
     cannot learn whether a guess was right."""
     address = call.request.headers.get("cf-connecting-ip") or "unknown"
     now = time.time()
-    _failed_attempts.allowance = int(getattr(call.env, "FAILED_AUTH_PER_MINUTE", DEFAULT_ALLOWANCE) or DEFAULT_ALLOWANCE)
+    _failed_attempts.allowance = call.settings.failed_auth_per_minute
     if (wait := _failed_attempts.retry_after(address, now)) is not None:
         raise ApiError(ErrorCode.RATE_LIMITED, "Too many failed credentials from this address; try again later",
                        reason="too_many_failed_credentials", headers={"retry-after": str(wait)})
@@ -74,7 +72,7 @@ async def _authenticate(call: Any, route: Any) -> None:
     token = presented_token(call.request.headers)
     if token is None:
         raise _unauthorized("missing_credentials", "Send an API key (Authorization: Bearer <key> or x-api-key) or a JWT")
-    if is_admin_token(token, call.env):
+    if is_admin_token(token, call.settings):
         # The admin token opens the admin API only: it is not a key without limits.
         if not route.admin:
             raise _unauthorized("admin_token_not_accepted", "The admin token is for the admin API (/graphql) only")
@@ -82,7 +80,7 @@ async def _authenticate(call: Any, route: Any) -> None:
         return
     admission = AdmissionRequest(request_id=call.request_id, kind=route.kind)
     if token.count(".") == 2:
-        admission.caller = caller_from_jwt(token, call.env)
+        admission.caller = caller_from_jwt(token, call.settings)
         call.credential = f"jwt:{admission.caller.key_id.removeprefix('jwt:')}"
     elif parsed := parse_key(token):
         admission.key_prefix, admission.key_hash = parsed
@@ -108,5 +106,5 @@ def require_admin(call: Any) -> None:
 def check_model_allowed(call: Any, model: str) -> None:
     if call.is_admin:
         return
-    if not limits_for(call.caller.tier, call.env).allows_model(model):
+    if not call.settings.limits_for(call.caller.tier).allows_model(model):
         raise ApiError(ErrorCode.FORBIDDEN, f"The {call.caller.tier} tier may not use {model}", field="model", reason="model_not_allowed")

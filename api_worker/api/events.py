@@ -11,23 +11,15 @@ from shared.base import Model
 from shared.contract import EventBatch
 from shared.errors import ApiError, ErrorCode
 from shared.events import validate_batch
-from shared.tiers import limits_for
-
-DEFAULT_MAX_BATCH = 1_000
-DEFAULT_MAX_BODY_BYTES = 1_048_576
 
 
 class EventsBody(Model):
     events: list[Any]
 
 
-def _setting(env: Any, name: str, default: int) -> int:
-    return int(getattr(env, name, default) or default)
-
-
 def batch_limit(call: Any) -> int:
     """The most events one request may carry: EVENTS_MAX_BATCH, and the caller's tier's."""
-    return min(_setting(call.env, "EVENTS_MAX_BATCH", DEFAULT_MAX_BATCH), limits_for(call.caller.tier, call.env).max_batch_size)
+    return min(call.settings.events_max_batch, call.settings.limits_for(call.caller.tier).max_batch_size)
 
 
 async def ingest(call: Any, raw_events: list[Any]) -> dict[str, Any]:
@@ -60,6 +52,6 @@ async def ingest(call: Any, raw_events: list[Any]) -> dict[str, Any]:
 
 
 async def post_events(call: Any) -> Any:
-    data = await read_json(call.request, _setting(call.env, "EVENTS_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES))
+    data = await read_json(call.request, call.settings.events_max_body_bytes)
     events = data if isinstance(data, list) else validated(EventsBody, data).events
     return call.json(await ingest(call, events), 202)

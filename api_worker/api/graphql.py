@@ -18,7 +18,6 @@ from shared.base import Model
 from shared.contract import Caller, KeySpec
 from shared.errors import ApiError, ErrorCode
 from shared.models import ALL_MODELS
-from shared.tiers import limits_for
 
 MAX_QUERY_BYTES = 100_000  # the query text; the body may add as much again in variables
 
@@ -138,7 +137,7 @@ async def _track_events(info: Any, events: list[dict[str, Any]]) -> dict[str, An
                        field="events", limit=limit)
     # POST /events is admitted against the daily event quota; a GraphQL request is not, so check it here.
     usage = await caller_usage(call)
-    if usage["events"] >= limits_for(call.caller.tier, call.env).events_per_day:
+    if usage["events"] >= call.settings.limits_for(call.caller.tier).events_per_day:
         raise ApiError(ErrorCode.RATE_LIMITED, "The daily event quota is used up", reason="event_quota")
     raw = [{k: v for k, v in event.items() if v is not None} for event in events]
     return await ingest(call, raw)
@@ -177,8 +176,7 @@ async def post_graphql(call: Any) -> Any:
         document = parse(body.query)
     except GraphQLError as error:
         return call.json({"errors": [_formatted(error)]}, 400)
-    introspection = str(getattr(call.env, "GRAPHQL_INTROSPECTION", "true")).lower() == "true"
-    if errors := validate(schema, document, validation_rules(introspection)):
+    if errors := validate(schema, document, validation_rules(call.settings.graphql_introspection)):
         return call.json({"errors": [_formatted(e) for e in errors]}, 400)
     result = execute(schema, document, root_value=ROOT, context_value=call,
                      variable_values=body.variables, operation_name=body.operationName)

@@ -30,31 +30,26 @@ from shared.contract import (
 )
 from shared.errors import ApiError, ErrorCode
 
-DEFAULT_TIMEOUT_MS = 30_000
 Result = TypeVar("Result", bound=BaseModel)
 _KEY_LIST = TypeAdapter(list[KeyInfo])
 
 
-def timeout_seconds(env: Any) -> float:
-    return float(getattr(env, "INFERENCE_TIMEOUT_MS", DEFAULT_TIMEOUT_MS) or DEFAULT_TIMEOUT_MS) / 1000
-
-
-def service_deadline_ms(env: Any) -> int:
+def service_deadline_ms(timeout_ms: float) -> int:
     """The deadline handed to the inference service with a generation: inside the api's own, so
     the service's answer (a 504 it has recorded, the model call cancelled) arrives first."""
-    timeout_ms = timeout_seconds(env) * 1000
     return max(1, int(timeout_ms - max(100, timeout_ms * 0.05)))
 
 
 class InferenceClient:
-    def __init__(self, env: Any, request_id: str) -> None:
-        self.env = env
+    def __init__(self, env: Any, request_id: str, timeout_ms: float) -> None:
+        self.binding = env.INFERENCE
         self.request_id = request_id
+        self.timeout_ms = timeout_ms
 
     async def _call(self, method: str, *args: Any) -> Any:
-        timeout = timeout_seconds(self.env)
+        timeout = self.timeout_ms / 1000
         try:
-            result = await asyncio.wait_for(getattr(self.env.INFERENCE, method)(*args), timeout)
+            result = await asyncio.wait_for(getattr(self.binding, method)(*args), timeout)
         except TimeoutError as exc:
             raise ApiError(ErrorCode.UPSTREAM_TIMEOUT, f"The inference service did not answer within {timeout:g} s",
                            headers={"retry-after": "1"}) from exc
@@ -92,11 +87,11 @@ class InferenceClient:
 
     async def stream_generation(self, request: GenerationRequest) -> Any:
         """A Response (JS, from the service) whose body streams the answer: passed through, never read."""
-        request = request.model_copy(update={"deadline_ms": service_deadline_ms(self.env)})
+        request = request.model_copy(update={"deadline_ms": service_deadline_ms(self.timeout_ms)})
         return await self._call("stream_generation", request.model_dump(mode="json"))
 
     async def generate(self, request: GenerationRequest) -> GenerationResult:
-        request = request.model_copy(update={"deadline_ms": service_deadline_ms(self.env)})
+        request = request.model_copy(update={"deadline_ms": service_deadline_ms(self.timeout_ms)})
         return await self._model(GenerationResult, "generate", request.model_dump(mode="json"))
 
     async def embed(self, request: EmbeddingRequest) -> EmbeddingResult:

@@ -40,6 +40,16 @@ def pytest_generate_tests(metafunc):
     metafunc.parametrize("runtime", runtimes, scope="session")
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed test's report ends with what its host printed last (both workers' logs)."""
+    outcome = yield
+    report = outcome.get_result()
+    host = item.funcargs.get("host") if hasattr(item, "funcargs") else None
+    if report.failed and isinstance(host, LocalHost):
+        report.sections.append((f"{host.runtime} host log (last 40 lines)", "\n".join(host.lines[-40:])))
+
+
 @pytest.fixture(scope="session")
 def runtime():
     """The runtime serving a test (parametrized locally; against E2E_BASE_URL, whatever serves it)."""
