@@ -15,7 +15,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.e2e.fuzz import fuzz  # noqa: E402
-from tests.e2e.localhost import UNLIMITED_ENTERPRISE, LocalHost, script_target  # noqa: E402
+from tests.e2e.localhost import FRESH_CONNECTIONS, UNLIMITED_ENTERPRISE, LocalHost, script_target  # noqa: E402
 
 ADMIN_TOKEN = "fuzz-admin-token"
 VARIABLES = {"JWT_SECRET": "fuzz-jwt-secret", **UNLIMITED_ENTERPRISE}
@@ -26,7 +26,7 @@ def run(url: str, admin_token: str, requests: int, seed: int, host: LocalHost | 
         "query": 'mutation { createApiKey(name: "fuzz", tier: ENTERPRISE) { key } }'}).json()
     key = created["data"]["createApiKey"]["key"]
     started = time.perf_counter()
-    with httpx.Client(base_url=url, timeout=60, headers={"authorization": f"Bearer {key}"}) as client:
+    with httpx.Client(base_url=url, timeout=60, limits=FRESH_CONNECTIONS, headers={"authorization": f"Bearer {key}"}) as client:
         findings = fuzz(client, requests, seed)
         alive = client.get("/health").status_code == 200 and (host is None or host.process.poll() is None)
     took = time.perf_counter() - started

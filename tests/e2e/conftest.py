@@ -12,7 +12,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from tests.e2e.localhost import PROJECT_ROOT, RUNTIMES, LocalHost
+from tests.e2e.localhost import FRESH_CONNECTIONS, PROJECT_ROOT, RUNTIMES, LocalHost
 
 E2E_BASE_URL = os.environ.get("E2E_BASE_URL", "").rstrip("/")
 LOCAL = not E2E_BASE_URL
@@ -94,7 +94,7 @@ def admin_token():
 @pytest.fixture(scope="session")
 def anonymous(base_url):
     """A client with no credentials."""
-    with httpx.Client(base_url=base_url, timeout=30) as http:
+    with httpx.Client(base_url=base_url, timeout=30, limits=FRESH_CONNECTIONS) as http:
         yield http
 
 
@@ -123,7 +123,7 @@ def api_key(new_key):
 
 @pytest.fixture(scope="session")
 def client(base_url, api_key):
-    with httpx.Client(base_url=base_url, timeout=30, headers={"authorization": f"Bearer {api_key}"}) as http:
+    with httpx.Client(base_url=base_url, timeout=30, limits=FRESH_CONNECTIONS, headers={"authorization": f"Bearer {api_key}"}) as http:
         yield http
 
 

@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import host_only
-from tests.e2e.localhost import PROJECT_ROOT, LocalHost
+from tests.e2e.localhost import FRESH_CONNECTIONS, PROJECT_ROOT, LocalHost
 from tests.e2e.test_ai_sdk import STAND_IN_REPLY
 
 pytestmark = host_only
@@ -23,7 +23,7 @@ def forwarding(base_url, new_key, tmp_path_factory, runtime):
         created = httpx.post(f"{host.url}/graphql", headers={"authorization": f"Bearer {ADMIN}"}, json={
             "query": 'mutation { createApiKey(name: "f", tier: ENTERPRISE) { key } }'}).json()
         key = created["data"]["createApiKey"]["key"]
-        with httpx.Client(base_url=host.url, timeout=30, headers={"authorization": f"Bearer {key}"}) as client:
+        with httpx.Client(base_url=host.url, timeout=30, limits=FRESH_CONNECTIONS, headers={"authorization": f"Bearer {key}"}) as client:
             yield client
 
 

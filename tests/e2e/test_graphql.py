@@ -6,11 +6,13 @@ from gql.transport.exceptions import TransportQueryError
 from gql.transport.httpx import HTTPXTransport
 
 from api.schema import MAX_ALIASES, MAX_DEPTH
+from tests.e2e.localhost import FRESH_CONNECTIONS
 
 
 @pytest.fixture
 def session(base_url, api_key):
-    transport = HTTPXTransport(url=f"{base_url}/graphql", headers={"authorization": f"Bearer {api_key}"}, timeout=30)
+    transport = HTTPXTransport(url=f"{base_url}/graphql", headers={"authorization": f"Bearer {api_key}"}, timeout=30,
+                               limits=FRESH_CONNECTIONS)
     with Client(transport=transport, fetch_schema_from_transport=True) as session:
         yield session
 

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import host_only, on_runtimes
-from tests.e2e.localhost import PROJECT_ROOT, LocalHost
+from tests.e2e.localhost import FRESH_CONNECTIONS, PROJECT_ROOT, LocalHost
 
 # On both: workerd is the reference, and devhost's Pyodide host must behave as it does.
 pytestmark = [host_only, on_runtimes("workerd", "devhost")]
@@ -19,7 +19,7 @@ FIXTURES = PROJECT_ROOT / "tests" / "e2e" / "fixtures"
 def probe(tmp_path_factory, runtime):
     configs = [FIXTURES / "rpc_caller" / "wrangler.toml", FIXTURES / "rpc_target" / "wrangler.toml"]
     with LocalHost(configs, tmp_path_factory.mktemp("rpc-state"), runtime=runtime) as host:
-        with httpx.Client(base_url=host.url, timeout=30) as http:
+        with httpx.Client(base_url=host.url, timeout=30, limits=FRESH_CONNECTIONS) as http:
             yield http
 
 

@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import host_only
-from tests.e2e.localhost import PROJECT_ROOT, LocalHost
+from tests.e2e.localhost import FRESH_CONNECTIONS, PROJECT_ROOT, LocalHost
 
 pytestmark = host_only
 CONFIGS = [PROJECT_ROOT / "wrangler.toml", PROJECT_ROOT / "inference_worker" / "wrangler.toml"]
@@ -18,7 +18,7 @@ ALLOWANCE = 5
 def throttled(tmp_path_factory, runtime):
     variables = {"ADMIN_TOKEN": ADMIN, "FAILED_AUTH_PER_MINUTE": str(ALLOWANCE)}
     with LocalHost(CONFIGS, tmp_path_factory.mktemp("throttle"), variables=variables, runtime=runtime) as host:
-        with httpx.Client(base_url=host.url, timeout=30) as client:
+        with httpx.Client(base_url=host.url, timeout=30, limits=FRESH_CONNECTIONS) as client:
             yield client
 
 
