@@ -17,10 +17,10 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
+from inference.settings import settings_of
 from shared.contract import AdmissionRequest, AdmissionResult, Caller, CreatedKey, KeyInfo, KeySpec, RateWindow, UsageReport
 from shared.errors import ErrorCode
 from shared.keys import new_key
-from shared.tiers import limits_for
 
 WINDOW_SECONDS = 60
 
@@ -40,7 +40,6 @@ INSERT_KEY_SQL = "INSERT INTO api_keys (id, prefix, hash, name, tier, created_at
 LIST_KEYS_SQL = "SELECT id, prefix, name, tier, created_at, revoked_at FROM api_keys ORDER BY created_at, id"
 REVOKE_KEY_SQL = "UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL RETURNING id"
 
-DEFAULT_KEY_CACHE_SECONDS = 30
 # prefix -> (expires at, the api_keys row, or None for a prefix no key has); per isolate. Unknown
 # prefixes are remembered too, so that a known and an unknown prefix take the same time to
 # refuse (no oracle for which prefixes exist) and guesses cost no D1 read.
@@ -75,7 +74,7 @@ async def _find_key(env: Any, prefix: str, now: float) -> dict[str, Any] | None:
     row = dict(row) if row is not None else None
     if len(_verified_keys) >= MAX_CACHED_KEYS:
         _verified_keys.clear()  # a flood of guessed prefixes must not grow the isolate's memory
-    ttl = float(getattr(env, "KEY_CACHE_SECONDS", DEFAULT_KEY_CACHE_SECONDS) or 0)
+    ttl = settings_of(env).key_cache_seconds
     _verified_keys[prefix] = (now + ttl, row)
     return row
 
@@ -101,7 +100,7 @@ async def admit(env: Any, ctx: Any, req: AdmissionRequest, now: float | None = N
     else:
         return _refused(ErrorCode.UNAUTHORIZED, "missing_credentials", "No credentials")
 
-    limits = limits_for(caller.tier, env)
+    limits = settings_of(env).limits_for(caller.tier)
     window_start, reset = _window(now)
     counted, usage_rows = await env.DB.batch([
         env.DB.prepare(COUNT_REQUEST_SQL).bind(caller.key_id, window_start),
@@ -127,7 +126,7 @@ async def admit(env: Any, ctx: Any, req: AdmissionRequest, now: float | None = N
 
 async def usage_report(env: Any, caller: Caller, now: float | None = None) -> UsageReport:
     now = time.time() if now is None else now
-    limits = limits_for(caller.tier, env)
+    limits = settings_of(env).limits_for(caller.tier)
     window_start, reset = _window(now)
     usage_rows, window_rows = await env.DB.batch([
         env.DB.prepare(USAGE_TODAY_SQL).bind(caller.key_id, _day(now)),

@@ -8,9 +8,9 @@ import json
 from typing import Any
 
 from inference.cache import read_cached, write_cached
+from inference.settings import settings_of
 from shared.analytics import EventQuery, MetricQuery, encode_cursor, events_sql, metric_sql, shape
 
-DEFAULT_CACHE_SECONDS = 60  # the shortest expiration KV accepts
 VERSION_SQL = "SELECT version FROM analytics_versions WHERE key_id = ?1"
 
 
@@ -26,8 +26,7 @@ async def get_metrics(env: Any, query: MetricQuery) -> dict[str, Any]:
         env.DB.prepare(totals_sql).bind(*totals_params),
     ])
     series = shape(query, [dict(r) for r in points.results], [dict(r) for r in totals.results]).model_dump(mode="json")
-    ttl = int(getattr(env, "ANALYTICS_CACHE_SECONDS", DEFAULT_CACHE_SECONDS) or DEFAULT_CACHE_SECONDS)
-    await write_cached(env, cache_key, json.dumps(series), max(60, ttl))
+    await write_cached(env, cache_key, json.dumps(series), settings_of(env).analytics_cache_seconds)
     return series
 
 

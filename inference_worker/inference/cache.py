@@ -7,10 +7,9 @@ import hashlib
 import json
 from typing import Any
 
+from inference.settings import settings_of
 from shared.contract import GenerationRequest
 from shared.workers_ai import Usage
-
-DEFAULT_TTL_SECONDS = 86_400
 
 
 def cache_key(req: GenerationRequest) -> str | None:
@@ -56,8 +55,7 @@ async def lookup(env: Any, key: str) -> dict[str, Any] | None:
 
 
 async def store(env: Any, key: str, entry: dict[str, Any]) -> None:
-    ttl = int(getattr(env, "GENERATION_CACHE_TTL_SECONDS", DEFAULT_TTL_SECONDS) or DEFAULT_TTL_SECONDS)
-    await write_cached(env, key, json.dumps(entry), ttl)
+    await write_cached(env, key, json.dumps(entry), settings_of(env).generation_cache_ttl_seconds)
 
 
 def replay_pieces(text: str) -> list[str]:

@@ -5,6 +5,7 @@ from typing import Any
 
 from inference import usage
 from inference.models import GenerationFailed, RetryPolicy, run_once
+from inference.settings import settings_of
 from shared.contract import EmbeddingRequest, EmbeddingResult
 from shared.workers_ai import Usage
 
@@ -12,7 +13,7 @@ from shared.workers_ai import Usage
 async def embed(env: Any, req: EmbeddingRequest) -> dict[str, Any]:
     started = time.perf_counter()
     try:
-        model, answer = await run_once(env, [req.model], {"text": req.texts}, RetryPolicy.from_env(env))
+        model, answer = await run_once(env, [req.model], {"text": req.texts}, RetryPolicy.of(settings_of(env)))
     except GenerationFailed as failed:
         return {"failure": failed.failure.model_dump(mode="json")}
     # Workers AI reports no usage for embeddings: count about four characters a token.

@@ -9,22 +9,19 @@ from typing import Any
 
 from inference import usage
 from inference.models import RetryPolicy, run_once
+from inference.settings import settings_of
 from shared.contract import Caller
 from shared.events import Event
 from shared.json_schema import instruction, validate
-from shared.models import DEFAULT_TEXT_MODEL
 from shared.schemas import NAMED_SCHEMAS
 from shared.workers_ai import Usage
 
 TEXT_PROPERTIES = ("text", "feedback", "comment", "message")
-# Each call writes an Analytics Engine point in the batch's invocation; events.py leaves room
-# for these within Analytics Engine's 25 writes.
-DEFAULT_MAX_PER_BATCH = 5
 SAVE_ENRICHMENT_SQL = "UPDATE events SET enrichment_json = ?3 WHERE key_id = ?1 AND id = ?2"
 
 
 def enabled(env: Any) -> bool:
-    return str(getattr(env, "EVENTS_ENRICHMENT", "false")).lower() == "true"
+    return settings_of(env).events_enrichment
 
 
 def free_text(event: Event) -> str | None:
@@ -36,14 +33,14 @@ def free_text(event: Event) -> str | None:
 
 
 def candidates(env: Any, events: list[Event]) -> list[tuple[Event, str]]:
-    limit = int(getattr(env, "EVENTS_ENRICHMENT_MAX_PER_BATCH", DEFAULT_MAX_PER_BATCH) or 0)
+    limit = settings_of(env).events_enrichment_max_per_batch
     found = [(event, text) for event in events if (text := free_text(event))]
     return found[:limit]
 
 
 async def enrich(env: Any, caller: Caller, events: list[Event]) -> None:
     schema = NAMED_SCHEMAS["sentiment"]
-    model = getattr(env, "DEFAULT_MODEL", None) or DEFAULT_TEXT_MODEL
+    model = settings_of(env).default_model
     for event, text in candidates(env, events):
         started = time.perf_counter()
         inputs = {
@@ -53,7 +50,7 @@ async def enrich(env: Any, caller: Caller, events: list[Event]) -> None:
             "response_format": {"type": "json_schema", "json_schema": schema},
         }
         try:
-            used_model, answer = await run_once(env, [model], inputs, RetryPolicy.from_env(env))
+            used_model, answer = await run_once(env, [model], inputs, RetryPolicy.of(settings_of(env)))
             label = answer["response"] if isinstance(answer["response"], dict) else json.loads(answer["response"])
             if validate(label, schema):
                 continue

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from inference import enrichment
+from inference.settings import Settings
 from inference.usage import BUMP_ANALYTICS_VERSION_SQL, write_point
 from shared.contract import BatchResult, Caller, EventBatch, ServiceFailure
 from shared.errors import ErrorCode
@@ -23,7 +24,7 @@ MARKER_PREFIX = "unindexed/"
 # Analytics Engine takes 25 writes an invocation, and enrichment's model calls (one point
 # each) follow the batch's points in the same invocation.
 AE_WRITES_PER_INVOCATION = 25
-AE_POINTS_PER_BATCH = AE_WRITES_PER_INVOCATION - enrichment.DEFAULT_MAX_PER_BATCH
+AE_POINTS_PER_BATCH = AE_WRITES_PER_INVOCATION - Settings.events_enrichment_max_per_batch
 
 EVENT_COLUMNS = ("key_id", "id", "type", "name", "component", "session_id", "user_id", "ts", "props_json", "batch_id")
 # D1 binds at most 100 parameters a statement: ten events of ten columns.

@@ -24,6 +24,7 @@ from inference.models import (
     run_once,
 )
 from inference.planning import estimate_usage, finish_reason, model_chain, model_inputs, object_errors
+from inference.settings import settings_of
 from inference.streaming import BodyWriter, ClientGone
 from shared.contract import GenerationRequest, GenerationResult, ServiceFailure
 from shared.errors import ErrorCode
@@ -50,7 +51,7 @@ class _Stream:
         outcome = "ok"
         try:
             await self.body.write(self.encoder.start())
-            async for event in source.events(idle_timeout_seconds(self.env), self.body.closed()):
+            async for event in source.events(settings_of(self.env).model_idle_timeout_ms / 1000, self.body.closed()):
                 if event.usage:
                     reported = event.usage
                 if event.text:
@@ -132,13 +133,6 @@ async def _store_quietly(env: Any, key: str, entry: dict[str, Any], request_id: 
         print(f"cache store failed for request {request_id}: {exc}")
 
 
-DEFAULT_IDLE_TIMEOUT_MS = 30_000
-
-
-def idle_timeout_seconds(env: Any) -> float:
-    return float(getattr(env, "MODEL_IDLE_TIMEOUT_MS", DEFAULT_IDLE_TIMEOUT_MS) or DEFAULT_IDLE_TIMEOUT_MS) / 1000
-
-
 async def _within_deadline(req: GenerationRequest, work: Any) -> Any:
     return await (asyncio.wait_for(work, req.deadline_ms / 1000) if req.deadline_ms else work)
 
@@ -166,7 +160,7 @@ async def stream_generation(env: Any, ctx: Any, req: GenerationRequest) -> Any:
         ctx.waitUntil(asyncio.ensure_future(stream.replay(entry)))
         return Response(stream.body.readable, headers=_headers(entry["model"], "hit"))
     try:
-        source = await _within_deadline(req, open_stream(env, model_chain(env, req), model_inputs(req), RetryPolicy.from_env(env)))
+        source = await _within_deadline(req, open_stream(env, model_chain(env, req), model_inputs(req), RetryPolicy.of(settings_of(env))))
     except TimeoutError:
         return await _timed_out(env, req, started)
     except GenerationFailed as failed:
@@ -191,7 +185,7 @@ async def generate(env: Any, req: GenerationRequest) -> dict[str, Any]:
         # Not streamed, so Workers AI's JSON mode can hold the model to the schema.
         inputs["response_format"] = {"type": "json_schema", "json_schema": req.json_schema}
     try:
-        model, answer = await _within_deadline(req, run_once(env, model_chain(env, req), inputs, RetryPolicy.from_env(env)))
+        model, answer = await _within_deadline(req, run_once(env, model_chain(env, req), inputs, RetryPolicy.of(settings_of(env))))
     except TimeoutError:
         return await _timed_out(env, req, started)
     except GenerationFailed as failed:

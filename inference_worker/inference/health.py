@@ -6,6 +6,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from inference.settings import settings_of
 from shared import __version__
 from shared.contract import BindingStatus, HealthReport
 from shared.runtime import runtime_name
@@ -70,14 +71,14 @@ async def _check_ai_memoized(env: Any, model: str, ttl_seconds: float) -> Bindin
 
 
 async def check_bindings(env: Any, request_id: str) -> HealthReport:
-    ttl = float(getattr(env, "HEALTH_AI_PROBE_TTL_SECONDS", 60) or 0)
+    settings = settings_of(env)
     names = ["DB", "CACHE", "ARCHIVE", "ANALYTICS", "AI"]
     statuses = await asyncio.gather(
         _timed(lambda: _check_d1(env)),
         _timed(lambda: _check_kv(env, request_id)),
         _timed(lambda: _check_r2(env)),
         _timed(lambda: _check_analytics(env, request_id)),
-        _check_ai_memoized(env, env.DEFAULT_MODEL, ttl),
+        _check_ai_memoized(env, settings.default_model, settings.health_ai_probe_ttl_seconds),
     )
     bindings = dict(zip(names, statuses, strict=True))
     return HealthReport(

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from inference.settings import Settings
 from shared.contract import ServiceFailure
 from shared.errors import ErrorCode
 from shared.workers_ai import SSEDecoder, StreamEvent, is_retryable, is_timeout
@@ -50,11 +51,8 @@ class RetryPolicy:
     backoff_ms: float = 200
 
     @classmethod
-    def from_env(cls, env: Any) -> "RetryPolicy":
-        return cls(
-            attempts_per_model=int(getattr(env, "MODEL_ATTEMPTS", 2) or 2),
-            backoff_ms=float(getattr(env, "RETRY_BACKOFF_MS", 200) or 0),
-        )
+    def of(cls, settings: Settings) -> "RetryPolicy":
+        return cls(attempts_per_model=max(1, settings.model_attempts), backoff_ms=settings.retry_backoff_ms)
 
     def delay(self, attempt: int) -> float:
         # Full jitter: concurrent retries after a capacity error should not arrive together.

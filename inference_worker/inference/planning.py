@@ -4,18 +4,17 @@ reports none, the finish reason, and whether an object matches its schema. Plain
 
 from typing import Any
 
+from inference.settings import settings_of
 from shared.contract import GenerationRequest
 from shared.json_schema import instruction, parse_model_json, validate
-from shared.models import parse_model_list
-from shared.tiers import limits_for
 from shared.workers_ai import Usage
 
 
 def model_chain(env: Any, req: GenerationRequest) -> list[str]:
     """The requested model, then the FALLBACK_MODELS the caller's tier may use."""
-    limits = limits_for(req.caller.tier, env)
-    fallbacks = parse_model_list(getattr(env, "FALLBACK_MODELS", ""))
-    return [req.model] + [m for m in fallbacks if m != req.model and limits.allows_model(m)]
+    settings = settings_of(env)
+    limits = settings.limits_for(req.caller.tier)
+    return [req.model] + [m for m in settings.fallback_models if m != req.model and limits.allows_model(m)]
 
 
 def model_inputs(req: GenerationRequest) -> dict[str, Any]:

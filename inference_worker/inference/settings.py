@@ -1,0 +1,70 @@
+"""Every setting of the inference worker, in one place: read from its env (wrangler.toml [vars];
+locally --var) into a frozen dataclass, once per env object (the runtime's lives across the
+isolate's calls; a test's fake env is parsed for that test). A var that is missing or empty
+takes the default written here."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from shared.models import DEFAULT_TEXT_MODEL, parse_model_list
+from shared.tiers import TIERS, TierLimits, limits_for
+
+
+def _var(env: Any, name: str) -> str | None:
+    value = getattr(env, name, None)
+    return None if value in (None, "") else str(value)
+
+
+@dataclass(frozen=True)
+class Settings:
+    default_model: str = DEFAULT_TEXT_MODEL  # DEFAULT_MODEL: what the health check and enrichment use
+    fallback_models: tuple[str, ...] = ()  # FALLBACK_MODELS: tried in order after a transient failure
+    model_attempts: int = 2  # MODEL_ATTEMPTS: per model, before falling back
+    retry_backoff_ms: float = 200  # RETRY_BACKOFF_MS: the base of the exponential backoff
+    model_idle_timeout_ms: float = 30_000  # MODEL_IDLE_TIMEOUT_MS: a silent model stream ends after it
+    generation_cache_ttl_seconds: int = 86_400  # GENERATION_CACHE_TTL_SECONDS
+    analytics_cache_seconds: int = 60  # ANALYTICS_CACHE_SECONDS (KV's minimum is 60)
+    events_enrichment: bool = False  # EVENTS_ENRICHMENT: sentiment labels for free text (billed calls)
+    # EVENTS_ENRICHMENT_MAX_PER_BATCH: each label writes an Analytics Engine point in the batch's
+    # invocation; events.py leaves room for this many within Analytics Engine's 25 writes.
+    events_enrichment_max_per_batch: int = 5
+    key_cache_seconds: float = 30  # KEY_CACHE_SECONDS: verified (and unknown) key prefixes kept per isolate
+    health_ai_probe_ttl_seconds: float = 60  # HEALTH_AI_PROBE_TTL_SECONDS: at most one AI probe per this
+    tiers: Mapping[str, TierLimits] = field(default_factory=lambda: dict(TIERS))  # with TIER_<TIER>_<LIMIT> applied
+
+    def limits_for(self, tier: str) -> TierLimits:
+        return self.tiers.get(tier, self.tiers["free"])
+
+    @classmethod
+    def from_env(cls, env: Any) -> "Settings":
+        defaults = cls()
+
+        def number(name: str, default: float) -> float:
+            value = _var(env, name)
+            return float(value) if value is not None else default
+
+        return cls(
+            default_model=_var(env, "DEFAULT_MODEL") or defaults.default_model,
+            fallback_models=tuple(parse_model_list(_var(env, "FALLBACK_MODELS") or "")),
+            model_attempts=int(number("MODEL_ATTEMPTS", defaults.model_attempts)),
+            retry_backoff_ms=number("RETRY_BACKOFF_MS", defaults.retry_backoff_ms),
+            model_idle_timeout_ms=number("MODEL_IDLE_TIMEOUT_MS", defaults.model_idle_timeout_ms),
+            generation_cache_ttl_seconds=int(number("GENERATION_CACHE_TTL_SECONDS", defaults.generation_cache_ttl_seconds)),
+            analytics_cache_seconds=max(60, int(number("ANALYTICS_CACHE_SECONDS", defaults.analytics_cache_seconds))),
+            events_enrichment=(_var(env, "EVENTS_ENRICHMENT") or "false").lower() == "true",
+            events_enrichment_max_per_batch=int(number("EVENTS_ENRICHMENT_MAX_PER_BATCH", defaults.events_enrichment_max_per_batch)),
+            key_cache_seconds=number("KEY_CACHE_SECONDS", defaults.key_cache_seconds),
+            health_ai_probe_ttl_seconds=number("HEALTH_AI_PROBE_TTL_SECONDS", defaults.health_ai_probe_ttl_seconds),
+            tiers={tier: limits_for(tier, env) for tier in TIERS},
+        )
+
+
+def settings_of(env: Any) -> Settings:
+    try:
+        kept = vars(env)
+    except TypeError:  # an env that holds no attributes of ours: parse each time
+        return Settings.from_env(env)
+    if "_settings" not in kept:
+        kept["_settings"] = Settings.from_env(env)
+    return kept["_settings"]
