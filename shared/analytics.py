@@ -15,6 +15,7 @@ from pydantic import Field, field_validator, model_validator
 
 from shared.base import Model
 from shared.contract import Caller
+from shared.events import Event
 
 BUCKET_MS = {"minute": 60_000, "hour": 3_600_000, "day": 86_400_000}
 MAX_BUCKETS = 2_000
@@ -154,15 +155,9 @@ class EventQuery(Model):
         return after
 
 
-class EventRecord(Model):
-    id: str
-    type: str
-    name: str | None = None
-    component: str | None = None
-    session_id: str | None = None
-    user_id: str | None = None
-    ts: int
-    properties: Any = None
+class EventRecord(Event):
+    """A stored event as `events` lists it: with its enrichment and its page cursor."""
+
     enrichment: Any = None
     cursor: str
 

@@ -8,7 +8,7 @@ its code names (502, 503 with Retry-After, 504)."""
 import asyncio
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, TypeAdapter
+from pydantic import BaseModel
 
 from shared.analytics import EventPage, EventQuery, MetricQuery, MetricSeries
 from shared.contract import (
@@ -31,7 +31,6 @@ from shared.contract import (
 from shared.errors import ApiError, ErrorCode
 
 Result = TypeVar("Result", bound=BaseModel)
-_KEY_LIST = TypeAdapter(list[KeyInfo])
 
 
 def service_deadline_ms(timeout_ms: float) -> int:
@@ -80,7 +79,7 @@ class InferenceClient:
         return await self._model(CreatedKey, "create_key", spec.model_dump(mode="json"))
 
     async def list_keys(self) -> list[KeyInfo]:
-        return _KEY_LIST.validate_python(await self._call("list_keys"))
+        return [KeyInfo.model_validate(key) for key in await self._call("list_keys")]
 
     async def revoke_key(self, key_id: str) -> bool:
         return bool(await self._call("revoke_key", key_id))

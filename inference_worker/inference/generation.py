@@ -14,18 +14,18 @@ from workers import Response
 
 from inference import cache, usage
 from inference.models import (
+    ClientGone,
     GenerationFailed,
     ModelStalled,
     ModelStream,
     ModelStreamBroken,
-    ReaderGone,
     RetryPolicy,
     open_stream,
     run_once,
 )
 from inference.planning import estimate_usage, finish_reason, model_chain, model_inputs, object_errors
 from inference.settings import settings_of
-from inference.streaming import BodyWriter, ClientGone
+from inference.streaming import BodyWriter
 from shared.contract import GenerationRequest, GenerationResult, ServiceFailure
 from shared.errors import ErrorCode
 from shared.streams import make_encoder
@@ -59,7 +59,7 @@ class _Stream:
                     await self.body.write(self.encoder.delta(event.text))
             text = "".join(parts)
             outcome = await self._finish(text, reported or estimate_usage(self.req, text))
-        except (ClientGone, ReaderGone):
+        except ClientGone:
             outcome = "cancelled"
             await source.cancel()
         except ModelStalled as exc:

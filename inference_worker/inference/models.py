@@ -41,8 +41,8 @@ class ModelStalled(ModelStreamBroken):
     """The model sent nothing for the idle timeout, after its first token."""
 
 
-class ReaderGone(Exception):
-    """Whoever reads the answer went away while the model was still to send its next chunk."""
+class ClientGone(Exception):
+    """Whoever reads the answer went away (cancelled the body): stop producing."""
 
 
 @dataclass
@@ -78,7 +78,7 @@ class ModelStream:
 
     async def events(self, idle_timeout_s: float | None = None, reader_gone: Any = None) -> AsyncIterator[StreamEvent]:
         """The model's events; ModelStalled when the model sends nothing for `idle_timeout_s`,
-        ReaderGone as soon as `reader_gone` (a future) is done. One watchdog task per stream
+        ClientGone as soon as `reader_gone` (a future) is done. One watchdog task per stream
         looks after both, so a token costs no timer and no task of its own."""
         for event in self.first:
             yield event
@@ -101,7 +101,7 @@ class ModelStream:
         finally:
             watchdog.cancel()
         if self.stopped == "reader_gone":
-            raise ReaderGone()
+            raise ClientGone()
         if self.stopped == "stalled":
             raise ModelStalled(f"the model sent nothing for {idle_timeout_s:g} s")
         for event in self.decoder.close():

@@ -6,9 +6,7 @@ import asyncio
 from js import TransformStream
 from pyodide.ffi import JsException, to_js
 
-
-class ClientGone(Exception):
-    """The reader of our stream went away (cancelled it): stop producing."""
+from inference.models import ClientGone
 
 
 class BodyWriter:
