@@ -1,10 +1,15 @@
-"""inference-service: a private worker. Its InferenceService methods are called over the
-INFERENCE service binding (JS RPC); it has no route and answers no HTTP from the internet.
-Default only takes the cron trigger (the replay of unindexed event batches).
+"""inference-service: a private worker. Its InferenceService methods (shared/rpc.py) are called
+over the INFERENCE service binding (JS RPC); it has no route and answers no HTTP from the
+internet. Default only takes the cron trigger (the replay of unindexed event batches).
 
-Arguments arrive as plain dicts and are validated with the shared contract models; results
-leave as plain dicts (or a streaming Response)."""
+This module alone converts at the boundary: arguments arrive as plain data and are validated
+with the contract models; results leave as plain data (`_answer`), a streaming Response as is,
+and a ServiceFailed raised anywhere below as {"failure": ...}."""
 
+from collections.abc import Awaitable
+from typing import Any
+
+from pydantic import BaseModel
 from workers import WorkerEntrypoint
 
 from inference import access, analytics, events
@@ -12,51 +17,60 @@ from inference.embeddings import embed
 from inference.generation import generate, stream_generation
 from inference.health import check_bindings
 from shared.analytics import EventQuery, MetricQuery
-from shared.contract import AdmissionRequest, Caller, EmbeddingRequest, EventBatch, GenerationRequest, KeySpec
+from shared.contract import AdmissionRequest, Caller, EmbeddingRequest, EventBatch, GenerationRequest, KeySpec, ServiceFailed
+
+
+async def _answer(work: Awaitable[Any]) -> Any:
+    try:
+        result = await work
+    except ServiceFailed as failed:
+        return {"failure": failed.failure.model_dump(mode="json")}
+    if isinstance(result, BaseModel):
+        return result.model_dump(mode="json")
+    if isinstance(result, list):
+        return [item.model_dump(mode="json") if isinstance(item, BaseModel) else item for item in result]
+    return result
 
 
 class InferenceService(WorkerEntrypoint):
     async def health(self, request_id: str) -> dict:
-        report = await check_bindings(self.env, str(request_id))
-        return report.model_dump(mode="json")
+        return await _answer(check_bindings(self.env, str(request_id)))
 
     async def admit(self, request: dict) -> dict:
-        result = await access.admit(self.env, self.ctx, AdmissionRequest.model_validate(request))
-        return result.model_dump(mode="json")
+        return await _answer(access.admit(self.env, self.ctx, AdmissionRequest.model_validate(request)))
 
     async def get_usage(self, caller: dict) -> dict:
-        report = await access.usage_report(self.env, Caller.model_validate(caller))
-        return report.model_dump(mode="json")
+        return await _answer(access.usage_report(self.env, Caller.model_validate(caller)))
 
     async def create_key(self, spec: dict) -> dict:
-        return (await access.create_key(self.env, KeySpec.model_validate(spec))).model_dump(mode="json")
+        return await _answer(access.create_key(self.env, KeySpec.model_validate(spec)))
 
     async def list_keys(self) -> list:
-        return [key.model_dump(mode="json") for key in await access.list_keys(self.env)]
+        return await _answer(access.list_keys(self.env))
 
     async def revoke_key(self, key_id: str) -> bool:
-        return await access.revoke_key(self.env, str(key_id))
+        return await _answer(access.revoke_key(self.env, str(key_id)))
 
     async def stream_generation(self, request: dict):
-        return await stream_generation(self.env, self.ctx, GenerationRequest.model_validate(request))
+        return await _answer(stream_generation(self.env, self.ctx, GenerationRequest.model_validate(request)))
 
     async def generate(self, request: dict) -> dict:
-        return await generate(self.env, GenerationRequest.model_validate(request))
+        return await _answer(generate(self.env, GenerationRequest.model_validate(request)))
 
     async def embed(self, request: dict) -> dict:
-        return await embed(self.env, EmbeddingRequest.model_validate(request))
+        return await _answer(embed(self.env, EmbeddingRequest.model_validate(request)))
 
     async def process_events(self, batch: dict) -> dict:
-        return await events.process_events(self.env, self.ctx, EventBatch.model_validate(batch))
+        return await _answer(events.process_events(self.env, self.ctx, EventBatch.model_validate(batch)))
 
     async def get_metrics(self, query: dict) -> dict:
-        return await analytics.get_metrics(self.env, MetricQuery.model_validate(query))
+        return await _answer(analytics.get_metrics(self.env, MetricQuery.model_validate(query)))
 
     async def list_events(self, query: dict) -> dict:
-        return await analytics.list_events(self.env, EventQuery.model_validate(query))
+        return await _answer(analytics.list_events(self.env, EventQuery.model_validate(query)))
 
     async def replay_unindexed(self) -> dict:
-        return await events.replay_unindexed(self.env)
+        return await _answer(events.replay_unindexed(self.env))
 
 
 class Default(WorkerEntrypoint):

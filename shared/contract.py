@@ -85,11 +85,20 @@ class GenerationResult(Model):
 
 class ServiceFailure(Model):
     """A failure the api answers as an HTTP error: a model that failed before its first
-    token, or storage that could not take a batch. Returned as {"failure": ...}."""
+    token, or storage that could not take a batch. Crosses the binding as {"failure": ...}."""
 
     code: ErrorCode
     message: str
     retry_after: int | None = None
+
+
+class ServiceFailed(Exception):
+    """How the inference worker's code reports a ServiceFailure: raised anywhere below an RPC
+    method, answered as {"failure": ...} by its entrypoint alone (inference_worker/entry.py)."""
+
+    def __init__(self, failure: ServiceFailure) -> None:
+        super().__init__(failure.message)
+        self.failure = failure
 
 
 class EmbeddingRequest(Model):

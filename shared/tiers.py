@@ -2,6 +2,7 @@
 deployment with a var named TIER_<TIER>_<LIMIT>, e.g. TIER_FREE_REQUESTS_PER_MINUTE = "60",
 or TIER_PRO_ALLOWED_MODELS = "*" (a comma-separated list of model ids, or * for all)."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
@@ -36,12 +37,13 @@ TIERS: dict[str, TierLimits] = {
 }
 
 
-def limits_for(tier: str, env: Any = None) -> TierLimits:
-    """The tier's limits with the deployment's TIER_* vars applied."""
+def limits_for(tier: str, var: Callable[[str], str | None] = lambda name: None) -> TierLimits:
+    """The tier's limits with the deployment's TIER_* vars applied; `var` reads one (the settings
+    modules pass their env reader)."""
     base = TIERS.get(tier, TIERS["free"])
     overrides: dict[str, Any] = {}
     for spec in fields(TierLimits):
-        value = getattr(env, f"TIER_{tier.upper()}_{spec.name.upper()}", None) if env is not None else None
+        value = var(f"TIER_{tier.upper()}_{spec.name.upper()}")
         if value in (None, ""):
             continue
         if spec.name == "allowed_models":

@@ -21,7 +21,7 @@ def suite_of(report) -> str | None:
     parts = report.nodeid.split("/")
     if len(parts) < 2 or parts[0] != "tests" or parts[1] not in SUITES:
         return None
-    runtime = dict(report.user_properties).get("runtime")
+    runtime = dict(getattr(report, "user_properties", ())).get("runtime")
     return f"{parts[1]} on {runtime}" if runtime else parts[1]
 
 

@@ -55,7 +55,7 @@ class Settings:
             failed_auth_per_minute=int(number("FAILED_AUTH_PER_MINUTE", DEFAULT_ALLOWANCE)),
             admin_token=_var(env, "ADMIN_TOKEN"),
             jwt_secret=_var(env, "JWT_SECRET"),
-            tiers={tier: limits_for(tier, env) for tier in TIERS},
+            tiers={tier: limits_for(tier, lambda name: _var(env, name)) for tier in TIERS},
         )
 
 

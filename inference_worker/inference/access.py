@@ -18,27 +18,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from inference.settings import settings_of
+from inference.store import stores_of
+from inference.store.d1 import day_of
 from shared.contract import AdmissionRequest, AdmissionResult, Caller, CreatedKey, KeyInfo, KeySpec, RateWindow, UsageReport
 from shared.errors import ErrorCode
 from shared.keys import new_key
 
 WINDOW_SECONDS = 60
-
-FIND_KEY_SQL = "SELECT id, hash, tier, revoked_at FROM api_keys WHERE prefix = ?1"
-COUNT_REQUEST_SQL = """
-INSERT INTO rate_windows (key_id, window_start, count) VALUES (?1, ?2, 1)
-ON CONFLICT (key_id, window_start) DO UPDATE SET count = count + 1
-RETURNING count
-"""
-DROP_OLD_WINDOWS_SQL = "DELETE FROM rate_windows WHERE key_id = ?1 AND window_start < ?2"
-USAGE_TODAY_SQL = """
-SELECT requests, prompt_tokens, completion_tokens, cache_hits, events
-FROM usage_daily WHERE key_id = ?1 AND day = ?2
-"""
-WINDOW_COUNT_SQL = "SELECT count FROM rate_windows WHERE key_id = ?1 AND window_start = ?2"
-INSERT_KEY_SQL = "INSERT INTO api_keys (id, prefix, hash, name, tier, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
-LIST_KEYS_SQL = "SELECT id, prefix, name, tier, created_at, revoked_at FROM api_keys ORDER BY created_at, id"
-REVOKE_KEY_SQL = "UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL RETURNING id"
 
 # prefix -> (expires at, the api_keys row, or None for a prefix no key has); per isolate. Unknown
 # prefixes are remembered too, so that a known and an unknown prefix take the same time to
@@ -46,15 +32,9 @@ REVOKE_KEY_SQL = "UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1 AND revoked_
 _verified_keys: dict[str, tuple[float, dict[str, Any] | None]] = {}
 MAX_CACHED_KEYS = 10_000
 
-EMPTY_USAGE = {"requests": 0, "prompt_tokens": 0, "completion_tokens": 0, "cache_hits": 0, "events": 0}
-
 
 def _refused(code: ErrorCode, reason: str, message: str, **extra: Any) -> AdmissionResult:
     return AdmissionResult(allowed=False, code=code, reason=reason, message=message, **extra)
-
-
-def _day(now: float) -> str:
-    return datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%d")
 
 
 def _seconds_to_midnight(now: float) -> int:
@@ -70,8 +50,7 @@ async def _find_key(env: Any, prefix: str, now: float) -> dict[str, Any] | None:
     cached = _verified_keys.get(prefix)
     if cached and cached[0] > now:
         return cached[1]
-    row = await env.DB.prepare(FIND_KEY_SQL).bind(prefix).first()
-    row = dict(row) if row is not None else None
+    row = await stores_of(env).db.find_key(prefix)
     if len(_verified_keys) >= MAX_CACHED_KEYS:
         _verified_keys.clear()  # a flood of guessed prefixes must not grow the isolate's memory
     ttl = settings_of(env).key_cache_seconds
@@ -102,19 +81,15 @@ async def admit(env: Any, ctx: Any, req: AdmissionRequest, now: float | None = N
 
     limits = settings_of(env).limits_for(caller.tier)
     window_start, reset = _window(now)
-    counted, usage_rows = await env.DB.batch([
-        env.DB.prepare(COUNT_REQUEST_SQL).bind(caller.key_id, window_start),
-        env.DB.prepare(USAGE_TODAY_SQL).bind(caller.key_id, _day(now)),
-    ])
-    count = counted.results[0]["count"]
+    db = stores_of(env).db
+    count, used = await db.count_request(caller.key_id, window_start, day_of(now))
     if count == 1:  # this key's first request in a new window: drop its old ones, off the hot path
-        drop = env.DB.prepare(DROP_OLD_WINDOWS_SQL).bind(caller.key_id, window_start).run()
+        drop = db.drop_old_windows(caller.key_id, window_start)
         ctx.waitUntil(asyncio.ensure_future(drop))
     window = RateWindow(limit=limits.requests_per_minute, remaining=max(0, limits.requests_per_minute - count), reset_seconds=reset)
     if count > limits.requests_per_minute:
         return _refused(ErrorCode.RATE_LIMITED, "rate_limit", f"More than {limits.requests_per_minute} requests a minute",
                         caller=caller, retry_after=reset, window=window)
-    used = usage_rows.results[0] if usage_rows.results else EMPTY_USAGE
     if req.kind == "ai" and used["prompt_tokens"] + used["completion_tokens"] >= limits.tokens_per_day:
         return _refused(ErrorCode.RATE_LIMITED, "token_quota", f"The daily quota of {limits.tokens_per_day} AI tokens is used up",
                         caller=caller, retry_after=_seconds_to_midnight(now), window=window)
@@ -128,16 +103,11 @@ async def usage_report(env: Any, caller: Caller, now: float | None = None) -> Us
     now = time.time() if now is None else now
     limits = settings_of(env).limits_for(caller.tier)
     window_start, reset = _window(now)
-    usage_rows, window_rows = await env.DB.batch([
-        env.DB.prepare(USAGE_TODAY_SQL).bind(caller.key_id, _day(now)),
-        env.DB.prepare(WINDOW_COUNT_SQL).bind(caller.key_id, window_start),
-    ])
-    used = dict(usage_rows.results[0]) if usage_rows.results else dict(EMPTY_USAGE)
-    count = window_rows.results[0]["count"] if window_rows.results else 0
+    used, count = await stores_of(env).db.usage_and_window(caller.key_id, day_of(now), window_start)
     return UsageReport(
         key_id=caller.key_id,
         tier=caller.tier,
-        day=_day(now),
+        day=day_of(now),
         **used,
         limits={**asdict(limits), "allowed_models": list(limits.allowed_models)},
         window=RateWindow(limit=limits.requests_per_minute, remaining=max(0, limits.requests_per_minute - count), reset_seconds=reset),
@@ -148,20 +118,19 @@ async def create_key(env: Any, spec: KeySpec) -> CreatedKey:
     key, prefix, digest = new_key()
     key_id = f"key_{uuid.uuid4().hex[:16]}"
     created = datetime.now(UTC).isoformat(timespec="seconds")
-    await env.DB.prepare(INSERT_KEY_SQL).bind(key_id, prefix, digest, spec.name, spec.tier, created).run()
+    await stores_of(env).db.insert_key(key_id, prefix, digest, spec.name, spec.tier, created)
     _verified_keys.pop(prefix, None)  # in case this isolate had remembered the prefix as unknown
     return CreatedKey(id=key_id, prefix=prefix, name=spec.name, tier=spec.tier, created_at=created, key=key)
 
 
 async def list_keys(env: Any) -> list[KeyInfo]:
-    rows = (await env.DB.prepare(LIST_KEYS_SQL).all()).results
-    return [KeyInfo.model_validate(dict(row)) for row in rows]
+    return [KeyInfo.model_validate(row) for row in await stores_of(env).db.list_keys()]
 
 
 async def revoke_key(env: Any, key_id: str) -> bool:
     revoked = datetime.now(UTC).isoformat(timespec="seconds")
-    result = await env.DB.prepare(REVOKE_KEY_SQL).bind(key_id, revoked).all()
+    revoked_now = await stores_of(env).db.revoke_key(key_id, revoked)
     for prefix, (_, row) in list(_verified_keys.items()):
         if row is not None and row["id"] == key_id:
             del _verified_keys[prefix]
-    return bool(result.results)
+    return revoked_now

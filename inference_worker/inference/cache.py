@@ -1,13 +1,13 @@
-"""KV as a cache that fails open: a read that fails is a miss and a write that fails is skipped,
-so KV being down never fails a request that D1 and the model can answer. On top of it, the cache
-of deterministic generations (temperature 0): the same model, messages and limits give the same
-answer, so the answer is kept and replayed as a stream."""
+"""The cache of deterministic generations (temperature 0): the same model, messages and limits
+give the same answer, so the answer is kept in KV (which fails open: store/kv.py) and replayed
+as a stream."""
 
 import hashlib
 import json
 from typing import Any
 
 from inference.settings import settings_of
+from inference.store import stores_of
 from shared.contract import GenerationRequest
 from shared.workers_ai import Usage
 
@@ -34,28 +34,16 @@ def entry_usage(cached: dict[str, Any]) -> Usage:
     return Usage(cached["usage"]["prompt_tokens"], cached["usage"]["completion_tokens"])
 
 
-async def read_cached(env: Any, key: str) -> str | None:
-    try:
-        return await env.CACHE.get(key)
-    except Exception as exc:
-        print(f"KV read failed, treated as a cache miss: {exc}")
-        return None
-
-
-async def write_cached(env: Any, key: str, text: str, ttl: int) -> None:
-    try:
-        await env.CACHE.put(key, text, expirationTtl=ttl)
-    except Exception as exc:
-        print(f"KV write failed, answer not cached: {exc}")
-
-
 async def lookup(env: Any, key: str) -> dict[str, Any] | None:
-    raw = await read_cached(env, key)
+    raw = await stores_of(env).cache.get(key)
     return json.loads(raw) if raw else None
 
 
-async def store(env: Any, key: str, entry: dict[str, Any]) -> None:
-    await write_cached(env, key, json.dumps(entry), settings_of(env).generation_cache_ttl_seconds)
+async def store_quietly(env: Any, key: str, entry: dict[str, Any], request_id: str) -> None:
+    try:
+        await stores_of(env).cache.put(key, json.dumps(entry), settings_of(env).generation_cache_ttl_seconds)
+    except Exception as exc:  # the answer was delivered; only the next identical request pays
+        print(f"cache store failed for request {request_id}: {exc}")
 
 
 def replay_pieces(text: str) -> list[str]:

@@ -4,12 +4,12 @@ call is billed); at most EVENTS_ENRICHMENT_MAX_PER_BATCH events a batch; run aft
 is stored and answered, so it never holds up the write path."""
 
 import json
-import time
 from typing import Any
 
-from inference import usage
-from inference.models import RetryPolicy, run_once
+from inference.ai_client import RetryPolicy, run_once
 from inference.settings import settings_of
+from inference.store import stores_of
+from inference.usage import Meter
 from shared.contract import Caller
 from shared.events import Event
 from shared.json_schema import instruction, validate
@@ -17,7 +17,6 @@ from shared.schemas import NAMED_SCHEMAS
 from shared.workers_ai import Usage
 
 TEXT_PROPERTIES = ("text", "feedback", "comment", "message")
-SAVE_ENRICHMENT_SQL = "UPDATE events SET enrichment_json = ?3 WHERE key_id = ?1 AND id = ?2"
 
 
 def enabled(env: Any) -> bool:
@@ -42,7 +41,7 @@ async def enrich(env: Any, caller: Caller, events: list[Event]) -> None:
     schema = NAMED_SCHEMAS["sentiment"]
     model = settings_of(env).default_model
     for event, text in candidates(env, events):
-        started = time.perf_counter()
+        meter = Meter(env, caller, "enrichment", event.id)
         inputs = {
             "messages": [{"role": "system", "content": "Classify the sentiment of the user's text. " + instruction(schema)},
                          {"role": "user", "content": text}],
@@ -54,10 +53,8 @@ async def enrich(env: Any, caller: Caller, events: list[Event]) -> None:
             label = answer["response"] if isinstance(answer["response"], dict) else json.loads(answer["response"])
             if validate(label, schema):
                 continue
-            await env.DB.prepare(SAVE_ENRICHMENT_SQL).bind(caller.key_id, event.id, json.dumps({"sentiment": label})).run()
+            await stores_of(env).db.save_enrichment(caller.key_id, event.id, {"sentiment": label})
             reported = answer.get("usage") or {}
-            used = Usage(reported.get("prompt_tokens", 0), reported.get("completion_tokens", 0))
-            latency = (time.perf_counter() - started) * 1000
-            await usage.record_quietly(env, usage.CallRecord(caller, used_model, "enrichment", "ok", used, latency, latency), event.id)
+            await meter.done(used_model, "ok", Usage(reported.get("prompt_tokens", 0), reported.get("completion_tokens", 0)))
         except Exception as exc:  # enrichment is best effort: the event itself is stored
             print(f"enrichment of event {event.id} failed: {exc}")

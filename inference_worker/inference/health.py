@@ -6,7 +6,9 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from inference import ai_client
 from inference.settings import settings_of
+from inference.store import stores_of
 from shared import __version__
 from shared.contract import BindingStatus, HealthReport
 from shared.runtime import runtime_name
@@ -31,41 +33,12 @@ def _since(started: float) -> float:
     return round((time.perf_counter() - started) * 1000, 2)
 
 
-async def _check_d1(env: Any) -> None:
-    row = await env.DB.prepare("SELECT 1 AS ok").first()
-    if row is None or row["ok"] != 1:
-        raise RuntimeError(f"unexpected answer to SELECT 1: {row!r}")
-
-
-async def _check_kv(env: Any, request_id: str) -> None:
-    key = f"health:probe:{request_id}"
-    await env.CACHE.put(key, request_id, expirationTtl=KV_PROBE_TTL_SECONDS)
-    read = await env.CACHE.get(key)
-    if read != request_id:
-        raise RuntimeError(f"read back {read!r} after writing {request_id!r}")
-
-
-async def _check_r2(env: Any) -> None:
-    # A missing object answers None; any other outcome than an exception means R2 answered.
-    await env.ARCHIVE.head("health/probe")
-
-
-async def _check_analytics(env: Any, request_id: str) -> None:
-    env.ANALYTICS.writeDataPoint({"indexes": ["health"], "blobs": ["health", request_id], "doubles": [1]})
-
-
-async def _check_ai(env: Any, model: str) -> None:
-    result = await env.AI.run(model, {"prompt": "ping", "max_tokens": 1})
-    if "response" not in result:
-        raise RuntimeError("model answered without a response field")
-
-
 async def _check_ai_memoized(env: Any, model: str, ttl_seconds: float) -> BindingStatus:
     now = time.monotonic()
     at = _last_ai_probe["at"]
     if at is not None and now - at < ttl_seconds:
         return _last_ai_probe["status"]
-    status = await _timed(lambda: _check_ai(env, model))
+    status = await _timed(lambda: ai_client.probe(env, model))
     _last_ai_probe.update(at=now, status=status)
     return status
 
@@ -73,11 +46,16 @@ async def _check_ai_memoized(env: Any, model: str, ttl_seconds: float) -> Bindin
 async def check_bindings(env: Any, request_id: str) -> HealthReport:
     settings = settings_of(env)
     names = ["DB", "CACHE", "ARCHIVE", "ANALYTICS", "AI"]
+    stores = stores_of(env)
+
+    async def write_point() -> None:
+        stores.telemetry.probe(request_id)
+
     statuses = await asyncio.gather(
-        _timed(lambda: _check_d1(env)),
-        _timed(lambda: _check_kv(env, request_id)),
-        _timed(lambda: _check_r2(env)),
-        _timed(lambda: _check_analytics(env, request_id)),
+        _timed(stores.db.ping),
+        _timed(lambda: stores.cache.probe(request_id, KV_PROBE_TTL_SECONDS)),
+        _timed(stores.archive.probe),
+        _timed(write_point),
         _check_ai_memoized(env, settings.default_model, settings.health_ai_probe_ttl_seconds),
     )
     bindings = dict(zip(names, statuses, strict=True))

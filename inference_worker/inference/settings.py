@@ -56,7 +56,7 @@ class Settings:
             events_enrichment_max_per_batch=int(number("EVENTS_ENRICHMENT_MAX_PER_BATCH", defaults.events_enrichment_max_per_batch)),
             key_cache_seconds=number("KEY_CACHE_SECONDS", defaults.key_cache_seconds),
             health_ai_probe_ttl_seconds=number("HEALTH_AI_PROBE_TTL_SECONDS", defaults.health_ai_probe_ttl_seconds),
-            tiers={tier: limits_for(tier, env) for tier in TIERS},
+            tiers={tier: limits_for(tier, lambda name: _var(env, name)) for tier in TIERS},
         )
 
 

@@ -6,7 +6,7 @@ import asyncio
 from js import TransformStream
 from pyodide.ffi import JsException, to_js
 
-from inference.models import ClientGone
+from inference.ai_client import ClientGone
 
 
 class BodyWriter:

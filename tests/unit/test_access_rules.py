@@ -1,4 +1,3 @@
-from types import SimpleNamespace
 
 from api import cors
 from shared.keys import hash_key, new_key, parse_key
@@ -19,9 +18,9 @@ def test_malformed_keys_do_not_parse():
 
 
 def test_tier_limits_and_var_overrides():
-    env = SimpleNamespace(TIER_FREE_REQUESTS_PER_MINUTE="60", TIER_FREE_ALLOWED_MODELS="*")
+    deployed = {"TIER_FREE_REQUESTS_PER_MINUTE": "60", "TIER_FREE_ALLOWED_MODELS": "*"}
 
-    free = limits_for("free", env)
+    free = limits_for("free", deployed.get)
     assert free.requests_per_minute == 60
     assert free.allows_model("@cf/meta/llama-3.3-70b-instruct-fp8-fast")
     assert free.tokens_per_day == TIERS["free"].tokens_per_day

@@ -1,38 +1,37 @@
-"""The admission SQL on SQLite (what D1 is), with the project's migrations."""
+"""Admission and keys through the store, on SQLite with the project's migrations (tests/fakes.py)."""
 
-import sqlite3
-from pathlib import Path
+import asyncio
 
 from inference import access
-
-MIGRATIONS = sorted((Path(__file__).resolve().parents[2] / "migrations").glob("*.sql"))
-
-
-def database():
-    conn = sqlite3.connect(":memory:")
-    for migration in MIGRATIONS:
-        conn.executescript(migration.read_text())
-    return conn
+from inference.store.d1 import Database
+from shared.contract import AdmissionRequest, Caller
+from tests.fakes import D1, inference_env
 
 
 def test_each_request_in_a_window_gets_the_next_count():
-    conn = database()
+    db = Database(D1())
 
-    counts = [conn.execute(access.COUNT_REQUEST_SQL, ["k1", 600]).fetchone()[0] for _ in range(3)]
-    other_key = conn.execute(access.COUNT_REQUEST_SQL, ["k2", 600]).fetchone()[0]
-    next_window = conn.execute(access.COUNT_REQUEST_SQL, ["k1", 660]).fetchone()[0]
+    async def counts():
+        first = [(await db.count_request("k1", 600, "2026-11-22"))[0] for _ in range(3)]
+        other_key = (await db.count_request("k2", 600, "2026-11-22"))[0]
+        next_window = (await db.count_request("k1", 660, "2026-11-22"))[0]
+        return first, other_key, next_window
 
-    assert (counts, other_key, next_window) == ([1, 2, 3], 1, 1)
+    assert asyncio.run(counts()) == ([1, 2, 3], 1, 1)
 
 
 def test_old_windows_of_a_key_are_dropped_and_others_kept():
-    conn = database()
-    for key, start in (("k1", 540), ("k1", 600), ("k2", 540)):
-        conn.execute(access.COUNT_REQUEST_SQL, [key, start])
+    d1 = D1()
+    db = Database(d1)
 
-    conn.execute(access.DROP_OLD_WINDOWS_SQL, ["k1", 600])
+    async def scenario():
+        for key, start in (("k1", 540), ("k1", 600), ("k2", 540)):
+            await db.count_request(key, start, "2026-11-22")
+        await db.drop_old_windows("k1", 600)
 
-    assert conn.execute("SELECT key_id, window_start FROM rate_windows ORDER BY 1, 2").fetchall() == [("k1", 600), ("k2", 540)]
+    asyncio.run(scenario())
+
+    assert d1.rows("SELECT key_id, window_start FROM rate_windows ORDER BY 1, 2") == [("k1", 600), ("k2", 540)]
 
 
 def test_the_window_and_the_seconds_left_in_it():
@@ -41,9 +40,31 @@ def test_the_window_and_the_seconds_left_in_it():
 
 
 def test_a_key_is_found_by_prefix_and_revoked_once():
-    conn = database()
-    conn.execute(access.INSERT_KEY_SQL, ["key_1", "abcd1234", "h", "app", "pro", "2026-11-22T00:00:00+00:00"])
+    db = Database(D1())
 
-    assert conn.execute(access.FIND_KEY_SQL, ["abcd1234"]).fetchone() == ("key_1", "h", "pro", None)
-    assert conn.execute(access.REVOKE_KEY_SQL, ["key_1", "2026-11-23"]).fetchall() == [("key_1",)]
-    assert conn.execute(access.REVOKE_KEY_SQL, ["key_1", "2026-11-24"]).fetchall() == []
+    async def scenario():
+        await db.insert_key("key_1", "abcd1234", "h", "app", "pro", "2026-11-22T00:00:00+00:00")
+        found = await db.find_key("abcd1234")
+        return found, await db.revoke_key("key_1", "2026-11-23"), await db.revoke_key("key_1", "2026-11-24")
+
+    found, first, second = asyncio.run(scenario())
+
+    assert found == {"id": "key_1", "hash": "h", "tier": "pro", "revoked_at": None}
+    assert (first, second) == (True, False)
+
+
+def test_admission_counts_each_request_and_refuses_past_the_limit_in_one_batch_each():
+    env = inference_env(TIER_FREE_REQUESTS_PER_MINUTE="2")
+    ctx = type("Ctx", (), {"waitUntil": lambda self, work: None})()
+    request = AdmissionRequest(request_id="r1", kind="ai", caller=Caller(key_id="k1", tier="free"))
+    now = 1_800_000_000.0
+
+    async def admit_three():
+        return [await access.admit(env, ctx, request, now) for _ in range(3)]
+
+    results = asyncio.run(admit_three())
+
+    assert [r.allowed for r in results] == [True, True, False]
+    assert [r.window.remaining for r in results] == [1, 0, 0]
+    assert results[2].reason == "rate_limit" and results[2].retry_after == 60 - int(now) % 60
+    assert env.DB.batches == 3  # one round trip each

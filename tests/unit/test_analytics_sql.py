@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from shared.analytics import EventQuery, MetricQuery, decode_cursor, encode_cursor, events_sql, metric_sql, shape
+from inference.store.analytics_sql import events_sql, metric_sql, shape
+from shared.analytics import EventQuery, MetricQuery, decode_cursor, encode_cursor
 from shared.contract import Caller
 
 MIGRATIONS = sorted((Path(__file__).resolve().parents[2] / "migrations").glob("*.sql"))

@@ -1,14 +1,14 @@
+import asyncio
 import json
-import sqlite3
-from pathlib import Path
 
 import pytest
 
 from inference import events as ingestion
+from inference.store.d1 import Database
 from shared.events import from_ndjson, to_ndjson, validate_batch
+from tests.fakes import D1
 
 NOW = 1_800_000_000_000
-MIGRATIONS = sorted((Path(__file__).resolve().parents[2] / "migrations").glob("*.sql"))
 
 
 def test_valid_events_pass_even_beside_invalid_ones():
@@ -58,45 +58,39 @@ def test_ndjson_round_trips():
     assert from_ndjson(text) == accepted
 
 
-class Statement:
-    def __init__(self, sql):
-        self.sql, self.params = sql, []
-
-    def bind(self, *params):
-        self.params = list(params)
-        return self
-
-
-class Database:
-    def prepare(self, sql):
-        return Statement(sql)
-
-
-def run(conn, statements):
-    return [conn.execute(s.sql, s.params).rowcount for s in statements]
+def index(d1, events, batch_id="b1"):
+    return asyncio.run(Database(d1).index_batch("k1", batch_id, "events/x.ndjson", NOW, events))
 
 
 def test_indexing_is_idempotent_and_counts_a_batch_once():
-    conn = sqlite3.connect(":memory:")
-    for migration in MIGRATIONS:
-        conn.executescript(migration.read_text())
+    d1 = D1()
     accepted, _ = validate_batch([{"id": "a", "type": "view"}, {"id": "b", "type": "click", "properties": {"x": 1}}], NOW)
-    statements = lambda: ingestion.index_statements(Database(), "k1", "b1", "events/x.ndjson", NOW, accepted)  # noqa: E731
 
-    first = run(conn, statements())
-    again = run(conn, statements())
+    first, again = index(d1, accepted), index(d1, accepted)
 
-    assert first[0] == 2 and again[0] == 0  # rows inserted by the (one) insert statement
-    assert conn.execute("SELECT events FROM usage_daily WHERE key_id = 'k1'").fetchall() == [(2,)]
-    assert conn.execute("SELECT COUNT(*), MIN(indexed_at) IS NOT NULL FROM batches").fetchone() == (1, 1)
-    assert conn.execute("SELECT version FROM analytics_versions WHERE key_id = 'k1'").fetchone() == (2,)
-    assert json.loads(conn.execute("SELECT props_json FROM events WHERE id = 'b'").fetchone()[0]) == {"x": 1}
+    assert (first, again) == (2, 0)
+    assert d1.rows("SELECT events FROM usage_daily WHERE key_id = 'k1'") == [(2,)]
+    assert d1.rows("SELECT COUNT(*), MIN(indexed_at) IS NOT NULL FROM batches") == [(1, 1)]
+    assert d1.rows("SELECT version FROM analytics_versions WHERE key_id = 'k1'") == [(2,)]
+    assert json.loads(d1.rows("SELECT props_json FROM events WHERE id = 'b'")[0][0]) == {"x": 1}
+
+
+def test_a_batch_that_fails_half_way_leaves_nothing_behind():
+    d1 = D1()
+    accepted, _ = validate_batch([{"type": "view"} for _ in range(25)], NOW)
+    d1.failing = "INSERT INTO batches"
+
+    with pytest.raises(RuntimeError):
+        index(d1, accepted)
+
+    assert d1.rows("SELECT COUNT(*) FROM events") == [(0,)]
+    assert d1.rows("SELECT COUNT(*) FROM usage_daily") == [(0,)]
 
 
 def test_data_points_stay_within_the_analytics_engine_write_limit():
     accepted, _ = validate_batch([{"type": f"t{i}", "component": "c"} for i in range(40)] + [{"type": "t0", "component": "c"}], NOW)
 
-    points = ingestion._data_points("k1", accepted)
+    points = ingestion.data_points("k1", accepted)
 
     assert len(points) == ingestion.AE_POINTS_PER_BATCH
     assert sum(p["doubles"][0] for p in points) == 41
@@ -104,12 +98,11 @@ def test_data_points_stay_within_the_analytics_engine_write_limit():
 
 
 def test_a_large_batch_is_inserted_ten_events_a_statement_within_d1s_parameter_limit():
-    conn = sqlite3.connect(":memory:")
-    for migration in MIGRATIONS:
-        conn.executescript(migration.read_text())
+    d1 = D1()
     accepted, _ = validate_batch([{"type": "view"} for _ in range(25)], NOW)
+    bound = []
+    prepare = d1.prepare
+    d1.prepare = lambda sql: bound.append(prepare(sql)) or bound[-1]
 
-    inserts = ingestion.insert_statements(Database(), "k1", "b1", accepted)
-
-    assert [len(s.params) for s in inserts] == [100, 100, 50]
-    assert sum(run(conn, inserts)) == 25
+    assert index(d1, accepted) == 25
+    assert [len(s.params) for s in bound if "INSERT OR IGNORE INTO events" in s.sql] == [100, 100, 50]

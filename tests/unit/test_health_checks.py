@@ -1,72 +1,16 @@
-"""The health check's own logic, against small in-memory bindings (the real ones are
-exercised end to end in tests/e2e/test_health.py)."""
+"""The health check's own logic, against the in-memory bindings (tests/fakes.py; the real ones
+are exercised end to end in tests/e2e/test_health.py)."""
 
 import asyncio
 
 import pytest
 
 from inference import health
+from tests.fakes import inference_env
 
 
-class Statement:
-    def __init__(self, row):
-        self.row = row
-
-    async def first(self):
-        return self.row
-
-
-class Database:
-    def __init__(self, row):
-        self.row = row
-
-    def prepare(self, sql):
-        return Statement(self.row)
-
-
-class KeyValue:
-    def __init__(self):
-        self.data = {}
-
-    async def put(self, key, value, expirationTtl=None):
-        self.data[key] = value
-
-    async def get(self, key):
-        return self.data.get(key)
-
-
-class Bucket:
-    async def head(self, key):
-        return None
-
-
-class Analytics:
-    def __init__(self):
-        self.points = []
-
-    def writeDataPoint(self, point):
-        self.points.append(point)
-
-
-class Model:
-    def __init__(self):
-        self.calls = 0
-
-    async def run(self, model, inputs):
-        self.calls += 1
-        return {"response": "pong"}
-
-
-class Env:
-    DEFAULT_MODEL = "@cf/meta/llama-3.1-8b-instruct-fast"
-    HEALTH_AI_PROBE_TTL_SECONDS = "60"
-
-    def __init__(self, row=None):
-        self.DB = Database({"ok": 1} if row is None else row)
-        self.CACHE = KeyValue()
-        self.ARCHIVE = Bucket()
-        self.ANALYTICS = Analytics()
-        self.AI = Model()
+def env():
+    return inference_env(DEFAULT_MODEL="@cf/meta/llama-3.1-8b-instruct-fast", HEALTH_AI_PROBE_TTL_SECONDS="60")
 
 
 @pytest.fixture(autouse=True)
@@ -75,29 +19,32 @@ def fresh_probe_memo():
 
 
 def test_all_bindings_answering_is_ok():
-    report = asyncio.run(health.check_bindings(Env(), "req-1"))
+    report = asyncio.run(health.check_bindings(env(), "req-1"))
 
     assert report.ok
     assert set(report.bindings) == {"DB", "CACHE", "ARCHIVE", "ANALYTICS", "AI"}
     assert report.request_id == "req-1"
 
 
-def test_a_wrong_answer_marks_only_that_binding_down():
-    report = asyncio.run(health.check_bindings(Env(row={"ok": 0}), "req-2"))
+def test_a_failing_binding_marks_only_that_binding_down():
+    broken = env()
+    broken.CACHE.failing = True
+
+    report = asyncio.run(health.check_bindings(broken, "req-2"))
 
     assert not report.ok
-    assert not report.bindings["DB"].ok
-    assert "SELECT 1" in report.bindings["DB"].error
-    assert all(status.ok for name, status in report.bindings.items() if name != "DB")
+    assert not report.bindings["CACHE"].ok
+    assert "KV PUT failed" in report.bindings["CACHE"].error
+    assert all(status.ok for name, status in report.bindings.items() if name != "CACHE")
 
 
 def test_the_ai_probe_runs_at_most_once_per_ttl():
-    env = Env()
+    probed = env()
 
     async def twice():
-        await health.check_bindings(env, "a")
-        await health.check_bindings(env, "b")
+        await health.check_bindings(probed, "a")
+        await health.check_bindings(probed, "b")
 
     asyncio.run(twice())
 
-    assert env.AI.calls == 1
+    assert len(probed.AI.calls) == 1

@@ -1,45 +1,52 @@
-"""The usage upsert runs against SQLite with the project's own migrations: D1 is SQLite."""
+"""Usage records through the store (SQLite with the project's migrations, tests/fakes.py),
+their Analytics Engine points, and the generation cache's keys."""
 
-import sqlite3
+import asyncio
 from datetime import UTC, datetime
-from pathlib import Path
-
-import pytest
 
 from inference import cache, usage
+from inference.store.records import CallRecord
+from inference.store.telemetry import call_point
 from shared.contract import Caller, ChatMessage, GenerationRequest
 from shared.workers_ai import Usage
-
-MIGRATIONS = sorted((Path(__file__).resolve().parents[2] / "migrations").glob("*.sql"))
-
-
-@pytest.fixture
-def db():
-    conn = sqlite3.connect(":memory:")
-    for migration in MIGRATIONS:
-        conn.executescript(migration.read_text())
-    return conn
+from tests.fakes import inference_env
 
 
-def record(conn, outcome, prompt, completion, key="k1"):
-    call = usage.CallRecord(Caller(key_id=key), "m", "chat", outcome, Usage(prompt, completion), 10, 5)
-    # D1's numbered parameters (?1 ...) are SQLite's own.
-    conn.execute(usage.RECORD_USAGE_SQL, call.usage_params(datetime(2026, 11, 22, tzinfo=UTC)))
+def call(outcome, prompt, completion, key="k1"):
+    return CallRecord(Caller(key_id=key, tier="pro"), "m", "chat", outcome, Usage(prompt, completion), 10, 5)
 
 
-def test_usage_accumulates_per_key_and_day(db):
-    record(db, "ok", 10, 5)
-    record(db, "cache_hit", 10, 5)
-    record(db, "ok", 1, 1, key="k2")
+def test_usage_accumulates_per_key_and_day_with_a_point_each():
+    env = inference_env()
 
-    rows = db.execute("SELECT key_id, day, requests, prompt_tokens, completion_tokens, cache_hits FROM usage_daily ORDER BY key_id").fetchall()
-    assert rows == [("k1", "2026-11-22", 2, 20, 10, 1), ("k2", "2026-11-22", 1, 1, 1, 0)]
+    async def three():
+        for record in (call("ok", 10, 5), call("cache_hit", 10, 5), call("ok", 1, 1, key="k2")):
+            await usage.record(env, record)
+
+    asyncio.run(three())
+
+    today = datetime.now(UTC).strftime("%Y-%m-%d")
+    rows = env.DB.rows("SELECT key_id, day, requests, prompt_tokens, completion_tokens, cache_hits FROM usage_daily ORDER BY key_id")
+    assert rows == [("k1", today, 2, 20, 10, 1), ("k2", today, 1, 1, 1, 0)]
+    assert env.DB.rows("SELECT key_id, outcome FROM ai_calls ORDER BY rowid") == [("k1", "ok"), ("k1", "cache_hit"), ("k2", "ok")]
+    assert len(env.ANALYTICS.points) == 3
+
+
+def test_a_failed_record_is_logged_not_raised_and_its_point_still_written(capsys):
+    env = inference_env()
+    env.DB.failing = "usage_daily"
+
+    asyncio.run(usage.record_quietly(env, call("ok", 1, 1), "req-9"))
+
+    assert "usage record failed for request req-9" in capsys.readouterr().out
+    assert env.DB.rows("SELECT COUNT(*) FROM ai_calls") == [(0,)]  # the batch is one transaction
+    assert len(env.ANALYTICS.points) == 1
 
 
 def test_a_data_point_has_one_index_and_the_call_measures():
-    call = usage.CallRecord(Caller(key_id="k1", tier="pro"), "m", "chat", "ok", Usage(3, 4), 12.345, 6.789)
+    record = CallRecord(Caller(key_id="k1", tier="pro"), "m", "chat", "ok", Usage(3, 4), 12.345, 6.789)
 
-    assert call.data_point() == {"indexes": ["k1"], "blobs": ["m", "chat", "ok", "pro"], "doubles": [12.35, 6.79, 3, 4]}
+    assert call_point(record) == {"indexes": ["k1"], "blobs": ["m", "chat", "ok", "pro"], "doubles": [12.35, 6.79, 3, 4]}
 
 
 def generation(**extra):

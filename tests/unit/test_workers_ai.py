@@ -31,7 +31,7 @@ def test_error_codes_and_retryability():
 
 
 def test_a_timeout_is_told_apart_from_capacity():
-    from inference.models import _failure
+    from inference.ai_client import _failure
 
     timed_out = _failure("AiError: 3007: Request timed out", retryable=True).failure
     capacity = _failure("AiError: 3040: Capacity temporarily exceeded", retryable=True).failure

@@ -1,4 +1,4 @@
-"""Calls to Workers AI with retries and fallbacks: transient errors (capacity, timeouts) are
+"""The AI binding: calls to Workers AI with retries and fallbacks: transient errors (capacity, timeouts) are
 retried with backoff, then the next model in the fallback list is tried; anything else fails
 at once. A stream counts as open once its first token has arrived, so a model that fails
 before its first token is retried like one that failed to start."""
@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from inference.settings import Settings
-from shared.contract import ServiceFailure
+from shared.contract import ServiceFailed, ServiceFailure
 from shared.errors import ErrorCode
 from shared.workers_ai import SSEDecoder, StreamEvent, is_retryable, is_timeout
 
@@ -25,12 +25,6 @@ async def read_chunks(reader: Any) -> AsyncIterator[bytes]:
         if result.done:
             return
         yield result.value.to_bytes()
-
-
-class GenerationFailed(Exception):
-    def __init__(self, failure: ServiceFailure) -> None:
-        super().__init__(failure.message)
-        self.failure = failure
 
 
 class ModelStreamBroken(Exception):
@@ -149,20 +143,20 @@ async def _first_events(model: str, stream: Any) -> ModelStream:
     return ModelStream(model, reader, decoder, events, opened, time.perf_counter())
 
 
-def _failure(message: str, retryable: bool) -> GenerationFailed:
+def _failure(message: str, retryable: bool) -> ServiceFailed:
     if retryable and is_timeout(message):
-        return GenerationFailed(ServiceFailure(
+        return ServiceFailed(ServiceFailure(
             code=ErrorCode.UPSTREAM_TIMEOUT,
             message=f"The model timed out; try again shortly ({message})",
             retry_after=RETRY_AFTER_SECONDS,
         ))
     if retryable:
-        return GenerationFailed(ServiceFailure(
+        return ServiceFailed(ServiceFailure(
             code=ErrorCode.SERVICE_UNAVAILABLE,
             message=f"The model is over capacity; try again shortly ({message})",
             retry_after=RETRY_AFTER_SECONDS,
         ))
-    return GenerationFailed(ServiceFailure(code=ErrorCode.UPSTREAM_ERROR, message=f"The model failed: {message}"))
+    return ServiceFailed(ServiceFailure(code=ErrorCode.UPSTREAM_ERROR, message=f"The model failed: {message}"))
 
 
 async def _with_retries(models: list[str], policy: RetryPolicy, attempt_call):
@@ -192,3 +186,10 @@ async def run_once(env: Any, models: list[str], inputs: dict[str, Any], policy: 
         return model, await env.AI.run(model, inputs)
 
     return await _with_retries(models, policy, attempt)
+
+
+async def probe(env: Any, model: str) -> None:
+    """One token from `model`, failing loudly (what a health check needs)."""
+    result = await env.AI.run(model, {"prompt": "ping", "max_tokens": 1})
+    if "response" not in result:
+        raise RuntimeError("model answered without a response field")

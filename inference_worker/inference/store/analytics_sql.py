@@ -1,0 +1,100 @@
+"""The analytics SQL (bound parameters only) and the shape of its answer. Every metric is scoped
+to the caller's key and computed per time bucket plus a total over the whole range.
+
+Latency percentiles use the nearest-rank definition: the p-th percentile is the smallest
+latency whose cumulative share of calls (CUME_DIST) is at least p."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from shared.analytics import BUCKET_MS, EVENT_METRICS, EventQuery, MetricPoint, MetricQuery, MetricSeries, decode_cursor
+
+
+def _where(query: MetricQuery, params: list[Any]) -> str:
+    """The WHERE clause for the caller, the range and the filter; params grows to match."""
+
+    def bind(value: Any) -> str:
+        params.append(value)
+        return f"?{len(params)}"
+
+    clauses = [f"key_id = {bind(query.caller.key_id)}", f"ts >= {bind(query.start_ms)}", f"ts < {bind(query.end_ms)}"]
+    if query.metric in EVENT_METRICS:
+        if query.filter.type is not None:
+            clauses.append(f"type = {bind(query.filter.type)}")
+        if query.filter.component is not None:
+            clauses.append(f"component = {bind(query.filter.component)}")
+    else:
+        clauses.append("outcome = 'ok'" if query.metric == "ai_latency" else "1 = 1")
+        if query.filter.model is not None:
+            clauses.append(f"model = {bind(query.filter.model)}")
+    return " AND ".join(clauses)
+
+
+def metric_sql(query: MetricQuery) -> list[tuple[str, list[Any]]]:
+    """(sql, params) for the per-bucket points, then for the totals."""
+    size = BUCKET_MS[query.bucket]
+    statements = []
+    for bucketed in (True, False):
+        params: list[Any] = []
+        where = _where(query, params)
+        bucket = "NULL"
+        if bucketed:
+            params.append(size)
+            # `%` works on integers in SQLite even when D1 binds the bucket size as a float.
+            bucket = f"(ts - ts % ?{len(params)})"
+        group = "GROUP BY bucket, key ORDER BY bucket, key"
+        if query.metric == "events_by_type":
+            sql = f"SELECT {bucket} AS bucket, type AS key, COUNT(*) AS value FROM events WHERE {where} {group}"
+        elif query.metric == "events_by_component":
+            sql = f"SELECT {bucket} AS bucket, COALESCE(component, '(none)') AS key, COUNT(*) AS value FROM events WHERE {where} {group}"
+        elif query.metric == "error_rate":
+            sql = (f"SELECT {bucket} AS bucket, NULL AS key, CAST(SUM(type = 'error') AS REAL) / COUNT(*) AS value "
+                   f"FROM events WHERE {where} {group}")
+        elif query.metric == "tokens_by_model":
+            sql = (f"SELECT {bucket} AS bucket, model AS key, SUM(prompt_tokens + completion_tokens) AS value "
+                   f"FROM ai_calls WHERE {where} {group}")
+        else:  # ai_latency: p50 and p95 per bucket
+            partition = f"PARTITION BY {bucket}" if bucketed else ""
+            sql = (
+                f"WITH ranked AS (SELECT {bucket} AS bucket, latency_ms, "
+                f"CUME_DIST() OVER ({partition} ORDER BY latency_ms) AS share FROM ai_calls WHERE {where}) "
+                "SELECT bucket, 'p50' AS key, MIN(CASE WHEN share >= 0.5 THEN latency_ms END) AS value FROM ranked GROUP BY bucket "
+                "UNION ALL "
+                "SELECT bucket, 'p95' AS key, MIN(CASE WHEN share >= 0.95 THEN latency_ms END) AS value FROM ranked GROUP BY bucket "
+                "ORDER BY bucket, key"
+            )
+        statements.append((sql, params))
+    return statements
+
+
+def _iso(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def shape(query: MetricQuery, point_rows: list[dict[str, Any]], total_rows: list[dict[str, Any]]) -> MetricSeries:
+    def point(row: dict[str, Any]) -> MetricPoint:
+        bucket = row.get("bucket")
+        return MetricPoint(bucket=_iso(int(bucket)) if bucket is not None else None, key=row.get("key"),
+                           value=float(row.get("value") or 0))
+
+    return MetricSeries(metric=query.metric, bucket=query.bucket,
+                        points=[point(r) for r in point_rows], totals=[point(r) for r in total_rows])
+
+
+def events_sql(query: EventQuery) -> tuple[str, list[Any]]:
+    params: list[Any] = [query.caller.key_id]
+    clauses = ["key_id = ?1"]
+    for column, value in (("type", query.type), ("component", query.component), ("session_id", query.session_id)):
+        if value is not None:
+            params.append(value)
+            clauses.append(f"{column} = ?{len(params)}")
+    if query.after:
+        ts, event_id = decode_cursor(query.after)
+        params += [ts, event_id]
+        clauses.append(f"(ts, id) < (?{len(params) - 1}, ?{len(params)})")
+    params.append(query.first + 1)  # one more than asked: is there a next page?
+    sql = (
+        "SELECT id, type, name, component, session_id, user_id, ts, props_json, enrichment_json FROM events "
+        f"WHERE {' AND '.join(clauses)} ORDER BY ts DESC, id DESC LIMIT ?{len(params)}"
+    )
+    return sql, params

@@ -1,0 +1,65 @@
+"""R2 (the ARCHIVE binding): event batches as NDJSON objects, each with a marker object that
+exists until the batch is indexed in D1 (what the scheduled replay looks for)."""
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+MARKER_PREFIX = "unindexed/"
+
+
+def archive_key(batch_id: str, received_at: int) -> str:
+    day = datetime.fromtimestamp(received_at / 1000, UTC).strftime("%Y-%m-%d")
+    return f"events/{day}/{batch_id}.ndjson"
+
+
+@dataclass(frozen=True)
+class Marker:
+    """A batch R2 holds and D1 may not: enough to index it again."""
+
+    batch_id: str
+    key_id: str
+    tier: str
+    r2_key: str
+    received_at: int
+
+
+class Archive:
+    def __init__(self, binding: Any) -> None:
+        self._r2 = binding
+
+    async def store_batch(self, marker: Marker, ndjson: str) -> None:
+        """The events first, then their marker: a marker never points at events that are not there."""
+        await self._r2.put(marker.r2_key, ndjson,
+                           {"httpMetadata": {"contentType": "application/x-ndjson"}, "customMetadata": {"key_id": marker.key_id}})
+        metadata = {"key_id": marker.key_id, "tier": marker.tier, "r2_key": marker.r2_key, "received_at": str(marker.received_at)}
+        await self._r2.put(MARKER_PREFIX + marker.batch_id, "", {"customMetadata": metadata})
+
+    async def drop_marker(self, batch_id: str) -> None:
+        await self._r2.delete(MARKER_PREFIX + batch_id)
+
+    async def markers(self, page_size: int = 100) -> AsyncIterator[Marker]:
+        """Every marker, page by page (R2 lists at most 1,000 keys a call)."""
+        cursor = None
+        while True:
+            options: dict[str, Any] = {"prefix": MARKER_PREFIX, "limit": page_size, "include": ["customMetadata"]}
+            if cursor:
+                options["cursor"] = cursor
+            listing = await self._r2.list(options)
+            for listed in listing.objects:
+                # Listed objects are R2Object instances, not plain data: fields are attributes.
+                meta = listed.customMetadata
+                yield Marker(batch_id=listed.key[len(MARKER_PREFIX):], key_id=meta.key_id,
+                             tier=getattr(meta, "tier", None) or "free", r2_key=meta.r2_key, received_at=int(meta.received_at))
+            if not listing.truncated:
+                return
+            cursor = listing.cursor
+
+    async def read_batch(self, r2_key: str) -> str | None:
+        body = await self._r2.get(r2_key)
+        return None if body is None else await body.text()
+
+    async def probe(self) -> None:
+        # A missing object answers None; any other outcome than an exception means R2 answered.
+        await self._r2.head("health/probe")

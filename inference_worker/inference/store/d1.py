@@ -1,0 +1,221 @@
+"""D1 (the DB binding): every SQL statement of the inference worker and the mapping of its rows.
+Statements that must agree run in one `batch` (one transaction, one round trip). Bound
+parameters only; the statements are tested on SQLite with the project's migrations.
+
+Tables: api_keys (keys), rate_windows (per-minute counts), usage_daily (daily quotas), ai_calls
+(one row per model call), events and batches (indexed event batches), analytics_versions (bumped
+with every write that changes a caller's metrics, so cached answers go stale)."""
+
+import json
+from collections.abc import Awaitable
+from datetime import UTC, datetime
+from typing import Any
+
+from inference.store.analytics_sql import events_sql, metric_sql, shape
+from inference.store.records import CallRecord
+from shared.analytics import EventPage, EventQuery, MetricQuery, MetricSeries, encode_cursor
+from shared.events import Event
+
+# --- keys and admission ---------------------------------------------------------------------
+FIND_KEY_SQL = "SELECT id, hash, tier, revoked_at FROM api_keys WHERE prefix = ?1"
+INSERT_KEY_SQL = "INSERT INTO api_keys (id, prefix, hash, name, tier, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+LIST_KEYS_SQL = "SELECT id, prefix, name, tier, created_at, revoked_at FROM api_keys ORDER BY created_at, id"
+REVOKE_KEY_SQL = "UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL RETURNING id"
+COUNT_REQUEST_SQL = """
+INSERT INTO rate_windows (key_id, window_start, count) VALUES (?1, ?2, 1)
+ON CONFLICT (key_id, window_start) DO UPDATE SET count = count + 1
+RETURNING count
+"""
+DROP_OLD_WINDOWS_SQL = "DELETE FROM rate_windows WHERE key_id = ?1 AND window_start < ?2"
+WINDOW_COUNT_SQL = "SELECT count FROM rate_windows WHERE key_id = ?1 AND window_start = ?2"
+USAGE_TODAY_SQL = """
+SELECT requests, prompt_tokens, completion_tokens, cache_hits, events
+FROM usage_daily WHERE key_id = ?1 AND day = ?2
+"""
+EMPTY_USAGE = {"requests": 0, "prompt_tokens": 0, "completion_tokens": 0, "cache_hits": 0, "events": 0}
+
+# --- model calls ----------------------------------------------------------------------------
+RECORD_USAGE_SQL = """
+INSERT INTO usage_daily (key_id, day, requests, prompt_tokens, completion_tokens, cache_hits)
+VALUES (?1, ?2, 1, ?3, ?4, ?5)
+ON CONFLICT (key_id, day) DO UPDATE SET
+  requests = requests + 1,
+  prompt_tokens = prompt_tokens + excluded.prompt_tokens,
+  completion_tokens = completion_tokens + excluded.completion_tokens,
+  cache_hits = cache_hits + excluded.cache_hits
+"""
+RECORD_CALL_SQL = """
+INSERT INTO ai_calls (key_id, ts, model, kind, outcome, latency_ms, ttft_ms, prompt_tokens, completion_tokens)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+"""
+BUMP_ANALYTICS_VERSION_SQL = """
+INSERT INTO analytics_versions (key_id, version) VALUES (?1, 1)
+ON CONFLICT (key_id) DO UPDATE SET version = version + 1
+"""
+ANALYTICS_VERSION_SQL = "SELECT version FROM analytics_versions WHERE key_id = ?1"
+
+# --- events ---------------------------------------------------------------------------------
+EVENT_COLUMNS = ("key_id", "id", "type", "name", "component", "session_id", "user_id", "ts", "props_json", "batch_id")
+# D1 binds at most 100 parameters a statement: ten events of ten columns.
+EVENTS_PER_STATEMENT = 100 // len(EVENT_COLUMNS)
+COUNT_BATCH_USAGE_SQL = """
+INSERT INTO usage_daily (key_id, day, events)
+SELECT ?1, ?2, COUNT(*) FROM events
+WHERE key_id = ?1 AND batch_id = ?3
+  AND NOT EXISTS (SELECT 1 FROM batches WHERE id = ?3 AND indexed_at IS NOT NULL)
+ON CONFLICT (key_id, day) DO UPDATE SET events = events + excluded.events
+"""
+MARK_BATCH_INDEXED_SQL = """
+INSERT INTO batches (id, key_id, r2_key, received_at, indexed_at) VALUES (?1, ?2, ?3, ?4, ?5)
+ON CONFLICT (id) DO UPDATE SET indexed_at = COALESCE(batches.indexed_at, excluded.indexed_at)
+"""
+SAVE_ENRICHMENT_SQL = "UPDATE events SET enrichment_json = ?3 WHERE key_id = ?1 AND id = ?2"
+
+
+def _iso_ms(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds")
+
+
+def day_of(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d")
+
+
+def insert_events_sql(rows: int) -> str:
+    width = len(EVENT_COLUMNS)
+    values = ", ".join(
+        "(" + ", ".join(f"?{row * width + column + 1}" for column in range(width)) + ")" for row in range(rows)
+    )
+    return f"INSERT OR IGNORE INTO events ({', '.join(EVENT_COLUMNS)}) VALUES {values}"
+
+
+def event_row(key_id: str, batch_id: str, e: Event) -> tuple[Any, ...]:
+    props = json.dumps(e.properties, separators=(",", ":")) if e.properties is not None else None
+    return (key_id, e.id, e.type, e.name, e.component, e.session_id, e.user_id, e.ts, props, batch_id)
+
+
+def usage_row(call: CallRecord, now: datetime | None = None) -> list[Any]:
+    day = (now or datetime.now(UTC)).strftime("%Y-%m-%d")
+    hit = 1 if call.outcome == "cache_hit" else 0
+    return [call.caller.key_id, day, call.usage.prompt_tokens, call.usage.completion_tokens, hit]
+
+
+def call_row(call: CallRecord, now: datetime | None = None) -> list[Any]:
+    ts = int((now or datetime.now(UTC)).timestamp() * 1000)
+    return [call.caller.key_id, ts, call.model, call.kind, call.outcome, round(call.latency_ms, 2),
+            round(call.ttft_ms, 2), call.usage.prompt_tokens, call.usage.completion_tokens]
+
+
+def _listed_event(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": row["id"], "type": row["type"], "name": row["name"], "component": row["component"],
+        "session_id": row["session_id"], "user_id": row["user_id"], "ts": row["ts"],
+        "properties": json.loads(row["props_json"]) if row["props_json"] else None,
+        "enrichment": json.loads(row["enrichment_json"]) if row["enrichment_json"] else None,
+        "cursor": encode_cursor(row["ts"], row["id"]),
+    }
+
+
+class Database:
+    def __init__(self, binding: Any) -> None:
+        self._d1 = binding
+
+    def _statement(self, sql: str, *params: Any) -> Any:
+        return self._d1.prepare(sql).bind(*params)
+
+    async def ping(self) -> None:
+        row = await self._d1.prepare("SELECT 1 AS ok").first()
+        if row is None or row["ok"] != 1:
+            raise RuntimeError(f"unexpected answer to SELECT 1: {row!r}")
+
+    # --- keys -------------------------------------------------------------------------------
+    async def find_key(self, prefix: str) -> dict[str, Any] | None:
+        """The key row (id, hash, tier, revoked_at) for a prefix, or None."""
+        row = await self._statement(FIND_KEY_SQL, prefix).first()
+        return dict(row) if row is not None else None
+
+    async def insert_key(self, key_id: str, prefix: str, digest: str, name: str, tier: str, created_at: str) -> None:
+        await self._statement(INSERT_KEY_SQL, key_id, prefix, digest, name, tier, created_at).run()
+
+    async def list_keys(self) -> list[dict[str, Any]]:
+        return [dict(row) for row in (await self._d1.prepare(LIST_KEYS_SQL).all()).results]
+
+    async def revoke_key(self, key_id: str, revoked_at: str) -> bool:
+        """True if the key was live and is now revoked."""
+        return bool((await self._statement(REVOKE_KEY_SQL, key_id, revoked_at).all()).results)
+
+    # --- admission --------------------------------------------------------------------------
+    async def count_request(self, key_id: str, window_start: int, day: str) -> tuple[int, dict[str, Any]]:
+        """Counts a request in its window; (the window's count with it, the key's usage today)."""
+        counted, usage_rows = await self._d1.batch([
+            self._statement(COUNT_REQUEST_SQL, key_id, window_start),
+            self._statement(USAGE_TODAY_SQL, key_id, day),
+        ])
+        return counted.results[0]["count"], dict(usage_rows.results[0]) if usage_rows.results else dict(EMPTY_USAGE)
+
+    def drop_old_windows(self, key_id: str, window_start: int) -> Awaitable[Any]:
+        """The delete of the key's older windows, to be awaited off the hot path (ctx.waitUntil)."""
+        return self._statement(DROP_OLD_WINDOWS_SQL, key_id, window_start).run()
+
+    async def usage_and_window(self, key_id: str, day: str, window_start: int) -> tuple[dict[str, Any], int]:
+        """The key's usage today and its count in the window, without counting anything."""
+        usage_rows, window_rows = await self._d1.batch([
+            self._statement(USAGE_TODAY_SQL, key_id, day),
+            self._statement(WINDOW_COUNT_SQL, key_id, window_start),
+        ])
+        used = dict(usage_rows.results[0]) if usage_rows.results else dict(EMPTY_USAGE)
+        return used, window_rows.results[0]["count"] if window_rows.results else 0
+
+    # --- model calls ------------------------------------------------------------------------
+    async def record_call(self, call: CallRecord) -> None:
+        """The key's daily counters, the call's row and a new analytics version, in one transaction."""
+        await self._d1.batch([
+            self._statement(RECORD_USAGE_SQL, *usage_row(call)),
+            self._statement(RECORD_CALL_SQL, *call_row(call)),
+            self._statement(BUMP_ANALYTICS_VERSION_SQL, call.caller.key_id),
+        ])
+
+    # --- events -----------------------------------------------------------------------------
+    def _index_statements(self, key_id: str, batch_id: str, r2_key: str, received_at: int, events: list[Event]) -> list[Any]:
+        statements = []
+        for start in range(0, len(events), EVENTS_PER_STATEMENT):
+            chunk = events[start:start + EVENTS_PER_STATEMENT]
+            params = [value for e in chunk for value in event_row(key_id, batch_id, e)]
+            statements.append(self._statement(insert_events_sql(len(chunk)), *params))
+        now = datetime.now(UTC).isoformat(timespec="milliseconds")
+        return statements + [
+            self._statement(COUNT_BATCH_USAGE_SQL, key_id, _iso_ms(received_at)[:10], batch_id),
+            self._statement(MARK_BATCH_INDEXED_SQL, batch_id, key_id, r2_key, _iso_ms(received_at), now),
+            self._statement(BUMP_ANALYTICS_VERSION_SQL, key_id),
+        ]
+
+    async def index_batch(self, key_id: str, batch_id: str, r2_key: str, received_at: int, events: list[Event]) -> int:
+        """One transaction: the events (ten a statement, duplicates ignored), the key's daily
+        count (once per batch, however often it is indexed), the batch as indexed, and a new
+        analytics version. The number of events that were new."""
+        results = await self._d1.batch(self._index_statements(key_id, batch_id, r2_key, received_at, events))
+        inserts = -(-len(events) // EVENTS_PER_STATEMENT)
+        return sum(int(result.meta.changes) for result in list(results)[:inserts])
+
+    async def save_enrichment(self, key_id: str, event_id: str, enrichment: dict[str, Any]) -> None:
+        await self._statement(SAVE_ENRICHMENT_SQL, key_id, event_id, json.dumps(enrichment)).run()
+
+    # --- analytics --------------------------------------------------------------------------
+    async def analytics_version(self, key_id: str) -> int:
+        row = await self._statement(ANALYTICS_VERSION_SQL, key_id).first()
+        return row["version"] if row else 0
+
+    async def metric_series(self, query: MetricQuery) -> MetricSeries:
+        (points_sql, points_params), (totals_sql, totals_params) = metric_sql(query)
+        points, totals = await self._d1.batch([
+            self._statement(points_sql, *points_params),
+            self._statement(totals_sql, *totals_params),
+        ])
+        return shape(query, [dict(r) for r in points.results], [dict(r) for r in totals.results])
+
+    async def event_page(self, query: EventQuery) -> EventPage:
+        sql, params = events_sql(query)
+        rows = [dict(r) for r in (await self._statement(sql, *params).all()).results]
+        events = [_listed_event(row) for row in rows[: query.first]]
+        return EventPage.model_validate({
+            "events": events, "has_next_page": len(rows) > query.first, "end_cursor": events[-1]["cursor"] if events else None,
+        })

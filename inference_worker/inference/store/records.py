@@ -1,0 +1,18 @@
+"""What the store writes about a model call: one record, mapped to D1 rows (d1.py) and to an
+Analytics Engine point (telemetry.py)."""
+
+from dataclasses import dataclass
+
+from shared.contract import Caller
+from shared.workers_ai import Usage
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    caller: Caller
+    model: str
+    kind: str  # chat | completion | object | embedding | enrichment
+    outcome: str  # ok | cache_hit | failed | failed_mid_stream | stalled | cancelled | invalid_object | timeout
+    usage: Usage
+    latency_ms: float
+    ttft_ms: float
