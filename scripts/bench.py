@@ -21,8 +21,8 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from scripts.localhost import PROJECT_ROOT, RUNTIMES, LocalHost  # noqa: E402
 from shared import jwt  # noqa: E402
-from tests.e2e.localhost import PROJECT_ROOT, RUNTIMES, LocalHost  # noqa: E402
 
 CONFIGS = [PROJECT_ROOT / "wrangler.toml", PROJECT_ROOT / "inference_worker" / "wrangler.toml"]
 ADMIN_TOKEN = "bench-admin-token"

@@ -14,8 +14,8 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from scripts.localhost import FRESH_CONNECTIONS, UNLIMITED_ENTERPRISE, LocalHost, script_target  # noqa: E402
 from tests.e2e.fuzz import fuzz  # noqa: E402
-from tests.e2e.localhost import FRESH_CONNECTIONS, UNLIMITED_ENTERPRISE, LocalHost, script_target  # noqa: E402
 
 ADMIN_TOKEN = "fuzz-admin-token"
 VARIABLES = {"JWT_SECRET": "fuzz-jwt-secret", **UNLIMITED_ENTERPRISE}

@@ -19,7 +19,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from scripts.bench import percentile, process_tree  # noqa: E402
-from tests.e2e.localhost import UNLIMITED_ENTERPRISE, script_target  # noqa: E402
+from scripts.localhost import UNLIMITED_ENTERPRISE, script_target  # noqa: E402
 
 ADMIN_TOKEN = "load-admin-token"
 VARIABLES = {"JWT_SECRET": "load-jwt-secret", **UNLIMITED_ENTERPRISE}

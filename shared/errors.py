@@ -35,8 +35,20 @@ STATUS_BY_CODE: dict[ErrorCode, int] = {
 }
 
 
+# OpenAI's error "type" for each HTTP status the api answers with.
+OPENAI_ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error", 403: "permission_error",
+                      404: "not_found_error", 405: "invalid_request_error", 413: "invalid_request_error",
+                      429: "rate_limit_error"}
+
+
 def error_body(code: ErrorCode, message: str, **details: Any) -> dict[str, Any]:
     return {"error": {"code": str(code), "message": message, **details}}
+
+
+def openai_error_body(body: dict[str, Any], status: int) -> dict[str, Any]:
+    """The error body with the fields OpenAI clients read added (type and param): what /v1 answers."""
+    error = body["error"]
+    return {"error": {**error, "type": OPENAI_ERROR_TYPES.get(status, "server_error"), "param": error.get("field")}}
 
 
 class ApiError(Exception):

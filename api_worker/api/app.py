@@ -7,7 +7,6 @@ import json
 import time
 import traceback
 import uuid
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -15,48 +14,12 @@ from workers import Response
 
 from api import cors
 from api.auth import authenticate
-from api.inference_client import InferenceClient
+from api.call import Call, json_response
 from api.routes import router
-from api.settings import Settings, settings_of
-from shared.contract import Caller, RateWindow
-from shared.errors import ApiError, ErrorCode, error_body
+from api.settings import settings_of
+from shared.errors import ApiError, ErrorCode, error_body, openai_error_body
 
 _handlers: dict[str, Any] = {}
-
-
-@dataclass
-class Call:
-    """What a handler gets: the request, the bindings, and what the pipeline learned."""
-
-    request: Any
-    env: Any
-    ctx: Any
-    settings: Settings
-    request_id: str
-    path: str
-    query: dict[str, str] = field(default_factory=dict)
-    caller: Caller | None = None
-    credential: str | None = None  # what to log of the credentials: never the secret part
-    is_admin: bool = False
-    rate_window: RateWindow | None = None
-    graphql_events: int = 0  # events tracked so far by this request's trackEvents fields
-
-    @property
-    def inference(self) -> InferenceClient:
-        """The inference service, for this request (its deadline, its request id)."""
-        return InferenceClient(self.env, self.request_id, self.settings.inference_timeout_ms)
-
-    @property
-    def default_model(self) -> str:
-        return self.settings.default_model
-
-    def json(self, body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-        return json_response(body, status, self.request_id, headers)
-
-
-def json_response(body: Any, status: int, request_id: str, headers: dict[str, str] | None = None) -> Response:
-    merged = {"content-type": "application/json", "x-request-id": request_id, **(headers or {})}
-    return Response(json.dumps(body, separators=(",", ":")), status=status, headers=merged)
 
 
 def _resolve(handler: Any) -> Any:
@@ -71,9 +34,7 @@ def _resolve(handler: Any) -> Any:
 def _error_response(err: ApiError, path: str, request_id: str) -> Response:
     body = err.body()
     if path.startswith("/v1/"):
-        from api.openai import openai_error
-
-        body = openai_error(body, err.status)
+        body = openai_error_body(body, err.status)
     return json_response(body, err.status, request_id, err.headers)
 
 

@@ -8,6 +8,8 @@ import hmac
 import time
 from typing import Any
 
+from api.call import Call
+from api.router import Route
 from api.settings import Settings
 from shared import jwt
 from shared.contract import AdmissionRequest, Caller
@@ -50,7 +52,7 @@ def caller_from_jwt(token: str, settings: Settings) -> Caller:
     return Caller(key_id=f"jwt:{claims['sub']}", tier=tier)
 
 
-async def authenticate(call: Any, route: Any) -> None:
+async def authenticate(call: Call, route: Route) -> None:
     """Sets call.caller and call.rate_window, or raises the 401/429 the client gets. A client
     address that has failed too often this minute gets 429 whatever it presents, so that it
     cannot learn whether a guess was right."""
@@ -68,7 +70,7 @@ async def authenticate(call: Any, route: Any) -> None:
         raise
 
 
-async def _authenticate(call: Any, route: Any) -> None:
+async def _authenticate(call: Call, route: Route) -> None:
     token = presented_token(call.request.headers)
     if token is None:
         raise _unauthorized("missing_credentials", "Send an API key (Authorization: Bearer <key> or x-api-key) or a JWT")
@@ -98,12 +100,12 @@ async def _authenticate(call: Any, route: Any) -> None:
                        headers={"retry-after": str(result.retry_after or 1)})
 
 
-def require_admin(call: Any) -> None:
+def require_admin(call: Call) -> None:
     if not call.is_admin:
         raise ApiError(ErrorCode.FORBIDDEN, "This needs the admin token", reason="admin_only")
 
 
-def check_model_allowed(call: Any, model: str) -> None:
+def check_model_allowed(call: Call, model: str) -> None:
     if call.is_admin:
         return
     if not call.settings.limits_for(call.caller.tier).allows_model(model):

@@ -7,40 +7,25 @@ from typing import Any
 
 from workers import Response
 
-from api import requests
-from api.auth import check_model_allowed
-from shared.contract import GenerationRequest
+from api import bodies
+from api.call import Call
+from api.relay import relay
 from shared.errors import ApiError, ErrorCode
-from shared.streams import PROTOCOL_HEADERS
 
 COMPLETION_PROTOCOLS = {"data": "ui", "text": "text"}
 
 
-async def read_body(call: Any, model: type[requests.Body]) -> requests.Body:
-    return requests.validated(model, await requests.read_json(call.request))
-
-
-async def relay(call: Any, generation: GenerationRequest) -> Response:
-    check_model_allowed(call, generation.model)
-    result = await call.inference.stream_generation(generation)
-    headers = {**PROTOCOL_HEADERS[generation.protocol], "x-request-id": call.request_id}
-    for name in ("x-model", "x-cache"):
-        if value := result.headers.get(name):
-            headers[name] = value
-    return Response(result.body, headers=headers)
-
-
-def _ids(call: Any) -> dict[str, Any]:
+def _ids(call: Call) -> dict[str, Any]:
     return {"caller": call.caller, "request_id": call.request_id, "default_model": call.default_model}
 
 
-async def post_chat(call: Any) -> Response:
-    body = await read_body(call, requests.ChatBody)
+async def post_chat(call: Call) -> Response:
+    body = await bodies.read_body(call.request, bodies.ChatBody)
     stream_id = body.messageId or f"msg-{uuid.uuid4().hex}"
-    return await relay(call, requests.chat_request(body, stream_id=stream_id, **_ids(call)))
+    return await relay(call, bodies.chat_request(body, stream_id=stream_id, **_ids(call)))
 
 
-def completion_protocol(call: Any) -> str:
+def completion_protocol(call: Call) -> str:
     """useCompletion does not say which protocol it reads, so the caller picks with
     `?protocol=data|text` or the `x-stream-protocol` header; "data" is useCompletion's default."""
     chosen = call.query.get("protocol") or call.request.headers.get("x-stream-protocol") or "data"
@@ -49,13 +34,13 @@ def completion_protocol(call: Any) -> str:
     return COMPLETION_PROTOCOLS[chosen]
 
 
-async def post_completion(call: Any) -> Response:
+async def post_completion(call: Call) -> Response:
     protocol = completion_protocol(call)
-    body = await read_body(call, requests.CompletionBody)
-    generation = requests.completion_request(body, protocol, stream_id=f"msg-{uuid.uuid4().hex}", **_ids(call))
+    body = await bodies.read_body(call.request, bodies.CompletionBody)
+    generation = bodies.completion_request(body, protocol, stream_id=f"msg-{uuid.uuid4().hex}", **_ids(call))
     return await relay(call, generation)
 
 
-async def post_object(call: Any) -> Response:
-    body = await read_body(call, requests.ObjectBody)
-    return await relay(call, requests.object_request(body, stream_id=f"obj-{uuid.uuid4().hex}", **_ids(call)))
+async def post_object(call: Call) -> Response:
+    body = await bodies.read_body(call.request, bodies.ObjectBody)
+    return await relay(call, bodies.object_request(body, stream_id=f"obj-{uuid.uuid4().hex}", **_ids(call)))

@@ -7,12 +7,13 @@ from typing import Any
 
 from graphql import GraphQLError, execute, parse, validate
 from pydantic import BaseModel, Field, ValidationError
+from workers import Response
 
-from api import requests
+from api import bodies
 from api.auth import require_admin
-from api.events import batch_limit, ingest
+from api.call import Call
+from api.ingestion import batch_limit, ingest
 from api.schema import schema, validation_rules
-from api.usage import caller_usage
 from shared.analytics import EventQuery, MetricQuery
 from shared.base import Model
 from shared.contract import Caller, KeySpec
@@ -56,7 +57,7 @@ def _models(info: Any) -> list[dict[str, str]]:
 
 async def _usage(info: Any) -> dict[str, Any]:
     call = info.context
-    return _with_tier_enum(_camelize(await caller_usage(call)))
+    return _with_tier_enum(_camelize((await call.inference.get_usage(call.caller)).model_dump(mode="json")))
 
 
 async def _api_keys(info: Any) -> list[dict[str, Any]]:
@@ -136,7 +137,7 @@ async def _track_events(info: Any, events: list[dict[str, Any]]) -> dict[str, An
         raise ApiError(ErrorCode.PAYLOAD_TOO_LARGE, f"events: at most {limit} a request across every trackEvents",
                        field="events", limit=limit)
     # POST /events is admitted against the daily event quota; a GraphQL request is not, so check it here.
-    usage = await caller_usage(call)
+    usage = (await call.inference.get_usage(call.caller)).model_dump(mode="json")
     if usage["events"] >= call.settings.limits_for(call.caller.tier).events_per_day:
         raise ApiError(ErrorCode.RATE_LIMITED, "The daily event quota is used up", reason="event_quota")
     raw = [{k: v for k, v in event.items() if v is not None} for event in events]
@@ -170,8 +171,8 @@ def _formatted(error: GraphQLError) -> dict[str, Any]:
     return formatted
 
 
-async def post_graphql(call: Any) -> Any:
-    body = requests.validated(GraphQLBody, await requests.read_json(call.request, MAX_QUERY_BYTES + 100_000))
+async def post_graphql(call: Call) -> Response:
+    body = await bodies.read_body(call.request, GraphQLBody, MAX_QUERY_BYTES + 100_000)
     try:
         document = parse(body.query)
     except GraphQLError as error:
@@ -208,8 +209,6 @@ GRAPHIQL_CSP = (
 )
 
 
-async def get_graphiql(call: Any) -> Any:
-    from workers import Response
-
+async def get_graphiql(call: Call) -> Response:
     return Response(GRAPHIQL_PAGE, headers={"content-type": "text/html; charset=utf-8",
                                             "content-security-policy": GRAPHIQL_CSP, "x-request-id": call.request_id})

@@ -3,7 +3,9 @@
 from typing import Any
 
 from pydantic import ValidationError
+from workers import Response
 
+from api.call import Call
 from shared import __version__
 from shared.errors import ApiError
 from shared.runtime import runtime_name
@@ -11,7 +13,7 @@ from shared.runtime import runtime_name
 SERVICE_NAME = "inference-ui-api"
 
 
-async def get_health(call: Any) -> Any:
+async def get_health(call: Call) -> Response:
     body: dict[str, Any] = {"service": SERVICE_NAME, "version": __version__, "runtime": runtime_name(),
                             "request_id": call.request_id}
     try:

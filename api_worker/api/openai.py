@@ -9,22 +9,12 @@ from typing import Any
 
 from workers import Response
 
-from api import requests
+from api import bodies
 from api.auth import check_model_allowed
-from api.generation import read_body, relay
+from api.call import Call
+from api.relay import relay
 from shared.contract import GenerationResult
 from shared.models import ALL_MODELS
-
-# OpenAI's error "type" for each HTTP status the api answers with.
-ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error", 403: "permission_error",
-               404: "not_found_error", 405: "invalid_request_error", 413: "invalid_request_error",
-               429: "rate_limit_error"}
-
-
-def openai_error(body: dict[str, Any], status: int) -> dict[str, Any]:
-    """The api's error body with the fields OpenAI clients read added: type and param."""
-    error = body["error"]
-    return {"error": {**error, "type": ERROR_TYPES.get(status, "server_error"), "param": error.get("field")}}
 
 
 def chat_completion(result: GenerationResult, completion_id: str, created: int) -> dict[str, Any]:
@@ -43,10 +33,10 @@ def chat_completion(result: GenerationResult, completion_id: str, created: int) 
     }
 
 
-async def post_chat_completions(call: Any) -> Response:
-    body = await read_body(call, requests.OpenAIChatBody)
+async def post_chat_completions(call: Call) -> Response:
+    body = await bodies.read_body(call.request, bodies.OpenAIChatBody)
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
-    generation = requests.openai_chat_request(body, caller=call.caller, request_id=call.request_id,
+    generation = bodies.openai_chat_request(body, caller=call.caller, request_id=call.request_id,
                                               stream_id=completion_id, default_model=call.default_model)
     if generation.protocol:
         return await relay(call, generation)
@@ -63,9 +53,9 @@ def encode_embedding(vector: list[float], encoding_format: str) -> list[float] |
     return vector
 
 
-async def post_embeddings(call: Any) -> Response:
-    body = await read_body(call, requests.EmbeddingsBody)
-    embedding = requests.embedding_request(body, caller=call.caller, request_id=call.request_id)
+async def post_embeddings(call: Call) -> Response:
+    body = await bodies.read_body(call.request, bodies.EmbeddingsBody)
+    embedding = bodies.embedding_request(body, caller=call.caller, request_id=call.request_id)
     check_model_allowed(call, embedding.model)
     result = await call.inference.embed(embedding)
     return call.json({
@@ -79,7 +69,7 @@ async def post_embeddings(call: Any) -> Response:
     })
 
 
-async def get_models(call: Any) -> Response:
+async def get_models(call: Call) -> Response:
     return call.json({
         "object": "list",
         "data": [{"id": m.id, "object": "model", "created": 0, "owned_by": m.owned_by} for m in ALL_MODELS],

@@ -1,12 +1,9 @@
 """GET /v1/usage: the caller's usage today, against its tier's limits."""
 
-from typing import Any
+from workers import Response
+
+from api.call import Call
 
 
-async def caller_usage(call: Any) -> dict[str, Any]:
-    """The caller's usage report (shared.contract.UsageReport, as a dict)."""
-    return (await call.inference.get_usage(call.caller)).model_dump(mode="json")
-
-
-async def get_usage(call: Any) -> Any:
-    return call.json(await caller_usage(call))
+async def get_usage(call: Call) -> Response:
+    return call.json((await call.inference.get_usage(call.caller)).model_dump(mode="json"))

@@ -12,7 +12,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from tests.e2e.localhost import FRESH_CONNECTIONS, PROJECT_ROOT, RUNTIMES, LocalHost
+from scripts.localhost import FRESH_CONNECTIONS, PROJECT_ROOT, RUNTIMES, LocalHost
 
 E2E_BASE_URL = os.environ.get("E2E_BASE_URL", "").rstrip("/")
 LOCAL = not E2E_BASE_URL

@@ -3,7 +3,7 @@
 import json
 import subprocess
 
-from tests.e2e.localhost import NODE, PROJECT_ROOT
+from scripts.localhost import NODE, PROJECT_ROOT
 
 # The oldest AI SDK we support (its chunk schemas are strict) and the newest.
 SDK_VERSIONS = ["ai-v5", "ai"]

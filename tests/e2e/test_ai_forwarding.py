@@ -5,8 +5,8 @@ calls there, so what comes back is what that server's model said, relayed twice.
 import httpx
 import pytest
 
+from scripts.localhost import FRESH_CONNECTIONS, PROJECT_ROOT, LocalHost
 from tests.e2e.conftest import host_only
-from tests.e2e.localhost import FRESH_CONNECTIONS, PROJECT_ROOT, LocalHost
 from tests.e2e.test_ai_sdk import STAND_IN_REPLY
 
 pytestmark = host_only

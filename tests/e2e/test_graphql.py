@@ -6,7 +6,7 @@ from gql.transport.exceptions import TransportQueryError
 from gql.transport.httpx import HTTPXTransport
 
 from api.schema import MAX_ALIASES, MAX_DEPTH
-from tests.e2e.localhost import FRESH_CONNECTIONS
+from scripts.localhost import FRESH_CONNECTIONS
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ import time
 import httpx
 import pytest
 
+from scripts.localhost import FRESH_CONNECTIONS, PROJECT_ROOT, LocalHost
 from tests.e2e.conftest import host_only, on_runtimes
-from tests.e2e.localhost import FRESH_CONNECTIONS, PROJECT_ROOT, LocalHost
 
 # On both: workerd is the reference, and devhost's Pyodide host must behave as it does.
 pytestmark = [host_only, on_runtimes("workerd", "devhost")]

@@ -5,8 +5,8 @@ the main test host allows the suite's own deliberate failures."""
 import httpx
 import pytest
 
+from scripts.localhost import FRESH_CONNECTIONS, PROJECT_ROOT, LocalHost
 from tests.e2e.conftest import host_only
-from tests.e2e.localhost import FRESH_CONNECTIONS, PROJECT_ROOT, LocalHost
 
 pytestmark = host_only
 CONFIGS = [PROJECT_ROOT / "wrangler.toml", PROJECT_ROOT / "inference_worker" / "wrangler.toml"]

@@ -1,6 +1,6 @@
 import pytest
 
-from api import requests
+from api import bodies
 from shared.contract import Caller
 from shared.errors import ApiError
 
@@ -8,7 +8,7 @@ IDS = {"caller": Caller(key_id="k1"), "request_id": "r1", "stream_id": "s1"}
 
 
 def chat_body(**extra):
-    return requests.validated(requests.ChatBody, {
+    return bodies.validated(bodies.ChatBody, {
         "id": "chat-1",
         "trigger": "submit-message",
         "messages": [
@@ -20,12 +20,12 @@ def chat_body(**extra):
 
 
 def test_use_chat_messages_become_model_messages_from_their_text_parts():
-    req = requests.chat_request(chat_body(system="Be kind"), **IDS)
+    req = bodies.chat_request(chat_body(system="Be kind"), **IDS)
 
     assert [(m.role, m.content) for m in req.messages] == [("system", "Be kind"), ("user", "Hi there"), ("assistant", "Hello")]
     assert (req.kind, req.protocol, req.stream_id) == ("chat", "ui", "s1")
     assert req.model == "@cf/meta/llama-3.1-8b-instruct-fast"
-    assert req.max_tokens == requests.DEFAULT_MAX_OUTPUT_TOKENS
+    assert req.max_tokens == bodies.DEFAULT_MAX_OUTPUT_TOKENS
 
 
 def test_unknown_fields_are_ignored_but_wrong_ones_name_the_field():
@@ -38,39 +38,39 @@ def test_unknown_fields_are_ignored_but_wrong_ones_name_the_field():
 
 def test_an_unknown_model_is_refused_before_any_call():
     with pytest.raises(ApiError) as raised:
-        requests.chat_request(chat_body(model="gpt-9"), **IDS)
+        bodies.chat_request(chat_body(model="gpt-9"), **IDS)
 
     assert raised.value.code == "model_not_found"
     assert raised.value.details["field"] == "model"
 
 
 def test_too_much_input_is_a_413_naming_messages():
-    body = requests.validated(requests.CompletionBody, {"prompt": "x" * (requests.MAX_INPUT_CHARS + 1)})
+    body = bodies.validated(bodies.CompletionBody, {"prompt": "x" * (bodies.MAX_INPUT_CHARS + 1)})
 
     with pytest.raises(ApiError) as raised:
-        requests.completion_request(body, "text", **IDS)
+        bodies.completion_request(body, "text", **IDS)
 
     assert raised.value.status == 413
     assert raised.value.details["field"] == "messages"
 
 
 def test_object_request_takes_a_named_schema_and_asks_for_json():
-    body = requests.validated(requests.ObjectBody, {"prompt": "Great!", "schemaName": "sentiment"})
-    req = requests.object_request(body, **IDS)
+    body = bodies.validated(bodies.ObjectBody, {"prompt": "Great!", "schemaName": "sentiment"})
+    req = bodies.object_request(body, **IDS)
 
     assert req.json_schema["required"] == ["sentiment", "confidence"]
     assert (req.kind, req.protocol) == ("object", "text")
 
 
 def test_openai_body_maps_developer_role_content_parts_and_stream_options():
-    body = requests.validated(requests.OpenAIChatBody, {
+    body = bodies.validated(bodies.OpenAIChatBody, {
         "model": "llama-3.3-70b",
         "messages": [{"role": "developer", "content": "Rules"}, {"role": "user", "content": [{"type": "text", "text": "Q"}]}],
         "stream": True,
         "stream_options": {"include_usage": True},
         "max_completion_tokens": 50,
     })
-    req = requests.openai_chat_request(body, **IDS)
+    req = bodies.openai_chat_request(body, **IDS)
 
     assert [(m.role, m.content) for m in req.messages] == [("system", "Rules"), ("user", "Q")]
     assert (req.protocol, req.include_usage, req.max_tokens) == ("openai", True, 50)
@@ -78,16 +78,16 @@ def test_openai_body_maps_developer_role_content_parts_and_stream_options():
 
 
 def test_embedding_input_may_be_one_string():
-    body = requests.validated(requests.EmbeddingsBody, {"model": "bge-small", "input": "hello"})
-    req = requests.embedding_request(body, caller=Caller(key_id="k"), request_id="r")
+    body = bodies.validated(bodies.EmbeddingsBody, {"model": "bge-small", "input": "hello"})
+    req = bodies.embedding_request(body, caller=Caller(key_id="k"), request_id="r")
 
     assert (req.model, req.texts) == ("@cf/baai/bge-small-en-v1.5", ["hello"])
 
 
 def test_an_object_schema_that_is_not_a_schema_is_refused_naming_the_keyword():
-    body = requests.validated(requests.ObjectBody, {"prompt": "p", "schema": {"type": "number", "maximum": [1]}})
+    body = bodies.validated(bodies.ObjectBody, {"prompt": "p", "schema": {"type": "number", "maximum": [1]}})
     with pytest.raises(ApiError) as raised:
-        requests.object_request(body, caller=Caller(key_id="k"), request_id="r", stream_id="s")
+        bodies.object_request(body, caller=Caller(key_id="k"), request_id="r", stream_id="s")
 
     assert raised.value.details["field"] == "schema.maximum"
 
@@ -100,7 +100,7 @@ def test_an_object_schema_that_is_not_a_schema_is_refused_naming_the_keyword():
 def test_a_malformed_response_format_is_refused_naming_the_field(response_format, field):
     data = {"model": "llama-3.1-8b", "messages": [{"role": "user", "content": "hi"}], "response_format": response_format}
     with pytest.raises(ApiError) as raised:
-        requests.validated(requests.OpenAIChatBody, data)
+        bodies.validated(bodies.OpenAIChatBody, data)
 
     assert raised.value.details["field"] == field
 
@@ -108,8 +108,8 @@ def test_a_malformed_response_format_is_refused_naming_the_field(response_format
 def test_a_response_format_schema_is_checked_before_use():
     data = {"model": "llama-3.1-8b", "messages": [{"role": "user", "content": "hi"}],
             "response_format": {"type": "json_schema", "json_schema": {"name": "x", "schema": {"type": "object", "properties": []}}}}
-    body = requests.validated(requests.OpenAIChatBody, data)
+    body = bodies.validated(bodies.OpenAIChatBody, data)
     with pytest.raises(ApiError) as raised:
-        requests.openai_chat_request(body, caller=Caller(key_id="k"), request_id="r", stream_id="s")
+        bodies.openai_chat_request(body, caller=Caller(key_id="k"), request_id="r", stream_id="s")
 
     assert raised.value.details["field"] == "response_format.json_schema.schema.properties"

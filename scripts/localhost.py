@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 NODE = PROJECT_ROOT / ".devhost" / "bin" / "node"
 START_TIMEOUT_SECONDS = 180
 # workerd's local HTTP server now and then drops a kept-alive connection just as the next request
@@ -97,5 +97,6 @@ def script_target(admin_token: str, variables: dict[str, str]) -> Iterator[tuple
     if base_url := os.environ.get("E2E_BASE_URL"):
         yield base_url.rstrip("/"), os.environ["E2E_ADMIN_TOKEN"], None
         return
-    with tempfile.TemporaryDirectory() as state, LocalHost(CONFIGS, Path(state), variables={"ADMIN_TOKEN": admin_token, **variables}) as host:
+    with tempfile.TemporaryDirectory() as state, \
+            LocalHost(CONFIGS, Path(state), variables={"ADMIN_TOKEN": admin_token, **variables}) as host:
         yield host.url, admin_token, host

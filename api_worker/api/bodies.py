@@ -177,6 +177,11 @@ async def read_json(request: Any, max_bytes: int = MAX_BODY_BYTES) -> Any:
 Body = TypeVar("Body", bound=BaseModel)
 
 
+async def read_body(request: Any, model: type[Body], max_bytes: int = MAX_BODY_BYTES) -> Body:
+    """The request's JSON body as `model`, or the 4xx that says what is wrong with it."""
+    return validated(model, await read_json(request, max_bytes))
+
+
 def validated(model: type[Body], data: Any) -> Body:
     try:
         return model.model_validate(data)

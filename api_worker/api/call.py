@@ -1,0 +1,48 @@
+"""What every handler gets: `Call`, the request with what the pipeline (app.py) learned about
+it, and the ways to answer and to reach the inference service."""
+
+import json
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from workers import Response
+
+from api.inference_client import InferenceClient
+from api.settings import Settings
+from shared.contract import Caller, RateWindow
+
+
+@dataclass
+class Call:
+    """What a handler gets: the request, the bindings, and what the pipeline learned."""
+
+    request: Any
+    env: Any
+    ctx: Any
+    settings: Settings
+    request_id: str
+    path: str
+    query: dict[str, str] = field(default_factory=dict)
+    caller: Caller | None = None
+    credential: str | None = None  # what to log of the credentials: never the secret part
+    is_admin: bool = False
+    rate_window: RateWindow | None = None
+    graphql_events: int = 0  # events tracked so far by this request's trackEvents fields
+
+    @cached_property
+    def inference(self) -> InferenceClient:
+        """The inference service, for this request (its deadline, its request id)."""
+        return InferenceClient(self.env, self.request_id, self.settings.inference_timeout_ms)
+
+    @property
+    def default_model(self) -> str:
+        return self.settings.default_model
+
+    def json(self, body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+        return json_response(body, status, self.request_id, headers)
+
+
+def json_response(body: Any, status: int, request_id: str, headers: dict[str, str] | None = None) -> Response:
+    merged = {"content-type": "application/json", "x-request-id": request_id, **(headers or {})}
+    return Response(json.dumps(body, separators=(",", ":")), status=status, headers=merged)
