@@ -44,10 +44,13 @@ export function readWorkerConfig(configPath) {
   const configDir = path.dirname(path.resolve(configPath));
   const main = path.resolve(config.main);
   const baseDir = config.base_dir ? path.resolve(config.base_dir) : path.dirname(main);
-  if (!main.endsWith('.py')) throw new Error(`${configPath}: main must be a .py file`);
+  // JavaScript workers serve only as the benchmark's baselines (bench/js), on workerd.
+  const language = main.endsWith('.py') ? 'python' : /\.m?js$/.test(main) ? 'javascript' : null;
+  if (!language) throw new Error(`${configPath}: main must be a .py (or, for bench/, a .mjs) file`);
   const pyproject = nearestPyproject(configDir);
   return {
     ...config,
+    language,
     configPath: path.resolve(configPath),
     configDir,
     baseDir,

@@ -48,6 +48,15 @@ export async function control(req, res, { recorder, faults, workers, analyticsPo
     const listing = await bucket.list({ prefix, include: ['customMetadata'] });
     return reply(200, { keys: listing.objects.map((o) => o.key) });
   }
+  if (route === 'profile' && req.method === 'POST') {
+    // Python's cProfile in every worker (devhost's clocks are real; workerd's stand still while
+    // a request runs, so only here can it say where Python's time goes): {"action": "start"},
+    // then {"action": "stop", "top": 30} answers each worker's busiest functions.
+    const { action, top = 30, sort = 'tottime' } = await readJson(req);
+    const profiles = {};
+    for (const worker of workers.values()) profiles[worker.name] = worker.profile(action, top, sort);
+    return reply(200, { profiles });
+  }
   if (route === 'analytics') {
     // The Analytics Engine points the workers wrote (the latest 10,000); DELETE clears them.
     if (req.method === 'DELETE') analyticsPoints.length = 0;

@@ -22,6 +22,7 @@ function say(text) {
 
 async function startWorkers({ configs, stateDir, vars }, ai, faults, analyticsPoints) {
   const loaded = configs.map(readWorkerConfig);
+  for (const config of loaded) if (config.language !== 'python') throw new Error(`${config.configPath}: devhost runs Python workers only`);
   const workers = new Map();
   const disposers = [];
 

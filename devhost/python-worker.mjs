@@ -142,6 +142,14 @@ export class PythonWorker {
     this.entrypoints = introspection.collect_entrypoints(this.main);
   }
 
+  // cProfile over everything this worker's Python runs between "start" and "stop".
+  profile(action, top, sort) {
+    const code = action === 'start'
+      ? 'import cProfile\n_devhost_profile = cProfile.Profile()\n_devhost_profile.enable()\n""'
+      : `import io, pstats\n_devhost_profile.disable()\n_out = io.StringIO()\npstats.Stats(_devhost_profile, stream=_out).sort_stats(${JSON.stringify(sort)}).print_stats(${Number(top)})\n_out.getvalue()`;
+    return this.pyodide.runPython(code, { globals: this.pyodide.globals });
+  }
+
   hasEntrypoint(className) {
     return Object.hasOwn(this.entrypoints, className);
   }

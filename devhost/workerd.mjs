@@ -55,7 +55,7 @@ function workerModules(config) {
   return { modulesRoot: root, modules };
 }
 
-function pythonWorker(config, vars) {
+function workerOptions(config, vars) {
   // Without `ai`, which is replaced here (wrangler would warn that it is remote-only).
   const { workerOptions: options } = unstable_getMiniflareWorkerOptions({ ...config, ai: undefined });
   const { ai } = config;
@@ -63,14 +63,18 @@ function pythonWorker(config, vars) {
   if (ai?.binding) {
     unsafeBindings.push({ name: ai.binding, type: AI_PLUGIN, plugin: { package: AI_PLUGIN_PATH, name: AI_PLUGIN }, options: { recorderWorker: CONTROL_WORKER } });
   }
-  return {
-    ...options,
-    name: config.name,
-    ...workerModules(config),
-    compatibilityFlags: [...options.compatibilityFlags, ...DEV_BUNDLE_FLAGS],
-    bindings: { ...options.bindings, ...config.vars, ...vars },
-    unsafeBindings,
-  };
+  return { ...options, name: config.name, bindings: { ...options.bindings, ...config.vars, ...vars }, unsafeBindings };
+}
+
+function pythonWorker(config, vars) {
+  const options = workerOptions(config, vars);
+  return { ...options, ...workerModules(config), compatibilityFlags: [...options.compatibilityFlags, ...DEV_BUNDLE_FLAGS] };
+}
+
+// A self-contained ES module (bench/js): no bundling needed.
+function javascriptWorker(config, vars) {
+  const main = path.resolve(config.main);
+  return { ...workerOptions(config, vars), modulesRoot: path.dirname(main), modules: [{ type: 'ESModule', path: main }] };
 }
 
 function controlWorker(configs) {
@@ -121,7 +125,7 @@ async function main() {
     cf: false,
     // Where `wrangler dev --persist-to` keeps D1, KV and R2 (and the migrations were applied).
     resourcePersistencePath: path.join(options.stateDir, 'v3'),
-    workers: [...configs.map((config) => pythonWorker(config, options.vars)), controlWorker(configs)],
+    workers: [...configs.map((config) => (config.language === 'python' ? pythonWorker : javascriptWorker)(config, options.vars)), controlWorker(configs)],
   }));
   const url = await mf.ready;
   say(`started in ${Math.round(performance.now() - started)} ms; state in ${path.relative(PROJECT_ROOT, options.stateDir) || '.'}`);

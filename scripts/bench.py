@@ -21,10 +21,11 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from scripts.localhost import PROJECT_ROOT, RUNTIMES, LocalHost  # noqa: E402
+from scripts.localhost import PROJECT_ROOT, LocalHost  # noqa: E402
 from shared import jwt  # noqa: E402
 
 CONFIGS = [PROJECT_ROOT / "wrangler.toml", PROJECT_ROOT / "inference_worker" / "wrangler.toml"]
+BASELINES = PROJECT_ROOT / "bench"
 ADMIN_TOKEN = "bench-admin-token"
 JWT_SECRET = "bench-jwt-secret"
 MODEL = "@cf/meta/llama-3.1-8b-instruct-fast"
@@ -119,27 +120,40 @@ def event_batch(offset: int) -> list[dict]:
              "timestamp": now_ms - (offset * 100 + i) * 1000, "properties": {"i": i}} for i in range(100)]
 
 
+def stream_send(body: dict):
+    def send(client: httpx.Client, _i: int) -> None:
+        with client.stream("POST", "/stream/chat", json=body) as response:
+            response.raise_for_status()
+            for _ in response.iter_raw():
+                pass
+    return send
+
+
+def long_chat(max_tokens: int) -> dict:
+    return {**chat_body(LONG_PROMPT), "maxOutputTokens": max_tokens}
+
+
+# The stand-in echoes the prompt: the same prompt answered in 1 token and in all of its ~411.
+ONE_TOKEN, ALL_TOKENS = long_chat(1), long_chat(1000)
+REPLY_TOKENS = len(f"You said: {LONG_PROMPT} (a deterministic reply from the local stand-in for {MODEL})".split())
+
+
 def route_requests() -> list[tuple[str, object]]:
-    """(label, send(client, i)) for the per-route table; each send reads the whole answer."""
-    def stream(body):
-        def send(client, _i):
-            with client.stream("POST", "/stream/chat", json=body) as response:
-                response.raise_for_status()
-                for _ in response.iter_raw():
-                    pass
-        return send
+    """(label, send(client, i)) for the per-route table; each send reads the whole answer. The JS
+    baseline worker (bench/js) answers the same paths with the same binding calls."""
     return [
         ("GET /health", lambda c, _i: c.get("/health").raise_for_status()),
         ("GET /v1/models", lambda c, _i: c.get("/v1/models").raise_for_status()),
         ("POST /graphql { models } with a key", lambda c, _i: c.post("/graphql", json={"query": "{ models { id } }"}).raise_for_status()),
         ("POST /events, a 100-event batch", lambda c, i: c.post("/events", json=event_batch(1000 + i)).raise_for_status()),
-        ("POST /stream/chat, a short answer", stream(chat_body("Hello"))),
-        ("POST /stream/chat, a 411-token answer", stream(chat_body(LONG_PROMPT))),
+        ("POST /stream/chat, a 1-token answer", stream_send(ONE_TOKEN)),
+        (f"POST /stream/chat, a {REPLY_TOKENS}-token answer", stream_send(ALL_TOKENS)),
     ]
 
 
 def cpu_and_wall(host: LocalHost, client: httpx.Client, send, count: int) -> tuple[list[float], list[float]]:
-    send(client, -1)  # warm-up: first imports, caches
+    for warm_up in range(3):  # first imports, caches, JIT
+        send(client, -1 - warm_up)
     cpu, wall = [], []
     for i in range(count):
         before, started = cpu_ns(host.process.pid), time.perf_counter()
@@ -149,21 +163,47 @@ def cpu_and_wall(host: LocalHost, client: httpx.Client, send, count: int) -> tup
     return cpu, wall
 
 
+Samples = dict[str, tuple[list[float], list[float]]]  # label -> (CPU ms, wall ms) per request
+
+
+def measured(configs: list[Path], sends: list[tuple[str, object]], n: int, with_key: bool = False) -> Samples:
+    with tempfile.TemporaryDirectory() as state:
+        variables = {"ADMIN_TOKEN": ADMIN_TOKEN, "JWT_SECRET": JWT_SECRET}
+        with LocalHost(configs, Path(state), variables=variables) as host:
+            headers = {"authorization": f"Bearer {create_key(host.url)}"} if with_key else {}
+            with httpx.Client(base_url=host.url, timeout=60, headers=headers) as client:
+                return {label: cpu_and_wall(host, client, send, n) for label, send in sends}
+
+
+def ms(samples: list[float]) -> str:
+    return f"{statistics.median(samples):.1f} ({percentile(samples, 0.95):.1f})"
+
+
 def per_route(n: int) -> list[str]:
-    results: dict[str, dict[str, tuple[list[float], list[float]]]] = {}
-    for runtime in RUNTIMES:
-        with tempfile.TemporaryDirectory() as state:
-            variables = {"ADMIN_TOKEN": ADMIN_TOKEN, "JWT_SECRET": JWT_SECRET}
-            with LocalHost(CONFIGS, Path(state), variables=variables, runtime=runtime) as host:
-                key = create_key(host.url)
-                with httpx.Client(base_url=host.url, timeout=60, headers={"authorization": f"Bearer {key}"}) as client:
-                    for label, send in route_requests():
-                        results.setdefault(label, {})[runtime] = cpu_and_wall(host, client, send, n)
-    lines = [f"| route ({n} sequential requests) | workerd CPU | workerd wall | devhost CPU | devhost wall |",
-             "|---|---|---|---|---|"]
-    for label, by_runtime in results.items():
-        cells = [summary(samples) for runtime in RUNTIMES for samples in by_runtime[runtime]]
-        lines.append(f"| {label} | {' | '.join(cells)} |")
+    """Our routes on workerd beside the floors (a bare Python and a bare JavaScript worker) and
+    a JavaScript worker making each route's binding calls; CPU of the whole workerd process."""
+    ours = measured(CONFIGS, route_requests(), n, with_key=True)
+    javascript = measured([BASELINES / "js" / "wrangler.toml"], [("bare", lambda c, _i: c.get("/bare").raise_for_status()),
+                                                                *route_requests()], n)
+    python = measured([BASELINES / "python" / "wrangler.toml"], [("bare", lambda c, _i: c.get("/").raise_for_status()),
+                                                                ("rpc", lambda c, _i: c.get("/rpc").raise_for_status())], n)
+    floor = statistics.median(python["bare"][0])
+    lines = [
+        f"Floors ({n} sequential requests, CPU median (p95) in ms): a bare Python worker {ms(python['bare'][0])}, "
+        f"the same after one RPC to a second Python entrypoint {ms(python['rpc'][0])}, "
+        f"a bare JavaScript worker {ms(javascript['bare'][0])}.",
+        "",
+        "| route | CPU ms | wall ms | JS, same binding calls: CPU ms | ours above the Python floor | ours / JS |",
+        "|---|---|---|---|---|---|",
+    ]
+    for label, (cpu, wall) in ours.items():
+        js_cpu = javascript[label][0]
+        lines.append(f"| {label} | {ms(cpu)} | {ms(wall)} | {ms(js_cpu)} | {statistics.median(cpu) - floor:.1f} | "
+                     f"{statistics.median(cpu) / statistics.median(js_cpu):.1f}x |")
+    one, everything = "POST /stream/chat, a 1-token answer", f"POST /stream/chat, a {REPLY_TOKENS}-token answer"
+    per_token = lambda runs: (statistics.median(runs[everything][0]) - statistics.median(runs[one][0])) / (REPLY_TOKENS - 1) * 1000  # noqa: E731
+    lines.append(f"| relay CPU per token ({REPLY_TOKENS}-token minus 1-token answer) | {per_token(ours):.0f} µs | | "
+                 f"{per_token(javascript):.0f} µs | | {per_token(ours) / per_token(javascript):.1f}x |")
     return lines
 
 
@@ -208,11 +248,14 @@ def create_key(url: str) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=50, help="timed requests per measurement")
+    parser.add_argument("--routes-only", action="store_true", help="only the per-route CPU table")
     args = parser.parse_args()
     n = args.requests
 
     print("\n".join(per_route(n)), flush=True)
     print()
+    if args.routes_only:
+        return
 
     rows = []
     with tempfile.TemporaryDirectory() as state:

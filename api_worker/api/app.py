@@ -14,7 +14,7 @@ from workers import Response
 
 from api import cors
 from api.auth import authenticate
-from api.call import Call, json_response
+from api.call import Call, RequestHeaders, json_response
 from api.routes import router
 from api.settings import settings_of
 from shared.errors import ApiError, ErrorCode, error_body, openai_error_body
@@ -73,9 +73,10 @@ def _log(request_id: str, method: str, path: str, status: int, started: float, c
 
 async def handle(request: Any, env: Any, ctx: Any) -> Response:
     started = time.perf_counter()
-    request_id = request.headers.get("cf-ray") or uuid.uuid4().hex
+    headers = RequestHeaders(request)
+    request_id = headers.get("cf-ray") or uuid.uuid4().hex
     url = urlsplit(request.url)
-    origin = request.headers.get("origin")
+    origin = headers.get("origin")
     settings = settings_of(env)
     allowlist = settings.allowed_origins
     call = None
@@ -84,7 +85,7 @@ async def handle(request: Any, env: Any, ctx: Any) -> Response:
             response = _preflight(url.path, origin, allowlist, request_id)
         else:
             route = router.match(request.method, url.path)
-            call = Call(request, env, ctx, settings, request_id, url.path, dict(parse_qsl(url.query)))
+            call = Call(request, headers, env, ctx, settings, request_id, url.path, dict(parse_qsl(url.query)))
             if not route.public:
                 await authenticate(call, route)
             response = await _resolve(route.handler)(call)

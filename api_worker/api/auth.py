@@ -56,7 +56,7 @@ async def authenticate(call: Call, route: Route) -> None:
     """Sets call.caller and call.rate_window, or raises the 401/429 the client gets. A client
     address that has failed too often this minute gets 429 whatever it presents, so that it
     cannot learn whether a guess was right."""
-    address = call.request.headers.get("cf-connecting-ip") or "unknown"
+    address = call.headers.get("cf-connecting-ip") or "unknown"
     now = time.time()
     _failed_attempts.allowance = call.settings.failed_auth_per_minute
     if (wait := _failed_attempts.retry_after(address, now)) is not None:
@@ -71,7 +71,7 @@ async def authenticate(call: Call, route: Route) -> None:
 
 
 async def _authenticate(call: Call, route: Route) -> None:
-    token = presented_token(call.request.headers)
+    token = presented_token(call.headers)
     if token is None:
         raise _unauthorized("missing_credentials", "Send an API key (Authorization: Bearer <key> or x-api-key) or a JWT")
     if is_admin_token(token, call.settings):

@@ -167,11 +167,17 @@ async def _read_capped(request: Any, max_bytes: int) -> bytes:
 
 
 async def read_json(request: Any, max_bytes: int = MAX_BODY_BYTES) -> Any:
-    """The request's JSON body; a declared length over the cap is refused before reading."""
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > max_bytes:
-        raise _too_large(declared, max_bytes)
-    return json_reader.read_json(await _read_capped(request, max_bytes), max_bytes=max_bytes)
+    """The request's JSON body; a declared length over the cap is refused before reading. A body
+    whose length is declared (and held to it by the runtime) is read in one call; a chunked one
+    chunk by chunk, up to the cap."""
+    declared = request.js_object.headers.get("content-length")
+    if declared and declared.isdigit():
+        if int(declared) > max_bytes:
+            raise _too_large(declared, max_bytes)
+        raw = (await request.js_object.arrayBuffer()).to_bytes()
+    else:
+        raw = await _read_capped(request, max_bytes)
+    return json_reader.read_json(raw, max_bytes=max_bytes)
 
 
 Body = TypeVar("Body", bound=BaseModel)

@@ -13,11 +13,24 @@ from api.settings import Settings
 from shared.contract import Caller, RateWindow
 
 
+class RequestHeaders:
+    """The request's headers, each read when asked for from the runtime's Headers object (the
+    SDK's `request.headers` copies every header into an email.message on each access)."""
+
+    def __init__(self, request: Any) -> None:
+        self._headers = request.js_object.headers
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        value = self._headers.get(name)
+        return default if value is None else value
+
+
 @dataclass
 class Call:
     """What a handler gets: the request, the bindings, and what the pipeline learned."""
 
     request: Any
+    headers: RequestHeaders
     env: Any
     ctx: Any
     settings: Settings

@@ -28,7 +28,7 @@ async def post_chat(call: Call) -> Response:
 def completion_protocol(call: Call) -> str:
     """useCompletion does not say which protocol it reads, so the caller picks with
     `?protocol=data|text` or the `x-stream-protocol` header; "data" is useCompletion's default."""
-    chosen = call.query.get("protocol") or call.request.headers.get("x-stream-protocol") or "data"
+    chosen = call.query.get("protocol") or call.headers.get("x-stream-protocol") or "data"
     if chosen not in COMPLETION_PROTOCOLS:
         raise ApiError(ErrorCode.INVALID_REQUEST, "protocol must be 'data' or 'text'", field="protocol")
     return COMPLETION_PROTOCOLS[chosen]

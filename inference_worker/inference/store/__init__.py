@@ -2,33 +2,49 @@
 `Archive` (R2) and `Telemetry` (Analytics Engine). These modules are the only ones that touch
 env.DB, env.CACHE, env.ARCHIVE and env.ANALYTICS; capability modules ask `stores_of(env)`."""
 
-from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
+from inference.settings import runtime_env
 from inference.store.archive import Archive
 from inference.store.d1 import Database
 from inference.store.kv import Cache
 from inference.store.telemetry import Telemetry
 
 
-@dataclass(frozen=True)
 class Stores:
-    db: Database
-    cache: Cache
-    archive: Archive
-    telemetry: Telemetry
+    """Each binding's store, made when first used (a request that needs only D1 reads no other
+    binding from the env)."""
 
-    @classmethod
-    def from_env(cls, env: Any) -> "Stores":
-        return cls(Database(env.DB), Cache(env.CACHE), Archive(env.ARCHIVE), Telemetry(env.ANALYTICS))
+    def __init__(self, env: Any) -> None:
+        self._env = env
+
+    @cached_property
+    def db(self) -> Database:
+        return Database(self._env.DB)
+
+    @cached_property
+    def cache(self) -> Cache:
+        return Cache(self._env.CACHE)
+
+    @cached_property
+    def archive(self) -> Archive:
+        return Archive(self._env.ARCHIVE)
+
+    @cached_property
+    def telemetry(self) -> Telemetry:
+        return Telemetry(self._env.ANALYTICS)
+
+
+# (runtime env, its stores): kept per isolate like the settings; bindings outlive requests.
+_made: list[tuple[Any, Stores]] = []
 
 
 def stores_of(env: Any) -> Stores:
-    """Built once per env object, like the settings (inference/settings.py)."""
-    try:
-        kept = vars(env)
-    except TypeError:
-        return Stores.from_env(env)
-    if "_stores" not in kept:
-        kept["_stores"] = Stores.from_env(env)
-    return kept["_stores"]
+    source = runtime_env(env)
+    for known, stores in _made:
+        if known is source or known == source:
+            return stores
+    stores = Stores(env)
+    _made[:] = [*_made[-7:], (source, stores)]
+    return stores

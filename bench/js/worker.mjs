@@ -1,0 +1,152 @@
+// The JavaScript baselines of `make bench` (scripts/bench.py). /bare answers a fixed body: the
+// JavaScript floor. Every other path makes the same binding calls, in the same order, as the
+// project's route it is named after (SQL copied from inference_worker/inference/store/d1.py),
+// in one JavaScript worker with no RPC hop: what the route would cost written in JavaScript.
+// Credentials are taken as valid (the project caches verified keys per isolate too).
+
+const KEY_ID = 'key_bench';
+const COUNT_REQUEST_SQL = `INSERT INTO rate_windows (key_id, window_start, count) VALUES (?1, ?2, 1)
+ON CONFLICT (key_id, window_start) DO UPDATE SET count = count + 1 RETURNING count`;
+const USAGE_TODAY_SQL = `SELECT requests, prompt_tokens, completion_tokens, cache_hits, events
+FROM usage_daily WHERE key_id = ?1 AND day = ?2`;
+const RECORD_USAGE_SQL = `INSERT INTO usage_daily (key_id, day, requests, prompt_tokens, completion_tokens, cache_hits)
+VALUES (?1, ?2, 1, ?3, ?4, ?5) ON CONFLICT (key_id, day) DO UPDATE SET requests = requests + 1,
+prompt_tokens = prompt_tokens + excluded.prompt_tokens, completion_tokens = completion_tokens + excluded.completion_tokens,
+cache_hits = cache_hits + excluded.cache_hits`;
+const RECORD_CALL_SQL = `INSERT INTO ai_calls (key_id, ts, model, kind, outcome, latency_ms, ttft_ms, prompt_tokens, completion_tokens)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)`;
+const BUMP_VERSION_SQL = `INSERT INTO analytics_versions (key_id, version) VALUES (?1, 1)
+ON CONFLICT (key_id) DO UPDATE SET version = version + 1`;
+const EVENT_COLUMNS = ['key_id', 'id', 'type', 'name', 'component', 'session_id', 'user_id', 'ts', 'props_json', 'batch_id'];
+const COUNT_BATCH_SQL = `INSERT INTO usage_daily (key_id, day, events) SELECT ?1, ?2, COUNT(*) FROM events
+WHERE key_id = ?1 AND batch_id = ?3 AND NOT EXISTS (SELECT 1 FROM batches WHERE id = ?3 AND indexed_at IS NOT NULL)
+ON CONFLICT (key_id, day) DO UPDATE SET events = events + excluded.events`;
+const MARK_INDEXED_SQL = `INSERT INTO batches (id, key_id, r2_key, received_at, indexed_at) VALUES (?1, ?2, ?3, ?4, ?5)
+ON CONFLICT (id) DO UPDATE SET indexed_at = COALESCE(batches.indexed_at, excluded.indexed_at)`;
+
+const MODELS = JSON.stringify({
+  object: 'list',
+  data: ['@cf/meta/llama-3.1-8b-instruct-fast', '@cf/meta/llama-3.3-70b-instruct-fp8-fast', '@cf/mistralai/mistral-small-3.1-24b-instruct',
+    '@cf/google/gemma-3-12b-it', '@cf/baai/bge-small-en-v1.5', '@cf/baai/bge-base-en-v1.5', '@cf/baai/bge-large-en-v1.5']
+    .map((id) => ({ id, object: 'model', created: 0, owned_by: id.split('/')[1] })),
+});
+const json = (body, status = 200) => new Response(typeof body === 'string' ? body : JSON.stringify(body),
+  { status, headers: { 'content-type': 'application/json' } });
+
+async function admit(env) {
+  const now = Date.now() / 1000;
+  const windowStart = Math.floor(now) - (Math.floor(now) % 60);
+  const [counted] = await env.DB.batch([
+    env.DB.prepare(COUNT_REQUEST_SQL).bind(KEY_ID, windowStart),
+    env.DB.prepare(USAGE_TODAY_SQL).bind(KEY_ID, new Date().toISOString().slice(0, 10)),
+  ]);
+  return counted.results[0].count;
+}
+
+async function recordCall(env, model, promptTokens, completionTokens) {
+  await env.DB.batch([
+    env.DB.prepare(RECORD_USAGE_SQL).bind(KEY_ID, new Date().toISOString().slice(0, 10), promptTokens, completionTokens, 0),
+    env.DB.prepare(RECORD_CALL_SQL).bind(KEY_ID, Date.now(), model, 'chat', 'ok', 1, 1, promptTokens, completionTokens),
+    env.DB.prepare(BUMP_VERSION_SQL).bind(KEY_ID),
+  ]);
+  env.ANALYTICS.writeDataPoint({ indexes: [KEY_ID], blobs: [model, 'chat', 'ok', 'pro'], doubles: [1, 1, promptTokens, completionTokens] });
+}
+
+async function health(env) {
+  const token = crypto.randomUUID();
+  await Promise.all([
+    env.DB.prepare('SELECT 1 AS ok').first(),
+    (async () => { await env.CACHE.put(`health:probe:${token}`, token, { expirationTtl: 60 }); await env.CACHE.get(`health:probe:${token}`); })(),
+    env.ARCHIVE.head('health/probe'),
+    env.ANALYTICS.writeDataPoint({ indexes: ['health'], blobs: ['health', token], doubles: [1] }),
+  ]);
+  return json({ status: 'ok' });
+}
+
+async function events(request, env) {
+  await admit(env);
+  const raw = await request.json();
+  const receivedAt = Date.now();
+  const accepted = raw.map((e, i) => ({ id: `e${receivedAt}-${i}`, type: e.type, name: e.name ?? null, component: e.component ?? null,
+    session_id: null, user_id: null, ts: e.timestamp ?? receivedAt, properties: e.properties ?? null }));
+  const batchId = `b${receivedAt}`;
+  const r2Key = `events/${new Date(receivedAt).toISOString().slice(0, 10)}/${batchId}.ndjson`;
+  await env.ARCHIVE.put(r2Key, accepted.map((e) => JSON.stringify(e)).join('\n') + '\n');
+  await env.ARCHIVE.put(`unindexed/${batchId}`, '', { customMetadata: { key_id: KEY_ID, r2_key: r2Key } });
+  const statements = [];
+  for (let start = 0; start < accepted.length; start += 10) {
+    const chunk = accepted.slice(start, start + 10);
+    const values = chunk.map((_, row) => `(${EVENT_COLUMNS.map((__, col) => `?${row * EVENT_COLUMNS.length + col + 1}`).join(', ')})`);
+    const params = chunk.flatMap((e) => [KEY_ID, e.id, e.type, e.name, e.component, e.session_id, e.user_id, e.ts,
+      e.properties === null ? null : JSON.stringify(e.properties), batchId]);
+    statements.push(env.DB.prepare(`INSERT OR IGNORE INTO events (${EVENT_COLUMNS.join(', ')}) VALUES ${values.join(', ')}`).bind(...params));
+  }
+  const day = new Date(receivedAt).toISOString().slice(0, 10);
+  statements.push(env.DB.prepare(COUNT_BATCH_SQL).bind(KEY_ID, day, batchId),
+    env.DB.prepare(MARK_INDEXED_SQL).bind(batchId, KEY_ID, r2Key, new Date(receivedAt).toISOString(), new Date().toISOString()),
+    env.DB.prepare(BUMP_VERSION_SQL).bind(KEY_ID));
+  const results = await env.DB.batch(statements);
+  await env.ARCHIVE.delete(`unindexed/${batchId}`);
+  const groups = new Map();
+  for (const e of accepted) groups.set(`${e.type}\u0000${e.component}`, (groups.get(`${e.type}\u0000${e.component}`) ?? 0) + 1);
+  for (const [group, count] of groups) env.ANALYTICS.writeDataPoint({ indexes: [KEY_ID], blobs: ['event', ...group.split('\u0000')], doubles: [count] });
+  const inserted = results.slice(0, Math.ceil(accepted.length / 10)).reduce((sum, r) => sum + r.meta.changes, 0);
+  return json({ batchId, indexed: true, accepted: inserted, duplicates: accepted.length - inserted, rejected: [] }, 202);
+}
+
+// The AI SDK's UI message stream, re-encoded from the model's server-sent events, chunk by chunk.
+async function chat(request, env, ctx) {
+  await admit(env);
+  const body = await request.json();
+  const text = body.messages.at(-1).parts.map((part) => part.text).join('');
+  const model = '@cf/meta/llama-3.1-8b-instruct-fast';
+  const stream = await env.AI.run(model, { messages: [{ role: 'user', content: text }], max_tokens: body.maxOutputTokens ?? 1000, stream: true });
+  const encoder = new TextEncoder();
+  const sse = (chunk) => encoder.encode(`data: ${JSON.stringify(chunk)}\n\n`);
+  let buffered = '';
+  let usage = { prompt_tokens: 0, completion_tokens: 0 };
+  const relay = new TransformStream({
+    start(controller) {
+      controller.enqueue(sse({ type: 'start', messageId: 'msg-bench' }));
+      controller.enqueue(sse({ type: 'text-start', id: 'text-1' }));
+    },
+    transform(chunk, controller) {
+      buffered += chunk;
+      const lines = buffered.split('\n');
+      buffered = lines.pop();
+      for (const line of lines) {
+        if (!line.startsWith('data: ') || line === 'data: [DONE]') continue;
+        const event = JSON.parse(line.slice(6));
+        if (event.usage) usage = event.usage;
+        if (event.response) controller.enqueue(sse({ type: 'text-delta', id: 'text-1', delta: event.response }));
+      }
+    },
+    flush(controller) {
+      controller.enqueue(sse({ type: 'text-end', id: 'text-1' }));
+      controller.enqueue(sse({ type: 'finish', messageMetadata: { model, usage } }));
+      controller.enqueue(encoder.encode('data: [DONE]\n\n'));
+      ctx.waitUntil(recordCall(env, model, usage.prompt_tokens, usage.completion_tokens));
+    },
+  });
+  return new Response(stream.pipeThrough(new TextDecoderStream()).pipeThrough(relay),
+    { headers: { 'content-type': 'text/event-stream', 'x-vercel-ai-ui-message-stream': 'v1' } });
+}
+
+export default {
+  async fetch(request, env, ctx) {
+    const { pathname } = new URL(request.url);
+    switch (pathname) {
+      case '/bare': return json('{"object":"list","data":[]}');
+      case '/health': return health(env);
+      case '/v1/models': await admit(env); return json(MODELS);
+      case '/graphql': {
+        await admit(env);
+        const { query } = await request.json();
+        return json({ data: { models: query.includes('models') ? JSON.parse(MODELS).data.map(({ id }) => ({ id })) : null } });
+      }
+      case '/events': return events(request, env);
+      case '/stream/chat': return chat(request, env, ctx);
+      default: return json({ error: { code: 'not_found', message: pathname } }, 404);
+    }
+  },
+};
