@@ -170,7 +170,7 @@ async def read_json(request: Any, max_bytes: int = MAX_BODY_BYTES) -> Any:
     """The request's JSON body; a declared length over the cap is refused before reading. A body
     whose length is declared (and held to it by the runtime) is read in one call; a chunked one
     chunk by chunk, up to the cap."""
-    declared = request.js_object.headers.get("content-length")
+    declared = request.js_object.headers.get("content-length")  # JS null (falsy) when absent
     if declared and declared.isdigit():
         if int(declared) > max_bytes:
             raise _too_large(declared, max_bytes)

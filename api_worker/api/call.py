@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from pyodide.ffi import jsnull
 from workers import Response
 
 from api.inference_client import InferenceClient
@@ -22,7 +23,7 @@ class RequestHeaders:
 
     def get(self, name: str, default: str | None = None) -> str | None:
         value = self._headers.get(name)
-        return default if value is None else value
+        return default if value is None or value is jsnull else value  # a missing header is JS null
 
 
 @dataclass

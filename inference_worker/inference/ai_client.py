@@ -7,7 +7,7 @@ import asyncio
 import random
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from inference.settings import Settings
@@ -32,7 +32,7 @@ class ModelStreamBroken(Exception):
 
 
 class ModelStalled(ModelStreamBroken):
-    """The model sent nothing for the idle timeout, after its first token."""
+    """The model sent nothing for the idle timeout, after its first token (and was stopped)."""
 
 
 class ClientGone(Exception):
@@ -55,68 +55,21 @@ class RetryPolicy:
 
 @dataclass
 class ModelStream:
+    """A model's stream whose first token is in: `first` holds the events read so far, `decoder`
+    any partial line after them; `release` hands over the rest of the stream."""
+
     model: str
+    stream: Any
     reader: Any
     decoder: SSEDecoder
     first: list[StreamEvent]
     opened_at: float
     first_token_at: float
-    chunks: AsyncIterator[bytes] = field(init=False)
-    # While a read of the model's stream is pending: since when (for the idle timeout).
-    waiting_since: float | None = field(init=False, default=None)
-    # Why the watchdog stopped the stream: "reader_gone" or "stalled".
-    stopped: str | None = field(init=False, default=None)
 
-    def __post_init__(self) -> None:
-        self.chunks = read_chunks(self.reader)
-
-    async def events(self, idle_timeout_s: float | None = None, reader_gone: Any = None) -> AsyncIterator[StreamEvent]:
-        """The model's events; ModelStalled when the model sends nothing for `idle_timeout_s`,
-        ClientGone as soon as `reader_gone` (a future) is done. One watchdog task per stream
-        looks after both, so a token costs no timer and no task of its own."""
-        for event in self.first:
-            yield event
-        watchdog = asyncio.ensure_future(self._watch(idle_timeout_s, reader_gone))
-        try:
-            while True:
-                self.waiting_since = time.monotonic()
-                try:
-                    chunk = await anext(self.chunks)
-                except StopAsyncIteration:
-                    break
-                except Exception as exc:
-                    if self.stopped is None:
-                        raise ModelStreamBroken(str(exc)) from exc
-                    break
-                finally:
-                    self.waiting_since = None
-                for event in self.decoder.feed(chunk):
-                    yield event
-        finally:
-            watchdog.cancel()
-        if self.stopped == "reader_gone":
-            raise ClientGone()
-        if self.stopped == "stalled":
-            raise ModelStalled(f"the model sent nothing for {idle_timeout_s:g} s")
-        for event in self.decoder.close():
-            yield event
-
-    async def _watch(self, idle_timeout_s: float | None, reader_gone: Any) -> None:
-        """Stops the model's stream (its pending read then ends) when the reader of the answer
-        has gone, or when the model has kept us waiting for `idle_timeout_s`."""
-        while self.stopped is None:
-            waited = time.monotonic() - self.waiting_since if self.waiting_since is not None else 0.0
-            pause = max(0.0, idle_timeout_s - waited) if idle_timeout_s else None
-            if reader_gone is not None:
-                done, _ = await asyncio.wait({reader_gone}, timeout=pause)
-                if done:
-                    self.stopped = "reader_gone"
-            else:
-                await asyncio.sleep(pause if pause is not None else 3600)
-            stalled_for = time.monotonic() - self.waiting_since if self.waiting_since is not None else 0.0
-            if self.stopped is None and idle_timeout_s and stalled_for >= idle_timeout_s:
-                self.stopped = "stalled"
-        await self.cancel()
+    def release(self) -> Any:
+        """The model's ReadableStream, unlocked, to be read (piped) from where `first` ended."""
+        self.reader.releaseLock()
+        return self.stream
 
     async def cancel(self) -> None:
         try:
@@ -140,7 +93,7 @@ async def _first_events(model: str, stream: Any) -> ModelStream:
     except asyncio.CancelledError:  # the deadline passed: stop the model, not just the wait
         await reader.cancel()
         raise
-    return ModelStream(model, reader, decoder, events, opened, time.perf_counter())
+    return ModelStream(model, stream, reader, decoder, events, opened, time.perf_counter())
 
 
 def _failure(message: str, retryable: bool) -> ServiceFailed:

@@ -16,12 +16,12 @@ from inference import cache
 from inference.ai_client import ClientGone, ModelStalled, ModelStream, ModelStreamBroken, RetryPolicy, open_stream, run_once
 from inference.planning import estimate_usage, finish_reason, model_chain, model_inputs, object_errors
 from inference.settings import settings_of
-from inference.streaming import BodyWriter
+from inference.streaming import AnswerBody
 from inference.usage import Meter
 from shared.contract import GenerationRequest, GenerationResult, ServiceFailed, ServiceFailure
 from shared.errors import ErrorCode
 from shared.streams import make_encoder
-from shared.workers_ai import Usage
+from shared.workers_ai import SSEDecoder, StreamEvent, Usage
 
 
 class _Stream:
@@ -29,91 +29,96 @@ class _Stream:
 
     def __init__(self, env: Any, req: GenerationRequest, model: str, meter: Meter) -> None:
         self.env, self.req, self.model, self.meter = env, req, model, meter
-        self.body = BodyWriter()
         self.encoder = make_encoder(
             req.protocol or "text", stream_id=req.stream_id, model=model,
             created=int(time.time()), include_usage=req.include_usage,
         )
+        self.body = AnswerBody(self._on_chunk)
+        self.decoder: SSEDecoder | None = None
+        self.parts: list[str] = []
+        self.reported: Usage | None = None
         self.ttft_ms = 0.0
+
+    def _encoded(self, events: list[StreamEvent]) -> str:
+        """The events' text for the client (and kept for the usage record and the cache)."""
+        out = []
+        for event in events:
+            if event.usage:
+                self.reported = event.usage
+            if event.text:
+                self.parts.append(event.text)
+                out.append(self.encoder.delta(event.text))
+        return "".join(out)
+
+    def _on_chunk(self, chunk: bytes) -> str:  # called by the runtime's pipe, once per chunk
+        return self._encoded(self.decoder.feed(chunk))
 
     async def relay(self, source: ModelStream, cache_key: str | None) -> None:
         self.ttft_ms = (source.first_token_at - self.meter.started) * 1000
-        parts: list[str] = []
-        reported: Usage | None = None
+        self.decoder = source.decoder
         outcome = "ok"
         try:
-            await self.body.write(self.encoder.start())
-            async for event in source.events(settings_of(self.env).model_idle_timeout_ms / 1000, self.body.closed()):
-                if event.usage:
-                    reported = event.usage
-                if event.text:
-                    parts.append(event.text)
-                    await self.body.write(self.encoder.delta(event.text))
-            text = "".join(parts)
-            outcome = await self._finish(text, reported or estimate_usage(self.req, text))
+            self.body.write(self.encoder.start() + self._encoded(source.first))
+            await self.body.pump(source.release(), settings_of(self.env).model_idle_timeout_ms / 1000)
+            self.body.write(self._encoded(self.decoder.close()))
+            outcome = self._finish("".join(self.parts), self._usage())
         except ClientGone:
             outcome = "cancelled"
-            await source.cancel()
         except ModelStalled as exc:
             outcome = "stalled"
-            await source.cancel()
-            await self._fail(f"The model stream failed: {exc}")
+            self._fail(f"The model stream failed: {exc}")
         except ModelStreamBroken as exc:
             outcome = "failed_mid_stream"
-            await self._fail(f"The model stream failed: {exc}")
+            self._fail(f"The model stream failed: {exc}")
         except Exception as exc:  # a bug must end the stream, not leave the client waiting
             outcome = "failed"
             print(f"stream {self.req.request_id} failed: {type(exc).__name__}: {exc}")
             await source.cancel()
-            await self._fail("Internal error")
-        text = "".join(parts)
-        used = reported or estimate_usage(self.req, text)
+            self._fail("Internal error")
+        used = self._usage()
         if outcome == "ok" and cache_key:
-            await self._store(cache_key, text, used)
-        await self._record(outcome, used)
+            await cache.store_quietly(self.env, cache_key, cache.entry(self.model, "".join(self.parts), used), self.req.request_id)
+        await self.meter.done(self.model, outcome, used, self.ttft_ms)
+
+    def _usage(self) -> Usage:
+        return self.reported or estimate_usage(self.req, "".join(self.parts))
 
     async def replay(self, entry: dict[str, Any]) -> None:
+        """A cached answer, sent whole: the same events a generation sends, in one chunk."""
         used = cache.entry_usage(entry)
         outcome = "cache_hit"
         try:
-            await self.body.write(self.encoder.start())
-            for piece in cache.replay_pieces(entry["text"]):
-                await self.body.write(self.encoder.delta(piece))
-            await self._finish(entry["text"], used, cached=True)
+            deltas = "".join(self.encoder.delta(piece) for piece in cache.replay_pieces(entry["text"]))
+            self.body.write(self.encoder.start() + deltas)
+            self._finish(entry["text"], used, cached=True)
         except ClientGone:
             outcome = "cancelled"
         except Exception as exc:  # a bug must end the stream, not leave the client waiting
             outcome = "failed"
             print(f"stream {self.req.request_id} failed: {type(exc).__name__}: {exc}")
-            await self._fail("Internal error")
-        await self._record(outcome, used)
+            self._fail("Internal error")
+        await self.meter.done(self.model, outcome, used, 0.0)
 
-    async def _store(self, key: str, text: str, used: Usage) -> None:
-        await cache.store_quietly(self.env, key, cache.entry(self.model, text, used), self.req.request_id)
-
-    async def _finish(self, text: str, used: Usage, cached: bool = False) -> str:
+    def _finish(self, text: str, used: Usage, cached: bool = False) -> str:
         errors = object_errors(self.req, text)
         if errors:
-            await self._fail("The object does not match the schema: " + "; ".join(errors[:5]))
+            self._fail("The object does not match the schema: " + "; ".join(errors[:5]))
             return "invalid_object"
         metadata = {"model": self.model, "cached": cached}
-        await self.body.write(self.encoder.finish(finish_reason(self.req, used), used, metadata))
-        await self.body.close()
+        self.body.write(self.encoder.finish(finish_reason(self.req, used), used, metadata))
+        self.body.close()
         return "ok"
 
-    async def _fail(self, message: str) -> None:
+    def _fail(self, message: str) -> None:
         chunk = self.encoder.error(message)
         try:
             if chunk is None:
-                await self.body.abort(message)
+                self.body.fail(message)
             else:
-                await self.body.write(chunk)
-                await self.body.close()
+                self.body.write(chunk)
+                self.body.close()
         except ClientGone:
             pass
-
-    async def _record(self, outcome: str, used: Usage) -> None:
-        await self.meter.done(self.model, outcome, used, self.ttft_ms)
 
 
 async def _model_call(req: GenerationRequest, meter: Meter, work: Any) -> Any:
