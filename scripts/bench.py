@@ -138,6 +138,21 @@ ONE_TOKEN, ALL_TOKENS = long_chat(1), long_chat(1000)
 REPLY_TOKENS = len(f"You said: {LONG_PROMPT} (a deterministic reply from the local stand-in for {MODEL})".split())
 
 
+def direct_send(max_tokens: int):
+    """The AI stand-in streaming straight to the client (no worker of ours): the model's own cost."""
+    body = {**direct_body(LONG_PROMPT), "inputs": {**direct_body(LONG_PROMPT)["inputs"], "max_tokens": max_tokens}}
+
+    def send(client: httpx.Client, _i: int) -> None:
+        with client.stream("POST", "/__devhost/ai/run", json=body) as response:
+            response.raise_for_status()
+            for _ in response.iter_raw():
+                pass
+    return send
+
+
+MODEL_ALONE = [("model alone, 1 token", direct_send(1)), ("model alone, all tokens", direct_send(1000))]
+
+
 def route_requests() -> list[tuple[str, object]]:
     """(label, send(client, i)) for the per-route table; each send reads the whole answer. The JS
     baseline worker (bench/js) answers the same paths with the same binding calls."""
@@ -182,7 +197,7 @@ def ms(samples: list[float]) -> str:
 def per_route(n: int) -> list[str]:
     """Our routes on workerd beside the floors (a bare Python and a bare JavaScript worker) and
     a JavaScript worker making each route's binding calls; CPU of the whole workerd process."""
-    ours = measured(CONFIGS, route_requests(), n, with_key=True)
+    ours = measured(CONFIGS, [*route_requests(), *MODEL_ALONE], n, with_key=True)
     javascript = measured([BASELINES / "js" / "wrangler.toml"], [("bare", lambda c, _i: c.get("/bare").raise_for_status()),
                                                                 *route_requests()], n)
     python = measured([BASELINES / "python" / "wrangler.toml"], [("bare", lambda c, _i: c.get("/").raise_for_status()),
@@ -197,13 +212,20 @@ def per_route(n: int) -> list[str]:
         "|---|---|---|---|---|---|",
     ]
     for label, (cpu, wall) in ours.items():
+        if label not in javascript:
+            continue
         js_cpu = javascript[label][0]
         lines.append(f"| {label} | {ms(cpu)} | {ms(wall)} | {ms(js_cpu)} | {statistics.median(cpu) - floor:.1f} | "
                      f"{statistics.median(cpu) / statistics.median(js_cpu):.1f}x |")
     one, everything = "POST /stream/chat, a 1-token answer", f"POST /stream/chat, a {REPLY_TOKENS}-token answer"
-    per_token = lambda runs: (statistics.median(runs[everything][0]) - statistics.median(runs[one][0])) / (REPLY_TOKENS - 1) * 1000  # noqa: E731
-    lines.append(f"| relay CPU per token ({REPLY_TOKENS}-token minus 1-token answer) | {per_token(ours):.0f} µs | | "
-                 f"{per_token(javascript):.0f} µs | | {per_token(ours) / per_token(javascript):.1f}x |")
+
+    def per_token(runs: Samples, one: str = one, everything: str = everything) -> float:
+        return (statistics.median(runs[everything][0]) - statistics.median(runs[one][0])) / (REPLY_TOKENS - 1) * 1000
+
+    model = per_token(ours, *(label for label, _ in MODEL_ALONE))
+    lines.append(f"| relay CPU per token ({REPLY_TOKENS}-token minus 1-token answer, less the model stand-in's own "
+                 f"{model:.0f} µs) | {per_token(ours) - model:.0f} µs | | {per_token(javascript) - model:.0f} µs | | "
+                 f"{(per_token(ours) - model) / max(1.0, per_token(javascript) - model):.1f}x |")
     return lines
 
 

@@ -12,6 +12,7 @@ An encoder's `error()` returns the in-band error event, or None where the protoc
 """
 
 import json
+from json.encoder import encode_basestring  # a str as a JSON string (non-ASCII kept), in C
 from typing import Any, Protocol
 
 from shared.workers_ai import Usage
@@ -35,6 +36,16 @@ def _event(payload: Any) -> str:
     return f"data: {json.dumps(payload, separators=(',', ':'), ensure_ascii=False)}\n\n"
 
 
+_HOLE = "\u0000hole\u0000"
+
+
+def _template(payload: Any) -> tuple[str, str]:
+    """An event split around the string `_HOLE` placed in `payload`, so that a delta, sent once
+    per token, costs one string escape and not a dict's serialization. Same bytes as `_event`."""
+    head, tail = _event(payload).split(encode_basestring(_HOLE))
+    return head, tail
+
+
 DONE = "data: [DONE]\n\n"
 
 
@@ -49,6 +60,7 @@ class UIMessageStream:
     def __init__(self, message_id: str) -> None:
         self.message_id = message_id
         self.text_id = f"{message_id}-text"
+        self._delta = _template({"type": "text-delta", "id": self.text_id, "delta": _HOLE})
 
     def start(self) -> str:
         return (
@@ -58,7 +70,8 @@ class UIMessageStream:
         )
 
     def delta(self, text: str) -> str:
-        return _event({"type": "text-delta", "id": self.text_id, "delta": text}) if text else ""
+        head, tail = self._delta
+        return head + encode_basestring(text) + tail if text else ""
 
     def finish(self, finish_reason: str, usage: Usage, metadata: dict[str, Any]) -> str:
         meta = {**metadata, "finishReason": finish_reason, "usage": usage.as_dict()}
@@ -91,18 +104,23 @@ class OpenAIChunks:
     def __init__(self, completion_id: str, model: str, created: int, include_usage: bool) -> None:
         self.base = {"id": completion_id, "object": "chat.completion.chunk", "created": created, "model": model}
         self.include_usage = include_usage
+        self._delta = _template(self._payload({"content": _HOLE}))
 
-    def _chunk(self, delta: dict[str, Any], finish_reason: str | None = None) -> str:
+    def _payload(self, delta: dict[str, Any], finish_reason: str | None = None) -> dict[str, Any]:
         chunk = {**self.base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}]}
         if self.include_usage:
             chunk["usage"] = None
-        return _event(chunk)
+        return chunk
+
+    def _chunk(self, delta: dict[str, Any], finish_reason: str | None = None) -> str:
+        return _event(self._payload(delta, finish_reason))
 
     def start(self) -> str:
         return self._chunk({"role": "assistant", "content": ""})
 
     def delta(self, text: str) -> str:
-        return self._chunk({"content": text}) if text else ""
+        head, tail = self._delta
+        return head + encode_basestring(text) + tail if text else ""
 
     def finish(self, finish_reason: str, usage: Usage, metadata: dict[str, Any]) -> str:
         out = self._chunk({}, finish_reason)

@@ -60,7 +60,7 @@ def _parse_line(line: bytes) -> StreamEvent | None:
     if data == b"[DONE]":
         return StreamEvent(done=True)
     try:
-        payload = json.loads(data)
+        payload = json.loads(data.decode())  # str: json skips sniffing the encoding of bytes
     except ValueError:
         return None
     usage = payload.get("usage")

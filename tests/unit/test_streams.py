@@ -1,6 +1,8 @@
 import json
 
-from shared.streams import make_encoder
+import pytest
+
+from shared.streams import OpenAIChunks, UIMessageStream, _event, make_encoder
 from shared.workers_ai import Usage
 
 USAGE = Usage(3, 2)
@@ -56,3 +58,12 @@ def test_openai_chunks_without_include_usage_carry_no_usage():
     chunks = events(enc.start() + enc.finish("stop", USAGE, {}))
 
     assert all("usage" not in c for c in chunks[:-1])
+
+
+@pytest.mark.parametrize("text", ["hi", 'a "quote" \\ and\nnewline', "é 😀 \u0000 \u2028 </script>"])
+def test_a_delta_is_the_same_event_the_dict_would_give(text):
+    ui = UIMessageStream("m1")
+    assert ui.delta(text) == _event({"type": "text-delta", "id": "m1-text", "delta": text})
+    for include_usage in (True, False):
+        openai = OpenAIChunks("c", "m", 1, include_usage)
+        assert openai.delta(text) == openai._chunk({"content": text})
