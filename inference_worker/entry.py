@@ -2,10 +2,11 @@
 over the INFERENCE service binding (JS RPC); it has no route and answers no HTTP from the
 internet. Default only takes the cron trigger (the replay of unindexed event batches).
 
-This module alone converts at the boundary: arguments arrive as plain data and are validated
-with the contract models; results leave as plain data (`_answer`), a streaming Response as is,
-and a ServiceFailed raised anywhere below as {"failure": ...}."""
+This module alone converts at the boundary (shared/rpc.py): arguments arrive as JSON text and are
+parsed into the contract models; results leave as JSON text (`_answer`), a streaming Response as
+is, and a ServiceFailed raised anywhere below as {"failure": ...}."""
 
+import json
 from collections.abc import Awaitable
 from typing import Any
 
@@ -24,52 +25,54 @@ async def _answer(work: Awaitable[Any]) -> Any:
     try:
         result = await work
     except ServiceFailed as failed:
-        return {"failure": failed.failure.model_dump(mode="json")}
+        return '{"failure":' + failed.failure.model_dump_json() + "}"
     if isinstance(result, BaseModel):
-        return result.model_dump(mode="json")
+        return result.model_dump_json()
     if isinstance(result, list):
-        return [item.model_dump(mode="json") if isinstance(item, BaseModel) else item for item in result]
-    return result
+        return "[" + ",".join(item.model_dump_json() for item in result) + "]"
+    if isinstance(result, (bool, dict)):
+        return json.dumps(result)
+    return result  # a Response: its body streams
 
 
 class InferenceService(WorkerEntrypoint):
-    async def health(self, request_id: str) -> dict:
+    async def health(self, request_id: str) -> str:
         return await _answer(check_bindings(self.env, str(request_id)))
 
-    async def admit(self, request: dict) -> dict:
-        return await _answer(access.admit(self.env, self.ctx, AdmissionRequest.model_validate(request)))
+    async def admit(self, request: str) -> str:
+        return await _answer(access.admit(self.env, self.ctx, AdmissionRequest.model_validate_json(request)))
 
-    async def get_usage(self, caller: dict) -> dict:
-        return await _answer(access.usage_report(self.env, Caller.model_validate(caller)))
+    async def get_usage(self, caller: str) -> str:
+        return await _answer(access.usage_report(self.env, Caller.model_validate_json(caller)))
 
-    async def create_key(self, spec: dict) -> dict:
-        return await _answer(access.create_key(self.env, KeySpec.model_validate(spec)))
+    async def create_key(self, spec: str) -> str:
+        return await _answer(access.create_key(self.env, KeySpec.model_validate_json(spec)))
 
-    async def list_keys(self) -> list:
+    async def list_keys(self) -> str:
         return await _answer(access.list_keys(self.env))
 
-    async def revoke_key(self, key_id: str) -> bool:
+    async def revoke_key(self, key_id: str) -> str:
         return await _answer(access.revoke_key(self.env, str(key_id)))
 
-    async def stream_generation(self, request: dict):
-        return await _answer(stream_generation(self.env, self.ctx, GenerationRequest.model_validate(request)))
+    async def stream_generation(self, request: str):
+        return await _answer(stream_generation(self.env, self.ctx, GenerationRequest.model_validate_json(request)))
 
-    async def generate(self, request: dict) -> dict:
-        return await _answer(generate(self.env, GenerationRequest.model_validate(request)))
+    async def generate(self, request: str) -> str:
+        return await _answer(generate(self.env, GenerationRequest.model_validate_json(request)))
 
-    async def embed(self, request: dict) -> dict:
-        return await _answer(embed(self.env, EmbeddingRequest.model_validate(request)))
+    async def embed(self, request: str) -> str:
+        return await _answer(embed(self.env, EmbeddingRequest.model_validate_json(request)))
 
-    async def process_events(self, batch: dict) -> dict:
-        return await _answer(events.process_events(self.env, self.ctx, EventBatch.model_validate(batch)))
+    async def process_events(self, batch: str) -> str:
+        return await _answer(events.process_events(self.env, self.ctx, EventBatch.model_validate_json(batch)))
 
-    async def get_metrics(self, query: dict) -> dict:
-        return await _answer(analytics.get_metrics(self.env, MetricQuery.model_validate(query)))
+    async def get_metrics(self, query: str) -> str:
+        return await _answer(analytics.get_metrics(self.env, MetricQuery.model_validate_json(query)))
 
-    async def list_events(self, query: dict) -> dict:
-        return await _answer(analytics.list_events(self.env, EventQuery.model_validate(query)))
+    async def list_events(self, query: str) -> str:
+        return await _answer(analytics.list_events(self.env, EventQuery.model_validate_json(query)))
 
-    async def replay_unindexed(self) -> dict:
+    async def replay_unindexed(self) -> str:
         return await _answer(events.replay_unindexed(self.env))
 
 

@@ -2,10 +2,13 @@
 worker's entrypoint, inference_worker/entry.py) answers and what `InferenceClient` (the api
 worker's, api_worker/api/inference_client.py) asks, method by method, in contract models.
 
-Over the service binding the models travel as plain data (`model_dump(mode="json")`: structured
-clone refuses custom objects); the entrypoint and the client are the only places that convert.
-A method that can fail in a way the client must tell the user answers `{"failure": ...}` (a
-ServiceFailure) instead of its result; the client turns that into the api's error."""
+Over the service binding the models travel as JSON text (`model_dump_json`, parsed back with
+`model_validate_json`): structured clone refuses custom objects, and a string crosses between
+Python and JavaScript in one step where a dict is converted value by value in both workers;
+the entrypoint and the client are the only places that convert. A streamed generation answers
+a Response. A method that can fail in a way the client must tell the user answers
+`{"failure": ...}` (a ServiceFailure) instead of its result; the client turns that into the
+api's error."""
 
 from typing import Any, Protocol
 

@@ -1,11 +1,12 @@
 """The api worker's one way to the inference service: `InferenceClient`, a typed method per RPC
 of shared/rpc.py over the INFERENCE service binding. It owns what every call needs: the deadline
-(a timeout is a 504), the conversion of models to plain data and back (a result is validated
+(a timeout is a 504), the conversion of models to JSON text and back (a result is validated
 with its contract model), and the failures, turned into the api's errors: an exception in the
 service is a 502 (its traceback goes to the log, not the client), a ServiceFailure is the status
 its code names (502, 503 with Retry-After, 504)."""
 
 import asyncio
+import json
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -31,6 +32,7 @@ from shared.contract import (
 from shared.errors import ApiError, ErrorCode
 
 Result = TypeVar("Result", bound=BaseModel)
+FAILURE_PREFIX = '{"failure":'  # how inference_worker/entry.py answers a ServiceFailed
 
 
 def service_deadline_ms(timeout_ms: float) -> int:
@@ -57,50 +59,50 @@ class InferenceClient:
             print(f"request {self.request_id}: inference.{method} raised {type(exc).__name__}: {exc}")
             raise ApiError(ErrorCode.UPSTREAM_ERROR, "The inference service failed; the error is logged",
                            request_id=self.request_id) from exc
-        if isinstance(result, dict) and "failure" in result:
-            failure = ServiceFailure.model_validate(result["failure"])
+        if isinstance(result, str) and result.startswith(FAILURE_PREFIX):
+            failure = ServiceFailure.model_validate_json(result[len(FAILURE_PREFIX):-1])
             headers = {"retry-after": str(failure.retry_after)} if failure.retry_after else None
             raise ApiError(failure.code, failure.message, headers=headers)
         return result
 
     async def _model(self, model: type[Result], method: str, *args: Any) -> Result:
-        return model.model_validate(await self._call(method, *args))
+        return model.model_validate_json(await self._call(method, *args))
 
     async def health(self) -> HealthReport:
         return await self._model(HealthReport, "health", self.request_id)
 
     async def admit(self, request: AdmissionRequest) -> AdmissionResult:
-        return await self._model(AdmissionResult, "admit", request.model_dump(mode="json"))
+        return await self._model(AdmissionResult, "admit", request.model_dump_json())
 
     async def get_usage(self, caller: Caller) -> UsageReport:
-        return await self._model(UsageReport, "get_usage", caller.model_dump(mode="json"))
+        return await self._model(UsageReport, "get_usage", caller.model_dump_json())
 
     async def create_key(self, spec: KeySpec) -> CreatedKey:
-        return await self._model(CreatedKey, "create_key", spec.model_dump(mode="json"))
+        return await self._model(CreatedKey, "create_key", spec.model_dump_json())
 
     async def list_keys(self) -> list[KeyInfo]:
-        return [KeyInfo.model_validate(key) for key in await self._call("list_keys")]
+        return [KeyInfo.model_validate(key) for key in json.loads(await self._call("list_keys"))]
 
     async def revoke_key(self, key_id: str) -> bool:
-        return bool(await self._call("revoke_key", key_id))
+        return json.loads(await self._call("revoke_key", key_id)) is True
 
     async def stream_generation(self, request: GenerationRequest) -> Any:
         """A Response (JS, from the service) whose body streams the answer: passed through, never read."""
         request = request.model_copy(update={"deadline_ms": service_deadline_ms(self.timeout_ms)})
-        return await self._call("stream_generation", request.model_dump(mode="json"))
+        return await self._call("stream_generation", request.model_dump_json())
 
     async def generate(self, request: GenerationRequest) -> GenerationResult:
         request = request.model_copy(update={"deadline_ms": service_deadline_ms(self.timeout_ms)})
-        return await self._model(GenerationResult, "generate", request.model_dump(mode="json"))
+        return await self._model(GenerationResult, "generate", request.model_dump_json())
 
     async def embed(self, request: EmbeddingRequest) -> EmbeddingResult:
-        return await self._model(EmbeddingResult, "embed", request.model_dump(mode="json"))
+        return await self._model(EmbeddingResult, "embed", request.model_dump_json())
 
     async def process_events(self, batch: EventBatch) -> BatchResult:
-        return await self._model(BatchResult, "process_events", batch.model_dump(mode="json"))
+        return await self._model(BatchResult, "process_events", batch.model_dump_json())
 
     async def get_metrics(self, query: MetricQuery) -> MetricSeries:
-        return await self._model(MetricSeries, "get_metrics", query.model_dump(mode="json"))
+        return await self._model(MetricSeries, "get_metrics", query.model_dump_json())
 
     async def list_events(self, query: EventQuery) -> EventPage:
-        return await self._model(EventPage, "list_events", query.model_dump(mode="json"))
+        return await self._model(EventPage, "list_events", query.model_dump_json())
