@@ -14,26 +14,35 @@ from inference.store.telemetry import Telemetry
 
 class Stores:
     """Each binding's store, made when first used (a request that needs only D1 reads no other
-    binding from the env)."""
+    binding from the env). Under the runtime, the stores speak to its own binding objects through
+    store/runtime.py; a test's env holds Python stand-ins, used as they are."""
 
     def __init__(self, env: Any) -> None:
         self._env = env
+        self._runtime_env = runtime_env(env)
+
+    def _binding(self, name: str, adapter: str) -> Any:
+        if self._runtime_env is self._env:
+            return getattr(self._env, name)
+        from inference.store import runtime  # imports js: only under the runtime
+
+        return getattr(runtime, adapter)(getattr(self._runtime_env, name))
 
     @cached_property
     def db(self) -> Database:
-        return Database(self._env.DB)
+        return Database(self._binding("DB", "D1"))
 
     @cached_property
     def cache(self) -> Cache:
-        return Cache(self._env.CACHE)
+        return Cache(self._binding("CACHE", "KV"))
 
     @cached_property
     def archive(self) -> Archive:
-        return Archive(self._env.ARCHIVE)
+        return Archive(self._binding("ARCHIVE", "R2"))
 
     @cached_property
     def telemetry(self) -> Telemetry:
-        return Telemetry(self._env.ANALYTICS)
+        return Telemetry(self._binding("ANALYTICS", "AnalyticsEngine"))
 
 
 # (runtime env, its stores): kept per isolate like the settings; bindings outlive requests.

@@ -1,0 +1,112 @@
+"""The runtime's own binding objects, spoken to directly. The SDK hands Python each binding in a
+wrapper that converts every argument and every result value by value, recursively and with
+type checks, on every call (a 100-event batch: ~1,000 conversions); here a call's arguments
+are converted once, with `to_js`, and a result with one `to_py`. The store's classes talk to
+these adapters exactly as they talk to the test fakes (tests/fakes.py). The only store module
+that touches `js` and `pyodide`."""
+
+from types import SimpleNamespace
+from typing import Any
+
+from js import Object
+from pyodide.ffi import JsProxy, jsnull, to_js
+
+
+def js_value(value: Any) -> Any:
+    """A Python value as the JavaScript one a binding expects: dicts as plain objects, None as null."""
+    if value is None:
+        return jsnull
+    return to_js(value, dict_converter=Object.fromEntries) if isinstance(value, (dict, list, tuple)) else value
+
+
+def py_value(value: Any) -> Any:
+    if value is None or value is jsnull:
+        return None
+    return value.to_py() if isinstance(value, JsProxy) else value
+
+
+def _present(value: Any) -> Any:
+    """A JavaScript object as it is, or None for null."""
+    return None if value is None or value is jsnull else value
+
+
+def _row(row: Any) -> dict[str, Any] | None:
+    converted = py_value(row)
+    return None if converted is None else {key: py_value(value) for key, value in converted.items()}
+
+
+def _result(result: Any) -> SimpleNamespace:
+    """A D1Result as the store reads it: `results` (rows as dicts) and `meta.changes`."""
+    return SimpleNamespace(results=[_row(row) for row in result.results], meta=SimpleNamespace(changes=int(result.meta.changes)))
+
+
+class Statement:
+    def __init__(self, statement: Any) -> None:
+        self.js = statement
+
+    def bind(self, *params: Any) -> "Statement":
+        # D1 refuses undefined, which is what a bare None would become.
+        self.js = self.js.bind(*(jsnull if param is None else param for param in params))
+        return self
+
+    async def first(self) -> dict[str, Any] | None:
+        return _row(await self.js.first())
+
+    async def all(self) -> SimpleNamespace:
+        return _result(await self.js.all())
+
+    async def run(self) -> SimpleNamespace:
+        return _result(await self.js.run())
+
+
+class D1:
+    def __init__(self, binding: Any) -> None:
+        self._d1 = binding
+
+    def prepare(self, sql: str) -> Statement:
+        return Statement(self._d1.prepare(sql))
+
+    async def batch(self, statements: list[Statement]) -> list[SimpleNamespace]:
+        results = await self._d1.batch(to_js([statement.js for statement in statements]))
+        return [_result(result) for result in results]
+
+
+class KV:
+    def __init__(self, binding: Any) -> None:
+        self._kv = binding
+
+    async def get(self, key: str) -> str | None:
+        return py_value(await self._kv.get(key))
+
+    async def put(self, key: str, value: str, expirationTtl: int | None = None) -> None:  # noqa: N803 (KV's own name)
+        await self._kv.put(key, value, js_value({"expirationTtl": expirationTtl} if expirationTtl else {}))
+
+
+class R2:
+    """Listings and objects stay JavaScript objects (their fields are read as attributes)."""
+
+    def __init__(self, binding: Any) -> None:
+        self._r2 = binding
+
+    async def put(self, key: str, body: str, options: dict | None = None) -> Any:
+        return await self._r2.put(key, body, js_value(options or {}))
+
+    async def get(self, key: str) -> Any:
+        return _present(await self._r2.get(key))
+
+    async def head(self, key: str) -> Any:
+        return _present(await self._r2.head(key))
+
+    async def list(self, options: dict) -> Any:
+        return await self._r2.list(js_value(options))
+
+    async def delete(self, key: str) -> None:
+        await self._r2.delete(key)
+
+
+class AnalyticsEngine:
+    def __init__(self, binding: Any) -> None:
+        self._ae = binding
+
+    def writeDataPoint(self, point: dict) -> None:  # noqa: N802 (the binding's own name)
+        self._ae.writeDataPoint(js_value(point))
