@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from inspect import isawaitable
 from typing import Any
 
-from graphql import GraphQLError, execute, parse, validate
+from graphql import DocumentNode, GraphQLError, execute, parse, validate
 from pydantic import BaseModel, Field, ValidationError
 from workers import Response
 
@@ -171,14 +171,36 @@ def _formatted(error: GraphQLError) -> dict[str, Any]:
     return formatted
 
 
+# Parsed and validated documents (or their errors), per isolate: clients send the same few
+# queries again and again, and parsing and validating one costs more than executing it. Bounded:
+# a flood of distinct queries only recycles the oldest entries.
+_checked: dict[tuple[str, bool], DocumentNode | list[dict[str, Any]]] = {}
+MAX_CHECKED_DOCUMENTS = 256
+
+
+def checked_document(query: str, introspection: bool) -> DocumentNode | list[dict[str, Any]]:
+    """The query's document, or the errors (formatted) that make it unacceptable."""
+    key = (query, introspection)
+    if (known := _checked.get(key)) is not None:
+        return known
+    try:
+        document = parse(query)
+    except GraphQLError as error:
+        checked: DocumentNode | list[dict[str, Any]] = [_formatted(error)]
+    else:
+        errors = validate(schema, document, validation_rules(introspection))
+        checked = [_formatted(e) for e in errors] if errors else document
+    if len(_checked) >= MAX_CHECKED_DOCUMENTS:
+        del _checked[next(iter(_checked))]
+    _checked[key] = checked
+    return checked
+
+
 async def post_graphql(call: Call) -> Response:
     body = await bodies.read_body(call.request, GraphQLBody, MAX_QUERY_BYTES + 100_000)
-    try:
-        document = parse(body.query)
-    except GraphQLError as error:
-        return call.json({"errors": [_formatted(error)]}, 400)
-    if errors := validate(schema, document, validation_rules(call.settings.graphql_introspection)):
-        return call.json({"errors": [_formatted(e) for e in errors]}, 400)
+    document = checked_document(body.query, call.settings.graphql_introspection)
+    if isinstance(document, list):
+        return call.json({"errors": document}, 400)
     result = execute(schema, document, root_value=ROOT, context_value=call,
                      variable_values=body.variables, operation_name=body.operationName)
     if isawaitable(result):  # only when a resolver is async: not for introspection alone
