@@ -11,6 +11,8 @@ from collections.abc import Awaitable
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic_core import to_json
+
 from inference.store.analytics_sql import events_sql, metric_sql, shape
 from inference.store.records import CallRecord
 from shared.analytics import EventPage, EventQuery, MetricQuery, MetricSeries, encode_cursor
@@ -89,7 +91,7 @@ def insert_events_sql(rows: int) -> str:
 
 
 def event_row(key_id: str, batch_id: str, e: Event) -> tuple[Any, ...]:
-    props = json.dumps(e.properties, separators=(",", ":")) if e.properties is not None else None
+    props = to_json(e.properties).decode() if e.properties is not None else None  # compact, in Rust
     return (key_id, e.id, e.type, e.name, e.component, e.session_id, e.user_id, e.ts, props, batch_id)
 
 
