@@ -3,7 +3,7 @@
 NODE := .devhost/bin/node
 PYTHON := .venv/bin/python
 
-.PHONY: setup dev devhost test unit e2e lint bench fuzz load key replay clean
+.PHONY: setup dev devhost test unit e2e lint bench profile fuzz load key replay clean
 
 setup:
 	@python3 scripts/bootstrap.py
@@ -37,6 +37,10 @@ lint: setup
 
 bench: setup
 	@$(PYTHON) scripts/bench.py $(ARGS)
+
+# Where one route's Python time goes (cProfile in both workers, on devhost): make profile ROUTE=events
+profile: setup
+	@$(PYTHON) scripts/profile.py $(or $(ROUTE),models) $(ARGS)
 
 # The fuzzer, long (5,000 requests; a short run is part of make test): ARGS="--requests N --seed S".
 fuzz: setup

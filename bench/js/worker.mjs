@@ -17,7 +17,10 @@ const RECORD_CALL_SQL = `INSERT INTO ai_calls (key_id, ts, model, kind, outcome,
 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)`;
 const BUMP_VERSION_SQL = `INSERT INTO analytics_versions (key_id, version) VALUES (?1, 1)
 ON CONFLICT (key_id) DO UPDATE SET version = version + 1`;
-const EVENT_COLUMNS = ['key_id', 'id', 'type', 'name', 'component', 'session_id', 'user_id', 'ts', 'props_json', 'batch_id'];
+const INSERT_EVENTS_SQL = `INSERT OR IGNORE INTO events (key_id, id, type, name, component, session_id, user_id, ts, props_json, batch_id)
+SELECT ?1, json_extract(value, '$.id'), json_extract(value, '$.type'), json_extract(value, '$.name'),
+json_extract(value, '$.component'), json_extract(value, '$.session_id'), json_extract(value, '$.user_id'),
+json_extract(value, '$.ts'), json_extract(value, '$.properties'), ?2 FROM json_each(?3)`;
 const COUNT_BATCH_SQL = `INSERT INTO usage_daily (key_id, day, events) SELECT ?1, ?2, COUNT(*) FROM events
 WHERE key_id = ?1 AND batch_id = ?3 AND NOT EXISTS (SELECT 1 FROM batches WHERE id = ?3 AND indexed_at IS NOT NULL)
 ON CONFLICT (key_id, day) DO UPDATE SET events = events + excluded.events`;
@@ -71,16 +74,10 @@ async function events(request, env) {
     session_id: null, user_id: null, ts: e.timestamp ?? receivedAt, properties: e.properties ?? null }));
   const batchId = `b${receivedAt}`;
   const r2Key = `events/${new Date(receivedAt).toISOString().slice(0, 10)}/${batchId}.ndjson`;
-  await env.ARCHIVE.put(r2Key, accepted.map((e) => JSON.stringify(e)).join('\n') + '\n');
+  const ndjson = accepted.map((e) => JSON.stringify(e)).join('\n') + '\n';
+  await env.ARCHIVE.put(r2Key, ndjson);
   await env.ARCHIVE.put(`unindexed/${batchId}`, '', { customMetadata: { key_id: KEY_ID, r2_key: r2Key } });
-  const statements = [];
-  for (let start = 0; start < accepted.length; start += 10) {
-    const chunk = accepted.slice(start, start + 10);
-    const values = chunk.map((_, row) => `(${EVENT_COLUMNS.map((__, col) => `?${row * EVENT_COLUMNS.length + col + 1}`).join(', ')})`);
-    const params = chunk.flatMap((e) => [KEY_ID, e.id, e.type, e.name, e.component, e.session_id, e.user_id, e.ts,
-      e.properties === null ? null : JSON.stringify(e.properties), batchId]);
-    statements.push(env.DB.prepare(`INSERT OR IGNORE INTO events (${EVENT_COLUMNS.join(', ')}) VALUES ${values.join(', ')}`).bind(...params));
-  }
+  const statements = [env.DB.prepare(INSERT_EVENTS_SQL).bind(KEY_ID, batchId, `[${ndjson.trimEnd().split('\n').join(',')}]`)];
   const day = new Date(receivedAt).toISOString().slice(0, 10);
   statements.push(env.DB.prepare(COUNT_BATCH_SQL).bind(KEY_ID, day, batchId),
     env.DB.prepare(MARK_INDEXED_SQL).bind(batchId, KEY_ID, r2Key, new Date(receivedAt).toISOString(), new Date().toISOString()),
@@ -90,7 +87,7 @@ async function events(request, env) {
   const groups = new Map();
   for (const e of accepted) groups.set(`${e.type}\u0000${e.component}`, (groups.get(`${e.type}\u0000${e.component}`) ?? 0) + 1);
   for (const [group, count] of groups) env.ANALYTICS.writeDataPoint({ indexes: [KEY_ID], blobs: ['event', ...group.split('\u0000')], doubles: [count] });
-  const inserted = results.slice(0, Math.ceil(accepted.length / 10)).reduce((sum, r) => sum + r.meta.changes, 0);
+  const inserted = results[0].meta.changes;
   return json({ batchId, indexed: true, accepted: inserted, duplicates: accepted.length - inserted, rejected: [] }, 202);
 }
 

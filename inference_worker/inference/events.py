@@ -23,9 +23,10 @@ from shared.events import Event, from_ndjson, to_ndjson
 AE_POINTS_PER_BATCH = WRITES_PER_INVOCATION - Settings.events_enrichment_max_per_batch
 
 
-async def index_batch(stores: Stores, marker: Marker, events: list[Event]) -> int:
-    """Indexes the batch into D1 and drops its marker; the number of events that were new."""
-    accepted = await stores.db.index_batch(marker.key_id, marker.batch_id, marker.r2_key, marker.received_at, events)
+async def index_batch(stores: Stores, marker: Marker, ndjson: str) -> int:
+    """Indexes the batch (its NDJSON, as archived) into D1 and drops its marker; the number of
+    events that were new."""
+    accepted = await stores.db.index_batch(marker.key_id, marker.batch_id, marker.r2_key, marker.received_at, ndjson)
     await stores.archive.drop_marker(marker.batch_id)
     return accepted
 
@@ -46,8 +47,9 @@ async def process_events(env: Any, ctx: Any, batch: EventBatch) -> BatchResult:
     key_id = batch.caller.key_id
     marker = Marker(batch_id=batch.batch_id, key_id=key_id, tier=batch.caller.tier,
                     r2_key=archive_key(batch.batch_id, batch.received_at), received_at=batch.received_at)
+    ndjson = to_ndjson(batch.events)
     try:
-        await stores.archive.store_batch(marker, to_ndjson(batch.events))
+        await stores.archive.store_batch(marker, ndjson)
     except Exception as exc:
         print(f"batch {batch.batch_id}: R2 write failed, nothing accepted: {exc}")
         raise ServiceFailed(ServiceFailure(code=ErrorCode.SERVICE_UNAVAILABLE, retry_after=5,
@@ -55,7 +57,7 @@ async def process_events(env: Any, ctx: Any, batch: EventBatch) -> BatchResult:
 
     result = BatchResult(batch_id=batch.batch_id, received=len(batch.events), accepted=None, duplicates=None, indexed=False)
     try:
-        accepted = await index_batch(stores, marker, batch.events)
+        accepted = await index_batch(stores, marker, ndjson)
         result = result.model_copy(update={"accepted": accepted, "duplicates": len(batch.events) - accepted, "indexed": True})
         if enrichment.enabled(env) and enrichment.candidates(env, batch.events):
             ctx.waitUntil(asyncio.ensure_future(enrichment.enrich(env, batch.caller, batch.events)))
@@ -84,8 +86,7 @@ async def replay_unindexed(env: Any, max_batches: int = 500) -> dict[str, int]:
                 orphans += 1
                 print(f"replay: batch {marker.batch_id} has a marker but no events; marker removed")
                 continue
-            events = from_ndjson(ndjson)
-            accepted = await index_batch(stores, marker, events)
+            accepted = await index_batch(stores, marker, ndjson)
             replayed += 1
         except Exception as exc:
             failed += 1
@@ -93,5 +94,5 @@ async def replay_unindexed(env: Any, max_batches: int = 500) -> dict[str, int]:
             continue
         # Only a batch that was new to D1: one already indexed (its marker outlived it) had its labels.
         if accepted and enrichment.enabled(env):
-            await enrichment.enrich(env, Caller(key_id=marker.key_id, tier=marker.tier), events)
+            await enrichment.enrich(env, Caller(key_id=marker.key_id, tier=marker.tier), from_ndjson(ndjson))
     return {"replayed": replayed, "failed": failed, "orphans_removed": orphans, "remaining": remaining}

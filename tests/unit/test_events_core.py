@@ -4,7 +4,7 @@ import json
 import pytest
 
 from inference import events as ingestion
-from inference.store.d1 import Database
+from inference.store.d1 import MAX_EVENTS_JSON_BYTES, Database, json_chunks
 from shared.events import from_ndjson, to_ndjson, validate_batch
 from tests.fakes import D1
 
@@ -59,7 +59,7 @@ def test_ndjson_round_trips():
 
 
 def index(d1, events, batch_id="b1"):
-    return asyncio.run(Database(d1).index_batch("k1", batch_id, "events/x.ndjson", NOW, events))
+    return asyncio.run(Database(d1).index_batch("k1", batch_id, "events/x.ndjson", NOW, to_ndjson(events)))
 
 
 def test_indexing_is_idempotent_and_counts_a_batch_once():
@@ -97,12 +97,26 @@ def test_data_points_stay_within_the_analytics_engine_write_limit():
     assert points[0]["blobs"] == ["event", "t0", "c"] and points[0]["doubles"] == [2]
 
 
-def test_a_large_batch_is_inserted_ten_events_a_statement_within_d1s_parameter_limit():
+def test_a_batch_goes_in_as_one_statement_per_chunk_of_json_and_every_field_lands():
     d1 = D1()
-    accepted, _ = validate_batch([{"type": "view"} for _ in range(25)], NOW)
+    raw = [{"type": "view", "name": "n", "component": "C", "sessionId": "s", "userId": "u", "properties": {"é": [1, None]}}]
+    accepted, _ = validate_batch(raw + [{"type": "click"} for _ in range(999)], NOW)
     bound = []
     prepare = d1.prepare
     d1.prepare = lambda sql: bound.append(prepare(sql)) or bound[-1]
 
-    assert index(d1, accepted) == 25
-    assert [len(s.params) for s in bound if "INSERT OR IGNORE INTO events" in s.sql] == [100, 100, 50]
+    assert index(d1, accepted) == 1000
+    assert sum("INSERT OR IGNORE INTO events" in s.sql for s in bound) == 1
+    first = d1.rows("SELECT id, type, name, component, session_id, user_id, ts, props_json, batch_id FROM events "
+                    "WHERE type = 'view'")[0]
+    assert first[1:7] == ("view", "n", "C", "s", "u", NOW) and json.loads(first[7]) == {"é": [1, None]} and first[8] == "b1"
+    assert d1.rows("SELECT COUNT(*) FROM events WHERE props_json IS NULL") == [(999,)]
+
+
+def test_a_large_batch_is_split_into_json_chunks_under_the_value_limit():
+    accepted, _ = validate_batch([{"type": "view", "properties": {"blob": "x" * 4000}} for _ in range(600)], NOW)
+
+    chunks = json_chunks(to_ndjson(accepted))
+
+    assert len(chunks) == 3 and all(len(chunk) <= MAX_EVENTS_JSON_BYTES for chunk in chunks)
+    assert sum(len(json.loads(chunk)) for chunk in chunks) == 600

@@ -31,10 +31,10 @@ def test_every_marker_is_replayed_past_failures_and_orphans_are_removed(monkeypa
         stored_batch(env, f"b{i:03d}", with_events=i % 50 != 7)  # 5 orphans
     real_index = ingestion.index_batch
 
-    async def index_batch(stores, marker: Marker, events):
+    async def index_batch(stores, marker: Marker, ndjson):
         if marker.batch_id < "b060":  # the first 60 keep failing, as a bad batch would every run
             raise RuntimeError("D1 refused it")
-        return await real_index(stores, marker, events)
+        return await real_index(stores, marker, ndjson)
 
     monkeypatch.setattr(ingestion, "index_batch", index_batch)
 

@@ -11,12 +11,9 @@ from collections.abc import Awaitable
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic_core import to_json
-
 from inference.store.analytics_sql import events_sql, metric_sql, shape
 from inference.store.records import CallRecord
 from shared.analytics import EventPage, EventQuery, MetricQuery, MetricSeries, encode_cursor
-from shared.events import Event
 
 # --- keys and admission ---------------------------------------------------------------------
 FIND_KEY_SQL = "SELECT id, hash, tier, revoked_at FROM api_keys WHERE prefix = ?1"
@@ -57,9 +54,17 @@ ON CONFLICT (key_id) DO UPDATE SET version = version + 1
 ANALYTICS_VERSION_SQL = "SELECT version FROM analytics_versions WHERE key_id = ?1"
 
 # --- events ---------------------------------------------------------------------------------
-EVENT_COLUMNS = ("key_id", "id", "type", "name", "component", "session_id", "user_id", "ts", "props_json", "batch_id")
-# D1 binds at most 100 parameters a statement: ten events of ten columns.
-EVENTS_PER_STATEMENT = 100 // len(EVENT_COLUMNS)
+# A batch's events go in as one bound JSON array (their NDJSON lines, as archived in R2), unpacked
+# by SQLite's json_each: one statement however many events, where D1's 100 bound parameters a
+# statement allowed ten events of ten columns. A chunk stays under D1's 2 MB for one value.
+INSERT_EVENTS_SQL = """
+INSERT OR IGNORE INTO events (key_id, id, type, name, component, session_id, user_id, ts, props_json, batch_id)
+SELECT ?1, json_extract(value, '$.id'), json_extract(value, '$.type'), json_extract(value, '$.name'),
+       json_extract(value, '$.component'), json_extract(value, '$.session_id'), json_extract(value, '$.user_id'),
+       json_extract(value, '$.ts'), json_extract(value, '$.properties'), ?2
+FROM json_each(?3)
+"""
+MAX_EVENTS_JSON_BYTES = 1_000_000
 COUNT_BATCH_USAGE_SQL = """
 INSERT INTO usage_daily (key_id, day, events)
 SELECT ?1, ?2, COUNT(*) FROM events
@@ -82,17 +87,22 @@ def day_of(seconds: float) -> str:
     return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d")
 
 
-def insert_events_sql(rows: int) -> str:
-    width = len(EVENT_COLUMNS)
-    values = ", ".join(
-        "(" + ", ".join(f"?{row * width + column + 1}" for column in range(width)) + ")" for row in range(rows)
-    )
-    return f"INSERT OR IGNORE INTO events ({', '.join(EVENT_COLUMNS)}) VALUES {values}"
-
-
-def event_row(key_id: str, batch_id: str, e: Event) -> tuple[Any, ...]:
-    props = to_json(e.properties).decode() if e.properties is not None else None  # compact, in Rust
-    return (key_id, e.id, e.type, e.name, e.component, e.session_id, e.user_id, e.ts, props, batch_id)
+def json_chunks(ndjson: str, max_bytes: int = MAX_EVENTS_JSON_BYTES) -> list[str]:
+    """The NDJSON lines as JSON arrays of at most `max_bytes` each (a line longer than that alone)."""
+    chunks: list[str] = []
+    lines: list[str] = []
+    size = 0
+    for line in ndjson.splitlines():
+        if not line.strip():
+            continue
+        if lines and size + len(line) + 1 > max_bytes:
+            chunks.append("[" + ",".join(lines) + "]")
+            lines, size = [], 0
+        lines.append(line)
+        size += len(line) + 1
+    if lines:
+        chunks.append("[" + ",".join(lines) + "]")
+    return chunks
 
 
 def usage_row(call: CallRecord, now: datetime | None = None) -> list[Any]:
@@ -177,12 +187,8 @@ class Database:
         ])
 
     # --- events -----------------------------------------------------------------------------
-    def _index_statements(self, key_id: str, batch_id: str, r2_key: str, received_at: int, events: list[Event]) -> list[Any]:
-        statements = []
-        for start in range(0, len(events), EVENTS_PER_STATEMENT):
-            chunk = events[start:start + EVENTS_PER_STATEMENT]
-            params = [value for e in chunk for value in event_row(key_id, batch_id, e)]
-            statements.append(self._statement(insert_events_sql(len(chunk)), *params))
+    def _index_statements(self, key_id: str, batch_id: str, r2_key: str, received_at: int, chunks: list[str]) -> list[Any]:
+        statements = [self._statement(INSERT_EVENTS_SQL, key_id, batch_id, chunk) for chunk in chunks]
         now = datetime.now(UTC).isoformat(timespec="milliseconds")
         return statements + [
             self._statement(COUNT_BATCH_USAGE_SQL, key_id, _iso_ms(received_at)[:10], batch_id),
@@ -190,13 +196,13 @@ class Database:
             self._statement(BUMP_ANALYTICS_VERSION_SQL, key_id),
         ]
 
-    async def index_batch(self, key_id: str, batch_id: str, r2_key: str, received_at: int, events: list[Event]) -> int:
-        """One transaction: the events (ten a statement, duplicates ignored), the key's daily
-        count (once per batch, however often it is indexed), the batch as indexed, and a new
+    async def index_batch(self, key_id: str, batch_id: str, r2_key: str, received_at: int, ndjson: str) -> int:
+        """One transaction: the events (`ndjson`, one Event a line; duplicates ignored), the key's
+        daily count (once per batch, however often it is indexed), the batch as indexed, and a new
         analytics version. The number of events that were new."""
-        results = await self._d1.batch(self._index_statements(key_id, batch_id, r2_key, received_at, events))
-        inserts = -(-len(events) // EVENTS_PER_STATEMENT)
-        return sum(int(result.meta.changes) for result in list(results)[:inserts])
+        chunks = json_chunks(ndjson)
+        results = await self._d1.batch(self._index_statements(key_id, batch_id, r2_key, received_at, chunks))
+        return sum(int(result.meta.changes) for result in list(results)[:len(chunks)])
 
     async def save_enrichment(self, key_id: str, event_id: str, enrichment: dict[str, Any]) -> None:
         await self._statement(SAVE_ENRICHMENT_SQL, key_id, event_id, json.dumps(enrichment)).run()
