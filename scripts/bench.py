@@ -16,6 +16,7 @@ These are local numbers on this machine, not Cloudflare's.
 """
 
 import argparse
+import contextlib
 import statistics
 import sys
 import tempfile
@@ -170,28 +171,38 @@ def route_requests() -> list[tuple[str, object]]:
     ]
 
 
-def cpu_and_wall(host: LocalHost, client: httpx.Client, send, count: int) -> tuple[list[float], list[float]]:
-    for warm_up in range(3):  # first imports, caches, JIT
-        send(client, -1 - warm_up)
-    cpu, wall = [], []
-    for i in range(count):
-        before, started = cpu_ns(host.process.pid), time.perf_counter()
-        send(client, i)
-        wall.append((time.perf_counter() - started) * 1000)
-        cpu.append((cpu_ns(host.process.pid) - before) / 1e6)
-    return cpu, wall
+def cpu_and_wall(host: LocalHost, client: httpx.Client, send, i: int) -> tuple[float, float]:
+    before, started = cpu_ns(host.process.pid), time.perf_counter()
+    send(client, i)
+    return (cpu_ns(host.process.pid) - before) / 1e6, (time.perf_counter() - started) * 1000
 
 
 Samples = dict[str, tuple[list[float], list[float]]]  # label -> (CPU ms, wall ms) per request
+Plan = list[tuple[list[Path], list[tuple[str, object]], bool]]  # (configs, sends, with a key) per host
 
 
-def measured(configs: list[Path], sends: list[tuple[str, object]], n: int, with_key: bool = False) -> Samples:
-    with tempfile.TemporaryDirectory() as state:
-        variables = {"ADMIN_TOKEN": ADMIN_TOKEN, "JWT_SECRET": JWT_SECRET}
-        with LocalHost(configs, Path(state), variables=variables) as host:
+def measured(plan: Plan, n: int) -> list[Samples]:
+    """Each host's sends, N times, in rounds that take one request of every send on every host in
+    turn: a machine whose speed drifts during the run (a shared VM's does) slows every column
+    alike, so the columns compare."""
+    with contextlib.ExitStack() as stack:
+        runs = []
+        for configs, sends, with_key in plan:
+            state = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+            host = stack.enter_context(LocalHost(configs, state, variables={"ADMIN_TOKEN": ADMIN_TOKEN, "JWT_SECRET": JWT_SECRET}))
             headers = {"authorization": f"Bearer {create_key(host.url)}"} if with_key else {}
-            with httpx.Client(base_url=host.url, timeout=60, headers=headers) as client:
-                return {label: cpu_and_wall(host, client, send, n) for label, send in sends}
+            client = stack.enter_context(httpx.Client(base_url=host.url, timeout=60, headers=headers))
+            for _label, send in sends:
+                for warm_up in range(3):  # first imports, caches, JIT
+                    send(client, -1 - warm_up)
+            runs.append((host, client, sends, {label: ([], []) for label, _ in sends}))
+        for i in range(n):
+            for host, client, sends, samples in runs:
+                for label, send in sends:
+                    cpu, wall = cpu_and_wall(host, client, send, i)
+                    samples[label][0].append(cpu)
+                    samples[label][1].append(wall)
+        return [samples for *_, samples in runs]
 
 
 def ms(samples: list[float]) -> str:
@@ -201,11 +212,12 @@ def ms(samples: list[float]) -> str:
 def per_route(n: int) -> list[str]:
     """Our routes on workerd beside the floors (a bare Python and a bare JavaScript worker) and
     a JavaScript worker making each route's binding calls; CPU of the whole workerd process."""
-    ours = measured(CONFIGS, [*route_requests(), *MODEL_ALONE], n, with_key=True)
-    javascript = measured([BASELINES / "js" / "wrangler.toml"], [("bare", lambda c, _i: c.get("/bare").raise_for_status()),
-                                                                *route_requests()], n)
-    python = measured([BASELINES / "python" / "wrangler.toml"], [("bare", lambda c, _i: c.get("/").raise_for_status()),
-                                                                ("rpc", lambda c, _i: c.get("/rpc").raise_for_status())], n)
+    ours, javascript, python = measured([
+        (CONFIGS, [*route_requests(), *MODEL_ALONE], True),
+        ([BASELINES / "js" / "wrangler.toml"], [("bare", lambda c, _i: c.get("/bare").raise_for_status()), *route_requests()], False),
+        ([BASELINES / "python" / "wrangler.toml"], [("bare", lambda c, _i: c.get("/").raise_for_status()),
+                                                    ("rpc", lambda c, _i: c.get("/rpc").raise_for_status())], False),
+    ], n)
     floor = statistics.median(python["bare"][0])
     lines = [
         f"Floors ({n} sequential requests, CPU median (p95) in ms): a bare Python worker {ms(python['bare'][0])}, "
