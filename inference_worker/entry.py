@@ -58,10 +58,10 @@ class InferenceService(WorkerEntrypoint):
         return await _answer(stream_generation(self.env, self.ctx, GenerationRequest.model_validate_json(request)))
 
     async def generate(self, request: str) -> str:
-        return await _answer(generate(self.env, GenerationRequest.model_validate_json(request)))
+        return await _answer(generate(self.env, self.ctx, GenerationRequest.model_validate_json(request)))
 
     async def embed(self, request: str) -> str:
-        return await _answer(embed(self.env, EmbeddingRequest.model_validate_json(request)))
+        return await _answer(embed(self.env, self.ctx, EmbeddingRequest.model_validate_json(request)))
 
     async def process_events(self, batch: str) -> str:
         return await _answer(events.process_events(self.env, self.ctx, EventBatch.model_validate_json(batch)))

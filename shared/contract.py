@@ -52,6 +52,8 @@ class ChatMessage(Model):
 class GenerationRequest(Model):
     request_id: str
     caller: Caller
+    # The request's admission, when the api left it to this call (one RPC instead of two).
+    admission: "AdmissionRequest | None" = None
     kind: Literal["chat", "completion", "object"]
     model: str
     messages: list[ChatMessage] = Field(min_length=1, max_length=MAX_MESSAGES)
@@ -76,6 +78,7 @@ class GenerationRequest(Model):
 
 
 class GenerationResult(Model):
+    window: "RateWindow | None" = None
     model: str
     text: str
     usage: dict[str, int]
@@ -90,6 +93,8 @@ class ServiceFailure(Model):
     code: ErrorCode
     message: str
     retry_after: int | None = None
+    reason: str | None = None  # a refused admission's reason (rate_limit, token_quota, revoked_key, ...)
+    window: "RateWindow | None" = None
 
 
 class ServiceFailed(Exception):
@@ -104,6 +109,7 @@ class ServiceFailed(Exception):
 class EmbeddingRequest(Model):
     request_id: str
     caller: Caller
+    admission: "AdmissionRequest | None" = None
     model: str
     texts: list[str] = Field(min_length=1, max_length=MAX_EMBEDDING_INPUTS)
 
@@ -117,6 +123,7 @@ class EmbeddingRequest(Model):
 
 
 class EmbeddingResult(Model):
+    window: "RateWindow | None" = None
     model: str
     vectors: list[list[float]]
     usage: dict[str, int]
@@ -192,12 +199,14 @@ class UsageReport(Model):
 class EventBatch(Model):
     request_id: str
     caller: Caller
+    admission: "AdmissionRequest | None" = None
     batch_id: str
     received_at: int  # unix milliseconds
     events: list[Event] = Field(min_length=1)
 
 
 class BatchResult(Model):
+    window: "RateWindow | None" = None  # the caller's rate window, when this call admitted the request
     batch_id: str
     received: int
     # Known once the batch is indexed in D1; None while it waits for the replay.

@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl, urlsplit
 from workers import Response
 
 from api import cors
-from api.auth import authenticate
+from api.auth import authenticate, settle_admission
 from api.call import Call, RequestHeaders, json_response
 from api.routes import router
 from api.settings import settings_of
@@ -88,7 +88,10 @@ async def handle(request: Any, env: Any, ctx: Any) -> Response:
             call = Call(request, headers, env, ctx, settings, request_id, url.path, dict(parse_qsl(url.query)))
             if not route.public:
                 await authenticate(call, route)
-            response = await _resolve(route.handler)(call)
+            try:
+                response = await _resolve(route.handler)(call)
+            finally:
+                await settle_admission(call)
     except ApiError as err:
         response = _error_response(err, url.path, request_id)
     except Exception as exc:

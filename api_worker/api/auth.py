@@ -2,13 +2,22 @@
 or `x-api-key: <key>`. The token is the ADMIN_TOKEN secret (admin API only), an HS256 JWT
 signed with JWT_SECRET (a first-party app's end user), or an API key. JWTs are verified here;
 keys are verified by the inference service, in the same call that counts the request against
-the caller's rate limit and quotas (one RPC per request)."""
+the caller's rate limit and quotas.
+
+One RPC per request: a route that calls the inference service for its work (AI, events) hands
+its admission to that call when the caller is known here already (a JWT, or a key this isolate
+saw verified within KEY_CACHE_SECONDS, whose tier the route's checks need); the service admits
+first and works only if allowed. Otherwise admission is its own call before the handler. A
+request the handler refuses before its work call (a bad body, a model the tier may not use) is
+admitted after it (`settle_admission`): every authenticated request is counted exactly once,
+and a refused admission still wins over the handler's own error."""
 
 import hmac
 import time
 from typing import Any
 
 from api.call import Call
+from api.inference_client import refused
 from api.router import Route
 from api.settings import Settings
 from shared import jwt
@@ -23,6 +32,31 @@ ADMIN = Caller(key_id="admin", tier="enterprise")
 _failed_attempts = FailedAttempts()
 # Refusals that are not a guess at a credential.
 _NOT_GUESSES = {"missing_credentials", "admin_token_not_accepted"}
+# Per isolate: key prefix -> (trusted until, the key's hash, its caller), after a verified admission.
+_verified_keys: dict[str, tuple[float, str, Caller]] = {}
+MAX_VERIFIED_KEYS = 10_000
+# Routes whose handler makes one work call to the inference service, which can admit in it.
+WORK_KINDS = {"ai", "events"}
+
+
+def _known_caller(prefix: str, digest: str, now: float) -> Caller | None:
+    known = _verified_keys.get(prefix)
+    if known and known[0] > now and hmac.compare_digest(known[1], digest):
+        return known[2]
+    return None
+
+
+def _remember(prefix: str, digest: str, caller: Caller, now: float, seconds: float) -> None:
+    if len(_verified_keys) >= MAX_VERIFIED_KEYS:
+        _verified_keys.clear()
+    _verified_keys[prefix] = (now + seconds, digest, caller)
+
+
+def forget_key(key_id: str) -> None:
+    """A key revoked through this isolate is distrusted here at once (elsewhere within KEY_CACHE_SECONDS)."""
+    for prefix, (_, _, caller) in list(_verified_keys.items()):
+        if caller.key_id == key_id:
+            del _verified_keys[prefix]
 
 
 def presented_token(headers: Any) -> str | None:
@@ -34,7 +68,7 @@ def presented_token(headers: Any) -> str | None:
 
 
 def _unauthorized(reason: str, message: str) -> ApiError:
-    return ApiError(ErrorCode.UNAUTHORIZED, message, reason=reason, headers={"www-authenticate": 'Bearer realm="inference-ui"'})
+    return refused(ErrorCode.UNAUTHORIZED, message, reason)
 
 
 def is_admin_token(token: str, settings: Settings) -> bool:
@@ -81,23 +115,45 @@ async def _authenticate(call: Call, route: Route) -> None:
         call.caller, call.is_admin, call.credential = ADMIN, True, "admin"
         return
     admission = AdmissionRequest(request_id=call.request_id, kind=route.kind)
+    now = time.time()
+    known: Caller | None = None
     if token.count(".") == 2:
-        admission.caller = caller_from_jwt(token, call.settings)
+        admission.caller = known = caller_from_jwt(token, call.settings)
         call.credential = f"jwt:{admission.caller.key_id.removeprefix('jwt:')}"
     elif parsed := parse_key(token):
         admission.key_prefix, admission.key_hash = parsed
         call.credential = f"key:{admission.key_prefix}"  # the prefix only: it finds the key, it cannot use it
+        known = _known_caller(admission.key_prefix, admission.key_hash, now)
     else:
         raise _unauthorized("invalid_credentials", "The credentials are neither an API key nor a JWT")
+    if known is not None and route.kind in WORK_KINDS:
+        call.caller = known
+        call.inference.admission = admission  # admitted by the handler's work call
+        return
     result = await call.inference.admit(admission)
     call.rate_window = result.window
     if result.caller is not None:
         call.caller = result.caller
     if not result.allowed:
-        if result.code == ErrorCode.UNAUTHORIZED:
-            raise _unauthorized(result.reason or "invalid_key", result.message or "Not authorized")
-        raise ApiError(result.code or ErrorCode.RATE_LIMITED, result.message or "Rate limited", reason=result.reason,
-                       headers={"retry-after": str(result.retry_after or 1)})
+        raise refused(result.code or ErrorCode.RATE_LIMITED, result.message or "Refused", result.reason or "refused",
+                      result.retry_after)
+    if admission.key_prefix and admission.key_hash:
+        _remember(admission.key_prefix, admission.key_hash, result.caller, now, call.settings.key_cache_seconds)
+
+
+async def settle_admission(call: Call) -> None:
+    """Counts a request whose admission was left to a work call that never went out (the handler
+    refused the request first): every authenticated request is counted once, and answered with
+    its rate-limit headers. Raises the refusal if the admission itself is refused."""
+    client = vars(call).get("inference")  # no client made: nothing can be pending
+    if client is None or client.admission is None:
+        return
+    admission, client.admission = client.admission, None
+    result = await client.admit(admission)
+    call.rate_window = result.window
+    if not result.allowed:
+        raise refused(result.code or ErrorCode.RATE_LIMITED, result.message or "Refused", result.reason or "refused",
+                      result.retry_after)
 
 
 def require_admin(call: Call) -> None:

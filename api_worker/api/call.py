@@ -47,7 +47,10 @@ class Call:
     @cached_property
     def inference(self) -> InferenceClient:
         """The inference service, for this request (its deadline, its request id)."""
-        return InferenceClient(self.env, self.request_id, self.settings.inference_timeout_ms)
+        return InferenceClient(self.env, self.request_id, self.settings.inference_timeout_ms, self._set_window)
+
+    def _set_window(self, window: RateWindow) -> None:
+        self.rate_window = window
 
     @property
     def default_model(self) -> str:

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field, ValidationError
 from workers import Response
 
 from api import bodies
-from api.auth import require_admin
+from api.auth import forget_key, require_admin
 from api.call import Call
 from api.ingestion import batch_limit, ingest
 from api.schema import schema, validation_rules
@@ -75,7 +75,9 @@ async def _create_api_key(info: Any, name: str, tier: str = "FREE") -> dict[str,
 
 async def _revoke_api_key(info: Any, id: str) -> bool:  # noqa: A002 (the GraphQL argument's name)
     require_admin(info.context)
-    return await info.context.inference.revoke_key(id)
+    revoked = await info.context.inference.revoke_key(id)
+    forget_key(id)
+    return revoked
 
 
 def _scope(info: Any, key_id: str | None) -> Caller:

@@ -7,6 +7,7 @@ its code names (502, 503 with Retry-After, 504)."""
 
 import asyncio
 import json
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -26,6 +27,7 @@ from shared.contract import (
     HealthReport,
     KeyInfo,
     KeySpec,
+    RateWindow,
     ServiceFailure,
     UsageReport,
 )
@@ -35,6 +37,14 @@ Result = TypeVar("Result", bound=BaseModel)
 FAILURE_PREFIX = '{"failure":'  # how inference_worker/entry.py answers a ServiceFailed
 
 
+def refused(code: ErrorCode, message: str, reason: str | None = None, retry_after: int | None = None) -> ApiError:
+    """The error for a refusal: a 401 says how to authenticate, a 429 when to come back."""
+    headers = {"www-authenticate": 'Bearer realm="inference-ui"'} if code == ErrorCode.UNAUTHORIZED else {}
+    if code == ErrorCode.RATE_LIMITED or retry_after:
+        headers["retry-after"] = str(retry_after or 1)
+    return ApiError(code, message, headers=headers, **({"reason": reason} if reason else {}))
+
+
 def service_deadline_ms(timeout_ms: float) -> int:
     """The deadline handed to the inference service with a generation: inside the api's own, so
     the service's answer (a 504 it has recorded, the model call cancelled) arrives first."""
@@ -42,10 +52,22 @@ def service_deadline_ms(timeout_ms: float) -> int:
 
 
 class InferenceClient:
-    def __init__(self, env: Any, request_id: str, timeout_ms: float) -> None:
+    def __init__(self, env: Any, request_id: str, timeout_ms: float, on_window: Callable[[RateWindow], None]) -> None:
         self.binding = env.INFERENCE
         self.request_id = request_id
         self.timeout_ms = timeout_ms
+        self.on_window = on_window  # the caller's rate window, when a work call admitted the request
+        # The request's admission, left by auth to the handler's work call (api/auth.py): sent
+        # with the first work call, and only with it.
+        self.admission: AdmissionRequest | None = None
+
+    def _take_admission(self) -> AdmissionRequest | None:
+        admission, self.admission = self.admission, None
+        return admission
+
+    def _window(self, window: RateWindow | None) -> None:
+        if window is not None:
+            self.on_window(window)
 
     async def _call(self, method: str, *args: Any) -> Any:
         timeout = self.timeout_ms / 1000
@@ -61,8 +83,8 @@ class InferenceClient:
                            request_id=self.request_id) from exc
         if isinstance(result, str) and result.startswith(FAILURE_PREFIX):
             failure = ServiceFailure.model_validate_json(result[len(FAILURE_PREFIX):-1])
-            headers = {"retry-after": str(failure.retry_after)} if failure.retry_after else None
-            raise ApiError(failure.code, failure.message, headers=headers)
+            self._window(failure.window)
+            raise refused(failure.code, failure.message, failure.reason, failure.retry_after)
         return result
 
     async def _model(self, model: type[Result], method: str, *args: Any) -> Result:
@@ -88,18 +110,30 @@ class InferenceClient:
 
     async def stream_generation(self, request: GenerationRequest) -> Any:
         """A Response (JS, from the service) whose body streams the answer: passed through, never read."""
-        request = request.model_copy(update={"deadline_ms": service_deadline_ms(self.timeout_ms)})
-        return await self._call("stream_generation", request.model_dump_json())
+        request = request.model_copy(update={"deadline_ms": service_deadline_ms(self.timeout_ms), "admission": self._take_admission()})
+        response = await self._call("stream_generation", request.model_dump_json())
+        if limit := response.headers.get("x-ratelimit-limit"):
+            self._window(RateWindow(limit=int(limit), remaining=int(response.headers.get("x-ratelimit-remaining")),
+                                    reset_seconds=int(response.headers.get("x-ratelimit-reset"))))
+        return response
 
     async def generate(self, request: GenerationRequest) -> GenerationResult:
-        request = request.model_copy(update={"deadline_ms": service_deadline_ms(self.timeout_ms)})
-        return await self._model(GenerationResult, "generate", request.model_dump_json())
+        request = request.model_copy(update={"deadline_ms": service_deadline_ms(self.timeout_ms), "admission": self._take_admission()})
+        result = await self._model(GenerationResult, "generate", request.model_dump_json())
+        self._window(result.window)
+        return result
 
     async def embed(self, request: EmbeddingRequest) -> EmbeddingResult:
-        return await self._model(EmbeddingResult, "embed", request.model_dump_json())
+        request = request.model_copy(update={"admission": self._take_admission()})
+        result = await self._model(EmbeddingResult, "embed", request.model_dump_json())
+        self._window(result.window)
+        return result
 
     async def process_events(self, batch: EventBatch) -> BatchResult:
-        return await self._model(BatchResult, "process_events", batch.model_dump_json())
+        batch = batch.model_copy(update={"admission": self._take_admission()})
+        result = await self._model(BatchResult, "process_events", batch.model_dump_json())
+        self._window(result.window)
+        return result
 
     async def get_metrics(self, query: MetricQuery) -> MetricSeries:
         return await self._model(MetricSeries, "get_metrics", query.model_dump_json())

@@ -20,7 +20,18 @@ from typing import Any
 from inference.settings import settings_of
 from inference.store import stores_of
 from inference.store.d1 import day_of
-from shared.contract import AdmissionRequest, AdmissionResult, Caller, CreatedKey, KeyInfo, KeySpec, RateWindow, UsageReport
+from shared.contract import (
+    AdmissionRequest,
+    AdmissionResult,
+    Caller,
+    CreatedKey,
+    KeyInfo,
+    KeySpec,
+    RateWindow,
+    ServiceFailed,
+    ServiceFailure,
+    UsageReport,
+)
 from shared.errors import ErrorCode
 from shared.keys import new_key
 
@@ -97,6 +108,18 @@ async def admit(env: Any, ctx: Any, req: AdmissionRequest, now: float | None = N
         return _refused(ErrorCode.RATE_LIMITED, "event_quota", f"The daily quota of {limits.events_per_day} events is used up",
                         caller=caller, retry_after=_seconds_to_midnight(now), window=window)
     return AdmissionResult(allowed=True, caller=caller, window=window)
+
+
+async def admitted(env: Any, ctx: Any, req: AdmissionRequest | None) -> RateWindow | None:
+    """Admits the request a work call carries (see AdmissionRequest), or raises the refusal as
+    the ServiceFailure the api answers; the caller's window, for its headers."""
+    if req is None:
+        return None
+    result = await admit(env, ctx, req)
+    if not result.allowed:
+        raise ServiceFailed(ServiceFailure(code=result.code or ErrorCode.RATE_LIMITED, message=result.message or "Refused",
+                                           retry_after=result.retry_after, reason=result.reason, window=result.window))
+    return result.window
 
 
 async def usage_report(env: Any, caller: Caller, now: float | None = None) -> UsageReport:

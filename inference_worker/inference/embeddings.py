@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from inference import access
 from inference.ai_client import RetryPolicy, run_once
 from inference.settings import settings_of
 from inference.usage import Meter
@@ -9,10 +10,11 @@ from shared.contract import EmbeddingRequest, EmbeddingResult
 from shared.workers_ai import Usage
 
 
-async def embed(env: Any, req: EmbeddingRequest) -> EmbeddingResult:
+async def embed(env: Any, ctx: Any, req: EmbeddingRequest) -> EmbeddingResult:
+    window = await access.admitted(env, ctx, req.admission)
     meter = Meter(env, req.caller, "embedding", req.request_id)
     model, answer = await run_once(env, [req.model], {"text": req.texts}, RetryPolicy.of(settings_of(env)))
     # Workers AI reports no usage for embeddings: count about four characters a token.
     used = Usage(prompt_tokens=sum(max(1, len(t) // 4) for t in req.texts))
     await meter.done(model, "ok", used)
-    return EmbeddingResult(model=model, vectors=[list(vector) for vector in answer["data"]], usage=used.as_dict())
+    return EmbeddingResult(model=model, vectors=[list(vector) for vector in answer["data"]], usage=used.as_dict(), window=window)

@@ -10,7 +10,7 @@ import asyncio
 from collections import Counter
 from typing import Any
 
-from inference import enrichment
+from inference import access, enrichment
 from inference.settings import Settings
 from inference.store import Stores, stores_of
 from inference.store.archive import Marker, archive_key
@@ -43,6 +43,7 @@ def data_points(key_id: str, events: list[Event]) -> list[dict[str, Any]]:
 
 
 async def process_events(env: Any, ctx: Any, batch: EventBatch) -> BatchResult:
+    window = await access.admitted(env, ctx, batch.admission)
     stores = stores_of(env)
     key_id = batch.caller.key_id
     marker = Marker(batch_id=batch.batch_id, key_id=key_id, tier=batch.caller.tier,
@@ -55,7 +56,8 @@ async def process_events(env: Any, ctx: Any, batch: EventBatch) -> BatchResult:
         raise ServiceFailed(ServiceFailure(code=ErrorCode.SERVICE_UNAVAILABLE, retry_after=5,
                                            message="The events could not be stored; send them again")) from None
 
-    result = BatchResult(batch_id=batch.batch_id, received=len(batch.events), accepted=None, duplicates=None, indexed=False)
+    result = BatchResult(batch_id=batch.batch_id, received=len(batch.events), accepted=None, duplicates=None, indexed=False,
+                         window=window)
     try:
         accepted = await index_batch(stores, marker, ndjson)
         result = result.model_copy(update={"accepted": accepted, "duplicates": len(batch.events) - accepted, "indexed": True})

@@ -12,13 +12,13 @@ from typing import Any
 
 from workers import Response
 
-from inference import cache
+from inference import access, cache
 from inference.ai_client import ClientGone, ModelStalled, ModelStream, ModelStreamBroken, RetryPolicy, open_stream, run_once
 from inference.planning import estimate_usage, finish_reason, model_chain, model_inputs, object_errors
 from inference.settings import settings_of
 from inference.streaming import AnswerBody
 from inference.usage import Meter
-from shared.contract import GenerationRequest, GenerationResult, ServiceFailed, ServiceFailure
+from shared.contract import GenerationRequest, GenerationResult, RateWindow, ServiceFailed, ServiceFailure
 from shared.errors import ErrorCode
 from shared.streams import make_encoder
 from shared.workers_ai import SSEDecoder, StreamEvent, Usage
@@ -135,34 +135,40 @@ async def _model_call(req: GenerationRequest, meter: Meter, work: Any) -> Any:
         raise
 
 
-def _headers(model: str, cache_state: str) -> dict[str, str]:
-    return {"x-model": model, "x-cache": cache_state}
+def _headers(model: str, cache_state: str, window: RateWindow | None) -> dict[str, str]:
+    headers = {"x-model": model, "x-cache": cache_state}
+    if window is not None:  # this call admitted the request: the api sends the caller its window
+        headers |= {"x-ratelimit-limit": str(window.limit), "x-ratelimit-remaining": str(window.remaining),
+                    "x-ratelimit-reset": str(window.reset_seconds)}
+    return headers
 
 
 async def stream_generation(env: Any, ctx: Any, req: GenerationRequest) -> Response:
     """A Response whose body streams the answer; ServiceFailed before the first token."""
+    window = await access.admitted(env, ctx, req.admission)
     meter = Meter(env, req.caller, req.kind, req.request_id)
     key = cache.cache_key(req)
     if key and (entry := await cache.lookup(env, key)):
         stream = _Stream(env, req, entry["model"], meter)
         ctx.waitUntil(asyncio.ensure_future(stream.replay(entry)))
-        return Response(stream.body.readable, headers=_headers(entry["model"], "hit"))
+        return Response(stream.body.readable, headers=_headers(entry["model"], "hit", window))
     policy = RetryPolicy.of(settings_of(env))
     source = await _model_call(req, meter, open_stream(env, model_chain(env, req), model_inputs(req), policy))
     stream = _Stream(env, req, source.model, meter)
     ctx.waitUntil(asyncio.ensure_future(stream.relay(source, key)))
-    return Response(stream.body.readable, headers=_headers(source.model, "miss" if key else "bypass"))
+    return Response(stream.body.readable, headers=_headers(source.model, "miss" if key else "bypass", window))
 
 
-async def generate(env: Any, req: GenerationRequest) -> GenerationResult:
+async def generate(env: Any, ctx: Any, req: GenerationRequest) -> GenerationResult:
     """The whole answer at once; ServiceFailed if the model failed or the deadline passed."""
+    window = await access.admitted(env, ctx, req.admission)
     meter = Meter(env, req.caller, req.kind, req.request_id)
     key = cache.cache_key(req)
     if key and (entry := await cache.lookup(env, key)):
         used = cache.entry_usage(entry)
         await meter.done(entry["model"], "cache_hit", used)
         return GenerationResult(model=entry["model"], text=entry["text"], usage=used.as_dict(),
-                                finish_reason=finish_reason(req, used), cached=True)
+                                finish_reason=finish_reason(req, used), cached=True, window=window)
     inputs = model_inputs(req)
     if req.json_schema is not None:
         # Not streamed, so Workers AI's JSON mode can hold the model to the schema.
@@ -176,4 +182,4 @@ async def generate(env: Any, req: GenerationRequest) -> GenerationResult:
     await meter.done(model, "ok", used)
     if key:
         await cache.store_quietly(env, key, cache.entry(model, text, used), req.request_id)
-    return GenerationResult(model=model, text=text, usage=used.as_dict(), finish_reason=finish_reason(req, used))
+    return GenerationResult(model=model, text=text, usage=used.as_dict(), finish_reason=finish_reason(req, used), window=window)

@@ -49,6 +49,41 @@ def test_a_key_works_by_either_header_until_it_is_revoked(anonymous, new_key, ad
     assert response.json()["error"]["reason"] == "revoked_key"
 
 
+def test_work_routes_count_every_request_once_and_refuse_past_a_quota(anonymous, new_key):
+    """Once a key is known to the api, AI and event routes admit in their own work call: the
+    count, the headers and the refusal must be what a separate admission gave."""
+    headers = {"x-api-key": new_key("free")["key"]}
+    if int(time.time()) % 60 > 50:  # every request in one window
+        time.sleep(61 - int(time.time()) % 60)
+    responses = [
+        anonymous.get("/v1/models", headers=headers),  # verifies the key: the api knows it from now on
+        anonymous.post("/stream/chat", headers=headers, json=CHAT),
+        anonymous.post("/events", headers=headers, json=[{"type": "view"}]),
+        anonymous.post("/stream/chat", headers=headers, json={"messages": []}),  # refused before its work call
+        anonymous.post("/events", headers=headers, json=[{"type": "view"}] * 4),  # the free tier's 5 events a day
+        anonymous.post("/events", headers=headers, json=[{"type": "view"}]),
+    ]
+
+    assert [r.status_code for r in responses] == [200, 200, 202, 400, 202, 429]
+    assert [int(r.headers["x-ratelimit-remaining"]) for r in responses] == [19, 18, 17, 16, 15, 14]
+    refused = responses[-1]
+    assert refused.json()["error"]["reason"] == "event_quota" and int(refused.headers["retry-after"]) >= 1
+
+
+def test_a_key_revoked_while_the_api_trusts_it_is_refused_on_work_routes_at_once(anonymous, new_key, admin_token):
+    created = new_key("pro")
+    headers = {"x-api-key": created["key"]}
+    assert anonymous.post("/stream/chat", headers=headers, json=CHAT).status_code == 200
+    assert anonymous.post("/stream/chat", headers=headers, json=CHAT).status_code == 200  # the api knows the key now
+
+    anonymous.post("/graphql", headers={"authorization": f"Bearer {admin_token}"}, json={
+        "query": "mutation($id: ID!) { revokeApiKey(id: $id) }", "variables": {"id": created["id"]}})
+    response = anonymous.post("/stream/chat", headers=headers, json=CHAT)
+
+    assert response.status_code == 401 and response.json()["error"]["reason"] == "revoked_key"
+    assert response.headers["www-authenticate"].startswith("Bearer")
+
+
 def test_the_admin_token_opens_the_admin_api_only(anonymous, admin_token):
     response = anonymous.get("/v1/models", headers={"authorization": f"Bearer {admin_token}"})
 
