@@ -125,9 +125,10 @@ def event_batch(offset: int) -> list[dict]:
              "timestamp": now_ms - (offset * 100 + i) * 1000, "properties": {"i": i}} for i in range(100)]
 
 
-def stream_send(body: dict):
+def stream_send(body: dict, path: str = "/stream/chat"):
+    """send(client, i): POSTs `body` and reads the streamed answer to its end."""
     def send(client: httpx.Client, _i: int) -> None:
-        with client.stream("POST", "/stream/chat", json=body) as response:
+        with client.stream("POST", path, json=body) as response:
             response.raise_for_status()
             for _ in response.iter_raw():
                 pass
@@ -146,13 +147,7 @@ REPLY_TOKENS = len(f"You said: {LONG_PROMPT} (a deterministic reply from the loc
 def direct_send(max_tokens: int):
     """The AI stand-in streaming straight to the client (no worker of ours): the model's own cost."""
     body = {**direct_body(LONG_PROMPT), "inputs": {**direct_body(LONG_PROMPT)["inputs"], "max_tokens": max_tokens}}
-
-    def send(client: httpx.Client, _i: int) -> None:
-        with client.stream("POST", "/__devhost/ai/run", json=body) as response:
-            response.raise_for_status()
-            for _ in response.iter_raw():
-                pass
-    return send
+    return stream_send(body, "/__devhost/ai/run")
 
 
 MODEL_ALONE = [("model alone, 1 token", direct_send(1)), ("model alone, all tokens", direct_send(1000))]

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from inference.isolate import PerIsolate
 from shared.models import DEFAULT_TEXT_MODEL, parse_model_list
 from shared.tiers import TIERS, TierLimits, limits_for
 
@@ -60,22 +61,5 @@ class Settings:
         )
 
 
-def runtime_env(env: Any) -> Any:
-    """The runtime's own env object behind the SDK's per-call wrapper (`_EnvWrapper._env`): the
-    same for every call an isolate serves, so what is derived from it can be kept per isolate."""
-    return vars(env).get("_env", env) if hasattr(env, "__dict__") else env
-
-
-# (runtime env, its settings): the runtime's env is one per isolate; a test's fake env is its own.
-_parsed: list[tuple[Any, Settings]] = []
-
-
-def settings_of(env: Any) -> Settings:
-    """The settings, parsed once per isolate (the SDK hands each call a new wrapper of the same env)."""
-    source = runtime_env(env)
-    for known, settings in _parsed:
-        if known is source or known == source:
-            return settings
-    settings = Settings.from_env(env)
-    _parsed[:] = [*_parsed[-7:], (source, settings)]
-    return settings
+# Parsed once per isolate.
+settings_of = PerIsolate(Settings.from_env)

@@ -5,7 +5,7 @@ env.DB, env.CACHE, env.ARCHIVE and env.ANALYTICS; capability modules ask `stores
 from functools import cached_property
 from typing import Any
 
-from inference.settings import runtime_env
+from inference.isolate import PerIsolate, runtime_env
 from inference.store.archive import Archive
 from inference.store.d1 import Database
 from inference.store.kv import Cache
@@ -45,15 +45,5 @@ class Stores:
         return Telemetry(self._binding("ANALYTICS", "AnalyticsEngine"))
 
 
-# (runtime env, its stores): kept per isolate like the settings; bindings outlive requests.
-_made: list[tuple[Any, Stores]] = []
-
-
-def stores_of(env: Any) -> Stores:
-    source = runtime_env(env)
-    for known, stores in _made:
-        if known is source or known == source:
-            return stores
-    stores = Stores(env)
-    _made[:] = [*_made[-7:], (source, stores)]
-    return stores
+# Kept per isolate, like the settings: bindings outlive requests.
+stores_of = PerIsolate(Stores)

@@ -1,0 +1,31 @@
+"""What an isolate keeps across the calls it serves. The SDK hands each call a new wrapper of
+the runtime's env (`_EnvWrapper`), so anything cached on the wrapper is parsed again per call;
+the runtime's own env object behind it is the same for every call of an isolate."""
+
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+
+Kept = TypeVar("Kept")
+
+
+def runtime_env(env: Any) -> Any:
+    """The runtime's env behind the SDK's wrapper (`_EnvWrapper._env`), or `env` itself (a test's)."""
+    return vars(env).get("_env", env) if hasattr(env, "__dict__") else env
+
+
+class PerIsolate(Generic[Kept]):
+    """`make(env)`, once per runtime env: one per isolate under the runtime; a test's fake env is
+    its own (the last few are kept)."""
+
+    def __init__(self, make: Callable[[Any], Kept]) -> None:
+        self._make = make
+        self._kept: list[tuple[Any, Kept]] = []
+
+    def __call__(self, env: Any) -> Kept:
+        source = runtime_env(env)
+        for known, value in self._kept:
+            if known is source or known == source:
+                return value
+        value = self._make(env)
+        self._kept = [*self._kept[-7:], (source, value)]
+        return value
