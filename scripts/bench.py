@@ -246,6 +246,27 @@ def per_route(n: int) -> list[str]:
     return lines
 
 
+def crossings(n: int = 20_000) -> list[str]:
+    """Each operation of bench/crossings n times in one request, less the same request doing
+    nothing n times: the CPU one operation costs (best of three)."""
+    with tempfile.TemporaryDirectory() as state, LocalHost([BASELINES / "crossings" / "wrangler.toml"], Path(state)) as host:
+        with httpx.Client(base_url=host.url, timeout=120) as client:
+            def cpu_us(op: str) -> float:
+                runs = []
+                for _ in range(3):
+                    before = cpu_ns(host.process.pid)
+                    client.get("/", params={"op": op, "n": n}).raise_for_status()
+                    runs.append((cpu_ns(host.process.pid) - before) / 1e3)
+                return min(runs)
+
+            names = client.get("/", params={"list": "1"}).json()
+            for name in names:
+                cpu_us(name)  # warm-up
+            floor = cpu_us("nothing")
+            rows = [f"| {name} | {(cpu_us(name) - floor) / n:.2f} µs |" for name in names if name != "nothing"]
+    return ["| one operation in a Python Worker (workerd, best of 3 x 20,000) | CPU |", "|---|---|", *rows]
+
+
 def events_and_metrics(client: httpx.Client, n: int) -> list[tuple[str, str]]:
     now_ms = int(time.time() * 1000)
     batch = event_batch
@@ -295,6 +316,8 @@ def main() -> None:
     print()
     if args.routes_only:
         return
+    print("\n".join(crossings()), flush=True)
+    print()
 
     rows = []
     with tempfile.TemporaryDirectory() as state:

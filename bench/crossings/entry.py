@@ -1,0 +1,50 @@
+"""One operation, n times in one request: what each crossing between Python and JavaScript
+costs (workerd's clocks stand still inside a request, so the CPU is read from outside)."""
+
+import json
+import time
+from urllib.parse import parse_qs, urlsplit
+
+from js import Object, TextEncoder, TransformStream
+from pyodide.ffi import create_proxy, to_js
+from workers import Response, WorkerEntrypoint
+
+SSE_LINE = b'data: {"response":" token","p":"abcdef"}\n\n'
+
+
+def _object(**members):
+    return Object.fromEntries(to_js(list(members.items())))
+
+
+def operations():
+    """name -> a function doing the operation once."""
+    js_bytes = to_js(SSE_LINE)
+    started = {}
+    stream = TransformStream.new(_object(start=create_proxy(lambda controller: started.setdefault("controller", controller))))
+    controller = started["controller"]
+    encoder = TextEncoder.new()
+    python_from_js = _object(f0=create_proxy(lambda: None), f1=create_proxy(lambda a: None),
+                             f2=create_proxy(lambda a, b: None))
+    return stream, {
+        "nothing": lambda: None,
+        "Python calls a JS function (controller.enqueue)": lambda: controller.enqueue(js_bytes),
+        "JS calls a Python function, no argument": lambda: python_from_js.f0(),
+        "JS calls a Python function, 2 JS objects (a stream transform)": lambda: python_from_js.f2(js_bytes, controller),
+        "Uint8Array to bytes (to_bytes)": lambda: js_bytes.to_bytes(),
+        "bytes to Uint8Array (to_js)": lambda: to_js(SSE_LINE),
+        "str to Uint8Array (TextEncoder.encode)": lambda: encoder.encode("data: token\n\n"),
+        "json.loads of one SSE payload": lambda: json.loads(SSE_LINE[6:].strip().decode()),
+        "time.monotonic()": time.monotonic,
+    }
+
+
+class Default(WorkerEntrypoint):
+    async def fetch(self, request):
+        query = parse_qs(urlsplit(request.url).query)
+        stream, ops = operations()
+        if "list" in query:
+            return Response(json.dumps(list(ops)), headers={"content-type": "application/json"})
+        op, n = ops[query["op"][0]], int(query.get("n", ["1"])[0])
+        for _ in range(n):
+            op()
+        return Response("done")
