@@ -91,6 +91,11 @@ def _batch_validator() -> TypeAdapter:
     return TypeAdapter(list[EventIn])
 
 
+@cache
+def _events_validator() -> TypeAdapter:
+    return TypeAdapter(list[Event])
+
+
 def _checked(raw_events: list[Any]) -> list[EventIn | Rejection]:
     """Each event validated, or why not. The whole list in one call first (one pass in Rust for
     the usual batch, every event valid); event by event only to find which ones are not."""
@@ -111,7 +116,7 @@ def _checked(raw_events: list[Any]) -> list[EventIn | Rejection]:
 
 def validate_batch(raw_events: list[Any], now_ms: int) -> tuple[list[Event], list[Rejection]]:
     digest = batch_digest(raw_events)
-    accepted: list[Event] = []
+    accepted: list[dict[str, Any]] = []
     rejected: list[Rejection] = []
     for index, event in enumerate(_checked(raw_events)):
         if isinstance(event, Rejection):
@@ -121,17 +126,17 @@ def validate_batch(raw_events: list[Any], now_ms: int) -> tuple[list[Event], lis
         if not now_ms - MAX_PAST_MS <= ts <= now_ms + MAX_FUTURE_MS:
             rejected.append(Rejection(index=index, field="timestamp", message="must be within the last 30 days and not in the future"))
             continue
-        accepted.append(Event(
-            id=event.id or f"gen-{digest[:32]}-{index}",
-            type=event.type,
-            name=event.name,
-            component=event.component,
-            session_id=event.sessionId,
-            user_id=event.userId,
-            ts=ts,
-            properties=event.properties,
-        ))
-    return accepted, rejected
+        accepted.append({
+            "id": event.id or f"gen-{digest[:32]}-{index}",
+            "type": event.type,
+            "name": event.name,
+            "component": event.component,
+            "session_id": event.sessionId,
+            "user_id": event.userId,
+            "ts": ts,
+            "properties": event.properties,
+        })
+    return _events_validator().validate_python(accepted), rejected  # all at once: one call into Rust
 
 
 def to_ndjson(events: list[Event]) -> str:
