@@ -5,11 +5,12 @@ import json
 import time
 from urllib.parse import parse_qs, urlsplit
 
-from js import Object, TextEncoder, TransformStream
+from js import Object, TextEncoder, TransformStream, console
 from pyodide.ffi import create_proxy, to_js
 from workers import Response, WorkerEntrypoint
 
 SSE_LINE = b'data: {"response":" token","p":"abcdef"}\n\n'
+LOG_LINE = '{"request_id":"0123456789abcdef0123456789abcdef","method":"GET","path":"/v1/models","status":200,"ms":3.1,"credential":"key:abcd1234"}'
 
 
 def _object(**members):
@@ -35,6 +36,8 @@ def operations():
         "str to Uint8Array (TextEncoder.encode)": lambda: encoder.encode("data: token\n\n"),
         "json.loads of one SSE payload": lambda: json.loads(SSE_LINE[6:].strip().decode()),
         "time.monotonic()": time.monotonic,
+        "print() of a 150-character log line": lambda: print(LOG_LINE),
+        "console.log() of the same line": lambda: console.log(LOG_LINE),
     }
 
 
