@@ -93,10 +93,18 @@ def wheel_node_dir() -> Path:
     return Path(out)
 
 
+def system_tool(name: str) -> str | None:
+    """`name` on PATH, leaving out .devhost/bin (whose node is a link this script made: taking it
+    for the system's would link the link to itself)."""
+    ours = NODE_LINK.parent.resolve()
+    path = os.pathsep.join(d for d in os.environ.get("PATH", "").split(os.pathsep) if d and Path(d).resolve() != ours)
+    return shutil.which(name, path=path)
+
+
 def ensure_node() -> Path:
-    system = shutil.which("node")
+    system = system_tool("node")
     if system and node_major(system) >= MIN_NODE_MAJOR:
-        node = Path(system)
+        node = Path(system).resolve()
         origin = "system"
     else:
         node = wheel_node_dir() / "bin" / "node"
@@ -110,7 +118,7 @@ def ensure_node() -> Path:
 
 
 def npm_command(node: Path) -> list[str]:
-    system_npm = shutil.which("npm")
+    system_npm = system_tool("npm")
     if system_npm:
         return [system_npm]
     # The wheel's own bin/npm breaks outside its folder layout; its npm-cli.js does not.
