@@ -10,7 +10,8 @@ from pyodide.ffi import create_proxy, to_js
 from workers import Response, WorkerEntrypoint
 
 SSE_LINE = b'data: {"response":" token","p":"abcdef"}\n\n'
-LOG_LINE = '{"request_id":"0123456789abcdef0123456789abcdef","method":"GET","path":"/v1/models","status":200,"ms":3.1,"credential":"key:abcd1234"}'
+LOG_LINE = ('{"request_id":"0123456789abcdef0123456789abcdef","method":"GET","path":"/v1/models",'
+            '"status":200,"ms":3.1,"credential":"key:abcd1234"}')
 
 
 def _object(**members):

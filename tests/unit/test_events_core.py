@@ -25,6 +25,7 @@ def test_valid_events_pass_even_beside_invalid_ones():
     ({"type": "x", "properties": [1]}, "properties"),
     ({"type": "x", "sessionId": "s" * 200}, "sessionId"),
     ({"type": "has space"}, "type"),
+    ({"type": "view\n"}, "type"),
     ("not an object", "event"),
 ])
 def test_each_kind_of_bad_event_names_its_field(event, field):
@@ -32,6 +33,12 @@ def test_each_kind_of_bad_event_names_its_field(event, field):
 
     assert accepted == []
     assert rejected[0].field == field
+
+
+def test_a_bad_type_is_told_the_rule_not_the_pattern():
+    _, rejected = validate_batch([{"type": "9lives"}], NOW)
+
+    assert rejected[0].message == "must start with a letter and hold at most 64 letters, digits or _ . : -"
 
 
 def test_generated_ids_repeat_for_a_retried_batch_and_differ_across_batches():
