@@ -87,7 +87,8 @@ def caller_from_jwt(token: str, settings: Settings) -> Caller:
 
 
 async def authenticate(call: Call, route: Route) -> None:
-    """Sets call.caller and call.rate_window, or raises the 401/429 the client gets. A client
+    """Sets call.caller and call.rate_window (or leaves the admission to the handler's work call,
+    which sets the window), or raises the 401/429 the client gets. A client
     address that has failed too often this minute gets 429 whatever it presents, so that it
     cannot learn whether a guess was right."""
     address = call.headers.get("cf-connecting-ip") or "unknown"
