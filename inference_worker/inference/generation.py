@@ -75,6 +75,7 @@ class _Stream:
             print(f"stream {self.req.request_id} failed: {type(exc).__name__}: {exc}")
             await source.cancel()
             self._fail("Internal error")
+        self.body.release()
         used = self._usage()
         if outcome == "ok" and cache_key:
             await cache.store_quietly(self.env, cache_key, cache.entry(self.model, "".join(self.parts), used), self.req.request_id)
@@ -97,6 +98,7 @@ class _Stream:
             outcome = "failed"
             print(f"stream {self.req.request_id} failed: {type(exc).__name__}: {exc}")
             self._fail("Internal error")
+        self.body.release()
         await self.meter.done(self.model, outcome, used, 0.0)
 
     def _finish(self, text: str, used: Usage, cached: bool = False) -> str:

@@ -106,7 +106,7 @@ class AnswerBody:
         except JsException as exc:
             raise ClientGone(str(exc)) from exc
         finally:
-            self._release()
+            self.release()
 
     def fail(self, reason: str) -> None:
         """Ends the body abnormally: the client's read fails instead of seeing a clean end."""
@@ -115,9 +115,11 @@ class AnswerBody:
         except JsException:
             pass
         finally:
-            self._release()
+            self.release()
 
-    def _release(self) -> None:
+    def release(self) -> None:
+        """Frees the Python callbacks the stream holds (a proxy lives until destroyed); once the
+        body has ended, however it ended. Idempotent."""
         for callback in self._callbacks:
             callback.destroy()
         self._callbacks = []
