@@ -10,12 +10,27 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
+from inference.isolate import PerIsolate, runtime_env
 from inference.settings import Settings
 from shared.contract import ServiceFailed, ServiceFailure
 from shared.errors import ErrorCode
 from shared.workers_ai import SSEDecoder, StreamEvent, is_retryable, is_timeout
 
 RETRY_AFTER_SECONDS = 5
+
+
+def _ai_binding(env: Any) -> Any:
+    """The AI binding: under the runtime its own object through store/runtime.py (the SDK's
+    wrapper converts an embedding's every float, value by value); a test's stand-in as it is."""
+    source = runtime_env(env)
+    if source is env:
+        return env.AI
+    from inference.store.runtime import WorkersAI  # imports js: only under the runtime
+
+    return WorkersAI(source.AI)
+
+
+workers_ai = PerIsolate(_ai_binding)
 
 
 async def read_chunks(reader: Any) -> AsyncIterator[bytes]:
@@ -129,20 +144,20 @@ async def _with_retries(models: list[str], policy: RetryPolicy, attempt_call):
 
 async def open_stream(env: Any, models: list[str], inputs: dict[str, Any], policy: RetryPolicy) -> ModelStream:
     async def attempt(model: str) -> ModelStream:
-        return await _first_events(model, await env.AI.run(model, {**inputs, "stream": True}))
+        return await _first_events(model, await workers_ai(env).run(model, {**inputs, "stream": True}))
 
     return await _with_retries(models, policy, attempt)
 
 
 async def run_once(env: Any, models: list[str], inputs: dict[str, Any], policy: RetryPolicy) -> tuple[str, Any]:
     async def attempt(model: str) -> tuple[str, Any]:
-        return model, await env.AI.run(model, inputs)
+        return model, await workers_ai(env).run(model, inputs)
 
     return await _with_retries(models, policy, attempt)
 
 
 async def probe(env: Any, model: str) -> None:
     """One token from `model`, failing loudly (what a health check needs)."""
-    result = await env.AI.run(model, {"prompt": "ping", "max_tokens": 1})
+    result = await workers_ai(env).run(model, {"prompt": "ping", "max_tokens": 1})
     if "response" not in result:
         raise RuntimeError("model answered without a response field")

@@ -1,4 +1,4 @@
-"""The runtime's own binding objects, spoken to directly. The SDK hands Python each binding in a
+"""The runtime's own binding objects (the store's, and the AI binding), spoken to directly. The SDK hands Python each binding in a
 wrapper that converts every argument and every result value by value, recursively and with
 type checks, on every call (a 100-event batch: ~1,000 conversions); here a call's arguments
 are converted once, with `to_js`, and a result with one `to_py`. The store's classes talk to
@@ -110,3 +110,15 @@ class AnalyticsEngine:
 
     def writeDataPoint(self, point: dict) -> None:  # noqa: N802 (the binding's own name)
         self._ae.writeDataPoint(js_value(point))
+
+
+class WorkersAI:
+    """A streamed answer stays the runtime's ReadableStream; any other answer becomes Python data
+    in one `to_py` (an embedding's vectors included)."""
+
+    def __init__(self, binding: Any) -> None:
+        self._ai = binding
+
+    async def run(self, model: str, inputs: dict[str, Any]) -> Any:
+        answer = await self._ai.run(model, js_value(inputs))
+        return answer if inputs.get("stream") else py_value(answer)
