@@ -2,7 +2,7 @@
 workerd's stand still while a request runs), over N requests of one route.
 
     make profile ROUTE=models            # or: .venv/bin/python scripts/profile.py models -n 50
-    routes: health, models, graphql, events, chat (a 411-token stream)
+    routes: health, models, graphql, events, chat (a 411-token stream), embeddings (100 texts)
 """
 
 import argparse
@@ -22,6 +22,8 @@ SENDS = {
     "graphql": lambda c, _i: c.post("/graphql", json={"query": "{ models { id } }"}).raise_for_status(),
     "events": lambda c, i: c.post("/events", json=event_batch(2000 + i)).raise_for_status(),
     "chat": stream_send(ALL_TOKENS),
+    "embeddings": lambda c, _i: c.post("/v1/embeddings", json={
+        "model": "@cf/baai/bge-base-en-v1.5", "input": [f"text number {n} about something" for n in range(100)]}).raise_for_status(),
 }
 
 
