@@ -153,6 +153,9 @@ def direct_send(max_tokens: int):
 MODEL_ALONE = [("model alone, 1 token", direct_send(1)), ("model alone, all tokens", direct_send(1000))]
 
 
+EMBEDDINGS = {"model": "@cf/baai/bge-base-en-v1.5", "input": [f"text number {n} about something" for n in range(100)]}
+
+
 def route_requests() -> list[tuple[str, object]]:
     """(label, send(client, i)) for the per-route table; each send reads the whole answer. The JS
     baseline worker (bench/js) answers the same paths with the same binding calls."""
@@ -161,6 +164,7 @@ def route_requests() -> list[tuple[str, object]]:
         ("GET /v1/models", lambda c, _i: c.get("/v1/models").raise_for_status()),
         ("POST /graphql { models } with a key", lambda c, _i: c.post("/graphql", json={"query": "{ models { id } }"}).raise_for_status()),
         ("POST /events, a 100-event batch", lambda c, i: c.post("/events", json=event_batch(1000 + i)).raise_for_status()),
+        ("POST /v1/embeddings, 100 texts", lambda c, _i: c.post("/v1/embeddings", json=EMBEDDINGS).raise_for_status()),
         ("POST /stream/chat, a 1-token answer", stream_send(ONE_TOKEN)),
         (f"POST /stream/chat, a {REPLY_TOKENS}-token answer", stream_send(ALL_TOKENS)),
     ]

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from scripts.bench import ADMIN_TOKEN, ALL_TOKENS, CONFIGS, JWT_SECRET, create_key, event_batch, stream_send  # noqa: E402
+from scripts.bench import ADMIN_TOKEN, ALL_TOKENS, CONFIGS, EMBEDDINGS, JWT_SECRET, create_key, event_batch, stream_send  # noqa: E402
 from scripts.localhost import LocalHost  # noqa: E402
 
 SENDS = {
@@ -22,8 +22,7 @@ SENDS = {
     "graphql": lambda c, _i: c.post("/graphql", json={"query": "{ models { id } }"}).raise_for_status(),
     "events": lambda c, i: c.post("/events", json=event_batch(2000 + i)).raise_for_status(),
     "chat": stream_send(ALL_TOKENS),
-    "embeddings": lambda c, _i: c.post("/v1/embeddings", json={
-        "model": "@cf/baai/bge-base-en-v1.5", "input": [f"text number {n} about something" for n in range(100)]}).raise_for_status(),
+    "embeddings": lambda c, _i: c.post("/v1/embeddings", json=EMBEDDINGS).raise_for_status(),
 }
 
 

@@ -129,6 +129,22 @@ async function chat(request, env, ctx) {
     { headers: { 'content-type': 'text/event-stream', 'x-vercel-ai-ui-message-stream': 'v1' } });
 }
 
+// OpenAI's embeddings answer from Workers AI's, with the usage recorded as the project does.
+async function embeddings(request, env) {
+  await admit(env);
+  const { model, input } = await request.json();
+  const texts = Array.isArray(input) ? input : [input];
+  const answer = await env.AI.run(model, { text: texts });
+  const promptTokens = texts.reduce((sum, text) => sum + Math.max(1, Math.floor(text.length / 4)), 0);
+  await recordCall(env, model, promptTokens, 0);
+  return json({
+    object: 'list',
+    data: answer.data.map((embedding, index) => ({ object: 'embedding', index, embedding })),
+    model,
+    usage: { prompt_tokens: promptTokens, total_tokens: promptTokens },
+  });
+}
+
 export default {
   async fetch(request, env, ctx) {
     const { pathname } = new URL(request.url);
@@ -143,6 +159,7 @@ export default {
       }
       case '/events': return events(request, env);
       case '/stream/chat': return chat(request, env, ctx);
+      case '/v1/embeddings': return embeddings(request, env);
       default: return json({ error: { code: 'not_found', message: pathname } }, 404);
     }
   },
