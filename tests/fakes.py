@@ -93,6 +93,7 @@ class R2:
     def __init__(self) -> None:
         self.objects: dict[str, tuple[str, dict]] = {}
         self.failing = False
+        self.failing_puts_under: str | None = None  # puts of keys with this prefix fail
 
     def _check(self) -> None:
         if self.failing:
@@ -100,6 +101,8 @@ class R2:
 
     async def put(self, key: str, body: str, options: dict | None = None) -> None:
         self._check()
+        if self.failing_puts_under is not None and key.startswith(self.failing_puts_under):
+            raise RuntimeError("R2 put failed: 500")
         self.objects[key] = (body, dict((options or {}).get("customMetadata") or {}))
 
     async def head(self, key: str) -> SimpleNamespace | None:

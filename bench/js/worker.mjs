@@ -76,14 +76,12 @@ async function events(request, env) {
   const r2Key = `events/${new Date(receivedAt).toISOString().slice(0, 10)}/${batchId}.ndjson`;
   const ndjson = accepted.map((e) => JSON.stringify(e)).join('\n') + '\n';
   await env.ARCHIVE.put(r2Key, ndjson);
-  await env.ARCHIVE.put(`unindexed/${batchId}`, '', { customMetadata: { key_id: KEY_ID, r2_key: r2Key } });
   const statements = [env.DB.prepare(INSERT_EVENTS_SQL).bind(KEY_ID, batchId, `[${ndjson.trimEnd().split('\n').join(',')}]`)];
   const day = new Date(receivedAt).toISOString().slice(0, 10);
   statements.push(env.DB.prepare(COUNT_BATCH_SQL).bind(KEY_ID, day, batchId),
     env.DB.prepare(MARK_INDEXED_SQL).bind(batchId, KEY_ID, r2Key, new Date(receivedAt).toISOString(), new Date().toISOString()),
     env.DB.prepare(BUMP_VERSION_SQL).bind(KEY_ID));
   const results = await env.DB.batch(statements);
-  await env.ARCHIVE.delete(`unindexed/${batchId}`);
   const groups = new Map();
   for (const e of accepted) groups.set(`${e.type}\u0000${e.component}`, (groups.get(`${e.type}\u0000${e.component}`) ?? 0) + 1);
   for (const [group, count] of groups) env.ANALYTICS.writeDataPoint({ indexes: [KEY_ID], blobs: ['event', ...group.split('\u0000')], doubles: [count] });

@@ -1,10 +1,12 @@
 """Event ingestion that loses nothing: a batch is durable in R2 before anyone is told it was
 received, indexed into D1 next, and replayed from R2 if indexing failed.
 
-R2 holds two objects per batch: the events (`events/<day>/<batch id>.ndjson`) and a marker
-(`unindexed/<batch id>`) that exists until the batch is in D1 (store/archive.py). The scheduled
-handler replays whatever still has a marker. Indexing is idempotent (events are unique per key
-and id; a batch's usage is counted once), so a replay of an indexed batch changes nothing."""
+R2 holds each batch's events (`events/<day>/<batch id>.ndjson`), and, for a batch D1 could not
+index, a marker (`unindexed/<batch id>`, store/archive.py) written before the client is answered
+and removed once the replay (the scheduled handler) has indexed it. A batch indexed at once needs
+no marker: until it is, the client has no answer and sends it again if the worker dies. Indexing
+is idempotent (events are unique per key and id; a batch's usage is counted once), so indexing a
+batch twice changes nothing."""
 
 import asyncio
 from collections import Counter
@@ -24,11 +26,13 @@ AE_POINTS_PER_BATCH = WRITES_PER_INVOCATION - Settings.events_enrichment_max_per
 
 
 async def index_batch(stores: Stores, marker: Marker, ndjson: str) -> int:
-    """Indexes the batch (its NDJSON, as archived) into D1 and drops its marker; the number of
-    events that were new."""
-    accepted = await stores.db.index_batch(marker.key_id, marker.batch_id, marker.r2_key, marker.received_at, ndjson)
-    await stores.archive.drop_marker(marker.batch_id)
-    return accepted
+    """Indexes the batch (its NDJSON, as archived) into D1; the number of events that were new."""
+    return await stores.db.index_batch(marker.key_id, marker.batch_id, marker.r2_key, marker.received_at, ndjson)
+
+
+def _not_stored() -> ServiceFailed:
+    return ServiceFailed(ServiceFailure(code=ErrorCode.SERVICE_UNAVAILABLE, retry_after=5,
+                                        message="The events could not be stored; send them again"))
 
 
 def data_points(key_id: str, events: list[Event]) -> list[dict[str, Any]]:
@@ -50,11 +54,10 @@ async def process_events(env: Any, ctx: Any, batch: EventBatch) -> BatchResult:
                     r2_key=archive_key(batch.batch_id, batch.received_at), received_at=batch.received_at)
     ndjson = to_ndjson(batch.events)
     try:
-        await stores.archive.store_batch(marker, ndjson)
+        await stores.archive.store_events(marker, ndjson)
     except Exception as exc:
         print(f"batch {batch.batch_id}: R2 write failed, nothing accepted: {exc}")
-        raise ServiceFailed(ServiceFailure(code=ErrorCode.SERVICE_UNAVAILABLE, retry_after=5,
-                                           message="The events could not be stored; send them again")) from None
+        raise _not_stored() from None
 
     result = BatchResult(batch_id=batch.batch_id, received=len(batch.events), accepted=None, duplicates=None, indexed=False,
                          window=window)
@@ -63,7 +66,12 @@ async def process_events(env: Any, ctx: Any, batch: EventBatch) -> BatchResult:
         result = result.model_copy(update={"accepted": accepted, "duplicates": len(batch.events) - accepted, "indexed": True})
         if enrichment.enabled(env) and enrichment.candidates(env, batch.events):
             ctx.waitUntil(asyncio.ensure_future(enrichment.enrich(env, batch.caller, batch.events)))
-    except Exception as exc:  # durable in R2 already: the scheduled replay indexes it
+    except Exception as exc:  # stored in R2 already: marked, the scheduled replay indexes it
+        try:
+            await stores.archive.mark_unindexed(marker)
+        except Exception as marking:
+            print(f"batch {batch.batch_id}: D1 indexing failed ({exc}) and so did its marker: {marking}")
+            raise _not_stored() from None
         print(f"batch {batch.batch_id}: D1 indexing failed, left for replay: {exc}")
     for point in data_points(key_id, batch.events):
         stores.telemetry.write(point)
@@ -89,6 +97,7 @@ async def replay_unindexed(env: Any, max_batches: int = 500) -> dict[str, int]:
                 print(f"replay: batch {marker.batch_id} has a marker but no events; marker removed")
                 continue
             accepted = await index_batch(stores, marker, ndjson)
+            await stores.archive.drop_marker(marker.batch_id)
             replayed += 1
         except Exception as exc:
             failed += 1

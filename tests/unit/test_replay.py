@@ -3,9 +3,11 @@ batch holds back none of the others; a marker whose events were never stored is 
 
 import asyncio
 
+import pytest
+
 from inference import events as ingestion
 from inference.store.archive import MARKER_PREFIX, Marker
-from shared.contract import BatchResult, Caller, EventBatch
+from shared.contract import BatchResult, Caller, EventBatch, ServiceFailed
 from shared.events import to_ndjson, validate_batch
 from tests.fakes import inference_env
 
@@ -71,3 +73,31 @@ def test_a_batch_d1_refused_is_answered_as_stored_and_indexed_by_the_next_replay
     assert answered == BatchResult(batch_id="b1", received=2, accepted=None, duplicates=None, indexed=False)
     assert outcome["replayed"] == 1 and markers_left(env) == []
     assert env.DB.rows("SELECT COUNT(*) FROM events WHERE key_id = 'k1'") == [(2,)]
+
+
+def batch_of(*types: str) -> EventBatch:
+    events, _ = validate_batch([{"type": t} for t in types], NOW)
+    return EventBatch(request_id="r", caller=Caller(key_id="k1", tier="pro"), batch_id="b2", received_at=NOW, events=events)
+
+
+CTX = type("Ctx", (), {"waitUntil": lambda self, work: None})()
+
+
+def test_a_batch_indexed_at_once_leaves_its_events_in_r2_and_no_marker():
+    env = inference_env()
+
+    answered = asyncio.run(ingestion.process_events(env, CTX, batch_of("view", "click")))
+
+    assert answered.indexed and answered.accepted == 2
+    assert markers_left(env) == [] and [k for k in env.ARCHIVE.objects if k.startswith("events/")] != []
+
+
+def test_a_batch_neither_indexed_nor_marked_is_refused_for_the_client_to_send_again():
+    env = inference_env()
+    env.DB.failing = "INSERT OR IGNORE INTO events"
+    env.ARCHIVE.failing_puts_under = MARKER_PREFIX
+
+    with pytest.raises(ServiceFailed) as refused:
+        asyncio.run(ingestion.process_events(env, CTX, batch_of("view")))
+
+    assert refused.value.failure.code == "service_unavailable" and refused.value.failure.retry_after == 5

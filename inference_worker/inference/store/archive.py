@@ -1,5 +1,5 @@
-"""R2 (the ARCHIVE binding): event batches as NDJSON objects, each with a marker object that
-exists until the batch is indexed in D1 (what the scheduled replay looks for)."""
+"""R2 (the ARCHIVE binding): event batches as NDJSON objects, and a marker object for each batch
+that D1 could not index when it came (what the scheduled replay looks for)."""
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -29,10 +29,13 @@ class Archive:
     def __init__(self, binding: Any) -> None:
         self._r2 = binding
 
-    async def store_batch(self, marker: Marker, ndjson: str) -> None:
-        """The events first, then their marker: a marker never points at events that are not there."""
+    async def store_events(self, marker: Marker, ndjson: str) -> None:
         await self._r2.put(marker.r2_key, ndjson,
                            {"httpMetadata": {"contentType": "application/x-ndjson"}, "customMetadata": {"key_id": marker.key_id}})
+
+    async def mark_unindexed(self, marker: Marker) -> None:
+        """Leaves the batch (stored already: a marker never points at events that are not there)
+        to the replay."""
         metadata = {"key_id": marker.key_id, "tier": marker.tier, "r2_key": marker.r2_key, "received_at": str(marker.received_at)}
         await self._r2.put(MARKER_PREFIX + marker.batch_id, "", {"customMetadata": metadata})
 
