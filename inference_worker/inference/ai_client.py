@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-from inference.isolate import PerIsolate, runtime_env
+from inference.isolate import PerIsolate, binding
 from inference.settings import Settings
 from shared.contract import ServiceFailed, ServiceFailure
 from shared.errors import ErrorCode
@@ -19,18 +19,8 @@ from shared.workers_ai import SSEDecoder, StreamEvent, is_retryable, is_timeout
 RETRY_AFTER_SECONDS = 5
 
 
-def _ai_binding(env: Any) -> Any:
-    """The AI binding: under the runtime its own object through store/runtime.py (the SDK's
-    wrapper converts an embedding's every float, value by value); a test's stand-in as it is."""
-    source = runtime_env(env)
-    if source is env:
-        return env.AI
-    from inference.store.runtime import WorkersAI  # imports js: only under the runtime
-
-    return WorkersAI(source.AI)
-
-
-workers_ai = PerIsolate(_ai_binding)
+# The AI binding, per isolate (an embedding's vectors come back in one conversion).
+workers_ai = PerIsolate(lambda env: binding(env, "AI", "WorkersAI"))
 
 
 async def read_chunks(reader: Any) -> AsyncIterator[bytes]:

@@ -13,6 +13,18 @@ def runtime_env(env: Any) -> Any:
     return vars(env).get("_env", env) if hasattr(env, "__dict__") else env
 
 
+def binding(env: Any, name: str, adapter: str) -> Any:
+    """The binding `name`: under the runtime its own object wrapped in store/runtime.py's
+    `adapter` (the SDK's wrapper converts every value, one by one, on every call); a test's
+    Python stand-in as it is."""
+    source = runtime_env(env)
+    if source is env:
+        return getattr(env, name)
+    from inference.store import runtime  # imports js: only under the runtime
+
+    return getattr(runtime, adapter)(getattr(source, name))
+
+
 class PerIsolate(Generic[Kept]):
     """`make(env)`, once per runtime env: one per isolate under the runtime; a test's fake env is
     its own (the last few are kept)."""

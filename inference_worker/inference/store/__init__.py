@@ -5,7 +5,7 @@ env.DB, env.CACHE, env.ARCHIVE and env.ANALYTICS; capability modules ask `stores
 from functools import cached_property
 from typing import Any
 
-from inference.isolate import PerIsolate, runtime_env
+from inference.isolate import PerIsolate, binding
 from inference.store.archive import Archive
 from inference.store.d1 import Database
 from inference.store.kv import Cache
@@ -19,14 +19,9 @@ class Stores:
 
     def __init__(self, env: Any) -> None:
         self._env = env
-        self._runtime_env = runtime_env(env)
 
     def _binding(self, name: str, adapter: str) -> Any:
-        if self._runtime_env is self._env:
-            return getattr(self._env, name)
-        from inference.store import runtime  # imports js: only under the runtime
-
-        return getattr(runtime, adapter)(getattr(self._runtime_env, name))
+        return binding(self._env, name, adapter)
 
     @cached_property
     def db(self) -> Database:
