@@ -3,7 +3,7 @@
 NODE := .devhost/bin/node
 PYTHON := .venv/bin/python
 
-.PHONY: setup dev devhost test unit e2e lint bench profile fuzz load key replay clean
+.PHONY: setup dev devhost test unit e2e lint bench profile fuzz load key replay bindings clean
 
 setup:
 	@python3 scripts/bootstrap.py
@@ -53,6 +53,10 @@ load: setup
 replay: setup
 	@echo "==> Firing the cron trigger on the local host (replays unindexed event batches)"
 	@curl -fsS -X POST -H "content-type: application/json" -d "{}" "$${URL:-http://127.0.0.1:8787}/__devhost/scheduled" && echo
+
+# The api's [[services]] to its inference backends, from backends.txt (one worker name a line).
+bindings:
+	@python3 scripts/bindings.py
 
 key: setup
 	@$(PYTHON) scripts/keys.py $(ARGS)

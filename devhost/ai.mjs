@@ -31,8 +31,11 @@ export function defaultKnobs(settings = {}) {
     tokenDelayMs: Number(settings.DEVHOST_AI_TOKEN_DELAY_MS ?? 0),
     forwardUrl: settings.DEVHOST_AI_FORWARD_URL ?? '',
     forwardModel: settings.DEVHOST_AI_FORWARD_MODEL ?? '',
-    // Each entry fails one call: {mode: "error" | "mid_stream", code, message, afterTokens}.
+    // Each entry fails one call: {mode: "error" | "mid_stream", code, message, afterTokens},
+    // and with `worker` only a call from that worker (an inference backend, by name).
     failures: [],
+    // Every call from these workers fails as over capacity (a backend whose account is out).
+    failingWorkers: [],
   };
 }
 
@@ -151,12 +154,15 @@ export class AiRecorder {
   }
 
   // Records a call and says how to answer it: the knobs, and the failure it takes (if any).
-  begin(model, stream) {
-    const call = { id: ++this.lastId, model, stream, at: new Date().toISOString() };
+  begin(model, stream, worker = '') {
+    const call = { id: ++this.lastId, model, stream, worker, at: new Date().toISOString() };
     this.calls.push(call);
     if (this.calls.length > MAX_RECORDED_CALLS) this.calls.shift();
-    const { failures, ...knobs } = this.knobs;
-    return { id: call.id, knobs, failure: failures.shift(), forwardKey: this.settings.DEVHOST_AI_FORWARD_KEY ?? '' };
+    const { failures, failingWorkers, ...knobs } = this.knobs;
+    const index = failures.findIndex((f) => !f.worker || f.worker === worker);
+    let failure = index >= 0 ? failures.splice(index, 1)[0] : undefined;
+    if (!failure && failingWorkers.includes(worker)) failure = { mode: 'error', code: 3040, message: `Capacity temporarily exceeded (${worker})` };
+    return { id: call.id, knobs, failure, forwardKey: this.settings.DEVHOST_AI_FORWARD_KEY ?? '' };
   }
 
   // What became of a streamed call: {completed: true} or {cancelled: true}.
@@ -168,12 +174,13 @@ export class AiRecorder {
 
 export class Ai {
   // `recorder`: an AiRecorder, or an RPC stub of one (its answers are awaited either way).
-  constructor(recorder) {
+  constructor(recorder, worker = '') {
     this.recorder = recorder;
+    this.worker = worker; // the calling worker's name, when the host says
   }
 
   async run(model, inputs = {}, _options = {}) {
-    const { id, knobs, failure, forwardKey } = await this.recorder.begin(model, Boolean(inputs.stream));
+    const { id, knobs, failure, forwardKey } = await this.recorder.begin(model, Boolean(inputs.stream), this.worker);
     await sleep(knobs.latencyMs);
     if (failure?.mode === 'error') throw new AiError(failure.code ?? 3040, failure.message ?? 'Capacity temporarily exceeded, please try again.');
     const forward = knobs.forwardUrl ? { url: knobs.forwardUrl, model: knobs.forwardModel, key: forwardKey } : null;

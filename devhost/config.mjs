@@ -39,8 +39,13 @@ function parseDevVars(file) {
   return vars;
 }
 
-export function readWorkerConfig(configPath) {
+// `spec` is a config's path, or `path@name`: the same worker under another name (how a second
+// inference backend runs locally: `-c inference_worker/wrangler.toml@inference-service-2`).
+export function readWorkerConfig(spec) {
+  const at = spec.lastIndexOf('@');
+  const [configPath, rename] = at > spec.lastIndexOf(path.sep) ? [spec.slice(0, at), spec.slice(at + 1)] : [spec, null];
   const config = unstable_readConfig({ config: configPath });
+  if (rename) config.name = rename;
   const configDir = path.dirname(path.resolve(configPath));
   const main = path.resolve(config.main);
   const baseDir = config.base_dir ? path.resolve(config.base_dir) : path.dirname(main);

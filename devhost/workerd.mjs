@@ -61,7 +61,7 @@ function workerOptions(config, vars) {
   const { ai } = config;
   const unsafeBindings = [...options.unsafeBindings ?? []];
   if (ai?.binding) {
-    unsafeBindings.push({ name: ai.binding, type: AI_PLUGIN, plugin: { package: AI_PLUGIN_PATH, name: AI_PLUGIN }, options: { recorderWorker: CONTROL_WORKER } });
+    unsafeBindings.push({ name: ai.binding, type: AI_PLUGIN, plugin: { package: AI_PLUGIN_PATH, name: AI_PLUGIN }, options: { recorderWorker: CONTROL_WORKER, worker: config.name } });
   }
   return { ...options, name: config.name, bindings: { ...options.bindings, ...config.vars, ...vars }, unsafeBindings };
 }
@@ -113,10 +113,9 @@ async function main() {
 
   const started = performance.now();
   const configs = options.configs.map(readWorkerConfig);
-  await Promise.all(configs.map(async (config) => {
-    await runBuild(config);
-    if (hasStorageBindings(config)) await applyMigrations(config, options.stateDir, say);
-  }));
+  await Promise.all(configs.map(runBuild));
+  // One after the other: two backends share one local database.
+  for (const config of configs) if (hasStorageBindings(config)) await applyMigrations(config, options.stateDir, say);
   const mf = new Miniflare(convertV4MiniflareOptions({
     host: options.ip,
     port: options.port,

@@ -49,11 +49,19 @@ class ChatMessage(Model):
     content: str
 
 
-class GenerationRequest(Model):
+class WorkRequest(Model):
+    """What every work call carries besides its work: who asks, the admission the api left to this
+    call (one RPC instead of two), and which backend the api sent it to after how many failovers
+    (for the usage record and the Analytics Engine point)."""
+
     request_id: str
     caller: Caller
-    # The request's admission, when the api left it to this call (one RPC instead of two).
     admission: "AdmissionRequest | None" = None
+    backend: str | None = None
+    failovers: int = 0
+
+
+class GenerationRequest(WorkRequest):
     kind: Literal["chat", "completion", "object"]
     model: str
     messages: list[ChatMessage] = Field(min_length=1, max_length=MAX_MESSAGES)
@@ -106,10 +114,7 @@ class ServiceFailed(Exception):
         self.failure = failure
 
 
-class EmbeddingRequest(Model):
-    request_id: str
-    caller: Caller
-    admission: "AdmissionRequest | None" = None
+class EmbeddingRequest(WorkRequest):
     model: str
     texts: list[str] = Field(min_length=1, max_length=MAX_EMBEDDING_INPUTS)
 
@@ -196,10 +201,7 @@ class UsageReport(Model):
 # --- events and analytics -------------------------------------------------------------------
 
 
-class EventBatch(Model):
-    request_id: str
-    caller: Caller
-    admission: "AdmissionRequest | None" = None
+class EventBatch(WorkRequest):
     batch_id: str
     received_at: int  # unix milliseconds
     events: list[Event] = Field(min_length=1)

@@ -14,24 +14,36 @@ class ModelInfo:
     task: str  # "text-generation" or "text-embeddings"
     context_window: int = 0
     dimensions: int = 0
+    # US dollars per million tokens, as Cloudflare lists them for Workers AI (update when they change).
+    input_price: float = 0.0
+    output_price: float = 0.0
+
+    def cost_usd(self, prompt_tokens: int, completion_tokens: int) -> float:
+        return price_of(prompt_tokens, completion_tokens, self.input_price, self.output_price)
+
+
+def price_of(prompt_tokens: int, completion_tokens: int, input_price: float, output_price: float) -> float:
+    """What a call costs at prices per million tokens (rounded to a millionth of a cent)."""
+    return round((prompt_tokens * input_price + completion_tokens * output_price) / 1_000_000, 8)
 
 
 TEXT_MODELS = {
     m.id: m
     for m in (
-        ModelInfo("@cf/meta/llama-3.1-8b-instruct-fast", "meta", "text-generation", 128_000),
-        ModelInfo("@cf/meta/llama-3.3-70b-instruct-fp8-fast", "meta", "text-generation", 24_000),
-        ModelInfo("@cf/mistralai/mistral-small-3.1-24b-instruct", "mistralai", "text-generation", 128_000),
-        ModelInfo("@cf/google/gemma-3-12b-it", "google", "text-generation", 80_000),
+        ModelInfo("@cf/meta/llama-3.1-8b-instruct-fast", "meta", "text-generation", 128_000, input_price=0.045, output_price=0.384),
+        ModelInfo("@cf/meta/llama-3.3-70b-instruct-fp8-fast", "meta", "text-generation", 24_000, input_price=0.293, output_price=2.253),
+        ModelInfo("@cf/mistralai/mistral-small-3.1-24b-instruct", "mistralai", "text-generation", 128_000,
+                  input_price=0.351, output_price=0.555),
+        ModelInfo("@cf/google/gemma-3-12b-it", "google", "text-generation", 80_000, input_price=0.345, output_price=0.556),
     )
 }
 
 EMBEDDING_MODELS = {
     m.id: m
     for m in (
-        ModelInfo("@cf/baai/bge-small-en-v1.5", "baai", "text-embeddings", 512, 384),
-        ModelInfo("@cf/baai/bge-base-en-v1.5", "baai", "text-embeddings", 512, 768),
-        ModelInfo("@cf/baai/bge-large-en-v1.5", "baai", "text-embeddings", 512, 1024),
+        ModelInfo("@cf/baai/bge-small-en-v1.5", "baai", "text-embeddings", 512, 384, input_price=0.020),
+        ModelInfo("@cf/baai/bge-base-en-v1.5", "baai", "text-embeddings", 512, 768, input_price=0.067),
+        ModelInfo("@cf/baai/bge-large-en-v1.5", "baai", "text-embeddings", 512, 1024, input_price=0.204),
     )
 }
 
@@ -39,6 +51,7 @@ DEFAULT_TEXT_MODEL = "@cf/meta/llama-3.1-8b-instruct-fast"
 DEFAULT_EMBEDDING_MODEL = "@cf/baai/bge-base-en-v1.5"
 
 ALL_MODELS = [*TEXT_MODELS.values(), *EMBEDDING_MODELS.values()]
+CATALOG = {m.id: m for m in ALL_MODELS}
 
 # Short names, and retired ids mapped to their successors: @cf/meta/llama-3.1-8b-instruct was
 # deprecated on 2026-05-30 and its -fast variant remains.

@@ -9,6 +9,7 @@ from pydantic_core import to_json
 from pyodide.ffi import jsnull
 from workers import Response
 
+from api.backends import pool_of
 from api.inference_client import InferenceClient
 from api.settings import Settings
 from shared.contract import Caller, RateWindow
@@ -47,7 +48,8 @@ class Call:
     @cached_property
     def inference(self) -> InferenceClient:
         """The inference service, for this request (its deadline, its request id)."""
-        return InferenceClient(self.env, self.request_id, self.settings.inference_timeout_ms, self._set_window)
+        pool = pool_of(self.env, self.settings.backend_failures, self.settings.backend_cooldown_seconds)
+        return InferenceClient(self.env, pool, self.request_id, self.settings.inference_timeout_ms, self._set_window)
 
     def _set_window(self, window: RateWindow) -> None:
         self.rate_window = window

@@ -7,11 +7,13 @@ its code names (502, 503 with Retry-After, 504)."""
 
 import asyncio
 import json
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
+from api.backends import BackendPool
 from shared.analytics import EventPage, EventQuery, MetricQuery, MetricSeries
 from shared.contract import (
     AdmissionRequest,
@@ -30,6 +32,7 @@ from shared.contract import (
     RateWindow,
     ServiceFailure,
     UsageReport,
+    WorkRequest,
 )
 from shared.errors import ApiError, ErrorCode
 
@@ -51,15 +54,32 @@ def service_deadline_ms(timeout_ms: float) -> int:
     return max(1, int(timeout_ms - max(100, timeout_ms * 0.05)))
 
 
+class BackendFailed(Exception):
+    """An attempt that another backend may answer: the binding raised, timed out, or the service
+    answered with a 5xx failure. Carries the error to answer if no backend can."""
+
+    def __init__(self, error: ApiError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
 class InferenceClient:
-    def __init__(self, env: Any, request_id: str, timeout_ms: float, on_window: Callable[[RateWindow], None]) -> None:
-        self.binding = env.INFERENCE
+    """One request's way to the inference service: the backends to try (api/backends.py), in
+    order, for every call it makes; which one answered and which failed first."""
+
+    def __init__(self, env: Any, pool: BackendPool, request_id: str, timeout_ms: float,
+                 on_window: Callable[[RateWindow], None]) -> None:
+        self.env = env
+        self.pool = pool
         self.request_id = request_id
         self.timeout_ms = timeout_ms
         self.on_window = on_window  # the caller's rate window, when a work call admitted the request
         # The request's admission, left by auth to the handler's work call (api/auth.py): sent
         # with the first work call, and only with it.
         self.admission: AdmissionRequest | None = None
+        self._plan: list[str] | None = None  # the backends this request tries, in order
+        self.backend: str | None = None  # the one that answered last
+        self.failovers: list[str] = []  # "<backend>: <why>", for each attempt passed over
 
     def _take_admission(self) -> AdmissionRequest | None:
         admission, self.admission = self.admission, None
@@ -69,26 +89,60 @@ class InferenceClient:
         if window is not None:
             self.on_window(window)
 
-    async def _call(self, method: str, *args: Any) -> Any:
+    async def _call(self, method: str, *args: Any, work: WorkRequest | None = None, failover: bool = True) -> Any:
+        """Calls `method` on this request's backend, and on the next one while they fail. A work
+        request is sent as JSON text naming its backend; its admission goes with the first
+        attempt only: a backend that failed may have counted it, and a request is counted at
+        most once (after a failover it may go uncounted, never counted twice)."""
+        if self._plan is None:
+            self._plan = self.pool.plan(time.monotonic())
+        last: BackendFailed | None = None
+        for backend in list(self._plan):
+            if work is not None:
+                update = {"backend": backend, "failovers": len(self.failovers)}
+                if last is not None:
+                    update["admission"] = None
+                args = (work.model_copy(update=update).model_dump_json(),)
+            try:
+                result = await self._attempt(backend, method, args)
+            except BackendFailed as failed:
+                self.pool.failed(backend, time.monotonic())
+                self._plan.remove(backend)
+                self.failovers.append(f"{backend}: {failed.error.message}")
+                last = failed
+                if failover:
+                    continue
+                raise failed.error from None
+            self.pool.succeeded(backend)
+            self.backend = backend
+            return result
+        if last is None:
+            raise ApiError(ErrorCode.SERVICE_UNAVAILABLE, "No inference backend is available", headers={"retry-after": "1"})
+        raise last.error
+
+    async def _attempt(self, backend: str, method: str, args: tuple) -> Any:
         timeout = self.timeout_ms / 1000
         try:
-            result = await asyncio.wait_for(getattr(self.binding, method)(*args), timeout)
-        except TimeoutError as exc:
-            raise ApiError(ErrorCode.UPSTREAM_TIMEOUT, f"The inference service did not answer within {timeout:g} s",
-                           headers={"retry-after": "1"}) from exc
+            result = await asyncio.wait_for(getattr(getattr(self.env, backend), method)(*args), timeout)
+        except TimeoutError:
+            raise BackendFailed(ApiError(ErrorCode.UPSTREAM_TIMEOUT, f"The inference service did not answer within {timeout:g} s",
+                                         headers={"retry-after": "1"})) from None
         except Exception as exc:
             # The message can hold the other worker's traceback: it goes to the log, not the client.
-            print(f"request {self.request_id}: inference.{method} raised {type(exc).__name__}: {exc}")
-            raise ApiError(ErrorCode.UPSTREAM_ERROR, "The inference service failed; the error is logged",
-                           request_id=self.request_id) from exc
+            print(f"request {self.request_id}: {backend}.{method} raised {type(exc).__name__}: {exc}")
+            raise BackendFailed(ApiError(ErrorCode.UPSTREAM_ERROR, "The inference service failed; the error is logged",
+                                         request_id=self.request_id)) from None
         if isinstance(result, str) and result.startswith(FAILURE_PREFIX):
             failure = ServiceFailure.model_validate_json(result[len(FAILURE_PREFIX):-1])
             self._window(failure.window)
-            raise refused(failure.code, failure.message, failure.reason, failure.retry_after)
+            error = refused(failure.code, failure.message, failure.reason, failure.retry_after)
+            if error.status >= 500:
+                raise BackendFailed(error)
+            raise error
         return result
 
-    async def _model(self, model: type[Result], method: str, *args: Any) -> Result:
-        return model.model_validate_json(await self._call(method, *args))
+    async def _model(self, model: type[Result], method: str, *args: Any, **options: Any) -> Result:
+        return model.model_validate_json(await self._call(method, *args, **options))
 
     async def health(self) -> HealthReport:
         return await self._model(HealthReport, "health", self.request_id)
@@ -100,7 +154,8 @@ class InferenceClient:
         return await self._model(UsageReport, "get_usage", caller.model_dump_json())
 
     async def create_key(self, spec: KeySpec) -> CreatedKey:
-        return await self._model(CreatedKey, "create_key", spec.model_dump_json())
+        # Not sent again to another backend: a key created by one that failed to answer would be a second key.
+        return await self._model(CreatedKey, "create_key", spec.model_dump_json(), failover=False)
 
     async def list_keys(self) -> list[KeyInfo]:
         return [KeyInfo.model_validate(key) for key in json.loads(await self._call("list_keys"))]
@@ -111,7 +166,7 @@ class InferenceClient:
     async def stream_generation(self, request: GenerationRequest) -> Any:
         """A Response (JS, from the service) whose body streams the answer: passed through, never read."""
         request = request.model_copy(update={"deadline_ms": service_deadline_ms(self.timeout_ms), "admission": self._take_admission()})
-        response = await self._call("stream_generation", request.model_dump_json())
+        response = await self._call("stream_generation", work=request)
         if limit := response.headers.get("x-ratelimit-limit"):
             self._window(RateWindow(limit=int(limit), remaining=int(response.headers.get("x-ratelimit-remaining")),
                                     reset_seconds=int(response.headers.get("x-ratelimit-reset"))))
@@ -119,19 +174,19 @@ class InferenceClient:
 
     async def generate(self, request: GenerationRequest) -> GenerationResult:
         request = request.model_copy(update={"deadline_ms": service_deadline_ms(self.timeout_ms), "admission": self._take_admission()})
-        result = await self._model(GenerationResult, "generate", request.model_dump_json())
+        result = await self._model(GenerationResult, "generate", work=request)
         self._window(result.window)
         return result
 
     async def embed(self, request: EmbeddingRequest) -> EmbeddingResult:
         request = request.model_copy(update={"admission": self._take_admission()})
-        result = await self._model(EmbeddingResult, "embed", request.model_dump_json())
+        result = await self._model(EmbeddingResult, "embed", work=request)
         self._window(result.window)
         return result
 
     async def process_events(self, batch: EventBatch) -> BatchResult:
         batch = batch.model_copy(update={"admission": self._take_admission()})
-        result = await self._model(BatchResult, "process_events", batch.model_dump_json())
+        result = await self._model(BatchResult, "process_events", work=batch)
         self._window(result.window)
         return result
 

@@ -31,6 +31,8 @@ class Settings:
     events_max_body_bytes: int = MAX_BODY_BYTES  # EVENTS_MAX_BODY_BYTES
     failed_auth_per_minute: int = DEFAULT_ALLOWANCE  # FAILED_AUTH_PER_MINUTE, per client address
     key_cache_seconds: float = 30  # KEY_CACHE_SECONDS: how long an isolate trusts a key it saw verified
+    backend_failures: int = 3  # BACKEND_FAILURES: failures in a row that take a backend out (api/backends.py)
+    backend_cooldown_seconds: float = 30  # BACKEND_COOLDOWN_SECONDS: how long it stays out before a probe
     admin_token: str | None = field(default=None, repr=False)  # secret ADMIN_TOKEN
     jwt_secret: str | None = field(default=None, repr=False)  # secret JWT_SECRET
     tiers: Mapping[str, TierLimits] = field(default_factory=lambda: dict(TIERS))  # with TIER_<TIER>_<LIMIT> applied
@@ -55,6 +57,8 @@ class Settings:
             events_max_body_bytes=int(number("EVENTS_MAX_BODY_BYTES", MAX_BODY_BYTES)),
             failed_auth_per_minute=int(number("FAILED_AUTH_PER_MINUTE", DEFAULT_ALLOWANCE)),
             key_cache_seconds=number("KEY_CACHE_SECONDS", 30),
+            backend_failures=int(number("BACKEND_FAILURES", 3)),
+            backend_cooldown_seconds=number("BACKEND_COOLDOWN_SECONDS", 30),
             admin_token=_var(env, "ADMIN_TOKEN"),
             jwt_secret=_var(env, "JWT_SECRET"),
             tiers={tier: limits_for(tier, lambda name: _var(env, name)) for tier in TIERS},

@@ -4,5 +4,5 @@
 import { Ai } from 'devhost:ai';
 
 export default function makeBinding(env) {
-  return new Ai(env.recorder);
+  return new Ai(env.recorder, env.worker);
 }

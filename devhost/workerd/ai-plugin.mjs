@@ -18,7 +18,11 @@ export const plugins = {
         wrapped: {
           moduleName: 'devhost:ai-binding',
           // miniflare names a user worker's workerd service `core:user:<name>`.
-          innerBindings: [{ name: 'recorder', service: { name: `core:user:${binding.dev.options.recorderWorker}`, entrypoint: 'AiRecorderEntrypoint' } }],
+          innerBindings: [
+            { name: 'recorder', service: { name: `core:user:${binding.dev.options.recorderWorker}`, entrypoint: 'AiRecorderEntrypoint' } },
+            // Which worker calls: a failure can be aimed at one inference backend.
+            { name: 'worker', text: binding.dev.options.worker ?? '' },
+          ],
         },
       }));
     },

@@ -12,8 +12,8 @@ let recorder;
 const recorderFor = (env) => (recorder ??= new AiRecorder(env));
 
 export class AiRecorderEntrypoint extends WorkerEntrypoint {
-  begin(model, stream) {
-    return recorderFor(this.env).begin(model, stream);
+  begin(model, stream, worker) {
+    return recorderFor(this.env).begin(model, stream, worker);
   }
 
   mark(id, outcome) {

@@ -12,7 +12,7 @@ from shared.workers_ai import Usage
 
 async def embed(env: Any, ctx: Any, req: EmbeddingRequest) -> EmbeddingResult:
     window = await access.admitted(env, ctx, req.admission)
-    meter = Meter(env, req.caller, "embedding", req.request_id)
+    meter = Meter.of(env, req, "embedding")
     model, answer = await run_once(env, [req.model], {"text": req.texts}, RetryPolicy.of(settings_of(env)))
     # Workers AI reports no usage for embeddings: count about four characters a token.
     used = Usage(prompt_tokens=sum(max(1, len(t) // 4) for t in req.texts))

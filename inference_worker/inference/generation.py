@@ -148,7 +148,7 @@ def _headers(model: str, cache_state: str, window: RateWindow | None) -> dict[st
 async def stream_generation(env: Any, ctx: Any, req: GenerationRequest) -> Response:
     """A Response whose body streams the answer; ServiceFailed before the first token."""
     window = await access.admitted(env, ctx, req.admission)
-    meter = Meter(env, req.caller, req.kind, req.request_id)
+    meter = Meter.of(env, req, req.kind)
     key = cache.cache_key(req)
     if key and (entry := await cache.lookup(env, key)):
         stream = _Stream(env, req, entry["model"], meter)
@@ -164,7 +164,7 @@ async def stream_generation(env: Any, ctx: Any, req: GenerationRequest) -> Respo
 async def generate(env: Any, ctx: Any, req: GenerationRequest) -> GenerationResult:
     """The whole answer at once; ServiceFailed if the model failed or the deadline passed."""
     window = await access.admitted(env, ctx, req.admission)
-    meter = Meter(env, req.caller, req.kind, req.request_id)
+    meter = Meter.of(env, req, req.kind)
     key = cache.cache_key(req)
     if key and (entry := await cache.lookup(env, key)):
         used = cache.entry_usage(entry)

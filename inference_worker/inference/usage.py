@@ -8,7 +8,7 @@ from typing import Any
 from inference.store import stores_of
 from inference.store.records import CallRecord
 from inference.store.telemetry import call_point
-from shared.contract import Caller
+from shared.contract import Caller, WorkRequest
 from shared.workers_ai import Usage
 
 
@@ -37,7 +37,13 @@ class Meter:
     caller: Caller
     kind: str
     request_id: str
+    backend: str | None = None
+    failovers: int = 0
     started: float = field(default_factory=time.perf_counter)
+
+    @classmethod
+    def of(cls, env: Any, req: WorkRequest, kind: str) -> "Meter":
+        return cls(env, req.caller, kind, req.request_id, req.backend, req.failovers)
 
     def elapsed_ms(self) -> float:
         return (time.perf_counter() - self.started) * 1000
@@ -47,5 +53,5 @@ class Meter:
         latency = self.elapsed_ms()
         if ttft_ms is None:
             ttft_ms = latency if outcome in ("ok", "cache_hit") else 0.0
-        call = CallRecord(self.caller, model, self.kind, outcome, used or Usage(), latency, ttft_ms)
+        call = CallRecord(self.caller, model, self.kind, outcome, used or Usage(), latency, ttft_ms, self.backend, self.failovers)
         await record_quietly(self.env, call, self.request_id)

@@ -16,3 +16,7 @@ class CallRecord:
     usage: Usage
     latency_ms: float
     ttft_ms: float
+    backend: str | None = None  # the api's binding name for the inference worker that served
+    failovers: int = 0  # backends the api tried first
+    provider: str = "workers-ai"  # who ran the model (inference/providers.py)
+    cost_usd: float = 0.0  # the usage at the model's price (shared/models.py, or the provider's)

@@ -13,8 +13,9 @@ WRITES_PER_INVOCATION = 25
 def call_point(call: CallRecord) -> dict[str, list]:
     return {
         "indexes": [call.caller.key_id],
-        "blobs": [call.model, call.kind, call.outcome, call.caller.tier],
-        "doubles": [round(call.latency_ms, 2), round(call.ttft_ms, 2), call.usage.prompt_tokens, call.usage.completion_tokens],
+        "blobs": [call.model, call.kind, call.outcome, call.caller.tier, call.backend or "", call.provider],
+        "doubles": [round(call.latency_ms, 2), round(call.ttft_ms, 2), call.usage.prompt_tokens, call.usage.completion_tokens,
+                    call.failovers, call.cost_usd],
     }
 
 

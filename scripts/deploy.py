@@ -1,0 +1,67 @@
+"""Deploys every inference worker in backends.txt, then the api worker: the api is never left
+bound to a backend that does not exist yet. Stops at the first failure.
+
+    npm run deploy:all                        # pywrangler: vendors Python packages, then deploys
+    python3 scripts/deploy.py --dry-run --tool wrangler   # builds every bundle into dist/, offline
+
+Each backend is the one inference worker (inference_worker/wrangler.toml) under its own name
+(`--name`); the api's [[services]] must match the list (`make bindings`), which is checked
+first. Arguments after `--` go to every deploy (e.g. `-- --env production`)."""
+
+import argparse
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from scripts import bindings  # noqa: E402
+
+PROJECT_ROOT = bindings.PROJECT_ROOT
+
+
+def tool_command(tool: str, root: Path) -> list[str]:
+    if tool == "wrangler":
+        return [str(root / "node_modules" / ".bin" / "wrangler")]
+    found = shutil.which(tool)
+    if found is None:
+        raise SystemExit(f"{tool} is not installed: `make setup` installs pywrangler (or pass --tool wrangler)")
+    return [found]
+
+
+def plan(root: Path, backends: list[str], dry_run: bool, extra: list[str]) -> list[tuple[str, Path, list[str]]]:
+    """(what, where, arguments) for each deploy, in order."""
+    def options(name: str) -> list[str]:
+        return ["--dry-run", "--outdir", str(root / "dist" / name)] if dry_run else []
+
+    steps = [(f"inference worker {name}", root / "inference_worker", ["deploy", "--name", name, *options(name), *extra])
+             for name in backends]
+    steps.append(("api worker", root, ["deploy", *options("inference-ui-api"), *extra]))
+    return steps
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dry-run", action="store_true", help="build each bundle into dist/ without uploading")
+    parser.add_argument("--tool", default="pywrangler", help="pywrangler (default), wrangler, or a command's path")
+    parser.add_argument("--root", type=Path, default=PROJECT_ROOT, help=argparse.SUPPRESS)
+    parser.add_argument("extra", nargs="*", help="after --: arguments for every deploy")
+    args = parser.parse_args()
+    backends = bindings.read_backends(args.root / "backends.txt")
+    config = args.root / "wrangler.toml"
+    if bindings.with_block(config.read_text(), backends) != config.read_text():
+        print(f"{config} does not bind the backends in backends.txt: run `make bindings` first")
+        return 1
+    command = tool_command(args.tool, args.root) if args.tool in ("pywrangler", "wrangler") else [args.tool]
+    steps = plan(args.root, backends, args.dry_run, args.extra)
+    for number, (what, cwd, arguments) in enumerate(steps, 1):
+        print(f"==> [{number}/{len(steps)}] {what}: {' '.join([Path(command[0]).name, *arguments])}", flush=True)
+        if subprocess.run([*command, *arguments], cwd=cwd).returncode != 0:
+            print(f"==> {what} failed: stopped; nothing after it was deployed")
+            return 1
+    print(f"==> {'built' if args.dry_run else 'deployed'}: {len(backends)} inference worker(s), then the api worker")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,74 @@
+"""`npm run deploy:all` (scripts/deploy.py): every inference backend before the api worker, each
+under its own name, stopping at the first failure; and its offline form, a dry run that builds
+every bundle."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.deploy.test_bundles import NODE, ROOT
+
+DEPLOY = [sys.executable, str(ROOT / "scripts" / "deploy.py")]
+
+
+def project_with_backends(tmp_path: Path, *names: str) -> Path:
+    project = tmp_path / "project"
+    for name in ("api_worker", "inference_worker", "shared", "scripts", "migrations"):
+        shutil.copytree(ROOT / name, project / name, ignore=shutil.ignore_patterns("__pycache__", "shared", "python_modules", ".wrangler"))
+    for name in ("wrangler.toml", "pyproject.toml", "package.json"):
+        shutil.copy(ROOT / name, project / name)
+    (project / "node_modules").symlink_to(ROOT / "node_modules")
+    (project / "backends.txt").write_text("\n".join(names) + "\n")
+    subprocess.run([sys.executable, str(project / "scripts" / "bindings.py")], cwd=project, check=True, capture_output=True)
+    return project
+
+
+def fake_tool(tmp_path: Path, fail_on: str) -> tuple[Path, Path]:
+    """A stand-in for pywrangler that logs each call and fails the one whose arguments hold `fail_on`."""
+    log = tmp_path / "calls.log"
+    tool = tmp_path / "fake-wrangler"
+    tool.write_text(f'#!/bin/sh\necho "$(basename "$PWD") $*" >> {log}\ncase "$*" in *"{fail_on}"*) exit 3;; esac\n')
+    tool.chmod(0o755)
+    return tool, log
+
+
+def test_every_backend_is_deployed_before_the_api_and_a_failure_stops_the_rest(tmp_path):
+    project = project_with_backends(tmp_path, "inference-service", "inference-eu", "inference-big")
+    tool, log = fake_tool(tmp_path, fail_on="inference-eu")
+
+    result = subprocess.run([*DEPLOY, "--root", str(project), "--tool", str(tool), "--", "--env", "production"],
+                            capture_output=True, text=True)
+
+    assert result.returncode == 1
+    assert "inference worker inference-eu failed: stopped" in result.stdout
+    assert log.read_text().splitlines() == [
+        "inference_worker deploy --name inference-service --env production",
+        "inference_worker deploy --name inference-eu --env production",
+    ]  # neither the third backend nor the api worker
+
+
+def test_a_list_the_config_does_not_bind_yet_is_refused_before_any_deploy(tmp_path):
+    project = project_with_backends(tmp_path, "inference-service")
+    (project / "backends.txt").write_text("inference-service\ninference-eu\n")
+    tool, log = fake_tool(tmp_path, fail_on="nothing")
+
+    result = subprocess.run([*DEPLOY, "--root", str(project), "--tool", str(tool)], capture_output=True, text=True)
+
+    assert result.returncode == 1 and "run `make bindings`" in result.stdout
+    assert not log.exists()
+
+
+def test_the_dry_run_builds_every_backend_and_the_api_with_their_names(tmp_path):
+    project = project_with_backends(tmp_path, "inference-service", "inference-service-2")
+    env = {**os.environ, "PATH": f"{NODE.parent}{os.pathsep}{os.environ['PATH']}", "WRANGLER_SEND_METRICS": "false", "CI": "true"}
+
+    result = subprocess.run([*DEPLOY, "--root", str(project), "--dry-run", "--tool", "wrangler"],
+                            capture_output=True, text=True, env=env, timeout=300)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    for name in ("inference-service", "inference-service-2", "inference-ui-api"):
+        assert (project / "dist" / name / "entry.py").exists(), name
+    # The api's bundle is bound to both (wrangler prints the bindings it would deploy with).
+    assert "env.INFERENCE_2 (inference-service-2#InferenceService)" in result.stdout, result.stdout

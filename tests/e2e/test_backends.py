@@ -1,0 +1,103 @@
+"""Two inference backends behind one api worker, on the local runtime: the api's bindings written
+by `make bindings` (scripts/bindings.py) from a two-line list, the second backend the same
+inference worker under another name (`-c inference_worker/wrangler.toml@inference-service-2`),
+both on one database. The AI stand-in fails every call from a named worker on demand: a
+backend whose model account is out of capacity."""
+
+import time
+from collections import Counter
+
+import httpx
+import pytest
+
+from scripts.localhost import FRESH_CONNECTIONS, PROJECT_ROOT, LocalHost
+from tests.e2e.conftest import HostControl, host_only
+
+pytestmark = host_only
+ADMIN = "backends-admin-token"
+SECOND = "inference-service-2"
+COOLDOWN_SECONDS = 2
+FAILURES_TO_OPEN = 3
+CHAT = {"messages": [{"id": "u", "role": "user", "parts": [{"type": "text", "text": "which backend?"}]}]}
+
+
+@pytest.fixture(scope="module")
+def pool(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("backends")
+    (folder / "backends.txt").write_text(f"inference-service\n{SECOND}  # one line a backend\n")
+    # At the project's root, so that the config's relative paths (main, base_dir) hold.
+    config = PROJECT_ROOT / ".test-backends.wrangler.toml"
+    config.write_text((PROJECT_ROOT / "wrangler.toml").read_text())
+    try:
+        from scripts import bindings
+        config.write_text(bindings.with_block(config.read_text(), bindings.read_backends(folder / "backends.txt")))
+        inference = PROJECT_ROOT / "inference_worker" / "wrangler.toml"
+        variables = {"ADMIN_TOKEN": ADMIN, "BACKEND_FAILURES": str(FAILURES_TO_OPEN),
+                     "BACKEND_COOLDOWN_SECONDS": str(COOLDOWN_SECONDS), "RETRY_BACKOFF_MS": "1", "MODEL_ATTEMPTS": "1", "FALLBACK_MODELS": ""}
+        with LocalHost([config, inference, f"{inference}@{SECOND}"], folder / "state", variables=variables) as host:
+            created = httpx.post(f"{host.url}/graphql", headers={"authorization": f"Bearer {ADMIN}"}, json={
+                "query": 'mutation { createApiKey(name: "pool", tier: ENTERPRISE) { key } }'}).json()
+            key = created["data"]["createApiKey"]["key"]
+            with httpx.Client(base_url=host.url, timeout=30, limits=FRESH_CONNECTIONS,
+                              headers={"authorization": f"Bearer {key}"}) as client:
+                control = HostControl(client, "workerd")
+                control.reset()
+                yield client, control
+    finally:
+        config.unlink(missing_ok=True)
+
+
+def served_by(client: httpx.Client, count: int) -> Counter:
+    backends = Counter()
+    for _ in range(count):
+        response = client.post("/v1/chat/completions", json={"model": "llama-3.1-8b", "messages": [{"role": "user", "content": "hi"}]})
+        assert response.status_code == 200, response.text
+        backends[response.headers["x-inference-backend"]] += 1
+    return backends
+
+
+def model_calls_by_worker(control: HostControl) -> Counter:
+    return Counter(call["worker"] for call in control.calls())
+
+
+def test_a_hundred_calls_are_spread_evenly_over_two_backends(pool):
+    client, control = pool
+    control.reset()
+
+    backends = served_by(client, 100)
+
+    assert abs(backends["INFERENCE"] - 50) <= 1 and abs(backends["INFERENCE_2"] - 50) <= 1, backends
+    assert model_calls_by_worker(control) == Counter({"inference-service": backends["INFERENCE"], SECOND: backends["INFERENCE_2"]})
+
+
+def test_a_failing_backend_is_taken_out_and_probed_back_in_after_its_cool_down(pool):
+    client, control = pool
+    control.reset()
+    control.set(failingWorkers=[SECOND])
+
+    backends = served_by(client, 20)
+
+    # Every request answered, by the healthy backend; the failing one was tried until its circuit opened.
+    assert backends == Counter({"INFERENCE": 20})
+    assert model_calls_by_worker(control)[SECOND] == FAILURES_TO_OPEN
+
+    control.set(failingWorkers=[])  # it recovers; its circuit stays open until the cool-down is over
+    assert served_by(client, 4) == Counter({"INFERENCE": 4})
+    time.sleep(COOLDOWN_SECONDS + 0.5)
+
+    backends = served_by(client, 10)
+
+    assert abs(backends["INFERENCE"] - 5) <= 1 and abs(backends["INFERENCE_2"] - 5) <= 1, backends  # closed again
+
+
+def test_a_stream_that_started_is_not_sent_to_another_backend(pool):
+    client, control = pool
+    control.reset()
+    # Whichever backend gets it, its model breaks after 2 tokens.
+    control.set(failures=[{"mode": "mid_stream", "afterTokens": 2, "worker": worker} for worker in ("inference-service", SECOND)])
+
+    response = client.post("/stream/chat", json=CHAT)
+
+    assert response.status_code == 200
+    assert '"type":"error"' in response.text and '"type":"finish"' not in response.text
+    assert len(control.calls()) == 1  # one model call: the stream was not replayed elsewhere
