@@ -3,6 +3,10 @@ bound to a backend that does not exist yet. Stops at the first failure.
 
     npm run deploy:all                        # pywrangler: vendors Python packages, then deploys
     python3 scripts/deploy.py --dry-run --tool wrangler   # builds every bundle into dist/, offline
+    npm run rollback                          # each worker back to its previous version, api first
+
+A rollback goes the other way: the api first (an older api calls only what every newer backend
+still answers: the contract's new fields are optional), then each backend.
 
 Each backend is the one inference worker (inference_worker/wrangler.toml) under its own name
 (`--name`); the api's [[services]] must match the list (`make bindings`), which is checked
@@ -18,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from scripts import bindings  # noqa: E402
 
 PROJECT_ROOT = bindings.PROJECT_ROOT
+API_WORKER = "inference-ui-api"
 
 
 def tool_command(tool: str, root: Path) -> list[str]:
@@ -36,13 +41,21 @@ def plan(root: Path, backends: list[str], dry_run: bool, extra: list[str]) -> li
 
     steps = [(f"inference worker {name}", root / "inference_worker", ["deploy", "--name", name, *options(name), *extra])
              for name in backends]
-    steps.append(("api worker", root, ["deploy", *options("inference-ui-api"), *extra]))
+    steps.append(("api worker", root, ["deploy", *options(API_WORKER), *extra]))
     return steps
+
+
+def rollback_plan(root: Path, backends: list[str], extra: list[str]) -> list[tuple[str, Path, list[str]]]:
+    message = ["--message", "npm run rollback", "--yes"]
+    steps = [("api worker", root, ["rollback", "--name", API_WORKER, *message, *extra])]
+    return steps + [(f"inference worker {name}", root / "inference_worker", ["rollback", "--name", name, *message, *extra])
+                    for name in backends]
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dry-run", action="store_true", help="build each bundle into dist/ without uploading")
+    parser.add_argument("--rollback", action="store_true", help="roll each worker back to its previous version, api first")
     parser.add_argument("--tool", default="pywrangler", help="pywrangler (default), wrangler, or a command's path")
     parser.add_argument("--root", type=Path, default=PROJECT_ROOT, help=argparse.SUPPRESS)
     parser.add_argument("extra", nargs="*", help="after --: arguments for every deploy")
@@ -52,14 +65,16 @@ def main() -> int:
     if bindings.with_block(config.read_text(), backends) != config.read_text():
         print(f"{config} does not bind the backends in backends.txt: run `make bindings` first")
         return 1
-    command = tool_command(args.tool, args.root) if args.tool in ("pywrangler", "wrangler") else [args.tool]
-    steps = plan(args.root, backends, args.dry_run, args.extra)
+    tool = "wrangler" if args.rollback and args.tool == "pywrangler" else args.tool  # nothing to vendor
+    command = tool_command(tool, args.root) if tool in ("pywrangler", "wrangler") else [tool]
+    steps = rollback_plan(args.root, backends, args.extra) if args.rollback else plan(args.root, backends, args.dry_run, args.extra)
     for number, (what, cwd, arguments) in enumerate(steps, 1):
         print(f"==> [{number}/{len(steps)}] {what}: {' '.join([Path(command[0]).name, *arguments])}", flush=True)
         if subprocess.run([*command, *arguments], cwd=cwd).returncode != 0:
-            print(f"==> {what} failed: stopped; nothing after it was deployed")
+            print(f"==> {what} failed: stopped; nothing after it was {'rolled back' if args.rollback else 'deployed'}")
             return 1
-    print(f"==> {'built' if args.dry_run else 'deployed'}: {len(backends)} inference worker(s), then the api worker")
+    done = "rolled back: the api worker, then" if args.rollback else "built:" if args.dry_run else "deployed:"
+    print(f"==> {done} {len(backends)} inference worker(s){'' if args.rollback else ', then the api worker'}")
     return 0
 
 

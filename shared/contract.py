@@ -68,6 +68,8 @@ class GenerationRequest(WorkRequest):
     temperature: float | None = Field(default=None, ge=0, le=2)
     max_tokens: int = Field(ge=1, le=MAX_OUTPUT_TOKENS)
     json_schema: dict[str, Any] | None = None
+    # The caller's hint for provider routing (shared/routing.py): "high" may go to a larger provider.
+    complexity: Literal["low", "normal", "high"] | None = None
     # None: answer once, as a GenerationResult; otherwise stream in this protocol.
     protocol: StreamProtocol | None = None
     include_usage: bool = False
@@ -88,6 +90,7 @@ class GenerationRequest(WorkRequest):
 class GenerationResult(Model):
     window: "RateWindow | None" = None
     model: str
+    provider: str = "workers-ai"
     text: str
     usage: dict[str, int]
     finish_reason: str
@@ -185,6 +188,18 @@ class CreatedKey(KeyInfo):
     key: str  # shown once, never stored
 
 
+class Spend(Model):
+    """What one model cost a caller on one day, with one provider."""
+
+    day: str
+    model: str
+    provider: str
+    calls: int
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: float
+
+
 class UsageReport(Model):
     key_id: str
     tier: str
@@ -194,6 +209,8 @@ class UsageReport(Model):
     completion_tokens: int
     cache_hits: int
     events: int
+    cost_usd: float = 0.0  # today's spend on models
+    spend: list[Spend] = []  # per day and model, the last seven days, newest first
     limits: dict[str, Any]
     window: RateWindow
 

@@ -101,10 +101,10 @@ class Routing:
     def attempts(self, model: str, fallbacks: list[str], prompt_tokens: int, complexity: str | None,
                  tier: str) -> list[tuple[str, str]]:
         """(provider, catalog model) in the order to try: the chosen provider first, the other
-        after it. Workers AI tries the model and then its fallbacks; the external provider only
-        models it has in PROVIDER_MODELS."""
+        after it. Workers AI tries the model and then its fallbacks (FALLBACK_MODELS); the
+        external provider the model itself, if PROVIDER_MODELS maps it."""
         workers_ai = [(WORKERS_AI, m) for m in [model, *fallbacks]]
-        external = [(self.provider_name, m) for m in [model, *fallbacks] if self.provider_name and m in self.provider_models]
+        external = [(self.provider_name, model)] if self.provider_name and model in self.provider_models else []
         if self.provider_for(model, prompt_tokens, complexity, tier) == self.provider_name and external:
             return external + workers_ai
         return workers_ai + external

@@ -19,6 +19,7 @@ class TierLimits:
     events_per_day: int
     max_batch_size: int
     allowed_models: tuple[str, ...]
+    daily_budget_usd: float = 0.0  # spend a day on models (their catalog or provider prices); 0: none
 
     def allows_model(self, model: str) -> bool:
         return self.allowed_models == ANY_MODEL or model in self.allowed_models
@@ -49,5 +50,5 @@ def limits_for(tier: str, var: Callable[[str], str | None] = lambda name: None) 
         if spec.name == "allowed_models":
             overrides[spec.name] = tuple(m.strip() for m in str(value).split(",") if m.strip())
         else:
-            overrides[spec.name] = int(value)
+            overrides[spec.name] = float(value) if spec.type is float else int(value)
     return replace(base, **overrides)

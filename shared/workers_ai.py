@@ -36,7 +36,8 @@ class StreamEvent:
 
 class SSEDecoder:
     """Turns the bytes of `AI.run(model, {..., stream: True})` into events, across chunk
-    boundaries: `data: {"response": "...", "usage": {...}}` lines, ending `data: [DONE]`."""
+    boundaries: `data: {"response": "...", "usage": {...}}` lines, ending `data: [DONE]`; an
+    OpenAI-compatible stream's `data: {"choices": [{"delta": {"content": "..."}}]}` alike."""
 
     def __init__(self) -> None:
         self._buffer = b""
@@ -63,9 +64,12 @@ def _parse_line(line: bytes) -> StreamEvent | None:
         payload = json.loads(data.decode())  # str: json skips sniffing the encoding of bytes
     except ValueError:
         return None
+    text = payload.get("response")
+    if text is None and (choices := payload.get("choices")):  # an OpenAI-compatible provider's chunk
+        text = (choices[0].get("delta") or {}).get("content")
     usage = payload.get("usage")
     return StreamEvent(
-        text=payload.get("response") or "",
+        text=text or "",
         usage=Usage(int(usage.get("prompt_tokens", 0)), int(usage.get("completion_tokens", 0))) if usage else None,
     )
 

@@ -32,6 +32,7 @@ from shared.models import (
     UnknownModel,
     resolve,
 )
+from shared.routing import Complexity
 from shared.schemas import NAMED_SCHEMAS
 
 
@@ -44,6 +45,7 @@ class _Generation(_Body):
     system: str | None = None
     temperature: float | None = Field(default=None, ge=0, le=2)
     maxOutputTokens: int | None = Field(default=None, ge=1, le=MAX_OUTPUT_TOKENS)
+    complexity: Complexity | None = None  # a hint for provider routing (shared/routing.py)
 
 
 class UIPart(_Body):
@@ -136,6 +138,7 @@ class OpenAIChatBody(_Body):
     max_completion_tokens: int | None = Field(default=None, ge=1, le=MAX_OUTPUT_TOKENS)
     n: int = Field(default=1, ge=1, le=1)
     response_format: ResponseFormat | None = None
+    complexity: Complexity | None = None  # not OpenAI's: a hint for provider routing (shared/routing.py)
 
 
 class EmbeddingsBody(_Body):
@@ -222,6 +225,7 @@ def _generation(body: _Generation, messages: list[ChatMessage], **fields: Any) -
         model=_text_model(body.model, fields.pop("default_model")),
         temperature=body.temperature,
         max_tokens=body.maxOutputTokens or DEFAULT_MAX_OUTPUT_TOKENS,
+        complexity=body.complexity,
         **fields,
     )
 
@@ -278,6 +282,7 @@ def openai_chat_request(body: OpenAIChatBody, *, caller: Caller, request_id: str
         temperature=body.temperature,
         max_tokens=body.max_completion_tokens or body.max_tokens or DEFAULT_MAX_OUTPUT_TOKENS,
         json_schema=schema,
+        complexity=body.complexity,
         protocol="openai" if body.stream else None,
         include_usage=bool(body.stream_options and body.stream_options.include_usage),
         stream_id=stream_id,

@@ -3,7 +3,7 @@ and the security headers every response carries."""
 
 ALLOWED_HEADERS = "authorization, content-type, x-api-key, x-stream-protocol"
 EXPOSED_HEADERS = (
-    "x-request-id, x-model, x-cache, retry-after, x-ratelimit-limit, x-ratelimit-remaining, "
+    "x-request-id, x-model, x-provider, x-cache, x-inference-backend, retry-after, x-ratelimit-limit, x-ratelimit-remaining, "
     "x-ratelimit-reset, x-vercel-ai-ui-message-stream"
 )
 PREFLIGHT_MAX_AGE = "600"

@@ -52,7 +52,8 @@ def _with_tier_enum(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def _models(info: Any) -> list[dict[str, str]]:
-    return [{"id": m.id, "ownedBy": m.owned_by, "task": m.task} for m in ALL_MODELS]
+    return [{"id": m.id, "ownedBy": m.owned_by, "task": m.task, "inputPrice": m.input_price, "outputPrice": m.output_price}
+            for m in ALL_MODELS]
 
 
 async def _usage(info: Any) -> dict[str, Any]:

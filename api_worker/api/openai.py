@@ -43,7 +43,8 @@ async def post_chat_completions(call: Call) -> Response:
     check_model_allowed(call, generation.model)
     result = await call.inference.generate(generation)
     return call.json(chat_completion(result, completion_id, int(time.time())),
-                     headers={"x-model": result.model, "x-cache": "hit" if result.cached else "miss"})
+                     headers={"x-model": result.model, "x-provider": result.provider,
+                              "x-cache": "hit" if result.cached else "miss"})
 
 
 def encode_embedding(vector: list[float], encoding_format: str) -> list[float] | str:
@@ -72,5 +73,7 @@ async def post_embeddings(call: Call) -> Response:
 async def get_models(call: Call) -> Response:
     return call.json({
         "object": "list",
-        "data": [{"id": m.id, "object": "model", "created": 0, "owned_by": m.owned_by} for m in ALL_MODELS],
+        # `pricing` is not OpenAI's: US dollars per million tokens (clients ignore what they do not know).
+        "data": [{"id": m.id, "object": "model", "created": 0, "owned_by": m.owned_by,
+                  "pricing": {"input": m.input_price, "output": m.output_price}} for m in ALL_MODELS],
     })

@@ -14,7 +14,7 @@ async def relay(call: Call, generation: GenerationRequest) -> Response:
     check_model_allowed(call, generation.model)
     result = await call.inference.stream_generation(generation)
     headers = {**PROTOCOL_HEADERS[generation.protocol], "x-request-id": call.request_id}
-    for name in ("x-model", "x-cache"):
+    for name in ("x-model", "x-provider", "x-cache"):
         if value := result.headers.get(name):
             headers[name] = value
     return Response(result.body, headers=headers)

@@ -126,6 +126,10 @@ type Model {
   id: ID!
   ownedBy: String!
   task: String!
+  \"\"\"US dollars per million input (prompt) tokens.\"\"\"
+  inputPrice: Float!
+  \"\"\"US dollars per million output (completion) tokens.\"\"\"
+  outputPrice: Float!
 }
 
 type Limits {
@@ -134,6 +138,8 @@ type Limits {
   eventsPerDay: Int!
   maxBatchSize: Int!
   allowedModels: [String!]!
+  \"\"\"US dollars a day the tier may spend on models; 0: no budget.\"\"\"
+  dailyBudgetUsd: Float!
 }
 
 type RateWindow {
@@ -152,8 +158,22 @@ type Usage {
   completionTokens: Int!
   cacheHits: Int!
   events: Int!
+  \"\"\"Today's spend on models, in US dollars (usage at each model's price).\"\"\"
+  costUsd: Float!
+  \"\"\"Spend per day, model and provider over the last seven days, newest first.\"\"\"
+  spend: [Spend!]!
   limits: Limits!
   window: RateWindow!
+}
+
+type Spend {
+  day: String!
+  model: String!
+  provider: String!
+  calls: Int!
+  promptTokens: Int!
+  completionTokens: Int!
+  costUsd: Float!
 }
 
 type ApiKey {

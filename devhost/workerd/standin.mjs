@@ -34,6 +34,7 @@ async function control(request, env) {
     const output = await new Ai(ai).run(model, inputs);
     return output instanceof ReadableStream ? new Response(output, { headers: { 'content-type': 'text/event-stream' } }) : json(output);
   }
+  if (route === 'openai/v1/chat/completions' && request.method === 'POST') return provider(request, ai);
   if (route === 'ai') {
     if (request.method === 'POST') ai.configure(await request.json());
     if (request.method === 'DELETE') ai.reset();
@@ -64,3 +65,54 @@ export default {
     return control(request, env).catch((err) => json({ error: { code: 'internal_error', message: String(err?.message ?? err) } }, 500));
   },
 };
+
+// The external OpenAI-compatible provider the inference worker can route to (PROVIDER_URL), played
+// by the same stand-in: any model name, answered as the stand-in's default model would, in
+// OpenAI's shapes; its calls are recorded with worker "provider" (and the model and bearer token
+// the provider was sent); a failure knob with worker "provider" fails it (503, or mid-stream).
+const PROVIDER = 'provider';
+const STAND_IN_MODEL = '@cf/meta/llama-3.1-8b-instruct-fast';
+
+async function provider(request, recorder) {
+  const body = await request.json();
+  const created = Math.floor(Date.now() / 1000);
+  const id = `chatcmpl-standin-${created}`;
+  let output;
+  try {
+    output = await new Ai(recorder, PROVIDER).run(STAND_IN_MODEL, { messages: body.messages, max_tokens: body.max_tokens, stream: Boolean(body.stream) });
+  } catch (error) {
+    return json({ error: { message: String(error.message ?? error), type: 'server_error' } }, 503);
+  } finally {
+    Object.assign(recorder.calls.at(-1) ?? {}, { providerModel: body.model, bearer: (request.headers.get('authorization') ?? '').replace(/^Bearer /, '') });
+  }
+  if (!body.stream) {
+    return json({ id, object: 'chat.completion', created, model: body.model,
+      choices: [{ index: 0, message: { role: 'assistant', content: output.response }, finish_reason: 'stop' }], usage: output.usage });
+  }
+  const encoder = new TextEncoder();
+  const decoder = new TextDecoder();
+  const chunk = (payload) => encoder.encode(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: body.model, ...payload })}\n\n`);
+  let buffer = '';
+  const openai = output.pipeThrough(new TransformStream({
+    transform(bytes, controller) {
+      buffer += decoder.decode(bytes, { stream: true });
+      const lines = buffer.split('\n');
+      buffer = lines.pop();
+      for (const line of lines) {
+        const data = line.replace(/^data: ?/, '').trim();
+        if (!line.startsWith('data:') || !data) continue;
+        if (data === '[DONE]') {
+          controller.enqueue(encoder.encode('data: [DONE]\n\n'));
+          continue;
+        }
+        const event = JSON.parse(data);
+        if (event.response) controller.enqueue(chunk({ choices: [{ index: 0, delta: { content: event.response }, finish_reason: null }] }));
+        if (event.usage) {
+          controller.enqueue(chunk({ choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] }));
+          controller.enqueue(chunk({ choices: [], usage: event.usage }));
+        }
+      }
+    },
+  }));
+  return new Response(openai, { headers: { 'content-type': 'text/event-stream' } });
+}

@@ -43,6 +43,8 @@ WINDOW_SECONDS = 60
 _verified_keys: dict[str, tuple[float, dict[str, Any] | None]] = {}
 MAX_CACHED_KEYS = 10_000
 
+SPEND_DAYS = 7  # the days of spend a usage report lists, today included
+
 
 def _refused(code: ErrorCode, reason: str, message: str, **extra: Any) -> AdmissionResult:
     return AdmissionResult(allowed=False, code=code, reason=reason, message=message, **extra)
@@ -104,6 +106,9 @@ async def admit(env: Any, ctx: Any, req: AdmissionRequest, now: float | None = N
     if req.kind == "ai" and used["prompt_tokens"] + used["completion_tokens"] >= limits.tokens_per_day:
         return _refused(ErrorCode.RATE_LIMITED, "token_quota", f"The daily quota of {limits.tokens_per_day} AI tokens is used up",
                         caller=caller, retry_after=_seconds_to_midnight(now), window=window)
+    if req.kind == "ai" and limits.daily_budget_usd and used["cost_usd"] >= limits.daily_budget_usd:
+        return _refused(ErrorCode.RATE_LIMITED, "budget", f"The daily budget of ${limits.daily_budget_usd:g} for models is spent",
+                        caller=caller, retry_after=_seconds_to_midnight(now), window=window)
     if req.kind == "events" and used["events"] >= limits.events_per_day:
         return _refused(ErrorCode.RATE_LIMITED, "event_quota", f"The daily quota of {limits.events_per_day} events is used up",
                         caller=caller, retry_after=_seconds_to_midnight(now), window=window)
@@ -126,12 +131,14 @@ async def usage_report(env: Any, caller: Caller, now: float | None = None) -> Us
     now = time.time() if now is None else now
     limits = settings_of(env).limits_for(caller.tier)
     window_start, reset = _window(now)
-    used, count = await stores_of(env).db.usage_and_window(caller.key_id, day_of(now), window_start)
+    since_ms = (int(now // 86_400) - (SPEND_DAYS - 1)) * 86_400_000  # midnight UTC, SPEND_DAYS - 1 days ago
+    used, count, spend = await stores_of(env).db.usage_and_window(caller.key_id, day_of(now), window_start, since_ms)
     return UsageReport(
         key_id=caller.key_id,
         tier=caller.tier,
         day=day_of(now),
         **used,
+        spend=spend,
         limits={**asdict(limits), "allowed_models": list(limits.allowed_models)},
         window=RateWindow(limit=limits.requests_per_minute, remaining=max(0, limits.requests_per_minute - count), reset_seconds=reset),
     )

@@ -1,7 +1,9 @@
-"""The AI binding: calls to Workers AI with retries and fallbacks: transient errors (capacity, timeouts) are
-retried with backoff, then the next model in the fallback list is tried; anything else fails
-at once. A stream counts as open once its first token has arrived, so a model that fails
-before its first token is retried like one that failed to start."""
+"""Model calls: Workers AI (the AI binding) and the external provider (inference/external.py),
+with retries and fallbacks. An attempt is a (provider, model) pair, in the order routing chose
+(shared/routing.py): transient errors (capacity, timeouts) are retried with backoff, then the
+next attempt is made (a fallback model, or the other provider); anything else fails at once. A
+stream counts as open once its first token has arrived, so a model that fails before its first
+token is retried like one that failed to start."""
 
 import asyncio
 import random
@@ -10,10 +12,12 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
+from inference.external import ExternalProvider
 from inference.isolate import PerIsolate, binding
-from inference.settings import Settings
+from inference.settings import Settings, settings_of
 from shared.contract import ServiceFailed, ServiceFailure
 from shared.errors import ErrorCode
+from shared.routing import WORKERS_AI
 from shared.workers_ai import SSEDecoder, StreamEvent, is_retryable, is_timeout
 
 RETRY_AFTER_SECONDS = 5
@@ -21,6 +25,16 @@ RETRY_AFTER_SECONDS = 5
 
 # The AI binding, per isolate (an embedding's vectors come back in one conversion).
 workers_ai = PerIsolate(lambda env: binding(env, "AI", "WorkersAI"))
+
+
+def _external(env: Any) -> ExternalProvider:
+    settings = settings_of(env)
+    return ExternalProvider(settings.provider_name, settings.provider_url or "", settings.provider_api_key,
+                            settings.routing.provider_models)
+
+
+external_provider = PerIsolate(_external)
+Attempt = tuple[str, str]  # (provider, catalog model)
 
 
 async def read_chunks(reader: Any) -> AsyncIterator[bytes]:
@@ -63,6 +77,7 @@ class ModelStream:
     """A model's stream whose first token is in: `first` holds the events read so far, `decoder`
     any partial line after them; `release` hands over the rest of the stream."""
 
+    provider: str
     model: str
     stream: Any
     reader: Any
@@ -83,7 +98,7 @@ class ModelStream:
             pass
 
 
-async def _first_events(model: str, stream: Any) -> ModelStream:
+async def _first_events(provider: str, model: str, stream: Any) -> ModelStream:
     opened = time.perf_counter()
     reader = stream.getReader()
     decoder = SSEDecoder()
@@ -98,7 +113,7 @@ async def _first_events(model: str, stream: Any) -> ModelStream:
     except asyncio.CancelledError:  # the deadline passed: stop the model, not just the wait
         await reader.cancel()
         raise
-    return ModelStream(model, stream, reader, decoder, events, opened, time.perf_counter())
+    return ModelStream(provider, model, stream, reader, decoder, events, opened, time.perf_counter())
 
 
 def _failure(message: str, retryable: bool) -> ServiceFailed:
@@ -117,33 +132,45 @@ def _failure(message: str, retryable: bool) -> ServiceFailed:
     return ServiceFailed(ServiceFailure(code=ErrorCode.UPSTREAM_ERROR, message=f"The model failed: {message}"))
 
 
-async def _with_retries(models: list[str], policy: RetryPolicy, attempt_call):
+def _retryable(exc: Exception) -> bool:
+    flagged = getattr(exc, "retryable", None)  # the external provider says; Workers AI's codes say
+    return flagged if flagged is not None else is_retryable(str(exc))
+
+
+async def _with_retries(attempts: list[Attempt], policy: RetryPolicy, attempt_call):
     last = ""
-    for model in models:
+    for provider, model in attempts:
         for attempt in range(policy.attempts_per_model):
             try:
-                return await attempt_call(model)
+                return await attempt_call(provider, model)
             except Exception as exc:
                 last = str(exc)
-                if not is_retryable(last):
+                if not _retryable(exc):
                     raise _failure(last, retryable=False) from exc
-                print(f"model {model} attempt {attempt + 1} failed, retrying: {last}")
+                print(f"model {model} ({provider}) attempt {attempt + 1} failed, retrying: {last}")
                 await asyncio.sleep(policy.delay(attempt))
     raise _failure(last, retryable=True)
 
 
-async def open_stream(env: Any, models: list[str], inputs: dict[str, Any], policy: RetryPolicy) -> ModelStream:
-    async def attempt(model: str) -> ModelStream:
-        return await _first_events(model, await workers_ai(env).run(model, {**inputs, "stream": True}))
+async def open_stream(env: Any, attempts: list[Attempt], inputs: dict[str, Any], policy: RetryPolicy) -> ModelStream:
+    async def attempt(provider: str, model: str) -> ModelStream:
+        if provider == WORKERS_AI:
+            stream = await workers_ai(env).run(model, {**inputs, "stream": True})
+        else:
+            stream = await external_provider(env).stream(model, inputs)
+        return await _first_events(provider, model, stream)
 
-    return await _with_retries(models, policy, attempt)
+    return await _with_retries(attempts, policy, attempt)
 
 
-async def run_once(env: Any, models: list[str], inputs: dict[str, Any], policy: RetryPolicy) -> tuple[str, Any]:
-    async def attempt(model: str) -> tuple[str, Any]:
-        return model, await workers_ai(env).run(model, inputs)
+async def run_once(env: Any, attempts: list[Attempt], inputs: dict[str, Any], policy: RetryPolicy) -> tuple[str, str, Any]:
+    """(provider, model, answer) of the first attempt that answered."""
+    async def attempt(provider: str, model: str) -> tuple[str, str, Any]:
+        if provider == WORKERS_AI:
+            return provider, model, await workers_ai(env).run(model, inputs)
+        return provider, model, await external_provider(env).run(model, inputs)
 
-    return await _with_retries(models, policy, attempt)
+    return await _with_retries(attempts, policy, attempt)
 
 
 async def probe(env: Any, model: str) -> None:

@@ -7,13 +7,14 @@ from inference.ai_client import RetryPolicy, run_once
 from inference.settings import settings_of
 from inference.usage import Meter
 from shared.contract import EmbeddingRequest, EmbeddingResult
+from shared.routing import WORKERS_AI
 from shared.workers_ai import Usage
 
 
 async def embed(env: Any, ctx: Any, req: EmbeddingRequest) -> EmbeddingResult:
     window = await access.admitted(env, ctx, req.admission)
     meter = Meter.of(env, req, "embedding")
-    model, answer = await run_once(env, [req.model], {"text": req.texts}, RetryPolicy.of(settings_of(env)))
+    _, model, answer = await run_once(env, [(WORKERS_AI, req.model)], {"text": req.texts}, RetryPolicy.of(settings_of(env)))
     # Workers AI reports no usage for embeddings: count about four characters a token.
     used = Usage(prompt_tokens=sum(max(1, len(t) // 4) for t in req.texts))
     await meter.done(model, "ok", used)

@@ -13,6 +13,7 @@ from inference.usage import Meter
 from shared.contract import Caller
 from shared.events import Event
 from shared.json_schema import instruction, validate
+from shared.routing import WORKERS_AI
 from shared.schemas import NAMED_SCHEMAS
 from shared.workers_ai import Usage
 
@@ -49,7 +50,7 @@ async def enrich(env: Any, caller: Caller, events: list[Event]) -> None:
             "response_format": {"type": "json_schema", "json_schema": schema},
         }
         try:
-            used_model, answer = await run_once(env, [model], inputs, RetryPolicy.of(settings_of(env)))
+            _, used_model, answer = await run_once(env, [(WORKERS_AI, model)], inputs, RetryPolicy.of(settings_of(env)))
             label = answer["response"] if isinstance(answer["response"], dict) else json.loads(answer["response"])
             if validate(label, schema):
                 continue

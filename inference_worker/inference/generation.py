@@ -14,12 +14,13 @@ from workers import Response
 
 from inference import access, cache
 from inference.ai_client import ClientGone, ModelStalled, ModelStream, ModelStreamBroken, RetryPolicy, open_stream, run_once
-from inference.planning import estimate_usage, finish_reason, model_chain, model_inputs, object_errors
+from inference.planning import estimate_usage, finish_reason, model_attempts, model_inputs, object_errors
 from inference.settings import settings_of
 from inference.streaming import AnswerBody
 from inference.usage import Meter
 from shared.contract import GenerationRequest, GenerationResult, RateWindow, ServiceFailed, ServiceFailure
 from shared.errors import ErrorCode
+from shared.routing import WORKERS_AI
 from shared.streams import make_encoder
 from shared.workers_ai import SSEDecoder, StreamEvent, Usage
 
@@ -27,8 +28,8 @@ from shared.workers_ai import SSEDecoder, StreamEvent, Usage
 class _Stream:
     """One streamed generation, from the first token to the usage record."""
 
-    def __init__(self, env: Any, req: GenerationRequest, model: str, meter: Meter) -> None:
-        self.env, self.req, self.model, self.meter = env, req, model, meter
+    def __init__(self, env: Any, req: GenerationRequest, model: str, meter: Meter, provider: str = WORKERS_AI) -> None:
+        self.env, self.req, self.model, self.meter, self.provider = env, req, model, meter, provider
         self.encoder = make_encoder(
             req.protocol or "text", stream_id=req.stream_id, model=model,
             created=int(time.time()), include_usage=req.include_usage,
@@ -79,7 +80,7 @@ class _Stream:
         used = self._usage()
         if outcome == "ok" and cache_key:
             await cache.store_quietly(self.env, cache_key, cache.entry(self.model, "".join(self.parts), used), self.req.request_id)
-        await self.meter.done(self.model, outcome, used, self.ttft_ms)
+        await self.meter.done(self.model, outcome, used, self.ttft_ms, self.provider)
 
     def _usage(self) -> Usage:
         return self.reported or estimate_usage(self.req, "".join(self.parts))
@@ -106,7 +107,7 @@ class _Stream:
         if errors:
             self._fail("The object does not match the schema: " + "; ".join(errors[:5]))
             return "invalid_object"
-        metadata = {"model": self.model, "cached": cached}
+        metadata = {"model": self.model, "provider": self.provider, "cached": cached}
         self.body.write(self.encoder.finish(finish_reason(self.req, used), used, metadata))
         self.body.close()
         return "ok"
@@ -137,8 +138,8 @@ async def _model_call(req: GenerationRequest, meter: Meter, work: Any) -> Any:
         raise
 
 
-def _headers(model: str, cache_state: str, window: RateWindow | None) -> dict[str, str]:
-    headers = {"x-model": model, "x-cache": cache_state}
+def _headers(model: str, cache_state: str, window: RateWindow | None, provider: str = WORKERS_AI) -> dict[str, str]:
+    headers = {"x-model": model, "x-provider": provider, "x-cache": cache_state}
     if window is not None:  # this call admitted the request: the api sends the caller its window
         headers |= {"x-ratelimit-limit": str(window.limit), "x-ratelimit-remaining": str(window.remaining),
                     "x-ratelimit-reset": str(window.reset_seconds)}
@@ -155,10 +156,10 @@ async def stream_generation(env: Any, ctx: Any, req: GenerationRequest) -> Respo
         ctx.waitUntil(asyncio.ensure_future(stream.replay(entry)))
         return Response(stream.body.readable, headers=_headers(entry["model"], "hit", window))
     policy = RetryPolicy.of(settings_of(env))
-    source = await _model_call(req, meter, open_stream(env, model_chain(env, req), model_inputs(req), policy))
-    stream = _Stream(env, req, source.model, meter)
+    source = await _model_call(req, meter, open_stream(env, model_attempts(env, req), model_inputs(req), policy))
+    stream = _Stream(env, req, source.model, meter, source.provider)
     ctx.waitUntil(asyncio.ensure_future(stream.relay(source, key)))
-    return Response(stream.body.readable, headers=_headers(source.model, "miss" if key else "bypass", window))
+    return Response(stream.body.readable, headers=_headers(source.model, "miss" if key else "bypass", window, source.provider))
 
 
 async def generate(env: Any, ctx: Any, req: GenerationRequest) -> GenerationResult:
@@ -176,12 +177,13 @@ async def generate(env: Any, ctx: Any, req: GenerationRequest) -> GenerationResu
         # Not streamed, so Workers AI's JSON mode can hold the model to the schema.
         inputs["response_format"] = {"type": "json_schema", "json_schema": req.json_schema}
     policy = RetryPolicy.of(settings_of(env))
-    model, answer = await _model_call(req, meter, run_once(env, model_chain(env, req), inputs, policy))
+    provider, model, answer = await _model_call(req, meter, run_once(env, model_attempts(env, req), inputs, policy))
     response = answer["response"]
     text = response if isinstance(response, str) else json.dumps(response)
     reported = answer.get("usage")
     used = Usage(reported["prompt_tokens"], reported["completion_tokens"]) if reported else estimate_usage(req, text)
-    await meter.done(model, "ok", used)
+    await meter.done(model, "ok", used, provider=provider)
     if key:
         await cache.store_quietly(env, key, cache.entry(model, text, used), req.request_id)
-    return GenerationResult(model=model, text=text, usage=used.as_dict(), finish_reason=finish_reason(req, used), window=window)
+    return GenerationResult(model=model, provider=provider, text=text, usage=used.as_dict(), finish_reason=finish_reason(req, used),
+                            window=window)

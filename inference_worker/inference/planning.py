@@ -17,6 +17,13 @@ def model_chain(env: Any, req: GenerationRequest) -> list[str]:
     return [req.model] + [m for m in settings.fallback_models if m != req.model and limits.allows_model(m)]
 
 
+def model_attempts(env: Any, req: GenerationRequest) -> list[tuple[str, str]]:
+    """(provider, model) in the order to try: the provider the routing rules choose, then the other."""
+    prompt_tokens = estimate_usage(req, "").prompt_tokens
+    chain = model_chain(env, req)
+    return settings_of(env).routing.attempts(req.model, chain[1:], prompt_tokens, req.complexity, req.caller.tier)
+
+
 def model_inputs(req: GenerationRequest) -> dict[str, Any]:
     messages = [m.model_dump() for m in req.messages]
     if req.json_schema is not None:

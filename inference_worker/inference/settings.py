@@ -9,6 +9,7 @@ from typing import Any
 
 from inference.isolate import PerIsolate
 from shared.models import DEFAULT_TEXT_MODEL, parse_model_list
+from shared.routing import WORKERS_AI, Routing, parse_provider_models, parse_rules
 from shared.tiers import TIERS, TierLimits, limits_for
 
 
@@ -33,6 +34,11 @@ class Settings:
     key_cache_seconds: float = 30  # KEY_CACHE_SECONDS: verified (and unknown) key prefixes kept per isolate
     health_ai_probe_ttl_seconds: float = 60  # HEALTH_AI_PROBE_TTL_SECONDS: at most one AI probe per this
     tiers: Mapping[str, TierLimits] = field(default_factory=lambda: dict(TIERS))  # with TIER_<TIER>_<LIMIT> applied
+    # The external OpenAI-compatible provider and the rules that send generations there (shared/routing.py).
+    provider_name: str = "external"  # PROVIDER_NAME
+    provider_url: str | None = None  # PROVIDER_URL: its base URL; none: Workers AI only
+    provider_api_key: str | None = field(default=None, repr=False)  # secret PROVIDER_API_KEY
+    routing: Routing = field(default_factory=lambda: Routing([], None, {}))  # ROUTING_RULES, PROVIDER_MODELS
 
     def limits_for(self, tier: str) -> TierLimits:
         return self.tiers.get(tier, self.tiers["free"])
@@ -45,6 +51,8 @@ class Settings:
             value = _var(env, name)
             return float(value) if value is not None else default
 
+        provider_name = _var(env, "PROVIDER_NAME") or defaults.provider_name
+        provider_url = _var(env, "PROVIDER_URL")
         return cls(
             default_model=_var(env, "DEFAULT_MODEL") or defaults.default_model,
             fallback_models=tuple(parse_model_list(_var(env, "FALLBACK_MODELS") or "")),
@@ -58,6 +66,11 @@ class Settings:
             key_cache_seconds=number("KEY_CACHE_SECONDS", defaults.key_cache_seconds),
             health_ai_probe_ttl_seconds=number("HEALTH_AI_PROBE_TTL_SECONDS", defaults.health_ai_probe_ttl_seconds),
             tiers={tier: limits_for(tier, lambda name: _var(env, name)) for tier in TIERS},
+            provider_name=provider_name,
+            provider_url=provider_url,
+            provider_api_key=_var(env, "PROVIDER_API_KEY"),
+            routing=Routing(parse_rules(_var(env, "ROUTING_RULES"), {WORKERS_AI, *([provider_name] if provider_url else [])}),
+                            provider_name if provider_url else None, parse_provider_models(_var(env, "PROVIDER_MODELS"))),
         )
 
 

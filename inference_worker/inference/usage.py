@@ -5,10 +5,12 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from inference.settings import settings_of
 from inference.store import stores_of
 from inference.store.records import CallRecord
 from inference.store.telemetry import call_point
 from shared.contract import Caller, WorkRequest
+from shared.routing import WORKERS_AI
 from shared.workers_ai import Usage
 
 
@@ -48,10 +50,16 @@ class Meter:
     def elapsed_ms(self) -> float:
         return (time.perf_counter() - self.started) * 1000
 
-    async def done(self, model: str, outcome: str, used: Usage | None = None, ttft_ms: float | None = None) -> None:
-        """`ttft_ms` defaults to the whole latency for an answer given at once, and to 0 for a failure."""
+    async def done(self, model: str, outcome: str, used: Usage | None = None, ttft_ms: float | None = None,
+                   provider: str = WORKERS_AI) -> None:
+        """`ttft_ms` defaults to the whole latency for an answer given at once, and to 0 for a
+        failure. The call costs its usage at the model's price with its provider (a cached answer
+        ran no model: it costs nothing)."""
         latency = self.elapsed_ms()
         if ttft_ms is None:
             ttft_ms = latency if outcome in ("ok", "cache_hit") else 0.0
-        call = CallRecord(self.caller, model, self.kind, outcome, used or Usage(), latency, ttft_ms, self.backend, self.failovers)
+        used = used or Usage()
+        cost = 0.0 if outcome == "cache_hit" else \
+            settings_of(self.env).routing.cost_usd(provider, model, used.prompt_tokens, used.completion_tokens)
+        call = CallRecord(self.caller, model, self.kind, outcome, used, latency, ttft_ms, self.backend, self.failovers, provider, cost)
         await record_quietly(self.env, call, self.request_id)

@@ -72,3 +72,17 @@ def test_the_dry_run_builds_every_backend_and_the_api_with_their_names(tmp_path)
         assert (project / "dist" / name / "entry.py").exists(), name
     # The api's bundle is bound to both (wrangler prints the bindings it would deploy with).
     assert "env.INFERENCE_2 (inference-service-2#InferenceService)" in result.stdout, result.stdout
+
+
+def test_a_rollback_takes_the_api_back_first_then_every_backend(tmp_path):
+    project = project_with_backends(tmp_path, "inference-service", "inference-eu")
+    tool, log = fake_tool(tmp_path, fail_on="nothing")
+
+    result = subprocess.run([*DEPLOY, "--root", str(project), "--tool", str(tool), "--rollback"], capture_output=True, text=True)
+
+    assert result.returncode == 0, result.stdout
+    assert [line.split(" --message")[0] for line in log.read_text().splitlines()] == [
+        "project rollback --name inference-ui-api",
+        "inference_worker rollback --name inference-service",
+        "inference_worker rollback --name inference-eu",
+    ]

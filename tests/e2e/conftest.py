@@ -6,6 +6,7 @@ Locally every test runs on the real workerd unless it is marked for other runtim
 `@on_runtimes("devhost")` for the tests that inject binding faults, which only devhost's
 Pyodide host can do. A test's id names its runtime, e.g. `test_x[workerd]`."""
 
+import json
 import os
 from collections.abc import Callable
 
@@ -23,6 +24,10 @@ TEST_JWT_SECRET = "test-jwt-secret-0123456789abcdef"
 # Free-tier daily quotas small enough for a test to use them up.
 TEST_FREE_TOKENS_PER_DAY = 40
 TEST_FREE_EVENTS_PER_DAY = 5
+TEST_PROVIDER = "standin-provider"
+TEST_PROVIDER_KEY = "test-provider-key-0123456789"
+TEST_PROVIDER_MODEL = "standin-mistral-large"
+TEST_PRO_DAILY_BUDGET_USD = 0.05
 
 host_only = pytest.mark.skipif(bool(E2E_BASE_URL), reason="needs the local host (E2E_BASE_URL is set)")
 on_runtimes = pytest.mark.runtimes
@@ -76,8 +81,19 @@ def host(tmp_path_factory, runtime):
         "FAILED_AUTH_PER_MINUTE": "100000",
         # Off by default (billed model calls); on here, so the tests can see it work.
         "EVENTS_ENRICHMENT": "true",
+        # Provider routing (test_providers.py): one model mapped to the external provider, at
+        # prices high enough for a few calls to spend the pro tier's daily budget.
+        "PROVIDER_NAME": TEST_PROVIDER,
+        "PROVIDER_API_KEY": TEST_PROVIDER_KEY,
+        "PROVIDER_MODELS": json.dumps({"mistral-small-3.1": {"model": TEST_PROVIDER_MODEL, "input_price": 500, "output_price": 1000}}),
+        "ROUTING_RULES": json.dumps([{"provider": TEST_PROVIDER, "complexity": "high"},
+                                     {"provider": TEST_PROVIDER, "min_prompt_tokens": 2000}]),
+        "TIER_PRO_DAILY_BUDGET_USD": str(TEST_PRO_DAILY_BUDGET_USD),
     }
-    with LocalHost(configs, tmp_path_factory.mktemp(f"state-{runtime}"), variables=variables, runtime=runtime) as running:
+    local = LocalHost(configs, tmp_path_factory.mktemp(f"state-{runtime}"), variables=variables, runtime=runtime)
+    # The external provider is the AI stand-in's OpenAI-compatible face, on the same host.
+    local.variables["PROVIDER_URL"] = f"{local.url}/__devhost/openai/v1"
+    with local as running:
         yield running
 
 

@@ -28,24 +28,33 @@ RETURNING count
 DROP_OLD_WINDOWS_SQL = "DELETE FROM rate_windows WHERE key_id = ?1 AND window_start < ?2"
 WINDOW_COUNT_SQL = "SELECT count FROM rate_windows WHERE key_id = ?1 AND window_start = ?2"
 USAGE_TODAY_SQL = """
-SELECT requests, prompt_tokens, completion_tokens, cache_hits, events
+SELECT requests, prompt_tokens, completion_tokens, cache_hits, events, cost_usd
 FROM usage_daily WHERE key_id = ?1 AND day = ?2
 """
-EMPTY_USAGE = {"requests": 0, "prompt_tokens": 0, "completion_tokens": 0, "cache_hits": 0, "events": 0}
+EMPTY_USAGE = {"requests": 0, "prompt_tokens": 0, "completion_tokens": 0, "cache_hits": 0, "events": 0, "cost_usd": 0.0}
+# Spend per day, model and provider, from the day ?2 (unix ms) on.
+SPEND_SQL = """
+SELECT strftime('%Y-%m-%d', ts / 1000, 'unixepoch') AS day, model, provider, COUNT(*) AS calls,
+       SUM(prompt_tokens) AS prompt_tokens, SUM(completion_tokens) AS completion_tokens, SUM(cost_usd) AS cost_usd
+FROM ai_calls WHERE key_id = ?1 AND ts >= ?2
+GROUP BY day, model, provider ORDER BY day DESC, cost_usd DESC, model
+"""
 
 # --- model calls ----------------------------------------------------------------------------
 RECORD_USAGE_SQL = """
-INSERT INTO usage_daily (key_id, day, requests, prompt_tokens, completion_tokens, cache_hits)
-VALUES (?1, ?2, 1, ?3, ?4, ?5)
+INSERT INTO usage_daily (key_id, day, requests, prompt_tokens, completion_tokens, cache_hits, cost_usd)
+VALUES (?1, ?2, 1, ?3, ?4, ?5, ?6)
 ON CONFLICT (key_id, day) DO UPDATE SET
   requests = requests + 1,
   prompt_tokens = prompt_tokens + excluded.prompt_tokens,
   completion_tokens = completion_tokens + excluded.completion_tokens,
-  cache_hits = cache_hits + excluded.cache_hits
+  cache_hits = cache_hits + excluded.cache_hits,
+  cost_usd = cost_usd + excluded.cost_usd
 """
 RECORD_CALL_SQL = """
-INSERT INTO ai_calls (key_id, ts, model, kind, outcome, latency_ms, ttft_ms, prompt_tokens, completion_tokens)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+INSERT INTO ai_calls (key_id, ts, model, kind, outcome, latency_ms, ttft_ms, prompt_tokens, completion_tokens,
+                      provider, backend, cost_usd)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
 """
 BUMP_ANALYTICS_VERSION_SQL = """
 INSERT INTO analytics_versions (key_id, version) VALUES (?1, 1)
@@ -108,13 +117,14 @@ def json_chunks(ndjson: str, max_bytes: int = MAX_EVENTS_JSON_BYTES) -> list[str
 def usage_row(call: CallRecord, now: datetime | None = None) -> list[Any]:
     day = (now or datetime.now(UTC)).strftime("%Y-%m-%d")
     hit = 1 if call.outcome == "cache_hit" else 0
-    return [call.caller.key_id, day, call.usage.prompt_tokens, call.usage.completion_tokens, hit]
+    return [call.caller.key_id, day, call.usage.prompt_tokens, call.usage.completion_tokens, hit, call.cost_usd]
 
 
 def call_row(call: CallRecord, now: datetime | None = None) -> list[Any]:
     ts = int((now or datetime.now(UTC)).timestamp() * 1000)
     return [call.caller.key_id, ts, call.model, call.kind, call.outcome, round(call.latency_ms, 2),
-            round(call.ttft_ms, 2), call.usage.prompt_tokens, call.usage.completion_tokens]
+            round(call.ttft_ms, 2), call.usage.prompt_tokens, call.usage.completion_tokens, call.provider, call.backend,
+            call.cost_usd]
 
 
 def _listed_event(row: dict[str, Any]) -> dict[str, Any]:
@@ -168,14 +178,17 @@ class Database:
         """The delete of the key's older windows, to be awaited off the hot path (ctx.waitUntil)."""
         return self._statement(DROP_OLD_WINDOWS_SQL, key_id, window_start).run()
 
-    async def usage_and_window(self, key_id: str, day: str, window_start: int) -> tuple[dict[str, Any], int]:
-        """The key's usage today and its count in the window, without counting anything."""
-        usage_rows, window_rows = await self._d1.batch([
+    async def usage_and_window(self, key_id: str, day: str, window_start: int,
+                               spend_since_ms: int) -> tuple[dict[str, Any], int, list[dict[str, Any]]]:
+        """The key's usage today, its count in the window and its spend per day and model since
+        `spend_since_ms`, without counting anything."""
+        usage_rows, window_rows, spend_rows = await self._d1.batch([
             self._statement(USAGE_TODAY_SQL, key_id, day),
             self._statement(WINDOW_COUNT_SQL, key_id, window_start),
+            self._statement(SPEND_SQL, key_id, spend_since_ms),
         ])
         used = dict(usage_rows.results[0]) if usage_rows.results else dict(EMPTY_USAGE)
-        return used, window_rows.results[0]["count"] if window_rows.results else 0
+        return used, window_rows.results[0]["count"] if window_rows.results else 0, list(spend_rows.results)
 
     # --- model calls ------------------------------------------------------------------------
     async def record_call(self, call: CallRecord) -> None:

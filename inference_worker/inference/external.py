@@ -1,0 +1,63 @@
+"""The external OpenAI-compatible provider (PROVIDER_URL, key in the PROVIDER_API_KEY secret),
+over fetch: what ai_client.py calls for an attempt that routing (shared/routing.py) sends there.
+A stream comes back as the runtime's ReadableStream of OpenAI's SSE chunks, which
+shared/workers_ai.SSEDecoder reads like Workers AI's."""
+
+import json
+from typing import Any
+
+from shared.routing import ProviderModel
+
+# Statuses a later attempt (or the other provider) may not get.
+RETRYABLE_STATUSES = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
+
+
+class ProviderError(Exception):
+    def __init__(self, message: str, retryable: bool) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
+class ExternalProvider:
+    def __init__(self, name: str, base_url: str, api_key: str | None, models: dict[str, ProviderModel]) -> None:
+        self.name = name
+        self.url = base_url.rstrip("/") + "/chat/completions"
+        self.api_key = api_key
+        self.models = models  # catalog id -> the provider's model
+
+    def _body(self, model: str, inputs: dict[str, Any], stream: bool) -> str:
+        # Structured output is held to its schema by the system instruction and checked after
+        # (planning.object_errors): providers spell JSON modes differently.
+        body: dict[str, Any] = {"model": self.models[model].model, "messages": inputs["messages"],
+                                "max_tokens": inputs["max_tokens"], "stream": stream}
+        if "temperature" in inputs:
+            body["temperature"] = inputs["temperature"]
+        if stream:
+            body["stream_options"] = {"include_usage": True}
+        return json.dumps(body)
+
+    async def _post(self, body: str) -> Any:
+        from js import fetch  # the runtime's fetch: this module imports on CPython too
+
+        from inference.store.runtime import js_value
+
+        headers = {"content-type": "application/json"}
+        if self.api_key:
+            headers["authorization"] = f"Bearer {self.api_key}"
+        try:
+            response = await fetch(self.url, js_value({"method": "POST", "headers": headers, "body": body}))
+        except Exception as exc:  # the provider could not be reached
+            raise ProviderError(f"{self.name} unreachable: {exc}", retryable=True) from None
+        if not response.ok:
+            detail = (await response.text())[:300]
+            raise ProviderError(f"{self.name} answered {response.status}: {detail}", response.status in RETRYABLE_STATUSES)
+        return response
+
+    async def stream(self, model: str, inputs: dict[str, Any]) -> Any:
+        """The answer's ReadableStream (OpenAI chunks, usage last)."""
+        return (await self._post(self._body(model, inputs, stream=True))).body
+
+    async def run(self, model: str, inputs: dict[str, Any]) -> dict[str, Any]:
+        """The whole answer, shaped as Workers AI's: {"response", "usage"}."""
+        answer = json.loads(await (await self._post(self._body(model, inputs, stream=False))).text())
+        return {"response": answer["choices"][0]["message"]["content"], "usage": answer.get("usage")}

@@ -1,0 +1,68 @@
+"""Provider routing and prices (shared/routing.py, shared/models.py): plain Python."""
+
+import json
+
+import pytest
+
+from shared.models import CATALOG, TEXT_MODELS
+from shared.routing import WORKERS_AI, Routing, RoutingConfigError, parse_provider_models, parse_rules
+
+SMALL, LARGE = "@cf/meta/llama-3.1-8b-instruct-fast", "@cf/meta/llama-3.3-70b-instruct-fp8-fast"
+
+
+def routing(rules: list[dict], models: dict | None = None) -> Routing:
+    mapped = parse_provider_models(json.dumps(models if models is not None else {"llama-3.3-70b": "big", "llama-3.1-8b": "small"}))
+    return Routing(parse_rules(json.dumps(rules), {WORKERS_AI, "ext"}), "ext", mapped)
+
+
+def test_the_first_matching_rule_names_the_provider_and_workers_ai_is_the_default():
+    rules = routing([{"provider": "ext", "complexity": "high"},
+                     {"provider": "ext", "models": ["llama-3.3-70b"], "tiers": ["enterprise"]},
+                     {"provider": "ext", "min_prompt_tokens": 1000}])
+
+    assert rules.provider_for(SMALL, 10, "high", "free") == "ext"
+    assert rules.provider_for(LARGE, 10, None, "enterprise") == "ext"  # the alias matched its catalog id
+    assert rules.provider_for(LARGE, 10, None, "pro") == WORKERS_AI
+    assert rules.provider_for(SMALL, 1000, None, "free") == "ext"
+    assert rules.provider_for(SMALL, 999, "low", "free") == WORKERS_AI
+
+
+def test_the_chosen_provider_is_tried_first_and_the_other_is_the_fallback():
+    rules = routing([{"provider": "ext", "complexity": "high"}])
+
+    assert rules.attempts(LARGE, [SMALL], 10, "high", "pro") == [("ext", LARGE), (WORKERS_AI, LARGE), (WORKERS_AI, SMALL)]
+    assert rules.attempts(LARGE, [SMALL], 10, None, "pro") == [(WORKERS_AI, LARGE), (WORKERS_AI, SMALL), ("ext", LARGE)]
+
+
+def test_a_model_the_provider_does_not_map_stays_on_workers_ai():
+    rules = routing([{"provider": "ext", "complexity": "high"}], models={"llama-3.3-70b": "big"})
+
+    assert rules.attempts(SMALL, [], 10, "high", "pro") == [(WORKERS_AI, SMALL)]
+    assert Routing([], None, {}).attempts(SMALL, [LARGE], 10, "high", "pro") == [(WORKERS_AI, SMALL), (WORKERS_AI, LARGE)]
+
+
+def test_a_call_costs_its_tokens_at_the_catalog_price_or_the_provider_price():
+    rules = routing([], models={"llama-3.3-70b": {"model": "big", "input_price": 1.0}, "llama-3.1-8b": "small"})
+
+    assert rules.cost_usd(WORKERS_AI, LARGE, 1_000_000, 1_000_000) == pytest.approx(0.293 + 2.253)
+    assert rules.cost_usd("ext", LARGE, 1_000_000, 1_000_000) == pytest.approx(1.0 + 2.253)  # output price: the catalog's
+    assert rules.cost_usd("ext", SMALL, 2_000, 1_000) == CATALOG[SMALL].cost_usd(2_000, 1_000) == pytest.approx(0.000474)
+    assert rules.cost_usd(WORKERS_AI, "no-such-model", 10, 10) == 0
+
+
+def test_every_model_of_the_catalog_has_a_price():
+    assert all(model.input_price > 0 for model in CATALOG.values())
+    assert all(model.output_price > 0 for model in TEXT_MODELS.values())
+
+
+@pytest.mark.parametrize("rules, models, problem", [
+    ('[{"provider": "nobody"}]', "{}", "ROUTING_RULES\\[0\\]: no provider 'nobody'"),
+    ('[{"provider": "ext", "complexity": "extreme"}]', "{}", "ROUTING_RULES"),
+    ("not json", "{}", "ROUTING_RULES"),
+    ("[]", '{"no-such-model": "x"}', "PROVIDER_MODELS: no-such-model is not a model"),
+    ("[]", '{"llama-3.1-8b": {"model": "x", "input_price": -1}}', "PROVIDER_MODELS"),
+])
+def test_a_routing_var_that_cannot_be_used_is_named(rules, models, problem):
+    with pytest.raises(RoutingConfigError, match=problem):
+        parse_rules(rules, {WORKERS_AI, "ext"})
+        parse_provider_models(models)
