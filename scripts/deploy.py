@@ -28,7 +28,7 @@ API_WORKER = "inference-ui-api"
 def tool_command(tool: str, root: Path) -> list[str]:
     if tool == "wrangler":
         return [str(root / "node_modules" / ".bin" / "wrangler")]
-    found = shutil.which(tool)
+    found = shutil.which(tool) or shutil.which(tool, path=str(root / ".venv" / "bin"))  # make setup installs pywrangler there
     if found is None:
         raise SystemExit(f"{tool} is not installed: `make setup` installs pywrangler (or pass --tool wrangler)")
     return [found]
