@@ -9,7 +9,7 @@ setup:
 	@python3 scripts/bootstrap.py
 
 # Restarts the host when a worker's code changes (state in .wrangler/state survives).
-WATCH := --watch-path=api_worker --watch-path=inference_worker --watch-path=shared --watch-path=devhost
+WATCH := --watch-path=api_worker --watch-path=inference_worker --watch-path=shared --watch-path=devhost --watch-path=playground
 
 # Both workers on the real workerd (devhost/workerd.mjs).
 dev: setup

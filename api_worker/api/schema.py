@@ -31,6 +31,8 @@ enum Metric {
   \"\"\"Model call latency in ms: points keyed p50 and p95 (nearest rank).\"\"\"
   AI_LATENCY
   TOKENS_BY_MODEL
+  \"\"\"Spend on models in US dollars (usage at each model's price).\"\"\"
+  COST_BY_MODEL
 }
 
 \"\"\"ISO 8601 instants; `to` is exclusive.\"\"\"

@@ -74,6 +74,16 @@ def test_tokens_by_model(db):
     assert [(t.key, t.value) for t in series(db, "tokens_by_model").totals] == [("m", 25)]
 
 
+def test_cost_by_model_sums_what_each_call_cost(db):
+    db.execute("INSERT INTO ai_calls (key_id, ts, model, kind, outcome, latency_ms, ttft_ms, prompt_tokens, completion_tokens, "
+               "provider, cost_usd) VALUES ('k1', ?, 'big', 'chat', 'ok', 5, 1, 10, 10, 'external', 0.25)", (T0 + H + 1,))
+
+    result = series(db, "cost_by_model")
+
+    assert [(t.key, t.value) for t in result.totals] == [("big", 0.25), ("m", 0.0)]
+    assert [(p.bucket, p.key) for p in result.points] == [(shape_bucket(T0), "m"), (shape_bucket(T0 + H), "big")]
+
+
 def test_ranges_are_checked():
     with pytest.raises(ValueError, match="after"):
         MetricQuery(caller=Caller(key_id="k"), metric="error_rate", start_ms=10, end_ms=10)

@@ -53,6 +53,8 @@ def metric_sql(query: MetricQuery) -> list[tuple[str, list[Any]]]:
         elif query.metric == "tokens_by_model":
             sql = (f"SELECT {bucket} AS bucket, model AS key, SUM(prompt_tokens + completion_tokens) AS value "
                    f"FROM ai_calls WHERE {where} {group}")
+        elif query.metric == "cost_by_model":
+            sql = f"SELECT {bucket} AS bucket, model AS key, SUM(cost_usd) AS value FROM ai_calls WHERE {where} {group}"
         else:  # ai_latency: p50 and p95 per bucket
             partition = f"PARTITION BY {bucket}" if bucketed else ""
             sql = (

@@ -1,0 +1,244 @@
+// The playground: a chat streamed through the AI SDK's own client code (DefaultChatTransport and
+// readUIMessageStream, what useChat runs), charts of the caller's last hour from GraphQL's
+// eventMetrics (uPlot), and the key in this tab's session storage only. Bundled by
+// scripts/build-playground.mjs into the api worker's static assets.
+import './zod-jitless.js'; // first: it configures zod before the AI SDK defines its schemas
+import { DefaultChatTransport, readUIMessageStream } from 'ai';
+import uPlot from 'uplot';
+
+const KEY_STORAGE = 'inference-ui-key';
+const REFRESH_MS = 10_000;
+const $ = (id) => document.getElementById(id);
+
+let apiKey = null;
+let history = []; // the conversation, as UI messages
+let refreshTimer = null;
+let answering = null; // the AbortController of the answer streaming now
+const charts = {};
+
+class ApiProblem extends Error {}
+
+function say(text) {
+  const alert = $('alert');
+  alert.textContent = text;
+  alert.hidden = !text;
+}
+
+// What the api said, from its JSON error body ({"error": {"code", "message"}}), or the text.
+function problemText(status, body) {
+  try {
+    const { error } = JSON.parse(body);
+    return `${error.message} (${status} ${error.code})`;
+  } catch {
+    return `${body || 'no answer'} (${status})`;
+  }
+}
+
+async function api(path, init = {}, key = apiKey) {
+  const headers = { authorization: `Bearer ${key}`, ...(init.body ? { 'content-type': 'application/json' } : {}) };
+  const response = await fetch(path, { ...init, headers: { ...headers, ...init.headers } });
+  const body = await response.text();
+  if (!response.ok) throw new ApiProblem(problemText(response.status, body));
+  return JSON.parse(body);
+}
+
+async function graphql(query, variables = {}) {
+  const answer = await api('/graphql', { method: 'POST', body: JSON.stringify({ query, variables }) });
+  if (answer.errors?.length) throw new ApiProblem(answer.errors.map((e) => e.message).join('; '));
+  return answer.data;
+}
+
+// --- the key --------------------------------------------------------------------------------
+
+async function useKey(key, { quiet = false } = {}) {
+  try {
+    const usage = await api('/v1/usage', {}, key);
+    apiKey = key;
+    sessionStorage.setItem(KEY_STORAGE, key);
+    $('key-state').textContent = `Using key ${usage.key_id} (${usage.tier} tier): ${usage.requests} requests and $${usage.cost_usd.toFixed(6)} today.`;
+    $('key').value = '';
+    say('');
+    setEnabled(true);
+    await loadModels();
+    await refreshMetrics();
+    clearInterval(refreshTimer);
+    refreshTimer = setInterval(refreshMetrics, REFRESH_MS);
+    $('prompt').focus();
+  } catch (error) {
+    if (!quiet) say(`That key was refused: ${error.message}`);
+    forgetKey({ keepAlert: true });
+  }
+}
+
+function forgetKey({ keepAlert = false } = {}) {
+  apiKey = null;
+  sessionStorage.removeItem(KEY_STORAGE);
+  clearInterval(refreshTimer);
+  setEnabled(false);
+  $('key-state').textContent = 'No key yet: the key stays in this tab (session storage) only.';
+  if (!keepAlert) say('');
+}
+
+function setEnabled(on) {
+  for (const id of ['model', 'prompt', 'send', 'send-events', 'forget-key']) $(id).disabled = !on;
+}
+
+async function loadModels() {
+  const { models } = await graphql('{ models { id task } }');
+  const select = $('model');
+  select.replaceChildren(...models.filter((m) => m.task === 'text-generation').map((m) => new Option(m.id, m.id)));
+}
+
+// --- the chat -------------------------------------------------------------------------------
+
+const textOf = (message) => message.parts.filter((p) => p.type === 'text').map((p) => p.text).join('');
+
+function bubble(role, text) {
+  const item = document.createElement('li');
+  item.className = role;
+  item.textContent = text;
+  $('messages').append(item);
+  item.scrollIntoView({ block: 'nearest' });
+  return item;
+}
+
+async function send(event) {
+  event?.preventDefault();
+  const text = $('prompt').value.trim();
+  if (!text || answering) return;
+  if (!apiKey) return say('Enter an API key first.');
+  say('');
+  const user = { id: `user-${Date.now()}`, role: 'user', parts: [{ type: 'text', text }] };
+  history = [...history, user];
+  $('prompt').value = '';
+  bubble('user', text);
+  const answer = bubble('assistant', '');
+  answer.setAttribute('aria-busy', 'true');
+  answering = new AbortController();
+  $('stop').disabled = false;
+  $('send').disabled = true;
+  $('answer-meta').textContent = 'Answering…';
+  let last = null;
+  const errors = [];
+  try {
+    const transport = new DefaultChatTransport({
+      api: '/stream/chat', headers: { authorization: `Bearer ${apiKey}` }, body: { model: $('model').value },
+    });
+    const stream = await transport.sendMessages({
+      chatId: 'playground', messages: history, trigger: 'submit-message', messageId: undefined, abortSignal: answering.signal,
+    });
+    for await (const message of readUIMessageStream({ stream, onError: (e) => errors.push(String(e?.message ?? e)) })) {
+      last = message;
+      answer.textContent = textOf(message);
+    }
+    if (errors.length) throw new Error(errors.join('; '));
+    history = [...history, last];
+    const meta = last?.metadata ?? {};
+    const usage = meta.usage ?? {};
+    $('answer-meta').textContent = `${meta.model ?? 'model?'} · ${meta.provider ?? ''} · ${meta.cached ? 'from the cache' : 'generated'} · `
+      + `${usage.prompt_tokens ?? '?'} prompt + ${usage.completion_tokens ?? '?'} completion tokens · ${meta.finishReason ?? ''}`;
+  } catch (error) {
+    const message = String(error?.message ?? error);
+    const stopped = answering.signal.aborted;
+    $('answer-meta').textContent = stopped ? 'Stopped.' : '';
+    if (!stopped) say(`The answer failed: ${message.startsWith('{') ? problemText('', message).replace(' ()', '') : message}`);
+    if (!textOf(last ?? { parts: [] })) answer.remove();
+    history = history.slice(0, -1); // a failed turn is not sent again as context
+  } finally {
+    answer.removeAttribute('aria-busy');
+    answering = null;
+    $('stop').disabled = true;
+    $('send').disabled = !apiKey;
+    $('prompt').focus();
+    // The answer's usage is recorded as its stream ends: look again once it has landed.
+    setTimeout(refreshMetrics, 1500);
+  }
+}
+
+// --- the charts -----------------------------------------------------------------------------
+
+const METRICS_QUERY = `query($range: TimeRange!) {
+  events: eventMetrics(metric: EVENTS_BY_TYPE, range: $range, bucket: MINUTE) { points { bucket value } totals { value } }
+  tokens: eventMetrics(metric: TOKENS_BY_MODEL, range: $range, bucket: MINUTE) { points { bucket value } totals { value } }
+  latency: eventMetrics(metric: AI_LATENCY, range: $range, bucket: MINUTE) { points { bucket key value } totals { key value } }
+  cost: eventMetrics(metric: COST_BY_MODEL, range: $range, bucket: MINUTE) { points { bucket value } totals { value } }
+}`;
+
+// One value a minute over the range (summed over the keys), as uPlot's columns.
+function columns(points, start, minutes, keys = [null]) {
+  const xs = Array.from({ length: minutes }, (_, i) => start / 1000 + i * 60);
+  const series = keys.map(() => new Array(minutes).fill(0));
+  for (const point of points) {
+    const index = Math.floor((Date.parse(point.bucket) - start) / 60_000);
+    const k = keys.length > 1 ? keys.indexOf(point.key) : 0;
+    if (index >= 0 && index < minutes && k >= 0) series[k][index] += point.value;
+  }
+  return [xs, ...series];
+}
+
+function draw(id, data, labels, total, describe) {
+  const figure = $(id);
+  figure.dataset.total = String(total);
+  figure.querySelector('.total').textContent = describe(total);
+  if (charts[id]) {
+    charts[id].setData(data);
+    return;
+  }
+  const colors = ['#2f5bea', '#e8590c'];
+  charts[id] = new uPlot({
+    width: Math.max(240, figure.clientWidth - 8), height: 160, legend: { show: labels.length > 1 },
+    series: [{}, ...labels.map((label, i) => ({ label, stroke: colors[i], fill: i ? undefined : '#2f5bea22', width: 2 }))],
+    axes: [{}, { size: 60 }],
+  }, data, figure.querySelector('.plot'));
+}
+
+async function refreshMetrics() {
+  if (!apiKey) return;
+  const end = Math.ceil(Date.now() / 60_000) * 60_000;
+  const start = end - 60 * 60_000;
+  try {
+    const data = await graphql(METRICS_QUERY, { range: { from: new Date(start).toISOString(), to: new Date(end).toISOString() } });
+    const sum = (metric) => metric.totals.reduce((total, t) => total + t.value, 0);
+    draw('chart-events', columns(data.events.points, start, 60), ['events'], sum(data.events), (n) => `${n} events`);
+    draw('chart-tokens', columns(data.tokens.points, start, 60), ['tokens'], sum(data.tokens), (n) => `${n} tokens`);
+    const p95 = data.latency.totals.find((t) => t.key === 'p95')?.value ?? 0;
+    draw('chart-latency', columns(data.latency.points, start, 60, ['p50', 'p95']), ['p50', 'p95'], p95, (ms) => `p95 ${ms.toFixed(0)} ms`);
+    draw('chart-cost', columns(data.cost.points, start, 60), ['US $'], sum(data.cost), (usd) => `$${usd.toFixed(6)}`);
+    $('metrics-state').textContent = `Updated ${new Date().toLocaleTimeString()}; every ${REFRESH_MS / 1000} s.`;
+  } catch (error) {
+    $('metrics-state').textContent = `The charts could not be updated: ${error.message}`;
+  }
+}
+
+async function sendSampleEvents() {
+  const now = Date.now();
+  const events = Array.from({ length: 10 }, (_, i) => ({
+    type: i % 3 ? 'playground.click' : 'playground.view', component: 'Playground', properties: { n: i, at: now },
+  }));
+  try {
+    const result = await api('/events', { method: 'POST', body: JSON.stringify({ events }) });
+    $('metrics-state').textContent = `Sent ${result.accepted} events.`;
+    await refreshMetrics();
+  } catch (error) {
+    say(`The events were not accepted: ${error.message}`);
+  }
+}
+
+// --- wiring ---------------------------------------------------------------------------------
+
+$('key-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const key = $('key').value.trim();
+  if (key) useKey(key);
+});
+$('forget-key').addEventListener('click', () => forgetKey());
+$('chat-form').addEventListener('submit', send);
+$('prompt').addEventListener('keydown', (event) => {
+  if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) send(event);
+});
+$('stop').addEventListener('click', () => answering?.abort());
+$('send-events').addEventListener('click', sendSampleEvents);
+setEnabled(false);
+const stored = sessionStorage.getItem(KEY_STORAGE);
+if (stored) useKey(stored, { quiet: true });
+else $('key').focus();

@@ -1,0 +1,130 @@
+// Drives the playground (served by the api worker at /) in Debian's Chromium with playwright-core,
+// as a person would, and prints what they saw as JSON: tests/e2e/test_playground.py asserts on it.
+//
+//   node playground.mjs <base url> <scenario> '<json options>'
+//   scenarios: chat, events, wrong-key, keyboard; options: {key, screenshot, chromium}
+import { chromium } from 'playwright-core';
+
+const [baseUrl, scenario, optionsJson = '{}'] = process.argv.slice(2);
+const options = JSON.parse(optionsJson);
+const TIMEOUT = 30_000;
+
+// Flags for a machine without a display or outside network (no Google services to reach).
+const browser = await chromium.launch({
+  executablePath: options.chromium ?? '/usr/bin/chromium',
+  args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+const consoleErrors = [];
+page.on('pageerror', (error) => consoleErrors.push(String(error)));
+page.on('console', (message) => message.type() === 'error' && consoleErrors.push(message.text()));
+page.setDefaultTimeout(TIMEOUT);
+
+const text = (selector) => page.locator(selector).innerText();
+const total = async (chart) => Number(await page.locator(`#${chart}`).getAttribute('data-total'));
+
+async function enterKey(key, { keyboard = false } = {}) {
+  if (keyboard) {
+    await page.keyboard.type(key); // the key field has the focus when the page opens
+    await page.keyboard.press('Enter');
+  } else {
+    await page.fill('#key', key);
+    await page.click('#key-form button[type=submit]');
+  }
+}
+
+async function keyAccepted() {
+  await page.waitForFunction(() => document.querySelector('#key-state').textContent.startsWith('Using key'));
+  await page.waitForFunction(() => document.querySelector('#model').options.length > 0);
+}
+
+// Counts how often the answer's text changed while it streamed.
+async function watchAnswer() {
+  await page.evaluate(() => {
+    window.answerUpdates = 0;
+    new MutationObserver(() => { window.answerUpdates += 1; })
+      .observe(document.querySelector('#messages'), { childList: true, subtree: true, characterData: true });
+  });
+}
+
+async function answered() {
+  await page.waitForFunction(() => {
+    const last = [...document.querySelectorAll('#messages li.assistant')].at(-1);
+    return (last && !last.hasAttribute('aria-busy') && last.textContent) || !document.querySelector('#alert').hidden;
+  });
+  const answers = await page.locator('#messages li.assistant').allInnerTexts();
+  return { answer: answers.at(-1) ?? null, updates: await page.evaluate(() => window.answerUpdates), meta: await text('#answer-meta'),
+    alert: (await page.locator('#alert').isVisible()) ? await text('#alert') : null };
+}
+
+const scenarios = {
+  async chat() {
+    await page.goto(baseUrl);
+    await enterKey(options.key);
+    await keyAccepted();
+    await watchAnswer();
+    await page.fill('#prompt', options.text ?? 'Hello from the browser');
+    await page.click('#send');
+    const result = await answered();
+    if (options.screenshot) await page.screenshot({ path: options.screenshot, fullPage: true });
+    return { ...result, keyState: await text('#key-state'), stored: await page.evaluate(() => sessionStorage.getItem('inference-ui-key') !== null),
+      local: await page.evaluate(() => localStorage.length) };
+  },
+
+  async events() {
+    await page.goto(baseUrl);
+    await enterKey(options.key);
+    await keyAccepted();
+    await page.waitForFunction(() => document.querySelector('#metrics-state').textContent.startsWith('Updated'));
+    const before = await total('chart-events');
+    await page.click('#send-events');
+    await page.waitForFunction((was) => Number(document.querySelector('#chart-events').dataset.total) > was, before);
+    const after = await total('chart-events');
+    if (options.screenshot) await page.screenshot({ path: options.screenshot, fullPage: true });
+    return { before, after, caption: await text('#chart-events .total'), canvases: await page.locator('#chart-events canvas').count() };
+  },
+
+  async 'wrong-key'() {
+    await page.goto(baseUrl);
+    await enterKey(options.key);
+    await page.locator('#alert').waitFor({ state: 'visible' });
+    return { alert: await text('#alert'), sendDisabled: await page.locator('#send').isDisabled(),
+      stored: await page.evaluate(() => sessionStorage.getItem('inference-ui-key')) };
+  },
+
+  async keyboard() {
+    await page.goto(baseUrl);
+    const focused = () => page.evaluate(() => document.activeElement?.id || document.activeElement?.tagName);
+    const path = [await focused()];
+    await enterKey(options.key, { keyboard: true });
+    await keyAccepted();
+    path.push(await focused());
+    await watchAnswer();
+    await page.keyboard.type('Typed without a mouse');
+    await page.keyboard.press('Enter');
+    const chat = await answered();
+    // On to the events button by Tab alone.
+    let presses = 0;
+    while ((await focused()) !== 'send-events' && presses < 20) {
+      await page.keyboard.press('Tab');
+      presses += 1;
+    }
+    path.push(await focused());
+    const before = await total('chart-events');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction((was) => Number(document.querySelector('#chart-events').dataset.total) > was, before);
+    const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
+    return { path, chat, presses, eventsBefore: before, eventsAfter: await total('chart-events'), outline };
+  },
+};
+
+let result;
+try {
+  result = await scenarios[scenario]();
+} catch (error) {
+  result = { failed: String(error?.message ?? error) };
+  if (options.screenshot) await page.screenshot({ path: options.screenshot.replace(/\.png$/, '-failed.png'), fullPage: true }).catch(() => {});
+}
+await browser.close();
+console.log(JSON.stringify({ ...result, consoleErrors }));
