@@ -59,11 +59,11 @@ async function useKey(key, { quiet = false } = {}) {
     $('key').value = '';
     say('');
     setEnabled(true);
+    $('prompt').focus(); // the next step: what a keyboard user types goes there at once
     await loadModels();
     await refreshMetrics();
     clearInterval(refreshTimer);
     refreshTimer = setInterval(refreshMetrics, REFRESH_MS);
-    $('prompt').focus();
   } catch (error) {
     if (!quiet) say(`That key was refused: ${error.message}`);
     forgetKey({ keepAlert: true });
@@ -176,7 +176,7 @@ function columns(points, start, minutes, keys = [null]) {
   return [xs, ...series];
 }
 
-function draw(id, data, labels, total, describe) {
+function draw(id, data, labels, total, describe, tick = (value) => String(value)) {
   const figure = $(id);
   figure.dataset.total = String(total);
   figure.querySelector('.total').textContent = describe(total);
@@ -188,7 +188,7 @@ function draw(id, data, labels, total, describe) {
   charts[id] = new uPlot({
     width: Math.max(240, figure.clientWidth - 8), height: 160, legend: { show: labels.length > 1 },
     series: [{}, ...labels.map((label, i) => ({ label, stroke: colors[i], fill: i ? undefined : '#2f5bea22', width: 2 }))],
-    axes: [{}, { size: 60 }],
+    axes: [{}, { size: 64, values: (_, values) => values.map(tick) }],
   }, data, figure.querySelector('.plot'));
 }
 
@@ -203,7 +203,8 @@ async function refreshMetrics() {
     draw('chart-tokens', columns(data.tokens.points, start, 60), ['tokens'], sum(data.tokens), (n) => `${n} tokens`);
     const p95 = data.latency.totals.find((t) => t.key === 'p95')?.value ?? 0;
     draw('chart-latency', columns(data.latency.points, start, 60, ['p50', 'p95']), ['p50', 'p95'], p95, (ms) => `p95 ${ms.toFixed(0)} ms`);
-    draw('chart-cost', columns(data.cost.points, start, 60), ['US $'], sum(data.cost), (usd) => `$${usd.toFixed(6)}`);
+    draw('chart-cost', columns(data.cost.points, start, 60), ['US $'], sum(data.cost), (usd) => `$${usd.toFixed(6)}`,
+      (usd) => (usd ? `$${usd.toPrecision(2)}` : '0'));
     $('metrics-state').textContent = `Updated ${new Date().toLocaleTimeString()}; every ${REFRESH_MS / 1000} s.`;
   } catch (error) {
     $('metrics-state').textContent = `The charts could not be updated: ${error.message}`;

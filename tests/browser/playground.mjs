@@ -37,6 +37,7 @@ async function enterKey(key, { keyboard = false } = {}) {
 async function keyAccepted() {
   await page.waitForFunction(() => document.querySelector('#key-state').textContent.startsWith('Using key'));
   await page.waitForFunction(() => document.querySelector('#model').options.length > 0);
+  await page.waitForFunction(() => document.querySelector('#metrics-state').textContent.startsWith('Updated'));
 }
 
 // Counts how often the answer's text changed while it streamed.
@@ -67,8 +68,10 @@ const scenarios = {
     await page.fill('#prompt', options.text ?? 'Hello from the browser');
     await page.click('#send');
     const result = await answered();
+    // The answer's usage lands in the charts once recorded (the page looks again shortly after).
+    await page.waitForFunction(() => Number(document.querySelector('#chart-tokens').dataset.total) > 0);
     if (options.screenshot) await page.screenshot({ path: options.screenshot, fullPage: true });
-    return { ...result, keyState: await text('#key-state'), stored: await page.evaluate(() => sessionStorage.getItem('inference-ui-key') !== null),
+    return { ...result, tokens: await total('chart-tokens'), cost: await text('#chart-cost .total'), keyState: await text('#key-state'), stored: await page.evaluate(() => sessionStorage.getItem('inference-ui-key') !== null),
       local: await page.evaluate(() => localStorage.length) };
   },
 
@@ -76,7 +79,6 @@ const scenarios = {
     await page.goto(baseUrl);
     await enterKey(options.key);
     await keyAccepted();
-    await page.waitForFunction(() => document.querySelector('#metrics-state').textContent.startsWith('Updated'));
     const before = await total('chart-events');
     await page.click('#send-events');
     await page.waitForFunction((was) => Number(document.querySelector('#chart-events').dataset.total) > was, before);

@@ -46,7 +46,7 @@ def synced_project(tmp_path_factory) -> Path:
     dependencies installed, for Pyodide, into python_modules/ next to its wrangler config (here
     from the same Pyodide wheels the local host loads)."""
     project = tmp_path_factory.mktemp("project")
-    for name in ("api_worker", "inference_worker", "shared", "scripts", "migrations"):
+    for name in ("api_worker", "inference_worker", "shared", "scripts", "migrations", "playground"):
         shutil.copytree(ROOT / name, project / name, ignore=shutil.ignore_patterns("__pycache__", "shared", "python_modules"))
     for name in ("wrangler.toml", "pyproject.toml", "package.json"):
         shutil.copy(ROOT / name, project / name)
@@ -65,3 +65,15 @@ def test_a_synced_bundle_carries_its_packages(tmp_path, synced_project, config, 
     for package in ("pydantic", "pydantic_core", "workers"):
         assert f"python_modules/{package}/__init__.py" in files
     assert ("python_modules/graphql/__init__.py" in files) == (config == "wrangler.toml")
+
+
+def test_the_api_uploads_the_playground_as_static_assets(tmp_path):
+    result = subprocess.run(
+        [NODE, WRANGLER, "deploy", "--dry-run", "-c", "wrangler.toml", "--outdir", tmp_path], cwd=ROOT, capture_output=True, text=True,
+        timeout=120, env={**os.environ, "PATH": f"{NODE.parent}{os.pathsep}{os.environ['PATH']}", "WRANGLER_SEND_METRICS": "false", "CI": "true"},
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    built = {p.name for p in (ROOT / "build" / "playground").iterdir()}
+    assert {"index.html", "app.js", "app.css", "graphiql.html", "_headers"} <= built
+    assert "playground built into build/playground/" in result.stdout  # by the [build] command, before the upload

@@ -15,7 +15,7 @@ DEPLOY = [sys.executable, str(ROOT / "scripts" / "deploy.py")]
 
 def project_with_backends(tmp_path: Path, *names: str) -> Path:
     project = tmp_path / "project"
-    for name in ("api_worker", "inference_worker", "shared", "scripts", "migrations"):
+    for name in ("api_worker", "inference_worker", "shared", "scripts", "migrations", "playground"):
         shutil.copytree(ROOT / name, project / name, ignore=shutil.ignore_patterns("__pycache__", "shared", "python_modules", ".wrangler"))
     for name in ("wrangler.toml", "pyproject.toml", "package.json"):
         shutil.copy(ROOT / name, project / name)

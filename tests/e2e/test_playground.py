@@ -1,0 +1,73 @@
+"""The playground page (playground/, served at / as static assets) in a real browser: Debian's
+Chromium driven by playwright-core (tests/browser/playground.mjs), as a person would use it. A
+screenshot of each scenario is kept in .artifacts/playground/."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from scripts.localhost import NODE, PROJECT_ROOT
+from tests.e2e.test_ai_sdk import STAND_IN_REPLY
+
+sys.path.insert(0, str(PROJECT_ROOT / "scripts"))
+from bootstrap import find_chromium  # noqa: E402
+
+SCRIPT = PROJECT_ROOT / "tests" / "browser" / "playground.mjs"
+ARTIFACTS = PROJECT_ROOT / ".artifacts" / "playground"
+CHROMIUM = find_chromium()
+# On CI the browser is installed by setup, so a missing one is a failure there, not a skip.
+pytestmark = pytest.mark.skipif(CHROMIUM is None and not os.environ.get("CI"),
+                                reason="no Chromium: make setup installs Debian's (or set CHROMIUM)")
+
+
+def browse(base_url: str, scenario: str, expected_errors: str | None = None, **options) -> dict:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    options = {"chromium": CHROMIUM, "screenshot": str(ARTIFACTS / f"{scenario}.png"), **options}
+    result = subprocess.run([str(NODE), str(SCRIPT), base_url, scenario, json.dumps(options)],
+                            cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout)
+    assert "failed" not in seen, f"{seen['failed']} (screenshot: {ARTIFACTS / scenario}-failed.png)"
+    # The browser logs a refused request as an error: expected where the test is one.
+    assert [e for e in seen["consoleErrors"] if not (expected_errors and expected_errors in e)] == []
+    return seen
+
+
+def test_a_typed_message_gets_a_streamed_answer_with_its_metadata(base_url, new_key):
+    seen = browse(base_url, "chat", key=new_key("pro", "playground-chat")["key"], text="Hello from the browser")
+
+    assert seen["answer"] == STAND_IN_REPLY.format("Hello from the browser")
+    assert seen["updates"] > 5  # the answer grew on screen as tokens arrived, not at once
+    assert seen["meta"].startswith("@cf/meta/llama-3.1-8b-instruct-fast · workers-ai · generated · ")
+    assert "completion tokens · stop" in seen["meta"]
+    assert seen["tokens"] > 0 and seen["cost"].startswith("$0.0000")  # the chat's usage, charted
+    assert seen["stored"] and seen["local"] == 0  # the key in session storage, nothing in local storage
+    assert (ARTIFACTS / "chat.png").stat().st_size > 10_000
+
+
+def test_sent_events_show_in_the_chart(base_url, new_key):
+    seen = browse(base_url, "events", key=new_key("pro", "playground-events")["key"])
+
+    assert seen["after"] == seen["before"] + 10
+    assert seen["caption"] == f"{seen['after']:g} events"
+    assert seen["canvases"] == 1  # drawn by uPlot
+
+
+def test_a_wrong_key_is_refused_with_a_clear_message(base_url):
+    seen = browse(base_url, "wrong-key", key="iui_notarealkey_0000000000000000000000", expected_errors="status of 401")
+
+    assert seen["alert"].startswith("That key was refused: ")
+    assert "(401 unauthorized)" in seen["alert"]
+    assert seen["sendDisabled"] is True and seen["stored"] is None
+
+
+def test_everything_works_from_the_keyboard_alone(base_url, new_key):
+    seen = browse(base_url, "keyboard", key=new_key("pro", "playground-keyboard")["key"])
+
+    assert seen["path"] == ["key", "prompt", "send-events"]  # the focus goes where the next step is
+    assert seen["chat"]["answer"] == STAND_IN_REPLY.format("Typed without a mouse")
+    assert seen["eventsAfter"] == seen["eventsBefore"] + 10
+    assert seen["outline"] != "none"  # the focused control is visibly marked
