@@ -32,7 +32,8 @@ export function defaultKnobs(settings = {}) {
     forwardUrl: settings.DEVHOST_AI_FORWARD_URL ?? '',
     forwardModel: settings.DEVHOST_AI_FORWARD_MODEL ?? '',
     // Each entry fails one call: {mode: "error" | "mid_stream", code, message, afterTokens},
-    // and with `worker` only a call from that worker (an inference backend, by name).
+    // with `worker` only a call from that worker (an inference backend, by name), and with
+    // `skip: n` the call after the next n.
     failures: [],
     // Every call from these workers fails as over capacity (a backend whose account is out).
     failingWorkers: [],
@@ -119,17 +120,29 @@ function exampleFor(schema = {}) {
   }
 }
 
+// Words too common to tell passages apart.
+const STOP_WORDS = new Set(('a an and are as at be by does did do for from has have how in is it its of on or that the '
+  + 'this to was were what when where which who why will with you your').split(' '));
+
+function fnv1a(text, seed = 2166136261) {
+  let hash = seed;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 16777619);
+  return hash >>> 0;
+}
+
+// Lexical hashing: each word (lowercased, stop words left out) adds ±1 to the dimension its hash
+// picks, and the vector is normalized; texts that share words point the same way, so cosine
+// similarity ranks passages by the words they share with a question, as a real embedding
+// model's would (if less well). A text with no such word gets a vector from its whole text.
 function embed(text, dimensions) {
-  // FNV-1a seeded per dimension: the same text always maps to the same unit vector.
-  const vector = new Array(dimensions);
-  let norm = 0;
-  for (let d = 0; d < dimensions; d++) {
-    let hash = 2166136261 ^ d;
-    for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 16777619);
-    vector[d] = ((hash >>> 0) / 4294967295) * 2 - 1;
-    norm += vector[d] * vector[d];
+  const vector = new Array(dimensions).fill(0);
+  const words = (text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).filter((w) => w.length > 1 && !STOP_WORDS.has(w));
+  if (words.length === 0) words.push(`\u0000${text}`);
+  for (const word of words) {
+    const hash = fnv1a(word);
+    vector[hash % dimensions] += hash & 0x80000000 ? -1 : 1;
   }
-  norm = Math.sqrt(norm) || 1;
+  const norm = Math.sqrt(vector.reduce((total, x) => total + x * x, 0)) || 1;
   return vector.map((x) => x / norm);
 }
 
@@ -160,7 +173,9 @@ export class AiRecorder {
     if (this.calls.length > MAX_RECORDED_CALLS) this.calls.shift();
     const { failures, failingWorkers, ...knobs } = this.knobs;
     const index = failures.findIndex((f) => !f.worker || f.worker === worker);
-    let failure = index >= 0 ? failures.splice(index, 1)[0] : undefined;
+    let failure;
+    if (index >= 0 && failures[index].skip > 0) failures[index].skip -= 1; // this call passes; a later one fails
+    else if (index >= 0) failure = failures.splice(index, 1)[0];
     if (!failure && failingWorkers.includes(worker)) failure = { mode: 'error', code: 3040, message: `Capacity temporarily exceeded (${worker})` };
     return { id: call.id, knobs, failure, forwardKey: this.settings.DEVHOST_AI_FORWARD_KEY ?? '' };
   }

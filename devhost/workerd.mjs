@@ -14,6 +14,7 @@ import { Log, LogLevel, Miniflare, convertV4MiniflareOptions } from 'miniflare';
 import { unstable_getMiniflareWorkerOptions } from 'wrangler';
 import { applyMigrations, hasStorageBindings } from './bindings.mjs';
 import { PLUGIN as AI_PLUGIN } from './workerd/ai-plugin.mjs';
+import { PLUGIN as VECTORIZE_PLUGIN } from './workerd/vectorize-plugin.mjs';
 import { PROJECT_ROOT, parseHostOptions, readWorkerConfig, runBuild } from './config.mjs';
 
 const require = createRequire(import.meta.url);
@@ -23,6 +24,10 @@ const BUNDLE_DIR = path.join(PROJECT_ROOT, '.devhost', 'pyodide-bundle');
 const DEV_BUNDLE_FLAGS = ['python_workers_development', 'no_python_workers_20250116', 'no_python_workers_314'];
 const CONTROL_WORKER = 'devhost-control';
 const AI_PLUGIN_PATH = path.join(PROJECT_ROOT, 'devhost', 'workerd', 'ai-plugin.mjs');
+const VECTORIZE_PLUGIN_PATH = path.join(PROJECT_ROOT, 'devhost', 'workerd', 'vectorize-plugin.mjs');
+// The local index's shape: `wrangler vectorize create` sets it remotely (README: Documents).
+const VECTORIZE_DIMENSIONS = Number(process.env.DEVHOST_VECTORIZE_DIMENSIONS ?? 768);
+const VECTORIZE_METRIC = process.env.DEVHOST_VECTORIZE_METRIC ?? 'cosine';
 
 function say(text) {
   console.log(`[workerd-host] ${text}`);
@@ -56,12 +61,16 @@ function workerModules(config) {
 }
 
 function workerOptions(config, vars) {
-  // Without `ai`, which is replaced here (wrangler would warn that it is remote-only).
-  const { workerOptions: options } = unstable_getMiniflareWorkerOptions({ ...config, ai: undefined });
+  // Without `ai` and `vectorize`, which are replaced here (wrangler would reach for Cloudflare).
+  const { workerOptions: options } = unstable_getMiniflareWorkerOptions({ ...config, ai: undefined, vectorize: [] });
   const { ai } = config;
   const unsafeBindings = [...options.unsafeBindings ?? []];
   if (ai?.binding) {
     unsafeBindings.push({ name: ai.binding, type: AI_PLUGIN, plugin: { package: AI_PLUGIN_PATH, name: AI_PLUGIN }, options: { recorderWorker: CONTROL_WORKER, worker: config.name } });
+  }
+  for (const index of config.vectorize ?? []) {
+    unsafeBindings.push({ name: index.binding, type: VECTORIZE_PLUGIN, plugin: { package: VECTORIZE_PLUGIN_PATH, name: VECTORIZE_PLUGIN },
+      options: { storeWorker: CONTROL_WORKER, index: index.index_name, dimensions: VECTORIZE_DIMENSIONS, metric: VECTORIZE_METRIC } });
   }
   return { ...options, name: config.name, bindings: { ...options.bindings, ...config.vars, ...vars }, unsafeBindings };
 }
@@ -92,7 +101,7 @@ function controlWorker(configs) {
   return {
     name: CONTROL_WORKER,
     modulesRoot: path.join(PROJECT_ROOT, 'devhost'),
-    modules: ['workerd/standin.mjs', 'ai.mjs', 'control-guard.mjs'].map((name) => ({ type: 'ESModule', path: path.join(PROJECT_ROOT, 'devhost', name) })),
+    modules: ['workerd/standin.mjs', 'ai.mjs', 'vectorize.mjs', 'control-guard.mjs'].map((name) => ({ type: 'ESModule', path: path.join(PROJECT_ROOT, 'devhost', name) })),
     compatibilityDate: '2026-10-01',
     // Fetcher.scheduled(), for the cron trigger route.
     compatibilityFlags: ['service_binding_extra_handlers'],
@@ -100,6 +109,8 @@ function controlWorker(configs) {
     bindings,
     serviceBindings,
     r2Buckets,
+    // The Vectorize stand-in's vectors (devhost/vectorize.mjs), persisted with the other local data.
+    d1Databases: { VECTOR_STORE: 'devhost-vectorize' },
   };
 }
 

@@ -13,12 +13,13 @@ from typing import Any
 from pydantic import BaseModel
 from workers import WorkerEntrypoint
 
-from inference import access, analytics, events
+from inference import access, analytics, documents, events
 from inference.embeddings import embed
 from inference.generation import generate, stream_generation
 from inference.health import check_bindings
 from shared.analytics import EventQuery, MetricQuery
 from shared.contract import AdmissionRequest, Caller, EmbeddingRequest, EventBatch, GenerationRequest, KeySpec, ServiceFailed
+from shared.documents import DocumentRef, DocumentRequest, SearchRequest
 
 
 async def _answer(work: Awaitable[Any]) -> Any:
@@ -71,6 +72,24 @@ class InferenceService(WorkerEntrypoint):
 
     async def list_events(self, query: str) -> str:
         return await _answer(analytics.list_events(self.env, EventQuery.model_validate_json(query)))
+
+    async def store_document(self, request: str) -> str:
+        return await _answer(documents.store_document(self.env, self.ctx, DocumentRequest.model_validate_json(request)))
+
+    async def resume_document(self, ref: str) -> str:
+        return await _answer(documents.resume_document(self.env, self.ctx, DocumentRef.model_validate_json(ref)))
+
+    async def list_documents(self, caller: str) -> str:
+        return await _answer(documents.list_documents(self.env, Caller.model_validate_json(caller)))
+
+    async def get_document(self, ref: str) -> str:
+        return await _answer(documents.get_document(self.env, DocumentRef.model_validate_json(ref)))
+
+    async def delete_document(self, ref: str) -> str:
+        return await _answer(documents.delete_document(self.env, DocumentRef.model_validate_json(ref)))
+
+    async def search(self, request: str) -> str:
+        return await _answer(documents.search(self.env, self.ctx, SearchRequest.model_validate_json(request)))
 
     async def replay_unindexed(self) -> str:
         return await _answer(events.replay_unindexed(self.env))

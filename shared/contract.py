@@ -17,6 +17,7 @@ from shared.limits import (
     MAX_INPUT_CHARS,
     MAX_MESSAGES,
     MAX_OUTPUT_TOKENS,
+    MAX_TOP_K,
 )
 
 
@@ -49,6 +50,26 @@ class ChatMessage(Model):
     content: str
 
 
+AdmissionKind = Literal["ai", "events", "read"]
+
+
+class AdmissionRequest(Model):
+    """One authenticated request asking to proceed: an API key (by prefix and hash) to verify,
+    or a caller the api already verified (a JWT's subject)."""
+
+    request_id: str
+    kind: AdmissionKind
+    key_prefix: str | None = None
+    key_hash: str | None = None
+    caller: Caller | None = None
+
+
+class RateWindow(Model):
+    limit: int
+    remaining: int
+    reset_seconds: int
+
+
 class WorkRequest(Model):
     """What every work call carries besides its work: who asks, the admission the api left to this
     call (one RPC instead of two), and which backend the api sent it to after how many failovers
@@ -56,9 +77,30 @@ class WorkRequest(Model):
 
     request_id: str
     caller: Caller
-    admission: "AdmissionRequest | None" = None
+    admission: AdmissionRequest | None = None
     backend: str | None = None
     failovers: int = 0
+
+
+class Retrieval(Model):
+    """The retrieval option of a generation: passages from the caller's documents (all of them,
+    or those named) ground the answer and are cited."""
+
+    documents: list[str] | None = Field(default=None, max_length=100)
+    top_k: int = Field(default=4, ge=1, le=MAX_TOP_K)
+    # Cosine similarity; bge-base scores passages that answer a question about 0.6 to 0.9.
+    min_score: float = Field(default=0.5, ge=-1, le=1)
+
+
+class Source(Model):
+    """A passage found for a query."""
+
+    id: str  # the passage: <document id>#<n>
+    document_id: str
+    title: str
+    passage: int
+    score: float
+    text: str
 
 
 class GenerationRequest(WorkRequest):
@@ -68,6 +110,8 @@ class GenerationRequest(WorkRequest):
     temperature: float | None = Field(default=None, ge=0, le=2)
     max_tokens: int = Field(ge=1, le=MAX_OUTPUT_TOKENS)
     json_schema: dict[str, Any] | None = None
+    # Passages of the caller's documents to ground the answer in (shared/documents.py).
+    retrieval: Retrieval | None = None
     # The caller's hint for provider routing (shared/routing.py): "high" may go to a larger provider.
     complexity: Literal["low", "normal", "high"] | None = None
     # None: answer once, as a GenerationResult; otherwise stream in this protocol.
@@ -88,9 +132,10 @@ class GenerationRequest(WorkRequest):
 
 
 class GenerationResult(Model):
-    window: "RateWindow | None" = None
+    window: RateWindow | None = None
     model: str
     provider: str = "workers-ai"
+    sources: list[Source] = []  # the passages the answer was grounded in (retrieval)
     text: str
     usage: dict[str, int]
     finish_reason: str
@@ -105,7 +150,7 @@ class ServiceFailure(Model):
     message: str
     retry_after: int | None = None
     reason: str | None = None  # a refused admission's reason (rate_limit, token_quota, revoked_key, ...)
-    window: "RateWindow | None" = None
+    window: RateWindow | None = None
 
 
 class ServiceFailed(Exception):
@@ -131,7 +176,7 @@ class EmbeddingRequest(WorkRequest):
 
 
 class EmbeddingResult(Model):
-    window: "RateWindow | None" = None
+    window: RateWindow | None = None
     model: str
     vectors: list[list[float]]
     usage: dict[str, int]
@@ -139,24 +184,6 @@ class EmbeddingResult(Model):
 
 # --- access ---------------------------------------------------------------------------------
 
-AdmissionKind = Literal["ai", "events", "read"]
-
-
-class AdmissionRequest(Model):
-    """One authenticated request asking to proceed: an API key (by prefix and hash) to verify,
-    or a caller the api already verified (a JWT's subject)."""
-
-    request_id: str
-    kind: AdmissionKind
-    key_prefix: str | None = None
-    key_hash: str | None = None
-    caller: Caller | None = None
-
-
-class RateWindow(Model):
-    limit: int
-    remaining: int
-    reset_seconds: int
 
 
 class AdmissionResult(Model):
@@ -225,7 +252,7 @@ class EventBatch(WorkRequest):
 
 
 class BatchResult(Model):
-    window: "RateWindow | None" = None  # the caller's rate window, when this call admitted the request
+    window: RateWindow | None = None  # the caller's rate window, when this call admitted the request
     batch_id: str
     received: int
     # Known once the batch is indexed in D1; None while it waits for the replay.

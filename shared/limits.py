@@ -10,3 +10,5 @@ MAX_OUTPUT_TOKENS = 4_096
 DEFAULT_MAX_OUTPUT_TOKENS = 1_024
 MAX_EMBEDDING_INPUTS = 100
 MAX_EMBEDDING_INPUT_CHARS = 8_000  # per text; bge models read at most 512 tokens
+# Vectorize answers at most 20 matches a query with their metadata (a passage's text is there).
+MAX_TOP_K = 20

@@ -15,6 +15,7 @@ import json
 from json.encoder import encode_basestring  # a str as a JSON string (non-ASCII kept), in C
 from typing import Any, Protocol
 
+from shared.contract import Source
 from shared.workers_ai import Usage
 
 SSE_HEADERS = {
@@ -49,8 +50,12 @@ def _template(payload: Any) -> tuple[str, str]:
 DONE = "data: [DONE]\n\n"
 
 
+# The passages an answer is grounded in (shared/documents.py), as the stream announces them.
+SOURCE_METADATA_KEY = "inference-ui"
+
+
 class Encoder(Protocol):
-    def start(self) -> str: ...
+    def start(self, sources: list[Source] = ()) -> str: ...
     def delta(self, text: str) -> str: ...
     def finish(self, finish_reason: str, usage: Usage, metadata: dict[str, Any]) -> str: ...
     def error(self, message: str) -> str | None: ...
@@ -62,9 +67,17 @@ class UIMessageStream:
         self.text_id = f"{message_id}-text"
         self._delta = _template({"type": "text-delta", "id": self.text_id, "delta": _HOLE})
 
-    def start(self) -> str:
+    def start(self, sources: list[Source] = ()) -> str:
+        # Each passage a `source-document` part (useChat lists them in message.parts); what the
+        # part has no field for (document, score, text) rides in its providerMetadata.
+        cited = "".join(_event({
+            "type": "source-document", "sourceId": source.id, "mediaType": "text/plain", "title": source.title,
+            "providerMetadata": {SOURCE_METADATA_KEY: {"documentId": source.document_id, "passage": source.passage,
+                                                       "score": source.score, "text": source.text}},
+        }) for source in sources)
         return (
             _event({"type": "start", "messageId": self.message_id})
+            + cited
             + _event({"type": "start-step"})
             + _event({"type": "text-start", "id": self.text_id})
         )
@@ -87,7 +100,7 @@ class UIMessageStream:
 
 
 class TextStream:
-    def start(self) -> str:
+    def start(self, sources: list[Source] = ()) -> str:
         return ""
 
     def delta(self, text: str) -> str:
@@ -115,8 +128,11 @@ class OpenAIChunks:
     def _chunk(self, delta: dict[str, Any], finish_reason: str | None = None) -> str:
         return _event(self._payload(delta, finish_reason))
 
-    def start(self) -> str:
-        return self._chunk({"role": "assistant", "content": ""})
+    def start(self, sources: list[Source] = ()) -> str:
+        first = self._payload({"role": "assistant", "content": ""})
+        if sources:  # not OpenAI's: a field its clients ignore
+            first["sources"] = [source.model_dump() for source in sources]
+        return _event(first)
 
     def delta(self, text: str) -> str:
         head, tail = self._delta

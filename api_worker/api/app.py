@@ -91,7 +91,8 @@ async def handle(request: Any, env: Any, ctx: Any) -> Response:
             response = _preflight(url.path, origin, allowlist, request_id)
         else:
             route = router.match(request.method, url.path)
-            call = Call(request, headers, env, ctx, settings, request_id, url.path, dict(parse_qsl(url.query)))
+            call = Call(request, headers, env, ctx, settings, request_id, url.path, dict(parse_qsl(url.query)),
+                        router.path_params(route, url.path))
             if not route.public:
                 await authenticate(call, route)
             try:

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from shared import json_reader
 from shared.base import Model
-from shared.contract import Caller, ChatMessage, EmbeddingRequest, GenerationRequest
+from shared.contract import Caller, ChatMessage, EmbeddingRequest, GenerationRequest, Retrieval
 from shared.errors import ApiError, ErrorCode
 from shared.json_schema import schema_problems
 from shared.limits import (
@@ -46,6 +46,7 @@ class _Generation(_Body):
     temperature: float | None = Field(default=None, ge=0, le=2)
     maxOutputTokens: int | None = Field(default=None, ge=1, le=MAX_OUTPUT_TOKENS)
     complexity: Complexity | None = None  # a hint for provider routing (shared/routing.py)
+    retrieval: Retrieval | None = None  # ground the answer in the caller's documents (shared/documents.py)
 
 
 class UIPart(_Body):
@@ -139,6 +140,7 @@ class OpenAIChatBody(_Body):
     n: int = Field(default=1, ge=1, le=1)
     response_format: ResponseFormat | None = None
     complexity: Complexity | None = None  # not OpenAI's: a hint for provider routing (shared/routing.py)
+    retrieval: Retrieval | None = None  # not OpenAI's: ground the answer in the caller's documents
 
 
 class EmbeddingsBody(_Body):
@@ -169,18 +171,29 @@ async def _read_capped(request: Any, max_bytes: int) -> bytes:
     return b"".join(chunks)
 
 
-async def read_json(request: Any, max_bytes: int = MAX_BODY_BYTES) -> Any:
-    """The request's JSON body; a declared length over the cap is refused before reading. A body
+async def read_bytes(request: Any, max_bytes: int = MAX_BODY_BYTES) -> bytes:
+    """The request's body; a declared length over the cap is refused before reading. A body
     whose length is declared (and held to it by the runtime) is read in one call; a chunked one
     chunk by chunk, up to the cap."""
     declared = request.js_object.headers.get("content-length")  # JS null (falsy) when absent
     if declared and declared.isdigit():
         if int(declared) > max_bytes:
             raise _too_large(declared, max_bytes)
-        raw = (await request.js_object.arrayBuffer()).to_bytes()
-    else:
-        raw = await _read_capped(request, max_bytes)
-    return json_reader.read_json(raw, max_bytes=max_bytes)
+        return (await request.js_object.arrayBuffer()).to_bytes()
+    return await _read_capped(request, max_bytes)
+
+
+async def read_json(request: Any, max_bytes: int = MAX_BODY_BYTES) -> Any:
+    """The request's JSON body, read as `read_bytes` does."""
+    return json_reader.read_json(await read_bytes(request, max_bytes), max_bytes=max_bytes)
+
+
+async def read_text(request: Any, max_bytes: int = MAX_BODY_BYTES) -> str:
+    """The request's body as UTF-8 text, or a 400 naming the body."""
+    try:
+        return (await read_bytes(request, max_bytes)).decode()
+    except UnicodeDecodeError as exc:
+        raise ApiError(ErrorCode.INVALID_REQUEST, f"body: not UTF-8 text ({exc.reason} at byte {exc.start})", field="body") from exc
 
 
 Body = TypeVar("Body", bound=BaseModel)
@@ -226,6 +239,7 @@ def _generation(body: _Generation, messages: list[ChatMessage], **fields: Any) -
         temperature=body.temperature,
         max_tokens=body.maxOutputTokens or DEFAULT_MAX_OUTPUT_TOKENS,
         complexity=body.complexity,
+        retrieval=body.retrieval,
         **fields,
     )
 
@@ -283,6 +297,7 @@ def openai_chat_request(body: OpenAIChatBody, *, caller: Caller, request_id: str
         max_tokens=body.max_completion_tokens or body.max_tokens or DEFAULT_MAX_OUTPUT_TOKENS,
         json_schema=schema,
         complexity=body.complexity,
+        retrieval=body.retrieval,
         protocol="openai" if body.stream else None,
         include_usage=bool(body.stream_options and body.stream_options.include_usage),
         stream_id=stream_id,

@@ -39,6 +39,7 @@ class Call:
     request_id: str
     path: str
     query: dict[str, str] = field(default_factory=dict)
+    path_params: dict[str, str] = field(default_factory=dict)  # the route's {name} segments
     caller: Caller | None = None
     credential: str | None = None  # what to log of the credentials: never the secret part
     is_admin: bool = False

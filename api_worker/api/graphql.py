@@ -16,7 +16,8 @@ from api.ingestion import batch_limit, ingest
 from api.schema import schema, validation_rules
 from shared.analytics import EventQuery, MetricQuery
 from shared.base import Model
-from shared.contract import Caller, KeySpec
+from shared.contract import Caller, KeySpec, Retrieval
+from shared.documents import SearchRequest
 from shared.errors import ApiError, ErrorCode
 from shared.models import ALL_MODELS
 
@@ -147,7 +148,25 @@ async def _track_events(info: Any, events: list[dict[str, Any]]) -> dict[str, An
     return await ingest(call, raw)
 
 
+async def _documents(info: Any) -> list[dict[str, Any]]:
+    call = info.context
+    return [_camelize(d.model_dump(mode="json", exclude={"window"})) for d in await call.inference.list_documents(call.caller)]
+
+
+async def _search(info: Any, query: str, topK: int = 4, minScore: float = 0.5, documents: list[str] | None = None) -> list[dict[str, Any]]:  # noqa: N803 (GraphQL's names)
+    call = info.context
+    try:
+        request = SearchRequest(request_id=call.request_id, caller=call.caller, query=query,
+                                retrieval=Retrieval(top_k=topK, min_score=minScore, documents=documents))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise ApiError(ErrorCode.INVALID_REQUEST, f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}") from None
+    return [_camelize(source.model_dump()) for source in (await call.inference.search(request)).sources]
+
+
 ROOT = {
+    "documents": _documents,
+    "search": _search,
     "eventMetrics": _event_metrics,
     "events": _events,
     "trackEvents": _track_events,

@@ -34,6 +34,7 @@ from shared.contract import (
     UsageReport,
     WorkRequest,
 )
+from shared.documents import DocumentInfo, DocumentRef, DocumentRequest, SearchRequest, SearchResult
 from shared.errors import ApiError, ErrorCode
 
 Result = TypeVar("Result", bound=BaseModel)
@@ -179,16 +180,35 @@ class InferenceClient:
         return result
 
     async def embed(self, request: EmbeddingRequest) -> EmbeddingResult:
+        return await self._work(EmbeddingResult, "embed", request)
+
+    async def process_events(self, batch: EventBatch) -> BatchResult:
+        return await self._work(BatchResult, "process_events", batch)
+
+    async def _work(self, model: type[Result], method: str, request: WorkRequest) -> Result:
+        """A work call: it carries the request's admission, and its result the caller's window."""
         request = request.model_copy(update={"admission": self._take_admission()})
-        result = await self._model(EmbeddingResult, "embed", work=request)
+        result = await self._model(model, method, work=request)
         self._window(result.window)
         return result
 
-    async def process_events(self, batch: EventBatch) -> BatchResult:
-        batch = batch.model_copy(update={"admission": self._take_admission()})
-        result = await self._model(BatchResult, "process_events", work=batch)
-        self._window(result.window)
-        return result
+    async def store_document(self, request: DocumentRequest) -> DocumentInfo:
+        return await self._work(DocumentInfo, "store_document", request)
+
+    async def resume_document(self, ref: DocumentRef) -> DocumentInfo:
+        return await self._work(DocumentInfo, "resume_document", ref)
+
+    async def list_documents(self, caller: Caller) -> list[DocumentInfo]:
+        return [DocumentInfo.model_validate(item) for item in json.loads(await self._call("list_documents", caller.model_dump_json()))]
+
+    async def get_document(self, ref: DocumentRef) -> DocumentInfo:
+        return await self._model(DocumentInfo, "get_document", ref.model_dump_json())
+
+    async def delete_document(self, ref: DocumentRef) -> bool:
+        return json.loads(await self._call("delete_document", ref.model_dump_json())) is True
+
+    async def search(self, request: SearchRequest) -> SearchResult:
+        return await self._work(SearchResult, "search", request)
 
     async def get_metrics(self, query: MetricQuery) -> MetricSeries:
         return await self._model(MetricSeries, "get_metrics", query.model_dump_json())

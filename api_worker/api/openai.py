@@ -30,6 +30,8 @@ def chat_completion(result: GenerationResult, completion_id: str, created: int) 
             "finish_reason": result.finish_reason,
         }],
         "usage": result.usage,
+        # Not OpenAI's: the passages a retrieval grounded the answer in (clients ignore it).
+        **({"sources": [source.model_dump() for source in result.sources]} if result.sources else {}),
     }
 
 

@@ -1,8 +1,10 @@
-"""Method + path routing, answering unknown paths with 404 and wrong methods with 405."""
+"""Method + path routing, answering unknown paths with 404 and wrong methods with 405. A path
+segment written `{name}` matches any one non-empty segment, read with `path_params`."""
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote
 
 from shared.errors import ApiError, ErrorCode
 
@@ -24,6 +26,22 @@ class Route:
     admin: bool = False
 
 
+def _fill(template: str, path: str) -> dict[str, str] | None:
+    """The template's `{name}` segments as found in `path`, or None if it does not fit."""
+    expected, given = template.split("/"), path.split("/")
+    if len(expected) != len(given):
+        return None
+    params = {}
+    for want, have in zip(expected, given, strict=True):
+        if want.startswith("{") and want.endswith("}"):
+            if not have:
+                return None
+            params[want[1:-1]] = unquote(have)
+        elif want != have:
+            return None
+    return params
+
+
 class Router:
     def __init__(self) -> None:
         self._by_path: dict[str, dict[str, Route]] = {}
@@ -35,9 +53,21 @@ class Router:
             raise ValueError(f"{method} {path} is routed twice")
         methods[method] = Route(method, path, handler, public, kind, admin)
 
+    def _methods(self, path: str) -> dict[str, Route] | None:
+        if len(path) > 1:
+            path = path.rstrip("/")
+        if (methods := self._by_path.get(path)) is not None:
+            return methods
+        return next((methods for template, methods in self._by_path.items() if "{" in template and _fill(template, path) is not None),
+                    None)
+
     def methods_for(self, path: str) -> list[str]:
         """The methods routed at `path` (empty for an unknown path)."""
-        return sorted(self._by_path.get(path.rstrip("/") if len(path) > 1 else path, {}))
+        return sorted(self._methods(path) or {})
+
+    @staticmethod
+    def path_params(route: Route, path: str) -> dict[str, str]:
+        return _fill(route.path, path.rstrip("/") if len(path) > 1 else path) or {}
 
     def routes(self) -> list[Route]:
         return [route for methods in self._by_path.values() for route in methods.values()]
@@ -45,7 +75,7 @@ class Router:
     def match(self, method: str, path: str) -> Route:
         if len(path) > 1:
             path = path.rstrip("/")
-        methods = self._by_path.get(path)
+        methods = self._methods(path)
         if methods is None:
             raise ApiError(ErrorCode.NOT_FOUND, f"No route for {path}", path=path)
         route = methods.get("GET" if method == "HEAD" else method)

@@ -193,6 +193,30 @@ type CreatedApiKey {
   apiKey: ApiKey!
 }
 
+\"\"\"A document of the caller's, for retrieval (POST /v1/documents uploads one).\"\"\"
+type Document {
+  id: ID!
+  title: String!
+  metadata: JSON
+  bytes: Int!
+  passages: Int!
+  embedded: Int!
+  \"\"\"ingesting, ready (searched), failed (resumable), deleting\"\"\"
+  status: String!
+  error: String
+  createdAt: String!
+}
+
+\"\"\"A passage found by search, best first.\"\"\"
+type Passage {
+  id: ID!
+  documentId: ID!
+  title: String!
+  passage: Int!
+  score: Float!
+  text: String!
+}
+
 type Query {
   \"\"\"
   The caller's metrics. `keyId` (admin only) reads another caller's: an ApiKey's id, or
@@ -203,6 +227,10 @@ type Query {
   events(filter: EventFilter, first: Int = 50, after: String, keyId: ID): EventConnection!
   models: [Model!]!
   usage: Usage!
+  \"\"\"The caller's documents, oldest first.\"\"\"
+  documents: [Document!]!
+  \"\"\"The passages of the caller's ready documents nearest to `query` (all of them, or those named).\"\"\"
+  search(query: String!, topK: Int = 4, minScore: Float = 0.5, documents: [ID!]): [Passage!]!
   \"\"\"Admin only.\"\"\"
   apiKeys: [ApiKey!]!
 }

@@ -4,6 +4,7 @@
 // (routed here by the host; never part of a deployed worker).
 import { WorkerEntrypoint } from 'cloudflare:workers';
 import { Ai, AiRecorder } from '../ai.mjs';
+import { VectorStore } from '../vectorize.mjs';
 import { NOT_JSON, isJson } from '../control-guard.mjs';
 
 // One recorder for the isolate: the calls the AI bindings report and the knobs the control
@@ -18,6 +19,32 @@ export class AiRecorderEntrypoint extends WorkerEntrypoint {
 
   mark(id, outcome) {
     recorderFor(this.env).mark(id, outcome);
+  }
+}
+
+// The Vectorize stand-in's data, for every index of every worker (devhost/vectorize.mjs).
+let vectorStore;
+const storeFor = (env) => (vectorStore ??= new VectorStore(env.VECTOR_STORE));
+
+export class VectorStoreEntrypoint extends WorkerEntrypoint {
+  write(index, config, vectors, replace) {
+    return storeFor(this.env).write(index, config, vectors, replace);
+  }
+
+  query(index, config, vector, options) {
+    return storeFor(this.env).query(index, config, vector, options);
+  }
+
+  getByIds(index, ids) {
+    return storeFor(this.env).getByIds(index, ids);
+  }
+
+  deleteByIds(index, ids) {
+    return storeFor(this.env).deleteByIds(index, ids);
+  }
+
+  describe(index, config) {
+    return storeFor(this.env).describe(index, config);
   }
 }
 

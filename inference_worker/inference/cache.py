@@ -13,7 +13,8 @@ from shared.workers_ai import Usage
 
 
 def cache_key(req: GenerationRequest) -> str | None:
-    if req.temperature != 0:
+    # A grounded answer depends on the caller's documents as they are now: never cached.
+    if req.temperature != 0 or req.retrieval is not None:
         return None
     identity = {
         "kind": req.kind,

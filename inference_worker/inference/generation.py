@@ -12,13 +12,14 @@ from typing import Any
 
 from workers import Response
 
-from inference import access, cache
+from inference import access, cache, documents
 from inference.ai_client import ClientGone, ModelStalled, ModelStream, ModelStreamBroken, RetryPolicy, open_stream, run_once
 from inference.planning import estimate_usage, finish_reason, model_attempts, model_inputs, object_errors
 from inference.settings import settings_of
 from inference.streaming import AnswerBody
 from inference.usage import Meter
-from shared.contract import GenerationRequest, GenerationResult, RateWindow, ServiceFailed, ServiceFailure
+from shared.contract import GenerationRequest, GenerationResult, RateWindow, ServiceFailed, ServiceFailure, Source
+from shared.documents import grounding
 from shared.errors import ErrorCode
 from shared.routing import WORKERS_AI
 from shared.streams import make_encoder
@@ -28,8 +29,9 @@ from shared.workers_ai import SSEDecoder, StreamEvent, Usage
 class _Stream:
     """One streamed generation, from the first token to the usage record."""
 
-    def __init__(self, env: Any, req: GenerationRequest, model: str, meter: Meter, provider: str = WORKERS_AI) -> None:
-        self.env, self.req, self.model, self.meter, self.provider = env, req, model, meter, provider
+    def __init__(self, env: Any, req: GenerationRequest, model: str, meter: Meter, provider: str = WORKERS_AI,
+                 sources: list[Source] = ()) -> None:
+        self.env, self.req, self.model, self.meter, self.provider, self.sources = env, req, model, meter, provider, sources
         self.encoder = make_encoder(
             req.protocol or "text", stream_id=req.stream_id, model=model,
             created=int(time.time()), include_usage=req.include_usage,
@@ -59,7 +61,7 @@ class _Stream:
         self.decoder = source.decoder
         outcome = "ok"
         try:
-            self.body.write(self.encoder.start() + self._encoded(source.first))
+            self.body.write(self.encoder.start(self.sources) + self._encoded(source.first))
             await self.body.pump(source.release(), settings_of(self.env).model_idle_timeout_ms / 1000)
             self.body.write(self._encoded(self.decoder.close()))
             outcome = self._finish("".join(self.parts), self._usage())
@@ -146,6 +148,20 @@ def _headers(model: str, cache_state: str, window: RateWindow | None, provider: 
     return headers
 
 
+async def _grounded(env: Any, req: GenerationRequest) -> tuple[list[Source], dict[str, Any]]:
+    """The model's inputs, with the passages retrieval found for the last user message first."""
+    inputs = model_inputs(req)
+    if req.retrieval is None:
+        return [], inputs
+    question = next((m.content for m in reversed(req.messages) if m.role == "user"), req.messages[-1].content)
+    options = req.retrieval
+    sources = await documents.retrieve(env, req.caller, question, options.top_k, options.min_score, options.documents,
+                                       req.request_id, req.backend)
+    if sources:
+        inputs["messages"].insert(0, {"role": "system", "content": grounding(sources)})
+    return sources, inputs
+
+
 async def stream_generation(env: Any, ctx: Any, req: GenerationRequest) -> Response:
     """A Response whose body streams the answer; ServiceFailed before the first token."""
     window = await access.admitted(env, ctx, req.admission)
@@ -156,8 +172,9 @@ async def stream_generation(env: Any, ctx: Any, req: GenerationRequest) -> Respo
         ctx.waitUntil(asyncio.ensure_future(stream.replay(entry)))
         return Response(stream.body.readable, headers=_headers(entry["model"], "hit", window))
     policy = RetryPolicy.of(settings_of(env))
-    source = await _model_call(req, meter, open_stream(env, model_attempts(env, req), model_inputs(req), policy))
-    stream = _Stream(env, req, source.model, meter, source.provider)
+    sources, inputs = await _grounded(env, req)
+    source = await _model_call(req, meter, open_stream(env, model_attempts(env, req), inputs, policy))
+    stream = _Stream(env, req, source.model, meter, source.provider, sources)
     ctx.waitUntil(asyncio.ensure_future(stream.relay(source, key)))
     return Response(stream.body.readable, headers=_headers(source.model, "miss" if key else "bypass", window, source.provider))
 
@@ -172,7 +189,7 @@ async def generate(env: Any, ctx: Any, req: GenerationRequest) -> GenerationResu
         await meter.done(entry["model"], "cache_hit", used)
         return GenerationResult(model=entry["model"], text=entry["text"], usage=used.as_dict(),
                                 finish_reason=finish_reason(req, used), cached=True, window=window)
-    inputs = model_inputs(req)
+    sources, inputs = await _grounded(env, req)
     if req.json_schema is not None:
         # Not streamed, so Workers AI's JSON mode can hold the model to the schema.
         inputs["response_format"] = {"type": "json_schema", "json_schema": req.json_schema}
@@ -186,4 +203,4 @@ async def generate(env: Any, ctx: Any, req: GenerationRequest) -> GenerationResu
     if key:
         await cache.store_quietly(env, key, cache.entry(model, text, used), req.request_id)
     return GenerationResult(model=model, provider=provider, text=text, usage=used.as_dict(), finish_reason=finish_reason(req, used),
-                            window=window)
+                            window=window, sources=sources)

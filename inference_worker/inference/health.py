@@ -59,6 +59,9 @@ async def check_bindings(env: Any, request_id: str) -> HealthReport:
         _check_ai_memoized(env, settings.default_model, settings.health_ai_probe_ttl_seconds),
     )
     bindings = dict(zip(names, statuses, strict=True))
+    if stores.vectors is not None:  # documents are optional: a deployment without an index has none
+        bindings["VECTORS"] = await _timed(stores.vectors.probe)
+        statuses = [*statuses, bindings["VECTORS"]]
     return HealthReport(
         service=SERVICE_NAME,
         version=__version__,

@@ -25,6 +25,10 @@ def binding(env: Any, name: str, adapter: str) -> Any:
     return getattr(runtime, adapter)(getattr(source, name))
 
 
+def has_binding(env: Any, name: str) -> bool:
+    return getattr(runtime_env(env), name, None) is not None
+
+
 class PerIsolate(Generic[Kept]):
     """`make(env)`, once per runtime env: one per isolate under the runtime; a test's fake env is
     its own (the last few are kept)."""

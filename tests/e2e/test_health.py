@@ -3,7 +3,7 @@ inference service reports every binding, reached over the INFERENCE service bind
 
 from tests.e2e.conftest import on_runtimes
 
-BINDINGS = {"DB", "CACHE", "ARCHIVE", "ANALYTICS", "AI"}
+BINDINGS = {"DB", "CACHE", "ARCHIVE", "ANALYTICS", "AI", "VECTORS"}
 
 
 def test_health_reports_every_binding_ok_through_the_service_binding(anonymous):

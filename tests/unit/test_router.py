@@ -56,3 +56,20 @@ def test_a_route_cannot_be_added_twice(router):
 
 def test_only_health_is_public_in_the_api_route_table():
     assert [(r.method, r.path) for r in api_router.routes() if r.public] == [("GET", "/health")]
+
+
+def test_a_segment_in_braces_matches_one_segment_and_is_read_as_a_parameter():
+    router = Router()
+    router.add("GET", "/v1/documents", "m:list")
+    router.add("GET", "/v1/documents/{id}", "m:get")
+    router.add("POST", "/v1/documents/{id}/resume", "m:resume")
+
+    route = router.match("GET", "/v1/documents/doc%201/")
+
+    assert route.handler == "m:get" and Router.path_params(route, "/v1/documents/doc%201/") == {"id": "doc 1"}
+    assert router.match("GET", "/v1/documents").handler == "m:list"
+    assert router.match("POST", "/v1/documents/d/resume").handler == "m:resume"
+    assert router.methods_for("/v1/documents/x") == ["GET"]
+    with pytest.raises(ApiError) as missing:
+        router.match("GET", "/v1/documents/a/b")
+    assert missing.value.status == 404

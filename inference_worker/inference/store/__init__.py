@@ -1,15 +1,17 @@
 """The inference worker's storage, one object per binding: `Database` (D1), `Cache` (KV),
-`Archive` (R2) and `Telemetry` (Analytics Engine). These modules are the only ones that touch
-env.DB, env.CACHE, env.ARCHIVE and env.ANALYTICS; capability modules ask `stores_of(env)`."""
+`Archive` (R2), `Telemetry` (Analytics Engine) and `Vectors` (Vectorize). These modules are the
+only ones that touch env.DB, env.CACHE, env.ARCHIVE, env.ANALYTICS and env.VECTORS; capability
+modules ask `stores_of(env)`."""
 
 from functools import cached_property
 from typing import Any
 
-from inference.isolate import PerIsolate, binding
+from inference.isolate import PerIsolate, binding, has_binding
 from inference.store.archive import Archive
 from inference.store.d1 import Database
 from inference.store.kv import Cache
 from inference.store.telemetry import Telemetry
+from inference.store.vectors import Vectors
 
 
 class Stores:
@@ -38,6 +40,11 @@ class Stores:
     @cached_property
     def telemetry(self) -> Telemetry:
         return Telemetry(self._binding("ANALYTICS", "AnalyticsEngine"))
+
+    @cached_property
+    def vectors(self) -> Vectors | None:
+        """None where the worker has no Vectorize index bound (documents are then unavailable)."""
+        return Vectors(self._binding("VECTORS", "Vectorize")) if has_binding(self._env, "VECTORS") else None
 
 
 # Kept per isolate, like the settings: bindings outlive requests.

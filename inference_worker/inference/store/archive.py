@@ -1,5 +1,6 @@
-"""R2 (the ARCHIVE binding): event batches as NDJSON objects, and a marker object for each batch
-that D1 could not index when it came (what the scheduled replay looks for)."""
+"""R2 (the ARCHIVE binding): event batches as NDJSON objects, a marker object for each batch
+that D1 could not index when it came (what the scheduled replay looks for), and the text of
+each document (`documents/<key id>/<document id>.txt`)."""
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -62,6 +63,16 @@ class Archive:
     async def read_batch(self, r2_key: str) -> str | None:
         body = await self._r2.get(r2_key)
         return None if body is None else await body.text()
+
+    async def put_document(self, r2_key: str, text: str, key_id: str) -> None:
+        await self._r2.put(r2_key, text, {"httpMetadata": {"contentType": "text/plain; charset=utf-8"},
+                                          "customMetadata": {"key_id": key_id}})
+
+    async def read_document(self, r2_key: str) -> str | None:
+        return await self.read_batch(r2_key)
+
+    async def delete_object(self, r2_key: str) -> None:
+        await self._r2.delete(r2_key)
 
     async def probe(self) -> None:
         # A missing object answers None; any other outcome than an exception means R2 answered.

@@ -85,6 +85,18 @@ MARK_BATCH_INDEXED_SQL = """
 INSERT INTO batches (id, key_id, r2_key, received_at, indexed_at) VALUES (?1, ?2, ?3, ?4, ?5)
 ON CONFLICT (id) DO UPDATE SET indexed_at = COALESCE(batches.indexed_at, excluded.indexed_at)
 """
+# --- documents ------------------------------------------------------------------------------
+DOCUMENT_COLUMNS = "id, title, metadata_json, bytes, passages, embedded, status, error, r2_key, created_at"
+INSERT_DOCUMENT_SQL = f"""
+INSERT INTO documents (key_id, {DOCUMENT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, 'ingesting', NULL, ?7, ?8)
+"""
+DOCUMENT_PROGRESS_SQL = "UPDATE documents SET embedded = ?3, status = ?4, error = ?5 WHERE key_id = ?1 AND id = ?2"
+LIST_DOCUMENTS_SQL = f"SELECT {DOCUMENT_COLUMNS} FROM documents WHERE key_id = ?1 AND status != 'deleting' ORDER BY created_at, id"
+GET_DOCUMENT_SQL = f"SELECT {DOCUMENT_COLUMNS} FROM documents WHERE key_id = ?1 AND id = ?2"
+# Of the documents named (a JSON array), those a search may cite.
+READY_DOCUMENTS_SQL = "SELECT id FROM documents WHERE key_id = ?1 AND status = 'ready' AND id IN (SELECT value FROM json_each(?2))"
+DELETE_DOCUMENT_SQL = "DELETE FROM documents WHERE key_id = ?1 AND id = ?2"
+
 SAVE_ENRICHMENT_SQL = "UPDATE events SET enrichment_json = ?3 WHERE key_id = ?1 AND id = ?2"
 
 
@@ -125,6 +137,11 @@ def call_row(call: CallRecord, now: datetime | None = None) -> list[Any]:
     return [call.caller.key_id, ts, call.model, call.kind, call.outcome, round(call.latency_ms, 2),
             round(call.ttft_ms, 2), call.usage.prompt_tokens, call.usage.completion_tokens, call.provider, call.backend,
             call.cost_usd]
+
+
+def _document(row: dict[str, Any]) -> dict[str, Any]:
+    metadata = row.pop("metadata_json", None)
+    return {**row, "metadata": json.loads(metadata) if metadata else None}
 
 
 def _listed_event(row: dict[str, Any]) -> dict[str, Any]:
@@ -221,6 +238,29 @@ class Database:
         await self._statement(SAVE_ENRICHMENT_SQL, key_id, event_id, json.dumps(enrichment)).run()
 
     # --- analytics --------------------------------------------------------------------------
+    # --- documents --------------------------------------------------------------------------
+    async def insert_document(self, key_id: str, document_id: str, title: str, metadata: dict | None, size: int,
+                              passages: int, r2_key: str, created_at: str) -> None:
+        await self._statement(INSERT_DOCUMENT_SQL, key_id, document_id, title, json.dumps(metadata) if metadata is not None else None,
+                              size, passages, r2_key, created_at).run()
+
+    async def document_progress(self, key_id: str, document_id: str, embedded: int, status: str, error: str | None = None) -> None:
+        await self._statement(DOCUMENT_PROGRESS_SQL, key_id, document_id, embedded, status, error).run()
+
+    async def list_documents(self, key_id: str) -> list[dict[str, Any]]:
+        return [_document(row) for row in (await self._statement(LIST_DOCUMENTS_SQL, key_id).all()).results]
+
+    async def get_document(self, key_id: str, document_id: str) -> dict[str, Any] | None:
+        row = await self._statement(GET_DOCUMENT_SQL, key_id, document_id).first()
+        return _document(row) if row else None
+
+    async def ready_documents(self, key_id: str, document_ids: list[str]) -> set[str]:
+        rows = (await self._statement(READY_DOCUMENTS_SQL, key_id, json.dumps(document_ids)).all()).results
+        return {row["id"] for row in rows}
+
+    async def delete_document(self, key_id: str, document_id: str) -> None:
+        await self._statement(DELETE_DOCUMENT_SQL, key_id, document_id).run()
+
     async def analytics_version(self, key_id: str) -> int:
         row = await self._statement(ANALYTICS_VERSION_SQL, key_id).first()
         return row["version"] if row else 0

@@ -122,3 +122,22 @@ class WorkersAI:
     async def run(self, model: str, inputs: dict[str, Any]) -> Any:
         answer = await self._ai.run(model, js_value(inputs))
         return answer if inputs.get("stream") else py_value(answer)
+
+
+class Vectorize:
+    """Vectors go in as one `to_js`; a query's matches come back as Python data in one `to_py`."""
+
+    def __init__(self, binding: Any) -> None:
+        self._index = binding
+
+    async def upsert(self, vectors: list[dict]) -> Any:
+        return await self._index.upsert(js_value(vectors))
+
+    async def query(self, vector: list[float], options: dict) -> dict:
+        return py_value(await self._index.query(js_value(vector), js_value(options)))
+
+    async def deleteByIds(self, ids: list[str]) -> Any:  # noqa: N802 (the binding's own name)
+        return await self._index.deleteByIds(js_value(ids))
+
+    async def describe(self) -> dict:
+        return py_value(await self._index.describe())

@@ -1,0 +1,166 @@
+"""Documents and retrieval: a document's text goes to R2, its record to D1, its passages
+(shared/documents.py) are embedded by Workers AI in batches and upserted into Vectorize; a search
+embeds the query and returns the nearest passages of the caller's ready documents.
+
+Ingestion never leaves a document half-searchable without saying so: its D1 row is `ingesting`
+while passages go in (in order, `embedded` counting them) and `ready` only once all are in; a
+search cites only `ready` documents. A failure half-way marks it `failed` with the reason, and
+`resume` carries on from `embedded` (upserts are idempotent: a passage sent twice is one vector).
+A delete marks it `deleting` first (no search cites it from then on), then removes every
+vector of it (their ids follow from its passage count), its text, and its row."""
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from inference import access
+from inference.ai_client import RetryPolicy, run_once
+from inference.settings import settings_of
+from inference.store import Stores, stores_of
+from inference.usage import Meter
+from shared.contract import Caller, ServiceFailed, ServiceFailure, Source
+from shared.documents import (
+    EMBED_BATCH,
+    DocumentInfo,
+    DocumentRef,
+    DocumentRequest,
+    SearchRequest,
+    SearchResult,
+    passage_id,
+    split_passages,
+)
+from shared.errors import ErrorCode
+from shared.models import DEFAULT_EMBEDDING_MODEL
+from shared.routing import WORKERS_AI
+from shared.workers_ai import Usage
+
+# The index's model: its dimensions (768) are the Vectorize index's (README: wrangler vectorize create).
+EMBEDDING_MODEL = DEFAULT_EMBEDDING_MODEL
+
+
+def _vectors(stores: Stores) -> Any:
+    if stores.vectors is None:
+        raise ServiceFailed(ServiceFailure(code=ErrorCode.SERVICE_UNAVAILABLE,
+                                           message="Documents need a Vectorize index bound as VECTORS (README: Documents)"))
+    return stores.vectors
+
+
+def _not_found(document_id: str) -> ServiceFailed:
+    return ServiceFailed(ServiceFailure(code=ErrorCode.NOT_FOUND, message=f"No document {document_id}", reason="document_not_found"))
+
+
+async def embed_texts(env: Any, caller: Caller, texts: list[str], request_id: str, backend: str | None = None) -> list[list[float]]:
+    """Vectors for `texts`, the call recorded (and priced) like any model call."""
+    meter = Meter(env, caller, "embedding", request_id, backend)
+    try:
+        _, model, answer = await run_once(env, [(WORKERS_AI, EMBEDDING_MODEL)], {"text": texts}, RetryPolicy.of(settings_of(env)))
+    except ServiceFailed:
+        await meter.done(EMBEDDING_MODEL, "failed")
+        raise
+    await meter.done(model, "ok", Usage(prompt_tokens=sum(max(1, len(t) // 4) for t in texts)))
+    return [list(vector) for vector in answer["data"]]
+
+
+async def _ingest(env: Any, stores: Stores, caller: Caller, info: dict[str, Any], text: str, request_id: str) -> dict[str, Any]:
+    """Embeds and upserts the passages from `embedded` on; the row as it ends (ready or failed)."""
+    passages = split_passages(text)
+    done = info["embedded"]
+    try:
+        while done < len(passages):
+            batch = passages[done:done + EMBED_BATCH]
+            vectors = await embed_texts(env, caller, batch, request_id)
+            await _vectors(stores).upsert(caller.key_id, [
+                (passage_id(info["id"], done + i), vector, {"doc": info["id"], "n": done + i, "title": info["title"], "text": passage})
+                for i, (passage, vector) in enumerate(zip(batch, vectors, strict=True))])
+            done += len(batch)
+            if done < len(passages):
+                await stores.db.document_progress(caller.key_id, info["id"], done, "ingesting")
+        await stores.db.document_progress(caller.key_id, info["id"], done, "ready")
+        return {**info, "embedded": done, "status": "ready", "error": None}
+    except Exception as exc:
+        reason = exc.failure.message if isinstance(exc, ServiceFailed) else f"{type(exc).__name__}: {exc}"
+        print(f"document {info['id']}: ingestion stopped at passage {done} of {len(passages)}: {reason}")
+        try:
+            await stores.db.document_progress(caller.key_id, info["id"], done, "failed", reason[:500])
+        except Exception as marking:  # the row still says `ingesting`: never searched, resumable all the same
+            print(f"document {info['id']}: could not mark it failed: {marking}")
+        return {**info, "embedded": done, "status": "failed", "error": reason[:500]}
+
+
+async def store_document(env: Any, ctx: Any, req: DocumentRequest) -> DocumentInfo:
+    window = await access.admitted(env, ctx, req.admission)
+    stores = stores_of(env)
+    _vectors(stores)
+    document = req.document
+    document_id = f"doc_{uuid.uuid4().hex[:20]}"
+    r2_key = f"documents/{req.caller.key_id}/{document_id}.txt"
+    passages = split_passages(document.text)
+    created = datetime.now(UTC).isoformat(timespec="seconds")
+    size = len(document.text.encode())
+    await stores.archive.put_document(r2_key, document.text, req.caller.key_id)  # the text first: a row never points at nothing
+    await stores.db.insert_document(req.caller.key_id, document_id, document.title, document.metadata, size, len(passages), r2_key, created)
+    info = {"id": document_id, "title": document.title, "metadata": document.metadata, "bytes": size, "passages": len(passages),
+            "embedded": 0, "status": "ingesting", "error": None, "r2_key": r2_key, "created_at": created}
+    ingested = await _ingest(env, stores, req.caller, info, document.text, req.request_id)
+    return DocumentInfo.model_validate({**ingested, "window": window})
+
+
+async def _document(stores: Stores, ref: DocumentRef) -> dict[str, Any]:
+    info = await stores.db.get_document(ref.caller.key_id, ref.document_id)
+    if info is None or info["status"] == "deleting":
+        raise _not_found(ref.document_id)
+    return info
+
+
+async def resume_document(env: Any, ctx: Any, ref: DocumentRef) -> DocumentInfo:
+    window = await access.admitted(env, ctx, ref.admission)
+    stores = stores_of(env)
+    info = await _document(stores, ref)
+    if info["status"] == "ready":
+        return DocumentInfo.model_validate({**info, "window": window})
+    text = await stores.archive.read_document(info["r2_key"])
+    if text is None:
+        raise ServiceFailed(ServiceFailure(code=ErrorCode.SERVICE_UNAVAILABLE, message=f"The text of {ref.document_id} is missing"))
+    ingested = await _ingest(env, stores, ref.caller, info, text, ref.request_id)
+    return DocumentInfo.model_validate({**ingested, "window": window})
+
+
+async def list_documents(env: Any, caller: Caller) -> list[DocumentInfo]:
+    return [DocumentInfo.model_validate(row) for row in await stores_of(env).db.list_documents(caller.key_id)]
+
+
+async def get_document(env: Any, ref: DocumentRef) -> DocumentInfo:
+    return DocumentInfo.model_validate(await _document(stores_of(env), ref))
+
+
+async def delete_document(env: Any, ref: DocumentRef) -> bool:
+    stores = stores_of(env)
+    info = await _document(stores, ref)
+    await stores.db.document_progress(ref.caller.key_id, ref.document_id, info["embedded"], "deleting")
+    # Every passage it may have: those embedded, and any of a failed batch that reached the index.
+    await _vectors(stores).delete([passage_id(ref.document_id, n) for n in range(info["passages"])])
+    await stores.archive.delete_object(info["r2_key"])
+    await stores.db.delete_document(ref.caller.key_id, ref.document_id)
+    return True
+
+
+async def retrieve(env: Any, caller: Caller, query: str, top_k: int, min_score: float, documents: list[str] | None,
+                   request_id: str, backend: str | None = None) -> list[Source]:
+    """The passages nearest to `query` in the caller's ready documents, best first."""
+    stores = stores_of(env)
+    [vector] = await embed_texts(env, caller, [query], request_id, backend)
+    matches = await _vectors(stores).query(caller.key_id, vector, top_k, documents)
+    matches = [m for m in matches if m["score"] >= min_score and m.get("metadata")]
+    if not matches:
+        return []
+    ready = await stores.db.ready_documents(caller.key_id, sorted({m["metadata"]["doc"] for m in matches}))
+    return [Source(id=m["id"], document_id=m["metadata"]["doc"], title=m["metadata"]["title"], passage=int(m["metadata"]["n"]),
+                   score=round(float(m["score"]), 4), text=m["metadata"]["text"])
+            for m in matches if m["metadata"]["doc"] in ready]
+
+
+async def search(env: Any, ctx: Any, req: SearchRequest) -> SearchResult:
+    window = await access.admitted(env, ctx, req.admission)
+    options = req.retrieval
+    sources = await retrieve(env, req.caller, req.query, options.top_k, options.min_score, options.documents, req.request_id, req.backend)
+    return SearchResult(sources=sources, window=window)

@@ -1,0 +1,34 @@
+"""Vectorize (the VECTORS binding): one vector per document passage, id `<document id>#<n>`, in
+the caller's namespace (its key id: one caller's search never sees another's passages), with
+the passage's document, number, title and text as metadata (a match is citable as it comes)."""
+
+from typing import Any
+
+# Vectorize's limits: ids up to 64 bytes, at most 1,000 vectors an upsert and ids a delete.
+MAX_IDS_PER_CALL = 1_000
+
+
+class Vectors:
+    def __init__(self, binding: Any) -> None:
+        self._index = binding
+
+    async def upsert(self, namespace: str, vectors: list[tuple[str, list[float], dict[str, Any]]]) -> None:
+        for start in range(0, len(vectors), MAX_IDS_PER_CALL):
+            await self._index.upsert([{"id": vector_id, "values": values, "namespace": namespace, "metadata": metadata}
+                                      for vector_id, values, metadata in vectors[start:start + MAX_IDS_PER_CALL]])
+
+    async def query(self, namespace: str, vector: list[float], top_k: int, documents: list[str] | None = None) -> list[dict[str, Any]]:
+        """The nearest passages: [{"id", "score", "metadata"}], best first."""
+        options: dict[str, Any] = {"topK": top_k, "namespace": namespace, "returnMetadata": "all"}
+        if documents:
+            # Needs a metadata index on `doc` (README: wrangler vectorize create-metadata-index).
+            options["filter"] = {"doc": {"$in": documents}}
+        answer = await self._index.query(vector, options)
+        return list(answer["matches"])
+
+    async def delete(self, ids: list[str]) -> None:
+        for start in range(0, len(ids), MAX_IDS_PER_CALL):
+            await self._index.deleteByIds(ids[start:start + MAX_IDS_PER_CALL])
+
+    async def probe(self) -> None:
+        await self._index.describe()
