@@ -1,7 +1,7 @@
 // What the host needs to know about one worker, read from its wrangler config the way
 // wrangler reads it: name, main module, bundle folder, vars (+ .dev.vars), bindings and the
 // Pyodide wheels for the pyproject.toml that pywrangler would vendor from.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -39,13 +39,20 @@ function parseDevVars(file) {
   return vars;
 }
 
-// `spec` is a config's path, or `path@name`: the same worker under another name (how a second
-// inference backend runs locally: `-c inference_worker/wrangler.toml@inference-service-2`).
+// `spec` is a config's path, or `path@name`: a secondary inference backend of that config (how a
+// second one runs locally: `-c inference_worker/wrangler.toml@inference-service-2`), its config
+// written by scripts/bindings.py as deploy writes it (without the primary's queue consumers and
+// Durable Object classes; its counters bound to the primary's).
 export function readWorkerConfig(spec) {
   const at = spec.lastIndexOf('@');
-  const [configPath, rename] = at > spec.lastIndexOf(path.sep) ? [spec.slice(0, at), spec.slice(at + 1)] : [spec, null];
+  let configPath = spec;
+  if (at > spec.lastIndexOf(path.sep)) {
+    const written = spawnSync('python3', [path.join(PROJECT_ROOT, 'scripts', 'bindings.py'), '--secondary', spec.slice(at + 1)],
+      { cwd: PROJECT_ROOT, encoding: 'utf8' });
+    if (written.status !== 0) throw new Error(`the config of ${spec} could not be written: ${written.stderr}`);
+    configPath = written.stdout.trim();
+  }
   const config = unstable_readConfig({ config: configPath });
-  if (rename) config.name = rename;
   const configDir = path.dirname(path.resolve(configPath));
   const main = path.resolve(config.main);
   const baseDir = config.base_dir ? path.resolve(config.base_dir) : path.dirname(main);

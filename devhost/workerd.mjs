@@ -90,7 +90,10 @@ function controlWorker(configs) {
   const bindings = { CRONS: {} };
   const serviceBindings = {};
   const r2Buckets = {};
+  const queueProducers = {};
   for (const config of configs) {
+    // Messages sent by hand (tests: a batch that fails, or one that never will).
+    for (const producer of config.queues?.producers ?? []) queueProducers[`QUEUE:${producer.queue}`] = producer.queue;
     if (config.triggers?.crons?.length) {
       bindings.CRONS[config.name] = config.triggers.crons[0];
       serviceBindings[`SCHEDULED:${config.name}`] = config.name;
@@ -109,6 +112,7 @@ function controlWorker(configs) {
     bindings,
     serviceBindings,
     r2Buckets,
+    queueProducers,
     // The Vectorize stand-in's vectors (devhost/vectorize.mjs), persisted with the other local data.
     d1Databases: { VECTOR_STORE: 'devhost-vectorize' },
   };

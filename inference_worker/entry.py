@@ -14,11 +14,13 @@ from pydantic import BaseModel
 from workers import WorkerEntrypoint
 
 from inference import access, analytics, documents, events
+from inference.counter import KeyCounter  # noqa: F401 (a Durable Object class: the runtime finds it in the main module)
 from inference.embeddings import embed
 from inference.generation import generate, stream_generation
 from inference.health import check_bindings
+from inference.settings import settings_of
 from shared.analytics import EventQuery, MetricQuery
-from shared.contract import AdmissionRequest, Caller, EmbeddingRequest, EventBatch, GenerationRequest, KeySpec, ServiceFailed
+from shared.contract import AdmissionRequest, BatchRef, Caller, EmbeddingRequest, EventBatch, GenerationRequest, KeySpec, ServiceFailed
 from shared.documents import DocumentRef, DocumentRequest, SearchRequest
 
 
@@ -91,6 +93,12 @@ class InferenceService(WorkerEntrypoint):
     async def search(self, request: str) -> str:
         return await _answer(documents.search(self.env, self.ctx, SearchRequest.model_validate_json(request)))
 
+    async def batch_status(self, ref: str) -> str:
+        return await _answer(events.batch_status(self.env, BatchRef.model_validate_json(ref)))
+
+    async def unindexed_batches(self) -> str:
+        return await _answer(events.unindexed_batches(self.env))
+
     async def replay_unindexed(self) -> str:
         return await _answer(events.replay_unindexed(self.env))
 
@@ -100,3 +108,15 @@ class Default(WorkerEntrypoint):
     async def scheduled(self, controller, _env=None, _ctx=None):
         outcome = await events.replay_unindexed(self.env)
         print(f"replay of unindexed event batches: {outcome}")
+        print(f"raw events past the retention window deleted: {await events.purge_expired(self.env)}")
+
+    # The event queue's consumer, and its dead-letter queue's (inference_worker/wrangler.toml).
+    async def queue(self, batch, _env=None, _ctx=None):
+        from inference.store.runtime import QueueMessage
+
+        raw = vars(batch).get("_binding", batch)  # the runtime's MessageBatch, not the SDK's per-value wrapper
+        messages = [QueueMessage(message) for message in raw.messages]
+        if raw.queue == settings_of(self.env).event_dead_letter_queue:
+            await events.dead_letter(self.env, messages)
+        else:
+            await events.consume(self.env, messages)

@@ -279,7 +279,7 @@ def events_and_metrics(client: httpx.Client, n: int) -> list[tuple[str, str]]:
     latencies = []
     for b in range(n):
         sent = time.perf_counter()
-        assert client.post("/events", json=batch(b)).json()["indexed"]
+        assert client.post("/events", json=batch(b)).status_code == 202
         latencies.append((time.perf_counter() - sent) * 1000)
     rate = n * 100 / (time.perf_counter() - started)
 

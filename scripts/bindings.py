@@ -1,11 +1,18 @@
 """Writes the api worker's [[services]] bindings to its inference backends from backends.txt,
-one worker name a line: the first bound as INFERENCE, the next as INFERENCE_2, and so on.
+one worker name a line: the first bound as INFERENCE, the next as INFERENCE_2, and so on; and the
+config of a backend after the first.
 
     make bindings                 # rewrites the block in wrangler.toml (unchanged if up to date)
     python3 scripts/bindings.py --check   # exit 1 if wrangler.toml does not match backends.txt
+    python3 scripts/bindings.py --secondary inference-eu   # writes inference_worker/.inference-eu.wrangler.toml
 
 Only the block between the BEGIN/END lines is written; the rest of wrangler.toml is left as is.
-Standard library only: deploy scripts run it before any environment exists."""
+The first backend (the primary) consumes the event queue and owns the KeyCounter Durable Object
+class; a secondary is the same worker without the blocks marked "primary only" in
+inference_worker/wrangler.toml (a queue has one consumer, a class one owner), its Durable Object
+bindings pointing at the primary's class (`script_name`), so that every backend counts a key in
+the same object. Each secondary's config is written next to the primary's (its relative paths
+hold there) as `.<name>.wrangler.toml`, git-ignored. Standard library only: deploy scripts run it before any environment exists."""
 
 import argparse
 import re
@@ -45,6 +52,33 @@ def services_block(names: list[str]) -> str:
     return "\n".join([BEGIN, "\n\n".join(blocks), END])
 
 
+PRIMARY_ONLY = re.compile(r"^# BEGIN primary only.*?^# END primary only\n", re.S | re.M)
+INFERENCE_CONFIG = PROJECT_ROOT / "inference_worker" / "wrangler.toml"
+
+
+def secondary_config(config: str, primary: str, name: str) -> str:
+    """The inference worker's config for a backend after the first (see the module's docstring)."""
+    if not PRIMARY_ONLY.search(config):
+        raise SystemExit("the inference worker's config has no '# BEGIN primary only' ... '# END primary only' block")
+    config = PRIMARY_ONLY.sub("", config)
+    config = re.sub(r'^name = "[^"]*"', f'name = "{name}"', config, count=1, flags=re.M)
+    return re.sub(r'^(class_name = "[^"]*")$', rf'\1\nscript_name = "{primary}"', config, flags=re.M)
+
+
+def secondary_path(name: str, config: Path = INFERENCE_CONFIG) -> Path:
+    return config.with_name(f".{name}.wrangler.toml")
+
+
+def write_secondary(name: str, backends: Path, config: Path = INFERENCE_CONFIG) -> Path:
+    primary = read_backends(backends)[0]
+    if name == primary:
+        raise SystemExit(f"{name} is the primary backend: its config is {config}")
+    target = secondary_path(name, config)
+    target.write_text(f"# Written by scripts/bindings.py for {name} (a backend after {primary}); not committed.\n"
+                      + secondary_config(config.read_text(), primary, name))
+    return target
+
+
 def with_block(config: str, names: list[str]) -> str:
     pattern = re.compile(re.escape(BEGIN) + r".*?" + re.escape(END), re.S)
     if not pattern.search(config):
@@ -57,7 +91,11 @@ def main() -> int:
     parser.add_argument("--backends", type=Path, default=PROJECT_ROOT / "backends.txt")
     parser.add_argument("--config", type=Path, default=PROJECT_ROOT / "wrangler.toml")
     parser.add_argument("--check", action="store_true", help="only say whether the config is up to date")
+    parser.add_argument("--secondary", metavar="NAME", help="write the config of backend NAME (not the first) and print its path")
     args = parser.parse_args()
+    if args.secondary:
+        print(write_secondary(args.secondary, args.backends))
+        return 0
     names = read_backends(args.backends)
     current = args.config.read_text()
     wanted = with_block(current, names)

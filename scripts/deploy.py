@@ -8,9 +8,11 @@ bound to a backend that does not exist yet. Stops at the first failure.
 A rollback goes the other way: the api first (an older api calls only what every newer backend
 still answers: the contract's new fields are optional), then each backend.
 
-Each backend is the one inference worker (inference_worker/wrangler.toml) under its own name
-(`--name`); the api's [[services]] must match the list (`make bindings`), which is checked
-first. Arguments after `--` go to every deploy (e.g. `-- --env production`)."""
+Each backend is the one inference worker under its own name: the first (the primary, which
+consumes the event queue and owns the key counters) with inference_worker/wrangler.toml, the
+others with the config scripts/bindings.py writes for them (`.<name>.wrangler.toml`, without
+the primary's consumers and classes). The api's [[services]] must match the list (`make
+bindings`), which is checked first. Arguments after `--` go to every deploy (e.g. `-- --env production`)."""
 
 import argparse
 import shutil
@@ -39,8 +41,11 @@ def plan(root: Path, backends: list[str], dry_run: bool, extra: list[str]) -> li
     def options(name: str) -> list[str]:
         return ["--dry-run", "--outdir", str(root / "dist" / name)] if dry_run else []
 
-    steps = [(f"inference worker {name}", root / "inference_worker", ["deploy", "--name", name, *options(name), *extra])
-             for name in backends]
+    # The first backend with the config as it is; the others with theirs (bindings.write_secondary).
+    primary = backends[0]
+    steps = [(f"inference worker {primary}", root / "inference_worker", ["deploy", "--name", primary, *options(primary), *extra])]
+    steps += [(f"inference worker {name}", root / "inference_worker",
+               ["deploy", "-c", bindings.secondary_path(name).name, *options(name), *extra]) for name in backends[1:]]
     steps.append(("api worker", root, ["deploy", *options(API_WORKER), *extra]))
     return steps
 
@@ -68,6 +73,9 @@ def main() -> int:
     tool = "wrangler" if args.rollback and args.tool == "pywrangler" else args.tool  # nothing to vendor
     command = tool_command(tool, args.root) if tool in ("pywrangler", "wrangler") else [tool]
     steps = rollback_plan(args.root, backends, args.extra) if args.rollback else plan(args.root, backends, args.dry_run, args.extra)
+    if not args.rollback:
+        for name in backends[1:]:
+            bindings.write_secondary(name, args.root / "backends.txt", args.root / "inference_worker" / "wrangler.toml")
     for number, (what, cwd, arguments) in enumerate(steps, 1):
         print(f"==> [{number}/{len(steps)}] {what}: {' '.join([Path(command[0]).name, *arguments])}", flush=True)
         if subprocess.run([*command, *arguments], cwd=cwd).returncode != 0:

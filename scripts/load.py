@@ -102,9 +102,14 @@ async def load(url: str, admin_token: str, streams: int, batches: int, host_pid:
         took = time.perf_counter() - started
         errors += failed
         print(f"{batches} concurrent 100-event batches: {len(done)} ok, {len(failed)} errors in {took:.1f} s; {spread(done)}")
-        counted = await counted_events(client, since)
-        lost = len(done) * 100 - counted
-        print(f"events accepted {len(done) * 100}, counted back by eventMetrics {counted}: {lost} lost")
+        # Batches are indexed by the queue consumer after the 202: count until all are in, or 60 s.
+        expected = len(done) * 100
+        deadline = time.perf_counter() + 60
+        while (counted := await counted_events(client, since)) < expected and time.perf_counter() < deadline:
+            await asyncio.sleep(0.5)
+        lost = expected - counted
+        print(f"events accepted {expected}, counted back by eventMetrics {counted} ({time.perf_counter() - started:.1f} s after "
+              f"the first was sent): {lost} lost")
         print(f"host memory after the batches: {rss_mib(host_pid)}")
     for error in errors[:10]:
         print(f"  error: {error}")

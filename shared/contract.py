@@ -255,7 +255,33 @@ class BatchResult(Model):
     window: RateWindow | None = None  # the caller's rate window, when this call admitted the request
     batch_id: str
     received: int
-    # Known once the batch is indexed in D1; None while it waits for the replay.
+    # Known once the batch is indexed in D1; None while it waits in the queue or for the replay.
     accepted: int | None
     duplicates: int | None
     indexed: bool
+    queued: bool = False  # handed to the queue consumer, which indexes it shortly
+
+
+class BatchRef(Model):
+    caller: Caller
+    batch_id: str = Field(min_length=1, max_length=64)
+
+
+class UnindexedBatch(Model):
+    """A stored batch waiting for the replay (its D1 indexing failed, or the queue gave up on it)."""
+
+    batch_id: str
+    key_id: str
+    received_at: int
+    reason: str
+
+
+class BatchStatus(Model):
+    """A batch as indexed (GET /events/batches/{id}): until it is, only `indexed: false`."""
+
+    batch_id: str
+    indexed: bool
+    received: int | None = None
+    accepted: int | None = None  # its events that were new
+    duplicates: int | None = None  # its events indexed before (a retry, or ids sent twice)
+    indexed_at: str | None = None

@@ -16,7 +16,9 @@ from shared.analytics import EventPage, EventQuery, MetricQuery, MetricSeries
 from shared.contract import (
     AdmissionRequest,
     AdmissionResult,
+    BatchRef,
     BatchResult,
+    BatchStatus,
     Caller,
     CreatedKey,
     EmbeddingRequest,
@@ -27,6 +29,7 @@ from shared.contract import (
     HealthReport,
     KeyInfo,
     KeySpec,
+    UnindexedBatch,
     UsageReport,
 )
 from shared.documents import DocumentInfo, DocumentRef, DocumentRequest, SearchRequest, SearchResult
@@ -53,6 +56,11 @@ class Inference(Protocol):
     async def embed(self, request: EmbeddingRequest) -> EmbeddingResult: ...
 
     async def process_events(self, batch: EventBatch) -> BatchResult: ...
+
+    # Event batches: one as indexed (or not yet), and those waiting for the replay (admin).
+    async def batch_status(self, ref: BatchRef) -> BatchStatus: ...
+
+    async def unindexed_batches(self) -> list[UnindexedBatch]: ...
 
     async def get_metrics(self, query: MetricQuery) -> MetricSeries: ...
 

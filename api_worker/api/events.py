@@ -10,10 +10,18 @@ from api.bodies import read_json, validated
 from api.call import Call
 from api.ingestion import ingest
 from shared.base import Model
+from shared.contract import BatchRef
 
 
 class EventsBody(Model):
     events: list[Any]
+
+
+async def get_batch(call: Call) -> Response:
+    """A batch as indexed (accepted, duplicates), or `indexed: false` while it waits (or is unknown)."""
+    status = await call.inference.batch_status(BatchRef(caller=call.caller, batch_id=call.path_params["batch_id"][:64]))
+    return call.json({"batchId": status.batch_id, "indexed": status.indexed, "received": status.received,
+                      "accepted": status.accepted, "duplicates": status.duplicates, "indexedAt": status.indexed_at})
 
 
 async def post_events(call: Call) -> Response:

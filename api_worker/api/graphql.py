@@ -62,6 +62,11 @@ async def _usage(info: Any) -> dict[str, Any]:
     return _with_tier_enum(_camelize((await call.inference.get_usage(call.caller)).model_dump(mode="json")))
 
 
+async def _unindexed_batches(info: Any) -> list[dict[str, Any]]:
+    require_admin(info.context)
+    return [_camelize(batch.model_dump()) for batch in await info.context.inference.unindexed_batches()]
+
+
 async def _api_keys(info: Any) -> list[dict[str, Any]]:
     require_admin(info.context)
     return [_with_tier_enum(_camelize(k.model_dump(mode="json"))) for k in await info.context.inference.list_keys()]
@@ -173,6 +178,7 @@ ROOT = {
     "models": _models,
     "usage": _usage,
     "apiKeys": _api_keys,
+    "unindexedBatches": _unindexed_batches,
     "createApiKey": _create_api_key,
     "revokeApiKey": _revoke_api_key,
 }

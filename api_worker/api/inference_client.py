@@ -18,7 +18,9 @@ from shared.analytics import EventPage, EventQuery, MetricQuery, MetricSeries
 from shared.contract import (
     AdmissionRequest,
     AdmissionResult,
+    BatchRef,
     BatchResult,
+    BatchStatus,
     Caller,
     CreatedKey,
     EmbeddingRequest,
@@ -31,6 +33,7 @@ from shared.contract import (
     KeySpec,
     RateWindow,
     ServiceFailure,
+    UnindexedBatch,
     UsageReport,
     WorkRequest,
 )
@@ -209,6 +212,12 @@ class InferenceClient:
 
     async def search(self, request: SearchRequest) -> SearchResult:
         return await self._work(SearchResult, "search", request)
+
+    async def batch_status(self, ref: BatchRef) -> BatchStatus:
+        return await self._model(BatchStatus, "batch_status", ref.model_dump_json())
+
+    async def unindexed_batches(self) -> list[UnindexedBatch]:
+        return [UnindexedBatch.model_validate(item) for item in json.loads(await self._call("unindexed_batches"))]
 
     async def get_metrics(self, query: MetricQuery) -> MetricSeries:
         return await self._model(MetricSeries, "get_metrics", query.model_dump_json())

@@ -38,6 +38,8 @@ async def ingest(call: Call, raw_events: list[Any]) -> dict[str, Any]:
     return {
         "batchId": result.batch_id,
         "indexed": result.indexed,
+        "queued": result.queued,
+        "status": f"/events/batches/{result.batch_id}",
         # Until the batch is indexed (see `indexed`), every valid event counts as accepted: it is
         # stored, and duplicates among them are dropped when the replay indexes it.
         "accepted": result.accepted if result.indexed else result.received,

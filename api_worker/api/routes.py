@@ -11,6 +11,7 @@ router.add("POST", "/v1/chat/completions", "api.openai:post_chat_completions", k
 router.add("POST", "/v1/embeddings", "api.openai:post_embeddings", kind="ai")
 router.add("GET", "/v1/models", "api.openai:get_models")
 router.add("POST", "/events", "api.events:post_events", kind="events")
+router.add("GET", "/events/batches/{batch_id}", "api.events:get_batch")
 router.add("GET", "/v1/usage", "api.usage:get_usage")
 router.add("POST", "/v1/documents", "api.documents:post_document", kind="ai")
 router.add("GET", "/v1/documents", "api.documents:list_documents")

@@ -119,6 +119,8 @@ type Rejection {
 type TrackResult {
   batchId: String!
   indexed: Boolean!
+  \"\"\"Handed to the queue consumer, which indexes it shortly (GET /events/batches/{id} says when).\"\"\"
+  queued: Boolean!
   accepted: Int!
   duplicates: Int
   rejected: [Rejection!]!
@@ -178,6 +180,13 @@ type Spend {
   costUsd: Float!
 }
 
+type UnindexedBatch {
+  batchId: ID!
+  keyId: ID!
+  receivedAt: Float!
+  reason: String!
+}
+
 type ApiKey {
   id: ID!
   prefix: String!
@@ -233,6 +242,8 @@ type Query {
   search(query: String!, topK: Int = 4, minScore: Float = 0.5, documents: [ID!]): [Passage!]!
   \"\"\"Admin only.\"\"\"
   apiKeys: [ApiKey!]!
+  \"\"\"Admin only: stored event batches waiting for the replay (D1 failed, or the queue gave up), and why.\"\"\"
+  unindexedBatches: [UnindexedBatch!]!
 }
 
 type Mutation {

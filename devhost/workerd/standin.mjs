@@ -76,7 +76,20 @@ async function control(request, env) {
     }
     return json({ fired });
   }
+  const queue = route.match(/^queues\/([^/]+)$/);
+  if (queue && request.method === 'POST') {
+    const producer = env[`QUEUE:${queue[1]}`];
+    if (!producer) return json({ error: { code: 'not_found', message: `no worker produces to queue ${queue[1]}` } }, 404);
+    await producer.send((await request.json()).body);
+    return json({ sent: true });
+  }
   const r2 = route.match(/^r2\/([^/]+)\/([^/]+)$/);
+  if (r2 && request.method === 'PUT') {
+    const bucket = env[`R2:${r2[1]}:${r2[2]}`];
+    if (!bucket) return json({ error: { code: 'not_found', message: `no R2 binding ${r2[2]} in ${r2[1]}` } }, 404);
+    await bucket.put(url.searchParams.get('key'), await request.text());
+    return json({ stored: true });
+  }
   if (r2 && request.method === 'GET') {
     const bucket = env[`R2:${r2[1]}:${r2[2]}`];
     if (!bucket) return json({ error: { code: 'not_found', message: `no R2 binding ${r2[2]} in ${r2[1]}` } }, 404);

@@ -1,13 +1,15 @@
 """Who may proceed: API key verification, the per-minute rate limit and the daily quotas, in
-one D1 batch per request; and the key management behind the admin API.
+one call per request; and the key management behind the admin API.
 
 Verified keys are remembered per isolate for KEY_CACHE_SECONDS (default 30): a revocation
 takes effect at once in the isolate that revoked the key, and within that bound elsewhere.
 
-The rate limit is a fixed one-minute window counted in D1 (`rate_windows`): D1 has one
-primary, so every request sees the exact count, unlike KV (eventually consistent, one write a
-second per key) or the Rate Limiting binding (per location, no remaining count to report). A
-fixed window lets a client spend up to twice its limit across a window boundary."""
+The rate limit is a fixed one-minute window, counted by the key's Durable Object
+(inference/counter.py: one object per key, one request at a time, so every request sees the
+exact count from any isolate or location, and D1 takes no write per request), or, where none is
+bound, in D1 (`rate_windows`, one primary: exact too). KV would be eventually consistent and
+the Rate Limiting binding per location, with no remaining count to report. A fixed window lets
+a client spend up to twice its limit across a window boundary."""
 
 import asyncio
 import hmac
@@ -94,11 +96,14 @@ async def admit(env: Any, ctx: Any, req: AdmissionRequest, now: float | None = N
 
     limits = settings_of(env).limits_for(caller.tier)
     window_start, reset = _window(now)
-    db = stores_of(env).db
-    count, used = await db.count_request(caller.key_id, window_start, day_of(now))
-    if count == 1:  # this key's first request in a new window: drop its old ones, off the hot path
-        drop = db.drop_old_windows(caller.key_id, window_start)
-        ctx.waitUntil(asyncio.ensure_future(drop))
+    stores = stores_of(env)
+    if stores.counters is not None:  # the key's Durable Object: no D1 write for admission
+        count, used = await stores.counters.count(caller.key_id, window_start, day_of(now))
+    else:
+        count, used = await stores.db.count_request(caller.key_id, window_start, day_of(now))
+        if count == 1:  # this key's first request in a new window: drop its old ones, off the hot path
+            drop = stores.db.drop_old_windows(caller.key_id, window_start)
+            ctx.waitUntil(asyncio.ensure_future(drop))
     window = RateWindow(limit=limits.requests_per_minute, remaining=max(0, limits.requests_per_minute - count), reset_seconds=reset)
     if count > limits.requests_per_minute:
         return _refused(ErrorCode.RATE_LIMITED, "rate_limit", f"More than {limits.requests_per_minute} requests a minute",
@@ -132,7 +137,10 @@ async def usage_report(env: Any, caller: Caller, now: float | None = None) -> Us
     limits = settings_of(env).limits_for(caller.tier)
     window_start, reset = _window(now)
     since_ms = (int(now // 86_400) - (SPEND_DAYS - 1)) * 86_400_000  # midnight UTC, SPEND_DAYS - 1 days ago
-    used, count, spend = await stores_of(env).db.usage_and_window(caller.key_id, day_of(now), window_start, since_ms)
+    stores = stores_of(env)
+    used, count, spend = await stores.db.usage_and_window(caller.key_id, day_of(now), window_start, since_ms)
+    if stores.counters is not None:  # the window is counted there (D1 holds the same usage)
+        count, _ = await stores.counters.peek(caller.key_id, window_start, day_of(now))
     return UsageReport(
         key_id=caller.key_id,
         tier=caller.tier,

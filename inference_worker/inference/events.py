@@ -1,33 +1,51 @@
 """Event ingestion that loses nothing: a batch is durable in R2 before anyone is told it was
-received, indexed into D1 next, and replayed from R2 if indexing failed.
+received, then indexed into D1, off the request's path when a queue is bound.
 
-R2 holds each batch's events (`events/<day>/<batch id>.ndjson`), and, for a batch D1 could not
-index, a marker (`unindexed/<batch id>`, store/archive.py) written before the client is answered
-and removed once the replay (the scheduled handler) has indexed it. A batch indexed at once needs
-no marker: until it is, the client has no answer and sends it again if the worker dies. Indexing
-is idempotent (events are unique per key and id; a batch's usage is counted once), so indexing a
-batch twice changes nothing."""
+R2 holds each batch's events (`events/<day>/<batch id>.ndjson`). With a queue (EVENT_QUEUE), the
+batch's marker is sent to it once stored, the client is answered 202, and the consumer (`consume`,
+this worker's queue handler) indexes batches into D1 several at a time, retrying a failure with
+backoff; what fails `max_retries` times goes to the dead-letter queue, whose consumer writes its
+marker into R2 (`unindexed/<batch id>`, store/archive.py) for the scheduled replay to drain.
+Without a queue (or if sending to it fails), the batch is indexed in the request, and if that
+fails its marker is written before the client is answered. Indexing is idempotent (events are
+unique per key and id; a batch's usage is counted once), so indexing a batch twice changes
+nothing: a message delivered twice, or a replay of a batch the queue indexed, is harmless."""
 
 import asyncio
+import time
 from collections import Counter
 from typing import Any
 
 from inference import access, enrichment
-from inference.settings import Settings
+from inference.settings import Settings, settings_of
 from inference.store import Stores, stores_of
 from inference.store.archive import Marker, archive_key
+from inference.store.d1 import day_of
+from inference.store.queue import marker_of
 from inference.store.telemetry import WRITES_PER_INVOCATION, event_point
-from shared.contract import BatchResult, Caller, EventBatch, ServiceFailed, ServiceFailure
+from shared.contract import BatchRef, BatchResult, BatchStatus, Caller, EventBatch, ServiceFailed, ServiceFailure, UnindexedBatch
 from shared.errors import ErrorCode
 from shared.events import Event, from_ndjson, to_ndjson
 
+MAX_RETRY_DELAY_SECONDS = 300
 # Enrichment's model calls (one point each) follow the batch's points in the same invocation.
 AE_POINTS_PER_BATCH = WRITES_PER_INVOCATION - Settings.events_enrichment_max_per_batch
 
 
 async def index_batch(stores: Stores, marker: Marker, ndjson: str) -> int:
     """Indexes the batch (its NDJSON, as archived) into D1; the number of events that were new."""
-    return await stores.db.index_batch(marker.key_id, marker.batch_id, marker.r2_key, marker.received_at, ndjson)
+    accepted = await stores.db.index_batch(marker.key_id, marker.batch_id, marker.r2_key, marker.received_at, ndjson)
+    await count_events(stores, marker, accepted)
+    return accepted
+
+
+async def count_events(stores: Stores, marker: Marker, accepted: int) -> None:
+    """The key's counter learns of events newly indexed (what its daily event quota is checked against)."""
+    if stores.counters is not None and accepted:
+        try:
+            await stores.counters.add(marker.key_id, day_of(marker.received_at / 1000), events=accepted)
+        except Exception as exc:  # D1 has them: the counter is short until tomorrow's seed
+            print(f"batch {marker.batch_id}: its {accepted} events were not added to the key's counter: {exc}")
 
 
 def _not_stored() -> ServiceFailed:
@@ -61,6 +79,28 @@ async def process_events(env: Any, ctx: Any, batch: EventBatch) -> BatchResult:
 
     result = BatchResult(batch_id=batch.batch_id, received=len(batch.events), accepted=None, duplicates=None, indexed=False,
                          window=window)
+    if stores.queue is not None and await _enqueued(stores, marker):
+        result = result.model_copy(update={"queued": True})
+    else:
+        result = await _index_now(env, ctx, stores, marker, batch, ndjson, result)
+    for point in data_points(key_id, batch.events):
+        stores.telemetry.write(point)
+    return result
+
+
+async def _enqueued(stores: Stores, marker: Marker) -> bool:
+    """Hands the stored batch to the queue consumer; False if the queue refused it (the batch is
+    then indexed now, as without a queue)."""
+    try:
+        await stores.queue.send(marker)
+        return True
+    except Exception as exc:
+        print(f"batch {marker.batch_id}: queue send failed, indexing it now: {exc}")
+        return False
+
+
+async def _index_now(env: Any, ctx: Any, stores: Stores, marker: Marker, batch: EventBatch, ndjson: str,
+                     result: BatchResult) -> BatchResult:
     try:
         accepted = await index_batch(stores, marker, ndjson)
         result = result.model_copy(update={"accepted": accepted, "duplicates": len(batch.events) - accepted, "indexed": True})
@@ -68,14 +108,98 @@ async def process_events(env: Any, ctx: Any, batch: EventBatch) -> BatchResult:
             ctx.waitUntil(asyncio.ensure_future(enrichment.enrich(env, batch.caller, batch.events)))
     except Exception as exc:  # stored in R2 already: marked, the scheduled replay indexes it
         try:
-            await stores.archive.mark_unindexed(marker)
+            await stores.archive.mark_unindexed(marker, f"D1 indexing failed: {exc}")
         except Exception as marking:
             print(f"batch {batch.batch_id}: D1 indexing failed ({exc}) and so did its marker: {marking}")
             raise _not_stored() from None
         print(f"batch {batch.batch_id}: D1 indexing failed, left for replay: {exc}")
-    for point in data_points(key_id, batch.events):
-        stores.telemetry.write(point)
     return result
+
+
+def retry_delay(attempts: int, base_seconds: float) -> int:
+    """Exponential backoff for a message that failed `attempts` times: base, 2 x base, ... up to 5 minutes."""
+    return int(min(MAX_RETRY_DELAY_SECONDS, base_seconds * 2 ** max(0, attempts - 1)))
+
+
+async def consume(env: Any, messages: list[Any]) -> None:
+    """The queue consumer: indexes every message's batch in one D1 transaction; if that fails,
+    each on its own, so that one bad batch holds no other back. A batch that fails is retried
+    with backoff (the queue's max_retries, then the dead-letter queue)."""
+    stores = stores_of(env)
+    base = settings_of(env).event_retry_base_seconds
+    loaded = []
+    for message in messages:
+        marker = marker_of(message.body)
+        try:
+            ndjson = await stores.archive.read_batch(marker.r2_key)
+            if ndjson is None:
+                raise LookupError(f"no events at {marker.r2_key}")
+            loaded.append((message, marker, ndjson))
+        except Exception as exc:
+            _retry(message, marker, exc, base)
+    if not loaded:
+        return
+    try:
+        accepted = await stores.db.index_batches([(m.key_id, m.batch_id, m.r2_key, m.received_at, nd) for _, m, nd in loaded])
+        indexed = list(zip(loaded, accepted, strict=True))
+        for (_, marker, _), new in indexed:
+            await count_events(stores, marker, new)
+    except Exception as exc:
+        print(f"queue: indexing {len(loaded)} batches together failed ({exc}); one by one")
+        indexed = []
+        for message, marker, ndjson in loaded:
+            try:
+                indexed.append(((message, marker, ndjson), await index_batch(stores, marker, ndjson)))
+            except Exception as alone:
+                _retry(message, marker, alone, base)
+    for (message, marker, ndjson), new in indexed:
+        message.ack()
+        if new and enrichment.enabled(env):
+            await enrichment.enrich(env, Caller(key_id=marker.key_id, tier=marker.tier), from_ndjson(ndjson))
+
+
+def _retry(message: Any, marker: Marker, exc: Exception, base_seconds: float) -> None:
+    delay = retry_delay(int(message.attempts), base_seconds)
+    print(f"queue: batch {marker.batch_id} attempt {message.attempts} failed, retried in {delay} s: {exc}")
+    message.retry(delay)
+
+
+async def dead_letter(env: Any, messages: list[Any]) -> None:
+    """The dead-letter queue's consumer: a batch the queue gave up on gets its marker in R2, where
+    the admin sees it (GraphQL `unindexedBatches`) and the scheduled replay keeps trying it."""
+    archive = stores_of(env).archive
+    for message in messages:
+        marker = marker_of(message.body)
+        await archive.mark_unindexed(marker, "the event queue gave up on it after its retries (max_retries)")
+        print(f"queue: batch {marker.batch_id} dead-lettered, left to the replay")
+        message.ack()
+
+
+async def batch_status(env: Any, ref: BatchRef) -> BatchStatus:
+    row = await stores_of(env).db.batch_status(ref.caller.key_id, ref.batch_id)
+    if row is None or row["indexed_at"] is None:
+        return BatchStatus(batch_id=ref.batch_id, indexed=False)
+    received = row["received"]
+    return BatchStatus(batch_id=ref.batch_id, indexed=True, received=received, accepted=row["accepted"],
+                       duplicates=None if received is None else received - row["accepted"], indexed_at=row["indexed_at"])
+
+
+async def unindexed_batches(env: Any) -> list[UnindexedBatch]:
+    return [UnindexedBatch.model_validate(row) for row in await stores_of(env).archive.unindexed()]
+
+
+async def purge_expired(env: Any, now: float | None = None, rounds: int = 20) -> int:
+    """Deletes raw events past the retention window, 10,000 a statement, at most `rounds` a run
+    (the cron runs every five minutes: a backlog drains over a few runs). The number deleted."""
+    now = time.time() if now is None else now
+    before_ms = int((now - settings_of(env).events_retention_days * 86_400) * 1000)
+    deleted = 0
+    for _ in range(rounds):
+        removed = await stores_of(env).db.purge_events(before_ms)
+        deleted += removed
+        if removed < 10_000:
+            break
+    return deleted
 
 
 async def replay_unindexed(env: Any, max_batches: int = 500) -> dict[str, int]:

@@ -33,6 +33,14 @@ class Settings:
     events_enrichment_max_per_batch: int = 5
     key_cache_seconds: float = 30  # KEY_CACHE_SECONDS: verified (and unknown) key prefixes kept per isolate
     health_ai_probe_ttl_seconds: float = 60  # HEALTH_AI_PROBE_TTL_SECONDS: at most one AI probe per this
+    # EVENT_RETRY_BASE_SECONDS: a batch the queue consumer could not index is retried after this,
+    # then twice as long each time (inference/events.py)
+    event_retry_base_seconds: float = 2
+    # EVENT_DEAD_LETTER_QUEUE: the queue whose messages the consumer hands to the replay
+    event_dead_letter_queue: str = "inference-ui-events-dlq"
+    # EVENTS_RETENTION_DAYS: raw events older than this are deleted by the cron (their batches stay
+    # in R2; hourly rollups keep their counts for metrics)
+    events_retention_days: float = 30
     tiers: Mapping[str, TierLimits] = field(default_factory=lambda: dict(TIERS))  # with TIER_<TIER>_<LIMIT> applied
     # The external OpenAI-compatible provider and the rules that send generations there (shared/routing.py).
     provider_name: str = "external"  # PROVIDER_NAME
@@ -65,6 +73,9 @@ class Settings:
             events_enrichment_max_per_batch=int(number("EVENTS_ENRICHMENT_MAX_PER_BATCH", defaults.events_enrichment_max_per_batch)),
             key_cache_seconds=number("KEY_CACHE_SECONDS", defaults.key_cache_seconds),
             health_ai_probe_ttl_seconds=number("HEALTH_AI_PROBE_TTL_SECONDS", defaults.health_ai_probe_ttl_seconds),
+            event_retry_base_seconds=number("EVENT_RETRY_BASE_SECONDS", defaults.event_retry_base_seconds),
+            event_dead_letter_queue=_var(env, "EVENT_DEAD_LETTER_QUEUE") or defaults.event_dead_letter_queue,
+            events_retention_days=number("EVENTS_RETENTION_DAYS", defaults.events_retention_days),
             tiers={tier: limits_for(tier, lambda name: _var(env, name)) for tier in TIERS},
             provider_name=provider_name,
             provider_url=provider_url,

@@ -7,6 +7,7 @@ from typing import Any
 
 from inference.settings import settings_of
 from inference.store import stores_of
+from inference.store.d1 import day_of
 from inference.store.records import CallRecord
 from inference.store.telemetry import call_point
 from shared.contract import Caller, WorkRequest
@@ -18,6 +19,10 @@ async def record(env: Any, call: CallRecord) -> None:
     stores = stores_of(env)
     try:
         await stores.db.record_call(call)
+        if stores.counters is not None:  # what the key's quotas are checked against
+            await stores.counters.add(call.caller.key_id, day_of(time.time()), requests=1, prompt_tokens=call.usage.prompt_tokens,
+                                      completion_tokens=call.usage.completion_tokens, cost_usd=call.cost_usd,
+                                      cache_hits=1 if call.outcome == "cache_hit" else 0)
     finally:
         stores.telemetry.write(call_point(call))
 

@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 from tests.deploy.test_bundles import NODE, ROOT
@@ -45,8 +46,13 @@ def test_every_backend_is_deployed_before_the_api_and_a_failure_stops_the_rest(t
     assert "inference worker inference-eu failed: stopped" in result.stdout
     assert log.read_text().splitlines() == [
         "inference_worker deploy --name inference-service --env production",
-        "inference_worker deploy --name inference-eu --env production",
+        "inference_worker deploy -c .inference-eu.wrangler.toml --env production",
     ]  # neither the third backend nor the api worker
+    secondary = tomllib.loads((project / "inference_worker" / ".inference-eu.wrangler.toml").read_text())
+    # One consumer a queue, one owner a class: the secondary counts keys in the primary's objects.
+    assert secondary["name"] == "inference-eu" and "consumers" not in secondary["queues"] and "migrations" not in secondary
+    assert secondary["durable_objects"]["bindings"] == [{"name": "KEY_COUNTER", "class_name": "KeyCounter", "script_name": "inference-service"}]
+    assert "triggers" not in secondary
 
 
 def test_a_list_the_config_does_not_bind_yet_is_refused_before_any_deploy(tmp_path):

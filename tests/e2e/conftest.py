@@ -8,6 +8,7 @@ Pyodide host can do. A test's id names its runtime, e.g. `test_x[workerd]`."""
 
 import json
 import os
+import time
 from collections.abc import Callable
 
 import httpx
@@ -28,6 +29,7 @@ TEST_PROVIDER = "standin-provider"
 TEST_PROVIDER_KEY = "test-provider-key-0123456789"
 TEST_PROVIDER_MODEL = "standin-mistral-large"
 TEST_PRO_DAILY_BUDGET_USD = 0.05
+TEST_RETENTION_DAYS = 20
 
 host_only = pytest.mark.skipif(bool(E2E_BASE_URL), reason="needs the local host (E2E_BASE_URL is set)")
 on_runtimes = pytest.mark.runtimes
@@ -81,6 +83,10 @@ def host(tmp_path_factory, runtime):
         "FAILED_AUTH_PER_MINUTE": "100000",
         # Off by default (billed model calls); on here, so the tests can see it work.
         "EVENTS_ENRICHMENT": "true",
+        # A batch the queue consumer fails on is retried at once (2 s, doubling, deployed).
+        "EVENT_RETRY_BASE_SECONDS": "0",
+        # Events older than this are purged by the cron (30 deployed; events may be 30 days old).
+        "EVENTS_RETENTION_DAYS": str(TEST_RETENTION_DAYS),
         # Provider routing (test_providers.py): one model mapped to the external provider, at
         # prices high enough for a few calls to spend the pro tier's daily budget.
         "PROVIDER_NAME": TEST_PROVIDER,
@@ -193,3 +199,20 @@ def ai(anonymous, runtime):
 def control(ai):
     """The same control routes, named for what a test does with them beyond the AI stand-in."""
     return ai
+
+
+def landed(client: httpx.Client, accepted: httpx.Response, headers: dict | None = None, timeout: float = 20) -> dict:
+    """A batch once indexed: POST /events answers 202 when the batch is stored and queued, and the
+    queue consumer indexes it shortly after; GET /events/batches/{id} says when, as a client
+    would ask. Its status: {"indexed", "received", "accepted", "duplicates"}."""
+    assert accepted.status_code == 202, accepted.text
+    body = accepted.json()
+    if body.get("batchId") is None:  # a GraphQL trackEvents answer
+        body = body["data"]["trackEvents"]
+    deadline = time.monotonic() + timeout
+    while True:
+        status = client.get(f"/events/batches/{body['batchId']}", headers=headers).json()
+        if status["indexed"] or time.monotonic() > deadline:
+            assert status["indexed"], f"batch {body['batchId']} not indexed within {timeout} s"
+            return status
+        time.sleep(0.3)

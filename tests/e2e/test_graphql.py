@@ -7,6 +7,7 @@ from gql.transport.httpx import HTTPXTransport
 
 from api.schema import MAX_ALIASES, MAX_DEPTH
 from scripts.localhost import FRESH_CONNECTIONS
+from tests.e2e.conftest import landed
 
 
 @pytest.fixture
@@ -110,7 +111,7 @@ def test_event_properties_come_back_with_the_clients_own_keys(anonymous, new_key
     key = new_key("pro")["key"]
     headers = {"x-api-key": key}
     properties = {"page_url": "/a", "a_b": 1, "aB": 2, "nested": {"snake_key": True}}
-    assert anonymous.post("/events", json=[{"type": "keys", "properties": properties}], headers=headers).status_code == 202
+    landed(anonymous, anonymous.post("/events", json=[{"type": "keys", "properties": properties}], headers=headers), headers=headers)
 
     page = anonymous.post("/graphql", json={"query": "{ events { edges { node { properties } } } }"}, headers=headers).json()
 

@@ -6,10 +6,12 @@ modules ask `stores_of(env)`."""
 from functools import cached_property
 from typing import Any
 
-from inference.isolate import PerIsolate, binding, has_binding
+from inference.isolate import PerIsolate, binding, has_binding, runtime_env
 from inference.store.archive import Archive
+from inference.store.counters import Counters
 from inference.store.d1 import Database
 from inference.store.kv import Cache
+from inference.store.queue import EventQueue
 from inference.store.telemetry import Telemetry
 from inference.store.vectors import Vectors
 
@@ -40,6 +42,19 @@ class Stores:
     @cached_property
     def telemetry(self) -> Telemetry:
         return Telemetry(self._binding("ANALYTICS", "AnalyticsEngine"))
+
+    @cached_property
+    def counters(self) -> Counters | None:
+        """None where no KEY_COUNTER namespace is bound: admission then counts in D1 (devhost)."""
+        if not has_binding(self._env, "KEY_COUNTER"):
+            return None
+        return Counters(runtime_env(self._env).KEY_COUNTER)  # the runtime's namespace: its stubs take strings as they are
+
+    @cached_property
+    def queue(self) -> EventQueue | None:
+        """None where no queue is bound: batches are then indexed as they come (devhost, or a
+        deployment without Queues)."""
+        return EventQueue(self._binding("EVENT_QUEUE", "Queue")) if has_binding(self._env, "EVENT_QUEUE") else None
 
     @cached_property
     def vectors(self) -> Vectors | None:

@@ -1,6 +1,10 @@
 """The analytics SQL (bound parameters only) and the shape of its answer. Every metric is scoped
 to the caller's key and computed per time bucket plus a total over the whole range.
 
+Event metrics by the hour or day over a range on whole hours read the hourly rollups
+(`event_rollups`: their cost does not grow with the number of events, and they outlast the raw
+events' retention window); by the minute, or over a range that cuts an hour, the raw events.
+
 Latency percentiles use the nearest-rank definition: the p-th percentile is the smallest
 latency whose cumulative share of calls (CUME_DIST) is at least p."""
 
@@ -8,6 +12,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from shared.analytics import BUCKET_MS, EVENT_METRICS, EventQuery, MetricPoint, MetricQuery, MetricSeries, decode_cursor
+
+HOUR_MS = 3_600_000
+
+
+def rolled_up(query: MetricQuery) -> bool:
+    """Whether the hourly rollups answer the query exactly."""
+    return (query.metric in EVENT_METRICS and query.bucket != "minute"
+            and query.start_ms % HOUR_MS == 0 and query.end_ms % HOUR_MS == 0)
 
 
 def _where(query: MetricQuery, params: list[Any]) -> str:
@@ -17,7 +29,8 @@ def _where(query: MetricQuery, params: list[Any]) -> str:
         params.append(value)
         return f"?{len(params)}"
 
-    clauses = [f"key_id = {bind(query.caller.key_id)}", f"ts >= {bind(query.start_ms)}", f"ts < {bind(query.end_ms)}"]
+    time = "hour" if rolled_up(query) else "ts"
+    clauses = [f"key_id = {bind(query.caller.key_id)}", f"{time} >= {bind(query.start_ms)}", f"{time} < {bind(query.end_ms)}"]
     if query.metric in EVENT_METRICS:
         if query.filter.type is not None:
             clauses.append(f"type = {bind(query.filter.type)}")
@@ -33,6 +46,11 @@ def _where(query: MetricQuery, params: list[Any]) -> str:
 def metric_sql(query: MetricQuery) -> list[tuple[str, list[Any]]]:
     """(sql, params) for the per-bucket points, then for the totals."""
     size = BUCKET_MS[query.bucket]
+    rolled = rolled_up(query)
+    table, time = ("event_rollups", "hour") if rolled else ("events", "ts")
+    count = "SUM(count)" if rolled else "COUNT(*)"
+    errors = "SUM(CASE WHEN type = 'error' THEN count ELSE 0 END)" if rolled else "SUM(type = 'error')"
+    component = "COALESCE(NULLIF(component, ''), '(none)')" if rolled else "COALESCE(component, '(none)')"
     statements = []
     for bucketed in (True, False):
         params: list[Any] = []
@@ -41,15 +59,15 @@ def metric_sql(query: MetricQuery) -> list[tuple[str, list[Any]]]:
         if bucketed:
             params.append(size)
             # `%` works on integers in SQLite even when D1 binds the bucket size as a float.
-            bucket = f"(ts - ts % ?{len(params)})"
+            bucket = f"({time} - {time} % ?{len(params)})" if query.metric in EVENT_METRICS else f"(ts - ts % ?{len(params)})"
         group = "GROUP BY bucket, key ORDER BY bucket, key"
         if query.metric == "events_by_type":
-            sql = f"SELECT {bucket} AS bucket, type AS key, COUNT(*) AS value FROM events WHERE {where} {group}"
+            sql = f"SELECT {bucket} AS bucket, type AS key, {count} AS value FROM {table} WHERE {where} {group}"
         elif query.metric == "events_by_component":
-            sql = f"SELECT {bucket} AS bucket, COALESCE(component, '(none)') AS key, COUNT(*) AS value FROM events WHERE {where} {group}"
+            sql = f"SELECT {bucket} AS bucket, {component} AS key, {count} AS value FROM {table} WHERE {where} {group}"
         elif query.metric == "error_rate":
-            sql = (f"SELECT {bucket} AS bucket, NULL AS key, CAST(SUM(type = 'error') AS REAL) / COUNT(*) AS value "
-                   f"FROM events WHERE {where} {group}")
+            sql = (f"SELECT {bucket} AS bucket, NULL AS key, CAST({errors} AS REAL) / {count} AS value "
+                   f"FROM {table} WHERE {where} {group}")
         elif query.metric == "tokens_by_model":
             sql = (f"SELECT {bucket} AS bucket, model AS key, SUM(prompt_tokens + completion_tokens) AS value "
                    f"FROM ai_calls WHERE {where} {group}")

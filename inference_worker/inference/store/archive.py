@@ -34,10 +34,11 @@ class Archive:
         await self._r2.put(marker.r2_key, ndjson,
                            {"httpMetadata": {"contentType": "application/x-ndjson"}, "customMetadata": {"key_id": marker.key_id}})
 
-    async def mark_unindexed(self, marker: Marker) -> None:
+    async def mark_unindexed(self, marker: Marker, reason: str = "") -> None:
         """Leaves the batch (stored already: a marker never points at events that are not there)
-        to the replay."""
-        metadata = {"key_id": marker.key_id, "tier": marker.tier, "r2_key": marker.r2_key, "received_at": str(marker.received_at)}
+        to the replay; `reason` says why it was not indexed (shown to the admin)."""
+        metadata = {"key_id": marker.key_id, "tier": marker.tier, "r2_key": marker.r2_key, "received_at": str(marker.received_at),
+                    "reason": reason[:500]}
         await self._r2.put(MARKER_PREFIX + marker.batch_id, "", {"customMetadata": metadata})
 
     async def drop_marker(self, batch_id: str) -> None:
@@ -59,6 +60,13 @@ class Archive:
             if not listing.truncated:
                 return
             cursor = listing.cursor
+
+    async def unindexed(self, limit: int = 100) -> list[dict[str, Any]]:
+        """The batches waiting for the replay, with why (what the admin sees)."""
+        listing = await self._r2.list({"prefix": MARKER_PREFIX, "limit": limit, "include": ["customMetadata"]})
+        return [{"batch_id": listed.key[len(MARKER_PREFIX):], "key_id": listed.customMetadata.key_id,
+                 "received_at": int(listed.customMetadata.received_at), "reason": getattr(listed.customMetadata, "reason", None) or ""}
+                for listed in listing.objects]
 
     async def read_batch(self, r2_key: str) -> str | None:
         body = await self._r2.get(r2_key)

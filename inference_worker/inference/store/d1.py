@@ -81,9 +81,25 @@ WHERE key_id = ?1 AND batch_id = ?3
   AND NOT EXISTS (SELECT 1 FROM batches WHERE id = ?3 AND indexed_at IS NOT NULL)
 ON CONFLICT (key_id, day) DO UPDATE SET events = events + excluded.events
 """
+# The batch's new events added to the hourly rollups, once (before the batch is marked indexed).
+ROLLUP_BATCH_SQL = """
+INSERT INTO event_rollups (key_id, hour, type, component, count)
+SELECT ?1, ts - ts % 3600000, type, COALESCE(component, ''), COUNT(*) FROM events
+WHERE key_id = ?1 AND batch_id = ?2 AND NOT EXISTS (SELECT 1 FROM batches WHERE id = ?2 AND indexed_at IS NOT NULL)
+GROUP BY ts - ts % 3600000, type, COALESCE(component, '')
+ON CONFLICT (key_id, hour, type, component) DO UPDATE SET count = count + excluded.count
+"""
+# Raw events past the retention window, a bounded number a statement (D1 limits a query's time).
+PURGE_EVENTS_SQL = "DELETE FROM events WHERE rowid IN (SELECT rowid FROM events WHERE ts < ?1 LIMIT ?2)"
+PURGE_BATCHES_SQL = "DELETE FROM batches WHERE received_at < ?1 AND indexed_at IS NOT NULL"
 MARK_BATCH_INDEXED_SQL = """
-INSERT INTO batches (id, key_id, r2_key, received_at, indexed_at) VALUES (?1, ?2, ?3, ?4, ?5)
-ON CONFLICT (id) DO UPDATE SET indexed_at = COALESCE(batches.indexed_at, excluded.indexed_at)
+INSERT INTO batches (id, key_id, r2_key, received_at, indexed_at, received) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+ON CONFLICT (id) DO UPDATE SET indexed_at = COALESCE(batches.indexed_at, excluded.indexed_at), received = excluded.received
+"""
+# A caller's batch as indexed: when, how many events it held, and how many of them are its own.
+BATCH_STATUS_SQL = """
+SELECT indexed_at, received, (SELECT COUNT(*) FROM events WHERE key_id = ?1 AND batch_id = ?2) AS accepted
+FROM batches WHERE id = ?2 AND key_id = ?1
 """
 # --- documents ------------------------------------------------------------------------------
 DOCUMENT_COLUMNS = "id, title, metadata_json, bytes, passages, embedded, status, error, r2_key, created_at"
@@ -195,6 +211,10 @@ class Database:
         """The delete of the key's older windows, to be awaited off the hot path (ctx.waitUntil)."""
         return self._statement(DROP_OLD_WINDOWS_SQL, key_id, window_start).run()
 
+    async def usage_today(self, key_id: str, day: str) -> dict[str, Any]:
+        row = await self._statement(USAGE_TODAY_SQL, key_id, day).first()
+        return dict(row) if row else dict(EMPTY_USAGE)
+
     async def usage_and_window(self, key_id: str, day: str, window_start: int,
                                spend_since_ms: int) -> tuple[dict[str, Any], int, list[dict[str, Any]]]:
         """The key's usage today, its count in the window and its spend per day and model since
@@ -217,27 +237,51 @@ class Database:
         ])
 
     # --- events -----------------------------------------------------------------------------
-    def _index_statements(self, key_id: str, batch_id: str, r2_key: str, received_at: int, chunks: list[str]) -> list[Any]:
+    def _index_statements(self, key_id: str, batch_id: str, r2_key: str, received_at: int, ndjson: str) -> tuple[list[Any], int]:
+        """The statements that index one batch, and how many of them insert its events."""
+        chunks = json_chunks(ndjson)
         statements = [self._statement(INSERT_EVENTS_SQL, key_id, batch_id, chunk) for chunk in chunks]
         now = datetime.now(UTC).isoformat(timespec="milliseconds")
+        received = ndjson.count("\n")
         return statements + [
             self._statement(COUNT_BATCH_USAGE_SQL, key_id, _iso_ms(received_at)[:10], batch_id),
-            self._statement(MARK_BATCH_INDEXED_SQL, batch_id, key_id, r2_key, _iso_ms(received_at), now),
+            self._statement(ROLLUP_BATCH_SQL, key_id, batch_id),
+            self._statement(MARK_BATCH_INDEXED_SQL, batch_id, key_id, r2_key, _iso_ms(received_at), now, received),
             self._statement(BUMP_ANALYTICS_VERSION_SQL, key_id),
-        ]
+        ], len(chunks)
 
     async def index_batch(self, key_id: str, batch_id: str, r2_key: str, received_at: int, ndjson: str) -> int:
         """One transaction: the events (`ndjson`, one Event a line; duplicates ignored), the key's
         daily count (once per batch, however often it is indexed), the batch as indexed, and a new
         analytics version. The number of events that were new."""
-        chunks = json_chunks(ndjson)
-        results = await self._d1.batch(self._index_statements(key_id, batch_id, r2_key, received_at, chunks))
-        return sum(int(result.meta.changes) for result in list(results)[:len(chunks)])
+        [accepted] = await self.index_batches([(key_id, batch_id, r2_key, received_at, ndjson)])
+        return accepted
+
+    async def index_batches(self, batches: list[tuple[str, str, str, int, str]]) -> list[int]:
+        """Several batches (key id, batch id, R2 key, received at, NDJSON) in one transaction: one
+        round trip for all; each one's count of new events."""
+        statements: list[Any] = []
+        spans = []
+        for key_id, batch_id, r2_key, received_at, ndjson in batches:
+            own, inserts = self._index_statements(key_id, batch_id, r2_key, received_at, ndjson)
+            spans.append((len(statements), inserts))
+            statements += own
+        results = list(await self._d1.batch(statements))
+        return [sum(int(result.meta.changes) for result in results[start:start + count]) for start, count in spans]
+
+    async def purge_events(self, before_ms: int, limit: int = 10_000) -> int:
+        """Deletes up to `limit` raw events older than `before_ms` (and indexed batches' rows as
+        old); the number of events deleted. Rollups keep their counts."""
+        deleted, _ = await self._d1.batch([self._statement(PURGE_EVENTS_SQL, before_ms, limit),
+                                           self._statement(PURGE_BATCHES_SQL, _iso_ms(before_ms))])
+        return int(deleted.meta.changes)
+
+    async def batch_status(self, key_id: str, batch_id: str) -> dict[str, Any] | None:
+        return await self._statement(BATCH_STATUS_SQL, key_id, batch_id).first()
 
     async def save_enrichment(self, key_id: str, event_id: str, enrichment: dict[str, Any]) -> None:
         await self._statement(SAVE_ENRICHMENT_SQL, key_id, event_id, json.dumps(enrichment)).run()
 
-    # --- analytics --------------------------------------------------------------------------
     # --- documents --------------------------------------------------------------------------
     async def insert_document(self, key_id: str, document_id: str, title: str, metadata: dict | None, size: int,
                               passages: int, r2_key: str, created_at: str) -> None:
@@ -261,6 +305,7 @@ class Database:
     async def delete_document(self, key_id: str, document_id: str) -> None:
         await self._statement(DELETE_DOCUMENT_SQL, key_id, document_id).run()
 
+    # --- analytics --------------------------------------------------------------------------
     async def analytics_version(self, key_id: str) -> int:
         row = await self._statement(ANALYTICS_VERSION_SQL, key_id).first()
         return row["version"] if row else 0

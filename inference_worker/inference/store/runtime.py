@@ -124,6 +124,32 @@ class WorkersAI:
         return answer if inputs.get("stream") else py_value(answer)
 
 
+class Queue:
+    """A message is JSON text: it crosses as a string, no conversion."""
+
+    def __init__(self, binding: Any) -> None:
+        self._queue = binding
+
+    async def send(self, body: str) -> None:
+        await self._queue.send(body)
+
+
+class QueueMessage:
+    """A delivered message as the consumer reads it: its body (JSON text), its attempts so far,
+    and ack() / retry(delay_seconds)."""
+
+    def __init__(self, message: Any) -> None:
+        self._message = message
+        self.body = message.body
+        self.attempts = int(message.attempts)
+
+    def ack(self) -> None:
+        self._message.ack()
+
+    def retry(self, delay_seconds: int) -> None:
+        self._message.retry(js_value({"delaySeconds": delay_seconds}))
+
+
 class Vectorize:
     """Vectors go in as one `to_js`; a query's matches come back as Python data in one `to_py`."""
 

@@ -1,0 +1,68 @@
+"""KeyCounter, a Durable Object per API key (or JWT subject): its per-minute request windows and
+its usage today, which admission reads and counts in one call, exactly, whatever isolate or
+location the request came through (one object per key, one request at a time).
+
+Admission used to count each request in D1 (a write a request, on the database that also indexes
+events); the counter keeps it in the object's own SQLite storage instead. Usage reaches the
+counter from the work itself (a model call's tokens and cost, an indexed batch's events), as it
+reaches D1; on a new day the counter seeds itself once from D1's usage_daily, so a key's quota
+holds across the first deploy of the counter and across an object that was evicted."""
+
+import asyncio
+import json
+from typing import Any
+
+from workers import DurableObject
+
+from inference.store import stores_of
+from inference.store.d1 import EMPTY_USAGE
+
+USAGE_FIELDS = tuple(EMPTY_USAGE)  # requests, prompt_tokens, completion_tokens, cache_hits, events, cost_usd
+
+
+class KeyCounter(DurableObject):
+    def __init__(self, ctx: Any, env: Any) -> None:
+        super().__init__(ctx, env)
+        # The runtime's SqlStorage, not the SDK's per-value wrapper: each exec is a few values.
+        self._sql = getattr(ctx, "_ctx", ctx).storage.sql
+        self._sql.exec("CREATE TABLE IF NOT EXISTS windows (start INTEGER PRIMARY KEY, count INTEGER NOT NULL)")
+        self._sql.exec("CREATE TABLE IF NOT EXISTS days (day TEXT PRIMARY KEY, "
+                       + ", ".join(f"{name} REAL NOT NULL DEFAULT 0" for name in USAGE_FIELDS) + ")")
+        self._seeding = asyncio.Lock()
+
+    def _one(self, sql: str, *params: Any) -> dict[str, Any] | None:
+        rows = self._sql.exec(sql, *params).toArray().to_py()
+        return dict(rows[0]) if rows else None
+
+    async def _today(self, key_id: str, day: str) -> dict[str, Any]:
+        row = self._one("SELECT * FROM days WHERE day = ?", day)
+        if row is None:
+            async with self._seeding:  # the first request of the day reads D1 once; the others wait for it
+                row = self._one("SELECT * FROM days WHERE day = ?", day)
+                if row is None:
+                    seeded = await stores_of(self.env).db.usage_today(key_id, day)
+                    self._sql.exec(f"INSERT OR IGNORE INTO days (day, {', '.join(USAGE_FIELDS)}) VALUES (?, "
+                                   + ", ".join("?" for _ in USAGE_FIELDS) + ")", day, *(seeded[name] for name in USAGE_FIELDS))
+                    self._sql.exec("DELETE FROM days WHERE day < ?", day)
+                    row = self._one("SELECT * FROM days WHERE day = ?", day)
+        return {name: row[name] for name in USAGE_FIELDS}
+
+    async def count(self, key_id: str, window_start: int, day: str) -> str:
+        """Counts a request in its window: {"count": the window's count with it, "used": today's usage}."""
+        count = self._one("INSERT INTO windows (start, count) VALUES (?, 1) ON CONFLICT (start) DO UPDATE SET count = count + 1 "
+                          "RETURNING count", window_start)["count"]
+        self._sql.exec("DELETE FROM windows WHERE start < ?", window_start)
+        return json.dumps({"count": int(count), "used": await self._today(key_id, day)})
+
+    async def peek(self, key_id: str, window_start: int, day: str) -> str:
+        """The same, counting nothing (a usage report)."""
+        row = self._one("SELECT count FROM windows WHERE start = ?", window_start)
+        return json.dumps({"count": int(row["count"]) if row else 0, "used": await self._today(key_id, day)})
+
+    async def add(self, key_id: str, day: str, delta: str) -> None:
+        """Adds usage (JSON: any of the usage fields) to the day's."""
+        await self._today(key_id, day)
+        changes = {name: value for name, value in json.loads(delta).items() if name in USAGE_FIELDS}
+        if changes:
+            self._sql.exec("UPDATE days SET " + ", ".join(f"{name} = {name} + ?" for name in changes) + " WHERE day = ?",
+                           *changes.values(), day)
