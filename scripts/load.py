@@ -4,6 +4,13 @@ Prints errors, latency (p50/p95), the host's memory before and after, and whethe
 accepted event can be counted back; exits 1 on any error or lost event.
 
     make load                                   # ARGS="--streams 200 --batches 50"
+    make load ARGS="--sustain 20"               # the scale paths at the highest rate this machine holds
+
+`--sustain S` runs, for S seconds each, as many concurrent senders as `--senders` (default 16):
+100-event batches (the rate the api answers 202 at: R2 put + queue send, and the rate the queue
+consumer indexes them at: D1), then admission alone (GET /v1/models: the key's counter, one
+Durable Object call), one key and then one key per sender (the counter serializes one key's
+requests; different keys spread over objects). docs/capacity.md reads its numbers.
 """
 
 import argparse
@@ -116,13 +123,87 @@ async def load(url: str, admin_token: str, streams: int, batches: int, host_pid:
     return 0 if not errors and lost == 0 else 1
 
 
+async def sustained(url: str, admin_token: str, seconds: float, senders: int) -> int:
+    def new_key(name: str) -> str:
+        created = httpx.post(f"{url}/graphql", headers={"authorization": f"Bearer {admin_token}"}, json={
+            "query": f'mutation {{ createApiKey(name: "{name}", tier: ENTERPRISE) {{ key }} }}'}).json()
+        return created["data"]["createApiKey"]["key"]
+
+    limits = httpx.Limits(max_connections=senders * 2, max_keepalive_connections=senders * 2)
+    keys = [new_key(f"sustain-{i}") for i in range(senders)]
+    errors = 0
+
+    async def loop(client: httpx.AsyncClient, step, until: float) -> list[float]:
+        nonlocal errors
+        samples = []
+        while time.perf_counter() < until:
+            started = time.perf_counter()
+            try:
+                await step(client, len(samples))
+                samples.append((time.perf_counter() - started) * 1000)
+            except Exception as exc:  # counted, the run goes on
+                errors += 1
+                if errors <= 5:
+                    print(f"  error: {exc!r}")
+        return samples
+
+    async def run(step, key_of) -> tuple[int, float, list[float]]:
+        clients = [httpx.AsyncClient(base_url=url, timeout=60, limits=limits, headers={"authorization": f"Bearer {key_of(i)}"})
+                   for i in range(senders)]
+        started = time.perf_counter()
+        results = await asyncio.gather(*(loop(client, step, started + seconds) for client in clients))
+        took = time.perf_counter() - started
+        for client in clients:
+            await client.aclose()
+        samples = [s for result in results for s in result]
+        return len(samples), took, samples
+
+    run_id = uuid.uuid4().hex[:8]
+    since = datetime.now(UTC).replace(microsecond=0)
+
+    async def batch(client: httpx.AsyncClient, n: int) -> None:
+        events = [{"id": f"{run_id}-{id(client)}-{n}-{i}", "type": "load", "component": f"C{i % 5}"} for i in range(100)]
+        response = await client.post("/events", json={"events": events})
+        if response.status_code != 202:
+            raise RuntimeError(f"batch answered {response.status_code}: {response.text[:200]}")
+
+    count, took, samples = await run(batch, lambda i: keys[0])
+    accepted_at = time.perf_counter()
+    print(f"events: {senders} senders for {took:.1f} s: {count} batches answered 202, {count * 100 / took:.0f} events/s; "
+          f"a batch {spread(samples)}")
+    async with httpx.AsyncClient(base_url=url, timeout=60, headers={"authorization": f"Bearer {keys[0]}"}) as client:
+        deadline = time.perf_counter() + 300
+        while (counted := await counted_events(client, since)) < count * 100 and time.perf_counter() < deadline:
+            await asyncio.sleep(0.5)
+    indexed_in = time.perf_counter() - accepted_at + took
+    print(f"events: all {counted} of {count * 100} indexed {indexed_in:.1f} s after the first was sent: "
+          f"{counted / indexed_in:.0f} events/s through the queue consumer into D1; {count * 100 - counted} lost")
+    lost = count * 100 - counted
+
+    async def admit(client: httpx.AsyncClient, n: int) -> None:
+        response = await client.get("/v1/models")
+        if response.status_code != 200:
+            raise RuntimeError(f"/v1/models answered {response.status_code}")
+
+    for label, key_of in (("one key", lambda i: keys[0]), (f"{senders} keys", lambda i: keys[i])):
+        count, took, samples = await run(admit, key_of)
+        print(f"admission ({label}): {senders} senders for {took:.1f} s: {count / took:.0f} requests/s; a request {spread(samples)}")
+    print(f"errors: {errors}")
+    return 0 if not errors and not lost else 1
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--streams", type=int, default=200)
     parser.add_argument("--batches", type=int, default=50)
+    parser.add_argument("--sustain", type=float, metavar="SECONDS", help="run the sustained-rate scenario instead")
+    parser.add_argument("--senders", type=int, default=16)
     args = parser.parse_args()
     with script_target(ADMIN_TOKEN, VARIABLES) as (url, token, host):
+        if args.sustain:
+            sys.exit(asyncio.run(sustained(url, token, args.sustain, args.senders)))
         sys.exit(asyncio.run(load(url, token, args.streams, args.batches, host.process.pid if host else None)))
+
 
 if __name__ == "__main__":
     main()
