@@ -73,3 +73,20 @@ def test_a_dead_lettered_batch_is_left_to_the_replay_which_indexes_it():
     assert [b.reason for b in asyncio.run(events.unindexed_batches(env))] == ["the event queue gave up on it after its retries (max_retries)"]
     assert asyncio.run(events.replay_unindexed(env))["replayed"] == 1
     assert env.DB.rows("SELECT COUNT(*) FROM events") == [(3,)]
+
+
+def test_while_d1_fails_every_batch_is_retried_and_once_it_recovers_all_are_indexed():
+    env = inference_env(EVENT_RETRY_BASE_SECONDS="1")
+    markers = [stored_batch(env, n) for n in range(3)]
+    env.DB.failing = "INTO events"
+
+    first = [Message(marker) for marker in markers]
+    asyncio.run(events.consume(env, first))
+
+    assert [(m.acked, m.retried_after) for m in first] == [(False, 1)] * 3
+    env.DB.failing = None
+    again = [Message(marker, attempts=2) for marker in markers]
+    asyncio.run(events.consume(env, again))
+
+    assert all(m.acked for m in again)
+    assert env.DB.rows("SELECT COUNT(*) FROM events") == [(9,)]  # none lost, none twice
