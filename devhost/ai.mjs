@@ -13,7 +13,6 @@ const TEXT_MODELS = [
   '@cf/meta/llama-3.1-8b-instruct-fast',
   '@cf/meta/llama-3.3-70b-instruct-fp8-fast',
   '@cf/mistralai/mistral-small-3.1-24b-instruct',
-  '@cf/google/gemma-3-12b-it',
 ];
 const EMBEDDING_MODELS = {
   '@cf/baai/bge-small-en-v1.5': 384,

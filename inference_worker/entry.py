@@ -7,6 +7,7 @@ parsed into the contract models; results leave as JSON text (`_answer`), a strea
 is, and a ServiceFailed raised anywhere below as {"failure": ...}."""
 
 import json
+import time
 from collections.abc import Awaitable
 from typing import Any
 
@@ -18,17 +19,31 @@ from inference.counter import KeyCounter  # noqa: F401 (a Durable Object class: 
 from inference.embeddings import embed
 from inference.generation import generate, stream_generation
 from inference.health import check_bindings
+from inference.log import log
+from inference.log import request_id as log_context
 from inference.settings import settings_of
 from shared.analytics import EventQuery, MetricQuery
 from shared.contract import AdmissionRequest, BatchRef, Caller, EmbeddingRequest, EventBatch, GenerationRequest, KeySpec, ServiceFailed
 from shared.documents import DocumentRef, DocumentRequest, SearchRequest
 
 
-async def _answer(work: Awaitable[Any]) -> Any:
+async def _answer(rpc: str, request_id: str, work: Awaitable[Any]) -> Any:
+    """Runs one RPC call's work under its request id (inference/log.py), logs one JSON line for
+    it, and answers in the RPC's wire format."""
+    token = log_context.set(str(request_id) or None)
+    started = time.perf_counter()
+    outcome = "ok"
     try:
         result = await work
     except ServiceFailed as failed:
+        outcome = f"failure:{failed.failure.code}"
         return '{"failure":' + failed.failure.model_dump_json() + "}"
+    except Exception as exc:
+        outcome = f"error:{type(exc).__name__}"
+        raise
+    finally:
+        log("rpc", rpc=rpc, outcome=outcome, ms=round((time.perf_counter() - started) * 1000, 1))
+        log_context.reset(token)
     if isinstance(result, BaseModel):
         return result.model_dump_json()
     if isinstance(result, list):
@@ -39,76 +54,79 @@ async def _answer(work: Awaitable[Any]) -> Any:
 
 
 class InferenceService(WorkerEntrypoint):
-    async def health(self, request_id: str) -> str:
-        return await _answer(check_bindings(self.env, str(request_id)))
+    async def health(self, deep: bool = False, request_id: str = "") -> str:
+        return await _answer("health", request_id, check_bindings(self.env, str(request_id), bool(deep)))
 
-    async def admit(self, request: str) -> str:
-        return await _answer(access.admit(self.env, self.ctx, AdmissionRequest.model_validate_json(request)))
+    async def admit(self, request: str, request_id: str = "") -> str:
+        return await _answer("admit", request_id, access.admit(self.env, self.ctx, AdmissionRequest.model_validate_json(request)))
 
-    async def get_usage(self, caller: str) -> str:
-        return await _answer(access.usage_report(self.env, Caller.model_validate_json(caller)))
+    async def get_usage(self, caller: str, request_id: str = "") -> str:
+        return await _answer("get_usage", request_id, access.usage_report(self.env, Caller.model_validate_json(caller)))
 
-    async def create_key(self, spec: str) -> str:
-        return await _answer(access.create_key(self.env, KeySpec.model_validate_json(spec)))
+    async def create_key(self, spec: str, request_id: str = "") -> str:
+        return await _answer("create_key", request_id, access.create_key(self.env, KeySpec.model_validate_json(spec)))
 
-    async def list_keys(self) -> str:
-        return await _answer(access.list_keys(self.env))
+    async def list_keys(self, request_id: str = "") -> str:
+        return await _answer("list_keys", request_id, access.list_keys(self.env))
 
-    async def revoke_key(self, key_id: str) -> str:
-        return await _answer(access.revoke_key(self.env, str(key_id)))
+    async def revoke_key(self, key_id: str, request_id: str = "") -> str:
+        return await _answer("revoke_key", request_id, access.revoke_key(self.env, str(key_id)))
 
-    async def stream_generation(self, request: str):
-        return await _answer(stream_generation(self.env, self.ctx, GenerationRequest.model_validate_json(request)))
+    async def stream_generation(self, request: str, request_id: str = ""):
+        return await _answer("stream_generation", request_id,
+                             stream_generation(self.env, self.ctx, GenerationRequest.model_validate_json(request)))
 
-    async def generate(self, request: str) -> str:
-        return await _answer(generate(self.env, self.ctx, GenerationRequest.model_validate_json(request)))
+    async def generate(self, request: str, request_id: str = "") -> str:
+        return await _answer("generate", request_id, generate(self.env, self.ctx, GenerationRequest.model_validate_json(request)))
 
-    async def embed(self, request: str) -> str:
-        return await _answer(embed(self.env, self.ctx, EmbeddingRequest.model_validate_json(request)))
+    async def embed(self, request: str, request_id: str = "") -> str:
+        return await _answer("embed", request_id, embed(self.env, self.ctx, EmbeddingRequest.model_validate_json(request)))
 
-    async def process_events(self, batch: str) -> str:
-        return await _answer(events.process_events(self.env, self.ctx, EventBatch.model_validate_json(batch)))
+    async def process_events(self, batch: str, request_id: str = "") -> str:
+        return await _answer("process_events", request_id, events.process_events(self.env, self.ctx, EventBatch.model_validate_json(batch)))
 
-    async def get_metrics(self, query: str) -> str:
-        return await _answer(analytics.get_metrics(self.env, MetricQuery.model_validate_json(query)))
+    async def get_metrics(self, query: str, request_id: str = "") -> str:
+        return await _answer("get_metrics", request_id, analytics.get_metrics(self.env, MetricQuery.model_validate_json(query)))
 
-    async def list_events(self, query: str) -> str:
-        return await _answer(analytics.list_events(self.env, EventQuery.model_validate_json(query)))
+    async def list_events(self, query: str, request_id: str = "") -> str:
+        return await _answer("list_events", request_id, analytics.list_events(self.env, EventQuery.model_validate_json(query)))
 
-    async def store_document(self, request: str) -> str:
-        return await _answer(documents.store_document(self.env, self.ctx, DocumentRequest.model_validate_json(request)))
+    async def store_document(self, request: str, request_id: str = "") -> str:
+        return await _answer("store_document", request_id,
+                             documents.store_document(self.env, self.ctx, DocumentRequest.model_validate_json(request)))
 
-    async def resume_document(self, ref: str) -> str:
-        return await _answer(documents.resume_document(self.env, self.ctx, DocumentRef.model_validate_json(ref)))
+    async def resume_document(self, ref: str, request_id: str = "") -> str:
+        return await _answer("resume_document", request_id,
+                             documents.resume_document(self.env, self.ctx, DocumentRef.model_validate_json(ref)))
 
-    async def list_documents(self, caller: str) -> str:
-        return await _answer(documents.list_documents(self.env, Caller.model_validate_json(caller)))
+    async def list_documents(self, caller: str, request_id: str = "") -> str:
+        return await _answer("list_documents", request_id, documents.list_documents(self.env, Caller.model_validate_json(caller)))
 
-    async def get_document(self, ref: str) -> str:
-        return await _answer(documents.get_document(self.env, DocumentRef.model_validate_json(ref)))
+    async def get_document(self, ref: str, request_id: str = "") -> str:
+        return await _answer("get_document", request_id, documents.get_document(self.env, DocumentRef.model_validate_json(ref)))
 
-    async def delete_document(self, ref: str) -> str:
-        return await _answer(documents.delete_document(self.env, DocumentRef.model_validate_json(ref)))
+    async def delete_document(self, ref: str, request_id: str = "") -> str:
+        return await _answer("delete_document", request_id, documents.delete_document(self.env, DocumentRef.model_validate_json(ref)))
 
-    async def search(self, request: str) -> str:
-        return await _answer(documents.search(self.env, self.ctx, SearchRequest.model_validate_json(request)))
+    async def search(self, request: str, request_id: str = "") -> str:
+        return await _answer("search", request_id, documents.search(self.env, self.ctx, SearchRequest.model_validate_json(request)))
 
-    async def batch_status(self, ref: str) -> str:
-        return await _answer(events.batch_status(self.env, BatchRef.model_validate_json(ref)))
+    async def batch_status(self, ref: str, request_id: str = "") -> str:
+        return await _answer("batch_status", request_id, events.batch_status(self.env, BatchRef.model_validate_json(ref)))
 
-    async def unindexed_batches(self) -> str:
-        return await _answer(events.unindexed_batches(self.env))
+    async def unindexed_batches(self, request_id: str = "") -> str:
+        return await _answer("unindexed_batches", request_id, events.unindexed_batches(self.env))
 
-    async def replay_unindexed(self) -> str:
-        return await _answer(events.replay_unindexed(self.env))
+    async def replay_unindexed(self, request_id: str = "") -> str:
+        return await _answer("replay_unindexed", request_id, events.replay_unindexed(self.env))
 
 
 class Default(WorkerEntrypoint):
     # workerd calls it with (controller, env, ctx); env and ctx are also self.env and self.ctx.
     async def scheduled(self, controller, _env=None, _ctx=None):
         outcome = await events.replay_unindexed(self.env)
-        print(f"replay of unindexed event batches: {outcome}")
-        print(f"raw events past the retention window deleted: {await events.purge_expired(self.env)}")
+        log("replay of unindexed event batches", **outcome)
+        log("raw events past the retention window deleted", deleted=await events.purge_expired(self.env))
 
     # The event queue's consumer, and its dead-letter queue's (inference_worker/wrangler.toml).
     async def queue(self, batch, _env=None, _ctx=None):

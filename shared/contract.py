@@ -25,6 +25,9 @@ class BindingStatus(Model):
     ok: bool
     latency_ms: float = Field(ge=0)
     error: str | None = None
+    # False where the public check does not probe (a write, a billed call): the last deep check's
+    # result is shown if there was one in this isolate, else ok with checked false.
+    checked: bool = True
 
 
 class HealthReport(Model):

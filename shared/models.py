@@ -34,7 +34,6 @@ TEXT_MODELS = {
         ModelInfo("@cf/meta/llama-3.3-70b-instruct-fp8-fast", "meta", "text-generation", 24_000, input_price=0.293, output_price=2.253),
         ModelInfo("@cf/mistralai/mistral-small-3.1-24b-instruct", "mistralai", "text-generation", 128_000,
                   input_price=0.351, output_price=0.555),
-        ModelInfo("@cf/google/gemma-3-12b-it", "google", "text-generation", 80_000, input_price=0.345, output_price=0.556),
     )
 }
 
@@ -60,16 +59,23 @@ ALIASES = {
     "@cf/meta/llama-3.1-8b-instruct": "@cf/meta/llama-3.1-8b-instruct-fast",
     "llama-3.3-70b": "@cf/meta/llama-3.3-70b-instruct-fp8-fast",
     "mistral-small-3.1": "@cf/mistralai/mistral-small-3.1-24b-instruct",
-    "gemma-3-12b": "@cf/google/gemma-3-12b-it",
     "bge-small": "@cf/baai/bge-small-en-v1.5",
     "bge-base": "@cf/baai/bge-base-en-v1.5",
     "bge-large": "@cf/baai/bge-large-en-v1.5",
 }
 
 
+# Models Cloudflare retired, with the day and what to use instead: refused with that message, never
+# sent to Workers AI (which would fail the call). A retired id that has a same-family successor
+# is an alias of it instead (above). tests/unit/test_models.py checks the catalog against this list.
+RETIRED = {
+    "@cf/google/gemma-3-12b-it": ("2026-05-30", "@cf/mistralai/mistral-small-3.1-24b-instruct"),
+}
+
+
 class UnknownModel(ValueError):
-    def __init__(self, name: str, valid: list[str]) -> None:
-        super().__init__(f"Unknown model {name!r}")
+    def __init__(self, name: str, valid: list[str], message: str | None = None) -> None:
+        super().__init__(message or f"Unknown model {name!r}")
         self.name = name
         self.valid = valid
 
@@ -79,6 +85,9 @@ def resolve(name: str | None, catalog: dict[str, ModelInfo], default: str) -> st
     model = ALIASES.get(name, name) if name else default
     if model not in catalog:
         valid = sorted(catalog) + sorted(a for a, target in ALIASES.items() if target in catalog)
+        if model in RETIRED:
+            retired_on, successor = RETIRED[model]
+            raise UnknownModel(model, valid, f"Model {model!r} was retired by Cloudflare on {retired_on}; use {successor!r} instead")
         raise UnknownModel(name or default, valid)
     return model
 

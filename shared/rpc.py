@@ -6,9 +6,10 @@ Over the service binding the models travel as JSON text (`model_dump_json`, pars
 `model_validate_json`): structured clone refuses custom objects, and a string crosses between
 Python and JavaScript in one step where a dict is converted value by value in both workers;
 the entrypoint and the client are the only places that convert. A streamed generation answers
-a Response. A method that can fail in a way the client must tell the user answers
-`{"failure": ...}` (a ServiceFailure) instead of its result; the client turns that into the
-api's error."""
+a Response. Every call also ends with the api's request id (a string the protocol below leaves
+out), for the service's JSON log line of the call (inference_worker/inference/log.py). A
+method that can fail in a way the client must tell the user answers `{"failure": ...}` (a
+ServiceFailure) instead of its result; the client turns that into the api's error."""
 
 from typing import Any, Protocol
 
@@ -36,7 +37,8 @@ from shared.documents import DocumentInfo, DocumentRef, DocumentRequest, SearchR
 
 
 class Inference(Protocol):
-    async def health(self, request_id: str) -> HealthReport: ...
+    # `deep`: the admin's check, which writes (KV, Analytics Engine) and calls a model.
+    async def health(self, request_id: str, deep: bool = False) -> HealthReport: ...
 
     async def admit(self, request: AdmissionRequest) -> AdmissionResult: ...
 

@@ -8,7 +8,7 @@ any RPC or model call.
 
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from shared import json_reader
 from shared.base import Model
@@ -44,7 +44,9 @@ class _Generation(_Body):
     model: str | None = None
     system: str | None = None
     temperature: float | None = Field(default=None, ge=0, le=2)
-    maxOutputTokens: int | None = Field(default=None, ge=1, le=MAX_OUTPUT_TOKENS)
+    # The AI SDK's name; `maxTokens` (its name before v5, and what many clients still send) too.
+    maxOutputTokens: int | None = Field(default=None, ge=1, le=MAX_OUTPUT_TOKENS,
+                                        validation_alias=AliasChoices("maxOutputTokens", "maxTokens"))
     complexity: Complexity | None = None  # a hint for provider routing (shared/routing.py)
     retrieval: Retrieval | None = None  # ground the answer in the caller's documents (shared/documents.py)
 

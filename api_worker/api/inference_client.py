@@ -127,7 +127,8 @@ class InferenceClient:
     async def _attempt(self, backend: str, method: str, args: tuple) -> Any:
         timeout = self.timeout_ms / 1000
         try:
-            result = await asyncio.wait_for(getattr(getattr(self.env, backend), method)(*args), timeout)
+            # The request id last, for the service's log line of this call (inference/log.py).
+            result = await asyncio.wait_for(getattr(getattr(self.env, backend), method)(*args, self.request_id), timeout)
         except TimeoutError:
             raise BackendFailed(ApiError(ErrorCode.UPSTREAM_TIMEOUT, f"The inference service did not answer within {timeout:g} s",
                                          headers={"retry-after": "1"})) from None
@@ -148,8 +149,8 @@ class InferenceClient:
     async def _model(self, model: type[Result], method: str, *args: Any, **options: Any) -> Result:
         return model.model_validate_json(await self._call(method, *args, **options))
 
-    async def health(self) -> HealthReport:
-        return await self._model(HealthReport, "health", self.request_id)
+    async def health(self, deep: bool = False) -> HealthReport:
+        return await self._model(HealthReport, "health", deep)
 
     async def admit(self, request: AdmissionRequest) -> AdmissionResult:
         return await self._model(AdmissionResult, "admit", request.model_dump_json())

@@ -30,7 +30,7 @@ ON CONFLICT (id) DO UPDATE SET indexed_at = COALESCE(batches.indexed_at, exclude
 const MODELS = JSON.stringify({
   object: 'list',
   data: ['@cf/meta/llama-3.1-8b-instruct-fast', '@cf/meta/llama-3.3-70b-instruct-fp8-fast', '@cf/mistralai/mistral-small-3.1-24b-instruct',
-    '@cf/google/gemma-3-12b-it', '@cf/baai/bge-small-en-v1.5', '@cf/baai/bge-base-en-v1.5', '@cf/baai/bge-large-en-v1.5']
+    '@cf/baai/bge-small-en-v1.5', '@cf/baai/bge-base-en-v1.5', '@cf/baai/bge-large-en-v1.5']
     .map((id) => ({ id, object: 'model', created: 0, owned_by: id.split('/')[1] })),
 });
 const json = (body, status = 200) => new Response(typeof body === 'string' ? body : JSON.stringify(body),

@@ -14,6 +14,7 @@ from typing import Any
 
 from inference.external import ExternalProvider
 from inference.isolate import PerIsolate, binding
+from inference.log import log
 from inference.settings import Settings, settings_of
 from shared.contract import ServiceFailed, ServiceFailure
 from shared.errors import ErrorCode
@@ -147,7 +148,7 @@ async def _with_retries(attempts: list[Attempt], policy: RetryPolicy, attempt_ca
                 last = str(exc)
                 if not _retryable(exc):
                     raise _failure(last, retryable=False) from exc
-                print(f"model {model} ({provider}) attempt {attempt + 1} failed, retrying: {last}")
+                log(f"model {model} ({provider}) attempt {attempt + 1} failed, retrying: {last}")
                 await asyncio.sleep(policy.delay(attempt))
     raise _failure(last, retryable=True)
 

@@ -6,6 +6,7 @@ import hashlib
 import json
 from typing import Any
 
+from inference.log import log
 from inference.settings import settings_of
 from inference.store import stores_of
 from shared.contract import GenerationRequest
@@ -44,7 +45,7 @@ async def store_quietly(env: Any, key: str, entry: dict[str, Any], request_id: s
     try:
         await stores_of(env).cache.put(key, json.dumps(entry), settings_of(env).generation_cache_ttl_seconds)
     except Exception as exc:  # the answer was delivered; only the next identical request pays
-        print(f"cache store failed for request {request_id}: {exc}")
+        log(f"cache store failed for request {request_id}: {exc}")
 
 
 def replay_pieces(text: str) -> list[str]:

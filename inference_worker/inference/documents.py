@@ -15,6 +15,7 @@ from typing import Any
 
 from inference import access
 from inference.ai_client import RetryPolicy, run_once
+from inference.log import log
 from inference.settings import settings_of
 from inference.store import Stores, stores_of
 from inference.usage import Meter
@@ -79,11 +80,11 @@ async def _ingest(env: Any, stores: Stores, caller: Caller, info: dict[str, Any]
         return {**info, "embedded": done, "status": "ready", "error": None}
     except Exception as exc:
         reason = exc.failure.message if isinstance(exc, ServiceFailed) else f"{type(exc).__name__}: {exc}"
-        print(f"document {info['id']}: ingestion stopped at passage {done} of {len(passages)}: {reason}")
+        log(f"document {info['id']}: ingestion stopped at passage {done} of {len(passages)}: {reason}")
         try:
             await stores.db.document_progress(caller.key_id, info["id"], done, "failed", reason[:500])
         except Exception as marking:  # the row still says `ingesting`: never searched, resumable all the same
-            print(f"document {info['id']}: could not mark it failed: {marking}")
+            log(f"document {info['id']}: could not mark it failed: {marking}")
         return {**info, "embedded": done, "status": "failed", "error": reason[:500]}
 
 

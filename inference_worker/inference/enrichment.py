@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from inference.ai_client import RetryPolicy, run_once
+from inference.log import log
 from inference.settings import settings_of
 from inference.store import stores_of
 from inference.usage import Meter
@@ -58,4 +59,4 @@ async def enrich(env: Any, caller: Caller, events: list[Event]) -> None:
             reported = answer.get("usage") or {}
             await meter.done(used_model, "ok", Usage(reported.get("prompt_tokens", 0), reported.get("completion_tokens", 0)))
         except Exception as exc:  # enrichment is best effort: the event itself is stored
-            print(f"enrichment of event {event.id} failed: {exc}")
+            log(f"enrichment of event {event.id} failed: {exc}")

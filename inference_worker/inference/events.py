@@ -17,6 +17,7 @@ from collections import Counter
 from typing import Any
 
 from inference import access, enrichment
+from inference.log import log
 from inference.settings import Settings, settings_of
 from inference.store import Stores, stores_of
 from inference.store.archive import Marker, archive_key
@@ -45,7 +46,7 @@ async def count_events(stores: Stores, marker: Marker, accepted: int) -> None:
         try:
             await stores.counters.add(marker.key_id, day_of(marker.received_at / 1000), events=accepted)
         except Exception as exc:  # D1 has them: the counter is short until tomorrow's seed
-            print(f"batch {marker.batch_id}: its {accepted} events were not added to the key's counter: {exc}")
+            log(f"batch {marker.batch_id}: its {accepted} events were not added to the key's counter: {exc}")
 
 
 def _not_stored() -> ServiceFailed:
@@ -74,7 +75,7 @@ async def process_events(env: Any, ctx: Any, batch: EventBatch) -> BatchResult:
     try:
         await stores.archive.store_events(marker, ndjson)
     except Exception as exc:
-        print(f"batch {batch.batch_id}: R2 write failed, nothing accepted: {exc}")
+        log(f"batch {batch.batch_id}: R2 write failed, nothing accepted: {exc}")
         raise _not_stored() from None
 
     result = BatchResult(batch_id=batch.batch_id, received=len(batch.events), accepted=None, duplicates=None, indexed=False,
@@ -95,7 +96,7 @@ async def _enqueued(stores: Stores, marker: Marker) -> bool:
         await stores.queue.send(marker)
         return True
     except Exception as exc:
-        print(f"batch {marker.batch_id}: queue send failed, indexing it now: {exc}")
+        log(f"batch {marker.batch_id}: queue send failed, indexing it now: {exc}")
         return False
 
 
@@ -110,9 +111,9 @@ async def _index_now(env: Any, ctx: Any, stores: Stores, marker: Marker, batch: 
         try:
             await stores.archive.mark_unindexed(marker, f"D1 indexing failed: {exc}")
         except Exception as marking:
-            print(f"batch {batch.batch_id}: D1 indexing failed ({exc}) and so did its marker: {marking}")
+            log(f"batch {batch.batch_id}: D1 indexing failed ({exc}) and so did its marker: {marking}")
             raise _not_stored() from None
-        print(f"batch {batch.batch_id}: D1 indexing failed, left for replay: {exc}")
+        log(f"batch {batch.batch_id}: D1 indexing failed, left for replay: {exc}")
     return result
 
 
@@ -145,7 +146,7 @@ async def consume(env: Any, messages: list[Any]) -> None:
         for (_, marker, _), new in indexed:
             await count_events(stores, marker, new)
     except Exception as exc:
-        print(f"queue: indexing {len(loaded)} batches together failed ({exc}); one by one")
+        log(f"queue: indexing {len(loaded)} batches together failed ({exc}); one by one")
         indexed = []
         for message, marker, ndjson in loaded:
             try:
@@ -160,7 +161,7 @@ async def consume(env: Any, messages: list[Any]) -> None:
 
 def _retry(message: Any, marker: Marker, exc: Exception, base_seconds: float) -> None:
     delay = retry_delay(int(message.attempts), base_seconds)
-    print(f"queue: batch {marker.batch_id} attempt {message.attempts} failed, retried in {delay} s: {exc}")
+    log(f"queue: batch {marker.batch_id} attempt {message.attempts} failed, retried in {delay} s: {exc}")
     message.retry(delay)
 
 
@@ -171,7 +172,7 @@ async def dead_letter(env: Any, messages: list[Any]) -> None:
     for message in messages:
         marker = marker_of(message.body)
         await archive.mark_unindexed(marker, "the event queue gave up on it after its retries (max_retries)")
-        print(f"queue: batch {marker.batch_id} dead-lettered, left to the replay")
+        log(f"queue: batch {marker.batch_id} dead-lettered, left to the replay")
         message.ack()
 
 
@@ -218,14 +219,14 @@ async def replay_unindexed(env: Any, max_batches: int = 500) -> dict[str, int]:
                 # Its events were never stored (the client was told to send them again): nothing to index.
                 await stores.archive.drop_marker(marker.batch_id)
                 orphans += 1
-                print(f"replay: batch {marker.batch_id} has a marker but no events; marker removed")
+                log(f"replay: batch {marker.batch_id} has a marker but no events; marker removed")
                 continue
             accepted = await index_batch(stores, marker, ndjson)
             await stores.archive.drop_marker(marker.batch_id)
             replayed += 1
         except Exception as exc:
             failed += 1
-            print(f"replay of batch {marker.batch_id} failed, kept for the next run: {exc}")
+            log(f"replay of batch {marker.batch_id} failed, kept for the next run: {exc}")
             continue
         # Only a batch that was new to D1: one already indexed (its marker outlived it) had its labels.
         if accepted and enrichment.enabled(env):

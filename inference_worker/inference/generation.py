@@ -14,6 +14,7 @@ from workers import Response
 
 from inference import access, cache, documents
 from inference.ai_client import ClientGone, ModelStalled, ModelStream, ModelStreamBroken, RetryPolicy, open_stream, run_once
+from inference.log import log
 from inference.planning import estimate_usage, finish_reason, model_attempts, model_inputs, object_errors
 from inference.settings import settings_of
 from inference.streaming import AnswerBody
@@ -75,7 +76,7 @@ class _Stream:
             self._fail(f"The model stream failed: {exc}")
         except Exception as exc:  # a bug must end the stream, not leave the client waiting
             outcome = "failed"
-            print(f"stream {self.req.request_id} failed: {type(exc).__name__}: {exc}")
+            log(f"stream {self.req.request_id} failed: {type(exc).__name__}: {exc}")
             await source.cancel()
             self._fail("Internal error")
         self.body.release()
@@ -99,7 +100,7 @@ class _Stream:
             outcome = "cancelled"
         except Exception as exc:  # a bug must end the stream, not leave the client waiting
             outcome = "failed"
-            print(f"stream {self.req.request_id} failed: {type(exc).__name__}: {exc}")
+            log(f"stream {self.req.request_id} failed: {type(exc).__name__}: {exc}")
             self._fail("Internal error")
         self.body.release()
         await self.meter.done(self.model, outcome, used, 0.0)

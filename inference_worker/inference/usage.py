@@ -5,6 +5,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from inference.log import log
 from inference.settings import settings_of
 from inference.store import stores_of
 from inference.store.d1 import day_of
@@ -33,7 +34,7 @@ async def record_quietly(env: Any, call: CallRecord, request_id: str) -> None:
     try:
         await record(env, call)
     except Exception as exc:
-        print(f"usage record failed for request {request_id}: {exc}")
+        log(f"usage record failed for request {request_id}: {exc}")
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """GET /health, the one route open without credentials: the api worker answers, and the
 inference service reports every binding, reached over the INFERENCE service binding."""
 
-from tests.e2e.conftest import on_runtimes
+from tests.e2e.conftest import needs_faults, on_runtimes
 
 BINDINGS = {"DB", "CACHE", "ARCHIVE", "ANALYTICS", "AI", "VECTORS"}
 
@@ -54,3 +54,37 @@ def test_health_names_the_runtime_that_answered(anonymous, runtime):
     expected = RUNTIME_NAMES.get(runtime, "Cloudflare-Workers")  # a deployment runs on workerd too
     assert body["runtime"].startswith(expected)
     assert body["inference"]["runtime"].startswith(expected)
+
+
+def test_the_public_check_writes_nothing_and_calls_no_model(anonymous, ai):
+    body = anonymous.get("/health").json()
+
+    assert ai.calls() == []  # a model call bills the deployer: not for anyone who asks
+    bindings = body["inference"]["bindings"]
+    assert {name for name, status in bindings.items() if not status["checked"]} == {"ANALYTICS", "AI"}
+    assert all(status["checked"] for name, status in bindings.items() if name not in {"ANALYTICS", "AI"})
+
+
+def test_the_deep_check_is_the_admins(anonymous, admin_token, ai):
+    refused = anonymous.get("/health", params={"deep": "1"})
+    deep = anonymous.get("/health", params={"deep": "1"}, headers={"authorization": f"Bearer {admin_token}"})
+
+    assert refused.status_code == 401 and refused.json()["error"]["reason"] == "admin_only"
+    assert deep.status_code == 200
+    assert all(status["checked"] and status["ok"] for status in deep.json()["inference"]["bindings"].values())
+    # The public check now shows what the deep one found, marked as not checked by itself.
+    public = anonymous.get("/health").json()["inference"]["bindings"]
+    assert public["AI"] == {**deep.json()["inference"]["bindings"]["AI"], "checked": False}
+
+
+@needs_faults
+def test_only_the_deep_check_writes_an_analytics_engine_point(anonymous, admin_token, control):
+    control.client.delete("/__devhost/analytics")
+
+    anonymous.get("/health")
+    after_public = control.client.get("/__devhost/analytics").json()["points"]
+    anonymous.get("/health", params={"deep": "1"}, headers={"authorization": f"Bearer {admin_token}"})
+    after_deep = control.client.get("/__devhost/analytics").json()["points"]
+
+    assert [p for p in after_public if p["blobs"][0] == "health"] == []
+    assert len([p for p in after_deep if p["blobs"][0] == "health"]) == 1

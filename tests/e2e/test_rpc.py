@@ -2,6 +2,7 @@
 cloned, non-cloneable ones are refused, errors reach the caller, and a streamed result reaches
 the HTTP client chunk by chunk. Driven through two test-only workers (tests/e2e/fixtures)."""
 
+import json
 import time
 
 import httpx
@@ -93,3 +94,23 @@ def test_analytics_engine_refuses_the_26th_write_of_an_invocation_as_cloudflare_
 
     # The next call is a new invocation, with its own 25.
     assert probe.get("/write-points", params={"now": 25, "later": 0}).json()["value"] == []
+
+
+@host_only
+@on_runtimes("workerd")  # devhost prefixes each line with its worker's name
+def test_both_workers_log_json_lines_that_carry_the_requests_id(host, client):
+    """`wrangler tail` of both workers follows a request by its id: the api's line and the
+    inference service's line for each RPC call it made (here the admission and the work call)."""
+    request_id = f"log-{time.time_ns()}"
+
+    response = client.post("/v1/chat/completions", headers={"cf-ray": request_id},
+                           json={"model": "llama-3.1-8b", "messages": [{"role": "user", "content": "log me"}]})
+    assert response.headers["x-request-id"] == request_id
+    time.sleep(0.5)  # the host's output is read by a thread
+
+    lines = [json.loads(line) for line in host.lines if line.startswith("{") and request_id in line]
+    api = [line for line in lines if "worker" not in line]
+    service = [line for line in lines if line.get("worker") == "inference-service"]
+    assert [(line["path"], line["status"]) for line in api] == [("/v1/chat/completions", 200)]
+    assert {line["rpc"] for line in service} >= {"generate"}
+    assert all(line["outcome"] == "ok" and line["ms"] >= 0 for line in service)

@@ -113,3 +113,10 @@ def test_a_response_format_schema_is_checked_before_use():
         bodies.openai_chat_request(body, caller=Caller(key_id="k"), request_id="r", stream_id="s")
 
     assert raised.value.details["field"] == "response_format.json_schema.schema.properties"
+
+
+@pytest.mark.parametrize("name", ["maxOutputTokens", "maxTokens"])
+def test_the_output_token_limit_is_read_under_either_name(name):
+    req = bodies.chat_request(chat_body(**{name: 7}), **IDS)
+
+    assert req.max_tokens == 7

@@ -3,6 +3,8 @@ that fails is skipped, so KV being down never fails a request that D1 and the mo
 
 from typing import Any
 
+from inference.log import log
+
 
 class Cache:
     def __init__(self, binding: Any) -> None:
@@ -12,14 +14,18 @@ class Cache:
         try:
             return await self._kv.get(key)
         except Exception as exc:
-            print(f"KV read failed, treated as a cache miss: {exc}")
+            log(f"KV read failed, treated as a cache miss: {exc}")
             return None
 
     async def put(self, key: str, text: str, ttl_seconds: int) -> None:
         try:
             await self._kv.put(key, text, expirationTtl=ttl_seconds)
         except Exception as exc:
-            print(f"KV write failed, answer not cached: {exc}")
+            log(f"KV write failed, answer not cached: {exc}")
+
+    async def read_probe(self) -> None:
+        """Reads a key (a missing one answers None): KV answered, nothing written."""
+        await self._kv.get("health:probe:read")
 
     async def probe(self, token: str, ttl_seconds: int) -> None:
         """Writes `token` and reads it back, failing loudly (what a health check needs)."""

@@ -5,6 +5,7 @@ failing a request whose data is already stored."""
 
 from typing import Any
 
+from inference.log import log
 from inference.store.records import CallRecord
 
 WRITES_PER_INVOCATION = 25
@@ -32,7 +33,7 @@ class Telemetry:
             self._ae.writeDataPoint(point)
             return True
         except Exception as exc:
-            print(f"analytics point {point['blobs'][:2]} dropped: {exc}")
+            log(f"analytics point {point['blobs'][:2]} dropped: {exc}")
             return False
 
     def probe(self, token: str) -> None:
