@@ -46,8 +46,17 @@ def binding_name(index: int) -> str:
     return "INFERENCE" if index == 0 else f"INFERENCE_{index + 1}"
 
 
+# Deployment environments (`--env`), and what each adds to a worker's name.
+ENVIRONMENTS = {"staging": "-staging", "production": ""}
+
+
+def env_name(name: str, env: str | None) -> str:
+    return name + (ENVIRONMENTS[env] if env else "")
+
+
 def services_block(names: list[str]) -> str:
-    blocks = [f'[[services]]\nbinding = "{binding_name(i)}"\nservice = "{name}"\nentrypoint = "{ENTRYPOINT}"'
+    blocks = [f'[[{prefix}services]]\nbinding = "{binding_name(i)}"\nservice = "{env_name(name, env)}"\nentrypoint = "{ENTRYPOINT}"'
+              for env, prefix in [(None, ""), *((env, f"env.{env}.") for env in ENVIRONMENTS)]
               for i, name in enumerate(names)]
     return "\n".join([BEGIN, "\n\n".join(blocks), END])
 
@@ -57,12 +66,22 @@ INFERENCE_CONFIG = PROJECT_ROOT / "inference_worker" / "wrangler.toml"
 
 
 def secondary_config(config: str, primary: str, name: str) -> str:
-    """The inference worker's config for a backend after the first (see the module's docstring)."""
+    """The inference worker's config for a backend after the first (see the module's docstring),
+    in every environment: its name, and its counters bound to that environment's primary."""
     if not PRIMARY_ONLY.search(config):
         raise SystemExit("the inference worker's config has no '# BEGIN primary only' ... '# END primary only' block")
-    config = PRIMARY_ONLY.sub("", config)
-    config = re.sub(r'^name = "[^"]*"', f'name = "{name}"', config, count=1, flags=re.M)
-    return re.sub(r'^(class_name = "[^"]*")$', rf'\1\nscript_name = "{primary}"', config, flags=re.M)
+    out, env, table = [], None, ""
+    for line in PRIMARY_ONLY.sub("", config).splitlines():
+        if line.startswith("["):
+            table = line.strip("[] ")
+            env = header.group(1) if (header := re.match(r"^env\.(\w+)", table)) else None
+        # The worker's own name: at the top level, or in an environment's own table.
+        if re.match(r'^name = "[^"]*"$', line) and (table == "" or table == f"env.{env}"):
+            line = f'name = "{env_name(name, env)}"'
+        out.append(line)
+        if re.match(r'^class_name = "[^"]*"$', line):
+            out.append(f'script_name = "{env_name(primary, env)}"')
+    return "\n".join(out) + "\n"
 
 
 def secondary_path(name: str, config: Path = INFERENCE_CONFIG) -> Path:

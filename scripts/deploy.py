@@ -36,32 +36,42 @@ def tool_command(tool: str, root: Path) -> list[str]:
     return [found]
 
 
-def plan(root: Path, backends: list[str], dry_run: bool, extra: list[str]) -> list[tuple[str, Path, list[str]]]:
-    """(what, where, arguments) for each deploy, in order."""
-    def options(name: str) -> list[str]:
-        return ["--dry-run", "--outdir", str(root / "dist" / name)] if dry_run else []
+def plan(root: Path, backends: list[str], env: str | None, dry_run: bool, extra: list[str]) -> list[tuple[str, Path, list[str]]]:
+    """(what, where, arguments) for each step, in order: the primary backend, the D1 migrations
+    (the primary's first deploy creates its database), the other backends, the api worker."""
+    environment = ["--env", env] if env else []
 
-    # The first backend with the config as it is; the others with theirs (bindings.write_secondary).
+    def options(name: str) -> list[str]:
+        return ["--dry-run", "--outdir", str(root / "dist" / bindings.env_name(name, env))] if dry_run else []
+
+    # The first backend with the config as it is (its name from the environment, or the list's);
+    # the others with theirs (bindings.write_secondary).
     primary = backends[0]
-    steps = [(f"inference worker {primary}", root / "inference_worker", ["deploy", "--name", primary, *options(primary), *extra])]
-    steps += [(f"inference worker {name}", root / "inference_worker",
-               ["deploy", "-c", bindings.secondary_path(name).name, *options(name), *extra]) for name in backends[1:]]
-    steps.append(("api worker", root, ["deploy", *options(API_WORKER), *extra]))
+    naming = environment or ["--name", primary]
+    steps = [(f"inference worker {bindings.env_name(primary, env)}", root / "inference_worker",
+              ["deploy", *naming, *options(primary), *extra])]
+    if not dry_run:
+        steps.append(("D1 migrations", root / "inference_worker", ["d1", "migrations", "apply", "DB", "--remote", *environment]))
+    steps += [(f"inference worker {bindings.env_name(name, env)}", root / "inference_worker",
+               ["deploy", "-c", bindings.secondary_path(name).name, *environment, *options(name), *extra]) for name in backends[1:]]
+    steps.append(("api worker", root, ["deploy", *environment, *options(API_WORKER), *extra]))
     return steps
 
 
-def rollback_plan(root: Path, backends: list[str], extra: list[str]) -> list[tuple[str, Path, list[str]]]:
+def rollback_plan(root: Path, backends: list[str], env: str | None, extra: list[str]) -> list[tuple[str, Path, list[str]]]:
     message = ["--message", "npm run rollback", "--yes"]
-    steps = [("api worker", root, ["rollback", "--name", API_WORKER, *message, *extra])]
-    return steps + [(f"inference worker {name}", root / "inference_worker", ["rollback", "--name", name, *message, *extra])
-                    for name in backends]
+    steps = [("api worker", root, ["rollback", "--name", bindings.env_name(API_WORKER, env), *message, *extra])]
+    return steps + [(f"inference worker {bindings.env_name(name, env)}", root / "inference_worker",
+                     ["rollback", "--name", bindings.env_name(name, env), *message, *extra]) for name in backends]
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dry-run", action="store_true", help="build each bundle into dist/ without uploading")
     parser.add_argument("--rollback", action="store_true", help="roll each worker back to its previous version, api first")
-    parser.add_argument("--tool", default="pywrangler", help="pywrangler (default), wrangler, or a command's path")
+    parser.add_argument("--env", choices=sorted(bindings.ENVIRONMENTS), help="the environment (wrangler --env); none: the top level")
+    parser.add_argument("--tool", help="pywrangler (the default; wrangler for a dry run or a rollback: nothing to vendor), "
+                                       "wrangler, or a command's path")
     parser.add_argument("--root", type=Path, default=PROJECT_ROOT, help=argparse.SUPPRESS)
     parser.add_argument("extra", nargs="*", help="after --: arguments for every deploy")
     args = parser.parse_args()
@@ -70,9 +80,14 @@ def main() -> int:
     if bindings.with_block(config.read_text(), backends) != config.read_text():
         print(f"{config} does not bind the backends in backends.txt: run `make bindings` first")
         return 1
-    tool = "wrangler" if args.rollback and args.tool == "pywrangler" else args.tool  # nothing to vendor
+    # pywrangler vendors the packages, then runs wrangler: a dry run (setup vendored them already)
+    # and a rollback need only wrangler, which works offline for a dry run.
+    tool = args.tool or ("wrangler" if args.rollback or args.dry_run else "pywrangler")
     command = tool_command(tool, args.root) if tool in ("pywrangler", "wrangler") else [tool]
-    steps = rollback_plan(args.root, backends, args.extra) if args.rollback else plan(args.root, backends, args.dry_run, args.extra)
+    if args.rollback:
+        steps = rollback_plan(args.root, backends, args.env, args.extra)
+    else:
+        steps = plan(args.root, backends, args.env, args.dry_run, args.extra)
     if not args.rollback:
         for name in backends[1:]:
             bindings.write_secondary(name, args.root / "backends.txt", args.root / "inference_worker" / "wrangler.toml")

@@ -39,20 +39,24 @@ def test_every_backend_is_deployed_before_the_api_and_a_failure_stops_the_rest(t
     project = project_with_backends(tmp_path, "inference-service", "inference-eu", "inference-big")
     tool, log = fake_tool(tmp_path, fail_on="inference-eu")
 
-    result = subprocess.run([*DEPLOY, "--root", str(project), "--tool", str(tool), "--", "--env", "production"],
+    result = subprocess.run([*DEPLOY, "--root", str(project), "--tool", str(tool), "--env", "staging", "--", "--var", "A:b"],
                             capture_output=True, text=True)
 
     assert result.returncode == 1
-    assert "inference worker inference-eu failed: stopped" in result.stdout
+    assert "inference worker inference-eu-staging failed: stopped" in result.stdout
     assert log.read_text().splitlines() == [
-        "inference_worker deploy --name inference-service --env production",
-        "inference_worker deploy -c .inference-eu.wrangler.toml --env production",
+        "inference_worker deploy --env staging --var A:b",
+        "inference_worker d1 migrations apply DB --remote --env staging",  # the primary's deploy made the database
+        "inference_worker deploy -c .inference-eu.wrangler.toml --env staging --var A:b",
     ]  # neither the third backend nor the api worker
     secondary = tomllib.loads((project / "inference_worker" / ".inference-eu.wrangler.toml").read_text())
     # One consumer a queue, one owner a class: the secondary counts keys in the primary's objects.
     assert secondary["name"] == "inference-eu" and "consumers" not in secondary["queues"] and "migrations" not in secondary
     assert secondary["durable_objects"]["bindings"] == [{"name": "KEY_COUNTER", "class_name": "KeyCounter", "script_name": "inference-service"}]
     assert "triggers" not in secondary
+    staging = secondary["env"]["staging"]
+    assert staging["name"] == "inference-eu-staging" and "consumers" not in staging["queues"]
+    assert staging["durable_objects"]["bindings"][0]["script_name"] == "inference-service-staging"
 
 
 def test_a_list_the_config_does_not_bind_yet_is_refused_before_any_deploy(tmp_path):
@@ -92,3 +96,32 @@ def test_a_rollback_takes_the_api_back_first_then_every_backend(tmp_path):
         "inference_worker rollback --name inference-service",
         "inference_worker rollback --name inference-eu",
     ]
+
+
+def test_a_fresh_clone_builds_production_offline_with_the_production_names(tmp_path):
+    """`npm run deploy:production -- --dry-run`: every bundle built, nothing uploaded, no network."""
+    project = project_with_backends(tmp_path, "inference-service", "inference-service-2")
+    env = {**os.environ, "PATH": f"{NODE.parent}{os.pathsep}{os.environ['PATH']}", "WRANGLER_SEND_METRICS": "false", "CI": "true"}
+
+    for environment, api, inference in (("production", "inference-ui-api", "inference-service"),
+                                        ("staging", "inference-ui-api-staging", "inference-service-staging")):
+        result = subprocess.run(["npm", "run", "--silent", f"deploy:{environment}", "--", "--dry-run"], cwd=project,
+                                capture_output=True, text=True, env=env, timeout=300)
+
+        assert result.returncode == 0, result.stdout + result.stderr
+        for name in (inference, f"inference-service-2{'' if environment == 'production' else '-staging'}", api):
+            assert (project / "dist" / name / "entry.py").exists(), name
+        assert f"env.INFERENCE ({inference}#InferenceService)" in result.stdout
+        assert f'env.ENVIRONMENT ("{environment}")' in result.stdout
+        assert "WARNING" not in result.stdout + result.stderr  # every var in every environment
+
+
+def test_setup_installs_the_pywrangler_that_a_real_deploy_runs():
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from deploy import tool_command
+
+    [pywrangler] = tool_command("pywrangler", ROOT)
+
+    assert Path(pywrangler).name == "pywrangler"
+    version = subprocess.run([pywrangler, "--version"], capture_output=True, text=True, timeout=60)
+    assert version.returncode == 0 and version.stdout.strip(), version.stderr

@@ -30,7 +30,8 @@ def test_it_deploys_only_after_the_tests_and_in_a_safe_order():
     assert "make test" in [step.get("run") for step in test["steps"]]
     assert deploy["needs"] == "test"
     assert deploy["env"]["CLOUDFLARE_API_TOKEN"] == "${{ secrets.CLOUDFLARE_API_TOKEN }}"
-    assert first("bindings.py --check") < first("db:migrate:remote") < first("sync:python") < first("deploy:all")
+    # deploy:production applies the remote D1 migrations itself, after the primary's first deploy (test_deploy_order.py).
+    assert first("bindings.py --check") < first("sync:python") < first("deploy:production")
     assert workflow["concurrency"]["cancel-in-progress"] is False
 
 
@@ -39,5 +40,5 @@ def test_the_scripts_it_runs_exist():
 
     scripts = json.loads((ROOT / "package.json").read_text())["scripts"]
 
-    for name in ("db:migrate:remote", "sync:python", "deploy:all", "rollback"):
+    for name in ("sync:python", "deploy:production", "rollback:production"):
         assert name in scripts, name

@@ -16,6 +16,7 @@ def env():
 @pytest.fixture(autouse=True)
 def fresh_probe_memo():
     health._last_ai_probe.update(at=None, status=None)
+    health._last_deep.clear()
 
 
 def test_all_bindings_answering_is_ok():
@@ -30,7 +31,7 @@ def test_a_failing_binding_marks_only_that_binding_down():
     broken = env()
     broken.CACHE.failing = True
 
-    report = asyncio.run(health.check_bindings(broken, "req-2"))
+    report = asyncio.run(health.check_bindings(broken, "req-2", deep=True))
 
     assert not report.ok
     assert not report.bindings["CACHE"].ok
@@ -42,9 +43,18 @@ def test_the_ai_probe_runs_at_most_once_per_ttl():
     probed = env()
 
     async def twice():
-        await health.check_bindings(probed, "a")
-        await health.check_bindings(probed, "b")
+        await health.check_bindings(probed, "a", deep=True)
+        await health.check_bindings(probed, "b", deep=True)
 
     asyncio.run(twice())
 
     assert len(probed.AI.calls) == 1
+
+
+def test_the_public_check_writes_nothing_and_calls_no_model():
+    quiet = env()
+
+    report = asyncio.run(health.check_bindings(quiet, "c"))
+
+    assert report.ok and quiet.AI.calls == [] and quiet.ANALYTICS.points == [] and quiet.CACHE.data == {}
+    assert {name for name, status in report.bindings.items() if not status.checked} == {"ANALYTICS", "AI"}

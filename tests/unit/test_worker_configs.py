@@ -38,3 +38,31 @@ def test_both_workers_are_python_workers_with_smart_placement():
         assert "python_workers" in config["compatibility_flags"]
         assert config["compatibility_date"] >= "2026-09-08"  # Python 3.14 by default from here
         assert config["placement"] == {"mode": "smart"}
+
+
+BINDING_LISTS = ("d1_databases", "kv_namespaces", "r2_buckets", "analytics_engine_datasets", "vectorize")
+
+
+def test_staging_and_production_are_whole_environments_of_their_own():
+    for env, suffix in (("staging", "-staging"), ("production", "")):
+        api, inference = API["env"][env], INFERENCE["env"][env]
+        assert (api["name"], inference["name"]) == (f"inference-ui-api{suffix}", f"inference-service{suffix}")
+        assert api["services"][0]["service"] == f"inference-service{suffix}"
+        # Every var in every environment (wrangler does not inherit vars), with its own ENVIRONMENT.
+        assert set(api["vars"]) >= set(API["vars"]) and set(inference["vars"]) >= set(INFERENCE["vars"])
+        assert api["vars"]["ENVIRONMENT"] == inference["vars"]["ENVIRONMENT"] == env
+        assert api["vars"]["ALLOWED_ORIGINS"] == ""  # no localhost origins once deployed
+        # Its own bindings, all of them, and no placeholder ids: the first deploy creates them by name.
+        for binding_list in BINDING_LISTS:
+            assert [b["binding"] for b in inference[binding_list]] == [b["binding"] for b in INFERENCE[binding_list]]
+            assert not any("id" in b or "database_id" in b for b in inference[binding_list])
+        assert inference["vars"]["EVENT_DEAD_LETTER_QUEUE"] == inference["queues"]["consumers"][0]["dead_letter_queue"]
+    staging, production = INFERENCE["env"]["staging"], INFERENCE["env"]["production"]
+    for binding_list, field in (("d1_databases", "database_name"), ("r2_buckets", "bucket_name"), ("vectorize", "index_name"),
+                                ("analytics_engine_datasets", "dataset")):
+        assert staging[binding_list][0][field] != production[binding_list][0][field]
+    assert staging["queues"]["producers"][0]["queue"] != production["queues"]["producers"][0]["queue"]
+
+
+def test_development_is_the_top_level_and_says_so():
+    assert API["vars"]["ENVIRONMENT"] == INFERENCE["vars"]["ENVIRONMENT"] == "development"
