@@ -99,7 +99,7 @@ function replyTokens(model, inputs) {
 // A value that satisfies a JSON schema, built from its types, for JSON mode.
 function exampleFor(schema = {}) {
   if (schema.const !== undefined) return schema.const;
-  if (schema.enum) return schema.enum[0];
+  if (schema.enum?.length) return schema.enum[0];
   if (schema.default !== undefined) return schema.default;
   const type = Array.isArray(schema.type) ? schema.type[0] : schema.type;
   switch (type ?? (schema.properties ? 'object' : 'string')) {

@@ -53,6 +53,8 @@ def schema_problems(schema: Any, path: str = "") -> list[str]:
             problems.append(f"{path}.{key}: must be a non-negative integer".lstrip("."))
     if "enum" in schema and not isinstance(schema["enum"], list):
         problems.append(f"{path}.enum: must be an array".lstrip("."))
+    elif "enum" in schema and not schema["enum"]:  # no value could match: no model can answer it
+        problems.append(f"{path}.enum: must list at least one value".lstrip("."))
     if "required" in schema and not (isinstance(schema["required"], list) and all(isinstance(n, str) for n in schema["required"])):
         problems.append(f"{path}.required: must be an array of property names".lstrip("."))
     if "properties" in schema:

@@ -59,6 +59,7 @@ def test_a_schema_of_the_subset_has_no_problems():
     ({"properties": {"a": {"items": {"type": 7}}}}, "properties.a.items.type: must be one of"),
     ({"required": "a"}, "required: must be an array of property names"),
     ({"anyOf": []}, "anyOf: must be a non-empty array of schemas"),
+    ({"type": "integer", "enum": []}, "enum: must list at least one value"),
     ({"maximum": True}, "maximum: must be a number"),
 ])
 def test_a_malformed_schema_is_named_where_it_breaks(schema, problem):
