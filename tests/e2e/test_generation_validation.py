@@ -55,3 +55,14 @@ def test_unknown_model_lists_the_valid_ones(client, ai):
     assert error["code"] == "model_not_found"
     assert "@cf/meta/llama-3.1-8b-instruct-fast" in error["valid"]
     assert ai.calls() == []
+
+
+def test_a_null_in_a_json_schema_reaches_the_model_as_null(client):
+    """Found by make fuzz: nested None became JavaScript undefined on its way to the AI binding,
+    and `"enum": [null]` broke the model call (502)."""
+    response = client.post("/v1/chat/completions", json={
+        "model": "llama-3.1-8b", "messages": [{"role": "user", "content": "nothing"}],
+        "response_format": {"type": "json_schema", "json_schema": {"name": "n", "schema": {"enum": [None], "default": None}}}})
+
+    assert response.status_code == 200, response.text
+    assert response.json()["choices"][0]["message"]["content"] == "null"

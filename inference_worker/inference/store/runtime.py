@@ -1,22 +1,26 @@
 """The runtime's own binding objects (the store's, and the AI binding), spoken to directly. The SDK hands Python each binding in a
 wrapper that converts every argument and every result value by value, recursively and with
 type checks, on every call (a 100-event batch: ~1,000 conversions); here a call's arguments
-are converted once, with `to_js`, and a result with one `to_py`. The store's classes talk to
+are converted once (JSON text and one JSON.parse), and a result with one `to_py`. The store's classes talk to
 these adapters exactly as they talk to the test fakes (tests/fakes.py). The only store module
 that touches `js` and `pyodide`."""
 
+import json
 from types import SimpleNamespace
 from typing import Any
 
-from js import Object
+from js import JSON
 from pyodide.ffi import JsProxy, jsnull, to_js
 
 
 def js_value(value: Any) -> Any:
-    """A Python value as the JavaScript one a binding expects: dicts as plain objects, None as null."""
+    """A Python value as the JavaScript one a binding expects: dicts as plain objects, None as null
+    at any depth. Containers go through JSON text and one JSON.parse: `to_js` turns a nested None
+    into undefined (a JSON Schema's `"enum": [null]` reached the model as `[undefined]`, found by
+    make fuzz), and one parse in C++ is also cheaper than converting value by value."""
     if value is None:
         return jsnull
-    return to_js(value, dict_converter=Object.fromEntries) if isinstance(value, (dict, list, tuple)) else value
+    return JSON.parse(json.dumps(value)) if isinstance(value, (dict, list, tuple)) else value
 
 
 def py_value(value: Any) -> Any:
@@ -151,7 +155,7 @@ class QueueMessage:
 
 
 class Vectorize:
-    """Vectors go in as one `to_js`; a query's matches come back as Python data in one `to_py`."""
+    """Vectors go in as one JSON.parse; a query's matches come back as Python data in one `to_py`."""
 
     def __init__(self, binding: Any) -> None:
         self._index = binding
