@@ -263,8 +263,11 @@ def ensure_chromium() -> None:
     install = [*sudo, apt, "install", "-y", "-qq", "--no-install-recommends", "chromium"]
     if subprocess.run(install, env=env, stdout=subprocess.DEVNULL).returncode != 0:
         step("Updating apt's package lists first (apt-get update)")
-        subprocess.run([*sudo, apt, "update", "-qq"], env=env, check=True, stdout=subprocess.DEVNULL)
-        subprocess.run(install, env=env, check=True, stdout=subprocess.DEVNULL)
+        updated = subprocess.run([*sudo, apt, "update", "-qq"], env=env, stdout=subprocess.DEVNULL).returncode == 0
+        if not updated or subprocess.run(install, env=env, stdout=subprocess.DEVNULL).returncode != 0:
+            # Not fatal: everything else works; the browser tests say what is missing.
+            step("Chromium could not be installed (apt-get failed): the browser tests are skipped locally, and fail on CI")
+            return
     step(f"Chromium for the browser tests: {find_chromium()}")
 
 
