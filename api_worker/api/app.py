@@ -54,7 +54,7 @@ def _finish(response: Response, call: Call | None, origin: str | None, allowlist
             headers.set(name, value)
     for name, value in cors.response_headers(origin, allowlist).items():
         headers.set(name, value)
-    client = vars(call).get("inference") if call is not None else None
+    client = call.made_client if call is not None else None
     if client is not None and client.backend is not None:
         headers.set("x-inference-backend", client.backend)
     if call is not None and call.rate_window is not None:
@@ -66,7 +66,7 @@ def _finish(response: Response, call: Call | None, origin: str | None, allowlist
 
 def _log(request_id: str, method: str, path: str, status: int, started: float, call: Call | None) -> None:
     """One JSON line a request, for `wrangler tail` and Workers Logs."""
-    client = vars(call).get("inference") if call is not None else None
+    client = call.made_client if call is not None else None
     print(json.dumps({
         "request_id": request_id, "method": method, "path": path, "status": status,
         "ms": round((time.perf_counter() - started) * 1000, 1),

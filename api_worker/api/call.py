@@ -52,6 +52,11 @@ class Call:
         pool = pool_of(self.env, self.settings.backend_failures, self.settings.backend_cooldown_seconds)
         return InferenceClient(self.env, pool, self.request_id, self.settings.inference_timeout_ms, self._set_window)
 
+    @property
+    def made_client(self) -> InferenceClient | None:
+        """The request's client if a call was made through it (reading `inference` would make one)."""
+        return vars(self).get("inference")
+
     def _set_window(self, window: RateWindow) -> None:
         self.rate_window = window
 
