@@ -1,12 +1,15 @@
 """One operation, n times in one request: what each crossing between Python and JavaScript
 costs (workerd's clocks stand still inside a request, so the CPU is read from outside)."""
 
+import asyncio
+import inspect
 import json
 import time
 from urllib.parse import parse_qs, urlsplit
 
-from js import Object, TextEncoder, TransformStream, console
-from pyodide.ffi import create_proxy, to_js
+from js import Object, Promise, TextEncoder, TransformStream, console
+from js import Response as JsResponse
+from pyodide.ffi import create_proxy, run_sync, to_js
 from workers import Response, WorkerEntrypoint
 
 SSE_LINE = b'data: {"response":" token","p":"abcdef"}\n\n'
@@ -39,7 +42,23 @@ def operations():
         "time.monotonic()": time.monotonic,
         "print() of a 150-character log line": lambda: print(LOG_LINE),
         "console.log() of the same line": lambda: console.log(LOG_LINE),
+        "await a resolved JS promise": _await_resolved,
+        "await asyncio.sleep(0) (one trip through the event loop)": _sleep_zero,
+        "run_sync of a resolved JS promise (stack switching)": lambda: run_sync(Promise.resolve(1)),
+        "workers.Response with 3 headers": lambda: Response(LOG_LINE, headers=HEADERS),
+        "js Response.new with 3 headers (one Object.fromEntries)": lambda: JsResponse.new(LOG_LINE, _object(headers=_object(**HEADERS))),
     }
+
+
+HEADERS = {"content-type": "application/json", "x-request-id": "abc", "cache-control": "no-store"}
+
+
+async def _await_resolved():
+    await Promise.resolve(1)
+
+
+async def _sleep_zero():
+    await asyncio.sleep(0)
 
 
 class Default(WorkerEntrypoint):
@@ -49,6 +68,10 @@ class Default(WorkerEntrypoint):
         if "list" in query:
             return Response(json.dumps(list(ops)), headers={"content-type": "application/json"})
         op, n = ops[query["op"][0]], int(query.get("n", ["1"])[0])
-        for _ in range(n):
-            op()
+        if inspect.iscoroutinefunction(op):
+            for _ in range(n):
+                await op()
+        else:
+            for _ in range(n):
+                op()
         return Response("done")

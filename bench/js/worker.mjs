@@ -1,13 +1,16 @@
 // The JavaScript baselines of `make bench` (scripts/bench.py). /bare answers a fixed body: the
 // JavaScript floor. Every other path makes the same binding calls, in the same order, as the
-// project's route it is named after (SQL copied from inference_worker/inference/store/d1.py),
-// in one JavaScript worker with no RPC hop: what the route would cost written in JavaScript.
-// Credentials are taken as valid (the project caches verified keys per isolate too).
+// project's route it is named after (SQL copied from inference_worker/inference/store/d1.py and
+// inference/counter.py), in one JavaScript worker with no RPC hop: what the route would cost
+// written in JavaScript. Admission is a call to the key's counter (a Durable Object with the same
+// SQL as the project's KeyCounter); events are stored in R2 and sent to a queue whose consumer
+// (this worker's queue handler) indexes them in D1, as the project's do. Credentials are taken
+// as valid (the project caches verified keys per isolate too).
+import { DurableObject } from 'cloudflare:workers';
 
 const KEY_ID = 'key_bench';
-const COUNT_REQUEST_SQL = `INSERT INTO rate_windows (key_id, window_start, count) VALUES (?1, ?2, 1)
-ON CONFLICT (key_id, window_start) DO UPDATE SET count = count + 1 RETURNING count`;
-const USAGE_TODAY_SQL = `SELECT requests, prompt_tokens, completion_tokens, cache_hits, events
+const USAGE_FIELDS = ['requests', 'prompt_tokens', 'completion_tokens', 'cache_hits', 'events', 'cost_usd'];
+const USAGE_TODAY_SQL = `SELECT requests, prompt_tokens, completion_tokens, cache_hits, events, cost_usd
 FROM usage_daily WHERE key_id = ?1 AND day = ?2`;
 const RECORD_USAGE_SQL = `INSERT INTO usage_daily (key_id, day, requests, prompt_tokens, completion_tokens, cache_hits)
 VALUES (?1, ?2, 1, ?3, ?4, ?5) ON CONFLICT (key_id, day) DO UPDATE SET requests = requests + 1,
@@ -24,8 +27,13 @@ json_extract(value, '$.ts'), json_extract(value, '$.properties'), ?2 FROM json_e
 const COUNT_BATCH_SQL = `INSERT INTO usage_daily (key_id, day, events) SELECT ?1, ?2, COUNT(*) FROM events
 WHERE key_id = ?1 AND batch_id = ?3 AND NOT EXISTS (SELECT 1 FROM batches WHERE id = ?3 AND indexed_at IS NOT NULL)
 ON CONFLICT (key_id, day) DO UPDATE SET events = events + excluded.events`;
-const MARK_INDEXED_SQL = `INSERT INTO batches (id, key_id, r2_key, received_at, indexed_at) VALUES (?1, ?2, ?3, ?4, ?5)
-ON CONFLICT (id) DO UPDATE SET indexed_at = COALESCE(batches.indexed_at, excluded.indexed_at)`;
+const ROLLUP_BATCH_SQL = `INSERT INTO event_rollups (key_id, hour, type, component, count)
+SELECT ?1, ts - ts % 3600000, type, COALESCE(component, ''), COUNT(*) FROM events
+WHERE key_id = ?1 AND batch_id = ?2 AND NOT EXISTS (SELECT 1 FROM batches WHERE id = ?2 AND indexed_at IS NOT NULL)
+GROUP BY ts - ts % 3600000, type, COALESCE(component, '')
+ON CONFLICT (key_id, hour, type, component) DO UPDATE SET count = count + excluded.count`;
+const MARK_INDEXED_SQL = `INSERT INTO batches (id, key_id, r2_key, received_at, indexed_at, received) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+ON CONFLICT (id) DO UPDATE SET indexed_at = COALESCE(batches.indexed_at, excluded.indexed_at), received = excluded.received`;
 
 const MODELS = JSON.stringify({
   object: 'list',
@@ -36,14 +44,46 @@ const MODELS = JSON.stringify({
 const json = (body, status = 200) => new Response(typeof body === 'string' ? body : JSON.stringify(body),
   { status, headers: { 'content-type': 'application/json' } });
 
+// The project's KeyCounter, in JavaScript: a request's window count and today's usage, in one call.
+export class KeyCounter extends DurableObject {
+  constructor(ctx, env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    this.sql.exec('CREATE TABLE IF NOT EXISTS windows (start INTEGER PRIMARY KEY, count INTEGER NOT NULL)');
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS days (day TEXT PRIMARY KEY, ${USAGE_FIELDS.map((f) => `${f} REAL NOT NULL DEFAULT 0`).join(', ')})`);
+  }
+
+  async today(keyId, day) {
+    let [row] = this.sql.exec('SELECT * FROM days WHERE day = ?', day).toArray();
+    if (!row) {
+      const seeded = (await this.env.DB.prepare(USAGE_TODAY_SQL).bind(keyId, day).first()) ?? {};
+      this.sql.exec(`INSERT OR IGNORE INTO days (day, ${USAGE_FIELDS.join(', ')}) VALUES (?, ${USAGE_FIELDS.map(() => '?').join(', ')})`,
+        day, ...USAGE_FIELDS.map((f) => seeded[f] ?? 0));
+      this.sql.exec('DELETE FROM days WHERE day < ?', day);
+      [row] = this.sql.exec('SELECT * FROM days WHERE day = ?', day).toArray();
+    }
+    return Object.fromEntries(USAGE_FIELDS.map((f) => [f, row[f]]));
+  }
+
+  async count(keyId, windowStart, day) {
+    const [{ count }] = this.sql.exec('INSERT INTO windows (start, count) VALUES (?, 1) ON CONFLICT (start) DO UPDATE SET count = count + 1 RETURNING count', windowStart).toArray();
+    this.sql.exec('DELETE FROM windows WHERE start < ?', windowStart);
+    return JSON.stringify({ count, used: await this.today(keyId, day) });
+  }
+
+  async add(keyId, day, delta) {
+    await this.today(keyId, day);
+    const changes = Object.entries(JSON.parse(delta)).filter(([f]) => USAGE_FIELDS.includes(f));
+    if (changes.length) this.sql.exec(`UPDATE days SET ${changes.map(([f]) => `${f} = ${f} + ?`).join(', ')} WHERE day = ?`, ...changes.map(([, v]) => v), day);
+  }
+}
+
+const counter = (env) => env.KEY_COUNTER.get(env.KEY_COUNTER.idFromName(KEY_ID));
+const today = (ms = Date.now()) => new Date(ms).toISOString().slice(0, 10);
+
 async function admit(env) {
-  const now = Date.now() / 1000;
-  const windowStart = Math.floor(now) - (Math.floor(now) % 60);
-  const [counted] = await env.DB.batch([
-    env.DB.prepare(COUNT_REQUEST_SQL).bind(KEY_ID, windowStart),
-    env.DB.prepare(USAGE_TODAY_SQL).bind(KEY_ID, new Date().toISOString().slice(0, 10)),
-  ]);
-  return counted.results[0].count;
+  const now = Math.floor(Date.now() / 1000);
+  return JSON.parse(await counter(env).count(KEY_ID, now - (now % 60), today())).count;
 }
 
 async function recordCall(env, model, promptTokens, completionTokens) {
@@ -52,6 +92,7 @@ async function recordCall(env, model, promptTokens, completionTokens) {
     env.DB.prepare(RECORD_CALL_SQL).bind(KEY_ID, Date.now(), model, 'chat', 'ok', 1, 1, promptTokens, completionTokens),
     env.DB.prepare(BUMP_VERSION_SQL).bind(KEY_ID),
   ]);
+  await counter(env).add(KEY_ID, today(), JSON.stringify({ prompt_tokens: promptTokens, completion_tokens: completionTokens }));
   env.ANALYTICS.writeDataPoint({ indexes: [KEY_ID], blobs: [model, 'chat', 'ok', 'pro'], doubles: [1, 1, promptTokens, completionTokens] });
 }
 
@@ -73,20 +114,32 @@ async function events(request, env) {
   const accepted = raw.map((e, i) => ({ id: `e${receivedAt}-${i}`, type: e.type, name: e.name ?? null, component: e.component ?? null,
     session_id: null, user_id: null, ts: e.timestamp ?? receivedAt, properties: e.properties ?? null }));
   const batchId = `b${receivedAt}`;
-  const r2Key = `events/${new Date(receivedAt).toISOString().slice(0, 10)}/${batchId}.ndjson`;
-  const ndjson = accepted.map((e) => JSON.stringify(e)).join('\n') + '\n';
-  await env.ARCHIVE.put(r2Key, ndjson);
-  const statements = [env.DB.prepare(INSERT_EVENTS_SQL).bind(KEY_ID, batchId, `[${ndjson.trimEnd().split('\n').join(',')}]`)];
-  const day = new Date(receivedAt).toISOString().slice(0, 10);
-  statements.push(env.DB.prepare(COUNT_BATCH_SQL).bind(KEY_ID, day, batchId),
-    env.DB.prepare(MARK_INDEXED_SQL).bind(batchId, KEY_ID, r2Key, new Date(receivedAt).toISOString(), new Date().toISOString()),
-    env.DB.prepare(BUMP_VERSION_SQL).bind(KEY_ID));
-  const results = await env.DB.batch(statements);
+  const r2Key = `events/${today(receivedAt)}/${batchId}.ndjson`;
+  await env.ARCHIVE.put(r2Key, accepted.map((e) => JSON.stringify(e)).join('\n') + '\n');
+  await env.EVENT_QUEUE.send({ batchId, keyId: KEY_ID, r2Key, receivedAt });
   const groups = new Map();
   for (const e of accepted) groups.set(`${e.type}\u0000${e.component}`, (groups.get(`${e.type}\u0000${e.component}`) ?? 0) + 1);
   for (const [group, count] of groups) env.ANALYTICS.writeDataPoint({ indexes: [KEY_ID], blobs: ['event', ...group.split('\u0000')], doubles: [count] });
-  const inserted = results[0].meta.changes;
-  return json({ batchId, indexed: true, accepted: inserted, duplicates: accepted.length - inserted, rejected: [] }, 202);
+  return json({ batchId, indexed: false, queued: true, accepted: accepted.length, duplicates: null, rejected: [] }, 202);
+}
+
+// The queue consumer: every message's batch read back from R2 and indexed in one D1 transaction,
+// then each batch's new events added to the key's counter.
+async function indexBatches(messages, env) {
+  const batches = await Promise.all(messages.map(async ({ body }) => ({ ...body, ndjson: await (await env.ARCHIVE.get(body.r2Key)).text() })));
+  const statements = [];
+  for (const { batchId, keyId, r2Key, receivedAt, ndjson } of batches) {
+    statements.push(env.DB.prepare(INSERT_EVENTS_SQL).bind(keyId, batchId, `[${ndjson.trimEnd().split('\n').join(',')}]`),
+      env.DB.prepare(COUNT_BATCH_SQL).bind(keyId, today(receivedAt), batchId),
+      env.DB.prepare(ROLLUP_BATCH_SQL).bind(keyId, batchId),
+      env.DB.prepare(MARK_INDEXED_SQL).bind(batchId, keyId, r2Key, new Date(receivedAt).toISOString(), new Date().toISOString(), ndjson.split('\n').length - 1),
+      env.DB.prepare(BUMP_VERSION_SQL).bind(keyId));
+  }
+  const results = await env.DB.batch(statements);
+  for (const [i, { keyId, receivedAt }] of batches.entries()) {
+    await counter(env).add(keyId, today(receivedAt), JSON.stringify({ events: results[i * 5].meta.changes }));
+  }
+  for (const message of messages) message.ack();
 }
 
 // The AI SDK's UI message stream, re-encoded from the model's server-sent events, chunk by chunk.
@@ -144,6 +197,10 @@ async function embeddings(request, env) {
 }
 
 export default {
+  async queue(batch, env) {
+    await indexBatches(batch.messages, env);
+  },
+
   async fetch(request, env, ctx) {
     const { pathname } = new URL(request.url);
     switch (pathname) {

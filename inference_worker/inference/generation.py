@@ -63,7 +63,8 @@ class _Stream:
         outcome = "ok"
         try:
             self.body.write(self.encoder.start(self.sources) + self._encoded(source.first))
-            await self.body.pump(source.release(), settings_of(self.env).model_idle_timeout_ms / 1000)
+            settings = settings_of(self.env)
+            await self.body.pump(source.release(), settings.model_idle_timeout_ms / 1000, settings.stream_flush_ms / 1000)
             self.body.write(self._encoded(self.decoder.close()))
             outcome = self._finish("".join(self.parts), self._usage())
         except ClientGone:
@@ -79,7 +80,6 @@ class _Stream:
             log(f"stream {self.req.request_id} failed: {type(exc).__name__}: {exc}")
             await source.cancel()
             self._fail("Internal error")
-        self.body.release()
         used = self._usage()
         if outcome == "ok" and cache_key:
             await cache.store_quietly(self.env, cache_key, cache.entry(self.model, "".join(self.parts), used), self.req.request_id)
@@ -102,7 +102,6 @@ class _Stream:
             outcome = "failed"
             log(f"stream {self.req.request_id} failed: {type(exc).__name__}: {exc}")
             self._fail("Internal error")
-        self.body.release()
         await self.meter.done(self.model, outcome, used, 0.0)
 
     def _finish(self, text: str, used: Usage, cached: bool = False) -> str:
