@@ -6,11 +6,11 @@ refuses custom objects, and the receiving side validates with the same model.
 
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from shared.base import Model
 from shared.errors import ErrorCode
-from shared.events import Event
+from shared.events import Event, group_counts, to_ndjson
 from shared.limits import (
     MAX_EMBEDDING_INPUT_CHARS,
     MAX_EMBEDDING_INPUTS,
@@ -249,9 +249,25 @@ class UsageReport(Model):
 
 
 class EventBatch(WorkRequest):
+    """A batch the api has validated event by event (shared/events.py): the service archives and
+    indexes it as it comes, without reading the events again."""
+
     batch_id: str
     received_at: int  # unix milliseconds
-    events: list[Event] = Field(min_length=1)
+    ndjson: str = Field(min_length=2)  # the accepted events, one Event a line, as archived in R2
+    count: int = Field(ge=1)  # how many lines
+    groups: list[tuple[str, str, int]] = []  # (type, component or "", count), the most frequent first
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_event_list(cls, data: Any) -> Any:
+        """A batch from an api deployed before this form (deploys update the backends first): its
+        events as a list of Event objects."""
+        if isinstance(data, dict) and "ndjson" not in data and isinstance(data.get("events"), list):
+            events = [Event.model_validate(event) for event in data["events"]]
+            data = {**data, "ndjson": to_ndjson(events), "count": len(events), "groups": group_counts(events)}
+            data.pop("events")
+        return data
 
 
 class BatchResult(Model):

@@ -9,6 +9,8 @@ in it, so a batch sent again (a retry) gets the same ids and counts nothing twic
 
 import hashlib
 import json
+from collections import Counter
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
@@ -109,7 +111,9 @@ def _checked(raw_events: list[Any]) -> list[EventIn | Rejection]:
     return checked
 
 
-def validate_batch(raw_events: list[Any], now_ms: int) -> tuple[list[Event], list[Rejection]]:
+def accepted_events(raw_events: list[Any], now_ms: int) -> tuple[list[dict[str, Any]], list[Rejection]]:
+    """The batch's valid events as stored (an Event's fields, ids assigned), and why the others
+    are not: what the api hands to the inference service, as NDJSON (`to_ndjson`)."""
     digest = batch_digest(raw_events)
     accepted: list[dict[str, Any]] = []
     rejected: list[Rejection] = []
@@ -131,11 +135,25 @@ def validate_batch(raw_events: list[Any], now_ms: int) -> tuple[list[Event], lis
             "ts": ts,
             "properties": event.properties,
         })
+    return accepted, rejected
+
+
+def validate_batch(raw_events: list[Any], now_ms: int) -> tuple[list[Event], list[Rejection]]:
+    """`accepted_events`, as Event models."""
+    accepted, rejected = accepted_events(raw_events, now_ms)
     return _events_validator().validate_python(accepted), rejected  # all at once: one call into Rust
 
 
-def to_ndjson(events: list[Event]) -> str:
-    return "".join(event.model_dump_json() + "\n" for event in events)
+def group_counts(events: Iterable[dict[str, Any] | Event]) -> list[tuple[str, str, int]]:
+    """How many events of each (type, component), the most frequent first (a batch's Analytics
+    Engine points are made from them)."""
+    pairs = ((e["type"], e["component"] or "") if isinstance(e, dict) else (e.type, e.component or "") for e in events)
+    return [(type_, component, count) for (type_, component), count in Counter(pairs).most_common()]
+
+
+def to_ndjson(events: list[Event] | list[dict[str, Any]]) -> str:
+    """One event a line, as archived; an accepted event's dict and its Event give the same line."""
+    return "".join((to_json(e, inf_nan_mode="null").decode() if isinstance(e, dict) else e.model_dump_json()) + "\n" for e in events)
 
 
 def from_ndjson(text: str) -> list[Event]:

@@ -67,9 +67,16 @@ class Call:
     def json(self, body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
         return json_response(body, status, self.request_id, headers)
 
+    def json_text(self, text: str, status: int = 200) -> Response:
+        return json_text_response(text, status, self.request_id)
+
 
 def json_response(body: Any, status: int, request_id: str, headers: dict[str, str] | None = None) -> Response:
-    merged = {"content-type": "application/json", "x-request-id": request_id, **(headers or {})}
     # pydantic-core writes JSON in Rust: json.dumps spends ~0.6 µs a float in Pyodide, and an
     # embeddings answer holds tens of thousands of them.
-    return Response(to_json(body).decode(), status=status, headers=merged)
+    return json_text_response(to_json(body).decode(), status, request_id, headers)
+
+
+def json_text_response(text: str, status: int, request_id: str, headers: dict[str, str] | None = None) -> Response:
+    """A JSON answer already written (a kept one)."""
+    return Response(text, status=status, headers={"content-type": "application/json", "x-request-id": request_id, **(headers or {})})

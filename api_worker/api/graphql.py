@@ -7,13 +7,14 @@ from typing import Any
 
 from graphql import DocumentNode, GraphQLError, execute, parse, validate
 from pydantic import BaseModel, Field, ValidationError
+from pydantic_core import to_json
 from workers import Response
 
 from api import bodies
 from api.auth import forget_key, require_admin
 from api.call import Call
 from api.ingestion import batch_limit, ingest
-from api.schema import schema, validation_rules
+from api.schema import schema, selects_static_fields_only, validation_rules
 from shared.analytics import EventQuery, MetricQuery
 from shared.base import Model
 from shared.contract import Caller, KeySpec, Retrieval
@@ -224,11 +225,22 @@ def checked_document(query: str, introspection: bool) -> DocumentNode | list[dic
     return checked
 
 
+# Answers of queries of static fields only (api/schema.py), per query text and variables.
+_static_answers: dict[tuple[str, bool, str | None, bytes], str] = {}
+MAX_STATIC_ANSWERS = 64
+
+
 async def post_graphql(call: Call) -> Response:
     body = await bodies.read_body(call.request, GraphQLBody, MAX_QUERY_BYTES + 100_000)
-    document = checked_document(body.query, call.settings.graphql_introspection)
+    introspection = call.settings.graphql_introspection
+    document = checked_document(body.query, introspection)
     if isinstance(document, list):
         return call.json({"errors": document}, 400)
+    kept = None
+    if selects_static_fields_only(document, body.operationName):
+        kept = (body.query, introspection, body.operationName, to_json(body.variables))
+        if (answer := _static_answers.get(kept)) is not None:
+            return call.json_text(answer)
     result = execute(schema, document, root_value=ROOT, context_value=call,
                      variable_values=body.variables, operation_name=body.operationName)
     if isawaitable(result):  # only when a resolver is async: not for introspection alone
@@ -236,7 +248,12 @@ async def post_graphql(call: Call) -> Response:
     response: dict[str, Any] = {"data": result.data}
     if result.errors:
         response["errors"] = [_formatted(e) for e in result.errors]
-    return call.json(response)
+    answer = to_json(response).decode()
+    if kept is not None and not result.errors:
+        if len(_static_answers) >= MAX_STATIC_ANSWERS:
+            del _static_answers[next(iter(_static_answers))]
+        _static_answers[kept] = answer
+    return call.json_text(answer)
 
 
 GRAPHIQL_VERSION = "4.1.2"

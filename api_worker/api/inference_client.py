@@ -39,6 +39,7 @@ from shared.contract import (
 )
 from shared.documents import DocumentInfo, DocumentRef, DocumentRequest, SearchRequest, SearchResult
 from shared.errors import ApiError, ErrorCode
+from shared.runtime import runtime_env
 
 Result = TypeVar("Result", bound=BaseModel)
 FAILURE_PREFIX = '{"failure":'  # how inference_worker/entry.py answers a ServiceFailed
@@ -73,7 +74,7 @@ class InferenceClient:
 
     def __init__(self, env: Any, pool: BackendPool, request_id: str, timeout_ms: float,
                  on_window: Callable[[RateWindow], None]) -> None:
-        self.env = env
+        self.bindings = runtime_env(env)  # the runtime's service bindings: their stubs take and give JSON text as is
         self.pool = pool
         self.request_id = request_id
         self.timeout_ms = timeout_ms
@@ -128,7 +129,7 @@ class InferenceClient:
         timeout = self.timeout_ms / 1000
         try:
             # The request id last, for the service's log line of this call (inference/log.py).
-            result = await asyncio.wait_for(getattr(getattr(self.env, backend), method)(*args, self.request_id), timeout)
+            result = await asyncio.wait_for(getattr(getattr(self.bindings, backend), method)(*args, self.request_id), timeout)
         except TimeoutError:
             raise BackendFailed(ApiError(ErrorCode.UPSTREAM_TIMEOUT, f"The inference service did not answer within {timeout:g} s",
                                          headers={"retry-after": "1"})) from None

@@ -4,9 +4,12 @@ checked against before it runs: depth, aliases, list sizes, and introspection wh
 from typing import Any
 
 from graphql import (
+    DocumentNode,
     FieldNode,
     GraphQLError,
     GraphQLSchema,
+    OperationDefinitionNode,
+    OperationType,
     ValidationContext,
     ValidationRule,
     build_schema,
@@ -309,3 +312,21 @@ def validation_rules(introspection: bool) -> list[type[ValidationRule]]:
     if not introspection:
         rules.append(NoSchemaIntrospectionCustomRule)
     return rules
+
+
+# Root fields whose answer is the same for every caller and every request of an isolate (the
+# model catalog is code; the schema is the schema): api/graphql.py executes a query of only these
+# once and keeps its answer.
+STATIC_ROOT_FIELDS = frozenset({"models", "__typename", "__schema", "__type"})
+
+
+def selects_static_fields_only(document: DocumentNode, operation_name: str | None) -> bool:
+    """Whether the operation to run is a query whose every root selection is a static field."""
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if operation_name is None:
+        chosen = operations if len(operations) == 1 else []
+    else:
+        chosen = [o for o in operations if o.name is not None and o.name.value == operation_name]
+    return len(chosen) == 1 and chosen[0].operation == OperationType.QUERY and all(
+        isinstance(selection, FieldNode) and selection.name.value in STATIC_ROOT_FIELDS
+        for selection in chosen[0].selection_set.selections)

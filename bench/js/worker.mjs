@@ -136,8 +136,14 @@ async function indexBatches(messages, env) {
       env.DB.prepare(BUMP_VERSION_SQL).bind(keyId));
   }
   const results = await env.DB.batch(statements);
+  const added = new Map();  // one counter call per key and day
   for (const [i, { keyId, receivedAt }] of batches.entries()) {
-    await counter(env).add(keyId, today(receivedAt), JSON.stringify({ events: results[i * 5].meta.changes }));
+    const day = `${keyId}\u0000${today(receivedAt)}`;
+    added.set(day, (added.get(day) ?? 0) + results[i * 5].meta.changes);
+  }
+  for (const [day, events] of added) {
+    const [keyId, date] = day.split('\u0000');
+    if (events) await counter(env).add(keyId, date, JSON.stringify({ events }));
   }
   for (const message of messages) message.ack();
 }

@@ -29,12 +29,18 @@ class KeyCounter(DurableObject):
         self._sql.exec("CREATE TABLE IF NOT EXISTS days (day TEXT PRIMARY KEY, "
                        + ", ".join(f"{name} REAL NOT NULL DEFAULT 0" for name in USAGE_FIELDS) + ")")
         self._seeding = asyncio.Lock()
+        # Today's row, as stored: one object per key and one instance of it, so every write to the
+        # row goes through here and the copy stays exact (a new instance reads it back once).
+        self._day: str | None = None
+        self._used: dict[str, float] = {}
 
     def _one(self, sql: str, *params: Any) -> dict[str, Any] | None:
         rows = self._sql.exec(sql, *params).toArray().to_py()
         return dict(rows[0]) if rows else None
 
-    async def _today(self, key_id: str, day: str) -> dict[str, Any]:
+    async def _today(self, key_id: str, day: str) -> dict[str, float]:
+        if self._day == day:
+            return self._used
         row = self._one("SELECT * FROM days WHERE day = ?", day)
         if row is None:
             async with self._seeding:  # the first request of the day reads D1 once; the others wait for it
@@ -45,14 +51,16 @@ class KeyCounter(DurableObject):
                                    + ", ".join("?" for _ in USAGE_FIELDS) + ")", day, *(seeded[name] for name in USAGE_FIELDS))
                     self._sql.exec("DELETE FROM days WHERE day < ?", day)
                     row = self._one("SELECT * FROM days WHERE day = ?", day)
-        return {name: row[name] for name in USAGE_FIELDS}
+        self._day, self._used = day, {name: row[name] for name in USAGE_FIELDS}
+        return self._used
 
     async def count(self, key_id: str, window_start: int, day: str) -> str:
         """Counts a request in its window: {"count": the window's count with it, "used": today's usage}."""
-        count = self._one("INSERT INTO windows (start, count) VALUES (?, 1) ON CONFLICT (start) DO UPDATE SET count = count + 1 "
-                          "RETURNING count", window_start)["count"]
-        self._sql.exec("DELETE FROM windows WHERE start < ?", window_start)
-        return json.dumps({"count": int(count), "used": await self._today(key_id, day)})
+        count = int(self._sql.exec("INSERT INTO windows (start, count) VALUES (?, 1) ON CONFLICT (start) DO UPDATE "
+                                   "SET count = count + 1 RETURNING count", window_start).one().count)
+        if count == 1:  # a new window: the ones before it are done with
+            self._sql.exec("DELETE FROM windows WHERE start < ?", window_start)
+        return json.dumps({"count": count, "used": await self._today(key_id, day)})
 
     async def peek(self, key_id: str, window_start: int, day: str) -> str:
         """The same, counting nothing (a usage report)."""
@@ -61,8 +69,11 @@ class KeyCounter(DurableObject):
 
     async def add(self, key_id: str, day: str, delta: str) -> None:
         """Adds usage (JSON: any of the usage fields) to the day's."""
-        await self._today(key_id, day)
+        used = await self._today(key_id, day)
         changes = {name: value for name, value in json.loads(delta).items() if name in USAGE_FIELDS}
         if changes:
             self._sql.exec("UPDATE days SET " + ", ".join(f"{name} = {name} + ?" for name in changes) + " WHERE day = ?",
                            *changes.values(), day)
+            if self._day == day:
+                for name, value in changes.items():
+                    used[name] += value

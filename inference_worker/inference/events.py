@@ -26,7 +26,7 @@ from inference.store.queue import marker_of
 from inference.store.telemetry import WRITES_PER_INVOCATION, event_point
 from shared.contract import BatchRef, BatchResult, BatchStatus, Caller, EventBatch, ServiceFailed, ServiceFailure, UnindexedBatch
 from shared.errors import ErrorCode
-from shared.events import Event, from_ndjson, to_ndjson
+from shared.events import from_ndjson
 
 MAX_RETRY_DELAY_SECONDS = 300
 # Enrichment's model calls (one point each) follow the batch's points in the same invocation.
@@ -36,17 +36,25 @@ AE_POINTS_PER_BATCH = WRITES_PER_INVOCATION - Settings.events_enrichment_max_per
 async def index_batch(stores: Stores, marker: Marker, ndjson: str) -> int:
     """Indexes the batch (its NDJSON, as archived) into D1; the number of events that were new."""
     accepted = await stores.db.index_batch(marker.key_id, marker.batch_id, marker.r2_key, marker.received_at, ndjson)
-    await count_events(stores, marker, accepted)
+    await count_events(stores, [(marker, accepted)])
     return accepted
 
 
-async def count_events(stores: Stores, marker: Marker, accepted: int) -> None:
-    """The key's counter learns of events newly indexed (what its daily event quota is checked against)."""
-    if stores.counters is not None and accepted:
+async def count_events(stores: Stores, indexed: list[tuple[Marker, int]]) -> None:
+    """The keys' counters learn of events newly indexed (what a daily event quota is checked
+    against): one call per key and day, however many of its batches were indexed together."""
+    if stores.counters is None:
+        return
+    totals: Counter[tuple[str, str]] = Counter()
+    for marker, accepted in indexed:
+        totals[(marker.key_id, day_of(marker.received_at / 1000))] += accepted
+    for (key_id, day), accepted in totals.items():
+        if not accepted:
+            continue
         try:
-            await stores.counters.add(marker.key_id, day_of(marker.received_at / 1000), events=accepted)
+            await stores.counters.add(key_id, day, events=accepted)
         except Exception as exc:  # D1 has them: the counter is short until tomorrow's seed
-            log(f"batch {marker.batch_id}: its {accepted} events were not added to the key's counter: {exc}")
+            log(f"key {key_id}: {accepted} events indexed on {day} were not added to its counter: {exc}")
 
 
 def _not_stored() -> ServiceFailed:
@@ -54,15 +62,13 @@ def _not_stored() -> ServiceFailed:
                                         message="The events could not be stored; send them again"))
 
 
-def data_points(key_id: str, events: list[Event]) -> list[dict[str, Any]]:
-    """One point per (type, component), its count as a double: AE's per-invocation write limit
-    rules out a point per event. The rarest groups share the last point."""
-    groups = Counter((e.type, e.component or "") for e in events)
-    ranked = groups.most_common()
-    kept, rest = ranked[: AE_POINTS_PER_BATCH - 1], ranked[AE_POINTS_PER_BATCH - 1:]
+def data_points(key_id: str, groups: list[tuple[str, str, int]]) -> list[dict[str, Any]]:
+    """One point per (type, component) (`groups`, the most frequent first), its count as a double:
+    AE's per-invocation write limit rules out a point per event. The rarest groups share the last point."""
+    kept, rest = groups[: AE_POINTS_PER_BATCH - 1], groups[AE_POINTS_PER_BATCH - 1:]
     if rest:
-        kept.append((("(other)", ""), sum(count for _, count in rest)))
-    return [event_point(key_id, type_, component, count) for (type_, component), count in kept]
+        kept.append(("(other)", "", sum(count for *_, count in rest)))
+    return [event_point(key_id, type_, component, count) for type_, component, count in kept]
 
 
 async def process_events(env: Any, ctx: Any, batch: EventBatch) -> BatchResult:
@@ -71,20 +77,20 @@ async def process_events(env: Any, ctx: Any, batch: EventBatch) -> BatchResult:
     key_id = batch.caller.key_id
     marker = Marker(batch_id=batch.batch_id, key_id=key_id, tier=batch.caller.tier,
                     r2_key=archive_key(batch.batch_id, batch.received_at), received_at=batch.received_at)
-    ndjson = to_ndjson(batch.events)
+    ndjson = batch.ndjson
     try:
         await stores.archive.store_events(marker, ndjson)
     except Exception as exc:
         log(f"batch {batch.batch_id}: R2 write failed, nothing accepted: {exc}")
         raise _not_stored() from None
 
-    result = BatchResult(batch_id=batch.batch_id, received=len(batch.events), accepted=None, duplicates=None, indexed=False,
+    result = BatchResult(batch_id=batch.batch_id, received=batch.count, accepted=None, duplicates=None, indexed=False,
                          window=window)
     if stores.queue is not None and await _enqueued(stores, marker):
         result = result.model_copy(update={"queued": True})
     else:
         result = await _index_now(env, ctx, stores, marker, batch, ndjson, result)
-    for point in data_points(key_id, batch.events):
+    for point in data_points(key_id, batch.groups):
         stores.telemetry.write(point)
     return result
 
@@ -104,9 +110,9 @@ async def _index_now(env: Any, ctx: Any, stores: Stores, marker: Marker, batch: 
                      result: BatchResult) -> BatchResult:
     try:
         accepted = await index_batch(stores, marker, ndjson)
-        result = result.model_copy(update={"accepted": accepted, "duplicates": len(batch.events) - accepted, "indexed": True})
-        if enrichment.enabled(env) and enrichment.candidates(env, batch.events):
-            ctx.waitUntil(asyncio.ensure_future(enrichment.enrich(env, batch.caller, batch.events)))
+        result = result.model_copy(update={"accepted": accepted, "duplicates": batch.count - accepted, "indexed": True})
+        if enrichment.enabled(env) and enrichment.candidates(env, events := from_ndjson(ndjson)):
+            ctx.waitUntil(asyncio.ensure_future(enrichment.enrich(env, batch.caller, events)))
     except Exception as exc:  # stored in R2 already: marked, the scheduled replay indexes it
         try:
             await stores.archive.mark_unindexed(marker, f"D1 indexing failed: {exc}")
@@ -143,8 +149,7 @@ async def consume(env: Any, messages: list[Any]) -> None:
     try:
         accepted = await stores.db.index_batches([(m.key_id, m.batch_id, m.r2_key, m.received_at, nd) for _, m, nd in loaded])
         indexed = list(zip(loaded, accepted, strict=True))
-        for (_, marker, _), new in indexed:
-            await count_events(stores, marker, new)
+        await count_events(stores, [(marker, new) for (_, marker, _), new in indexed])
     except Exception as exc:
         log(f"queue: indexing {len(loaded)} batches together failed ({exc}); one by one")
         indexed = []

@@ -5,12 +5,9 @@ the runtime's own env object behind it is the same for every call of an isolate.
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
+from shared.runtime import runtime_env
+
 Kept = TypeVar("Kept")
-
-
-def runtime_env(env: Any) -> Any:
-    """The runtime's env behind the SDK's wrapper (`_EnvWrapper._env`), or `env` itself (a test's)."""
-    return vars(env).get("_env", env) if hasattr(env, "__dict__") else env
 
 
 def binding(env: Any, name: str, adapter: str) -> Any:

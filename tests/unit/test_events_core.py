@@ -5,7 +5,7 @@ import pytest
 
 from inference import events as ingestion
 from inference.store.d1 import MAX_EVENTS_JSON_BYTES, Database, json_chunks
-from shared.events import from_ndjson, to_ndjson, validate_batch
+from shared.events import accepted_events, from_ndjson, group_counts, to_ndjson, validate_batch
 from tests.fakes import D1
 
 NOW = 1_800_000_000_000
@@ -65,6 +65,16 @@ def test_ndjson_round_trips():
     assert from_ndjson(text) == accepted
 
 
+def test_the_api_archives_the_same_lines_the_events_models_would():
+    raw = [{"type": "view", "properties": {"a": [1, "é", None], "n": float("nan")}}, {"type": "click", "sessionId": "s"}]
+    as_dicts, _ = accepted_events(raw, NOW)
+    as_models, _ = validate_batch(raw, NOW)
+
+    assert to_ndjson(as_dicts) == to_ndjson(as_models)
+    assert '"n":null' in to_ndjson(as_dicts)  # NaN (which json.loads accepts) is stored as JSON can hold it
+    assert group_counts(as_dicts) == group_counts(as_models) == [("view", "", 1), ("click", "", 1)]
+
+
 def index(d1, events, batch_id="b1"):
     return asyncio.run(Database(d1).index_batch("k1", batch_id, "events/x.ndjson", NOW, to_ndjson(events)))
 
@@ -97,7 +107,7 @@ def test_a_batch_that_fails_half_way_leaves_nothing_behind():
 def test_data_points_stay_within_the_analytics_engine_write_limit():
     accepted, _ = validate_batch([{"type": f"t{i}", "component": "c"} for i in range(40)] + [{"type": "t0", "component": "c"}], NOW)
 
-    points = ingestion.data_points("k1", accepted)
+    points = ingestion.data_points("k1", group_counts(accepted))
 
     assert len(points) == ingestion.AE_POINTS_PER_BATCH
     assert sum(p["doubles"][0] for p in points) == 41

@@ -1,6 +1,6 @@
 from graphql import parse, validate
 
-from api.schema import MAX_ALIASES, MAX_DEPTH, schema, validation_rules
+from api.schema import MAX_ALIASES, MAX_DEPTH, schema, selects_static_fields_only, validation_rules
 
 
 def errors(query: str, introspection: bool = True) -> list[str]:
@@ -27,3 +27,15 @@ def test_too_many_aliases_are_refused():
 def test_introspection_can_be_turned_off():
     assert errors("{ __schema { queryType { name } } }") == []
     assert errors("{ __schema { queryType { name } } }", introspection=False) != []
+
+
+def test_only_queries_of_the_catalog_or_the_schema_count_as_static():
+    static = lambda query, name=None: selects_static_fields_only(parse(query), name)  # noqa: E731
+
+    assert static("{ models { id } }") and static("query Q { __typename m: models { id ownedBy } }")
+    assert static("query A { models { id } } query B { usage { costUsd } }", "A")
+    assert not static("query A { models { id } } query B { usage { costUsd } }", "B")
+    assert not static("query A { models { id } } query B { models { id } }")  # which one runs is not said
+    assert not static("{ models { id } usage { costUsd } }")
+    assert not static("{ ...F } fragment F on Query { models { id } }")  # fragments at the root: not looked into
+    assert not static('mutation { createApiKey(name: "x") { key } }')

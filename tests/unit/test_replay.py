@@ -2,13 +2,14 @@
 batch holds back none of the others; a marker whose events were never stored is removed."""
 
 import asyncio
+import json
 
 import pytest
 
 from inference import events as ingestion
 from inference.store.archive import MARKER_PREFIX, Marker
 from shared.contract import BatchResult, Caller, EventBatch, ServiceFailed
-from shared.events import to_ndjson, validate_batch
+from shared.events import accepted_events, group_counts, to_ndjson, validate_batch
 from tests.fakes import inference_env
 
 NOW = 1_800_000_000_000
@@ -61,8 +62,7 @@ def test_a_run_tries_at_most_max_batches_and_counts_the_rest():
 
 def test_a_batch_d1_refused_is_answered_as_stored_and_indexed_by_the_next_replay():
     env = inference_env()
-    events, _ = validate_batch([{"type": "view"}, {"type": "click"}], NOW)
-    batch = EventBatch(request_id="r", caller=Caller(key_id="k1", tier="pro"), batch_id="b1", received_at=NOW, events=events)
+    batch = batch_of("view", "click", batch_id="b1")
     ctx = type("Ctx", (), {"waitUntil": lambda self, work: None})()
     env.DB.failing = "INSERT OR IGNORE INTO events"
 
@@ -75,9 +75,11 @@ def test_a_batch_d1_refused_is_answered_as_stored_and_indexed_by_the_next_replay
     assert env.DB.rows("SELECT COUNT(*) FROM events WHERE key_id = 'k1'") == [(2,)]
 
 
-def batch_of(*types: str) -> EventBatch:
-    events, _ = validate_batch([{"type": t} for t in types], NOW)
-    return EventBatch(request_id="r", caller=Caller(key_id="k1", tier="pro"), batch_id="b2", received_at=NOW, events=events)
+def batch_of(*types: str, batch_id: str = "b2") -> EventBatch:
+    """The batch the api would hand over for these events (api/ingestion.py)."""
+    events, _ = accepted_events([{"type": t} for t in types], NOW)
+    return EventBatch(request_id="r", caller=Caller(key_id="k1", tier="pro"), batch_id=batch_id, received_at=NOW,
+                      ndjson=to_ndjson(events), count=len(events), groups=group_counts(events))
 
 
 CTX = type("Ctx", (), {"waitUntil": lambda self, work: None})()
@@ -101,3 +103,13 @@ def test_a_batch_neither_indexed_nor_marked_is_refused_for_the_client_to_send_ag
         asyncio.run(ingestion.process_events(env, CTX, batch_of("view")))
 
     assert refused.value.failure.code == "service_unavailable" and refused.value.failure.retry_after == 5
+
+
+def test_a_batch_from_an_api_deployed_before_the_ndjson_form_is_still_taken():
+    events, _ = validate_batch([{"type": "view"}, {"type": "click"}, {"type": "view"}], NOW)
+    old_form = {"request_id": "r", "caller": {"key_id": "k1", "tier": "pro"}, "batch_id": "b9", "received_at": NOW,
+                "events": [event.model_dump() for event in events]}
+
+    batch = EventBatch.model_validate_json(json.dumps(old_form))
+
+    assert (batch.count, batch.groups, batch.ndjson) == (3, [("view", "", 2), ("click", "", 1)], to_ndjson(events))

@@ -4,13 +4,22 @@ usage per key, and the usage the work adds to it. Calls carry strings and number
 import json
 from typing import Any
 
+MAX_KNOWN_IDS = 10_000
+
 
 class Counters:
     def __init__(self, namespace: Any) -> None:
         self._namespace = namespace
+        self._ids: dict[str, Any] = {}  # key id -> its object's id (a hash of the name: the same every time)
 
     def _counter(self, key_id: str) -> Any:
-        return self._namespace.get(self._namespace.idFromName(key_id))
+        # A stub belongs to the request that made it; the object's id does not, so it is kept.
+        object_id = self._ids.get(key_id)
+        if object_id is None:
+            if len(self._ids) >= MAX_KNOWN_IDS:
+                self._ids.clear()
+            object_id = self._ids[key_id] = self._namespace.idFromName(key_id)
+        return self._namespace.get(object_id)
 
     async def count(self, key_id: str, window_start: int, day: str) -> tuple[int, dict[str, Any]]:
         answer = json.loads(await self._counter(key_id).count(key_id, window_start, day))
