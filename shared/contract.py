@@ -17,6 +17,7 @@ from shared.limits import (
     MAX_INPUT_CHARS,
     MAX_MESSAGES,
     MAX_OUTPUT_TOKENS,
+    MAX_READ_LEASE,
     MAX_TOP_K,
 )
 
@@ -65,6 +66,9 @@ class AdmissionRequest(Model):
     key_prefix: str | None = None
     key_hash: str | None = None
     caller: Caller | None = None
+    # Slots of the rate window to take, this request's first: a read request asks for more, which
+    # the api then uses for the caller's next reads (api/leases.py). Granted as far as the limit allows.
+    reserve: int = Field(default=1, ge=1, le=MAX_READ_LEASE)
 
 
 class RateWindow(Model):
@@ -197,7 +201,8 @@ class AdmissionResult(Model):
     reason: str | None = None
     message: str | None = None
     retry_after: int | None = None
-    window: RateWindow | None = None
+    window: RateWindow | None = None  # as this request leaves it (slots granted beyond it count as remaining)
+    granted: int = 0  # slots taken for the caller, this request's included (AdmissionRequest.reserve)
 
 
 class KeySpec(Model):

@@ -7,17 +7,21 @@ the caller's rate limit and quotas.
 One RPC per request: a route that calls the inference service for its work (AI, events) hands
 its admission to that call when the caller is known here already (a JWT, or a key this isolate
 saw verified within KEY_CACHE_SECONDS, whose tier the route's checks need); the service admits
-first and works only if allowed. Otherwise admission is its own call before the handler. A
-request the handler refuses before its work call (a bad body, a model the tier may not use) is
-admitted after it (`settle_admission`): every authenticated request is counted exactly once,
-and a refused admission still wins over the handler's own error."""
+first and works only if allowed. Otherwise admission is its own call before the handler, and a
+read (a route with no work call) of a known caller may take no call at all: it uses a slot of
+the caller's rate window an earlier read of this isolate took ahead (api/leases.py). A request
+the handler refuses before its work call (a bad body, a model the tier may not use) is admitted
+after it (`settle_admission`): every authenticated request is counted exactly once, and a
+refused admission still wins over the handler's own error."""
 
 import hmac
 import time
+from contextlib import nullcontext
 from typing import Any
 
 from api.call import Call
 from api.inference_client import refused
+from api.leases import Leases
 from api.router import Route
 from api.settings import Settings
 from shared import jwt
@@ -35,6 +39,8 @@ _NOT_GUESSES = {"missing_credentials", "admin_token_not_accepted"}
 # Per isolate: key prefix -> (trusted until, the key's hash, its caller), after a verified admission.
 _verified_keys: dict[str, tuple[float, str, Caller]] = {}
 MAX_VERIFIED_KEYS = 10_000
+# Per isolate: slots of read requests' rate windows taken in advance (api/leases.py).
+_leases = Leases()
 # Routes whose handler makes one work call to the inference service, which can admit in it.
 WORK_KINDS = {"ai", "events"}
 
@@ -57,6 +63,7 @@ def forget_key(key_id: str) -> None:
     for prefix, (_, _, caller) in list(_verified_keys.items()):
         if caller.key_id == key_id:
             del _verified_keys[prefix]
+            _leases.forget(f"key:{prefix}")
 
 
 def presented_token(headers: Any) -> str | None:
@@ -131,10 +138,27 @@ async def _authenticate(call: Call, route: Route) -> None:
         call.caller = known
         call.inference.admission = admission  # admitted by the handler's work call
         return
-    result = await call.inference.admit(admission)
+    reading = route.kind == "read"
+    holder = call.credential  # whose slots a read takes (api/leases.py): the key's prefix, the JWT's subject
+    if reading:
+        if known is not None and (window := _leases.take(holder, now)) is not None:
+            call.caller, call.rate_window = known, window  # a slot this isolate holds: no call
+            return
+        if known is not None:
+            admission.reserve = _leases.ask_size(holder, call.settings.limits_for(known.tier).requests_per_minute,
+                                                 call.settings.read_lease_size, now)
+    with _leases.admitting(holder) if reading else nullcontext():
+        result = await call.inference.admit(admission)
     call.rate_window = result.window
     if result.caller is not None:
         call.caller = result.caller
+    if reading and result.window is not None:
+        if not result.allowed and result.reason == "rate_limit" and (window := _leases.take(holder, now)) is not None:
+            # Refused while another read of this isolate was given a slot it has not used: this
+            # read takes it (counted already), so no slot granted here is wasted while reads wait.
+            call.rate_window = window
+            return
+        _leases.answered(holder, result.granted if result.allowed else 0, result.window, now)
     if not result.allowed:
         raise refused(result.code or ErrorCode.RATE_LIMITED, result.message or "Refused", result.reason or "refused",
                       result.retry_after)

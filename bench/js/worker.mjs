@@ -65,10 +65,13 @@ export class KeyCounter extends DurableObject {
     return Object.fromEntries(USAGE_FIELDS.map((f) => [f, row[f]]));
   }
 
-  async count(keyId, windowStart, day) {
-    const [{ count }] = this.sql.exec('INSERT INTO windows (start, count) VALUES (?, 1) ON CONFLICT (start) DO UPDATE SET count = count + 1 RETURNING count', windowStart).toArray();
-    this.sql.exec('DELETE FROM windows WHERE start < ?', windowStart);
-    return JSON.stringify({ count, used: await this.today(keyId, day) });
+  async count(keyId, windowStart, day, reserve = 1, limit = 0) {
+    const [row] = this.sql.exec('SELECT count FROM windows WHERE start = ?', windowStart).toArray();
+    const current = row?.count ?? 0;
+    const taken = limit > 0 ? Math.max(1, Math.min(reserve, limit - current)) : 1;
+    const { count } = this.sql.exec('INSERT INTO windows (start, count) VALUES (?, ?) ON CONFLICT (start) DO UPDATE SET count = count + excluded.count RETURNING count', windowStart, taken).one();
+    if (count === taken) this.sql.exec('DELETE FROM windows WHERE start < ?', windowStart);
+    return JSON.stringify({ count, taken, used: await this.today(keyId, day) });
   }
 
   async add(keyId, day, delta) {
@@ -84,6 +87,23 @@ const today = (ms = Date.now()) => new Date(ms).toISOString().slice(0, 10);
 async function admit(env) {
   const now = Math.floor(Date.now() / 1000);
   return JSON.parse(await counter(env).count(KEY_ID, now - (now % 60), today())).count;
+}
+
+// A read's admission as the project's api does it (api/leases.py): slots taken ahead while the
+// window has plenty left, used by the next reads without a call.
+const LIMIT = 3000;  // the enterprise tier's requests a minute (the bench's key)
+const lease = { windowEnd: 0, left: 0, remaining: 0 };
+async function admitRead(env) {
+  const now = Date.now() / 1000;
+  if (lease.left > 0 && now < lease.windowEnd) {
+    lease.left -= 1;
+    lease.remaining -= 1;
+    return;
+  }
+  const windowStart = Math.floor(now) - (Math.floor(now) % 60);
+  const ask = now < lease.windowEnd && lease.remaining >= 40 ? 10 : 1;
+  const { count, taken } = JSON.parse(await counter(env).count(KEY_ID, windowStart, today(), ask, LIMIT));
+  Object.assign(lease, { windowEnd: windowStart + 60, left: taken - 1, remaining: LIMIT - (count - taken + 1) });
 }
 
 async function recordCall(env, model, promptTokens, completionTokens) {
@@ -212,9 +232,9 @@ export default {
     switch (pathname) {
       case '/bare': return json('{"object":"list","data":[]}');
       case '/health': return health(env);
-      case '/v1/models': await admit(env); return json(MODELS);
+      case '/v1/models': await admitRead(env); return json(MODELS);
       case '/graphql': {
-        await admit(env);
+        await admitRead(env);
         const { query } = await request.json();
         return json({ data: { models: query.includes('models') ? JSON.parse(MODELS).data.map(({ id }) => ({ id })) : null } });
       }

@@ -61,6 +61,13 @@ def _window(now: float) -> tuple[int, int]:
     return start, start + WINDOW_SECONDS - int(now)
 
 
+def slots_to_take(current: int, reserve: int, limit: int) -> int:
+    """How many slots of a rate window holding `current` a request asking for `reserve` takes:
+    all of them while they fit under `limit`, what is left when fewer do, and always the request's
+    own (a refused request counts too). No known limit (0): one."""
+    return max(1, min(reserve, limit - current)) if limit > 0 else 1
+
+
 async def _find_key(env: Any, prefix: str, now: float) -> dict[str, Any] | None:
     cached = _verified_keys.get(prefix)
     if cached and cached[0] > now:
@@ -98,14 +105,16 @@ async def admit(env: Any, ctx: Any, req: AdmissionRequest, now: float | None = N
     window_start, reset = _window(now)
     stores = stores_of(env)
     if stores.counters is not None:  # the key's Durable Object: no D1 write for admission
-        count, used = await stores.counters.count(caller.key_id, window_start, day_of(now))
-    else:
-        count, used = await stores.db.count_request(caller.key_id, window_start, day_of(now))
+        count, taken, used = await stores.counters.count(caller.key_id, window_start, day_of(now), req.reserve,
+                                                         limits.requests_per_minute)
+    else:  # one slot at a time
+        (count, used), taken = await stores.db.count_request(caller.key_id, window_start, day_of(now)), 1
         if count == 1:  # this key's first request in a new window: drop its old ones, off the hot path
             drop = stores.db.drop_old_windows(caller.key_id, window_start)
             ctx.waitUntil(asyncio.ensure_future(drop))
-    window = RateWindow(limit=limits.requests_per_minute, remaining=max(0, limits.requests_per_minute - count), reset_seconds=reset)
-    if count > limits.requests_per_minute:
+    position = count - taken + 1  # this request's place in its window; the slots after it are the caller's next reads'
+    window = RateWindow(limit=limits.requests_per_minute, remaining=max(0, limits.requests_per_minute - position), reset_seconds=reset)
+    if position > limits.requests_per_minute:
         return _refused(ErrorCode.RATE_LIMITED, "rate_limit", f"More than {limits.requests_per_minute} requests a minute",
                         caller=caller, retry_after=reset, window=window)
     if req.kind == "ai" and used["prompt_tokens"] + used["completion_tokens"] >= limits.tokens_per_day:
@@ -117,7 +126,7 @@ async def admit(env: Any, ctx: Any, req: AdmissionRequest, now: float | None = N
     if req.kind == "events" and used["events"] >= limits.events_per_day:
         return _refused(ErrorCode.RATE_LIMITED, "event_quota", f"The daily quota of {limits.events_per_day} events is used up",
                         caller=caller, retry_after=_seconds_to_midnight(now), window=window)
-    return AdmissionResult(allowed=True, caller=caller, window=window)
+    return AdmissionResult(allowed=True, caller=caller, window=window, granted=taken)
 
 
 async def admitted(env: Any, ctx: Any, req: AdmissionRequest | None) -> RateWindow | None:

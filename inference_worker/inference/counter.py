@@ -14,6 +14,7 @@ from typing import Any
 
 from workers import DurableObject
 
+from inference.access import slots_to_take
 from inference.store import stores_of
 from inference.store.d1 import EMPTY_USAGE
 
@@ -54,13 +55,18 @@ class KeyCounter(DurableObject):
         self._day, self._used = day, {name: row[name] for name in USAGE_FIELDS}
         return self._used
 
-    async def count(self, key_id: str, window_start: int, day: str) -> str:
-        """Counts a request in its window: {"count": the window's count with it, "used": today's usage}."""
-        count = int(self._sql.exec("INSERT INTO windows (start, count) VALUES (?, 1) ON CONFLICT (start) DO UPDATE "
-                                   "SET count = count + 1 RETURNING count", window_start).one().count)
-        if count == 1:  # a new window: the ones before it are done with
+    async def count(self, key_id: str, window_start: int, day: str, reserve: int = 1, limit: int = 0) -> str:
+        """Counts a request in its window, with up to `reserve` - 1 more slots for the caller's next
+        reads, as far as `limit` allows (always the request itself: a refused request counts too):
+        {"count": the window's count with them, "taken": how many, "used": today's usage}."""
+        row = self._sql.exec("SELECT count FROM windows WHERE start = ?", window_start).toArray()
+        current = int(row[0].count) if row.length else 0
+        taken = slots_to_take(current, int(reserve), int(limit))
+        count = int(self._sql.exec("INSERT INTO windows (start, count) VALUES (?, ?) ON CONFLICT (start) DO UPDATE "
+                                   "SET count = count + excluded.count RETURNING count", window_start, taken).one().count)
+        if count == taken:  # a new window: the ones before it are done with
             self._sql.exec("DELETE FROM windows WHERE start < ?", window_start)
-        return json.dumps({"count": count, "used": await self._today(key_id, day)})
+        return json.dumps({"count": count, "taken": taken, "used": await self._today(key_id, day)})
 
     async def peek(self, key_id: str, window_start: int, day: str) -> str:
         """The same, counting nothing (a usage report)."""

@@ -15,9 +15,10 @@ class CounterStandIn:
         self.windows: dict[int, int] = {}
         self.used = {"requests": 0, "prompt_tokens": 0, "completion_tokens": 0, "cache_hits": 0, "events": 0, "cost_usd": 0.0}
 
-    async def count(self, key_id: str, window_start: int, day: str) -> str:
-        self.windows[window_start] = self.windows.get(window_start, 0) + 1
-        return json.dumps({"count": self.windows[window_start], "used": self.used})
+    async def count(self, key_id: str, window_start: int, day: str, reserve: int = 1, limit: int = 0) -> str:
+        taken = access.slots_to_take(self.windows.get(window_start, 0), reserve, limit)
+        self.windows[window_start] = self.windows.get(window_start, 0) + taken
+        return json.dumps({"count": self.windows[window_start], "taken": taken, "used": self.used})
 
     async def peek(self, key_id: str, window_start: int, day: str) -> str:
         return json.dumps({"count": self.windows.get(window_start, 0), "used": self.used})
@@ -64,3 +65,25 @@ def test_the_daily_budget_is_checked_against_the_counters_usage():
     result = asyncio.run(access.admit(env, None, AdmissionRequest(request_id="r", kind="ai", caller=caller)))
 
     assert (result.allowed, result.reason) == (False, "budget")
+
+
+def test_a_read_takes_the_slots_it_asks_for_only_while_they_fit_under_the_limit():
+    env = inference_env(TIER_FREE_REQUESTS_PER_MINUTE="12")
+    env.KEY_COUNTER = Namespace()
+    caller = Caller(key_id="jwt:carol", tier="free")
+
+    async def reads():
+        return [await access.admit(env, None, AdmissionRequest(request_id=f"r{i}", kind="read", caller=caller, reserve=5),
+                                   now=1_800_000_000) for i in range(4)]
+
+    results = asyncio.run(reads())
+
+    # 5 slots, 5 more, the last 2, then a refusal that still counts.
+    assert [(r.allowed, r.granted) for r in results] == [(True, 5), (True, 5), (True, 2), (False, 0)]
+    assert [r.window.remaining for r in results[:3]] == [11, 6, 1]  # as each request leaves it: its leased slots still count as left
+    assert env.KEY_COUNTER.objects["jwt:carol"].windows == {1_800_000_000 - 1_800_000_000 % 60: 13}
+
+
+def test_slots_taken_never_pass_the_limit_and_a_request_always_counts():
+    assert [access.slots_to_take(current, 10, 12) for current in (0, 2, 5, 11, 12, 20)] == [10, 10, 7, 1, 1, 1]
+    assert access.slots_to_take(3, 10, 0) == 1

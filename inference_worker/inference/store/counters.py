@@ -21,9 +21,10 @@ class Counters:
             object_id = self._ids[key_id] = self._namespace.idFromName(key_id)
         return self._namespace.get(object_id)
 
-    async def count(self, key_id: str, window_start: int, day: str) -> tuple[int, dict[str, Any]]:
-        answer = json.loads(await self._counter(key_id).count(key_id, window_start, day))
-        return answer["count"], answer["used"]
+    async def count(self, key_id: str, window_start: int, day: str, reserve: int = 1, limit: int = 0) -> tuple[int, int, dict[str, Any]]:
+        """(the window's count with the slots taken, how many were taken, today's usage)."""
+        answer = json.loads(await self._counter(key_id).count(key_id, window_start, day, reserve, limit))
+        return answer["count"], answer.get("taken", 1), answer["used"]
 
     async def peek(self, key_id: str, window_start: int, day: str) -> tuple[int, dict[str, Any]]:
         answer = json.loads(await self._counter(key_id).peek(key_id, window_start, day))
