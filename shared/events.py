@@ -8,7 +8,6 @@ in it, so a batch sent again (a retry) gets the same ids and counts nothing twic
 """
 
 import hashlib
-import json
 from collections import Counter
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -79,7 +78,8 @@ def _millis(value: datetime | int | None, now_ms: int) -> int:
 
 
 def batch_digest(raw_events: list[Any]) -> str:
-    return hashlib.sha256(json.dumps(raw_events, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    """The batch's fingerprint: its JSON as sent (the same for a retry), written in Rust."""
+    return hashlib.sha256(to_json(raw_events, inf_nan_mode="null")).hexdigest()
 
 
 @cache  # built on the first batch, not at import: every cold start would pay for it

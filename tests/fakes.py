@@ -143,6 +143,16 @@ class AnalyticsEngine:
             raise RuntimeError("writeDataPoint(): too many writes in this invocation")
         self.points.append(point)
 
+    def writeDataPoints(self, points: list[dict]) -> list[str | None]:  # as inference/store/runtime.py's adapter
+        outcomes: list[str | None] = []
+        for point in points:
+            try:
+                self.writeDataPoint(point)
+                outcomes.append(None)
+            except RuntimeError as exc:
+                outcomes.append(str(exc))
+        return outcomes
+
 
 class WorkersAI:
     def __init__(self, answer: Any = None) -> None:

@@ -90,8 +90,7 @@ async def process_events(env: Any, ctx: Any, batch: EventBatch) -> BatchResult:
         result = result.model_copy(update={"queued": True})
     else:
         result = await _index_now(env, ctx, stores, marker, batch, ndjson, result)
-    for point in data_points(key_id, batch.groups):
-        stores.telemetry.write(point)
+    stores.telemetry.write_all(data_points(key_id, batch.groups))
     return result
 
 

@@ -115,6 +115,18 @@ class AnalyticsEngine:
     def writeDataPoint(self, point: dict) -> None:  # noqa: N802 (the binding's own name)
         self._ae.writeDataPoint(js_value(point))
 
+    def writeDataPoints(self, points: list[dict]) -> list[str | None]:  # noqa: N802 (named after the binding's)
+        """Each point written, all of them converted in one crossing; per point, None or why it was not."""
+        converted = js_value(points)
+        outcomes: list[str | None] = []
+        for index in range(len(points)):
+            try:
+                self._ae.writeDataPoint(converted[index])
+                outcomes.append(None)
+            except Exception as exc:  # e.g. past the invocation's 25 writes
+                outcomes.append(str(exc))
+        return outcomes
+
 
 class WorkersAI:
     """A streamed answer stays the runtime's ReadableStream; any other answer becomes Python data
