@@ -25,8 +25,8 @@ class Settings:
     model_attempts: int = 2  # MODEL_ATTEMPTS: per model, before falling back
     retry_backoff_ms: float = 200  # RETRY_BACKOFF_MS: the base of the exponential backoff
     model_idle_timeout_ms: float = 30_000  # MODEL_IDLE_TIMEOUT_MS: a silent model stream ends after it
-    # STREAM_FLUSH_MS: tokens the model sends within this long of the last relayed ones leave together
-    # (inference/streaming.py: one read into Python for all of them); 0 relays every chunk on its own.
+    # STREAM_FLUSH_MS: a model chunk within this long of the one before switches its stream to
+    # batches, read at most this often (inference/streaming.py); 0 relays every chunk on its own.
     stream_flush_ms: float = 10
     generation_cache_ttl_seconds: int = 86_400  # GENERATION_CACHE_TTL_SECONDS
     analytics_cache_seconds: int = 60  # ANALYTICS_CACHE_SECONDS (KV's minimum is 60)
