@@ -44,7 +44,14 @@ export async function control(req, res, { recorder, faults, workers, analyticsPo
     // What a worker's R2 bucket holds, for tests that check what was written: /__devhost/r2/<worker>/<binding>?prefix=
     const bucket = workers.get(r2[1])?.storageEnv[r2[2]];
     if (!bucket) return reply(404, { error: { code: 'not_found', message: `no R2 binding ${r2[2]} in ${r2[1]}` } });
-    const prefix = new URL(req.url, 'http://host').searchParams.get('prefix') ?? '';
+    const params = new URL(req.url, 'http://host').searchParams;
+    if (params.has('key')) {  // one object's text
+      const object = await bucket.get(params.get('key'));
+      if (!object) return reply(404, { error: { code: 'not_found', message: 'no such object' } });
+      res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
+      return res.end(await object.text());
+    }
+    const prefix = params.get('prefix') ?? '';
     const listing = await bucket.list({ prefix, include: ['customMetadata'] });
     return reply(200, { keys: listing.objects.map((o) => o.key) });
   }

@@ -164,6 +164,19 @@ class WorkersAI:
         return self.answer
 
 
+class Queue:
+    """A queue producer: keeps what was sent; `failing` refuses every send."""
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+        self.failing = False
+
+    async def send(self, body: str) -> None:
+        if self.failing:
+            raise RuntimeError("Queue send failed: 500")
+        self.sent.append(body)
+
+
 def inference_env(**variables: str) -> SimpleNamespace:
     """The inference worker's env: every binding, and `variables` as its vars."""
     return SimpleNamespace(DB=D1(), CACHE=KV(), ARCHIVE=R2(), ANALYTICS=AnalyticsEngine(), AI=WorkersAI(), **variables)

@@ -93,6 +93,10 @@ async function control(request, env) {
   if (r2 && request.method === 'GET') {
     const bucket = env[`R2:${r2[1]}:${r2[2]}`];
     if (!bucket) return json({ error: { code: 'not_found', message: `no R2 binding ${r2[2]} in ${r2[1]}` } }, 404);
+    if (url.searchParams.has('key')) {  // one object's text
+      const object = await bucket.get(url.searchParams.get('key'));
+      return object ? new Response(await object.text()) : json({ error: { code: 'not_found', message: 'no such object' } }, 404);
+    }
     const listing = await bucket.list({ prefix: url.searchParams.get('prefix') ?? '' });
     return json({ keys: listing.objects.map((o) => o.key) });
   }

@@ -1,15 +1,19 @@
-"""Event ingestion that loses nothing: a batch is durable in R2 before anyone is told it was
-received, then indexed into D1, off the request's path when a queue is bound.
+"""Event ingestion that loses nothing: a batch is durable before anyone is told it was received
+(in a queue message, or in R2), then archived in R2 and indexed into D1, off the request's path
+when a queue is bound.
 
-R2 holds each batch's events (`events/<day>/<batch id>.ndjson`). With a queue (EVENT_QUEUE), the
-batch's marker is sent to it once stored, the client is answered 202, and the consumer (`consume`,
-this worker's queue handler) indexes batches into D1 several at a time, retrying a failure with
-backoff; what fails `max_retries` times goes to the dead-letter queue, whose consumer writes its
-marker into R2 (`unindexed/<batch id>`, store/archive.py) for the scheduled replay to drain.
-Without a queue (or if sending to it fails), the batch is indexed in the request, and if that
-fails its marker is written before the client is answered. Indexing is idempotent (events are
-unique per key and id; a batch's usage is counted once), so indexing a batch twice changes
-nothing: a message delivered twice, or a replay of a batch the queue indexed, is harmless."""
+R2 holds each batch's events (`events/<day>/<batch id>.ndjson`). With a queue (EVENT_QUEUE), a
+batch that fits in a message is sent with its events (store/queue.py); a bigger one is stored in
+R2 first and only its marker is sent. The client is answered 202 once the message is sent, and the
+consumer (`consume`, this worker's queue handler) archives the events that came in messages into
+R2 and indexes batches into D1 several at a time, retrying a failure with backoff; what fails
+`max_retries` times goes to the dead-letter queue, whose consumer stores its events in R2 (if
+they came in the message) and its marker (`unindexed/<batch id>`, store/archive.py) for the
+scheduled replay to drain. Without a queue (or if sending to it fails), the batch is stored in R2
+and indexed in the request, and if that fails its marker is written before the client is
+answered. Indexing is idempotent (events are unique per key and id; a batch's usage is counted
+once), so indexing a batch twice changes nothing: a message delivered twice, or a replay of a
+batch the queue indexed, is harmless."""
 
 import asyncio
 import time
@@ -22,7 +26,7 @@ from inference.settings import Settings, settings_of
 from inference.store import Stores, stores_of
 from inference.store.archive import Marker, archive_key
 from inference.store.d1 import day_of
-from inference.store.queue import marker_of
+from inference.store.queue import batch_of, message_of
 from inference.store.telemetry import WRITES_PER_INVOCATION, event_point
 from shared.contract import BatchRef, BatchResult, BatchStatus, Caller, EventBatch, ServiceFailed, ServiceFailure, UnindexedBatch
 from shared.errors import ErrorCode
@@ -78,27 +82,30 @@ async def process_events(env: Any, ctx: Any, batch: EventBatch) -> BatchResult:
     marker = Marker(batch_id=batch.batch_id, key_id=key_id, tier=batch.caller.tier,
                     r2_key=archive_key(batch.batch_id, batch.received_at), received_at=batch.received_at)
     ndjson = batch.ndjson
-    try:
-        await stores.archive.store_events(marker, ndjson)
-    except Exception as exc:
-        log(f"batch {batch.batch_id}: R2 write failed, nothing accepted: {exc}")
-        raise _not_stored() from None
-
     result = BatchResult(batch_id=batch.batch_id, received=batch.count, accepted=None, duplicates=None, indexed=False,
                          window=window)
-    if stores.queue is not None and await _enqueued(stores, marker):
-        result = result.model_copy(update={"queued": True})
+    with_events = message_of(marker, ndjson) if stores.queue is not None else None
+    if with_events is not None and await _enqueued(stores, marker, with_events):
+        result = result.model_copy(update={"queued": True})  # durable in the queue; the consumer archives it
     else:
-        result = await _index_now(env, ctx, stores, marker, batch, ndjson, result)
+        try:
+            await stores.archive.store_events(marker, ndjson)
+        except Exception as exc:
+            log(f"batch {batch.batch_id}: R2 write failed, nothing accepted: {exc}")
+            raise _not_stored() from None
+        if stores.queue is not None and await _enqueued(stores, marker, message_of(marker)):
+            result = result.model_copy(update={"queued": True})
+        else:
+            result = await _index_now(env, ctx, stores, marker, batch, ndjson, result)
     stores.telemetry.write_all(data_points(key_id, batch.groups))
     return result
 
 
-async def _enqueued(stores: Stores, marker: Marker) -> bool:
-    """Hands the stored batch to the queue consumer; False if the queue refused it (the batch is
-    then indexed now, as without a queue)."""
+async def _enqueued(stores: Stores, marker: Marker, message: str) -> bool:
+    """Hands the batch to the queue consumer; False if the queue refused it (the batch is then
+    stored in R2, if it was not, and indexed now, as without a queue)."""
     try:
-        await stores.queue.send(marker)
+        await stores.queue.send(message)
         return True
     except Exception as exc:
         log(f"batch {marker.batch_id}: queue send failed, indexing it now: {exc}")
@@ -128,21 +135,33 @@ def retry_delay(attempts: int, base_seconds: float) -> int:
 
 
 async def consume(env: Any, messages: list[Any]) -> None:
-    """The queue consumer: indexes every message's batch in one D1 transaction; if that fails,
-    each on its own, so that one bad batch holds no other back. A batch that fails is retried
-    with backoff (the queue's max_retries, then the dead-letter queue)."""
+    """The queue consumer: archives in R2 the batches whose events came in their message, then
+    indexes every message's batch in one D1 transaction; if that fails, each on its own, so that
+    one bad batch holds no other back. A batch that fails is retried with backoff (the queue's
+    max_retries, then the dead-letter queue)."""
     stores = stores_of(env)
     base = settings_of(env).event_retry_base_seconds
-    loaded = []
+    loaded, carried = [], []  # every batch read; the ones whose events came in their message
     for message in messages:
-        marker = marker_of(message.body)
+        marker, ndjson = batch_of(message.body)
         try:
-            ndjson = await stores.archive.read_batch(marker.r2_key)
-            if ndjson is None:
+            if ndjson is not None:
+                carried.append((message, marker, ndjson))
+            elif (ndjson := await stores.archive.read_batch(marker.r2_key)) is not None:
+                loaded.append((message, marker, ndjson))
+            else:
                 raise LookupError(f"no events at {marker.r2_key}")
-            loaded.append((message, marker, ndjson))
         except Exception as exc:
             _retry(message, marker, exc, base)
+    # Every indexed batch is in R2 (the archive outlives D1's retention): the ones that came in
+    # their message are written there first, all at once.
+    stored = await asyncio.gather(*(stores.archive.store_events(marker, ndjson) for _, marker, ndjson in carried),
+                                  return_exceptions=True)
+    for entry, outcome in zip(carried, stored, strict=True):
+        if isinstance(outcome, BaseException):
+            _retry(entry[0], entry[1], outcome, base)
+        else:
+            loaded.append(entry)
     if not loaded:
         return
     try:
@@ -170,11 +189,14 @@ def _retry(message: Any, marker: Marker, exc: Exception, base_seconds: float) ->
 
 
 async def dead_letter(env: Any, messages: list[Any]) -> None:
-    """The dead-letter queue's consumer: a batch the queue gave up on gets its marker in R2, where
-    the admin sees it (GraphQL `unindexedBatches`) and the scheduled replay keeps trying it."""
+    """The dead-letter queue's consumer: a batch the queue gave up on gets its events (if they came
+    in the message) and its marker in R2, where the admin sees it (GraphQL `unindexedBatches`) and
+    the scheduled replay keeps trying it. If R2 fails too, the message is retried."""
     archive = stores_of(env).archive
     for message in messages:
-        marker = marker_of(message.body)
+        marker, ndjson = batch_of(message.body)
+        if ndjson is not None:
+            await archive.store_events(marker, ndjson)
         await archive.mark_unindexed(marker, "the event queue gave up on it after its retries (max_retries)")
         log(f"queue: batch {marker.batch_id} dead-lettered, left to the replay")
         message.ack()

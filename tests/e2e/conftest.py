@@ -173,6 +173,11 @@ class HostControl:
     def r2_keys(self, prefix: str) -> list[str]:
         return self.client.get("/__devhost/r2/inference-service/ARCHIVE", params={"prefix": prefix}).json()["keys"]
 
+    def r2_text(self, key: str) -> str:
+        response = self.client.get("/__devhost/r2/inference-service/ARCHIVE", params={"key": key})
+        response.raise_for_status()
+        return response.text
+
     def fire_cron(self) -> None:
         response = self.client.post("/__devhost/scheduled", json={})
         response.raise_for_status()

@@ -1,5 +1,5 @@
-"""Event batches through the queue (EVENT_QUEUE), on the local runtime: answered once stored and
-queued, indexed by the consumer shortly after, several at a time; a batch the consumer keeps
+"""Event batches through the queue (EVENT_QUEUE), on the local runtime: answered once queued (the
+events in the message), archived in R2 and indexed by the consumer shortly after, several at a time; a batch the consumer keeps
 failing on goes to the dead-letter queue, whose consumer leaves it visible to the admin and to
 the replay, which indexes it once it can. Nothing accepted is lost."""
 
@@ -23,9 +23,12 @@ def test_a_batch_is_answered_once_stored_and_queued_then_indexed(anonymous, new_
     body = response.json()
     assert response.status_code == 202
     assert (body["queued"], body["indexed"], body["accepted"], body["duplicates"]) == (True, False, 2, None)
-    assert any(body["batchId"] in key for key in control.r2_keys("events/"))  # durable before the answer
     assert landed(anonymous, response, headers=headers) | {"indexedAt": None} == {
         "batchId": body["batchId"], "indexed": True, "received": 2, "accepted": 2, "duplicates": 0, "indexedAt": None}
+    # It came in its queue message (durable once sent); the consumer archived it in R2 before indexing it.
+    archived = [key for key in control.r2_keys("events/") if body["batchId"] in key]
+    assert len(archived) == 1
+    assert [json.loads(line)["id"] for line in control.r2_text(archived[0]).splitlines()] == ["q1", "q2"]
 
 
 def test_concurrent_batches_are_all_indexed_and_none_is_lost(base_url, new_key):

@@ -141,13 +141,15 @@ class WorkersAI:
 
 
 class Queue:
-    """A message is JSON text: it crosses as a string, no conversion."""
+    """A message is JSON text: it crosses as a string, no conversion, and is sent as text (its
+    size is its UTF-8 bytes, which store/queue.py keeps under the limit)."""
 
     def __init__(self, binding: Any) -> None:
         self._queue = binding
+        self._as_text = js_value({"contentType": "text"})
 
     async def send(self, body: str) -> None:
-        await self._queue.send(body)
+        await self._queue.send(body, self._as_text)
 
 
 class QueueMessage:
