@@ -12,10 +12,11 @@ from collections import Counter
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from functools import cache
-from typing import Any
+from typing import Annotated, Any, NamedTuple, NotRequired
 
-from pydantic import ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+from pydantic import ConfigDict, StringConstraints, TypeAdapter, ValidationError, with_config
 from pydantic_core import to_json
+from typing_extensions import TypedDict  # pydantic takes typing's TypedDict from Python 3.12 only
 
 from shared.base import Model
 
@@ -25,28 +26,27 @@ MAX_FUTURE_MS = 5 * 60_000  # clock skew allowed into the future
 # Checked by pydantic-core (Rust: `$` is the end of the text, a trailing newline included).
 TYPE_PATTERN = r"^[A-Za-z][A-Za-z0-9_.:-]{0,63}$"
 TYPE_RULE = "must start with a letter and hold at most 64 letters, digits or _ . : -"
+PROPERTIES_RULE = f"must serialize to at most {MAX_PROPERTIES_BYTES} bytes"
+
+_Id = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+_Text = Annotated[str, StringConstraints(max_length=128)]
 
 
-class EventIn(Model):
-    model_config = ConfigDict(extra="forbid")
+@with_config(ConfigDict(extra="forbid"))
+class EventIn(TypedDict):
+    """An event as a client sends it. A TypedDict, not a model: a batch is validated into plain
+    dicts in one call into pydantic-core, with no Python code per event."""
 
-    id: str | None = Field(default=None, min_length=1, max_length=128)
-    type: str = Field(pattern=TYPE_PATTERN)
-    name: str | None = Field(default=None, max_length=128)
-    component: str | None = Field(default=None, max_length=128)
-    sessionId: str | None = Field(default=None, max_length=128)
-    userId: str | None = Field(default=None, max_length=128)
+    id: NotRequired[_Id | None]
+    type: Annotated[str, StringConstraints(pattern=TYPE_PATTERN)]
+    name: NotRequired[_Text | None]
+    component: NotRequired[_Text | None]
+    sessionId: NotRequired[_Text | None]
+    userId: NotRequired[_Text | None]
     # ISO 8601 or unix milliseconds; the time of receipt when absent.
-    timestamp: datetime | int | None = None
-    properties: dict[str, Any] | None = None
-
-    @field_validator("properties")
-    @classmethod
-    def _properties_size(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
-        # Its compact JSON in UTF-8, as stored; serialized by pydantic-core (Rust), once per event.
-        if value is not None and len(to_json(value)) > MAX_PROPERTIES_BYTES:
-            raise ValueError(f"must serialize to at most {MAX_PROPERTIES_BYTES} bytes")
-        return value
+    timestamp: NotRequired[datetime | int | None]
+    # At most MAX_PROPERTIES_BYTES of compact JSON, checked on the event's stored line (`checked_batch`).
+    properties: NotRequired[dict[str, Any] | None]
 
 
 class Event(Model):
@@ -66,6 +66,12 @@ class Rejection(Model):
     index: int
     field: str
     message: str
+
+
+class CheckedBatch(NamedTuple):
+    events: list[dict[str, Any]]  # the accepted events as stored (an Event's fields, ids assigned)
+    ndjson: str  # the same, one JSON line each, as archived
+    rejected: list[Rejection]  # why each other event was not accepted
 
 
 def _millis(value: datetime | int | None, now_ms: int) -> int:
@@ -88,6 +94,11 @@ def _batch_validator() -> TypeAdapter:
 
 
 @cache
+def _event_validator() -> TypeAdapter:
+    return TypeAdapter(EventIn)
+
+
+@cache
 def _events_validator() -> TypeAdapter:
     return TypeAdapter(list[Event])
 
@@ -96,51 +107,59 @@ def _checked(raw_events: list[Any]) -> list[EventIn | Rejection]:
     """Each event validated, or why not. The whole list in one call first (one pass in Rust for
     the usual batch, every event valid); event by event only to find which ones are not."""
     try:
-        return list(_batch_validator().validate_python(raw_events))
+        return _batch_validator().validate_python(raw_events)
     except ValidationError:
         pass
     checked: list[EventIn | Rejection] = []
     for index, raw in enumerate(raw_events):
         try:
-            checked.append(EventIn.model_validate(raw))
+            checked.append(_event_validator().validate_python(raw))
         except ValidationError as exc:
             first = exc.errors()[0]
             field = ".".join(str(p) for p in first["loc"]) or "event"
-            message = TYPE_RULE if first["type"] == "string_pattern_mismatch" else first["msg"].removeprefix("Value error, ")
+            message = TYPE_RULE if first["type"] == "string_pattern_mismatch" else first["msg"]
             checked.append(Rejection(index=index, field=field, message=message))
     return checked
 
 
-def accepted_events(raw_events: list[Any], now_ms: int) -> tuple[list[dict[str, Any]], list[Rejection]]:
-    """The batch's valid events as stored (an Event's fields, ids assigned), and why the others
-    are not: what the api hands to the inference service, as NDJSON (`to_ndjson`)."""
+def checked_batch(raw_events: list[Any], now_ms: int) -> CheckedBatch:
+    """The batch's valid events as stored and archived, and why the others are not: what the api
+    hands to the inference service."""
     digest = batch_digest(raw_events)
     accepted: list[dict[str, Any]] = []
+    lines: list[str] = []
     rejected: list[Rejection] = []
     for index, event in enumerate(_checked(raw_events)):
         if isinstance(event, Rejection):
             rejected.append(event)
             continue
-        ts = _millis(event.timestamp, now_ms)
-        if not now_ms - MAX_PAST_MS <= ts <= now_ms + MAX_FUTURE_MS:
+        get = event.get
+        stored = {
+            "id": get("id") or f"gen-{digest[:32]}-{index}",
+            "type": event["type"],
+            "name": get("name"),
+            "component": get("component"),
+            "session_id": get("sessionId"),
+            "user_id": get("userId"),
+            "ts": _millis(get("timestamp"), now_ms),
+            "properties": get("properties"),
+        }
+        line = to_json(stored, inf_nan_mode="null")
+        # The line holds the properties' JSON: only a line that long can hold too much of it.
+        if len(line) > MAX_PROPERTIES_BYTES and len(to_json(stored["properties"], inf_nan_mode="null")) > MAX_PROPERTIES_BYTES:
+            rejected.append(Rejection(index=index, field="properties", message=PROPERTIES_RULE))
+            continue
+        if not now_ms - MAX_PAST_MS <= stored["ts"] <= now_ms + MAX_FUTURE_MS:
             rejected.append(Rejection(index=index, field="timestamp", message="must be within the last 30 days and not in the future"))
             continue
-        accepted.append({
-            "id": event.id or f"gen-{digest[:32]}-{index}",
-            "type": event.type,
-            "name": event.name,
-            "component": event.component,
-            "session_id": event.sessionId,
-            "user_id": event.userId,
-            "ts": ts,
-            "properties": event.properties,
-        })
-    return accepted, rejected
+        accepted.append(stored)
+        lines.append(line.decode())
+    return CheckedBatch(accepted, "".join(line + "\n" for line in lines), rejected)
 
 
 def validate_batch(raw_events: list[Any], now_ms: int) -> tuple[list[Event], list[Rejection]]:
-    """`accepted_events`, as Event models."""
-    accepted, rejected = accepted_events(raw_events, now_ms)
+    """`checked_batch`'s events as Event models, and its rejections."""
+    accepted, _, rejected = checked_batch(raw_events, now_ms)
     return _events_validator().validate_python(accepted), rejected  # all at once: one call into Rust
 
 

@@ -4,8 +4,8 @@ checked before and right after `json.loads`, each refusal a 4xx naming its limit
 Why a nesting budget: `json.loads` recurses once per level, and a few thousand levels (a 10 KB
 body of brackets) overflow Pyodide's stack and kill the isolate, with every request in flight in
 it; dozens of levels already exceed what crosses the service binding. The depth is measured on the
-document's bracket skeleton (strings removed) with regular expressions, so the check costs a few
-C-speed passes and never recurses.
+document's bracket skeleton (strings removed) with a few C-speed passes (split or regular
+expressions, translate), so the check never recurses.
 
 Why a Unicode check: a JSON escape can spell a lone surrogate ("\\ud800"), which is a valid
 Python str but cannot be encoded to UTF-8: storage and the RPC boundary would fail on it later,
@@ -20,18 +20,23 @@ from shared.errors import ApiError, ErrorCode
 from shared.limits import MAX_BODY_BYTES, MAX_JSON_DEPTH
 
 _STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
-_NOT_BRACKET = re.compile(rb"[^\[\]{}]+")
+_NOT_BRACKETS = bytes(set(range(256)) - set(b"[]{}"))
 _INNERMOST_PAIR = re.compile(rb"\[\]|\{\}")
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
 def nested_deeper_than(raw: bytes, limit: int) -> bool:
-    skeleton = _NOT_BRACKET.sub(b"", _STRING.sub(b"", raw))
+    # Strings hold no structure. Without a backslash no quote is escaped, so every other piece
+    # between quotes is a string (the usual body: a split, 3x faster than the regex).
+    outside = b"".join(raw.split(b'"')[0::2]) if b"\\" not in raw else _STRING.sub(b"", raw)
+    skeleton = outside.translate(None, _NOT_BRACKETS)
     for _ in range(limit):
         skeleton, removed = _INNERMOST_PAIR.subn(b"", skeleton)
         if not removed:
-            return False  # all levels peeled, or only unbalanced brackets left (json reports those)
-    return _INNERMOST_PAIR.search(skeleton) is not None
+            break
+    # Pairs left after `limit` peels: deeper. Unmatched brackets left: not JSON, but json.loads
+    # recurses into every one still open before it says so (`[` x 5000 then `"a"` overflowed).
+    return _INNERMOST_PAIR.search(skeleton) is not None or skeleton.count(b"[") + skeleton.count(b"{") > limit
 
 
 def _printable(key: Any) -> str:

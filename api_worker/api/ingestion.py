@@ -9,7 +9,7 @@ from typing import Any
 from api.call import Call
 from shared.contract import EventBatch
 from shared.errors import ApiError, ErrorCode
-from shared.events import accepted_events, group_counts, to_ndjson
+from shared.events import checked_batch, group_counts
 
 
 def batch_limit(call: Call) -> int:
@@ -25,7 +25,7 @@ async def ingest(call: Call, raw_events: list[Any]) -> dict[str, Any]:
         raise ApiError(ErrorCode.PAYLOAD_TOO_LARGE, f"events: at most {limit} a batch; this one has {len(raw_events)}",
                        field="events", limit=limit)
     now_ms = int(time.time() * 1000)
-    accepted, rejected = accepted_events(raw_events, now_ms)
+    accepted, ndjson, rejected = checked_batch(raw_events, now_ms)
     rejections = [r.model_dump() for r in rejected]
     if not accepted:
         raise ApiError(ErrorCode.INVALID_REQUEST, f"No valid events ({rejections[0]['field']}: {rejections[0]['message']})",
@@ -33,7 +33,7 @@ async def ingest(call: Call, raw_events: list[Any]) -> dict[str, Any]:
     # The batch id follows from the caller and the batch's content: a retried batch is the same batch.
     digest = hashlib.sha256(f"{call.caller.key_id}:{[e['id'] for e in accepted]}".encode()).hexdigest()
     batch = EventBatch(request_id=call.request_id, caller=call.caller, batch_id=f"b{digest[:31]}", received_at=now_ms,
-                       ndjson=to_ndjson(accepted), count=len(accepted), groups=group_counts(accepted))
+                       ndjson=ndjson, count=len(accepted), groups=group_counts(accepted))
     result = await call.inference.process_events(batch)
     return {
         "batchId": result.batch_id,

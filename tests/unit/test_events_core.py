@@ -5,7 +5,7 @@ import pytest
 
 from inference import events as ingestion
 from inference.store.d1 import MAX_EVENTS_JSON_BYTES, Database, json_chunks
-from shared.events import accepted_events, from_ndjson, group_counts, to_ndjson, validate_batch
+from shared.events import MAX_PROPERTIES_BYTES, checked_batch, from_ndjson, group_counts, to_ndjson, validate_batch
 from tests.fakes import D1
 
 NOW = 1_800_000_000_000
@@ -67,12 +67,22 @@ def test_ndjson_round_trips():
 
 def test_the_api_archives_the_same_lines_the_events_models_would():
     raw = [{"type": "view", "properties": {"a": [1, "é", None], "n": float("nan")}}, {"type": "click", "sessionId": "s"}]
-    as_dicts, _ = accepted_events(raw, NOW)
+    as_dicts, ndjson, _ = checked_batch(raw, NOW)
     as_models, _ = validate_batch(raw, NOW)
 
-    assert to_ndjson(as_dicts) == to_ndjson(as_models)
-    assert '"n":null' in to_ndjson(as_dicts)  # NaN (which json.loads accepts) is stored as JSON can hold it
+    assert ndjson == to_ndjson(as_dicts) == to_ndjson(as_models)
+    assert '"n":null' in ndjson  # NaN (which json.loads accepts) is stored as JSON can hold it
     assert group_counts(as_dicts) == group_counts(as_models) == [("view", "", 1), ("click", "", 1)]
+
+
+def test_properties_are_held_to_their_size_as_stored_however_long_the_event():
+    at_limit = {"blob": "x" * (MAX_PROPERTIES_BYTES - len('{"blob":""}'))}
+    long_but_small = {"type": "x", "name": "n" * 128, "sessionId": "s" * 128, "userId": "u" * 128, "properties": at_limit}
+
+    accepted, _, rejected = checked_batch([long_but_small, {"type": "x", "properties": {**at_limit, "one": 1}}], NOW)
+
+    assert [e["name"] for e in accepted] == ["n" * 128]
+    assert [(r.index, r.field, r.message) for r in rejected] == [(1, "properties", "must serialize to at most 8192 bytes")]
 
 
 def index(d1, events, batch_id="b1"):

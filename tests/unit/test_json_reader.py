@@ -54,6 +54,16 @@ def test_depth_counts_objects_and_arrays_alike():
     assert not nested_deeper_than(body, 33)
 
 
+@pytest.mark.parametrize("body", [
+    b"[" * 5000 + b'"a"',  # never closed: json.loads recursed 5,000 levels before it found that out
+    b"[" * 5000 + b'"' + b"]" * 5000,  # closed only inside a string that never ends
+    b'["\\"' + b"[" * 5000,  # the same behind an escaped quote (the regular expressions' path)
+])
+def test_brackets_left_open_deeper_than_the_budget_are_refused_before_parsing(body):
+    error = refusal(body)
+    assert "nests deeper than" in error.message
+
+
 def test_unbalanced_brackets_are_left_to_the_json_error():
     error = refusal(b"[" * 10 + b"}" * 10)
     assert "not valid JSON" in error.message

@@ -9,7 +9,7 @@ import pytest
 from inference import events as ingestion
 from inference.store.archive import MARKER_PREFIX, Marker
 from shared.contract import BatchResult, Caller, EventBatch, ServiceFailed
-from shared.events import accepted_events, group_counts, to_ndjson, validate_batch
+from shared.events import checked_batch, group_counts, to_ndjson, validate_batch
 from tests.fakes import inference_env
 
 NOW = 1_800_000_000_000
@@ -77,9 +77,9 @@ def test_a_batch_d1_refused_is_answered_as_stored_and_indexed_by_the_next_replay
 
 def batch_of(*types: str, batch_id: str = "b2") -> EventBatch:
     """The batch the api would hand over for these events (api/ingestion.py)."""
-    events, _ = accepted_events([{"type": t} for t in types], NOW)
+    events, ndjson, _ = checked_batch([{"type": t} for t in types], NOW)
     return EventBatch(request_id="r", caller=Caller(key_id="k1", tier="pro"), batch_id=batch_id, received_at=NOW,
-                      ndjson=to_ndjson(events), count=len(events), groups=group_counts(events))
+                      ndjson=ndjson, count=len(events), groups=group_counts(events))
 
 
 CTX = type("Ctx", (), {"waitUntil": lambda self, work: None})()
