@@ -15,9 +15,9 @@ from shared.limits import (
     MAX_EMBEDDING_INPUT_CHARS,
     MAX_EMBEDDING_INPUTS,
     MAX_INPUT_CHARS,
+    MAX_LEASE_SIZE,
     MAX_MESSAGES,
     MAX_OUTPUT_TOKENS,
-    MAX_READ_LEASE,
     MAX_TOP_K,
 )
 
@@ -67,8 +67,8 @@ class AdmissionRequest(Model):
     key_hash: str | None = None
     caller: Caller | None = None
     # Slots of the rate window to take, this request's first: a read request asks for more, which
-    # the api then uses for the caller's next reads (api/leases.py). Granted as far as the limit allows.
-    reserve: int = Field(default=1, ge=1, le=MAX_READ_LEASE)
+    # the api then uses for the caller's next reads (shared/leases.py). Granted as far as the limit allows.
+    reserve: int = Field(default=1, ge=1, le=MAX_LEASE_SIZE)
 
 
 class RateWindow(Model):

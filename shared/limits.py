@@ -12,5 +12,5 @@ MAX_EMBEDDING_INPUTS = 100
 MAX_EMBEDDING_INPUT_CHARS = 8_000  # per text; bge models read at most 512 tokens
 # Vectorize answers at most 20 matches a query with their metadata (a passage's text is there).
 MAX_TOP_K = 20
-# Slots of a rate window one read admission may take ahead (api/leases.py, READ_LEASE_SIZE).
-MAX_READ_LEASE = 100
+# Slots of a rate window one admission may take ahead (shared/leases.py: READ_LEASE_SIZE, EVENTS_LEASE_SIZE).
+MAX_LEASE_SIZE = 100

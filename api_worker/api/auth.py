@@ -9,7 +9,7 @@ its admission to that call when the caller is known here already (a JWT, or a ke
 saw verified within KEY_CACHE_SECONDS, whose tier the route's checks need); the service admits
 first and works only if allowed. Otherwise admission is its own call before the handler, and a
 read (a route with no work call) of a known caller may take no call at all: it uses a slot of
-the caller's rate window an earlier read of this isolate took ahead (api/leases.py). A request
+the caller's rate window an earlier read of this isolate took ahead (shared/leases.py). A request
 the handler refuses before its work call (a bad body, a model the tier may not use) is admitted
 after it (`settle_admission`): every authenticated request is counted exactly once, and a
 refused admission still wins over the handler's own error."""
@@ -21,13 +21,13 @@ from typing import Any
 
 from api.call import Call
 from api.inference_client import refused
-from api.leases import Leases
 from api.router import Route
 from api.settings import Settings
 from shared import jwt
 from shared.contract import AdmissionRequest, Caller
 from shared.errors import ApiError, ErrorCode
 from shared.keys import parse_key
+from shared.leases import Leases
 from shared.throttle import FailedAttempts
 from shared.tiers import TIERS
 
@@ -39,7 +39,7 @@ _NOT_GUESSES = {"missing_credentials", "admin_token_not_accepted"}
 # Per isolate: key prefix -> (trusted until, the key's hash, its caller), after a verified admission.
 _verified_keys: dict[str, tuple[float, str, Caller]] = {}
 MAX_VERIFIED_KEYS = 10_000
-# Per isolate: slots of read requests' rate windows taken in advance (api/leases.py).
+# Per isolate: slots of read requests' rate windows taken in advance (shared/leases.py).
 _leases = Leases()
 # Routes whose handler makes one work call to the inference service, which can admit in it.
 WORK_KINDS = {"ai", "events"}
@@ -139,7 +139,7 @@ async def _authenticate(call: Call, route: Route) -> None:
         call.inference.admission = admission  # admitted by the handler's work call
         return
     reading = route.kind == "read"
-    holder = call.credential  # whose slots a read takes (api/leases.py): the key's prefix, the JWT's subject
+    holder = call.credential  # whose slots a read takes (shared/leases.py): the key's prefix, the JWT's subject
     if reading:
         if known is not None and (window := _leases.take(holder, now)) is not None:
             call.caller, call.rate_window = known, window  # a slot this isolate holds: no call

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from api.cors import parse_allowlist
-from shared.limits import MAX_BODY_BYTES, MAX_READ_LEASE
+from shared.limits import MAX_BODY_BYTES, MAX_LEASE_SIZE
 from shared.models import DEFAULT_TEXT_MODEL
 from shared.throttle import DEFAULT_ALLOWANCE
 from shared.tiers import TIERS, TierLimits, limits_for
@@ -32,7 +32,7 @@ class Settings:
     failed_auth_per_minute: int = DEFAULT_ALLOWANCE  # FAILED_AUTH_PER_MINUTE, per client address
     key_cache_seconds: float = 30  # KEY_CACHE_SECONDS: how long an isolate trusts a key it saw verified
     # READ_LEASE_SIZE: the most slots of a rate window one read takes ahead for the caller's next
-    # reads in this isolate (api/leases.py); 1 takes none.
+    # reads in this isolate (shared/leases.py); 1 takes none.
     read_lease_size: int = 10
     backend_failures: int = 3  # BACKEND_FAILURES: failures in a row that take a backend out (api/backends.py)
     backend_cooldown_seconds: float = 30  # BACKEND_COOLDOWN_SECONDS: how long it stays out before a probe
@@ -60,7 +60,7 @@ class Settings:
             events_max_body_bytes=int(number("EVENTS_MAX_BODY_BYTES", MAX_BODY_BYTES)),
             failed_auth_per_minute=int(number("FAILED_AUTH_PER_MINUTE", DEFAULT_ALLOWANCE)),
             key_cache_seconds=number("KEY_CACHE_SECONDS", 30),
-            read_lease_size=max(1, min(MAX_READ_LEASE, int(number("READ_LEASE_SIZE", 10)))),
+            read_lease_size=max(1, min(MAX_LEASE_SIZE, int(number("READ_LEASE_SIZE", 10)))),
             backend_failures=int(number("BACKEND_FAILURES", 3)),
             backend_cooldown_seconds=number("BACKEND_COOLDOWN_SECONDS", 30),
             admin_token=_var(env, "ADMIN_TOKEN"),

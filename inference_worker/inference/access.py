@@ -15,6 +15,7 @@ import asyncio
 import hmac
 import time
 import uuid
+from contextlib import nullcontext
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
@@ -36,6 +37,8 @@ from shared.contract import (
 )
 from shared.errors import ErrorCode
 from shared.keys import new_key
+from shared.leases import Leases
+from shared.tiers import TierLimits
 
 WINDOW_SECONDS = 60
 
@@ -46,6 +49,9 @@ _verified_keys: dict[str, tuple[float, dict[str, Any] | None]] = {}
 MAX_CACHED_KEYS = 10_000
 
 SPEND_DAYS = 7  # the days of spend a usage report lists, today included
+
+# Per isolate: slots of event batches' rate windows taken ahead, per key id (shared/leases.py).
+_event_leases = Leases()
 
 
 def _refused(code: ErrorCode, reason: str, message: str, **extra: Any) -> AdmissionResult:
@@ -89,7 +95,8 @@ async def _verify_key(env: Any, prefix: str, presented_hash: str, now: float) ->
     return Caller(key_id=row["id"], tier=row["tier"])
 
 
-async def admit(env: Any, ctx: Any, req: AdmissionRequest, now: float | None = None) -> AdmissionResult:
+async def admit(env: Any, ctx: Any, req: AdmissionRequest, now: float | None = None, events: int = 0) -> AdmissionResult:
+    """Admits `req` (an event batch's: of `events` events), counting it in its caller's window."""
     now = time.time() if now is None else now
     if req.key_prefix and req.key_hash:
         verified = await _verify_key(env, req.key_prefix, req.key_hash, now)
@@ -101,40 +108,63 @@ async def admit(env: Any, ctx: Any, req: AdmissionRequest, now: float | None = N
     else:
         return _refused(ErrorCode.UNAUTHORIZED, "missing_credentials", "No credentials")
 
-    limits = settings_of(env).limits_for(caller.tier)
+    settings = settings_of(env)
+    limits = settings.limits_for(caller.tier)
     window_start, reset = _window(now)
     stores = stores_of(env)
+    batch = req.kind == "events" and stores.counters is not None  # batches may use slots taken ahead
+    holder = caller.key_id
+    if batch and (window := _event_leases.take(holder, now, events)) is not None:
+        return AdmissionResult(allowed=True, caller=caller, window=window, granted=1)
     if stores.counters is not None:  # the key's Durable Object: no D1 write for admission
-        count, taken, used = await stores.counters.count(caller.key_id, window_start, day_of(now), req.reserve,
-                                                         limits.requests_per_minute)
+        reserve = _event_leases.ask_size(holder, limits.requests_per_minute, settings.events_lease_size, now) if batch else req.reserve
+        with _event_leases.admitting(holder) if batch else nullcontext():
+            count, taken, used = await stores.counters.count(caller.key_id, window_start, day_of(now), reserve,
+                                                             limits.requests_per_minute)
     else:  # one slot at a time
         (count, used), taken = await stores.db.count_request(caller.key_id, window_start, day_of(now)), 1
         if count == 1:  # this key's first request in a new window: drop its old ones, off the hot path
             drop = stores.db.drop_old_windows(caller.key_id, window_start)
             ctx.waitUntil(asyncio.ensure_future(drop))
-    position = count - taken + 1  # this request's place in its window; the slots after it are the caller's next reads'
+    position = count - taken + 1  # this request's place in its window; the slots after it are the caller's next requests'
     window = RateWindow(limit=limits.requests_per_minute, remaining=max(0, limits.requests_per_minute - position), reset_seconds=reset)
+    result = _checked(limits, req.kind, caller, position, used, window, taken, now)
+    if batch:
+        if not result.allowed and result.reason == "rate_limit" and (held := _event_leases.take(holder, now, events)) is not None:
+            # Refused while another batch of this isolate was given slots it has not used: this one takes one (counted already).
+            return AdmissionResult(allowed=True, caller=caller, window=held, granted=1)
+        _event_leases.answered(holder, taken if result.allowed else 0, window, now,
+                               events_left=limits.events_per_day - int(used["events"]) - events)
+    return result
+
+
+def _checked(limits: TierLimits, kind: str, caller: Caller, position: int, used: dict[str, float], window: RateWindow,
+             taken: int, now: float) -> AdmissionResult:
+    """The admission of a request counted at `position` in its window, against the limit and the
+    day's quotas its kind spends."""
+    reset = window.reset_seconds
     if position > limits.requests_per_minute:
         return _refused(ErrorCode.RATE_LIMITED, "rate_limit", f"More than {limits.requests_per_minute} requests a minute",
                         caller=caller, retry_after=reset, window=window)
-    if req.kind == "ai" and used["prompt_tokens"] + used["completion_tokens"] >= limits.tokens_per_day:
+    if kind == "ai" and used["prompt_tokens"] + used["completion_tokens"] >= limits.tokens_per_day:
         return _refused(ErrorCode.RATE_LIMITED, "token_quota", f"The daily quota of {limits.tokens_per_day} AI tokens is used up",
                         caller=caller, retry_after=_seconds_to_midnight(now), window=window)
-    if req.kind == "ai" and limits.daily_budget_usd and used["cost_usd"] >= limits.daily_budget_usd:
+    if kind == "ai" and limits.daily_budget_usd and used["cost_usd"] >= limits.daily_budget_usd:
         return _refused(ErrorCode.RATE_LIMITED, "budget", f"The daily budget of ${limits.daily_budget_usd:g} for models is spent",
                         caller=caller, retry_after=_seconds_to_midnight(now), window=window)
-    if req.kind == "events" and used["events"] >= limits.events_per_day:
+    if kind == "events" and used["events"] >= limits.events_per_day:
         return _refused(ErrorCode.RATE_LIMITED, "event_quota", f"The daily quota of {limits.events_per_day} events is used up",
                         caller=caller, retry_after=_seconds_to_midnight(now), window=window)
     return AdmissionResult(allowed=True, caller=caller, window=window, granted=taken)
 
 
-async def admitted(env: Any, ctx: Any, req: AdmissionRequest | None) -> RateWindow | None:
-    """Admits the request a work call carries (see AdmissionRequest), or raises the refusal as
-    the ServiceFailure the api answers; the caller's window, for its headers."""
+async def admitted(env: Any, ctx: Any, req: AdmissionRequest | None, events: int = 0) -> RateWindow | None:
+    """Admits the request a work call carries (see AdmissionRequest; an event batch's: of
+    `events` events), or raises the refusal as the ServiceFailure the api answers; the caller's
+    window, for its headers."""
     if req is None:
         return None
-    result = await admit(env, ctx, req)
+    result = await admit(env, ctx, req, events=events)
     if not result.allowed:
         raise ServiceFailed(ServiceFailure(code=result.code or ErrorCode.RATE_LIMITED, message=result.message or "Refused",
                                            retry_after=result.retry_after, reason=result.reason, window=result.window))

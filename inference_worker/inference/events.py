@@ -76,7 +76,7 @@ def data_points(key_id: str, groups: list[tuple[str, str, int]]) -> list[dict[st
 
 
 async def process_events(env: Any, ctx: Any, batch: EventBatch) -> BatchResult:
-    window = await access.admitted(env, ctx, batch.admission)
+    window = await access.admitted(env, ctx, batch.admission, events=batch.count)
     stores = stores_of(env)
     key_id = batch.caller.key_id
     marker = Marker(batch_id=batch.batch_id, key_id=key_id, tier=batch.caller.tier,

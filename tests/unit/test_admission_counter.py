@@ -87,3 +87,74 @@ def test_a_read_takes_the_slots_it_asks_for_only_while_they_fit_under_the_limit(
 def test_slots_taken_never_pass_the_limit_and_a_request_always_counts():
     assert [access.slots_to_take(current, 10, 12) for current in (0, 2, 5, 11, 12, 20)] == [10, 10, 7, 1, 1, 1]
     assert access.slots_to_take(3, 10, 0) == 1
+
+
+class CountingNamespace(Namespace):
+    """Counts the calls its counters take (each one an RPC to a Durable Object on Cloudflare)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls = 0
+
+    def get(self, object_id: str) -> CounterStandIn:
+        counter = super().get(object_id)
+        real_count = type(counter).count
+
+        async def count(*args, **kwargs) -> str:
+            self.calls += 1
+            return await real_count(counter, *args, **kwargs)
+        counter.count = count
+        return counter
+
+
+def batches(env, caller: Caller, sizes: list[int], now: float = 1_800_000_000) -> list:
+    async def admit_all():
+        return [await access.admit(env, None, AdmissionRequest(request_id=f"b{i}", kind="events", caller=caller), now=now, events=size)
+                for i, size in enumerate(sizes)]
+    return asyncio.run(admit_all())
+
+
+def test_event_batches_are_admitted_from_slots_taken_ahead_and_never_past_the_limit():
+    env = inference_env(TIER_PRO_REQUESTS_PER_MINUTE="300")
+    env.KEY_COUNTER = CountingNamespace()
+    caller = Caller(key_id="key_lease_a", tier="pro")
+
+    results = batches(env, caller, [100] * 305)
+
+    assert [r.allowed for r in results] == [True] * 300 + [False] * 5  # exactly the limit
+    # 1 call for the first batch, then 1 for 10 batches while the window has 4 x 10 left, then one
+    # for each of the last 40 batches and the 5 refused: 71 calls for 305 batches.
+    assert env.KEY_COUNTER.calls == 71
+    assert env.KEY_COUNTER.objects["key_lease_a"].windows == {1_800_000_000 - 1_800_000_000 % 60: 305}  # none unused
+    assert [r.window.remaining for r in results[:3]] == [299, 298, 297]
+
+
+def test_a_batch_from_slots_taken_ahead_sees_the_events_admitted_here_since():
+    env = inference_env(TIER_PRO_EVENTS_PER_DAY="1000")
+    env.KEY_COUNTER = CountingNamespace()
+    caller = Caller(key_id="key_lease_b", tier="pro")
+    env.KEY_COUNTER.get("key_lease_b").used["events"] = 700
+
+    results = batches(env, caller, [100, 100, 100, 100, 100])
+
+    assert all(r.allowed for r in results)
+    # 1: one slot; 2: ten slots, 200 events left after it; 3 and 4 from those slots; 4 spent the
+    # last of the quota as this isolate knows it, so 5 asks the counter again.
+    assert env.KEY_COUNTER.calls == 3
+    # The 5th left 200 events of the quota as this isolate knows it (700 indexed, its own 100). What
+    # other isolates admit since is not seen here: at most those 200 more, until the slots or the window end.
+    env.KEY_COUNTER.get("key_lease_b").used["events"] = 1000
+    after = batches(env, caller, [100, 100, 100])
+    assert [(r.allowed, r.reason) for r in after] == [(True, None), (True, None), (False, "event_quota")]
+
+
+def test_a_used_up_event_quota_is_refused_and_takes_no_slots_ahead():
+    env = inference_env(TIER_PRO_EVENTS_PER_DAY="1000")
+    env.KEY_COUNTER = CountingNamespace()
+    caller = Caller(key_id="key_lease_c", tier="pro")
+    env.KEY_COUNTER.get("key_lease_c").used["events"] = 1000
+
+    results = batches(env, caller, [10] * 4)
+
+    assert [r.reason for r in results] == ["event_quota"] * 4
+    assert env.KEY_COUNTER.calls == 4

@@ -1,8 +1,8 @@
-"""Read admissions taken ahead (api/leases.py): slots are asked for only while the window has
+"""Read admissions taken ahead (shared/leases.py): slots are asked for only while the window has
 plenty left and nothing else of the caller is in flight, used one read each, never past the window."""
 
-from api.leases import Leases
 from shared.contract import RateWindow
+from shared.leases import Leases
 
 NOW = 1_800_000_000.0
 

@@ -1,0 +1,94 @@
+"""Admissions taken ahead: a request of a caller this isolate knows asks the caller's counter for
+a few slots of its rate window instead of one, and this isolate admits the caller's next requests
+from them, without a call. Two kinds use them: reads in the api (routes whose only call to the
+inference service would be their admission; checked against the per-minute limit only, so a slot
+is all they need) and event batches in the inference service (whose daily event quota is checked
+against the counter's usage as the slots were granted, less the events this isolate admitted
+since). Slots are held per holder (the api: a key by its prefix, a JWT by its subject; the
+service: the caller's key id).
+
+What it trades, and how little: every slot is counted in the window when granted, so the limit is
+never exceeded. A slot granted here and not used is counted all the same, so until the window ends
+another isolate may refuse a request while this one holds a slot. So slots are asked for only while
+the window has plenty left (the caller's last known remaining is at least 4 times the ask) and no
+other admission of the caller is in flight here, and at most a thirtieth of the limit (the lease
+size at most): a tier of fewer than 60 requests a minute never asks for more than its own slot. A
+request the counter refused takes a slot this isolate holds, if it holds one. What can still
+happen: a burst that reaches the limit while an ask is in flight is refused up to that ask's size
+less one early (per isolate, at most 3% of the limit); and a batch admitted from a slot does not
+see the events other isolates admitted since the slot was granted (the quota already counts
+events once indexed, a few seconds after they are accepted). (Requests do not wait for another's
+ask: workerd forbids one request to wake another's awaits.)"""
+
+import math
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from shared.contract import RateWindow
+
+MAX_LEASED_CALLERS = 10_000
+PLENTY = 4  # slots are asked for only while the window's remaining is at least this many times the ask
+LIMIT_SHARE = 30  # an ask is at most this share of the limit: at most 3% of a window held unused per isolate
+
+
+@dataclass
+class Lease:
+    window_end: float  # unix seconds
+    left: int  # slots granted here and not used yet
+    limit: int
+    remaining: int  # the window's slots left as the counter last said, less the ones used here since
+    events_left: int = 0  # the daily event quota left as the counter last said, less the events admitted here since
+
+
+class Leases:
+    """Per isolate: each holder's slots of its current window, and its admissions in flight."""
+
+    def __init__(self) -> None:
+        self._leases: dict[str, Lease] = {}
+        self._in_flight: Counter[str] = Counter()  # admissions at the counter now, per holder
+
+    def take(self, holder: str, now: float, events: int = 0) -> RateWindow | None:
+        """A slot for a request of `holder` (its rate window, for the headers), or None. A batch of
+        `events` needs the event quota open too (as the counter checks it: some left before the
+        batch), and uses that many of it."""
+        lease = self._leases.get(holder)
+        if lease is None or lease.left <= 0 or now >= lease.window_end or (events and lease.events_left <= 0):
+            return None
+        lease.left -= 1
+        lease.events_left -= events
+        lease.remaining = max(0, lease.remaining - 1)
+        return RateWindow(limit=lease.limit, remaining=lease.remaining, reset_seconds=max(1, math.ceil(lease.window_end - now)))
+
+    def ask_size(self, holder: str, limit: int, lease_size: int, now: float) -> int:
+        """How many slots a request of `holder` asks for: one unless the window has plenty left
+        and no other admission of the holder is in flight here."""
+        ask = min(lease_size, limit // LIMIT_SHARE)
+        lease = self._leases.get(holder)
+        if ask <= 1 or self._in_flight[holder] or lease is None or now >= lease.window_end or lease.remaining < PLENTY * ask:
+            return 1
+        return ask
+
+    @contextmanager
+    def admitting(self, holder: str) -> Iterator[None]:
+        """Around an admission of `holder` at the counter: while one is in flight, the holder's
+        other requests ask for one slot each."""
+        self._in_flight[holder] += 1
+        try:
+            yield
+        finally:
+            self._in_flight[holder] -= 1
+            if not self._in_flight[holder]:
+                del self._in_flight[holder]
+
+    def answered(self, holder: str, granted: int, window: RateWindow, now: float, events_left: int = 0) -> None:
+        """What the counter said to a request of `holder`: slots granted (the request's own first,
+        none if refused), the window as that request leaves it, and the event quota it leaves."""
+        if len(self._leases) >= MAX_LEASED_CALLERS:
+            self._leases.clear()  # unused slots are lost, never used twice
+        self._leases[holder] = Lease(window_end=now + window.reset_seconds, left=max(0, granted - 1), limit=window.limit,
+                                     remaining=window.remaining, events_left=events_left)
+
+    def forget(self, holder: str) -> None:
+        self._leases.pop(holder, None)
