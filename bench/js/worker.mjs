@@ -3,9 +3,10 @@
 // project's route it is named after (SQL copied from inference_worker/inference/store/d1.py and
 // inference/counter.py), in one JavaScript worker with no RPC hop: what the route would cost
 // written in JavaScript. Admission is a call to the key's counter (a Durable Object with the same
-// SQL as the project's KeyCounter); events are stored in R2 and sent to a queue whose consumer
-// (this worker's queue handler) indexes them in D1, as the project's do. Credentials are taken
-// as valid (the project caches verified keys per isolate too).
+// SQL as the project's KeyCounter), reads' and event batches' from slots taken ahead as the
+// project's (shared/leases.py); events are sent in a queue message whose consumer (this worker's
+// queue handler) stores them in R2 and indexes them in D1, as the project's do. Credentials are
+// taken as valid (the project caches verified keys per isolate too).
 import { DurableObject } from 'cloudflare:workers';
 
 const KEY_ID = 'key_bench';
@@ -89,11 +90,11 @@ async function admit(env) {
   return JSON.parse(await counter(env).count(KEY_ID, now - (now % 60), today())).count;
 }
 
-// A read's admission as the project's api does it (api/leases.py): slots taken ahead while the
-// window has plenty left, used by the next reads without a call.
+// A read's or an event batch's admission as the project does it (shared/leases.py): slots taken
+// ahead while the window has plenty left, used by the next requests without a call.
 const LIMIT = 3000;  // the enterprise tier's requests a minute (the bench's key)
 const lease = { windowEnd: 0, left: 0, remaining: 0 };
-async function admitRead(env) {
+async function admitAhead(env) {
   const now = Date.now() / 1000;
   if (lease.left > 0 && now < lease.windowEnd) {
     lease.left -= 1;
@@ -128,25 +129,26 @@ async function health(env) {
 }
 
 async function events(request, env) {
-  await admit(env);
+  await admitAhead(env);
   const raw = await request.json();
   const receivedAt = Date.now();
   const accepted = raw.map((e, i) => ({ id: `e${receivedAt}-${i}`, type: e.type, name: e.name ?? null, component: e.component ?? null,
     session_id: null, user_id: null, ts: e.timestamp ?? receivedAt, properties: e.properties ?? null }));
   const batchId = `b${receivedAt}`;
   const r2Key = `events/${today(receivedAt)}/${batchId}.ndjson`;
-  await env.ARCHIVE.put(r2Key, accepted.map((e) => JSON.stringify(e)).join('\n') + '\n');
-  await env.EVENT_QUEUE.send({ batchId, keyId: KEY_ID, r2Key, receivedAt });
+  const ndjson = accepted.map((e) => JSON.stringify(e)).join('\n') + '\n';
+  await env.EVENT_QUEUE.send(JSON.stringify({ batchId, keyId: KEY_ID, r2Key, receivedAt, ndjson }), { contentType: 'text' });
   const groups = new Map();
   for (const e of accepted) groups.set(`${e.type}\u0000${e.component}`, (groups.get(`${e.type}\u0000${e.component}`) ?? 0) + 1);
   for (const [group, count] of groups) env.ANALYTICS.writeDataPoint({ indexes: [KEY_ID], blobs: ['event', ...group.split('\u0000')], doubles: [count] });
   return json({ batchId, indexed: false, queued: true, accepted: accepted.length, duplicates: null, rejected: [] }, 202);
 }
 
-// The queue consumer: every message's batch read back from R2 and indexed in one D1 transaction,
-// then each batch's new events added to the key's counter.
+// The queue consumer: every message's batch stored in R2 and indexed in one D1 transaction, then
+// each batch's new events added to the key's counter.
 async function indexBatches(messages, env) {
-  const batches = await Promise.all(messages.map(async ({ body }) => ({ ...body, ndjson: await (await env.ARCHIVE.get(body.r2Key)).text() })));
+  const batches = messages.map(({ body }) => JSON.parse(body));
+  await Promise.all(batches.map(({ r2Key, ndjson }) => env.ARCHIVE.put(r2Key, ndjson)));
   const statements = [];
   for (const { batchId, keyId, r2Key, receivedAt, ndjson } of batches) {
     statements.push(env.DB.prepare(INSERT_EVENTS_SQL).bind(keyId, batchId, `[${ndjson.trimEnd().split('\n').join(',')}]`),
@@ -232,9 +234,9 @@ export default {
     switch (pathname) {
       case '/bare': return json('{"object":"list","data":[]}');
       case '/health': return health(env);
-      case '/v1/models': await admitRead(env); return json(MODELS);
+      case '/v1/models': await admitAhead(env); return json(MODELS);
       case '/graphql': {
-        await admitRead(env);
+        await admitAhead(env);
         const { query } = await request.json();
         return json({ data: { models: query.includes('models') ? JSON.parse(MODELS).data.map(({ id }) => ({ id })) : null } });
       }
