@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Annotated, Any, NamedTuple, NotRequired
 
-from pydantic import ConfigDict, StringConstraints, TypeAdapter, ValidationError, with_config
+from pydantic import ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError, with_config
 from pydantic_core import to_json
 from typing_extensions import TypedDict  # pydantic takes typing's TypedDict from Python 3.12 only
 
@@ -34,15 +34,16 @@ _Text = Annotated[str, StringConstraints(max_length=128)]
 
 @with_config(ConfigDict(extra="forbid"))
 class EventIn(TypedDict):
-    """An event as a client sends it. A TypedDict, not a model: a batch is validated into plain
-    dicts in one call into pydantic-core, with no Python code per event."""
+    """An event as a client sends it, validated into the dict it is stored as (sessionId and
+    userId renamed; `checked_batch` gives it its id and time). A TypedDict, not a model: a batch
+    is validated in one call into pydantic-core, with no Python code per event."""
 
     id: NotRequired[_Id | None]
     type: Annotated[str, StringConstraints(pattern=TYPE_PATTERN)]
     name: NotRequired[_Text | None]
     component: NotRequired[_Text | None]
-    sessionId: NotRequired[_Text | None]
-    userId: NotRequired[_Text | None]
+    session_id: NotRequired[Annotated[_Text | None, Field(validation_alias="sessionId")]]
+    user_id: NotRequired[Annotated[_Text | None, Field(validation_alias="userId")]]
     # ISO 8601 or unix milliseconds; the time of receipt when absent.
     timestamp: NotRequired[datetime | int | None]
     # At most MAX_PROPERTIES_BYTES of compact JSON, checked on the event's stored line (`checked_batch`).
@@ -69,7 +70,7 @@ class Rejection(Model):
 
 
 class CheckedBatch(NamedTuple):
-    events: list[dict[str, Any]]  # the accepted events as stored (an Event's fields, ids assigned)
+    events: list[dict[str, Any]]  # the accepted events as stored (an Event's fields, ids assigned; absent ones are null)
     ndjson: str  # the same, one JSON line each, as archived
     rejected: list[Rejection]  # why each other event was not accepted
 
@@ -77,10 +78,10 @@ class CheckedBatch(NamedTuple):
 def _millis(value: datetime | int | None, now_ms: int) -> int:
     if value is None:
         return now_ms
-    if isinstance(value, datetime):
-        aware = value if value.tzinfo else value.replace(tzinfo=UTC)
-        return int(aware.timestamp() * 1000)
-    return value
+    if type(value) is int:
+        return value
+    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+    return int(aware.timestamp() * 1000)
 
 
 def batch_digest(raw_events: list[Any]) -> str:
@@ -125,36 +126,43 @@ def _checked(raw_events: list[Any]) -> list[EventIn | Rejection]:
 def checked_batch(raw_events: list[Any], now_ms: int) -> CheckedBatch:
     """The batch's valid events as stored and archived, and why the others are not: what the api
     hands to the inference service."""
-    digest = batch_digest(raw_events)
+    prefix = f"gen-{batch_digest(raw_events)[:32]}-"
     accepted: list[dict[str, Any]] = []
-    lines: list[str] = []
+    places: list[int] = []  # each accepted event's index in the batch
     rejected: list[Rejection] = []
     for index, event in enumerate(_checked(raw_events)):
-        if isinstance(event, Rejection):
+        if type(event) is not dict:
             rejected.append(event)
             continue
-        get = event.get
-        stored = {
-            "id": get("id") or f"gen-{digest[:32]}-{index}",
-            "type": event["type"],
-            "name": get("name"),
-            "component": get("component"),
-            "session_id": get("sessionId"),
-            "user_id": get("userId"),
-            "ts": _millis(get("timestamp"), now_ms),
-            "properties": get("properties"),
-        }
-        line = to_json(stored, inf_nan_mode="null")
-        # The line holds the properties' JSON: only a line that long can hold too much of it.
-        if len(line) > MAX_PROPERTIES_BYTES and len(to_json(stored["properties"], inf_nan_mode="null")) > MAX_PROPERTIES_BYTES:
-            rejected.append(Rejection(index=index, field="properties", message=PROPERTIES_RULE))
-            continue
-        if not now_ms - MAX_PAST_MS <= stored["ts"] <= now_ms + MAX_FUTURE_MS:
+        event["ts"] = ts = _millis(event.pop("timestamp", None), now_ms)
+        if not now_ms - MAX_PAST_MS <= ts <= now_ms + MAX_FUTURE_MS:
             rejected.append(Rejection(index=index, field="timestamp", message="must be within the last 30 days and not in the future"))
             continue
-        accepted.append(stored)
-        lines.append(line.decode())
+        if not event.get("id"):
+            event["id"] = f"{prefix}{index}"
+        accepted.append(event)
+        places.append(index)
+    lines = _lines(accepted)
+    for at in reversed(range(len(lines))):
+        # A line holds its event's properties: only a line that long can hold too many of them.
+        properties = accepted[at].get("properties")
+        if len(lines[at]) > MAX_PROPERTIES_BYTES and len(to_json(properties, inf_nan_mode="null")) > MAX_PROPERTIES_BYTES:
+            rejected.append(Rejection(index=places[at], field="properties", message=PROPERTIES_RULE))
+            del accepted[at], lines[at]
+            rejected.sort(key=lambda rejection: rejection.index)
     return CheckedBatch(accepted, "".join(line + "\n" for line in lines), rejected)
+
+
+def _lines(events: list[dict[str, Any]]) -> list[str]:
+    """Each event's stored JSON line, from one serialization of the whole batch: in the array,
+    "},{" stands between every two events; unless it also stands inside one (a list of objects,
+    or a string holding it), each one is where a line ends."""
+    if not events:
+        return []
+    inner = to_json(events, inf_nan_mode="null")[1:-1]
+    if inner.count(b"},{") == len(events) - 1:
+        return inner.replace(b"},{", b"}\n{").decode().split("\n")
+    return [to_json(event, inf_nan_mode="null").decode() for event in events]
 
 
 def validate_batch(raw_events: list[Any], now_ms: int) -> tuple[list[Event], list[Rejection]]:
@@ -166,7 +174,7 @@ def validate_batch(raw_events: list[Any], now_ms: int) -> tuple[list[Event], lis
 def group_counts(events: Iterable[dict[str, Any] | Event]) -> list[tuple[str, str, int]]:
     """How many events of each (type, component), the most frequent first (a batch's Analytics
     Engine points are made from them)."""
-    pairs = ((e["type"], e["component"] or "") if isinstance(e, dict) else (e.type, e.component or "") for e in events)
+    pairs = ((e["type"], e.get("component") or "") if type(e) is dict else (e.type, e.component or "") for e in events)
     return [(type_, component, count) for (type_, component), count in Counter(pairs).most_common()]
 
 

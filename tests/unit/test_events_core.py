@@ -65,12 +65,12 @@ def test_ndjson_round_trips():
     assert from_ndjson(text) == accepted
 
 
-def test_the_api_archives_the_same_lines_the_events_models_would():
+def test_the_api_archives_lines_that_read_back_as_the_events():
     raw = [{"type": "view", "properties": {"a": [1, "é", None], "n": float("nan")}}, {"type": "click", "sessionId": "s"}]
     as_dicts, ndjson, _ = checked_batch(raw, NOW)
     as_models, _ = validate_batch(raw, NOW)
 
-    assert ndjson == to_ndjson(as_dicts) == to_ndjson(as_models)
+    assert from_ndjson(ndjson) == from_ndjson(to_ndjson(as_models))
     assert '"n":null' in ndjson  # NaN (which json.loads accepts) is stored as JSON can hold it
     assert group_counts(as_dicts) == group_counts(as_models) == [("view", "", 1), ("click", "", 1)]
 
@@ -147,3 +147,26 @@ def test_a_large_batch_is_split_into_json_chunks_under_the_value_limit():
 
     assert len(chunks) == 3 and all(len(chunk) <= MAX_EVENTS_JSON_BYTES for chunk in chunks)
     assert sum(len(json.loads(chunk)) for chunk in chunks) == 600
+
+
+@pytest.mark.parametrize("properties", [
+    {"items": [{"a": 1}, {"b": 2}]},  # a list of objects: "},{" inside the event's own JSON
+    {"note": "},{"},  # the same inside a string
+    {"plain": 1},
+])
+def test_each_event_is_one_line_whatever_its_properties_hold(properties):
+    raw = [{"type": "a", "id": "1"}, {"type": "b", "id": "2", "properties": properties}, {"type": "c", "id": "3"}]
+
+    accepted, ndjson, _ = checked_batch(raw, NOW)
+
+    assert [json.loads(line) for line in ndjson.splitlines()] == accepted
+    assert [e.properties for e in from_ndjson(ndjson)] == [None, properties, None]
+
+
+def test_rejections_are_listed_in_the_order_of_the_batch():
+    raw = [{"type": "x", "properties": {"blob": "x" * 9000}}, {"type": "9bad"}, {"type": "ok"}, {"type": "x", "timestamp": 0}]
+
+    accepted, _, rejected = checked_batch(raw, NOW)
+
+    assert [e["type"] for e in accepted] == ["ok"]
+    assert [(r.index, r.field) for r in rejected] == [(0, "properties"), (1, "type"), (3, "timestamp")]
