@@ -26,15 +26,15 @@ from inference.settings import Settings, settings_of
 from inference.store import Stores, stores_of
 from inference.store.archive import Marker, archive_key
 from inference.store.d1 import day_of
-from inference.store.queue import batch_of, message_of
+from inference.store.queue import Groups, batch_of, message_of
 from inference.store.telemetry import WRITES_PER_INVOCATION, event_point
 from shared.contract import BatchRef, BatchResult, BatchStatus, Caller, EventBatch, ServiceFailed, ServiceFailure, UnindexedBatch
 from shared.errors import ErrorCode
-from shared.events import from_ndjson
+from shared.events import from_ndjson, group_counts
 
 MAX_RETRY_DELAY_SECONDS = 300
-# Enrichment's model calls (one point each) follow the batch's points in the same invocation.
-AE_POINTS_PER_BATCH = WRITES_PER_INVOCATION - Settings.events_enrichment_max_per_batch
+# Enrichment's model calls (one point each) follow the events' points in the same invocation.
+AE_POINTS_PER_INVOCATION = WRITES_PER_INVOCATION - Settings.events_enrichment_max_per_batch
 
 
 async def index_batch(stores: Stores, marker: Marker, ndjson: str) -> int:
@@ -66,13 +66,26 @@ def _not_stored() -> ServiceFailed:
                                         message="The events could not be stored; send them again"))
 
 
-def data_points(key_id: str, groups: list[tuple[str, str, int]]) -> list[dict[str, Any]]:
-    """One point per (type, component) (`groups`, the most frequent first), its count as a double:
-    AE's per-invocation write limit rules out a point per event. The rarest groups share the last point."""
-    kept, rest = groups[: AE_POINTS_PER_BATCH - 1], groups[AE_POINTS_PER_BATCH - 1:]
-    if rest:
-        kept.append(("(other)", "", sum(count for *_, count in rest)))
-    return [event_point(key_id, type_, component, count) for type_, component, count in kept]
+def data_points(indexed: list[tuple[str, Groups]], budget: int = AE_POINTS_PER_INVOCATION) -> list[dict[str, Any]]:
+    """Analytics Engine points for batches indexed together ((key id, groups) each): one per key,
+    type and component, its count as a double (AE's per-invocation write limit rules out a point
+    per event, and one per batch for a queue consumer's ten). Each key gets an equal share of
+    `budget`; its rarest groups share its last point."""
+    per_key: dict[str, Counter[tuple[str, str]]] = {}
+    for key_id, groups in indexed:
+        counts = per_key.setdefault(key_id, Counter())
+        for type_, component, count in groups:
+            counts[(type_, component)] += count
+    if len(per_key) > budget:
+        log(f"analytics: events of {len(per_key) - budget} keys not counted (more keys than {budget} points)")
+    share = max(1, budget // max(1, len(per_key)))
+    points = []
+    for key_id, counts in list(per_key.items())[:budget]:
+        ranked = counts.most_common()
+        if len(ranked) > share:
+            ranked = [*ranked[: share - 1], (("(other)", ""), sum(count for _, count in ranked[share - 1:]))]
+        points += [event_point(key_id, type_, component, count) for (type_, component), count in ranked]
+    return points
 
 
 async def process_events(env: Any, ctx: Any, batch: EventBatch) -> BatchResult:
@@ -84,26 +97,26 @@ async def process_events(env: Any, ctx: Any, batch: EventBatch) -> BatchResult:
     ndjson = batch.ndjson
     result = BatchResult(batch_id=batch.batch_id, received=batch.count, accepted=None, duplicates=None, indexed=False,
                          window=window)
-    with_events = message_of(marker, ndjson) if stores.queue is not None else None
+    with_events = message_of(marker, batch.groups, ndjson) if stores.queue is not None else None
     if with_events is not None and await _enqueued(stores, marker, with_events):
-        result = result.model_copy(update={"queued": True})  # durable in the queue; the consumer archives it
-    else:
-        try:
-            await stores.archive.store_events(marker, ndjson)
-        except Exception as exc:
-            log(f"batch {batch.batch_id}: R2 write failed, nothing accepted: {exc}")
-            raise _not_stored() from None
-        if stores.queue is not None and await _enqueued(stores, marker, message_of(marker)):
-            result = result.model_copy(update={"queued": True})
-        else:
-            result = await _index_now(env, ctx, stores, marker, batch, ndjson, result)
-    stores.telemetry.write_all(data_points(key_id, batch.groups))
+        return result.model_copy(update={"queued": True})  # durable in the queue; the consumer archives it
+    try:
+        await stores.archive.store_events(marker, ndjson)
+    except Exception as exc:
+        log(f"batch {batch.batch_id}: R2 write failed, nothing accepted: {exc}")
+        raise _not_stored() from None
+    if stores.queue is not None and await _enqueued(stores, marker, message_of(marker, batch.groups)):
+        return result.model_copy(update={"queued": True})
+    result = await _index_now(env, ctx, stores, marker, batch, ndjson, result)
+    if result.accepted:  # counted once indexed (if D1 failed, by the replay that indexes it)
+        stores.telemetry.write_all(data_points([(key_id, batch.groups)]))
     return result
 
 
 async def _enqueued(stores: Stores, marker: Marker, message: str) -> bool:
-    """Hands the batch to the queue consumer; False if the queue refused it (the batch is then
-    stored in R2, if it was not, and indexed now, as without a queue)."""
+    """Hands the batch to the queue consumer, which counts it in Analytics Engine as it indexes
+    it; False if the queue refused it (the batch is then stored in R2, if it was not, and indexed
+    and counted now, as without a queue)."""
     try:
         await stores.queue.send(message)
         return True
@@ -142,8 +155,9 @@ async def consume(env: Any, messages: list[Any]) -> None:
     stores = stores_of(env)
     base = settings_of(env).event_retry_base_seconds
     loaded, carried = [], []  # every batch read; the ones whose events came in their message
+    groups: dict[str, Groups] = {}  # per batch id
     for message in messages:
-        marker, ndjson = batch_of(message.body)
+        marker, ndjson, groups[marker.batch_id] = batch_of(message.body)
         try:
             if ndjson is not None:
                 carried.append((message, marker, ndjson))
@@ -176,6 +190,9 @@ async def consume(env: Any, messages: list[Any]) -> None:
                 indexed.append(((message, marker, ndjson), await index_batch(stores, marker, ndjson)))
             except Exception as alone:
                 _retry(message, marker, alone, base)
+    # Counted in Analytics Engine once indexed, all batches of the run together; a batch all of whose
+    # events were indexed before (a message delivered twice, a client's retry) counts nothing again.
+    stores.telemetry.write_all(data_points([(marker.key_id, groups[marker.batch_id]) for (_, marker, _), new in indexed if new]))
     for (message, marker, ndjson), new in indexed:
         message.ack()
         if new and enrichment.enabled(env):
@@ -194,7 +211,7 @@ async def dead_letter(env: Any, messages: list[Any]) -> None:
     the scheduled replay keeps trying it. If R2 fails too, the message is retried."""
     archive = stores_of(env).archive
     for message in messages:
-        marker, ndjson = batch_of(message.body)
+        marker, ndjson, _ = batch_of(message.body)
         if ndjson is not None:
             await archive.store_events(marker, ndjson)
         await archive.mark_unindexed(marker, "the event queue gave up on it after its retries (max_retries)")
@@ -235,6 +252,7 @@ async def replay_unindexed(env: Any, max_batches: int = 500) -> dict[str, int]:
     that keeps failing holds none of the others back; at most `max_batches` are tried a run."""
     stores = stores_of(env)
     replayed = failed = orphans = remaining = 0
+    counted: list[tuple[str, Groups]] = []  # the batches with new events, for Analytics Engine
     async for marker in stores.archive.markers():
         if replayed + failed + orphans >= max_batches:
             remaining += 1
@@ -254,7 +272,11 @@ async def replay_unindexed(env: Any, max_batches: int = 500) -> dict[str, int]:
             failed += 1
             log(f"replay of batch {marker.batch_id} failed, kept for the next run: {exc}")
             continue
-        # Only a batch that was new to D1: one already indexed (its marker outlived it) had its labels.
-        if accepted and enrichment.enabled(env):
-            await enrichment.enrich(env, Caller(key_id=marker.key_id, tier=marker.tier), from_ndjson(ndjson))
+        # Only a batch that was new to D1: one already indexed (its marker outlived it) had its labels and points.
+        if accepted:
+            events = from_ndjson(ndjson)
+            counted.append((marker.key_id, group_counts(events)))
+            if enrichment.enabled(env):
+                await enrichment.enrich(env, Caller(key_id=marker.key_id, tier=marker.tier), events)
+    stores.telemetry.write_all(data_points(counted))
     return {"replayed": replayed, "failed": failed, "orphans_removed": orphans, "remaining": remaining}

@@ -12,6 +12,7 @@ from inference import events
 from inference.store.archive import MARKER_PREFIX, Marker
 from inference.store.queue import MAX_MESSAGE_BYTES, batch_of, message_of
 from shared.contract import Caller, EventBatch
+from shared.events import from_ndjson, group_counts
 from tests.fakes import Queue, inference_env
 
 T0 = 1_800_000_000_000
@@ -21,7 +22,7 @@ class Message:
     """A delivered message, as store/runtime.QueueMessage presents one."""
 
     def __init__(self, marker: Marker, attempts: int = 1, ndjson: str | None = None) -> None:
-        self.body = message_of(marker, ndjson) if ndjson is not None else json.dumps(asdict(marker))
+        self.body = message_of(marker, groups_of(ndjson), ndjson) if ndjson is not None else json.dumps(asdict(marker))
         self.attempts = attempts
         self.acked = False
         self.retried_after: int | None = None
@@ -31,6 +32,10 @@ class Message:
 
     def retry(self, delay_seconds: int) -> None:
         self.retried_after = delay_seconds
+
+
+def groups_of(ndjson: str) -> list[tuple[str, str, int]]:
+    return group_counts(from_ndjson(ndjson))
 
 
 def stored_batch(env, n: int, events_in_batch: int = 3) -> Marker:
@@ -104,7 +109,7 @@ def ndjson_of(n: int, events_in_batch: int = 3, filler: str = "") -> str:
 
 def sent_batch(n: int, ndjson: str) -> EventBatch:
     return EventBatch(request_id="r", caller=Caller(key_id="k", tier="pro"), batch_id=f"b{n}", received_at=T0,
-                      ndjson=ndjson, count=ndjson.count("\n"))
+                      ndjson=ndjson, count=ndjson.count("\n"), groups=groups_of(ndjson))
 
 
 CTX = type("Ctx", (), {"waitUntil": lambda self, work: None})()
@@ -119,8 +124,9 @@ def test_a_batch_that_fits_in_a_message_travels_in_it_and_r2_is_not_written_on_t
 
     assert (answered.queued, answered.indexed, answered.received) == (True, False, 3)
     assert env.ARCHIVE.objects == {}
-    marker, carried = batch_of(env.EVENT_QUEUE.sent[0])
-    assert (marker.batch_id, marker.r2_key, carried) == ("b1", "events/2027-01-15/b1.ndjson", ndjson)
+    marker, carried, groups = batch_of(env.EVENT_QUEUE.sent[0])
+    assert (marker.batch_id, marker.r2_key, carried, groups) == ("b1", "events/2027-01-15/b1.ndjson", ndjson, [("view", "", 3)])
+    assert env.ANALYTICS.points == []  # counted by the consumer, once indexed
 
 
 def test_a_batch_too_big_for_a_message_is_stored_in_r2_first_and_its_message_carries_the_marker():
@@ -159,6 +165,19 @@ def test_the_consumer_archives_batches_that_came_in_their_message_then_indexes_t
     assert env.DB.batches == 1
     assert env.DB.rows("SELECT COUNT(*) FROM events") == [(15,)]
     assert [env.ARCHIVE.objects[f"events/2027-01-15/m{n}.ndjson"][0] for n in range(4)] == [ndjson_of(n) for n in range(4)]
+    # The four batches that brought their groups, counted in one point (the one from R2 predates groups).
+    assert [(p["blobs"], p["doubles"]) for p in env.ANALYTICS.points] == [(["event", "view", ""], [12])]
+
+
+def test_a_batch_delivered_again_is_indexed_once_and_counted_once():
+    env = inference_env(EVENT_RETRY_BASE_SECONDS="2")
+    marker = Marker(batch_id="m1", key_id="k", tier="pro", r2_key="events/2027-01-15/m1.ndjson", received_at=T0)
+
+    for _ in range(2):
+        asyncio.run(events.consume(env, [Message(marker, ndjson=ndjson_of(1))]))
+
+    assert env.DB.rows("SELECT COUNT(*) FROM events") == [(3,)]
+    assert [p["doubles"] for p in env.ANALYTICS.points] == [[3]]
 
 
 def test_a_batch_r2_would_not_archive_is_retried_and_not_indexed_until_it_is():

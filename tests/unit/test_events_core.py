@@ -117,11 +117,23 @@ def test_a_batch_that_fails_half_way_leaves_nothing_behind():
 def test_data_points_stay_within_the_analytics_engine_write_limit():
     accepted, _ = validate_batch([{"type": f"t{i}", "component": "c"} for i in range(40)] + [{"type": "t0", "component": "c"}], NOW)
 
-    points = ingestion.data_points("k1", group_counts(accepted))
+    points = ingestion.data_points([("k1", group_counts(accepted))])
 
-    assert len(points) == ingestion.AE_POINTS_PER_BATCH
+    assert len(points) == ingestion.AE_POINTS_PER_INVOCATION
     assert sum(p["doubles"][0] for p in points) == 41
     assert points[0]["blobs"] == ["event", "t0", "c"] and points[0]["doubles"] == [2]
+    assert points[-1]["blobs"] == ["event", "(other)", ""]
+
+
+def test_batches_indexed_together_share_their_points_per_key():
+    batches = [("k1", [("view", "A", 3), ("click", "A", 1)]), ("k2", [("view", "", 5)]), ("k1", [("view", "A", 2)])]
+
+    points = ingestion.data_points(batches)
+
+    assert [(p["indexes"][0], p["blobs"][1:], p["doubles"][0]) for p in points] == [
+        ("k1", ["view", "A"], 5), ("k1", ["click", "A"], 1), ("k2", ["view", ""], 5)]
+    many_keys = ingestion.data_points([(f"k{n}", [(f"t{i}", "", 1) for i in range(30)]) for n in range(4)])
+    assert len(many_keys) == ingestion.AE_POINTS_PER_INVOCATION  # 4 keys x 5 points, each key's rarest in its "(other)"
 
 
 def test_a_batch_goes_in_as_one_statement_per_chunk_of_json_and_every_field_lands():

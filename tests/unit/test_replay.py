@@ -67,12 +67,14 @@ def test_a_batch_d1_refused_is_answered_as_stored_and_indexed_by_the_next_replay
     env.DB.failing = "INSERT OR IGNORE INTO events"
 
     answered = asyncio.run(ingestion.process_events(env, ctx, batch))
+    assert env.ANALYTICS.points == []  # counted once indexed
     env.DB.failing = None
     outcome = asyncio.run(ingestion.replay_unindexed(env))
 
     assert answered == BatchResult(batch_id="b1", received=2, accepted=None, duplicates=None, indexed=False)
     assert outcome["replayed"] == 1 and markers_left(env) == []
     assert env.DB.rows("SELECT COUNT(*) FROM events WHERE key_id = 'k1'") == [(2,)]
+    assert sorted((p["blobs"][1], p["doubles"][0]) for p in env.ANALYTICS.points) == [("click", 1), ("view", 1)]
 
 
 def batch_of(*types: str, batch_id: str = "b2") -> EventBatch:

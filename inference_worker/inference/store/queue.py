@@ -1,7 +1,7 @@
 """Queues (the EVENT_QUEUE binding): a batch for the consumer (this worker's queue handler,
-inference/events.py) to archive in R2 and index into D1. A message is JSON text: the batch's
-marker and, when they fit in one message, its events (the NDJSON); a bigger batch is stored in R2
-before it is sent, and its message carries the marker only.
+inference/events.py) to archive in R2, index into D1 and count in Analytics Engine. A message is
+JSON text: the batch's marker, its (type, component) counts and, when they fit in one message, its
+events (the NDJSON); a bigger batch is stored in R2 before it is sent, without its events.
 
 Why the events travel in the message: a message is durable once `send` returns (Queues writes it
 to disk before it answers), so a batch that fits needs no R2 write on the request's path; the
@@ -9,26 +9,38 @@ consumer, which read every batch back from R2 before, now writes it there instea
 
 import json
 from dataclasses import asdict
-from typing import Any
+from typing import Any, NamedTuple
 
 from inference.store.archive import Marker
 
 # Queues takes messages of up to 128 KB; what is left is for the marker and the runtime's framing.
 MAX_MESSAGE_BYTES = 100_000
 
-
-def message_of(marker: Marker, ndjson: str | None = None) -> str | None:
-    """The batch's message: its marker, with its events when `ndjson` is given; None when that
-    is over MAX_MESSAGE_BYTES (the batch then goes through R2)."""
-    text = json.dumps({**asdict(marker), "ndjson": ndjson} if ndjson is not None else asdict(marker))
-    return text if ndjson is None or len(text.encode()) <= MAX_MESSAGE_BYTES else None
+Groups = list[tuple[str, str, int]]  # (type, component or "", count): a batch's events per group
 
 
-def batch_of(body: Any) -> tuple[Marker, str | None]:
-    """A message's marker, and the batch's events if the message carries them (else they are in R2)."""
+class QueuedBatch(NamedTuple):
+    marker: Marker
+    ndjson: str | None  # the events, when the message carries them (else they are in R2)
+    groups: Groups
+
+
+def message_of(marker: Marker, groups: Groups, ndjson: str | None = None) -> str | None:
+    """The batch's message: its marker and groups, with its events when `ndjson` is given; None
+    when that is over MAX_MESSAGE_BYTES (the batch then goes through R2)."""
+    fields = {**asdict(marker), "groups": groups}
+    if ndjson is None:
+        return json.dumps(fields)
+    text = json.dumps({**fields, "ndjson": ndjson})
+    return text if len(text.encode()) <= MAX_MESSAGE_BYTES else None
+
+
+def batch_of(body: Any) -> QueuedBatch:
+    """A message's batch (one sent before groups travelled has none: its points were written
+    when it was received)."""
     fields = json.loads(body)
-    ndjson = fields.pop("ndjson", None)
-    return Marker(**fields), ndjson
+    ndjson, groups = fields.pop("ndjson", None), fields.pop("groups", [])
+    return QueuedBatch(Marker(**fields), ndjson, [tuple(group) for group in groups])
 
 
 class EventQueue:
