@@ -5,7 +5,7 @@
 Prints Markdown tables; the README's benchmark tables are copied from them:
 - per route on the real workerd: CPU and wall time per request (median, p95) beside the floors
   measured in the same run (bench/python: a bare Python worker, and one that also makes one RPC
-  to a second Python entrypoint; bench/js: a bare JavaScript worker) and a JavaScript worker
+  to a second Python worker; bench/js: a bare JavaScript worker) and a JavaScript worker
   making the same binding calls as the route. CPU is the host's workerd process (it runs the
   workers, the local binding simulators and the AI stand-in; not miniflare's Node process, which
   prints log lines), read from each thread's /proc schedstat (ns) before and after each of N
@@ -31,6 +31,7 @@ from shared import jwt  # noqa: E402
 
 CONFIGS = [PROJECT_ROOT / "wrangler.toml", PROJECT_ROOT / "inference_worker" / "wrangler.toml"]
 BASELINES = PROJECT_ROOT / "bench"
+PYTHON_FLOORS = [BASELINES / "python" / "wrangler.toml", BASELINES / "python" / "peer" / "wrangler.toml"]
 ADMIN_TOKEN = "bench-admin-token"
 JWT_SECRET = "bench-jwt-secret"
 MODEL = "@cf/meta/llama-3.1-8b-instruct-fast"
@@ -227,13 +228,13 @@ def per_route(n: int) -> list[str]:
     ours, javascript, python = measured([
         (CONFIGS, [*route_requests(), *MODEL_ALONE], True),
         ([BASELINES / "js" / "wrangler.toml"], [("bare", lambda c, _i: c.get("/bare").raise_for_status()), *route_requests()], False),
-        ([BASELINES / "python" / "wrangler.toml"], [("bare", lambda c, _i: c.get("/").raise_for_status()),
+        (PYTHON_FLOORS, [("bare", lambda c, _i: c.get("/").raise_for_status()),
                                                     ("rpc", lambda c, _i: c.get("/rpc").raise_for_status())], False),
     ], n)
     floor = statistics.median(python["bare"][0])
     lines = [
         f"Floors ({n} sequential requests, CPU median (p95) in ms): a bare Python worker {ms(python['bare'][0])}, "
-        f"the same after one RPC to a second Python entrypoint {ms(python['rpc'][0])}, "
+        f"the same after one RPC to a second Python worker {ms(python['rpc'][0])}, "
         f"a bare JavaScript worker {ms(javascript['bare'][0])}.",
         "",
         "| route | CPU ms | wall ms | JS, same binding calls: CPU ms | ours above the Python floor | "
