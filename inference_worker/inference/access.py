@@ -9,7 +9,9 @@ The rate limit is a fixed one-minute window, counted by the key's Durable Object
 exact count from any isolate or location, and D1 takes no write per request), or, where none is
 bound, in D1 (`rate_windows`, one primary: exact too). KV would be eventually consistent and
 the Rate Limiting binding per location, with no remaining count to report. A fixed window lets
-a client spend up to twice its limit across a window boundary."""
+a client spend up to twice its limit across a window boundary. An event batch of a key this
+isolate knows may take up to EVENTS_LEASE_SIZE slots of its window at once, and the key's next
+batches here are admitted from them without a call (shared/leases.py says what that trades)."""
 
 import asyncio
 import hmac
@@ -210,4 +212,5 @@ async def revoke_key(env: Any, key_id: str) -> bool:
     for prefix, (_, row) in list(_verified_keys.items()):
         if row is not None and row["id"] == key_id:
             del _verified_keys[prefix]
+    _event_leases.forget(key_id)
     return revoked_now

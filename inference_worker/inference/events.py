@@ -13,7 +13,9 @@ scheduled replay to drain. Without a queue (or if sending to it fails), the batc
 and indexed in the request, and if that fails its marker is written before the client is
 answered. Indexing is idempotent (events are unique per key and id; a batch's usage is counted
 once), so indexing a batch twice changes nothing: a message delivered twice, or a replay of a
-batch the queue indexed, is harmless."""
+batch the queue indexed, is harmless. Analytics Engine counts a batch where it is indexed, if
+that added events (`data_points`: one point per key, type and component for all the batches
+indexed together)."""
 
 import asyncio
 import time
@@ -97,15 +99,18 @@ async def process_events(env: Any, ctx: Any, batch: EventBatch) -> BatchResult:
     ndjson = batch.ndjson
     result = BatchResult(batch_id=batch.batch_id, received=batch.count, accepted=None, duplicates=None, indexed=False,
                          window=window)
-    with_events = message_of(marker, batch.groups, ndjson) if stores.queue is not None else None
-    if with_events is not None and await _enqueued(stores, marker, with_events):
-        return result.model_copy(update={"queued": True})  # durable in the queue; the consumer archives it
+    queue = stores.queue
+    with_events = message_of(marker, batch.groups, ndjson) if queue is not None else None  # None: too big for one
+    if with_events is not None:
+        if await _enqueued(stores, marker, with_events):
+            return result.model_copy(update={"queued": True})  # durable in the queue; the consumer archives it
+        queue = None  # the queue refused it: stored and indexed now, as without a queue
     try:
         await stores.archive.store_events(marker, ndjson)
     except Exception as exc:
         log(f"batch {batch.batch_id}: R2 write failed, nothing accepted: {exc}")
         raise _not_stored() from None
-    if stores.queue is not None and await _enqueued(stores, marker, message_of(marker, batch.groups)):
+    if queue is not None and await _enqueued(stores, marker, message_of(marker, batch.groups)):
         return result.model_copy(update={"queued": True})
     result = await _index_now(env, ctx, stores, marker, batch, ndjson, result)
     if result.accepted:  # counted once indexed (if D1 failed, by the replay that indexes it)
@@ -157,7 +162,8 @@ async def consume(env: Any, messages: list[Any]) -> None:
     loaded, carried = [], []  # every batch read; the ones whose events came in their message
     groups: dict[str, Groups] = {}  # per batch id
     for message in messages:
-        marker, ndjson, groups[marker.batch_id] = batch_of(message.body)
+        marker, ndjson, groups_of_batch = batch_of(message.body)
+        groups[marker.batch_id] = groups_of_batch
         try:
             if ndjson is not None:
                 carried.append((message, marker, ndjson))
