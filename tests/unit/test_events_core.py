@@ -152,6 +152,12 @@ def test_a_batch_goes_in_as_one_statement_per_chunk_of_json_and_every_field_land
     assert d1.rows("SELECT COUNT(*) FROM events WHERE props_json IS NULL") == [(999,)]
 
 
+@pytest.mark.parametrize("ndjson", ['{"a":1}\n{"b":2}\n', '{"a":1}\n\n{"b":2}', '{"a":1}\n \n{"b":2}\n', "\n{\"a\":1}\n", "", "\n"])
+def test_json_chunks_hold_every_line_once_blank_ones_skipped(ndjson):
+    assert [json.loads(chunk) for chunk in json_chunks(ndjson)] == ([[json.loads(line) for line in ndjson.split()]]
+                                                                     if ndjson.strip() else [])
+
+
 def test_a_large_batch_is_split_into_json_chunks_under_the_value_limit():
     accepted, _ = validate_batch([{"type": "view", "properties": {"blob": "x" * 4000}} for _ in range(600)], NOW)
 
