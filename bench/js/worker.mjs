@@ -137,7 +137,7 @@ async function events(request, env) {
   const batchId = `b${receivedAt}`;
   const r2Key = `events/${today(receivedAt)}/${batchId}.ndjson`;
   const ndjson = accepted.map((e) => JSON.stringify(e)).join('\n') + '\n';
-  await env.EVENT_QUEUE.send(JSON.stringify({ batchId, keyId: KEY_ID, r2Key, receivedAt, ndjson }), { contentType: 'text' });
+  await env.EVENT_QUEUE.send(`${JSON.stringify({ batchId, keyId: KEY_ID, r2Key, receivedAt })}\n${ndjson}`, { contentType: 'text' });
   const groups = new Map();
   for (const e of accepted) groups.set(`${e.type}\u0000${e.component}`, (groups.get(`${e.type}\u0000${e.component}`) ?? 0) + 1);
   for (const [group, count] of groups) env.ANALYTICS.writeDataPoint({ indexes: [KEY_ID], blobs: ['event', ...group.split('\u0000')], doubles: [count] });
@@ -147,7 +147,10 @@ async function events(request, env) {
 // The queue consumer: every message's batch stored in R2 and indexed in one D1 transaction, then
 // each batch's new events added to the key's counter.
 async function indexBatches(messages, env) {
-  const batches = messages.map(({ body }) => JSON.parse(body));
+  const batches = messages.map(({ body }) => {
+    const newline = body.indexOf('\n');
+    return { ...JSON.parse(body.slice(0, newline)), ndjson: body.slice(newline + 1) };
+  });
   await Promise.all(batches.map(({ r2Key, ndjson }) => env.ARCHIVE.put(r2Key, ndjson)));
   const statements = [];
   for (const { batchId, keyId, r2Key, receivedAt, ndjson } of batches) {

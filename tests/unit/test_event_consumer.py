@@ -124,8 +124,10 @@ def test_a_batch_that_fits_in_a_message_travels_in_it_and_r2_is_not_written_on_t
 
     assert (answered.queued, answered.indexed, answered.received) == (True, False, 3)
     assert env.ARCHIVE.objects == {}
-    marker, carried, groups = batch_of(env.EVENT_QUEUE.sent[0])
+    message = env.EVENT_QUEUE.sent[0]
+    marker, carried, groups = batch_of(message)
     assert (marker.batch_id, marker.r2_key, carried, groups) == ("b1", "events/2027-01-15/b1.ndjson", ndjson, [("view", "", 3)])
+    assert message.endswith("\n" + ndjson)  # the events as archived, after one line of JSON: not escaped into it
     assert env.ANALYTICS.points == []  # counted by the consumer, once indexed
 
 

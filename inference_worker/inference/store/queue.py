@@ -1,7 +1,8 @@
 """Queues (the EVENT_QUEUE binding): a batch for the consumer (this worker's queue handler,
 inference/events.py) to archive in R2, index into D1 and count in Analytics Engine. A message is
-JSON text: the batch's marker, its (type, component) counts and, when they fit in one message, its
-events (the NDJSON); a bigger batch is stored in R2 before it is sent, without its events.
+text: a line of JSON with the batch's marker and its (type, component) counts, then, when they fit
+in one message, its events as they are archived (NDJSON, not escaped into the JSON); a bigger batch
+is stored in R2 before it is sent, without its events.
 
 Why the events travel in the message: a message is durable once `send` returns (Queues writes it
 to disk before it answers), so a batch that fits needs no R2 write on the request's path; the
@@ -26,21 +27,22 @@ class QueuedBatch(NamedTuple):
 
 
 def message_of(marker: Marker, groups: Groups, ndjson: str | None = None) -> str | None:
-    """The batch's message: its marker and groups, with its events when `ndjson` is given; None
+    """The batch's message: its marker and groups, then its events when `ndjson` is given; None
     when that is over MAX_MESSAGE_BYTES (the batch then goes through R2)."""
-    fields = {**asdict(marker), "groups": groups}
+    header = json.dumps({**asdict(marker), "groups": groups})  # one line: JSON escapes every newline
     if ndjson is None:
-        return json.dumps(fields)
-    text = json.dumps({**fields, "ndjson": ndjson})
-    return text if len(text.encode()) <= MAX_MESSAGE_BYTES else None
+        return header
+    text = f"{header}\n{ndjson}"
+    return text if len(text) <= MAX_MESSAGE_BYTES // 4 or len(text.encode()) <= MAX_MESSAGE_BYTES else None
 
 
 def batch_of(body: Any) -> QueuedBatch:
     """A message's batch (one sent before groups travelled has none: its points were written
     when it was received)."""
-    fields = json.loads(body)
-    ndjson, groups = fields.pop("ndjson", None), fields.pop("groups", [])
-    return QueuedBatch(Marker(**fields), ndjson, [tuple(group) for group in groups])
+    header, _, ndjson = body.partition("\n")
+    fields = json.loads(header)
+    groups = fields.pop("groups", [])
+    return QueuedBatch(Marker(**fields), ndjson or None, [tuple(group) for group in groups])
 
 
 class EventQueue:
