@@ -84,9 +84,9 @@ def _millis(value: datetime | int | None, now_ms: int) -> int:
     return int(aware.timestamp() * 1000)
 
 
-def batch_digest(raw_events: list[Any]) -> str:
-    """The batch's fingerprint: its JSON as sent (the same for a retry), written in Rust."""
-    return hashlib.sha256(to_json(raw_events, inf_nan_mode="null")).hexdigest()
+def batch_digest(events: list[Any]) -> str:
+    """The batch's fingerprint: its events' JSON (the same for a retry), written in Rust."""
+    return hashlib.sha256(to_json(events, inf_nan_mode="null")).hexdigest()
 
 
 @cache  # built on the first batch, not at import: every cold start would pay for it
@@ -97,6 +97,15 @@ def _batch_validator() -> TypeAdapter:
 @cache
 def _event_validator() -> TypeAdapter:
     return TypeAdapter(EventIn)
+
+
+class _EventsBody(TypedDict):
+    events: list[EventIn]
+
+
+@cache
+def _body_validator() -> TypeAdapter:
+    return TypeAdapter(list[EventIn] | _EventsBody)
 
 
 @cache
@@ -123,14 +132,29 @@ def _checked(raw_events: list[Any]) -> list[EventIn | Rejection]:
     return checked
 
 
-def checked_batch(raw_events: list[Any], now_ms: int) -> CheckedBatch:
+def valid_events(body: bytes) -> list[EventIn] | None:
+    """The events of a request body (a bare array, or {"events": [...]}) that holds only valid
+    ones, validated by pydantic-core straight from the JSON text (no `json.loads`); None when any
+    is not, or the text is not JSON that reads back as it was sent (a lone surrogate escape):
+    the caller then reads the body and checks it event by event. Its nesting is the caller's to
+    have checked (shared/json_reader.py)."""
+    try:
+        value = _body_validator().validate_json(body)
+    except ValidationError:
+        return None
+    return value if isinstance(value, list) else value["events"]
+
+
+def checked_batch(raw_events: list[Any], now_ms: int, *, validated: bool = False) -> CheckedBatch:
     """The batch's valid events as stored and archived, and why the others are not: what the api
-    hands to the inference service."""
-    prefix = f"gen-{batch_digest(raw_events)[:32]}-"
+    hands to the inference service. `validated`: `raw_events` are `valid_events`' already."""
+    checked = raw_events if validated else _checked(raw_events)
+    # Generated ids follow from the batch's valid events as validated: the same for a batch sent again.
+    prefix = f"gen-{batch_digest([event for event in checked if type(event) is dict])[:32]}-"
     accepted: list[dict[str, Any]] = []
     places: list[int] = []  # each accepted event's index in the batch
     rejected: list[Rejection] = []
-    for index, event in enumerate(_checked(raw_events)):
+    for index, event in enumerate(checked):
         if type(event) is not dict:
             rejected.append(event)
             continue

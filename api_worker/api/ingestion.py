@@ -17,7 +17,8 @@ def batch_limit(call: Call) -> int:
     return min(call.settings.events_max_batch, call.settings.limits_for(call.caller.tier).max_batch_size)
 
 
-async def ingest(call: Call, raw_events: list[Any]) -> dict[str, Any]:
+async def ingest(call: Call, raw_events: list[Any], *, validated: bool = False) -> dict[str, Any]:
+    """Checks, hands over and answers a batch (`validated`: its events are shared.events.valid_events')."""
     if not raw_events:
         raise ApiError(ErrorCode.INVALID_REQUEST, "events: send at least one event", field="events")
     limit = batch_limit(call)
@@ -25,7 +26,7 @@ async def ingest(call: Call, raw_events: list[Any]) -> dict[str, Any]:
         raise ApiError(ErrorCode.PAYLOAD_TOO_LARGE, f"events: at most {limit} a batch; this one has {len(raw_events)}",
                        field="events", limit=limit)
     now_ms = int(time.time() * 1000)
-    accepted, ndjson, rejected = checked_batch(raw_events, now_ms)
+    accepted, ndjson, rejected = checked_batch(raw_events, now_ms, validated=validated)
     rejections = [r.model_dump() for r in rejected]
     if not accepted:
         raise ApiError(ErrorCode.INVALID_REQUEST, f"No valid events ({rejections[0]['field']}: {rejections[0]['message']})",

@@ -5,7 +5,7 @@ import pytest
 
 from inference import events as ingestion
 from inference.store.d1 import MAX_EVENTS_JSON_BYTES, Database, json_chunks
-from shared.events import MAX_PROPERTIES_BYTES, checked_batch, from_ndjson, group_counts, to_ndjson, validate_batch
+from shared.events import MAX_PROPERTIES_BYTES, checked_batch, from_ndjson, group_counts, to_ndjson, valid_events, validate_batch
 from tests.fakes import D1
 
 NOW = 1_800_000_000_000
@@ -188,3 +188,25 @@ def test_rejections_are_listed_in_the_order_of_the_batch():
 
     assert [e["type"] for e in accepted] == ["ok"]
     assert [(r.index, r.field) for r in rejected] == [(0, "properties"), (1, "type"), (3, "timestamp")]
+
+@pytest.mark.parametrize("body", [
+    b'[{"type": "view", "timestamp": "2027-01-15T08:00:00Z"}, {"type": "click", "sessionId": "s", "properties": {"n": NaN}}]',
+    b'{"events": [{"type": "view", "id": "a"}, {"type": "view"}], "sdk": "x"}',
+])
+def test_a_body_of_valid_events_is_checked_from_its_json_as_it_would_be_from_python(body):
+    from_text = checked_batch(valid_events(body), NOW, validated=True)
+    data = json.loads(body)
+    from_python = checked_batch(data if isinstance(data, list) else data["events"], NOW)
+
+    assert (from_text.ndjson, from_text.rejected) == (from_python.ndjson, from_python.rejected)  # the same ids and lines
+    assert len(from_text.events) == 2
+
+
+@pytest.mark.parametrize("body", [
+    b'[{"type": "view"}, {"type": "9bad"}]',  # one invalid event: read event by event instead
+    b'[{"type": "view", "name": "x\\ud800"}]',  # a lone surrogate: json.loads reads it, the reader names it
+    b'{"events": "none"}',
+    b"not json",
+])
+def test_a_body_with_anything_wrong_is_left_to_the_event_by_event_reading(body):
+    assert valid_events(body) is None
