@@ -172,6 +172,9 @@ class ServiceFailed(Exception):
 class EmbeddingRequest(WorkRequest):
     model: str
     texts: list[str] = Field(min_length=1, max_length=MAX_EMBEDDING_INPUTS)
+    # The vectors as JSON text (EmbeddingResult.vectors_json: shared/embeddings.py), for an answer
+    # that writes them as they are; else as numbers (an older api asks so, by not asking).
+    vectors_as_json: bool = False
 
     @field_validator("texts")
     @classmethod
@@ -185,7 +188,8 @@ class EmbeddingRequest(WorkRequest):
 class EmbeddingResult(Model):
     window: RateWindow | None = None
     model: str
-    vectors: list[list[float]]
+    vectors: list[list[float]] | None = None  # unless the request asked for vectors_as_json
+    vectors_json: str | None = None  # the vectors as the runtime wrote them: a JSON list of number lists
     usage: dict[str, int]
 
 

@@ -3,6 +3,7 @@ D1 is SQLite with the project's own migrations (D1 is SQLite, and its numbered p
 SQLite's), so the store's SQL runs for real; KV, R2, Analytics Engine and Workers AI keep what
 they are given. Each can be told to fail, as the real one can."""
 
+import json
 import sqlite3
 from pathlib import Path
 from types import SimpleNamespace
@@ -162,6 +163,9 @@ class WorkersAI:
     async def run(self, model: str, inputs: dict) -> Any:
         self.calls.append((model, inputs))
         return self.answer
+
+    async def run_vectors_json(self, model: str, inputs: dict) -> str:  # as inference/store/runtime.py's adapter
+        return json.dumps((await self.run(model, inputs))["data"], separators=(",", ":"))
 
 
 class Queue:

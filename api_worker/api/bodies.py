@@ -319,4 +319,6 @@ def embedding_request(body: EmbeddingsBody, *, caller: Caller, request_id: str) 
             raise ApiError(ErrorCode.PAYLOAD_TOO_LARGE,
                            f"input.{index} holds {len(text)} characters; the limit is {MAX_EMBEDDING_INPUT_CHARS}",
                            field=f"input.{index}", limit=MAX_EMBEDDING_INPUT_CHARS)
-    return EmbeddingRequest(request_id=request_id, caller=caller, model=model, texts=texts)
+    # Floats are written into the answer as the runtime wrote them; base64 needs the numbers.
+    return EmbeddingRequest(request_id=request_id, caller=caller, model=model, texts=texts,
+                            vectors_as_json=body.encoding_format == "float")

@@ -14,6 +14,7 @@ from api.auth import check_model_allowed
 from api.call import Call
 from api.relay import relay
 from shared.contract import GenerationResult
+from shared.embeddings import embedding_list_json
 from shared.models import ALL_MODELS
 
 
@@ -61,6 +62,8 @@ async def post_embeddings(call: Call) -> Response:
     embedding = bodies.embedding_request(body, caller=call.caller, request_id=call.request_id)
     check_model_allowed(call, embedding.model)
     result = await call.inference.embed(embedding)
+    if result.vectors_json is not None:
+        return call.json_text(embedding_list_json(result.vectors_json, result.model, result.usage))
     return call.json({
         "object": "list",
         "data": [

@@ -164,11 +164,14 @@ async def open_stream(env: Any, attempts: list[Attempt], inputs: dict[str, Any],
     return await _with_retries(attempts, policy, attempt)
 
 
-async def run_once(env: Any, attempts: list[Attempt], inputs: dict[str, Any], policy: RetryPolicy) -> tuple[str, str, Any]:
-    """(provider, model, answer) of the first attempt that answered."""
+async def run_once(env: Any, attempts: list[Attempt], inputs: dict[str, Any], policy: RetryPolicy,
+                   vectors_json: bool = False) -> tuple[str, str, Any]:
+    """(provider, model, answer) of the first attempt that answered; `vectors_json`: the answer is
+    an embedding model's vectors as JSON text (Workers AI only)."""
     async def attempt(provider: str, model: str) -> tuple[str, str, Any]:
         if provider == WORKERS_AI:
-            return provider, model, await workers_ai(env).run(model, inputs)
+            ai = workers_ai(env)
+            return provider, model, await (ai.run_vectors_json(model, inputs) if vectors_json else ai.run(model, inputs))
         return provider, model, await external_provider(env).run(model, inputs)
 
     return await _with_retries(attempts, policy, attempt)

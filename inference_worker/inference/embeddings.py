@@ -14,8 +14,11 @@ from shared.workers_ai import Usage
 async def embed(env: Any, ctx: Any, req: EmbeddingRequest) -> EmbeddingResult:
     window = await access.admitted(env, ctx, req.admission)
     meter = Meter.of(env, req, "embedding")
-    _, model, answer = await run_once(env, [(WORKERS_AI, req.model)], {"text": req.texts}, RetryPolicy.of(settings_of(env)))
+    _, model, answer = await run_once(env, [(WORKERS_AI, req.model)], {"text": req.texts}, RetryPolicy.of(settings_of(env)),
+                                      vectors_json=req.vectors_as_json)
     # Workers AI reports no usage for embeddings: count about four characters a token.
     used = Usage(prompt_tokens=sum(max(1, len(t) // 4) for t in req.texts))
     await meter.done(model, "ok", used)
+    if req.vectors_as_json:
+        return EmbeddingResult(model=model, vectors_json=answer, usage=used.as_dict(), window=window)
     return EmbeddingResult(model=model, vectors=[list(vector) for vector in answer["data"]], usage=used.as_dict(), window=window)

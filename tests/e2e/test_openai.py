@@ -55,6 +55,17 @@ def test_embeddings(sdk):
     assert result.usage.prompt_tokens > 0
 
 
+def test_embeddings_as_floats_and_as_base64_are_the_same_vectors(sdk):
+    texts = ["edge AI", "databases"]
+    as_floats = sdk.embeddings.create(model="@cf/baai/bge-base-en-v1.5", input=texts, encoding_format="float")
+    as_base64 = sdk.embeddings.create(model="@cf/baai/bge-base-en-v1.5", input=texts)  # the SDK asks for base64
+
+    for floats, packed in zip(as_floats.data, as_base64.data, strict=True):
+        assert floats.index == packed.index and len(floats.embedding) == 768
+        assert floats.embedding == pytest.approx(packed.embedding, rel=1e-6, abs=1e-7)  # base64 is float32
+    assert as_floats.usage == as_base64.usage
+
+
 def test_models_list(sdk):
     ids = [model.id for model in sdk.models.list()]
 

@@ -139,6 +139,11 @@ class WorkersAI:
         answer = await self._ai.run(model, js_value(inputs))
         return answer if inputs.get("stream") else py_value(answer)
 
+    async def run_vectors_json(self, model: str, inputs: dict[str, Any]) -> str:
+        """An embedding model's vectors (its answer's `data`) as JSON text, written by the runtime:
+        never one Python float (shared/embeddings.py)."""
+        return JSON.stringify((await self._ai.run(model, js_value(inputs))).data)
+
 
 class Queue:
     """A message is JSON text: it crosses as a string, no conversion, and is sent as text (its
