@@ -30,6 +30,7 @@ from shared.documents import (
     passage_id,
     split_passages,
 )
+from shared.embeddings import vector_texts
 from shared.errors import ErrorCode
 from shared.models import DEFAULT_EMBEDDING_MODEL
 from shared.routing import WORKERS_AI
@@ -50,16 +51,19 @@ def _not_found(document_id: str) -> ServiceFailed:
     return ServiceFailed(ServiceFailure(code=ErrorCode.NOT_FOUND, message=f"No document {document_id}", reason="document_not_found"))
 
 
-async def embed_texts(env: Any, caller: Caller, texts: list[str], request_id: str, backend: str | None = None) -> list[list[float]]:
-    """Vectors for `texts`, the call recorded (and priced) like any model call."""
+async def embed_texts(env: Any, caller: Caller, texts: list[str], request_id: str, backend: str | None = None,
+                      as_text: bool = False) -> list[list[float]] | list[str]:
+    """Vectors for `texts`, the call recorded (and priced) like any model call; `as_text`: each
+    vector's numbers as the runtime wrote them (shared/embeddings.py), for an upsert."""
     meter = Meter(env, caller, "embedding", request_id, backend)
     try:
-        _, model, answer = await run_once(env, [(WORKERS_AI, EMBEDDING_MODEL)], {"text": texts}, RetryPolicy.of(settings_of(env)))
+        _, model, answer = await run_once(env, [(WORKERS_AI, EMBEDDING_MODEL)], {"text": texts}, RetryPolicy.of(settings_of(env)),
+                                          vectors_json=as_text)
     except ServiceFailed:
         await meter.done(EMBEDDING_MODEL, "failed")
         raise
     await meter.done(model, "ok", Usage(prompt_tokens=sum(max(1, len(t) // 4) for t in texts)))
-    return [list(vector) for vector in answer["data"]]
+    return vector_texts(answer) if as_text else [list(vector) for vector in answer["data"]]
 
 
 async def _ingest(env: Any, stores: Stores, caller: Caller, info: dict[str, Any], text: str, request_id: str) -> dict[str, Any]:
@@ -69,7 +73,7 @@ async def _ingest(env: Any, stores: Stores, caller: Caller, info: dict[str, Any]
     try:
         while done < len(passages):
             batch = passages[done:done + EMBED_BATCH]
-            vectors = await embed_texts(env, caller, batch, request_id)
+            vectors = await embed_texts(env, caller, batch, request_id, as_text=True)
             await _vectors(stores).upsert(caller.key_id, [
                 (passage_id(info["id"], done + i), vector, {"doc": info["id"], "n": done + i, "title": info["title"], "text": passage})
                 for i, (passage, vector) in enumerate(zip(batch, vectors, strict=True))])

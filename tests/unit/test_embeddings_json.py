@@ -40,3 +40,26 @@ def test_the_service_hands_the_vectors_over_as_json_text_when_asked_and_as_numbe
 
     assert (as_text.vectors, json.loads(as_text.vectors_json)) == (None, VECTORS)
     assert (as_numbers.vectors, as_numbers.vectors_json) == (VECTORS, None)
+
+
+class IndexStandIn:
+    """The Vectorize adapter's side of an upsert (inference/store/runtime.py): JSON text in."""
+
+    def __init__(self) -> None:
+        self.upserts: list[list[dict]] = []
+
+    async def upsert_json(self, vectors_json: str) -> None:
+        self.upserts.append(json.loads(vectors_json))
+
+
+def test_an_upsert_is_written_as_json_around_each_vectors_numbers_in_calls_of_at_most_a_thousand():
+    from inference.store.vectors import Vectors
+
+    index = IndexStandIn()
+    texts = vector_texts(json.dumps([[0.5, -1e-07]] * 1001, separators=(",", ":")))
+    metadata = {"doc": "d1", "title": 'A "quoted" title — ünïcode', "text": "line\nbreak"}
+
+    asyncio.run(Vectors(index).upsert("key_1", [(f"d1#{n}", values, metadata) for n, values in enumerate(texts)]))
+
+    assert [len(call) for call in index.upserts] == [1000, 1]
+    assert index.upserts[1] == [{"id": "d1#1000", "values": [0.5, -1e-07], "namespace": "key_1", "metadata": metadata}]

@@ -174,13 +174,14 @@ class QueueMessage:
 
 
 class Vectorize:
-    """Vectors go in as one JSON.parse; a query's matches come back as Python data in one `to_py`."""
+    """Vectors go in as JSON text and one JSON.parse; a query's matches come back as Python data in one `to_py`."""
 
     def __init__(self, binding: Any) -> None:
         self._index = binding
 
-    async def upsert(self, vectors: list[dict]) -> Any:
-        return await self._index.upsert(js_value(vectors))
+    async def upsert_json(self, vectors_json: str) -> Any:
+        """Vectors given as JSON text (store/vectors.py writes it): one JSON.parse in the runtime."""
+        return await self._index.upsert(JSON.parse(vectors_json))
 
     async def query(self, vector: list[float], options: dict) -> dict:
         return py_value(await self._index.query(js_value(vector), js_value(options)))

@@ -2,6 +2,7 @@
 the caller's namespace (its key id: one caller's search never sees another's passages), with
 the passage's document, number, title and text as metadata (a match is citable as it comes)."""
 
+import json
 from typing import Any
 
 # Vectorize's limits: ids up to 64 bytes, at most 1,000 vectors an upsert and ids a delete.
@@ -12,10 +13,14 @@ class Vectors:
     def __init__(self, binding: Any) -> None:
         self._index = binding
 
-    async def upsert(self, namespace: str, vectors: list[tuple[str, list[float], dict[str, Any]]]) -> None:
+    async def upsert(self, namespace: str, vectors: list[tuple[str, str, dict[str, Any]]]) -> None:
+        """Upserts (id, values, metadata) vectors, each one's values as the JSON text of its numbers
+        (shared/embeddings.py): the call's argument is written as JSON text around them, parsed once
+        by the runtime, and no value becomes a Python float."""
         for start in range(0, len(vectors), MAX_IDS_PER_CALL):
-            await self._index.upsert([{"id": vector_id, "values": values, "namespace": namespace, "metadata": metadata}
-                                      for vector_id, values, metadata in vectors[start:start + MAX_IDS_PER_CALL]])
+            await self._index.upsert_json("[" + ",".join(
+                f'{{"id":{json.dumps(vector_id)},"values":[{values}],"namespace":{json.dumps(namespace)},"metadata":{json.dumps(metadata)}}}'
+                for vector_id, values, metadata in vectors[start:start + MAX_IDS_PER_CALL]) + "]")
 
     async def query(self, namespace: str, vector: list[float], top_k: int, documents: list[str] | None = None) -> list[dict[str, Any]]:
         """The nearest passages: [{"id", "score", "metadata"}], best first."""
