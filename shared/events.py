@@ -173,7 +173,7 @@ def checked_batch(raw_events: list[Any], now_ms: int, *, validated: bool = False
         if len(lines[at]) > MAX_PROPERTIES_BYTES and len(to_json(properties, inf_nan_mode="null")) > MAX_PROPERTIES_BYTES:
             rejected.append(Rejection(index=places[at], field="properties", message=PROPERTIES_RULE))
             del accepted[at], lines[at]
-            rejected.sort(key=lambda rejection: rejection.index)
+    rejected.sort(key=lambda rejection: rejection.index)  # the properties' ones were found last
     return CheckedBatch(accepted, "".join(line + "\n" for line in lines), rejected)
 
 
@@ -202,9 +202,9 @@ def group_counts(events: Iterable[dict[str, Any] | Event]) -> list[tuple[str, st
     return [(type_, component, count) for (type_, component), count in Counter(pairs).most_common()]
 
 
-def to_ndjson(events: list[Event] | list[dict[str, Any]]) -> str:
-    """One event a line, as archived; an accepted event's dict and its Event give the same line."""
-    return "".join((to_json(e, inf_nan_mode="null").decode() if isinstance(e, dict) else e.model_dump_json()) + "\n" for e in events)
+def to_ndjson(events: list[Event]) -> str:
+    """Event models one a line, as archived (the api's own batches are written by `checked_batch`)."""
+    return "".join(event.model_dump_json() + "\n" for event in events)
 
 
 def from_ndjson(text: str) -> list[Event]:

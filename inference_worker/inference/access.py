@@ -114,13 +114,13 @@ async def admit(env: Any, ctx: Any, req: AdmissionRequest, now: float | None = N
     limits = settings.limits_for(caller.tier)
     window_start, reset = _window(now)
     stores = stores_of(env)
-    batch = req.kind == "events" and stores.counters is not None  # batches may use slots taken ahead
+    ahead = req.kind == "events" and stores.counters is not None  # an event batch: slots may be taken ahead
     holder = caller.key_id
-    if batch and (window := _event_leases.take(holder, now, events)) is not None:
+    if ahead and (window := _event_leases.take(holder, now, events)) is not None:
         return AdmissionResult(allowed=True, caller=caller, window=window, granted=1)
     if stores.counters is not None:  # the key's Durable Object: no D1 write for admission
-        reserve = _event_leases.ask_size(holder, limits.requests_per_minute, settings.events_lease_size, now) if batch else req.reserve
-        with _event_leases.admitting(holder) if batch else nullcontext():
+        reserve = _event_leases.ask_size(holder, limits.requests_per_minute, settings.events_lease_size, now) if ahead else req.reserve
+        with _event_leases.admitting(holder) if ahead else nullcontext():
             count, taken, used = await stores.counters.count(caller.key_id, window_start, day_of(now), reserve,
                                                              limits.requests_per_minute)
     else:  # one slot at a time
@@ -131,7 +131,7 @@ async def admit(env: Any, ctx: Any, req: AdmissionRequest, now: float | None = N
     position = count - taken + 1  # this request's place in its window; the slots after it are the caller's next requests'
     window = RateWindow(limit=limits.requests_per_minute, remaining=max(0, limits.requests_per_minute - position), reset_seconds=reset)
     result = _checked(limits, req.kind, caller, position, used, window, taken, now)
-    if batch:
+    if ahead:
         if not result.allowed and result.reason == "rate_limit" and (held := _event_leases.take(holder, now, events)) is not None:
             # Refused while another batch of this isolate was given slots it has not used: this one takes one (counted already).
             return AdmissionResult(allowed=True, caller=caller, window=held, granted=1)
