@@ -1,11 +1,11 @@
-"""Admissions taken ahead: a request of a caller this isolate knows asks the caller's counter for
-a few slots of its rate window instead of one, and this isolate admits the caller's next requests
-from them, without a call. Two kinds use them: reads in the api (routes whose only call to the
-inference service would be their admission; checked against the per-minute limit only, so a slot
-is all they need) and event batches in the inference service (whose daily event quota is checked
-against the counter's usage as the slots were granted, less the events this isolate admitted
-since). Slots are held per holder (the api: a key by its prefix, a JWT by its subject; the
-service: the caller's key id).
+"""Admissions taken ahead, in the api: a request of a caller this isolate knows asks the caller's
+counter for a few slots of its rate window instead of one, and this isolate admits the caller's
+next requests from them, without a call. Two kinds use them, each with its own slots: reads
+(routes whose only call to the inference service would be their admission; checked against the
+per-minute limit only, so a slot is all they need) and event batches (whose daily event quota is
+checked against the counter's usage as the slots were granted, less the events this isolate
+admitted since; a batch admitted from a slot goes to the event queue with no call at all). Slots
+are held per holder: a key by its prefix, a JWT by its subject.
 
 What it trades, and how little: every slot is counted in the window when granted, so the limit is
 never exceeded. A slot granted here and not used is counted all the same, so until the window ends
@@ -22,11 +22,11 @@ ask: workerd forbids one request to wake another's awaits.)"""
 
 import math
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from shared.contract import RateWindow
+from shared.contract import AdmissionResult, RateWindow
 
 MAX_LEASED_CALLERS = 10_000
 PLENTY = 4  # slots are asked for only while the window's remaining is at least this many times the ask
@@ -39,7 +39,10 @@ class Lease:
     left: int  # slots granted here and not used yet
     limit: int
     remaining: int  # the window's slots left as the counter last said, less the ones used here since
-    events_left: int = 0  # the daily event quota left as the counter last said, less the events admitted here since
+    # Batches' slots: the daily event quota left as the counter last said, less the events admitted
+    # here since (None for reads, which spend no quota).
+    events_left: int | None = None
+    quota_spent: bool = False  # the counter said the day's event quota is used up
 
 
 class Leases:
@@ -49,17 +52,21 @@ class Leases:
         self._leases: dict[str, Lease] = {}
         self._in_flight: Counter[str] = Counter()  # admissions at the counter now, per holder
 
-    def take(self, holder: str, now: float, events: int = 0) -> RateWindow | None:
-        """A slot for a request of `holder` (its rate window, for the headers), or None. A batch of
-        `events` needs the event quota open too (as the counter checks it: some left before the
-        batch), and uses that many of it."""
+    def take(self, holder: str, now: float) -> RateWindow | None:
+        """A slot for a request of `holder` (its rate window, for the headers), or None. A batch
+        needs the event quota open too (as the counter checks it: some left before the batch)."""
         lease = self._leases.get(holder)
-        if lease is None or lease.left <= 0 or now >= lease.window_end or (events and lease.events_left <= 0):
+        if lease is None or lease.left <= 0 or now >= lease.window_end or (lease.events_left is not None and lease.events_left <= 0):
             return None
         lease.left -= 1
-        lease.events_left -= events
         lease.remaining = max(0, lease.remaining - 1)
         return RateWindow(limit=lease.limit, remaining=lease.remaining, reset_seconds=max(1, math.ceil(lease.window_end - now)))
+
+    def spend_events(self, holder: str, events: int) -> None:
+        """A batch of `holder` admitted here holds `events` events: the quota this isolate knows is that much smaller."""
+        lease = self._leases.get(holder)
+        if lease is not None and lease.events_left is not None:
+            lease.events_left -= events
 
     def ask_size(self, holder: str, limit: int, lease_size: int, now: float) -> int:
         """How many slots a request of `holder` asks for: one unless the window has plenty left
@@ -68,6 +75,8 @@ class Leases:
         lease = self._leases.get(holder)
         if ask <= 1 or self._in_flight[holder] or lease is None or now >= lease.window_end or lease.remaining < PLENTY * ask:
             return 1
+        if lease.quota_spent:
+            return 1  # batches are refused until the quota's day ends: slots taken for them would be wasted
         return ask
 
     @contextmanager
@@ -82,13 +91,34 @@ class Leases:
             if not self._in_flight[holder]:
                 del self._in_flight[holder]
 
-    def answered(self, holder: str, granted: int, window: RateWindow, now: float, events_left: int = 0) -> None:
+    def answered(self, holder: str, granted: int, window: RateWindow, now: float, events_left: int | None = None) -> None:
         """What the counter said to a request of `holder`: slots granted (the request's own first,
         none if refused), the window as that request leaves it, and the event quota it leaves."""
         if len(self._leases) >= MAX_LEASED_CALLERS:
             self._leases.clear()  # unused slots are lost, never used twice
         self._leases[holder] = Lease(window_end=now + window.reset_seconds, left=max(0, granted - 1), limit=window.limit,
-                                     remaining=window.remaining, events_left=events_left)
+                                     remaining=window.remaining, events_left=events_left,
+                                     quota_spent=events_left is not None and events_left <= 0)
 
     def forget(self, holder: str) -> None:
         self._leases.pop(holder, None)
+
+    async def admit(self, holder: str, now: float, ask: Callable[[int], Awaitable[AdmissionResult]], *, verified: bool,
+                    limit: int, lease_size: int) -> AdmissionResult:
+        """Admits a request of `holder`: from a slot held here if the caller is `verified` (known
+        here, of a tier allowing `limit` requests a minute), else by `ask` (the caller's counter,
+        through the inference service: it verifies the caller), given how many slots to take. A
+        slot served here is an AdmissionResult without a caller."""
+        if verified and (window := self.take(holder, now)) is not None:
+            return AdmissionResult(allowed=True, window=window, granted=1)
+        reserve = self.ask_size(holder, limit, lease_size, now) if verified else 1
+        with self.admitting(holder):
+            result = await ask(reserve)
+        if result.window is None:
+            return result
+        if not result.allowed and result.reason == "rate_limit" and (window := self.take(holder, now)) is not None:
+            # Refused while another request of this isolate was given a slot it has not used: this
+            # one takes it (counted already), so no slot granted here is wasted while requests wait.
+            return AdmissionResult(allowed=True, window=window, granted=1)
+        self.answered(holder, result.granted if result.allowed else 0, result.window, now, result.events_left)
+        return result

@@ -4,27 +4,28 @@ signed with JWT_SECRET (a first-party app's end user), or an API key. JWTs are v
 keys are verified by the inference service, in the same call that counts the request against
 the caller's rate limit and quotas.
 
-One RPC per request: a route that calls the inference service for its work (AI, events) hands
-its admission to that call when the caller is known here already (a JWT, or a key this isolate
-saw verified within KEY_CACHE_SECONDS, whose tier the route's checks need); the service admits
-first and works only if allowed. Otherwise admission is its own call before the handler, and a
-read (a route with no work call) of a known caller may take no call at all: it uses a slot of
-the caller's rate window an earlier read of this isolate took ahead (shared/leases.py). A request
-the handler refuses before its work call (a bad body, a model the tier may not use) is admitted
-after it (`settle_admission`): every authenticated request is counted exactly once, and a
-refused admission still wins over the handler's own error."""
+One RPC per request at most: a route that calls the inference service for its work (AI, events
+where no event queue is bound) hands its admission to that call when the caller is known here
+already (a JWT, or a key this isolate saw verified within KEY_CACHE_SECONDS, whose tier the
+route's checks need); the service admits first and works only if allowed. Otherwise admission is
+its own call before the handler, and a read (a route with no work call) or an event batch (which
+the api then sends to the event queue itself) of a known caller may take no call at all: it uses
+a slot of the caller's rate window an earlier request of this isolate took ahead
+(shared/leases.py). A request the handler refuses before its work call (a bad body, a model the
+tier may not use) is admitted after it (`settle_admission`): every authenticated request is
+counted exactly once, and a refused admission still wins over the handler's own error."""
 
 import hmac
 import time
-from contextlib import nullcontext
 from typing import Any
 
 from api.call import Call
+from api.event_queue import event_queue_of
 from api.inference_client import refused
 from api.router import Route
 from api.settings import Settings
 from shared import jwt
-from shared.contract import AdmissionRequest, Caller
+from shared.contract import AdmissionRequest, AdmissionResult, Caller
 from shared.errors import ApiError, ErrorCode
 from shared.keys import parse_key
 from shared.leases import Leases
@@ -39,8 +40,8 @@ _NOT_GUESSES = {"missing_credentials", "admin_token_not_accepted"}
 # Per isolate: key prefix -> (trusted until, the key's hash, its caller), after a verified admission.
 _verified_keys: dict[str, tuple[float, str, Caller]] = {}
 MAX_VERIFIED_KEYS = 10_000
-# Per isolate: slots of read requests' rate windows taken in advance (shared/leases.py).
-_leases = Leases()
+# Per isolate: slots of rate windows taken in advance (shared/leases.py), for reads and for event batches.
+_leases = {"read": Leases(), "events": Leases()}
 # Routes whose handler makes one work call to the inference service, which can admit in it.
 WORK_KINDS = {"ai", "events"}
 
@@ -63,7 +64,8 @@ def forget_key(key_id: str) -> None:
     for prefix, (_, _, caller) in list(_verified_keys.items()):
         if caller.key_id == key_id:
             del _verified_keys[prefix]
-            _leases.forget(f"key:{prefix}")
+            for leases in _leases.values():
+                leases.forget(f"key:{prefix}")
 
 
 def presented_token(headers: Any) -> str | None:
@@ -134,36 +136,36 @@ async def _authenticate(call: Call, route: Route) -> None:
         known = _known_caller(admission.key_prefix, admission.key_hash, now)
     else:
         raise _unauthorized("invalid_credentials", "The credentials are neither an API key nor a JWT")
-    if known is not None and route.kind in WORK_KINDS:
+    leases = _leases.get(route.kind)
+    if route.kind == "events" and event_queue_of(call.env) is None:
+        leases = None  # every batch is a work call: its admission goes with it
+    if known is not None and route.kind in WORK_KINDS and leases is None:
         call.caller = known
         call.inference.admission = admission  # admitted by the handler's work call
         return
-    reading = route.kind == "read"
-    holder = call.credential  # whose slots a read takes (shared/leases.py): the key's prefix, the JWT's subject
-    if reading:
-        if known is not None and (window := _leases.take(holder, now)) is not None:
-            call.caller, call.rate_window = known, window  # a slot this isolate holds: no call
-            return
-        if known is not None:
-            admission.reserve = _leases.ask_size(holder, call.settings.limits_for(known.tier).requests_per_minute,
-                                                 call.settings.read_lease_size, now)
-    with _leases.admitting(holder) if reading else nullcontext():
+    if leases is None:
         result = await call.inference.admit(admission)
+    else:
+        async def ask(reserve: int) -> AdmissionResult:
+            admission.reserve = reserve
+            return await call.inference.admit(admission)
+        limit = call.settings.limits_for(known.tier).requests_per_minute if known is not None else 0
+        lease_size = call.settings.events_lease_size if route.kind == "events" else call.settings.read_lease_size
+        # The holder: the key's prefix or the JWT's subject, as logged (call.credential).
+        result = await leases.admit(call.credential, now, ask, verified=known is not None, limit=limit, lease_size=lease_size)
     call.rate_window = result.window
-    if result.caller is not None:
-        call.caller = result.caller
-    if reading and result.window is not None:
-        if not result.allowed and result.reason == "rate_limit" and (window := _leases.take(holder, now)) is not None:
-            # Refused while another read of this isolate was given a slot it has not used: this
-            # read takes it (counted already), so no slot granted here is wasted while reads wait.
-            call.rate_window = window
-            return
-        _leases.answered(holder, result.granted if result.allowed else 0, result.window, now)
+    call.caller = result.caller or known  # a slot held here has no caller: the known one
     if not result.allowed:
         raise refused(result.code or ErrorCode.RATE_LIMITED, result.message or "Refused", result.reason or "refused",
                       result.retry_after)
-    if admission.key_prefix and admission.key_hash:
+    if admission.key_prefix and admission.key_hash and result.caller is not None:
         _remember(admission.key_prefix, admission.key_hash, result.caller, now, call.settings.key_cache_seconds)
+
+
+def spend_event_quota(call: Call, events: int) -> None:
+    """A batch admitted here holds `events` events: what this isolate knows of the caller's event
+    quota is that much less (shared/leases.py)."""
+    _leases["events"].spend_events(call.credential, events)
 
 
 async def settle_admission(call: Call) -> None:

@@ -1,12 +1,17 @@
 """Event ingestion as POST /events and GraphQL's trackEvents share it: the batch limits, event
-by event validation, the batch id (the same for a retried batch), and the answer once the
-inference service has the batch durable."""
+by event validation, the batch id (the same for a retried batch), and the answer once the batch
+is durable: sent to the event queue by the api itself when the request was admitted already
+(api/auth.py: usually from a slot held in this isolate, so the batch takes no call to the
+inference service), or else handed to the inference service with its admission."""
 
 import hashlib
 import time
 from typing import Any
 
+from api.auth import spend_event_quota
 from api.call import Call
+from api.event_queue import event_queue_of
+from shared.batches import Marker, archive_key, message_of
 from shared.contract import EventBatch
 from shared.errors import ApiError, ErrorCode
 from shared.events import checked_batch, group_counts
@@ -35,15 +40,32 @@ async def ingest(call: Call, raw_events: list[Any], *, validated: bool = False) 
     digest = hashlib.sha256(f"{call.caller.key_id}:{[e['id'] for e in accepted]}".encode()).hexdigest()
     batch = EventBatch(request_id=call.request_id, caller=call.caller, batch_id=f"b{digest[:31]}", received_at=now_ms,
                        ndjson=ndjson, count=len(accepted), groups=group_counts(accepted))
+    answer = {"batchId": batch.batch_id, "status": f"/events/batches/{batch.batch_id}", "rejected": rejections}
+    if call.made_client is None or call.made_client.admission is None:  # admitted already (api/auth.py)
+        spend_event_quota(call, batch.count)
+        if await _sent_to_queue(call, batch):
+            # Until the batch is indexed, every valid event counts as accepted: it is stored, and
+            # duplicates among them are dropped when it is indexed.
+            return {**answer, "indexed": False, "queued": True, "accepted": batch.count, "duplicates": None}
     result = await call.inference.process_events(batch)
-    return {
-        "batchId": result.batch_id,
-        "indexed": result.indexed,
-        "queued": result.queued,
-        "status": f"/events/batches/{result.batch_id}",
-        # Until the batch is indexed (see `indexed`), every valid event counts as accepted: it is
-        # stored, and duplicates among them are dropped when the replay indexes it.
-        "accepted": result.accepted if result.indexed else result.received,
-        "duplicates": result.duplicates,
-        "rejected": rejections,
-    }
+    return {**answer, "indexed": result.indexed, "queued": result.queued,
+            "accepted": result.accepted if result.indexed else result.received, "duplicates": result.duplicates}
+
+
+async def _sent_to_queue(call: Call, batch: EventBatch) -> bool:
+    """Sends the batch, events and all, to the event queue; False when there is none, the batch
+    is too big for one message (the inference service stores it in R2 first), or the send failed
+    (the inference service then stores and indexes it as it can)."""
+    queue = event_queue_of(call.env)
+    if queue is None:
+        return False
+    marker = Marker(batch_id=batch.batch_id, key_id=batch.caller.key_id, tier=batch.caller.tier,
+                    r2_key=archive_key(batch.batch_id, batch.received_at), received_at=batch.received_at)
+    if (message := message_of(marker, batch.groups, batch.ndjson)) is None:
+        return False
+    try:
+        await queue.send(message)
+    except Exception as exc:
+        print(f"request {call.request_id}: event queue send failed ({type(exc).__name__}: {exc}); the inference service takes the batch")
+        return False
+    return True

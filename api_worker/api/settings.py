@@ -34,6 +34,9 @@ class Settings:
     # READ_LEASE_SIZE: the most slots of a rate window one read takes ahead for the caller's next
     # reads in this isolate (shared/leases.py); 1 takes none.
     read_lease_size: int = 10
+    # EVENTS_LEASE_SIZE: the same for event batches, which the api then sends to the event queue
+    # itself (api/ingestion.py); 1 takes none.
+    events_lease_size: int = 10
     backend_failures: int = 3  # BACKEND_FAILURES: failures in a row that take a backend out (api/backends.py)
     backend_cooldown_seconds: float = 30  # BACKEND_COOLDOWN_SECONDS: how long it stays out before a probe
     admin_token: str | None = field(default=None, repr=False)  # secret ADMIN_TOKEN
@@ -61,6 +64,7 @@ class Settings:
             failed_auth_per_minute=int(number("FAILED_AUTH_PER_MINUTE", DEFAULT_ALLOWANCE)),
             key_cache_seconds=number("KEY_CACHE_SECONDS", 30),
             read_lease_size=max(1, min(MAX_LEASE_SIZE, int(number("READ_LEASE_SIZE", 10)))),
+            events_lease_size=max(1, min(MAX_LEASE_SIZE, int(number("EVENTS_LEASE_SIZE", 10)))),
             backend_failures=int(number("BACKEND_FAILURES", 3)),
             backend_cooldown_seconds=number("BACKEND_COOLDOWN_SECONDS", 30),
             admin_token=_var(env, "ADMIN_TOKEN"),

@@ -9,15 +9,15 @@ The rate limit is a fixed one-minute window, counted by the key's Durable Object
 exact count from any isolate or location, and D1 takes no write per request), or, where none is
 bound, in D1 (`rate_windows`, one primary: exact too). KV would be eventually consistent and
 the Rate Limiting binding per location, with no remaining count to report. A fixed window lets
-a client spend up to twice its limit across a window boundary. An event batch of a key this
-isolate knows may take up to EVENTS_LEASE_SIZE slots of its window at once, and the key's next
-batches here are admitted from them without a call (shared/leases.py says what that trades)."""
+a client spend up to twice its limit across a window boundary. A request may take more than its
+own slot of its window (AdmissionRequest.reserve): the api admits the caller's next reads and
+event batches from them (shared/leases.py says what that trades); an event batch's admission
+says how much of the day's event quota is left, for the api to admit batches against."""
 
 import asyncio
 import hmac
 import time
 import uuid
-from contextlib import nullcontext
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
@@ -39,7 +39,6 @@ from shared.contract import (
 )
 from shared.errors import ErrorCode
 from shared.keys import new_key
-from shared.leases import Leases
 from shared.tiers import TierLimits
 
 WINDOW_SECONDS = 60
@@ -51,9 +50,6 @@ _verified_keys: dict[str, tuple[float, dict[str, Any] | None]] = {}
 MAX_CACHED_KEYS = 10_000
 
 SPEND_DAYS = 7  # the days of spend a usage report lists, today included
-
-# Per isolate: slots of event batches' rate windows taken ahead, per key id (shared/leases.py).
-_event_leases = Leases()
 
 
 def _refused(code: ErrorCode, reason: str, message: str, **extra: Any) -> AdmissionResult:
@@ -97,8 +93,8 @@ async def _verify_key(env: Any, prefix: str, presented_hash: str, now: float) ->
     return Caller(key_id=row["id"], tier=row["tier"])
 
 
-async def admit(env: Any, ctx: Any, req: AdmissionRequest, now: float | None = None, events: int = 0) -> AdmissionResult:
-    """Admits `req` (an event batch's: of `events` events), counting it in its caller's window."""
+async def admit(env: Any, ctx: Any, req: AdmissionRequest, now: float | None = None) -> AdmissionResult:
+    """Admits `req`, counting it (and the slots it reserves) in its caller's window."""
     now = time.time() if now is None else now
     if req.key_prefix and req.key_hash:
         verified = await _verify_key(env, req.key_prefix, req.key_hash, now)
@@ -114,15 +110,9 @@ async def admit(env: Any, ctx: Any, req: AdmissionRequest, now: float | None = N
     limits = settings.limits_for(caller.tier)
     window_start, reset = _window(now)
     stores = stores_of(env)
-    ahead = req.kind == "events" and stores.counters is not None  # an event batch: slots may be taken ahead
-    holder = caller.key_id
-    if ahead and (window := _event_leases.take(holder, now, events)) is not None:
-        return AdmissionResult(allowed=True, caller=caller, window=window, granted=1)
     if stores.counters is not None:  # the key's Durable Object: no D1 write for admission
-        reserve = _event_leases.ask_size(holder, limits.requests_per_minute, settings.events_lease_size, now) if ahead else req.reserve
-        with _event_leases.admitting(holder) if ahead else nullcontext():
-            count, taken, used = await stores.counters.count(caller.key_id, window_start, day_of(now), reserve,
-                                                             limits.requests_per_minute)
+        count, taken, used = await stores.counters.count(caller.key_id, window_start, day_of(now), req.reserve,
+                                                         limits.requests_per_minute)
     else:  # one slot at a time
         (count, used), taken = await stores.db.count_request(caller.key_id, window_start, day_of(now)), 1
         if count == 1:  # this key's first request in a new window: drop its old ones, off the hot path
@@ -131,12 +121,8 @@ async def admit(env: Any, ctx: Any, req: AdmissionRequest, now: float | None = N
     position = count - taken + 1  # this request's place in its window; the slots after it are the caller's next requests'
     window = RateWindow(limit=limits.requests_per_minute, remaining=max(0, limits.requests_per_minute - position), reset_seconds=reset)
     result = _checked(limits, req.kind, caller, position, used, window, taken, now)
-    if ahead:
-        if not result.allowed and result.reason == "rate_limit" and (held := _event_leases.take(holder, now, events)) is not None:
-            # Refused while another batch of this isolate was given slots it has not used: this one takes one (counted already).
-            return AdmissionResult(allowed=True, caller=caller, window=held, granted=1)
-        _event_leases.answered(holder, taken if result.allowed else 0, window, now,
-                               events_left=limits.events_per_day - int(used["events"]) - events)
+    if req.kind == "events":
+        result.events_left = limits.events_per_day - int(used["events"])
     return result
 
 
@@ -160,13 +146,12 @@ def _checked(limits: TierLimits, kind: str, caller: Caller, position: int, used:
     return AdmissionResult(allowed=True, caller=caller, window=window, granted=taken)
 
 
-async def admitted(env: Any, ctx: Any, req: AdmissionRequest | None, events: int = 0) -> RateWindow | None:
-    """Admits the request a work call carries (see AdmissionRequest; an event batch's: of
-    `events` events), or raises the refusal as the ServiceFailure the api answers; the caller's
-    window, for its headers."""
+async def admitted(env: Any, ctx: Any, req: AdmissionRequest | None) -> RateWindow | None:
+    """Admits the request a work call carries (see AdmissionRequest), or raises the refusal as the
+    ServiceFailure the api answers; the caller's window, for its headers."""
     if req is None:
         return None
-    result = await admit(env, ctx, req, events=events)
+    result = await admit(env, ctx, req)
     if not result.allowed:
         raise ServiceFailed(ServiceFailure(code=result.code or ErrorCode.RATE_LIMITED, message=result.message or "Refused",
                                            retry_after=result.retry_after, reason=result.reason, window=result.window))
@@ -212,5 +197,4 @@ async def revoke_key(env: Any, key_id: str) -> bool:
     for prefix, (_, row) in list(_verified_keys.items()):
         if row is not None and row["id"] == key_id:
             del _verified_keys[prefix]
-    _event_leases.forget(key_id)
     return revoked_now

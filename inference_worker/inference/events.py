@@ -26,10 +26,9 @@ from inference import access, enrichment
 from inference.log import log
 from inference.settings import Settings, settings_of
 from inference.store import Stores, stores_of
-from inference.store.archive import Marker, archive_key
 from inference.store.d1 import day_of
-from inference.store.queue import Groups, batch_of, message_of
 from inference.store.telemetry import WRITES_PER_INVOCATION, event_point
+from shared.batches import Groups, Marker, archive_key, batch_of, message_of
 from shared.contract import BatchRef, BatchResult, BatchStatus, Caller, EventBatch, ServiceFailed, ServiceFailure, UnindexedBatch
 from shared.errors import ErrorCode
 from shared.events import from_ndjson, group_counts
@@ -91,7 +90,7 @@ def data_points(indexed: list[tuple[str, Groups]], budget: int = AE_POINTS_PER_I
 
 
 async def process_events(env: Any, ctx: Any, batch: EventBatch) -> BatchResult:
-    window = await access.admitted(env, ctx, batch.admission, events=batch.count)
+    window = await access.admitted(env, ctx, batch.admission)
     stores = stores_of(env)
     key_id = batch.caller.key_id
     marker = Marker(batch_id=batch.batch_id, key_id=key_id, tier=batch.caller.tier,

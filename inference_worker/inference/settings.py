@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from inference.isolate import PerIsolate
-from shared.limits import MAX_LEASE_SIZE
 from shared.models import DEFAULT_TEXT_MODEL, parse_model_list
 from shared.routing import WORKERS_AI, Routing, parse_provider_models, parse_rules
 from shared.tiers import TIERS, TierLimits, limits_for
@@ -36,9 +35,6 @@ class Settings:
     # invocation; events.py leaves room for this many within Analytics Engine's 25 writes.
     events_enrichment_max_per_batch: int = 5
     key_cache_seconds: float = 30  # KEY_CACHE_SECONDS: verified (and unknown) key prefixes kept per isolate
-    # EVENTS_LEASE_SIZE: the most slots of a rate window an event batch takes ahead for the key's
-    # next batches admitted in this isolate (shared/leases.py); 1 turns it off
-    events_lease_size: int = 10
     health_ai_probe_ttl_seconds: float = 60  # HEALTH_AI_PROBE_TTL_SECONDS: at most one AI probe per this
     # EVENT_RETRY_BASE_SECONDS: a batch the queue consumer could not index is retried after this,
     # then twice as long each time (inference/events.py)
@@ -80,7 +76,6 @@ class Settings:
             events_enrichment=(_var(env, "EVENTS_ENRICHMENT") or "false").lower() == "true",
             events_enrichment_max_per_batch=int(number("EVENTS_ENRICHMENT_MAX_PER_BATCH", defaults.events_enrichment_max_per_batch)),
             key_cache_seconds=number("KEY_CACHE_SECONDS", defaults.key_cache_seconds),
-            events_lease_size=max(1, min(MAX_LEASE_SIZE, int(number("EVENTS_LEASE_SIZE", defaults.events_lease_size)))),
             health_ai_probe_ttl_seconds=number("HEALTH_AI_PROBE_TTL_SECONDS", defaults.health_ai_probe_ttl_seconds),
             event_retry_base_seconds=number("EVENT_RETRY_BASE_SECONDS", defaults.event_retry_base_seconds),
             event_dead_letter_queue=_var(env, "EVENT_DEAD_LETTER_QUEUE") or defaults.event_dead_letter_queue,

@@ -6,7 +6,9 @@ import asyncio
 import json
 
 from inference import access
+from inference.settings import settings_of
 from shared.contract import AdmissionRequest, Caller
+from shared.leases import Leases
 from tests.fakes import inference_env
 
 
@@ -107,10 +109,22 @@ class CountingNamespace(Namespace):
         return counter
 
 
-def batches(env, caller: Caller, sizes: list[int], now: float = 1_800_000_000) -> list:
+def batches(env, caller: Caller, sizes: list[int], leases: Leases, now: float = 1_800_000_000) -> list:
+    """Batches admitted as the api admits them (shared/leases.py, api/auth.py): from a slot its
+    isolate holds, else by the counter through access.admit (an RPC in the workers)."""
+    limit = settings_of(env).limits_for(caller.tier).requests_per_minute
+
     async def admit_all():
-        return [await access.admit(env, None, AdmissionRequest(request_id=f"b{i}", kind="events", caller=caller), now=now, events=size)
-                for i, size in enumerate(sizes)]
+        results = []
+        for i, size in enumerate(sizes):
+            async def ask(reserve: int, i=i):
+                request = AdmissionRequest(request_id=f"b{i}", kind="events", caller=caller, reserve=reserve)
+                return await access.admit(env, None, request, now=now)
+            result = await leases.admit(caller.key_id, now, ask, verified=True, limit=limit, lease_size=10)
+            if result.allowed:
+                leases.spend_events(caller.key_id, size)  # api/ingestion.py, once the batch is validated
+            results.append(result)
+        return results
     return asyncio.run(admit_all())
 
 
@@ -119,7 +133,7 @@ def test_event_batches_are_admitted_from_slots_taken_ahead_and_never_past_the_li
     env.KEY_COUNTER = CountingNamespace()
     caller = Caller(key_id="key_lease_a", tier="pro")
 
-    results = batches(env, caller, [100] * 305)
+    results = batches(env, caller, [100] * 305, Leases())
 
     assert [r.allowed for r in results] == [True] * 300 + [False] * 5  # exactly the limit
     # 1 call for the first batch, then 1 for 10 batches while the window has 4 x 10 left, then one
@@ -135,7 +149,8 @@ def test_a_batch_from_slots_taken_ahead_sees_the_events_admitted_here_since():
     caller = Caller(key_id="key_lease_b", tier="pro")
     env.KEY_COUNTER.get("key_lease_b").used["events"] = 700
 
-    results = batches(env, caller, [100, 100, 100, 100, 100])
+    leases = Leases()
+    results = batches(env, caller, [100, 100, 100, 100, 100], leases)
 
     assert all(r.allowed for r in results)
     # 1: one slot; 2: ten slots, 200 events left after it; 3 and 4 from those slots; 4 spent the
@@ -144,7 +159,7 @@ def test_a_batch_from_slots_taken_ahead_sees_the_events_admitted_here_since():
     # The 5th left 200 events of the quota as this isolate knows it (700 indexed, its own 100). What
     # other isolates admit since is not seen here: at most those 200 more, until the slots or the window end.
     env.KEY_COUNTER.get("key_lease_b").used["events"] = 1000
-    after = batches(env, caller, [100, 100, 100])
+    after = batches(env, caller, [100, 100, 100], leases)
     assert [(r.allowed, r.reason) for r in after] == [(True, None), (True, None), (False, "event_quota")]
 
 
@@ -154,7 +169,8 @@ def test_a_used_up_event_quota_is_refused_and_takes_no_slots_ahead():
     caller = Caller(key_id="key_lease_c", tier="pro")
     env.KEY_COUNTER.get("key_lease_c").used["events"] = 1000
 
-    results = batches(env, caller, [10] * 4)
+    results = batches(env, caller, [10] * 4, Leases())
 
     assert [r.reason for r in results] == ["event_quota"] * 4
     assert env.KEY_COUNTER.calls == 4
+    assert env.KEY_COUNTER.objects["key_lease_c"].windows == {1_800_000_000 - 1_800_000_000 % 60: 4}  # one slot each, none ahead

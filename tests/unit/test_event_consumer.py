@@ -9,8 +9,8 @@ import json
 from dataclasses import asdict
 
 from inference import events
-from inference.store.archive import MARKER_PREFIX, Marker
-from inference.store.queue import MAX_MESSAGE_BYTES, batch_of, message_of
+from inference.store.archive import MARKER_PREFIX
+from shared.batches import MAX_MESSAGE_BYTES, Marker, batch_of, message_of
 from shared.contract import Caller, EventBatch
 from shared.events import from_ndjson, group_counts
 from tests.fakes import Queue, inference_env

@@ -5,8 +5,7 @@ from inference.settings import Settings, settings_of
 
 def test_settings_are_parsed_with_defaults_for_missing_or_empty_vars():
     env = SimpleNamespace(FALLBACK_MODELS="llama-3.3-70b, ", MODEL_ATTEMPTS="3", RETRY_BACKOFF_MS="0", KEY_CACHE_SECONDS="",
-                          EVENTS_ENRICHMENT="TRUE", ANALYTICS_CACHE_SECONDS="5", TIER_PRO_TOKENS_PER_DAY="9",
-                          EVENTS_LEASE_SIZE="500")
+                          EVENTS_ENRICHMENT="TRUE", ANALYTICS_CACHE_SECONDS="5", TIER_PRO_TOKENS_PER_DAY="9")
 
     settings = Settings.from_env(env)
 
@@ -17,8 +16,6 @@ def test_settings_are_parsed_with_defaults_for_missing_or_empty_vars():
     assert settings.analytics_cache_seconds == 60  # KV keeps nothing shorter
     assert settings.limits_for("pro").tokens_per_day == 9
     assert settings.default_model == "@cf/meta/llama-3.1-8b-instruct-fast"
-    assert settings.events_lease_size == 100  # at most MAX_LEASE_SIZE
-    assert Settings.from_env(SimpleNamespace(EVENTS_LEASE_SIZE="0")).events_lease_size == 1  # none ahead
 
 
 def test_an_env_is_parsed_once():

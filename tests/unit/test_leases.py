@@ -1,7 +1,11 @@
-"""Read admissions taken ahead (shared/leases.py): slots are asked for only while the window has
-plenty left and nothing else of the caller is in flight, used one read each, never past the window."""
+"""Admissions taken ahead (shared/leases.py): slots are asked for only while the window has
+plenty left and nothing else of the caller is in flight, used one request each, never past the
+window; a batch's also only while the day's event quota is open. (With the key's counter:
+tests/unit/test_admission_counter.py.)"""
 
-from shared.contract import RateWindow
+import asyncio
+
+from shared.contract import AdmissionResult, RateWindow
 from shared.leases import Leases
 
 NOW = 1_800_000_000.0
@@ -48,3 +52,35 @@ def test_a_forgotten_caller_holds_no_slots():
     leases.answered("k", granted=5, window=RateWindow(limit=600, remaining=500, reset_seconds=30), now=NOW)
     leases.forget("k")
     assert leases.take("k", NOW) is None
+
+
+def test_a_caller_not_verified_here_is_asked_for_at_the_counter_one_slot_at_a_time():
+    leases = Leases()
+    leases.answered("k", granted=5, window=RateWindow(limit=600, remaining=500, reset_seconds=30), now=NOW)
+    asked = []
+
+    async def ask(reserve: int) -> AdmissionResult:
+        asked.append(reserve)
+        return AdmissionResult(allowed=False, code="unauthorized", reason="invalid_key")
+
+    result = asyncio.run(leases.admit("k", NOW, ask, verified=False, limit=600, lease_size=10))
+
+    # A wrong key with a known key's prefix: the slots held for that prefix are not its to take.
+    assert (result.allowed, result.reason, asked) == (False, "invalid_key", [1])
+    assert leases.take("k", NOW) is not None  # still held for the verified caller
+
+
+def test_batches_take_slots_while_the_event_quota_is_open_and_ask_for_one_once_it_is_used_up():
+    leases = Leases()
+    window = RateWindow(limit=600, remaining=500, reset_seconds=30)
+    leases.answered("k", granted=5, window=window, now=NOW, events_left=150)
+
+    assert leases.take("k", NOW) is not None
+    leases.spend_events("k", 100)
+    assert leases.take("k", NOW) is not None  # 50 left: open
+    leases.spend_events("k", 100)
+    assert leases.take("k", NOW) is None  # spent, as this isolate knows: the counter decides
+    assert leases.ask_size("k", limit=600, lease_size=10, now=NOW) == 10  # it may have more (it counts indexed events)
+
+    leases.answered("k", granted=0, window=window, now=NOW, events_left=0)  # the counter refused: used up
+    assert leases.ask_size("k", limit=600, lease_size=10, now=NOW) == 1  # no slots for batches it will refuse

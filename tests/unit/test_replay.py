@@ -7,7 +7,8 @@ import json
 import pytest
 
 from inference import events as ingestion
-from inference.store.archive import MARKER_PREFIX, Marker
+from inference.store.archive import MARKER_PREFIX
+from shared.batches import Marker
 from shared.contract import BatchResult, Caller, EventBatch, ServiceFailed
 from shared.events import checked_batch, group_counts, to_ndjson, validate_batch
 from tests.fakes import inference_env

@@ -33,6 +33,13 @@ def test_api_worker_reaches_inference_only_through_the_service_binding():
         assert storage not in API
 
 
+def test_the_api_sends_event_batches_only_to_the_queue_the_inference_worker_consumes_in_every_environment():
+    for api, inference in ((API, INFERENCE), (API["env"]["staging"], INFERENCE["env"]["staging"]),
+                           (API["env"]["production"], INFERENCE["env"]["production"])):
+        assert api["queues"] == {"producers": [{"binding": "EVENT_QUEUE", "queue": inference["queues"]["consumers"][0]["queue"]}]}
+        assert api["queues"]["producers"] == inference["queues"]["producers"]  # the same queue, under the same name
+
+
 def test_both_workers_are_python_workers_with_smart_placement():
     for config in (API, INFERENCE):
         assert "python_workers" in config["compatibility_flags"]

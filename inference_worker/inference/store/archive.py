@@ -3,27 +3,11 @@ that D1 could not index when it came (what the scheduled replay looks for), and 
 each document (`documents/<key id>/<document id>.txt`)."""
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
+from shared.batches import Marker
+
 MARKER_PREFIX = "unindexed/"
-
-
-def archive_key(batch_id: str, received_at: int) -> str:
-    day = datetime.fromtimestamp(received_at / 1000, UTC).strftime("%Y-%m-%d")
-    return f"events/{day}/{batch_id}.ndjson"
-
-
-@dataclass(frozen=True)
-class Marker:
-    """A batch R2 holds and D1 may not: enough to index it again."""
-
-    batch_id: str
-    key_id: str
-    tier: str
-    r2_key: str
-    received_at: int
 
 
 class Archive:
