@@ -172,9 +172,9 @@ async def settle_admission(call: Call) -> None:
     """Counts a request whose admission was left to a work call that never went out (the handler
     refused the request first): every authenticated request is counted once, and answered with
     its rate-limit headers. Raises the refusal if the admission itself is refused."""
-    client = call.made_client  # no client made: nothing can be pending
-    if client is None or client.admission is None:
+    if not call.admission_pending:
         return
+    client = call.inference
     admission, client.admission = client.admission, None
     result = await client.admit(admission)
     call.rate_window = result.window

@@ -57,6 +57,12 @@ class Call:
         """The request's client if a call was made through it (reading `inference` would make one)."""
         return vars(self).get("inference")
 
+    @property
+    def admission_pending(self) -> bool:
+        """Whether this request's admission was left to its work call (api/auth.py), not made yet."""
+        client = self.made_client
+        return client is not None and client.admission is not None
+
     def _set_window(self, window: RateWindow) -> None:
         self.rate_window = window
 

@@ -41,7 +41,7 @@ async def ingest(call: Call, raw_events: list[Any], *, validated: bool = False) 
     batch = EventBatch(request_id=call.request_id, caller=call.caller, batch_id=f"b{digest[:31]}", received_at=now_ms,
                        ndjson=ndjson, count=len(accepted), groups=group_counts(accepted))
     answer = {"batchId": batch.batch_id, "status": f"/events/batches/{batch.batch_id}", "rejected": rejections}
-    if call.made_client is None or call.made_client.admission is None:  # admitted already (api/auth.py)
+    if not call.admission_pending:  # admitted already (api/auth.py): the api may send the batch itself
         spend_event_quota(call, batch.count)
         if await _sent_to_queue(call, batch):
             # Until the batch is indexed, every valid event counts as accepted: it is stored, and

@@ -137,15 +137,16 @@ async function events(request, env) {
   const batchId = `b${receivedAt}`;
   const r2Key = `events/${today(receivedAt)}/${batchId}.ndjson`;
   const ndjson = accepted.map((e) => JSON.stringify(e)).join('\n') + '\n';
-  await env.EVENT_QUEUE.send(`${JSON.stringify({ batchId, keyId: KEY_ID, r2Key, receivedAt })}\n${ndjson}`, { contentType: 'text' });
   const groups = new Map();
-  for (const e of accepted) groups.set(`${e.type}\u0000${e.component}`, (groups.get(`${e.type}\u0000${e.component}`) ?? 0) + 1);
-  for (const [group, count] of groups) env.ANALYTICS.writeDataPoint({ indexes: [KEY_ID], blobs: ['event', ...group.split('\u0000')], doubles: [count] });
+  for (const e of accepted) groups.set(`${e.type}\u0000${e.component ?? ''}`, (groups.get(`${e.type}\u0000${e.component ?? ''}`) ?? 0) + 1);
+  const header = JSON.stringify({ batchId, keyId: KEY_ID, r2Key, receivedAt, groups: [...groups] });
+  await env.EVENT_QUEUE.send(`${header}\n${ndjson}`, { contentType: 'text' });
   return json({ batchId, indexed: false, queued: true, accepted: accepted.length, duplicates: null, rejected: [] }, 202);
 }
 
 // The queue consumer: every message's batch stored in R2 and indexed in one D1 transaction, then
-// each batch's new events added to the key's counter.
+// each batch's new events added to the key's counter, and one Analytics Engine point per key,
+// type and component for the run.
 async function indexBatches(messages, env) {
   const batches = messages.map(({ body }) => {
     const newline = body.indexOf('\n');
@@ -169,6 +170,14 @@ async function indexBatches(messages, env) {
   for (const [day, events] of added) {
     const [keyId, date] = day.split('\u0000');
     if (events) await counter(env).add(keyId, date, JSON.stringify({ events }));
+  }
+  const points = new Map();
+  for (const { keyId, groups } of batches) {
+    for (const [group, count] of groups) points.set(`${keyId}\u0000${group}`, (points.get(`${keyId}\u0000${group}`) ?? 0) + count);
+  }
+  for (const [point, count] of points) {
+    const [keyId, type, component] = point.split('\u0000');
+    env.ANALYTICS.writeDataPoint({ indexes: [keyId], blobs: ['event', type, component], doubles: [count] });
   }
   for (const message of messages) message.ack();
 }
