@@ -192,10 +192,19 @@ Samples = dict[str, tuple[list[float], list[float]]]  # label -> (CPU ms, wall m
 Plan = list[tuple[list[Path], list[tuple[str, object]], bool]]  # (configs, sends, with a key) per host
 
 
-def measured(plan: Plan, n: int, ai_knobs: dict | None = None) -> list[Samples]:
+def rotated(items: list, by: int) -> list:
+    by %= len(items)
+    return items[by:] + items[:by]
+
+
+def measured(plan: Plan, n: int, ai_knobs: dict | None = None, primed: bool = False) -> list[Samples]:
     """Each host's sends, N times, in rounds that take one request of every send on every host in
     turn: a machine whose speed drifts during the run (a shared VM's does) slows every column
-    alike, so the columns compare."""
+    alike, so the columns compare. The first request on a host after another host's turn costs
+    more (up to ~0.5 ms: caches the other process filled; one route sent under three names shows
+    it), so each round starts one send further on, and `primed` rounds send each host's first
+    send once, unmeasured, before its turn: no measured request pays for the switch (a host of
+    two sends would pay for it in half of its samples, one of ten in a tenth)."""
     with contextlib.ExitStack() as stack:
         runs = []
         for configs, sends, with_key in plan:
@@ -210,8 +219,10 @@ def measured(plan: Plan, n: int, ai_knobs: dict | None = None) -> list[Samples]:
                     send(client, -1 - warm_up)
             runs.append((host, client, sends, {label: ([], []) for label, _ in sends}))
         for i in range(n):
-            for host, client, sends, samples in runs:
-                for label, send in sends:
+            for host, client, sends, samples in rotated(runs, i):
+                if primed:
+                    sends[0][1](client, -100 - i)
+                for label, send in rotated(sends, i):
                     cpu, wall = cpu_and_wall(host, client, send, i)
                     samples[label][0].append(cpu)
                     samples[label][1].append(wall)
@@ -228,9 +239,9 @@ def per_route(n: int) -> list[str]:
     ours, javascript, python = measured([
         (CONFIGS, [*route_requests(), *MODEL_ALONE], True),
         ([BASELINES / "js" / "wrangler.toml"], [("bare", lambda c, _i: c.get("/bare").raise_for_status()), *route_requests()], False),
-        (PYTHON_FLOORS, [("bare", lambda c, _i: c.get("/").raise_for_status()),
+        (PYTHON_FLOORS, [("bare", lambda c, _i: c.get("/bare").raise_for_status()),
                                                     ("rpc", lambda c, _i: c.get("/rpc").raise_for_status())], False),
-    ], n)
+    ], n, primed=True)
     floor = statistics.median(python["bare"][0])
     lines = [
         f"Floors ({n} sequential requests, CPU median (p95) in ms): a bare Python worker {ms(python['bare'][0])}, "

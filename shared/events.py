@@ -174,7 +174,7 @@ def checked_batch(raw_events: list[Any], now_ms: int, *, validated: bool = False
             rejected.append(Rejection(index=places[at], field="properties", message=PROPERTIES_RULE))
             del accepted[at], lines[at]
     rejected.sort(key=lambda rejection: rejection.index)  # the properties' ones were found last
-    return CheckedBatch(accepted, "".join(line + "\n" for line in lines), rejected)
+    return CheckedBatch(accepted, "\n".join(lines) + "\n" if lines else "", rejected)
 
 
 def _lines(events: list[dict[str, Any]]) -> list[str]:

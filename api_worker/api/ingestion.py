@@ -38,30 +38,29 @@ async def ingest(call: Call, raw_events: list[Any], *, validated: bool = False) 
                        field="events", rejected=rejections)
     # The batch id follows from the caller and the batch's content: a retried batch is the same batch.
     digest = hashlib.sha256(f"{call.caller.key_id}:{[e['id'] for e in accepted]}".encode()).hexdigest()
-    batch = EventBatch(request_id=call.request_id, caller=call.caller, batch_id=f"b{digest[:31]}", received_at=now_ms,
-                       ndjson=ndjson, count=len(accepted), groups=group_counts(accepted))
-    answer = {"batchId": batch.batch_id, "status": f"/events/batches/{batch.batch_id}", "rejected": rejections}
+    batch_id, groups = f"b{digest[:31]}", group_counts(accepted)
+    answer = {"batchId": batch_id, "status": f"/events/batches/{batch_id}", "rejected": rejections}
     if not call.admission_pending:  # admitted already (api/auth.py): the api may send the batch itself
-        spend_event_quota(call, batch.count)
-        if await _sent_to_queue(call, batch):
+        spend_event_quota(call, len(accepted))
+        marker = Marker(batch_id=batch_id, key_id=call.caller.key_id, tier=call.caller.tier,
+                        r2_key=archive_key(batch_id, now_ms), received_at=now_ms)
+        if await _sent_to_queue(call, message_of(marker, groups, ndjson)):
             # Until the batch is indexed, every valid event counts as accepted: it is stored, and
             # duplicates among them are dropped when it is indexed.
-            return {**answer, "indexed": False, "queued": True, "accepted": batch.count, "duplicates": None}
+            return {**answer, "indexed": False, "queued": True, "accepted": len(accepted), "duplicates": None}
+    batch = EventBatch(request_id=call.request_id, caller=call.caller, batch_id=batch_id, received_at=now_ms,
+                       ndjson=ndjson, count=len(accepted), groups=groups)
     result = await call.inference.process_events(batch)
     return {**answer, "indexed": result.indexed, "queued": result.queued,
             "accepted": result.accepted if result.indexed else result.received, "duplicates": result.duplicates}
 
 
-async def _sent_to_queue(call: Call, batch: EventBatch) -> bool:
-    """Sends the batch, events and all, to the event queue; False when there is none, the batch
-    is too big for one message (the inference service stores it in R2 first), or the send failed
-    (the inference service then stores and indexes it as it can)."""
+async def _sent_to_queue(call: Call, message: str | None) -> bool:
+    """Sends a batch's message (events and all) to the event queue; False when there is none, the
+    batch was too big for one message (`message` is None: the inference service stores it in R2
+    first), or the send failed (the inference service then stores and indexes it as it can)."""
     queue = event_queue_of(call.env)
-    if queue is None:
-        return False
-    marker = Marker(batch_id=batch.batch_id, key_id=batch.caller.key_id, tier=batch.caller.tier,
-                    r2_key=archive_key(batch.batch_id, batch.received_at), received_at=batch.received_at)
-    if (message := message_of(marker, batch.groups, batch.ndjson)) is None:
+    if queue is None or message is None:
         return False
     try:
         await queue.send(message)
