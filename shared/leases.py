@@ -108,9 +108,10 @@ class Leases:
         """Admits a request of `holder`: from a slot held here if the caller is `verified` (known
         here, of a tier allowing `limit` requests a minute), else by `ask` (the caller's counter,
         through the inference service: it verifies the caller), given how many slots to take. A
-        slot served here is an AdmissionResult without a caller."""
+        slot served here is an AdmissionResult without a caller (made without validation: a
+        read served from a slot does little else)."""
         if verified and (window := self.take(holder, now)) is not None:
-            return AdmissionResult(allowed=True, window=window, granted=1)
+            return AdmissionResult.model_construct(allowed=True, window=window, granted=1)
         reserve = self.ask_size(holder, limit, lease_size, now) if verified else 1
         with self.admitting(holder):
             result = await ask(reserve)
@@ -119,6 +120,6 @@ class Leases:
         if not result.allowed and result.reason == "rate_limit" and (window := self.take(holder, now)) is not None:
             # Refused while another request of this isolate was given a slot it has not used: this
             # one takes it (counted already), so no slot granted here is wasted while requests wait.
-            return AdmissionResult(allowed=True, window=window, granted=1)
+            return AdmissionResult.model_construct(allowed=True, window=window, granted=1)
         self.answered(holder, result.granted if result.allowed else 0, result.window, now, result.events_left)
         return result
