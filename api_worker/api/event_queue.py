@@ -22,13 +22,15 @@ class EventQueue:
         await self._queue.send(message, self._as_text)
 
 
-_isolate_queue: list[EventQueue | None] = []  # made on first use: bindings cannot change while the isolate lives
+_UNSET = object()
+_isolate_queue: Any = _UNSET  # made on the first batch: bindings cannot change while the isolate lives
 
 
 def event_queue_of(env: Any) -> EventQueue | None:
     """The queue, or None where the api has none bound (devhost, a deployment without Queues):
     every batch then goes to the inference service, which stores it as it can."""
-    if not _isolate_queue:
+    global _isolate_queue
+    if _isolate_queue is _UNSET:
         binding = getattr(runtime_env(env), "EVENT_QUEUE", None)
-        _isolate_queue.append(EventQueue(binding) if binding is not None else None)
-    return _isolate_queue[0]
+        _isolate_queue = EventQueue(binding) if binding is not None else None
+    return _isolate_queue
