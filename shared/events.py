@@ -149,8 +149,10 @@ def checked_batch(raw_events: list[Any], now_ms: int, *, validated: bool = False
     """The batch's valid events as stored and archived, and why the others are not: what the api
     hands to the inference service. `validated`: `raw_events` are `valid_events`' already."""
     checked = raw_events if validated else _checked(raw_events)
-    # Generated ids follow from the batch's valid events as validated: the same for a batch sent again.
-    prefix = f"gen-{batch_digest([event for event in checked if type(event) is dict])[:32]}-"
+    # Generated ids follow from the batch's valid events as validated: the same for a batch sent
+    # again. A batch whose events all carry their own needs none (nor the serialization it takes).
+    valid = [event for event in checked if type(event) is dict]
+    prefix = "" if all(event.get("id") for event in valid) else f"gen-{batch_digest(valid)[:32]}-"
     accepted: list[dict[str, Any]] = []
     places: list[int] = []  # each accepted event's index in the batch
     rejected: list[Rejection] = []
