@@ -12,7 +12,7 @@ to disk before it answers), so a batch that fits needs no R2 write on the reques
 consumer writes it there instead."""
 
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
@@ -37,6 +37,11 @@ class Marker:
     r2_key: str
     received_at: int
 
+    @classmethod
+    def received(cls, batch_id: str, key_id: str, tier: str, received_at: int) -> "Marker":
+        """A batch's marker as it is accepted: its R2 key follows from its id and day."""
+        return cls(batch_id, key_id, tier, archive_key(batch_id, received_at), received_at)
+
 
 class QueuedBatch(NamedTuple):
     marker: Marker
@@ -47,8 +52,7 @@ class QueuedBatch(NamedTuple):
 def message_of(marker: Marker, groups: Groups, ndjson: str | None = None) -> str | None:
     """The batch's message: its marker and groups, then its events when `ndjson` is given; None
     when that is over MAX_MESSAGE_BYTES (the batch then goes through R2)."""
-    header = json.dumps({"batch_id": marker.batch_id, "key_id": marker.key_id, "tier": marker.tier, "r2_key": marker.r2_key,
-                         "received_at": marker.received_at, "groups": groups})  # one line: JSON escapes every newline
+    header = json.dumps({**asdict(marker), "groups": groups})  # one line: JSON escapes every newline
     if ndjson is None:
         return header
     text = f"{header}\n{ndjson}"

@@ -11,7 +11,7 @@ from typing import Any
 from api.auth import spend_event_quota
 from api.call import Call
 from api.event_queue import event_queue_of
-from shared.batches import Marker, archive_key, message_of
+from shared.batches import Marker, message_of
 from shared.contract import EventBatch
 from shared.errors import ApiError, ErrorCode
 from shared.events import checked_batch, group_counts
@@ -42,8 +42,7 @@ async def ingest(call: Call, raw_events: list[Any], *, validated: bool = False) 
     answer = {"batchId": batch_id, "status": f"/events/batches/{batch_id}", "rejected": rejections}
     if not call.admission_pending:  # admitted already (api/auth.py): the api may send the batch itself
         spend_event_quota(call, len(accepted))
-        marker = Marker(batch_id=batch_id, key_id=call.caller.key_id, tier=call.caller.tier,
-                        r2_key=archive_key(batch_id, now_ms), received_at=now_ms)
+        marker = Marker.received(batch_id, call.caller.key_id, call.caller.tier, now_ms)
         if await _sent_to_queue(call, message_of(marker, groups, ndjson)):
             # Until the batch is indexed, every valid event counts as accepted: it is stored, and
             # duplicates among them are dropped when it is indexed.

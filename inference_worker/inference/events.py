@@ -28,7 +28,7 @@ from inference.settings import Settings, settings_of
 from inference.store import Stores, stores_of
 from inference.store.d1 import day_of
 from inference.store.telemetry import WRITES_PER_INVOCATION, event_point
-from shared.batches import Groups, Marker, archive_key, batch_of, message_of
+from shared.batches import Groups, Marker, batch_of, message_of
 from shared.contract import BatchRef, BatchResult, BatchStatus, Caller, EventBatch, ServiceFailed, ServiceFailure, UnindexedBatch
 from shared.errors import ErrorCode
 from shared.events import from_ndjson, group_counts
@@ -93,8 +93,7 @@ async def process_events(env: Any, ctx: Any, batch: EventBatch) -> BatchResult:
     window = await access.admitted(env, ctx, batch.admission)
     stores = stores_of(env)
     key_id = batch.caller.key_id
-    marker = Marker(batch_id=batch.batch_id, key_id=key_id, tier=batch.caller.tier,
-                    r2_key=archive_key(batch.batch_id, batch.received_at), received_at=batch.received_at)
+    marker = Marker.received(batch.batch_id, key_id, batch.caller.tier, batch.received_at)
     ndjson = batch.ndjson
     result = BatchResult(batch_id=batch.batch_id, received=batch.count, accepted=None, duplicates=None, indexed=False,
                          window=window)
