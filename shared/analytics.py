@@ -5,13 +5,14 @@ worker's (inference/store/analytics_sql.py)."""
 import base64
 import hashlib
 import json
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, StrictInt, StrictStr, TypeAdapter, field_validator, model_validator
 
 from shared.base import Model
 from shared.contract import Caller
 from shared.events import Event
+from shared.json_reader import parse_json_as
 
 BUCKET_MS = {"minute": 60_000, "hour": 3_600_000, "day": 86_400_000}
 MAX_BUCKETS = 2_000
@@ -97,9 +98,16 @@ def encode_cursor(ts: int, event_id: str) -> str:
     return base64.urlsafe_b64encode(json.dumps([ts, event_id]).encode()).decode()
 
 
+# What `encode_cursor` writes, exactly: an event's time (unix milliseconds; SQLite's integers are
+# 64-bit, a larger one fails the query) and its id (an event id's length), and nothing else.
+_CURSOR = TypeAdapter(tuple[Annotated[StrictInt, Field(ge=0, le=2**63 - 1)], Annotated[StrictStr, Field(min_length=1, max_length=128)]])
+MAX_CURSOR_BYTES = 256
+
+
 def decode_cursor(cursor: str) -> tuple[int, str]:
+    """The (time, id) a cursor of `encode_cursor` holds; ValueError for anything else (a client's mistake)."""
     try:
-        ts, event_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return int(ts), str(event_id)
-    except (ValueError, TypeError) as exc:
+        return parse_json_as(_CURSOR, base64.urlsafe_b64decode(cursor.encode()), max_bytes=MAX_CURSOR_BYTES,
+                             max_depth=1, field="after")
+    except ValueError as exc:  # not base64, outside the reader's budget, or not the shape above
         raise ValueError("not a cursor this API gave out") from exc

@@ -8,6 +8,9 @@ import json
 import time
 from typing import Any
 
+from shared.json_reader import JsonRefused, parse_json
+from shared.tiers import TIERS
+
 
 class TokenRejected(Exception):
     """Why a token is refused, as a reason code a client can act on."""
@@ -34,6 +37,15 @@ def encode(claims: dict[str, Any], secret: str) -> str:
 
 # A browser's token is meant to be short-lived; a year is the most accepted.
 MAX_LIFETIME_SECONDS = 366 * 86_400
+# A token's header and claims, each: a few hundred bytes and a level or two in any real token.
+MAX_PART_BYTES = 8_192
+MAX_PART_DEPTH = 8
+
+
+def _part(part: str, field: str) -> Any:
+    """A token part's JSON, read under the reader's budget before anything recursive sees it
+    (the header is parsed before the signature is checked: anyone can send one)."""
+    return parse_json(_b64decode(part), max_bytes=MAX_PART_BYTES, max_depth=MAX_PART_DEPTH, field=field)
 
 
 def decode(
@@ -48,9 +60,11 @@ def decode(
     """The verified claims of `token`, or TokenRejected with the reason."""
     try:
         header_part, payload_part, signature_part = token.split(".")
-        header = json.loads(_b64decode(header_part))
-        claims = json.loads(_b64decode(payload_part))
+        header = _part(header_part, "header")
+        claims = _part(payload_part, "claims")
         signature = _b64decode(signature_part)
+    except JsonRefused as exc:
+        raise TokenRejected("token_malformed", f"The token is not a well-formed JWT ({exc})") from None
     except ValueError as exc:
         raise TokenRejected("token_malformed", "The token is not a well-formed JWT") from exc
     if not isinstance(header, dict) or header.get("alg") != "HS256":
@@ -77,3 +91,12 @@ def decode(
         if audience not in (aud if isinstance(aud, list) else [aud]):
             raise TokenRejected("token_audience", "The token is not meant for this service")
     return claims
+
+
+def claimed_tier(claims: dict[str, Any]) -> str:
+    """The tier a verified token's `tier` claim names: free when it is absent, null or no tier's
+    name; a claim that is not a string is a malformed token."""
+    tier = claims.get("tier")
+    if tier is not None and not isinstance(tier, str):
+        raise TokenRejected("token_malformed", "The token's tier claim must be a string (a tier name)")
+    return tier if tier in TIERS else "free"

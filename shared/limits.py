@@ -14,3 +14,8 @@ MAX_EMBEDDING_INPUT_CHARS = 8_000  # per text; bge models read at most 512 token
 MAX_TOP_K = 20
 # Slots of a rate window one admission may take ahead (shared/leases.py: READ_LEASE_SIZE, EVENTS_LEASE_SIZE).
 MAX_LEASE_SIZE = 100
+# JSON texts the project writes itself (RPC arguments and answers, stored rows, KV values, queue
+# messages) still pass the reader's budget (shared/json_reader.py): as much as one RPC call can
+# carry, and a body's levels wrapped in a few of the project's own.
+MAX_INTERNAL_JSON_BYTES = 32 * 1_048_576
+MAX_INTERNAL_JSON_DEPTH = 2 * MAX_JSON_DEPTH

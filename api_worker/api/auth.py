@@ -30,7 +30,6 @@ from shared.errors import ApiError, ErrorCode
 from shared.keys import parse_key
 from shared.leases import Leases
 from shared.throttle import FailedAttempts
-from shared.tiers import TIERS
 
 ADMIN = Caller(key_id="admin", tier="enterprise")
 # Per isolate: presented credentials that failed, per client address (shared/throttle.py).
@@ -89,9 +88,9 @@ def caller_from_jwt(token: str, settings: Settings) -> Caller:
         raise _unauthorized("token_unsupported", "This deployment accepts no JWTs (JWT_SECRET is not set)")
     try:
         claims = jwt.decode(token, settings.jwt_secret, issuer=settings.jwt_issuer, audience=settings.jwt_audience)
+        tier = jwt.claimed_tier(claims)
     except jwt.TokenRejected as exc:
         raise _unauthorized(exc.reason, str(exc)) from exc
-    tier = claims.get("tier") if claims.get("tier") in TIERS else "free"
     return Caller(key_id=f"jwt:{claims['sub']}", tier=tier)
 
 

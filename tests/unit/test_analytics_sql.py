@@ -1,5 +1,6 @@
 """The analytics SQL runs against SQLite (what D1 is) with the project's migrations."""
 
+import base64
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
@@ -123,3 +124,23 @@ def test_event_pages_follow_their_cursors(db):
     assert decode_cursor(encode_cursor(5, "x")) == (5, "x")
     with pytest.raises(ValueError):
         decode_cursor("garbage!")
+
+
+def cursor_of(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).decode()
+
+
+@pytest.mark.parametrize("text", [
+    "[" * 5_000 + "]" * 5_000,  # json.loads recursed once a level: the isolate's stack overflowed
+    "[100000000000000000000000000000, \"e1\"]",  # past SQLite's 64-bit integers: D1 failed on it
+    "[1, null]", "[1]", "[1, \"e1\", 3]", "[-1, \"e1\"]", "[1.5, \"e1\"]", "[\"1\", \"e1\"]", "[1, \"\"]",
+    "[1, \"" + "x" * 129 + "\"]", "[[1], \"e1\"]", "{\"ts\": 1, \"id\": \"e1\"}",
+])
+def test_only_a_cursor_of_the_exact_shape_given_out_is_read(text):
+    with pytest.raises(ValueError, match="not a cursor this API gave out"):
+        decode_cursor(cursor_of(text))
+
+
+def test_a_cursor_at_the_edges_of_its_ranges_is_read():
+    assert decode_cursor(cursor_of(f'[{2**63 - 1}, "{"x" * 128}"]')) == (2**63 - 1, "x" * 128)
+    assert decode_cursor(cursor_of('[0, "e"]')) == (0, "e")

@@ -3,9 +3,10 @@
 import json
 
 import pytest
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from shared.errors import ApiError, ErrorCode
-from shared.json_reader import nested_deeper_than, read_json
+from shared.json_reader import JsonRefused, nested_deeper_than, parse_json, parse_json_as, read_json
 
 
 def refusal(raw: bytes, **budget) -> ApiError:
@@ -82,5 +83,44 @@ def test_a_lone_surrogate_in_a_key_is_refused_naming_the_key_printably():
     error.details["field"].encode("utf-8")  # the error response itself must be encodable
 
 
-def test_invalid_utf8_bytes_are_not_json():
-    assert "not valid JSON" in refusal(b'{"a": "\xff"}').message
+@pytest.mark.parametrize(("raw", "at"), [
+    (b'{"a": "\xff"}', 7),
+    (b'{"a": "x\xed\xa0\x80"}', 8),  # a surrogate's own bytes: json.loads decoded them into a lone surrogate
+    (b'{"\xed\xb0\x80": 1}', 2),
+])
+def test_bytes_that_are_not_utf8_are_a_400_naming_the_byte(raw, at):
+    error = refusal(raw)
+    assert (error.code, error.details["field"]) == (ErrorCode.INVALID_REQUEST, "body")
+    assert "not UTF-8 text" in error.message and f"at byte {at}" in error.message
+
+
+def test_a_text_read_for_another_field_is_refused_naming_it_with_a_typed_error():
+    with pytest.raises(JsonRefused) as raised:
+        parse_json(nested(5_000), max_bytes=100_000, max_depth=4, field="cursor")
+    assert (raised.value.field, raised.value.limit, raised.value.too_large) == ("cursor", 4, False)
+
+    with pytest.raises(JsonRefused) as raised:
+        parse_json("[1]" + " " * 20, max_bytes=10, field="header")
+    assert (raised.value.field, raised.value.limit, raised.value.too_large) == ("header", 10, True)
+
+    with pytest.raises(JsonRefused) as raised:
+        parse_json('{"a": "\\ud800"}', max_bytes=100, field="claims")
+    assert raised.value.field == "claims.a"
+
+
+def test_a_str_holding_a_lone_surrogate_is_refused_before_parsing():
+    with pytest.raises(JsonRefused, match="valid Unicode"):
+        parse_json('["\ud800"]', max_bytes=100, field="message")
+
+
+def test_a_model_is_validated_from_the_text_once_within_budget():
+    class Point(BaseModel):
+        x: int
+        tags: list[str] = []
+
+    assert parse_json_as(Point, b'{"x": 1, "tags": ["a"]}', max_bytes=100) == Point(x=1, tags=["a"])
+    assert parse_json_as(TypeAdapter(list[int]), "[1, 2]", max_bytes=100) == [1, 2]
+    with pytest.raises(JsonRefused):
+        parse_json_as(Point, '{"x": 1, "tags": ' + "[" * 5_000 + "]" * 5_000 + "}", max_bytes=100_000)
+    with pytest.raises(ValidationError):
+        parse_json_as(Point, b'{"x": "one"}', max_bytes=100)
