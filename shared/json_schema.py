@@ -1,9 +1,15 @@
 """The subset of JSON Schema that structured output needs, checked without a dependency:
-type, properties, required, additionalProperties, items, enum, const, anyOf/oneOf, and the
-numeric, length and size bounds. Unknown keywords are ignored, as the spec allows."""
+type, properties, required, additionalProperties, items, enum, const, anyOf/oneOf, the
+numeric, length and size bounds, and `$ref` to a schema elsewhere in the same document
+(`#/$defs/...`, as pydantic and OpenAI's SDK write nested models). Unknown keywords are
+ignored, as the spec allows; a `$ref` this check cannot follow is refused, never dropped.
+`pattern` must be a regular expression and is left to the model (checking an answer against
+a client's expression could backtrack for as long as the expression likes)."""
 
 import json
+import re
 from typing import Any
+from urllib.parse import unquote
 
 _TYPES = {
     "object": lambda v: isinstance(v, dict),
@@ -30,16 +36,65 @@ def _is_count(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
-def schema_problems(schema: Any, path: str = "") -> list[str]:
+MAX_PATTERN_CHARS = 1_000
+_UNRESOLVED = object()
+
+
+def resolve_ref(root: Any, ref: Any) -> Any:
+    """The schema a `$ref` names inside `root` (a JSON Pointer after `#`), or _UNRESOLVED."""
+    if not isinstance(ref, str) or not ref.startswith("#"):
+        return _UNRESOLVED
+    target = root
+    pointer = unquote(ref[1:])
+    for token in pointer.split("/")[1:] if pointer else ():
+        token = token.replace("~1", "/").replace("~0", "~")
+        if isinstance(target, dict) and token in target:
+            target = target[token]
+        elif isinstance(target, list) and token.isdigit() and int(token) < len(target):
+            target = target[int(token)]
+        else:
+            return _UNRESOLVED
+    return target if isinstance(target, dict | bool) else _UNRESOLVED
+
+
+def _pattern_problem(pattern: Any) -> str | None:
+    if not isinstance(pattern, str) or len(pattern) > MAX_PATTERN_CHARS:
+        return f"must be a regular expression of at most {MAX_PATTERN_CHARS} characters"
+    try:
+        re.compile(pattern)
+    except (re.error, OverflowError) as exc:
+        return f"not a valid regular expression ({exc})"
+    except RecursionError:  # the parser recurses once a group
+        return "not a valid regular expression (groups nested too deep)"
+    return None
+
+
+def schema_problems(schema: Any, path: str = "", root: Any = None, followed: set[str] | None = None) -> list[str]:
     """Every way `schema` is not a JSON Schema of the subset this module checks, as
     'path: reason' (path relative to the schema, '' for its root). A schema is checked before
-    any model is asked to follow it: a malformed one is the client's mistake, not a 500."""
+    any model is asked to follow it: a malformed one is the client's mistake, not a 500.
+    `root` is the document a `$ref` points into; `followed`, the refs already checked."""
     where = path or "schema"
+    root = schema if root is None else root
+    followed = set() if followed is None else followed
     if isinstance(schema, bool):
         return []
     if not isinstance(schema, dict):
         return [f"{where}: must be an object (a JSON Schema)"]
     problems: list[str] = []
+    if "$ref" in schema:
+        ref = schema["$ref"]
+        target = resolve_ref(root, ref)
+        if target is _UNRESOLVED:
+            problems.append(f"{path}.$ref: must point to a schema in this document (#/$defs/...)".lstrip("."))
+        elif ref not in followed:  # a schema a ref names is checked once, wherever it sits
+            followed.add(ref)
+            problems += schema_problems(target, f"{path}.$ref", root, followed)
+    for key in ("$dynamicRef", "$recursiveRef"):
+        if key in schema:
+            problems.append(f"{path}.{key}: not supported; use $ref".lstrip("."))
+    if "pattern" in schema and (problem := _pattern_problem(schema["pattern"])):
+        problems.append(f"{path}.pattern: {problem}".lstrip("."))
     kinds = schema.get("type")
     if kinds is not None:
         names = kinds if isinstance(kinds, list) else [kinds]
@@ -57,41 +112,49 @@ def schema_problems(schema: Any, path: str = "") -> list[str]:
         problems.append(f"{path}.enum: must list at least one value".lstrip("."))
     if "required" in schema and not (isinstance(schema["required"], list) and all(isinstance(n, str) for n in schema["required"])):
         problems.append(f"{path}.required: must be an array of property names".lstrip("."))
-    if "properties" in schema:
-        if isinstance(schema["properties"], dict):
-            for name, sub in schema["properties"].items():
-                problems += schema_problems(sub, f"{path}.properties.{name}")
-        else:
-            problems.append(f"{path}.properties: must be an object of schemas".lstrip("."))
+    for key in ("properties", "$defs", "definitions"):
+        if key in schema:
+            if isinstance(schema[key], dict):
+                for name, sub in schema[key].items():
+                    problems += schema_problems(sub, f"{path}.{key}.{name}", root, followed)
+            else:
+                problems.append(f"{path}.{key}: must be an object of schemas".lstrip("."))
     for key in ("items", "additionalProperties"):
         if key in schema:
-            problems += schema_problems(schema[key], f"{path}.{key}")
+            problems += schema_problems(schema[key], f"{path}.{key}", root, followed)
     for key in ("anyOf", "oneOf"):
         if key in schema:
             if isinstance(schema[key], list) and schema[key]:
                 for index, sub in enumerate(schema[key]):
-                    problems += schema_problems(sub, f"{path}.{key}.{index}")
+                    problems += schema_problems(sub, f"{path}.{key}.{index}", root, followed)
             else:
                 problems.append(f"{path}.{key}: must be a non-empty array of schemas".lstrip("."))
     return problems
 
 
-def validate(value: Any, schema: dict[str, Any], path: str = "$") -> list[str]:
-    """Every way `value` breaks `schema`, as 'path: reason' strings (empty when it conforms)."""
+def validate(value: Any, schema: dict[str, Any], path: str = "$", root: Any = None, refs: frozenset[str] = frozenset()) -> list[str]:
+    """Every way `value` breaks `schema`, as 'path: reason' strings (empty when it conforms).
+    `root` is the document a `$ref` points into; `refs`, those followed at this same place of
+    the value (a ref that leads back to itself adds nothing, and must not loop)."""
+    root = schema if root is None else root
     if not isinstance(schema, dict):
         return []
     errors: list[str] = []
+    if "$ref" in schema and schema["$ref"] not in refs:
+        target = resolve_ref(root, schema["$ref"])
+        if target is not _UNRESOLVED:
+            errors += validate(value, target, path, root, refs | {schema["$ref"]})
     expected = schema.get("type")
     if expected is not None:
         names = expected if isinstance(expected, list) else [expected]
         if not any(_TYPES.get(name, lambda v: True)(value) for name in names):
-            return [f"{path}: expected {' or '.join(names)}, got {type(value).__name__}"]
+            return [*errors, f"{path}: expected {' or '.join(names)}, got {type(value).__name__}"]
     if "const" in schema and value != schema["const"]:
         errors.append(f"{path}: must be {schema['const']!r}")
     if "enum" in schema and value not in schema["enum"]:
         errors.append(f"{path}: must be one of {schema['enum']!r}")
     for keyword in ("anyOf", "oneOf"):
-        if keyword in schema and not any(not validate(value, sub, path) for sub in schema[keyword]):
+        if keyword in schema and not any(not validate(value, sub, path, root, refs) for sub in schema[keyword]):
             errors.append(f"{path}: matches none of {keyword}")
     if isinstance(value, int | float) and not isinstance(value, bool):
         errors += [f"{path}: {key} {schema[key]}" for key, ok in _BOUNDS.items() if key in schema and not ok(value, schema[key])]
@@ -101,9 +164,9 @@ def validate(value: Any, schema: dict[str, Any], path: str = "$") -> list[str]:
         errors += _size(path, len(value), schema, "minItems", "maxItems", "items")
         if isinstance(schema.get("items"), dict):
             for index, item in enumerate(value):
-                errors += validate(item, schema["items"], f"{path}[{index}]")
+                errors += validate(item, schema["items"], f"{path}[{index}]", root)
     if isinstance(value, dict):
-        errors += _object(value, schema, path)
+        errors += _object(value, schema, path, root)
     return errors
 
 
@@ -116,12 +179,12 @@ def _size(path: str, size: int, schema: dict, low: str, high: str, unit: str) ->
     return errors
 
 
-def _object(value: dict, schema: dict, path: str) -> list[str]:
+def _object(value: dict, schema: dict, path: str, root: Any) -> list[str]:
     properties = schema.get("properties", {})
     errors = [f"{path}: missing required property {name!r}" for name in schema.get("required", []) if name not in value]
     for name, item in value.items():
         if name in properties:
-            errors += validate(item, properties[name], f"{path}.{name}")
+            errors += validate(item, properties[name], f"{path}.{name}", root)
         elif schema.get("additionalProperties") is False:
             errors.append(f"{path}: unexpected property {name!r}")
     return errors

@@ -76,6 +76,18 @@ def test_an_object_schema_with_a_malformed_bound_is_a_400_not_an_aborted_stream(
     assert ai.calls() == []
 
 
+@pytest.mark.parametrize(("schema", "field"), [
+    ({"type": "string", "pattern": "("}, "schema.pattern"),
+    ({"type": "object", "properties": {"a": {"$ref": "https://example.com/a.json"}}}, "schema.properties.a.$ref"),
+])
+def test_a_schema_with_a_bad_pattern_or_a_ref_out_of_the_document_is_a_400_naming_it(client, ai, schema, field):
+    response = client.post("/stream/object", json={"prompt": "a value", "schema": schema})
+
+    assert response.status_code == 400
+    assert response.json()["error"]["field"] == field
+    assert ai.calls() == []
+
+
 @on_runtimes("workerd", "devhost")
 @pytest.mark.parametrize("path", ["/__devhost/ai", "/__devhost/scheduled"])
 def test_the_control_routes_refuse_a_post_a_web_page_could_send_without_a_preflight(anonymous, ai, path):

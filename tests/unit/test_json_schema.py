@@ -64,3 +64,47 @@ def test_a_schema_of_the_subset_has_no_problems():
 ])
 def test_a_malformed_schema_is_named_where_it_breaks(schema, problem):
     assert schema_problems(schema)[0].startswith(problem)
+
+
+@pytest.mark.parametrize(("schema", "problem"), [
+    ({"type": "string", "pattern": "("}, "pattern: not a valid regular expression"),
+    ({"properties": {"code": {"type": "string", "pattern": "[a-"}}}, "properties.code.pattern: not a valid regular expression"),
+    ({"type": "string", "pattern": 5}, "pattern: must be a regular expression"),
+    ({"type": "string", "pattern": "(" * 5_000 + ")" * 5_000}, "pattern: must be a regular expression of at most"),
+    ({"$ref": "https://example.com/schema.json"}, "$ref: must point to a schema in this document"),
+    ({"properties": {"a": {"$ref": "#/$defs/missing"}}}, "properties.a.$ref: must point to a schema in this document"),
+    ({"$ref": "#/$defs/a", "$defs": {"a": {"type": "number", "maximum": "9"}}}, "$defs.a.maximum: must be a number"),
+    ({"$ref": 7}, "$ref: must point to a schema in this document"),
+    ({"$dynamicRef": "#meta"}, "$dynamicRef: not supported"),
+])
+def test_a_pattern_or_ref_this_check_cannot_honour_is_named(schema, problem):
+    assert any(found.startswith(problem) for found in schema_problems(schema)), schema_problems(schema)
+
+
+NESTED_MODELS = {  # as pydantic (and OpenAI's SDK) write a model with a nested one
+    "type": "object",
+    "properties": {"owner": {"$ref": "#/$defs/Person"}, "friends": {"type": "array", "items": {"$ref": "#/$defs/Person"}}},
+    "required": ["owner"],
+    "$defs": {"Person": {"type": "object", "properties": {"name": {"type": "string"}, "boss": {"$ref": "#/$defs/Person"}},
+                         "required": ["name"], "additionalProperties": False}},
+}
+
+
+def test_a_local_ref_is_followed_when_checking_an_answer():
+    assert schema_problems(NESTED_MODELS) == []
+    assert validate({"owner": {"name": "Ada", "boss": {"name": "Bo"}}, "friends": [{"name": "Cy"}]}, NESTED_MODELS) == []
+    assert "$.owner.boss: missing required property 'name'" in validate({"owner": {"name": "Ada", "boss": {}}}, NESTED_MODELS)
+    assert "$.friends[0]: unexpected property 'age'" in validate({"owner": {"name": "A"}, "friends": [{"name": "C", "age": 3}]},
+                                                                 NESTED_MODELS)
+
+
+def test_refs_that_lead_back_to_themselves_neither_loop_nor_fail():
+    schema = {"$ref": "#/$defs/a", "$defs": {"a": {"$ref": "#/$defs/b"}, "b": {"$ref": "#/$defs/a", "type": "integer"}}}
+    assert schema_problems(schema) == []
+    assert validate(3, schema) == []
+    assert validate("x", schema) == ["$: expected integer, got str"]
+    assert validate({"n": 1}, {"$ref": "#"}) == []
+
+
+def test_a_valid_pattern_passes_the_check():
+    assert schema_problems({"type": "string", "pattern": r"^\d{3}-[a-z]+$"}) == []
