@@ -9,7 +9,7 @@ is, and a ServiceFailed raised anywhere below as {"failure": ...}."""
 import json
 import time
 from collections.abc import Awaitable
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 from workers import WorkerEntrypoint
@@ -25,6 +25,14 @@ from inference.settings import settings_of
 from shared.analytics import EventQuery, MetricQuery
 from shared.contract import AdmissionRequest, BatchRef, Caller, EmbeddingRequest, EventBatch, GenerationRequest, KeySpec, ServiceFailed
 from shared.documents import DocumentRef, DocumentRequest, SearchRequest
+from shared.json_reader import parse_internal_as
+
+Argument = TypeVar("Argument", bound=BaseModel)
+
+
+def _argument(model: type[Argument], text: str) -> Argument:
+    """An RPC argument, JSON text, as its contract model (read under the reader's budget)."""
+    return parse_internal_as(model, text, field=model.__name__)
 
 
 async def _answer(rpc: str, request_id: str, work: Awaitable[Any]) -> Any:
@@ -58,13 +66,13 @@ class InferenceService(WorkerEntrypoint):
         return await _answer("health", request_id, check_bindings(self.env, str(request_id), bool(deep)))
 
     async def admit(self, request: str, request_id: str = "") -> str:
-        return await _answer("admit", request_id, access.admit(self.env, self.ctx, AdmissionRequest.model_validate_json(request)))
+        return await _answer("admit", request_id, access.admit(self.env, self.ctx, _argument(AdmissionRequest, request)))
 
     async def get_usage(self, caller: str, request_id: str = "") -> str:
-        return await _answer("get_usage", request_id, access.usage_report(self.env, Caller.model_validate_json(caller)))
+        return await _answer("get_usage", request_id, access.usage_report(self.env, _argument(Caller, caller)))
 
     async def create_key(self, spec: str, request_id: str = "") -> str:
-        return await _answer("create_key", request_id, access.create_key(self.env, KeySpec.model_validate_json(spec)))
+        return await _answer("create_key", request_id, access.create_key(self.env, _argument(KeySpec, spec)))
 
     async def list_keys(self, request_id: str = "") -> str:
         return await _answer("list_keys", request_id, access.list_keys(self.env))
@@ -74,45 +82,45 @@ class InferenceService(WorkerEntrypoint):
 
     async def stream_generation(self, request: str, request_id: str = ""):
         return await _answer("stream_generation", request_id,
-                             stream_generation(self.env, self.ctx, GenerationRequest.model_validate_json(request)))
+                             stream_generation(self.env, self.ctx, _argument(GenerationRequest, request)))
 
     async def generate(self, request: str, request_id: str = "") -> str:
-        return await _answer("generate", request_id, generate(self.env, self.ctx, GenerationRequest.model_validate_json(request)))
+        return await _answer("generate", request_id, generate(self.env, self.ctx, _argument(GenerationRequest, request)))
 
     async def embed(self, request: str, request_id: str = "") -> str:
-        return await _answer("embed", request_id, embed(self.env, self.ctx, EmbeddingRequest.model_validate_json(request)))
+        return await _answer("embed", request_id, embed(self.env, self.ctx, _argument(EmbeddingRequest, request)))
 
     async def process_events(self, batch: str, request_id: str = "") -> str:
-        return await _answer("process_events", request_id, events.process_events(self.env, self.ctx, EventBatch.model_validate_json(batch)))
+        return await _answer("process_events", request_id, events.process_events(self.env, self.ctx, _argument(EventBatch, batch)))
 
     async def get_metrics(self, query: str, request_id: str = "") -> str:
-        return await _answer("get_metrics", request_id, analytics.get_metrics(self.env, MetricQuery.model_validate_json(query)))
+        return await _answer("get_metrics", request_id, analytics.get_metrics(self.env, _argument(MetricQuery, query)))
 
     async def list_events(self, query: str, request_id: str = "") -> str:
-        return await _answer("list_events", request_id, analytics.list_events(self.env, EventQuery.model_validate_json(query)))
+        return await _answer("list_events", request_id, analytics.list_events(self.env, _argument(EventQuery, query)))
 
     async def store_document(self, request: str, request_id: str = "") -> str:
         return await _answer("store_document", request_id,
-                             documents.store_document(self.env, self.ctx, DocumentRequest.model_validate_json(request)))
+                             documents.store_document(self.env, self.ctx, _argument(DocumentRequest, request)))
 
     async def resume_document(self, ref: str, request_id: str = "") -> str:
         return await _answer("resume_document", request_id,
-                             documents.resume_document(self.env, self.ctx, DocumentRef.model_validate_json(ref)))
+                             documents.resume_document(self.env, self.ctx, _argument(DocumentRef, ref)))
 
     async def list_documents(self, caller: str, request_id: str = "") -> str:
-        return await _answer("list_documents", request_id, documents.list_documents(self.env, Caller.model_validate_json(caller)))
+        return await _answer("list_documents", request_id, documents.list_documents(self.env, _argument(Caller, caller)))
 
     async def get_document(self, ref: str, request_id: str = "") -> str:
-        return await _answer("get_document", request_id, documents.get_document(self.env, DocumentRef.model_validate_json(ref)))
+        return await _answer("get_document", request_id, documents.get_document(self.env, _argument(DocumentRef, ref)))
 
     async def delete_document(self, ref: str, request_id: str = "") -> str:
-        return await _answer("delete_document", request_id, documents.delete_document(self.env, DocumentRef.model_validate_json(ref)))
+        return await _answer("delete_document", request_id, documents.delete_document(self.env, _argument(DocumentRef, ref)))
 
     async def search(self, request: str, request_id: str = "") -> str:
-        return await _answer("search", request_id, documents.search(self.env, self.ctx, SearchRequest.model_validate_json(request)))
+        return await _answer("search", request_id, documents.search(self.env, self.ctx, _argument(SearchRequest, request)))
 
     async def batch_status(self, ref: str, request_id: str = "") -> str:
-        return await _answer("batch_status", request_id, events.batch_status(self.env, BatchRef.model_validate_json(ref)))
+        return await _answer("batch_status", request_id, events.batch_status(self.env, _argument(BatchRef, ref)))
 
     async def unindexed_batches(self, request_id: str = "") -> str:
         return await _answer("unindexed_batches", request_id, events.unindexed_batches(self.env))

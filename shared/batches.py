@@ -16,6 +16,8 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
+from shared.json_reader import parse_internal
+
 # Queues takes messages of up to 128 KB; what is left is for the marker and the runtime's framing.
 MAX_MESSAGE_BYTES = 100_000
 
@@ -63,6 +65,6 @@ def batch_of(body: Any) -> QueuedBatch:
     """A message's batch (one sent before groups travelled has none: its points were written
     when it was received)."""
     header, _, ndjson = body.partition("\n")
-    fields = json.loads(header)
+    fields = parse_internal(header, field="message header")
     groups = fields.pop("groups", [])
     return QueuedBatch(Marker(**fields), ndjson or None, [tuple(group) for group in groups])

@@ -19,6 +19,8 @@ from pydantic_core import to_json
 from typing_extensions import TypedDict  # pydantic takes typing's TypedDict from Python 3.12 only
 
 from shared.base import Model
+from shared.json_reader import JsonRefused, parse_internal_as, parse_json_as
+from shared.limits import MAX_BODY_BYTES
 
 MAX_PROPERTIES_BYTES = 8_192
 MAX_PAST_MS = 30 * 86_400_000  # events older than 30 days are refused
@@ -132,15 +134,15 @@ def _checked(raw_events: list[Any]) -> list[EventIn | Rejection]:
     return checked
 
 
-def valid_events(body: bytes) -> list[EventIn] | None:
+def valid_events(body: bytes, max_bytes: int = MAX_BODY_BYTES) -> list[EventIn] | None:
     """The events of a request body (a bare array, or {"events": [...]}) that holds only valid
-    ones, validated by pydantic-core straight from the JSON text (no `json.loads`); None when any
-    is not, or the text is not JSON that reads back as it was sent (a lone surrogate escape):
-    the caller then reads the body and checks it event by event. Its nesting is the caller's to
-    have checked (shared/json_reader.py)."""
+    ones, validated by pydantic-core straight from the JSON text (no `json.loads`) once it is
+    within the reader's budget (shared/json_reader.py); None when any is not, or the text is
+    outside the budget or not JSON that reads back as it was sent (a lone surrogate escape): the
+    caller then reads the body and checks it event by event, or refuses it."""
     try:
-        value = _body_validator().validate_json(body)
-    except ValidationError:
+        value = parse_json_as(_body_validator(), body, max_bytes=max_bytes)
+    except (JsonRefused, ValidationError):
         return None
     return value if isinstance(value, list) else value["events"]
 
@@ -210,4 +212,4 @@ def to_ndjson(events: list[Event]) -> str:
 
 
 def from_ndjson(text: str) -> list[Event]:
-    return [Event.model_validate_json(line) for line in text.splitlines() if line.strip()]
+    return [parse_internal_as(Event, line, field="event line") for line in text.splitlines() if line.strip()]

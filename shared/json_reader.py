@@ -15,8 +15,9 @@ Why a Unicode check: bytes that are not UTF-8 (a surrogate's own bytes, `\\xed\\
 Python str that cannot be encoded to UTF-8: storage and the RPC boundary would fail on it later,
 as a 5xx the client cannot fix by retrying.
 
-`parse_json` and `parse_json_as` raise `JsonRefused` (a ValueError) naming the text's field, for
-their caller to map to its own answer; `read_json` is the request body's, a 4xx ApiError.
+`parse_json` and `parse_json_as` (and `parse_internal`/`parse_internal_as`, with the budget of
+the project's own texts) raise `JsonRefused` (a ValueError) naming the text's field, for their
+caller to map to its own answer; `read_json` is the request body's, a 4xx ApiError.
 """
 
 import json
@@ -26,7 +27,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, TypeAdapter
 
 from shared.errors import ApiError, ErrorCode
-from shared.limits import MAX_BODY_BYTES, MAX_JSON_DEPTH
+from shared.limits import MAX_BODY_BYTES, MAX_INTERNAL_JSON_BYTES, MAX_INTERNAL_JSON_DEPTH, MAX_JSON_DEPTH
 
 _STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
 _NOT_BRACKETS = bytes(set(range(256)) - set(b"[]{}"))
@@ -53,6 +54,9 @@ class JsonRefused(ValueError):
 
 
 def nested_deeper_than(raw: bytes, limit: int) -> bool:
+    # No more openers than the limit (a small text, a stream's event): not deeper, in two passes.
+    if raw.count(b"[") + raw.count(b"{") <= limit:
+        return False
     # Strings hold no structure. Without a backslash no quote is escaped, so every other piece
     # between quotes is a string (the usual body: a split, 3x faster than the regex).
     outside = b"".join(raw.split(b'"')[0::2]) if b"\\" not in raw else _STRING.sub(b"", raw)
@@ -137,6 +141,18 @@ def parse_json_as(schema: type[Parsed] | TypeAdapter[Parsed], text: str | bytes,
     if isinstance(schema, type) and issubclass(schema, BaseModel):
         return schema.model_validate_json(raw)
     raise TypeError(f"not a pydantic model or TypeAdapter: {schema!r}")
+
+
+def parse_internal(text: str | bytes, *, field: str) -> Any:
+    """`parse_json` of a text the project wrote itself (an RPC argument or answer, a stored row, a
+    KV value, a queue message) or one of its backends answered (a binding, a model provider),
+    under the budget of what one RPC call can carry."""
+    return parse_json(text, max_bytes=MAX_INTERNAL_JSON_BYTES, max_depth=MAX_INTERNAL_JSON_DEPTH, field=field)
+
+
+def parse_internal_as(schema: type[Parsed] | TypeAdapter[Parsed], text: str | bytes, *, field: str) -> Parsed:
+    """`parse_json_as` of a text the project wrote itself, under the same budget as `parse_internal`."""
+    return parse_json_as(schema, text, max_bytes=MAX_INTERNAL_JSON_BYTES, max_depth=MAX_INTERNAL_JSON_DEPTH, field=field)
 
 
 def read_json(raw: bytes, *, max_bytes: int = MAX_BODY_BYTES, max_depth: int = MAX_JSON_DEPTH) -> Any:

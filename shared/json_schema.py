@@ -11,6 +11,9 @@ import re
 from typing import Any
 from urllib.parse import unquote
 
+from shared.json_reader import parse_json
+from shared.limits import MAX_BODY_BYTES, MAX_INTERNAL_JSON_DEPTH
+
 _TYPES = {
     "object": lambda v: isinstance(v, dict),
     "array": lambda v: isinstance(v, list),
@@ -191,12 +194,13 @@ def _object(value: dict, schema: dict, path: str, root: Any) -> list[str]:
 
 
 def parse_model_json(text: str) -> Any:
-    """The JSON a model wrote, tolerating a Markdown code fence around it."""
+    """The JSON a model wrote, tolerating a Markdown code fence around it; ValueError when it is
+    not JSON or is outside the reader's budget (a schema's levels and a few more)."""
     stripped = text.strip()
     if stripped.startswith("```"):
         stripped = stripped.split("\n", 1)[1] if "\n" in stripped else ""
         stripped = stripped.rsplit("```", 1)[0]
-    return json.loads(stripped)
+    return parse_json(stripped, max_bytes=MAX_BODY_BYTES, max_depth=MAX_INTERNAL_JSON_DEPTH, field="answer")
 
 
 def instruction(schema: dict[str, Any]) -> str:

@@ -20,6 +20,8 @@ from typing import Literal
 from pydantic import Field, TypeAdapter, field_validator
 
 from shared.base import Model
+from shared.json_reader import parse_json_as
+from shared.limits import MAX_BODY_BYTES
 from shared.models import ALIASES, CATALOG, price_of
 
 WORKERS_AI = "workers-ai"
@@ -59,7 +61,7 @@ def parse_provider_models(text: str | None) -> dict[str, ProviderModel]:
     if not text:
         return {}
     try:
-        raw = TypeAdapter(dict[str, str | ProviderModel]).validate_json(text)
+        raw = parse_json_as(TypeAdapter(dict[str, str | ProviderModel]), text, max_bytes=MAX_BODY_BYTES, field="PROVIDER_MODELS")
     except ValueError as exc:
         raise RoutingConfigError(f"PROVIDER_MODELS: {exc}") from None
     mapped = {}
@@ -75,7 +77,7 @@ def parse_rules(text: str | None, providers: set[str]) -> list[Rule]:
     if not text:
         return []
     try:
-        rules = TypeAdapter(list[Rule]).validate_json(text)
+        rules = parse_json_as(TypeAdapter(list[Rule]), text, max_bytes=MAX_BODY_BYTES, field="ROUTING_RULES")
     except ValueError as exc:
         raise RoutingConfigError(f"ROUTING_RULES: {exc}") from None
     for index, rule in enumerate(rules):

@@ -1,8 +1,10 @@
 """Reading what Workers AI sends: its SSE token stream, and the codes in its error messages."""
 
-import json
 import re
 from dataclasses import dataclass
+
+from shared.json_reader import parse_json
+from shared.limits import MAX_BODY_BYTES
 
 # Workers AI error codes that a later attempt may not hit (capacity, upstream timeouts).
 RETRYABLE_CODES = frozenset({3040, 3007, 3043, 3046})
@@ -61,8 +63,10 @@ def _parse_line(line: bytes) -> StreamEvent | None:
     if data == b"[DONE]":
         return StreamEvent(done=True)
     try:
-        payload = json.loads(data.decode())  # str: json skips sniffing the encoding of bytes
+        payload = parse_json(data, max_bytes=MAX_BODY_BYTES, field="stream event")
     except ValueError:
+        return None
+    if not isinstance(payload, dict):
         return None
     text = payload.get("response")
     if text is None and (choices := payload.get("choices")):  # an OpenAI-compatible provider's chunk

@@ -13,7 +13,6 @@ from shared import json_reader
 from shared.base import Model
 from shared.contract import BatchRef
 from shared.events import valid_events
-from shared.limits import MAX_JSON_DEPTH
 
 
 class EventsBody(Model):
@@ -31,7 +30,7 @@ async def post_events(call: Call) -> Response:
     max_bytes = call.settings.events_max_body_bytes
     body = await read_bytes(call.request, max_bytes)
     # The usual batch, every event valid: validated from the JSON text in one pass, no json.loads.
-    if not json_reader.nested_deeper_than(body, MAX_JSON_DEPTH) and (events := valid_events(body)) is not None:
+    if (events := valid_events(body, max_bytes)) is not None:
         return call.json(await ingest(call, events, validated=True), 202)
     data = json_reader.read_json(body, max_bytes=max_bytes)
     events = data if isinstance(data, list) else validated(EventsBody, data).events

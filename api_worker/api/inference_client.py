@@ -6,7 +6,6 @@ service is a 502 (its traceback goes to the log, not the client), a ServiceFailu
 its code names (502, 503 with Retry-After, 504)."""
 
 import asyncio
-import json
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -39,6 +38,7 @@ from shared.contract import (
 )
 from shared.documents import DocumentInfo, DocumentRef, DocumentRequest, SearchRequest, SearchResult
 from shared.errors import ApiError, ErrorCode
+from shared.json_reader import parse_internal, parse_internal_as
 from shared.runtime import runtime_env
 
 Result = TypeVar("Result", bound=BaseModel)
@@ -139,7 +139,7 @@ class InferenceClient:
             raise BackendFailed(ApiError(ErrorCode.UPSTREAM_ERROR, "The inference service failed; the error is logged",
                                          request_id=self.request_id)) from None
         if isinstance(result, str) and result.startswith(FAILURE_PREFIX):
-            failure = ServiceFailure.model_validate_json(result[len(FAILURE_PREFIX):-1])
+            failure = parse_internal_as(ServiceFailure, result[len(FAILURE_PREFIX):-1], field=f"{method} failure")
             self._window(failure.window)
             error = refused(failure.code, failure.message, failure.reason, failure.retry_after)
             if error.status >= 500:
@@ -148,7 +148,7 @@ class InferenceClient:
         return result
 
     async def _model(self, model: type[Result], method: str, *args: Any, **options: Any) -> Result:
-        return model.model_validate_json(await self._call(method, *args, **options))
+        return parse_internal_as(model, await self._call(method, *args, **options), field=f"{method} answer")
 
     async def health(self, deep: bool = False) -> HealthReport:
         return await self._model(HealthReport, "health", deep)
@@ -164,10 +164,10 @@ class InferenceClient:
         return await self._model(CreatedKey, "create_key", spec.model_dump_json(), failover=False)
 
     async def list_keys(self) -> list[KeyInfo]:
-        return [KeyInfo.model_validate(key) for key in json.loads(await self._call("list_keys"))]
+        return [KeyInfo.model_validate(key) for key in parse_internal(await self._call("list_keys"), field="list_keys answer")]
 
     async def revoke_key(self, key_id: str) -> bool:
-        return json.loads(await self._call("revoke_key", key_id)) is True
+        return parse_internal(await self._call("revoke_key", key_id), field="revoke_key answer") is True
 
     async def stream_generation(self, request: GenerationRequest) -> Any:
         """A Response (JS, from the service) whose body streams the answer: passed through, never read."""
@@ -204,13 +204,14 @@ class InferenceClient:
         return await self._work(DocumentInfo, "resume_document", ref)
 
     async def list_documents(self, caller: Caller) -> list[DocumentInfo]:
-        return [DocumentInfo.model_validate(item) for item in json.loads(await self._call("list_documents", caller.model_dump_json()))]
+        answer = await self._call("list_documents", caller.model_dump_json())
+        return [DocumentInfo.model_validate(item) for item in parse_internal(answer, field="list_documents answer")]
 
     async def get_document(self, ref: DocumentRef) -> DocumentInfo:
         return await self._model(DocumentInfo, "get_document", ref.model_dump_json())
 
     async def delete_document(self, ref: DocumentRef) -> bool:
-        return json.loads(await self._call("delete_document", ref.model_dump_json())) is True
+        return parse_internal(await self._call("delete_document", ref.model_dump_json()), field="delete_document answer") is True
 
     async def search(self, request: SearchRequest) -> SearchResult:
         return await self._work(SearchResult, "search", request)
@@ -219,7 +220,8 @@ class InferenceClient:
         return await self._model(BatchStatus, "batch_status", ref.model_dump_json())
 
     async def unindexed_batches(self) -> list[UnindexedBatch]:
-        return [UnindexedBatch.model_validate(item) for item in json.loads(await self._call("unindexed_batches"))]
+        answer = await self._call("unindexed_batches")
+        return [UnindexedBatch.model_validate(item) for item in parse_internal(answer, field="unindexed_batches answer")]
 
     async def get_metrics(self, query: MetricQuery) -> MetricSeries:
         return await self._model(MetricSeries, "get_metrics", query.model_dump_json())

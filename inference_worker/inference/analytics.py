@@ -9,6 +9,7 @@ from typing import Any
 from inference.settings import settings_of
 from inference.store import stores_of
 from shared.analytics import EventPage, EventQuery, MetricQuery, MetricSeries
+from shared.json_reader import parse_internal_as
 
 
 async def get_metrics(env: Any, query: MetricQuery) -> MetricSeries:
@@ -16,7 +17,7 @@ async def get_metrics(env: Any, query: MetricQuery) -> MetricSeries:
     version = await stores.db.analytics_version(query.caller.key_id)
     cache_key = f"analytics:v1:{query.caller.key_id}:{version}:{query.cache_id()}"
     if cached := await stores.cache.get(cache_key):
-        return MetricSeries.model_validate_json(cached).model_copy(update={"cached": True})
+        return parse_internal_as(MetricSeries, cached, field="cached metrics").model_copy(update={"cached": True})
     series = await stores.db.metric_series(query)
     await stores.cache.put(cache_key, series.model_dump_json(), settings_of(env).analytics_cache_seconds)
     return series

@@ -10,6 +10,7 @@ from inference.log import log
 from inference.settings import settings_of
 from inference.store import stores_of
 from shared.contract import GenerationRequest
+from shared.json_reader import parse_internal
 from shared.workers_ai import Usage
 
 
@@ -38,7 +39,7 @@ def entry_usage(cached: dict[str, Any]) -> Usage:
 
 async def lookup(env: Any, key: str) -> dict[str, Any] | None:
     raw = await stores_of(env).cache.get(key)
-    return json.loads(raw) if raw else None
+    return parse_internal(raw, field="cached answer") if raw else None
 
 
 async def store_quietly(env: Any, key: str, entry: dict[str, Any], request_id: str) -> None:

@@ -17,6 +17,7 @@ from workers import DurableObject
 from inference.access import slots_to_take
 from inference.store import stores_of
 from inference.store.d1 import EMPTY_USAGE
+from shared.json_reader import parse_internal
 
 USAGE_FIELDS = tuple(EMPTY_USAGE)  # requests, prompt_tokens, completion_tokens, cache_hits, events, cost_usd
 
@@ -76,7 +77,7 @@ class KeyCounter(DurableObject):
     async def add(self, key_id: str, day: str, delta: str) -> None:
         """Adds usage (JSON: any of the usage fields) to the day's."""
         used = await self._today(key_id, day)
-        changes = {name: value for name, value in json.loads(delta).items() if name in USAGE_FIELDS}
+        changes = {name: value for name, value in parse_internal(delta, field="usage delta").items() if name in USAGE_FIELDS}
         if changes:
             self._sql.exec("UPDATE days SET " + ", ".join(f"{name} = {name} + ?" for name in changes) + " WHERE day = ?",
                            *changes.values(), day)

@@ -3,7 +3,6 @@ label from Workers AI, stored with the event. Off unless EVENTS_ENRICHMENT is "t
 call is billed); at most EVENTS_ENRICHMENT_MAX_PER_BATCH events a batch; run after the batch
 is stored and answered, so it never holds up the write path."""
 
-import json
 from typing import Any
 
 from inference.ai_client import RetryPolicy, run_once
@@ -13,7 +12,7 @@ from inference.store import stores_of
 from inference.usage import Meter
 from shared.contract import Caller
 from shared.events import Event
-from shared.json_schema import instruction, validate
+from shared.json_schema import instruction, parse_model_json, validate
 from shared.routing import WORKERS_AI
 from shared.schemas import NAMED_SCHEMAS
 from shared.workers_ai import Usage
@@ -52,7 +51,7 @@ async def enrich(env: Any, caller: Caller, events: list[Event]) -> None:
         }
         try:
             _, used_model, answer = await run_once(env, [(WORKERS_AI, model)], inputs, RetryPolicy.of(settings_of(env)))
-            label = answer["response"] if isinstance(answer["response"], dict) else json.loads(answer["response"])
+            label = answer["response"] if isinstance(answer["response"], dict) else parse_model_json(answer["response"])
             if validate(label, schema):
                 continue
             await stores_of(env).db.save_enrichment(caller.key_id, event.id, {"sentiment": label})

@@ -6,6 +6,7 @@ shared/workers_ai.SSEDecoder reads like Workers AI's."""
 import json
 from typing import Any
 
+from shared.json_reader import parse_internal
 from shared.routing import ProviderModel
 
 # Statuses a later attempt (or the other provider) may not get.
@@ -59,5 +60,6 @@ class ExternalProvider:
 
     async def run(self, model: str, inputs: dict[str, Any]) -> dict[str, Any]:
         """The whole answer, shaped as Workers AI's: {"response", "usage"}."""
-        answer = json.loads(await (await self._post(self._body(model, inputs, stream=False))).text())
+        text = await (await self._post(self._body(model, inputs, stream=False))).text()
+        answer = parse_internal(text, field=f"{self.name}'s answer")
         return {"response": answer["choices"][0]["message"]["content"], "usage": answer.get("usage")}

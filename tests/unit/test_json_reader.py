@@ -1,12 +1,17 @@
-"""The request body reader: size, nesting and Unicode budgets, each a 4xx naming its limit."""
+"""The one JSON reader: size, nesting and Unicode budgets, each refusal naming its field and limit,
+and no JSON parser called anywhere else in the workers."""
 
+import ast
 import json
+from pathlib import Path
 
 import pytest
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from shared.errors import ApiError, ErrorCode
 from shared.json_reader import JsonRefused, nested_deeper_than, parse_json, parse_json_as, read_json
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def refusal(raw: bytes, **budget) -> ApiError:
@@ -124,3 +129,55 @@ def test_a_model_is_validated_from_the_text_once_within_budget():
         parse_json_as(Point, '{"x": 1, "tags": ' + "[" * 5_000 + "]" * 5_000 + "}", max_bytes=100_000)
     with pytest.raises(ValidationError):
         parse_json_as(Point, b'{"x": "one"}', max_bytes=100)
+
+
+# --- one reader for every JSON text -------------------------------------------------------------
+
+WORKER_CODE = [ROOT / "shared", ROOT / "api_worker", ROOT / "inference_worker"]
+# The build step copies shared/ into each worker (scripts/sync-shared.mjs); pywrangler vendors packages.
+NOT_THE_PROJECTS = {"python_modules", "node_modules"}
+PARSERS = {"loads", "load", "model_validate_json", "validate_json", "parse"}  # `parse`: JSON.parse through `js`
+
+
+def worker_modules():
+    for root in WORKER_CODE:
+        for path in sorted(root.rglob("*.py")):
+            relative = path.relative_to(ROOT)
+            if NOT_THE_PROJECTS & set(relative.parts) or relative.parts[1:2] == ("shared",):
+                continue
+            yield relative, ast.parse(path.read_text(), str(path))
+
+
+def parser_calls(tree: ast.AST):
+    """Calls of a JSON parser: json.loads/json.load (or loads/load imported from json),
+    X.model_validate_json, X.validate_json, JSON.parse."""
+    from_json = {alias.asname or alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module == "json"
+                 for alias in node.names if alias.name in {"loads", "load"}}
+    calls = sorted((node for node in ast.walk(tree) if isinstance(node, ast.Call)), key=lambda node: (node.lineno, node.col_offset))
+    for node in calls:
+        function = node.func
+        if isinstance(function, ast.Attribute) and function.attr in PARSERS:
+            owner = function.value.id if isinstance(function.value, ast.Name) else None
+            if function.attr in {"model_validate_json", "validate_json"} or owner in {"json", "JSON"}:
+                yield node.lineno, ast.unparse(function)
+        elif isinstance(function, ast.Name) and function.id in from_json:
+            yield node.lineno, function.id
+
+
+# JavaScript's JSON.parse (V8's) does not recurse on the stack (it reads a million levels), its
+# result stays a JavaScript value handed to a binding, and both of these parse text the module
+# wrote just before (json.dumps of Python values, store/vectors.py's vectors).
+JS_PARSERS_ALLOWED = {(Path("inference_worker/inference/store/runtime.py"), "JSON.parse")}
+
+
+def test_every_json_text_in_the_workers_is_parsed_by_the_reader():
+    outside = [f"{path}:{line}: {call}" for path, tree in worker_modules() for line, call in parser_calls(tree)
+               if path != Path("shared/json_reader.py") and (path, call) not in JS_PARSERS_ALLOWED]
+    assert outside == [], "\n".join(outside)
+
+
+def test_the_parser_listing_finds_what_it_looks_for():
+    tree = ast.parse("import json\nfrom json import loads as l\njson.loads(a)\nl(b)\nM.model_validate_json(c)\n"
+                     "TypeAdapter(int).validate_json(d)\nJSON.parse(e)\njson.dumps(f)\n")
+    assert [call for _, call in parser_calls(tree)] == ["json.loads", "l", "M.model_validate_json",
+                                                         "TypeAdapter(int).validate_json", "JSON.parse"]

@@ -4,6 +4,8 @@ usage per key, and the usage the work adds to it. Calls carry strings and number
 import json
 from typing import Any
 
+from shared.json_reader import parse_internal
+
 MAX_KNOWN_IDS = 10_000
 
 
@@ -23,11 +25,11 @@ class Counters:
 
     async def count(self, key_id: str, window_start: int, day: str, reserve: int = 1, limit: int = 0) -> tuple[int, int, dict[str, Any]]:
         """(the window's count with the slots taken, how many were taken, today's usage)."""
-        answer = json.loads(await self._counter(key_id).count(key_id, window_start, day, reserve, limit))
+        answer = parse_internal(await self._counter(key_id).count(key_id, window_start, day, reserve, limit), field="count answer")
         return answer["count"], answer.get("taken", 1), answer["used"]
 
     async def peek(self, key_id: str, window_start: int, day: str) -> tuple[int, dict[str, Any]]:
-        answer = json.loads(await self._counter(key_id).peek(key_id, window_start, day))
+        answer = parse_internal(await self._counter(key_id).peek(key_id, window_start, day), field="peek answer")
         return answer["count"], answer["used"]
 
     async def add(self, key_id: str, day: str, **delta: float) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 from inference.store.analytics_sql import events_sql, metric_sql, shape
 from inference.store.records import CallRecord
 from shared.analytics import EventPage, EventQuery, MetricQuery, MetricSeries, encode_cursor
+from shared.json_reader import parse_internal
 
 # --- keys and admission ---------------------------------------------------------------------
 FIND_KEY_SQL = "SELECT id, hash, tier, revoked_at FROM api_keys WHERE prefix = ?1"
@@ -160,15 +161,15 @@ def call_row(call: CallRecord, now: datetime | None = None) -> list[Any]:
 
 def _document(row: dict[str, Any]) -> dict[str, Any]:
     metadata = row.pop("metadata_json", None)
-    return {**row, "metadata": json.loads(metadata) if metadata else None}
+    return {**row, "metadata": parse_internal(metadata, field="metadata") if metadata else None}
 
 
 def _listed_event(row: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": row["id"], "type": row["type"], "name": row["name"], "component": row["component"],
         "session_id": row["session_id"], "user_id": row["user_id"], "ts": row["ts"],
-        "properties": json.loads(row["props_json"]) if row["props_json"] else None,
-        "enrichment": json.loads(row["enrichment_json"]) if row["enrichment_json"] else None,
+        "properties": parse_internal(row["props_json"], field="properties") if row["props_json"] else None,
+        "enrichment": parse_internal(row["enrichment_json"], field="enrichment") if row["enrichment_json"] else None,
         "cursor": encode_cursor(row["ts"], row["id"]),
     }
 

@@ -12,6 +12,8 @@ from typing import Any
 from js import JSON
 from pyodide.ffi import JsProxy, jsnull, to_js
 
+from shared.json_reader import parse_internal
+
 
 def js_value(value: Any) -> Any:
     """A Python value as the JavaScript one a binding expects: dicts as plain objects, None as null
@@ -130,14 +132,20 @@ class AnalyticsEngine:
 
 class WorkersAI:
     """A streamed answer stays the runtime's ReadableStream; any other answer becomes Python data
-    in one `to_py` (an embedding's vectors included)."""
+    through its JSON text (an embedding's vectors included)."""
 
     def __init__(self, binding: Any) -> None:
         self._ai = binding
 
     async def run(self, model: str, inputs: dict[str, Any]) -> Any:
         answer = await self._ai.run(model, js_value(inputs))
-        return answer if inputs.get("stream") else py_value(answer)
+        if inputs.get("stream"):
+            return answer
+        if answer is None or answer is jsnull:
+            return None
+        # As JSON text through the reader rather than `to_py`, which recurses once a level: a
+        # model's JSON-mode answer nested thousands deep would overflow the stack converting it.
+        return parse_internal(JSON.stringify(answer), field=f"{model}'s answer")
 
     async def run_vectors_json(self, model: str, inputs: dict[str, Any]) -> str:
         """An embedding model's vectors (its answer's `data`) as JSON text, written by the runtime:
