@@ -108,3 +108,8 @@ def test_refs_that_lead_back_to_themselves_neither_loop_nor_fail():
 
 def test_a_valid_pattern_passes_the_check():
     assert schema_problems({"type": "string", "pattern": r"^\d{3}-[a-z]+$"}) == []
+
+
+def test_a_model_answer_nested_thousands_deep_is_not_json_to_the_check():
+    with pytest.raises(ValueError, match="nests deeper than"):
+        parse_model_json("[" * 5_000 + "]" * 5_000)

@@ -38,3 +38,11 @@ def test_a_timeout_is_told_apart_from_capacity():
 
     assert (timed_out.code, capacity.code) == ("upstream_timeout", "service_unavailable")
     assert "timed out" in timed_out.message and "capacity" in capacity.message
+
+
+def test_a_stream_event_nested_thousands_deep_or_not_an_object_is_skipped_not_a_crash():
+    decoder = SSEDecoder()
+    deep = b"[" * 5_000 + b"]" * 5_000
+    events = decoder.feed(b"data: " + deep + b"\n\ndata: [1, 2]\n\ndata: {\"response\": \"ok\"}\n\n")
+
+    assert [event.text for event in events] == ["ok"]
