@@ -136,7 +136,8 @@ def test_a_model_is_validated_from_the_text_once_within_budget():
 WORKER_CODE = [ROOT / "shared", ROOT / "api_worker", ROOT / "inference_worker"]
 # The build step copies shared/ into each worker (scripts/sync-shared.mjs); pywrangler vendors packages.
 NOT_THE_PROJECTS = {"python_modules", "node_modules"}
-PARSERS = {"loads", "load", "model_validate_json", "validate_json", "parse"}  # `parse`: JSON.parse through `js`
+IMPORTED_PARSERS = {("json", "loads"), ("json", "load"), ("pydantic_core", "from_json")}
+PARSERS = {"loads", "load", "model_validate_json", "validate_json", "from_json", "parse"}  # `parse`: JSON.parse through `js`
 
 
 def worker_modules():
@@ -150,17 +151,17 @@ def worker_modules():
 
 def parser_calls(tree: ast.AST):
     """Calls of a JSON parser: json.loads/json.load (or loads/load imported from json),
-    X.model_validate_json, X.validate_json, JSON.parse."""
-    from_json = {alias.asname or alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module == "json"
-                 for alias in node.names if alias.name in {"loads", "load"}}
+    X.model_validate_json, X.validate_json, pydantic_core.from_json, JSON.parse."""
+    imported = {alias.asname or alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+                for alias in node.names if (node.module, alias.name) in IMPORTED_PARSERS}
     calls = sorted((node for node in ast.walk(tree) if isinstance(node, ast.Call)), key=lambda node: (node.lineno, node.col_offset))
     for node in calls:
         function = node.func
         if isinstance(function, ast.Attribute) and function.attr in PARSERS:
             owner = function.value.id if isinstance(function.value, ast.Name) else None
-            if function.attr in {"model_validate_json", "validate_json"} or owner in {"json", "JSON"}:
+            if function.attr in {"model_validate_json", "validate_json"} or owner in {"json", "JSON", "pydantic_core"}:
                 yield node.lineno, ast.unparse(function)
-        elif isinstance(function, ast.Name) and function.id in from_json:
+        elif isinstance(function, ast.Name) and function.id in imported:
             yield node.lineno, function.id
 
 
@@ -177,7 +178,8 @@ def test_every_json_text_in_the_workers_is_parsed_by_the_reader():
 
 
 def test_the_parser_listing_finds_what_it_looks_for():
-    tree = ast.parse("import json\nfrom json import loads as l\njson.loads(a)\nl(b)\nM.model_validate_json(c)\n"
-                     "TypeAdapter(int).validate_json(d)\nJSON.parse(e)\njson.dumps(f)\n")
-    assert [call for _, call in parser_calls(tree)] == ["json.loads", "l", "M.model_validate_json",
-                                                         "TypeAdapter(int).validate_json", "JSON.parse"]
+    tree = ast.parse("import json\nfrom json import loads as l\nfrom pydantic_core import from_json\nfrom_json(h)\njson.loads(a)\nl(b)\nM.model_validate_json(c)\n"
+                     "TypeAdapter(int).validate_json(d)\nJSON.parse(e)\npydantic_core.from_json(g)\njson.dumps(f)\n")
+    assert [call for _, call in parser_calls(tree)] == ["from_json", "json.loads", "l", "M.model_validate_json",
+                                                         "TypeAdapter(int).validate_json", "JSON.parse",
+                                                         "pydantic_core.from_json"]
