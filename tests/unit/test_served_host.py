@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from scripts import keys, served_host
+from scripts import keys, replay, served_host
 from scripts.served_host import NoServedHost, target_url
 
 INSTANCE = "0b9a3c54-host-instance"
@@ -143,3 +143,20 @@ def test_make_key_sends_nothing_to_a_listener_that_is_not_the_recorded_host(reco
     with pytest.raises(SystemExit, match="not the host `make dev` started"):
         keys.main()
     assert "Bearer local-admin-token" not in listener.authorizations
+
+
+def test_make_replay_fires_the_cron_on_the_recorded_host(record, listener, monkeypatch):
+    record(listener.url)
+    monkeypatch.setattr(sys, "argv", ["replay.py"])
+
+    with pytest.raises(SystemExit) as exited:
+        replay.main()
+    assert exited.value.code == 0
+    assert len(listener.authorizations) == 2  # the identity check, then the cron trigger
+
+
+def test_make_replay_without_a_recorded_host_refuses(record, monkeypatch):
+    monkeypatch.setattr(sys, "argv", ["replay.py"])
+
+    with pytest.raises(SystemExit, match="No local host is running"):
+        replay.main()
