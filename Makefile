@@ -50,9 +50,10 @@ fuzz: setup
 load: setup
 	@$(PYTHON) scripts/load.py $(ARGS)
 
+# The host `make dev` serves (its port recorded in .wrangler/state/served-host.json), or ARGS="--url URL".
 replay: setup
 	@echo "==> Firing the cron trigger on the local host (replays unindexed event batches)"
-	@curl -fsS -X POST -H "content-type: application/json" -d "{}" "$${URL:-http://127.0.0.1:8787}/__devhost/scheduled" && echo
+	@$(PYTHON) scripts/replay.py $(ARGS)
 
 # The api's [[services]] to its inference backends, from backends.txt (one worker name a line).
 bindings:

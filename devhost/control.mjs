@@ -3,19 +3,20 @@
 // in front of the workers, never in a worker. (The workerd host has the same routes but faults
 // and analytics: devhost/workerd/standin.mjs.)
 import { ExecutionContext } from './python-worker.mjs';
-import { NOT_JSON, isJson } from './control-guard.mjs';
+import { IDENTITY_ROUTE, NOT_JSON, isJson } from './control-guard.mjs';
 import { readJson } from './http.mjs';
 
 export const CONTROL_PREFIX = '/__devhost/';
 
 
-export async function control(req, res, { recorder, faults, workers, analyticsPoints }) {
+export async function control(req, res, { recorder, faults, workers, analyticsPoints, instance }) {
   const route = req.url.slice(CONTROL_PREFIX.length).split('?')[0];
   const reply = (status, body) => {
     res.writeHead(status, { 'content-type': 'application/json' });
     res.end(JSON.stringify(body));
   };
   if (req.method === 'POST' && !isJson(req.headers['content-type'])) return reply(415, NOT_JSON);
+  if (route === IDENTITY_ROUTE && req.method === 'GET') return reply(200, { instance });
   if (route === 'ai') {
     if (req.method === 'POST') recorder.configure(await readJson(req));
     if (req.method === 'DELETE') recorder.reset();

@@ -15,6 +15,7 @@ import { Faults } from './faults.mjs';
 import { sendResponse, toRequest } from './http.mjs';
 import { ExecutionContext, PythonWorker } from './python-worker.mjs';
 import { serviceBinding } from './rpc.mjs';
+import { hostInstance, recordServedHost } from './served-host.mjs';
 
 function say(text) {
   console.log(`[devhost] ${text}`);
@@ -76,12 +77,13 @@ async function main() {
   const ai = new Ai(recorder);
   const faults = new Faults();
   const analyticsPoints = [];
+  const instance = hostInstance();
   const { primary, workers, dispose } = await startWorkers(options, ai, faults, analyticsPoints);
   const startupMs = Math.round(performance.now() - bootStarted);
 
   const server = http.createServer(async (req, res) => {
     res.socket?.setNoDelay(true);
-    if (req.url.startsWith(CONTROL_PREFIX)) return control(req, res, { recorder, faults, workers, analyticsPoints }).catch((err) => {
+    if (req.url.startsWith(CONTROL_PREFIX)) return control(req, res, { recorder, faults, workers, analyticsPoints, instance }).catch((err) => {
       console.error(`[devhost] control ${req.url} failed: ${err?.message ?? err}`);
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ error: { code: 'internal_error', message: String(err?.message ?? err) } }));
@@ -103,6 +105,7 @@ async function main() {
   server.listen(options.port, options.ip, () => {
     const { port } = server.address();
     say(`started in ${startupMs} ms; state in ${path.relative(PROJECT_ROOT, options.stateDir) || '.'}`);
+    recordServedHost(options.stateDir, options.ip, port, instance);
     console.log(`[devhost] Ready on http://${options.ip}:${port}`);
   });
 

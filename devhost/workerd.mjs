@@ -16,6 +16,7 @@ import { applyMigrations, hasStorageBindings } from './bindings.mjs';
 import { PLUGIN as AI_PLUGIN } from './workerd/ai-plugin.mjs';
 import { PLUGIN as VECTORIZE_PLUGIN } from './workerd/vectorize-plugin.mjs';
 import { PROJECT_ROOT, parseHostOptions, readWorkerConfig, runBuild } from './config.mjs';
+import { hostInstance, recordServedHost } from './served-host.mjs';
 
 const require = createRequire(import.meta.url);
 const BUNDLE_DIR = path.join(PROJECT_ROOT, '.devhost', 'pyodide-bundle');
@@ -86,8 +87,8 @@ function javascriptWorker(config, vars) {
   return { ...workerOptions(config, vars), modulesRoot: path.dirname(main), modules: [{ type: 'ESModule', path: main }] };
 }
 
-function controlWorker(configs) {
-  const bindings = { CRONS: {} };
+function controlWorker(configs, instance) {
+  const bindings = { CRONS: {}, HOST_INSTANCE: instance };
   const serviceBindings = {};
   const r2Buckets = {};
   const queueProducers = {};
@@ -127,6 +128,7 @@ async function main() {
   process.env.PYODIDE_BUNDLE_DIR = BUNDLE_DIR;
 
   const started = performance.now();
+  const instance = hostInstance();
   const configs = options.configs.map(readWorkerConfig);
   await Promise.all(configs.map(runBuild));
   // One after the other: two backends share one local database.
@@ -139,10 +141,11 @@ async function main() {
     cf: false,
     // Where `wrangler dev --persist-to` keeps D1, KV and R2 (and the migrations were applied).
     resourcePersistencePath: path.join(options.stateDir, 'v3'),
-    workers: [...configs.map((config) => (config.language === 'python' ? pythonWorker : javascriptWorker)(config, options.vars)), controlWorker(configs)],
+    workers: [...configs.map((config) => (config.language === 'python' ? pythonWorker : javascriptWorker)(config, options.vars)), controlWorker(configs, instance)],
   }));
   const url = await mf.ready;
   say(`started in ${Math.round(performance.now() - started)} ms; state in ${path.relative(PROJECT_ROOT, options.stateDir) || '.'}`);
+  recordServedHost(options.stateDir, options.ip, url.port, instance);
   console.log(`[workerd-host] Ready on ${url.origin}`);
 
   const stop = async () => {

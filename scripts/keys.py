@@ -4,8 +4,10 @@
     make key ARGS="list"
     make key ARGS="revoke key_0123456789abcdef"
 
-Talks to the local host (http://127.0.0.1:8787) unless --url or INFERENCE_UI_URL names a
-deployment. The admin token comes from ADMIN_TOKEN in the environment, else from .dev.vars.
+Talks to the server --url (or INFERENCE_UI_URL) names, else to the host `make dev` serves, once
+it has proved it is that host (scripts/served_host.py); with neither it refuses, so the token
+never goes to whatever listens on some port. The admin token comes from ADMIN_TOKEN in the
+environment, else from .dev.vars.
 """
 
 import argparse
@@ -14,6 +16,9 @@ import sys
 from pathlib import Path
 
 import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from scripts.served_host import NoServedHost, target_url  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 KEY_FIELDS = "id prefix name tier createdAt revokedAt"
@@ -42,7 +47,8 @@ def graphql(url: str, query: str, variables: dict | None = None) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--url", default=os.environ.get("INFERENCE_UI_URL", "http://127.0.0.1:8787"))
+    parser.add_argument("--url", default=os.environ.get("INFERENCE_UI_URL"),
+                        help="the server to manage (default: the host `make dev` serves)")
     commands = parser.add_subparsers(dest="command", required=True)
     create = commands.add_parser("create", help="create a key (shown once)")
     create.add_argument("--name", required=True)
@@ -51,6 +57,10 @@ def main() -> None:
     revoke = commands.add_parser("revoke", help="revoke a key by id")
     revoke.add_argument("id")
     args = parser.parse_args()
+    try:
+        args.url = target_url(args.url)
+    except NoServedHost as exc:
+        sys.exit(str(exc))
 
     if args.command == "create":
         data = graphql(args.url, f"mutation($name: String!, $tier: Tier) {{ createApiKey(name: $name, tier: $tier) "

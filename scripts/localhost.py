@@ -5,6 +5,7 @@ Two runtimes serve the same workers: "workerd", the real runtime through minifla
 binding faults."""
 
 import os
+import re
 import socket
 import subprocess
 import tempfile
@@ -28,6 +29,13 @@ CONFIGS = [PROJECT_ROOT / "wrangler.toml", PROJECT_ROOT / "inference_worker" / "
 UNLIMITED_ENTERPRISE = {"TIER_ENTERPRISE_REQUESTS_PER_MINUTE": "1000000", "TIER_ENTERPRISE_TOKENS_PER_DAY": "1000000000",
                         "TIER_ENTERPRISE_EVENTS_PER_DAY": "1000000000"}
 RUNTIMES = ("workerd", "devhost")
+# What miniflare prints each time workerd dies under it (an isolate aborted: every request in
+# flight there is lost) and it starts workerd again.
+WORKERD_RESTARTED = "The Workers runtime crashed unexpectedly"
+# What Pyodide prints when it dies (on devhost the host process ends with it), then the Python
+# stack of the request that killed it, most recent call first.
+PYODIDE_DIED = "Pyodide has suffered a fatal error"
+PROJECT_FRAME = re.compile(r'File "[^"]*?/((?:api|inference|shared)/[^"]+)", line (\d+) in (\S+)')
 SCRIPTS = {
     "workerd": ["devhost/workerd.mjs"],
     "devhost": ["--experimental-wasm-jspi", "devhost/host.mjs"],
@@ -80,6 +88,22 @@ class LocalHost:
 
     def log(self) -> str:
         return "\n".join(self.lines)
+
+    def runtime_restarts(self) -> int:
+        """How often the runtime under the workers died since the host started: workerd restarted
+        by miniflare, or the host's process gone."""
+        return sum(WORKERD_RESTARTED in line for line in self.lines) + (self.process.poll() is not None)
+
+    def crash_sites(self) -> list[str]:
+        """For each time Pyodide died, the project's innermost frame of the request that killed it."""
+        sites, dying = [], False
+        for line in self.lines:
+            if PYODIDE_DIED in line:
+                dying = True
+            elif dying and (frame := PROJECT_FRAME.search(line)):
+                sites.append("{}:{} in {}".format(*frame.groups()))
+                dying = False
+        return sites
 
     def __exit__(self, *exc) -> None:
         self.process.terminate()

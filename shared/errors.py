@@ -17,6 +17,7 @@ class ErrorCode(StrEnum):
     UPSTREAM_ERROR = "upstream_error"
     SERVICE_UNAVAILABLE = "service_unavailable"
     UPSTREAM_TIMEOUT = "upstream_timeout"
+    NOT_IMPLEMENTED = "not_implemented"
 
 
 STATUS_BY_CODE: dict[ErrorCode, int] = {
@@ -32,6 +33,7 @@ STATUS_BY_CODE: dict[ErrorCode, int] = {
     ErrorCode.UPSTREAM_ERROR: 502,
     ErrorCode.SERVICE_UNAVAILABLE: 503,
     ErrorCode.UPSTREAM_TIMEOUT: 504,
+    ErrorCode.NOT_IMPLEMENTED: 501,
 }
 
 

@@ -7,6 +7,7 @@ import json
 import time
 import traceback
 import uuid
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -47,13 +48,27 @@ def _preflight(path: str, origin: str | None, allowlist: frozenset[str], request
     return Response(None, status=204, headers={"x-request-id": request_id, **cors.preflight_headers(origin, allowlist, methods)})
 
 
-def _finish(response: Response, call: Call | None, origin: str | None, allowlist: frozenset[str]) -> Response:
+@dataclass
+class _Exchange:
+    """What the pipeline has learned of a request so far, each field set once it is read without
+    error: whatever fails, the error answer and the log line are made from these alone."""
+
+    request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    method: str = "?"
+    path: str = "?"
+    origin: str | None = None
+    allowlist: frozenset[str] = frozenset()
+    call: Call | None = None
+
+
+def _finish(response: Response, exchange: _Exchange) -> Response:
     headers = response.js_object.headers
     for name, value in cors.SECURITY_HEADERS.items():
         if not headers.has(name):  # a route may set its own (GraphiQL's page loads scripts)
             headers.set(name, value)
-    for name, value in cors.response_headers(origin, allowlist).items():
+    for name, value in cors.response_headers(exchange.origin, exchange.allowlist).items():
         headers.set(name, value)
+    call = exchange.call
     client = call.made_client if call is not None else None
     if client is not None and client.backend is not None:
         headers.set("x-inference-backend", client.backend)
@@ -64,11 +79,12 @@ def _finish(response: Response, call: Call | None, origin: str | None, allowlist
     return response
 
 
-def _log(request_id: str, method: str, path: str, status: int, started: float, call: Call | None) -> None:
+def _log(exchange: _Exchange, status: int, started: float) -> None:
     """One JSON line a request, for `wrangler tail` and Workers Logs."""
+    call = exchange.call
     client = call.made_client if call is not None else None
     print(json.dumps({
-        "request_id": request_id, "method": method, "path": path, "status": status,
+        "request_id": exchange.request_id, "method": exchange.method, "path": exchange.path, "status": status,
         "ms": round((time.perf_counter() - started) * 1000, 1),
         "credential": call.credential if call else None,
         "caller": call.caller.key_id if call and call.caller else None,
@@ -77,22 +93,24 @@ def _log(request_id: str, method: str, path: str, status: int, started: float, c
     }, separators=(",", ":")))
 
 
-async def handle(request: Any, env: Any, ctx: Any) -> Response:
-    started = time.perf_counter()
+async def _respond(request: Any, env: Any, ctx: Any, exchange: _Exchange) -> Response:
+    """The answer, with every header it carries; records in `exchange` what it learns on the way."""
     headers = RequestHeaders(request)
-    request_id = headers.get("cf-ray") or uuid.uuid4().hex
+    exchange.request_id = headers.get("cf-ray") or exchange.request_id
+    # The SDK's `request.method` is an http.HTTPMethod, which raises for any method outside that enum.
+    exchange.method = str(request.js_object.method)
     url = urlsplit(request.url)
-    origin = headers.get("origin")
+    exchange.path = url.path
+    exchange.origin = headers.get("origin")
     settings = settings_of(env)
-    allowlist = settings.allowed_origins
-    call = None
+    exchange.allowlist = settings.allowed_origins
     try:
-        if request.method == "OPTIONS":
-            response = _preflight(url.path, origin, allowlist, request_id)
+        if exchange.method == "OPTIONS":
+            response = _preflight(url.path, exchange.origin, exchange.allowlist, exchange.request_id)
         else:
-            route = router.match(request.method, url.path)
-            call = Call(request, headers, env, ctx, settings, request_id, url.path, dict(parse_qsl(url.query)),
-                        router.path_params(route, url.path))
+            route = router.match(exchange.method, url.path)
+            call = exchange.call = Call(request, headers, env, ctx, settings, exchange.request_id, url.path,
+                                        dict(parse_qsl(url.query)), router.path_params(route, url.path))
             if not route.public:
                 await authenticate(call, route)
             try:
@@ -100,10 +118,31 @@ async def handle(request: Any, env: Any, ctx: Any) -> Response:
             finally:
                 await settle_admission(call)
     except ApiError as err:
-        response = _error_response(err, url.path, request_id)
-    except Exception as exc:
-        # The traceback goes to the log (wrangler tail), never to the client.
-        print(f"request {request_id} failed: {type(exc).__name__}: {exc}\n{traceback.format_exc()}")
-        response = json_response(error_body(ErrorCode.INTERNAL, "Internal error", request_id=request_id), 500, request_id)
-    _log(request_id, request.method, url.path, response.status, started, call)
-    return _finish(response, call, origin, allowlist)
+        response = _error_response(err, url.path, exchange.request_id)
+    return _finish(response, exchange)
+
+
+def _internal_error(exchange: _Exchange) -> Response:
+    """The 500 for a failure anywhere in `_respond`, finishing included."""
+    # The traceback goes to the log (wrangler tail), never to the client.
+    print(f"request {exchange.request_id} failed:\n{traceback.format_exc()}")
+    body = error_body(ErrorCode.INTERNAL, "Internal error", request_id=exchange.request_id)
+    try:
+        return _finish(json_response(body, 500, exchange.request_id), exchange)
+    except Exception:  # finishing is what failed: the answer goes out with constant headers only
+        print(f"request {exchange.request_id}: its error answer could not be finished:\n{traceback.format_exc()}")
+        return json_response(body, 500, exchange.request_id, cors.SECURITY_HEADERS)
+
+
+async def handle(request: Any, env: Any, ctx: Any) -> Response:
+    started = time.perf_counter()
+    exchange = _Exchange()
+    try:
+        response = await _respond(request, env, ctx, exchange)
+    except Exception:
+        response = _internal_error(exchange)
+    try:
+        _log(exchange, response.status, started)
+    except Exception:  # a log line that cannot be written must not cost the client its answer
+        print(f"request {exchange.request_id}: no log line:\n{traceback.format_exc()}")
+    return response

@@ -13,6 +13,7 @@ from workers import Response
 from api import bodies
 from api.auth import forget_key, require_admin
 from api.call import Call
+from api.graphiql import GRAPHIQL_CSP, GRAPHIQL_PAGE
 from api.ingestion import batch_limit, ingest
 from api.schema import schema, selects_static_fields_only, validation_rules
 from shared.analytics import EventQuery, MetricQuery
@@ -254,26 +255,6 @@ async def post_graphql(call: Call) -> Response:
             del _static_answers[next(iter(_static_answers))]
         _static_answers[kept] = answer
     return call.json_text(answer)
-
-
-GRAPHIQL_VERSION = "4.1.2"
-GRAPHIQL_PAGE = f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Inference UI GraphQL</title>
-<link rel="stylesheet" href="https://unpkg.com/graphiql@{GRAPHIQL_VERSION}/graphiql.min.css">
-<style>body{{margin:0;height:100vh}}#graphiql{{height:100vh}}</style></head>
-<body><div id="graphiql">Loading GraphiQL…</div>
-<script src="https://unpkg.com/react@18/umd/react.production.min.js"></script>
-<script src="https://unpkg.com/react-dom@18/umd/react-dom.production.min.js"></script>
-<script src="https://unpkg.com/graphiql@{GRAPHIQL_VERSION}/graphiql.min.js"></script>
-<script>
-const fetcher = GraphiQL.createFetcher({{ url: location.pathname }});
-ReactDOM.createRoot(document.getElementById('graphiql')).render(
-  React.createElement(GraphiQL, {{ fetcher, defaultHeaders: '{{"Authorization": "Bearer <your key>"}}' }}));
-</script></body></html>"""
-GRAPHIQL_CSP = (
-    "default-src 'none'; script-src https://unpkg.com 'unsafe-inline'; style-src https://unpkg.com 'unsafe-inline'; "
-    "connect-src 'self'; img-src data:; font-src https://unpkg.com"
-)
 
 
 async def get_graphiql(call: Call) -> Response:

@@ -1,5 +1,6 @@
-"""Method + path routing, answering unknown paths with 404 and wrong methods with 405. A path
-segment written `{name}` matches any one non-empty segment, read with `path_params`."""
+"""Method + path routing, answering unknown paths with 404, wrong methods with 405, and methods
+no route takes, on a path that has no route either, with 501. A path segment written `{name}`
+matches any one non-empty segment, read with `path_params`."""
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -69,6 +70,10 @@ class Router:
     def path_params(route: Route, path: str) -> dict[str, str]:
         return _fill(route.path, path.rstrip("/") if len(path) > 1 else path) or {}
 
+    def implemented_methods(self) -> list[str]:
+        """Every method some route takes, with HEAD (GET's) and OPTIONS (CORS preflights)."""
+        return sorted({route.method for route in self.routes()} | {"HEAD", "OPTIONS"})
+
     def routes(self) -> list[Route]:
         return [route for methods in self._by_path.values() for route in methods.values()]
 
@@ -77,6 +82,10 @@ class Router:
             path = path.rstrip("/")
         methods = self._methods(path)
         if methods is None:
+            implemented = self.implemented_methods()
+            if method not in implemented:
+                raise ApiError(ErrorCode.NOT_IMPLEMENTED, f"{method} is not a method this API implements",
+                               method=method, implemented=implemented)
             raise ApiError(ErrorCode.NOT_FOUND, f"No route for {path}", path=path)
         route = methods.get("GET" if method == "HEAD" else method)
         if route is None:

@@ -5,7 +5,7 @@
 import { WorkerEntrypoint } from 'cloudflare:workers';
 import { Ai, AiRecorder } from '../ai.mjs';
 import { VectorStore } from '../vectorize.mjs';
-import { NOT_JSON, isJson } from '../control-guard.mjs';
+import { IDENTITY_ROUTE, NOT_JSON, isJson } from '../control-guard.mjs';
 
 // One recorder for the isolate: the calls the AI bindings report and the knobs the control
 // routes set are the same object's.
@@ -101,6 +101,7 @@ async function control(request, env) {
     return json({ keys: listing.objects.map((o) => o.key) });
   }
   if (route === 'status') return json({ runtime: 'workerd', userAgent: navigator.userAgent });
+  if (route === IDENTITY_ROUTE && request.method === 'GET') return json({ instance: env.HOST_INSTANCE });
   return json({ error: { code: 'not_found', message: `no control route ${route} on the workerd host (the Node host has more)` } }, 404);
 }
 

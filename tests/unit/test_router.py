@@ -73,3 +73,20 @@ def test_a_segment_in_braces_matches_one_segment_and_is_read_as_a_parameter():
     with pytest.raises(ApiError) as missing:
         router.match("GET", "/v1/documents/a/b")
     assert missing.value.status == 404
+
+
+def test_a_method_no_route_takes_is_not_implemented_where_no_path_matches(router):
+    with pytest.raises(ApiError) as raised:
+        router.match("QUERY", "/nope")
+
+    assert raised.value.status == 501
+    assert raised.value.body()["error"] == {"code": "not_implemented", "message": "QUERY is not a method this API implements",
+                                            "method": "QUERY", "implemented": ["GET", "HEAD", "OPTIONS", "POST"]}
+
+
+def test_a_method_no_route_takes_is_not_allowed_on_a_routed_path(router):
+    with pytest.raises(ApiError) as raised:
+        router.match("PROPFIND", "/events")
+
+    assert raised.value.status == 405
+    assert raised.value.headers == {"allow": "POST"}
