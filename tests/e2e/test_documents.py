@@ -195,7 +195,7 @@ def test_a_document_deleted_while_it_is_ingested_keeps_no_vector_and_is_not_answ
     with httpx.Client(base_url=base_url, timeout=60, limits=FRESH_CONNECTIONS, headers={"authorization": f"Bearer {key['key']}"}) as caller, \
             ThreadPoolExecutor(1) as background:
         if lands_during == "embedding":
-            ai.set(latencyMs=700)  # the delete lands while the second batch is embedded: nothing of it is written yet
+            ai.set(latencyMs=900)  # the delete lands while the second batch is embedded: nothing of it is written yet
         else:
             index.set(writeDelayMs=1000)  # the delete lands while the first upsert is under way: its vectors come after it
         upload = background.submit(caller.post, "/v1/documents", json={"title": "Nebulae", "text": text})
