@@ -207,6 +207,8 @@ def test_a_document_deleted_while_it_is_ingested_keeps_no_vector_and_is_not_answ
             return [d["id"] for d in listed] if index.state()["pendingWrites"] else []
 
         [document_id] = until(under_way, "the ingestion under way")
+        if lands_during == "embedding":
+            assert index.state(namespace=key["id"])["vectors"] >= 50  # the first batch is in: counted where it is
         deleted = caller.delete(f"/v1/documents/{document_id}")
         answered = upload.result()
 
