@@ -103,12 +103,35 @@ function score(metric, a, b) {
   return dot / (Math.sqrt(na * nb) || 1);
 }
 
-// The index's data, in a D1 database (`db`) of the control worker.
+const sleep = (ms) => (ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve());
+
+// The index's data, in a D1 database (`db`) of the control worker. One knob, for tests of what
+// lands while a write is under way: `writeDelayMs`, how long an insert or upsert waits before
+// its vectors are stored (`pendingWrites` counts those waiting).
 export class VectorStore {
   constructor(db) {
     this.db = db;
     this.ready = null;
     this.lastMutation = 0;
+    this.pendingWrites = 0;
+    this.reset();
+  }
+
+  configure(update) {
+    Object.assign(this.knobs, update);
+  }
+
+  reset() {
+    this.knobs = { writeDelayMs: 0 };
+  }
+
+  // The vectors stored, in one namespace or in all: what a test counts.
+  async count(namespace = null) {
+    await this.#table();
+    const sql = namespace === null
+      ? this.db.prepare('SELECT COUNT(*) AS count FROM vectors')
+      : this.db.prepare('SELECT COUNT(*) AS count FROM vectors WHERE namespace = ?1').bind(namespace);
+    return (await sql.first()).count;
   }
 
   async #table() {
@@ -126,6 +149,12 @@ export class VectorStore {
   async write(index, config, vectors, replace) {
     await this.#table();
     const checked = checkVectors(vectors, config.dimensions);
+    this.pendingWrites += 1;
+    try {
+      await sleep(this.knobs.writeDelayMs);
+    } finally {
+      this.pendingWrites -= 1;
+    }
     const verb = replace ? 'INSERT OR REPLACE' : 'INSERT OR IGNORE';
     await this.db.batch(checked.map((v) => this.db.prepare(
       `${verb} INTO vectors (index_name, id, namespace, values_json, metadata_json) VALUES (?1, ?2, ?3, ?4, ?5)`,

@@ -168,6 +168,21 @@ class WorkersAI:
         return json.dumps((await self.run(model, inputs))["data"], separators=(",", ":"))
 
 
+class Vectorize:
+    """A Vectorize index: vectors by id, as the store writes them (upsert_json) and removes them."""
+
+    def __init__(self) -> None:
+        self.vectors: dict[str, dict[str, Any]] = {}
+
+    async def upsert_json(self, vectors_json: str) -> None:  # as inference/store/runtime.py's adapter
+        for vector in json.loads(vectors_json):
+            self.vectors[vector["id"]] = vector
+
+    async def deleteByIds(self, ids: list[str]) -> None:  # noqa: N802 (the binding's own name)
+        for vector_id in ids:
+            self.vectors.pop(vector_id, None)
+
+
 class Queue:
     """A queue producer: keeps what was sent; `failing` refuses every send."""
 

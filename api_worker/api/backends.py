@@ -3,7 +3,8 @@
 A backend is a service binding named INFERENCE, INFERENCE_2, INFERENCE_3, ... (`make bindings`
 writes them into wrangler.toml from backends.txt). A request goes to one backend, the next in
 round-robin order among those whose circuit is closed; a backend that fails before it answers
-(an exception, a timeout, a 5xx failure) is passed over for the next one. After
+(an exception, a timeout, a 5xx failure) is passed over for the next one; one that refuses the
+request (a 4xx: the client's mistake) answered it, and that is a success. After
 `failure_threshold` failures in a row its circuit opens: no request is sent to it for
 `cooldown_seconds`, after which one request tries it (half-open) and closes the circuit if it
 succeeds, or opens it again.

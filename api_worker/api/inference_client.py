@@ -118,12 +118,20 @@ class InferenceClient:
                 if failover:
                     continue
                 raise failed.error from None
-            self.pool.succeeded(backend)
-            self.backend = backend
+            except ApiError:
+                # A refusal of the request (a 4xx: the client's mistake, its limits) is an answer:
+                # the backend works, and its circuit counts it as a success.
+                self._answered(backend)
+                raise
+            self._answered(backend)
             return result
         if last is None:
             raise ApiError(ErrorCode.SERVICE_UNAVAILABLE, "No inference backend is available", headers={"retry-after": "1"})
         raise last.error
+
+    def _answered(self, backend: str) -> None:
+        self.pool.succeeded(backend)
+        self.backend = backend
 
     async def _attempt(self, backend: str, method: str, args: tuple) -> Any:
         timeout = self.timeout_ms / 1000

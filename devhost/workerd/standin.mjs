@@ -67,6 +67,15 @@ async function control(request, env) {
     if (request.method === 'DELETE') ai.reset();
     return json({ knobs: ai.knobs, calls: ai.calls });
   }
+  if (route === 'vectorize') {
+    // The Vectorize stand-in: its knobs, the writes waiting on them, and the vectors stored
+    // (?namespace=: in one namespace, a caller's key id).
+    const store = storeFor(env);
+    if (request.method === 'POST') store.configure(await request.json());
+    if (request.method === 'DELETE') store.reset();
+    const namespace = url.searchParams.get('namespace');
+    return json({ knobs: store.knobs, pendingWrites: store.pendingWrites, vectors: await store.count(namespace) });
+  }
   if (route === 'scheduled' && request.method === 'POST') {
     // Like wrangler dev's /__scheduled: fire the cron trigger of every worker that has one.
     const fired = {};

@@ -1,6 +1,10 @@
 """The cache of deterministic generations (temperature 0): the same model, messages and limits
 give the same answer, so the answer is kept in KV (which fails open: store/kv.py) and replayed
-as a stream."""
+as a stream.
+
+An answer is kept for the caller that asked: a hit would tell another caller what was asked
+before it. A deployment whose callers may see each other's prompts (one tenant, many keys)
+shares the answers with GENERATION_CACHE_SCOPE = "shared"."""
 
 import hashlib
 import json
@@ -14,11 +18,14 @@ from shared.json_reader import parse_internal
 from shared.workers_ai import Usage
 
 
-def cache_key(req: GenerationRequest) -> str | None:
+def cache_key(req: GenerationRequest, shared: bool = False) -> str | None:
+    """The KV key of the request's answer; None when it is not cached. `shared`: one key for
+    every caller (GENERATION_CACHE_SCOPE = "shared"), else one per caller."""
     # A grounded answer depends on the caller's documents as they are now: never cached.
     if req.temperature != 0 or req.retrieval is not None:
         return None
     identity = {
+        "caller": None if shared else req.caller.key_id,
         "kind": req.kind,
         "model": req.model,
         "messages": [m.model_dump() for m in req.messages],
@@ -26,7 +33,7 @@ def cache_key(req: GenerationRequest) -> str | None:
         "json_schema": req.json_schema,
     }
     digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
-    return f"generation:v1:{digest}"
+    return f"generation:v2:{digest}"
 
 
 def entry(model: str, text: str, used: Usage) -> dict[str, Any]:

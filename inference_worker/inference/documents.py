@@ -7,7 +7,14 @@ while passages go in (in order, `embedded` counting them) and `ready` only once 
 search cites only `ready` documents. A failure half-way marks it `failed` with the reason, and
 `resume` carries on from `embedded` (upserts are idempotent: a passage sent twice is one vector).
 A delete marks it `deleting` first (no search cites it from then on), then removes every
-vector of it (their ids follow from its passage count), its text, and its row."""
+vector of it (their ids follow from its passage count), its text, and its row.
+
+A delete may come while the document is being ingested. The ingestion checks the row before each
+upsert and records its progress after it, only while the row is neither `deleting` nor gone
+(store/d1.py); either finding the delete, it stops and removes the document's vectors itself.
+So every upsert is removed whatever the order: one made before the delete marked the row, by the
+delete (which removes after marking); one made after, by the ingestion (whose record of it then
+fails). The upload then answers 409 `document_deleted`, never `ready`."""
 
 import uuid
 from datetime import UTC, datetime
@@ -19,7 +26,7 @@ from inference.log import log
 from inference.settings import settings_of
 from inference.store import Stores, stores_of
 from inference.usage import Meter
-from shared.contract import Caller, ServiceFailed, ServiceFailure, Source
+from shared.contract import Caller, RateWindow, ServiceFailed, ServiceFailure, Source
 from shared.documents import (
     EMBED_BATCH,
     DocumentInfo,
@@ -66,30 +73,60 @@ async def embed_texts(env: Any, caller: Caller, texts: list[str], request_id: st
     return vector_texts(answer) if as_text else [list(vector) for vector in answer["data"]]
 
 
-async def _ingest(env: Any, stores: Stores, caller: Caller, info: dict[str, Any], text: str, request_id: str) -> dict[str, Any]:
-    """Embeds and upserts the passages from `embedded` on; the row as it ends (ready or failed)."""
+class _Deleted(Exception):
+    """The document was deleted while its passages went in."""
+
+
+def _deleted(document_id: str, window: RateWindow | None) -> ServiceFailed:
+    return ServiceFailed(ServiceFailure(code=ErrorCode.CONFLICT, reason="document_deleted", window=window,
+                                        message=f"{document_id} was deleted while it was being ingested; none of its passages is kept"))
+
+
+async def _remove_vectors(stores: Stores, document_id: str, passages: int) -> None:
+    """Every vector the document may have: its ids follow from its passage count."""
+    await _vectors(stores).delete([passage_id(document_id, n) for n in range(passages)])
+
+
+async def _ingest(env: Any, stores: Stores, caller: Caller, info: dict[str, Any], text: str, request_id: str,
+                  window: RateWindow | None) -> DocumentInfo:
+    """Embeds and upserts the passages from `embedded` on; the document as it ends (ready or
+    failed). ServiceFailed (409) if it was deleted meanwhile, once its vectors are removed."""
     passages = split_passages(text)
     done = info["embedded"]
+    key_id, document_id = caller.key_id, info["id"]
     try:
         while done < len(passages):
             batch = passages[done:done + EMBED_BATCH]
             vectors = await embed_texts(env, caller, batch, request_id, as_text=True)
-            await _vectors(stores).upsert(caller.key_id, [
-                (passage_id(info["id"], done + i), vector, {"doc": info["id"], "n": done + i, "title": info["title"], "text": passage})
+            current = await stores.db.get_document(key_id, document_id)
+            if current is None or current["status"] == "deleting":
+                raise _Deleted
+            await _vectors(stores).upsert(key_id, [
+                (passage_id(document_id, done + i), vector, {"doc": document_id, "n": done + i, "title": info["title"], "text": passage})
                 for i, (passage, vector) in enumerate(zip(batch, vectors, strict=True))])
             done += len(batch)
-            if done < len(passages):
-                await stores.db.document_progress(caller.key_id, info["id"], done, "ingesting")
-        await stores.db.document_progress(caller.key_id, info["id"], done, "ready")
-        return {**info, "embedded": done, "status": "ready", "error": None}
+            if done < len(passages) and not await stores.db.document_progress(key_id, document_id, done, "ingesting"):
+                raise _Deleted
+        if not await stores.db.document_progress(key_id, document_id, done, "ready"):
+            raise _Deleted
+        return DocumentInfo.model_validate({**info, "embedded": done, "status": "ready", "error": None, "window": window})
+    except _Deleted:
+        pass
     except Exception as exc:
-        reason = exc.failure.message if isinstance(exc, ServiceFailed) else f"{type(exc).__name__}: {exc}"
-        log(f"document {info['id']}: ingestion stopped at passage {done} of {len(passages)}: {reason}")
+        reason = (exc.failure.message if isinstance(exc, ServiceFailed) else f"{type(exc).__name__}: {exc}")[:500]
+        log(f"document {document_id}: ingestion stopped at passage {done} of {len(passages)}: {reason}")
         try:
-            await stores.db.document_progress(caller.key_id, info["id"], done, "failed", reason[:500])
+            marked = await stores.db.document_progress(key_id, document_id, done, "failed", reason)
         except Exception as marking:  # the row still says `ingesting`: never searched, resumable all the same
-            log(f"document {info['id']}: could not mark it failed: {marking}")
-        return {**info, "embedded": done, "status": "failed", "error": reason[:500]}
+            log(f"document {document_id}: could not mark it failed: {marking}")
+            marked = True
+        if marked:
+            return DocumentInfo.model_validate({**info, "embedded": done, "status": "failed", "error": reason, "window": window})
+    try:
+        await _remove_vectors(stores, document_id, len(passages))
+    except Exception as exc:  # the document is gone all the same; what its delete did not remove stays
+        log(f"document {document_id}: deleted while it was being ingested, and its vectors could not be removed: {exc}")
+    raise _deleted(document_id, window)
 
 
 async def store_document(env: Any, ctx: Any, req: DocumentRequest) -> DocumentInfo:
@@ -106,8 +143,7 @@ async def store_document(env: Any, ctx: Any, req: DocumentRequest) -> DocumentIn
     await stores.db.insert_document(req.caller.key_id, document_id, document.title, document.metadata, size, len(passages), r2_key, created)
     info = {"id": document_id, "title": document.title, "metadata": document.metadata, "bytes": size, "passages": len(passages),
             "embedded": 0, "status": "ingesting", "error": None, "r2_key": r2_key, "created_at": created}
-    ingested = await _ingest(env, stores, req.caller, info, document.text, req.request_id)
-    return DocumentInfo.model_validate({**ingested, "window": window})
+    return await _ingest(env, stores, req.caller, info, document.text, req.request_id, window)
 
 
 async def _document(stores: Stores, ref: DocumentRef) -> dict[str, Any]:
@@ -126,8 +162,7 @@ async def resume_document(env: Any, ctx: Any, ref: DocumentRef) -> DocumentInfo:
     text = await stores.archive.read_document(info["r2_key"])
     if text is None:
         raise ServiceFailed(ServiceFailure(code=ErrorCode.SERVICE_UNAVAILABLE, message=f"The text of {ref.document_id} is missing"))
-    ingested = await _ingest(env, stores, ref.caller, info, text, ref.request_id)
-    return DocumentInfo.model_validate({**ingested, "window": window})
+    return await _ingest(env, stores, ref.caller, info, text, ref.request_id, window)
 
 
 async def list_documents(env: Any, caller: Caller) -> list[DocumentInfo]:
@@ -140,10 +175,15 @@ async def get_document(env: Any, ref: DocumentRef) -> DocumentInfo:
 
 async def delete_document(env: Any, ref: DocumentRef) -> bool:
     stores = stores_of(env)
-    info = await _document(stores, ref)
-    await stores.db.document_progress(ref.caller.key_id, ref.document_id, info["embedded"], "deleting")
-    # Every passage it may have: those embedded, and any of a failed batch that reached the index.
-    await _vectors(stores).delete([passage_id(ref.document_id, n) for n in range(info["passages"])])
+    # A document already `deleting` is one whose delete stopped half-way: this one carries it on.
+    info = await stores.db.get_document(ref.caller.key_id, ref.document_id)
+    if info is None:
+        raise _not_found(ref.document_id)
+    # Marked before its vectors are removed: an ingestion upserting after the mark removes them itself.
+    await stores.db.mark_document_deleting(ref.caller.key_id, ref.document_id)
+    # Every passage it may have: those embedded, any of a failed batch that reached the index, and
+    # those an ingestion still under way writes before it sees the mark.
+    await _remove_vectors(stores, ref.document_id, info["passages"])
     await stores.archive.delete_object(info["r2_key"])
     await stores.db.delete_document(ref.caller.key_id, ref.document_id)
     return True

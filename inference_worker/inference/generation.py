@@ -166,7 +166,7 @@ async def stream_generation(env: Any, ctx: Any, req: GenerationRequest) -> Respo
     """A Response whose body streams the answer; ServiceFailed before the first token."""
     window = await access.admitted(env, ctx, req.admission)
     meter = Meter.of(env, req, req.kind)
-    key = cache.cache_key(req)
+    key = cache.cache_key(req, settings_of(env).generation_cache_shared)
     if key and (entry := await cache.lookup(env, key)):
         stream = _Stream(env, req, entry["model"], meter)
         ctx.waitUntil(asyncio.ensure_future(stream.replay(entry)))
@@ -183,7 +183,7 @@ async def generate(env: Any, ctx: Any, req: GenerationRequest) -> GenerationResu
     """The whole answer at once; ServiceFailed if the model failed or the deadline passed."""
     window = await access.admitted(env, ctx, req.admission)
     meter = Meter.of(env, req, req.kind)
-    key = cache.cache_key(req)
+    key = cache.cache_key(req, settings_of(env).generation_cache_shared)
     if key and (entry := await cache.lookup(env, key)):
         used = cache.entry_usage(entry)
         await meter.done(entry["model"], "cache_hit", used)

@@ -29,6 +29,9 @@ class Settings:
     # batches, read at most this often (inference/streaming.py); 0 relays every chunk on its own.
     stream_flush_ms: float = 10
     generation_cache_ttl_seconds: int = 86_400  # GENERATION_CACHE_TTL_SECONDS
+    # GENERATION_CACHE_SCOPE: "caller" (anything else) keeps a cached answer for the caller that
+    # asked; "shared" serves it to every caller sending the same request (inference/cache.py).
+    generation_cache_shared: bool = False
     analytics_cache_seconds: int = 60  # ANALYTICS_CACHE_SECONDS (KV's minimum is 60)
     events_enrichment: bool = False  # EVENTS_ENRICHMENT: sentiment labels for free text (billed calls)
     # EVENTS_ENRICHMENT_MAX_PER_BATCH: each label writes an Analytics Engine point in the batch's
@@ -72,6 +75,7 @@ class Settings:
             model_idle_timeout_ms=number("MODEL_IDLE_TIMEOUT_MS", defaults.model_idle_timeout_ms),
             stream_flush_ms=max(0.0, number("STREAM_FLUSH_MS", defaults.stream_flush_ms)),
             generation_cache_ttl_seconds=int(number("GENERATION_CACHE_TTL_SECONDS", defaults.generation_cache_ttl_seconds)),
+            generation_cache_shared=(_var(env, "GENERATION_CACHE_SCOPE") or "caller").strip().lower() == "shared",
             analytics_cache_seconds=max(60, int(number("ANALYTICS_CACHE_SECONDS", defaults.analytics_cache_seconds))),
             events_enrichment=(_var(env, "EVENTS_ENRICHMENT") or "false").lower() == "true",
             events_enrichment_max_per_batch=int(number("EVENTS_ENRICHMENT_MAX_PER_BATCH", defaults.events_enrichment_max_per_batch)),

@@ -101,3 +101,19 @@ def test_a_stream_that_started_is_not_sent_to_another_backend(pool):
     assert response.status_code == 200
     assert '"type":"error"' in response.text and '"type":"finish"' not in response.text
     assert len(control.calls()) == 1  # one model call: the stream was not replayed elsewhere
+
+
+def test_a_clients_mistake_a_backend_answers_never_opens_its_circuit(pool):
+    client, control = pool
+    control.reset()
+    control.set(failingWorkers=[SECOND])
+    groups = 2 * FAILURES_TO_OPEN
+
+    for _ in range(groups):
+        # Two chats: round-robin sends one of them to the failing backend first (a failure, then
+        # the failover); two lookups of a document that does not exist: one is its 404 to answer.
+        served_by(client, 2)
+        assert [client.get("/v1/documents/doc_none").status_code for _ in range(2)] == [404, 404]
+
+    # The failures never came FAILURES_TO_OPEN in a row: it was tried in every group, its circuit closed.
+    assert model_calls_by_worker(control)[SECOND] == groups

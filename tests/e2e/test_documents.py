@@ -1,8 +1,12 @@
 """Documents and retrieval on the local runtime: three documents uploaded, a question answered
 only by one of them cites that one (as a `source-document` part that useChat shows, and in a
 field OpenAI clients ignore), a deleted document is never cited again, an ingestion that fails
-half-way is marked failed, searched by no one, and resumable. Vectorize is the local stand-in
-(devhost/vectorize.mjs); the AI stand-in's embeddings are lexical (shared words score)."""
+half-way is marked failed, searched by no one, and resumable, a document deleted while it is
+ingested keeps no vector. Vectorize is the local stand-in (devhost/vectorize.mjs); the AI
+stand-in's embeddings are lexical (shared words score)."""
+
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import openai
@@ -146,3 +150,74 @@ def test_an_ingestion_that_fails_half_way_is_marked_searched_by_no_one_and_resum
         found = caller.post("/graphql", json={"query": '{ search(query: "Section 117 keyword quasar117 appears only here filler words pad", '
                                                        'minScore: 0.1, topK: 1) { documentId passage } }'})
         assert found.json()["data"]["search"] == [{"documentId": document["id"], "passage": 117}]
+
+
+class StandInIndex:
+    """The Vectorize stand-in's control route: its write delay, the writes waiting on it, and the
+    vectors it holds (in one namespace: a caller's key id)."""
+
+    def __init__(self, client: httpx.Client) -> None:
+        self.client = client
+
+    def set(self, **knobs) -> None:
+        self.client.post("/__devhost/vectorize", json=knobs).raise_for_status()
+
+    def state(self, namespace: str | None = None) -> dict:
+        return self.client.get("/__devhost/vectorize", params={"namespace": namespace} if namespace else None).json()
+
+    def reset(self) -> None:
+        self.client.delete("/__devhost/vectorize").raise_for_status()
+
+
+@pytest.fixture
+def index(anonymous, ai):
+    stand_in = StandInIndex(anonymous)
+    stand_in.reset()
+    yield stand_in
+    stand_in.reset()
+
+
+def until(check, what: str, timeout: float = 30):
+    deadline = time.monotonic() + timeout
+    while not (found := check()):
+        assert time.monotonic() < deadline, f"never saw {what}"
+        time.sleep(0.05)
+    return found
+
+
+@pytest.mark.parametrize("lands_during", ["embedding", "upsert"])
+def test_a_document_deleted_while_it_is_ingested_keeps_no_vector_and_is_not_answered_ready(base_url, new_key, ai, index,
+                                                                                          lands_during):
+    key = new_key("pro", f"documents-delete-{lands_during}")
+    # 100 passages, two embedding calls of 50 and two upserts, each passage with a rare word of its
+    # own; the whole upload stays within the api's deadline (INFERENCE_TIMEOUT_MS, 3 s here).
+    text = "\n\n".join(f"Section {n}: the keyword nebula{n} appears only here. " + "Filler words pad it. " * 30 for n in range(100))
+    with httpx.Client(base_url=base_url, timeout=60, limits=FRESH_CONNECTIONS, headers={"authorization": f"Bearer {key['key']}"}) as caller, \
+            ThreadPoolExecutor(1) as background:
+        if lands_during == "embedding":
+            ai.set(latencyMs=900)  # the delete lands while the second batch is embedded: nothing of it is written yet
+        else:
+            index.set(writeDelayMs=1000)  # the delete lands while the first upsert is under way: its vectors come after it
+        upload = background.submit(caller.post, "/v1/documents", json={"title": "Nebulae", "text": text})
+
+        def under_way():
+            listed = caller.get("/v1/documents").json()["data"]
+            if lands_during == "embedding":
+                return [d["id"] for d in listed if d["embedded"] >= 50]
+            return [d["id"] for d in listed] if index.state()["pendingWrites"] else []
+
+        [document_id] = until(under_way, "the ingestion under way")
+        if lands_during == "embedding":
+            assert index.state(namespace=key["id"])["vectors"] >= 50  # the first batch is in: counted where it is
+        deleted = caller.delete(f"/v1/documents/{document_id}")
+        answered = upload.result()
+
+        assert deleted.status_code == 200, deleted.text
+        assert answered.status_code == 409, answered.text
+        assert (answered.json()["error"]["code"], answered.json()["error"]["reason"]) == ("conflict", "document_deleted")
+        assert caller.get(f"/v1/documents/{document_id}").status_code == 404
+        assert caller.get("/v1/documents").json()["data"] == []
+        found = caller.post("/graphql", json={"query": '{ search(query: "keyword nebula70 appears only here", minScore: -1, topK: 20) '
+                                                       '{ documentId } }'})
+        assert found.json()["data"]["search"] == []
+        assert index.state(namespace=key["id"])["vectors"] == 0

@@ -1,16 +1,23 @@
-"""The backend pool's arithmetic (api/backends.py) and the generator of its bindings
-(scripts/bindings.py): plain Python, no runtime."""
+"""The backend pool's arithmetic (api/backends.py), what the api's client of the service
+(api/inference_client.py) reports to it, and the generator of its bindings (scripts/bindings.py):
+plain Python, no runtime."""
 
+import asyncio
 import subprocess
 import sys
 import tomllib
 from collections import Counter
+from types import SimpleNamespace
 
 import pytest
 
 from api.backends import BackendPool, backend_names
+from api.inference_client import FAILURE_PREFIX, InferenceClient
 from scripts import bindings
 from scripts.bindings import PROJECT_ROOT
+from shared.contract import Caller, ServiceFailure
+from shared.documents import DocumentRef
+from shared.errors import ApiError, ErrorCode
 
 
 def test_backends_are_the_inference_bindings_numbered_without_a_gap():
@@ -73,6 +80,55 @@ def test_with_every_circuit_open_every_backend_is_still_tried():
     pool.failed("B", 0)
 
     assert sorted(pool.plan(1)) == ["A", "B"]
+
+
+class _Backend:
+    """A service binding whose `get_document` gives its next outcome: an exception (the binding
+    throws), or a ServiceFailure the service answered, as it crosses the binding."""
+
+    def __init__(self, *outcomes) -> None:
+        self.outcomes = list(outcomes)
+
+    async def get_document(self, ref: str, request_id: str) -> str:
+        outcome = self.outcomes.pop(0)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return f"{FAILURE_PREFIX}{outcome.model_dump_json()}}}"
+
+
+BROKEN = RuntimeError("Error: D1_ERROR: the database is unavailable")
+NO_SUCH_DOCUMENT = ServiceFailure(code=ErrorCode.NOT_FOUND, message="No document d1", reason="document_not_found")
+RATE_LIMITED = ServiceFailure(code=ErrorCode.RATE_LIMITED, message="Over the limit", retry_after=3)
+OVERLOADED = ServiceFailure(code=ErrorCode.SERVICE_UNAVAILABLE, message="Capacity", retry_after=1)
+
+
+def _requests(pool: BackendPool, backend: _Backend, count: int) -> list[int]:
+    """`count` requests, each one call to the service; the status each was answered with."""
+    statuses = []
+    for number in range(count):
+        client = InferenceClient(SimpleNamespace(A=backend), pool, f"r{number}", 1_000, lambda window: None)
+        with pytest.raises(ApiError) as refused:
+            asyncio.run(client.get_document(DocumentRef(request_id=f"r{number}", caller=Caller(key_id="k"), document_id="d1")))
+        statuses.append(refused.value.status)
+    return statuses
+
+
+def test_a_clients_mistake_answered_by_a_backend_counts_for_it_not_against_it():
+    pool = BackendPool(("A",), failure_threshold=3, cooldown_seconds=30)
+    # Failures in a row are what open a circuit: a backend that answers a 404 or a 429 in between works.
+    backend = _Backend(BROKEN, BROKEN, NO_SUCH_DOCUMENT, BROKEN, BROKEN, RATE_LIMITED, BROKEN, OVERLOADED)
+
+    assert _requests(pool, backend, 8) == [502, 502, 404, 502, 502, 429, 502, 503]
+    assert pool.states(0) == {"A": "closed"}
+    assert pool.breakers["A"].failures == 2
+
+
+def test_a_probe_answered_with_a_clients_mistake_closes_the_circuit():
+    pool = BackendPool(("A",), failure_threshold=1, cooldown_seconds=30)
+    pool.failed("A", 0)
+
+    assert _requests(pool, _Backend(NO_SUCH_DOCUMENT), 1) == [404]
+    assert pool.states(31) == {"A": "closed"}
 
 
 def test_the_generator_binds_each_listed_worker_and_round_trips(tmp_path):

@@ -1,14 +1,27 @@
-"""Documents' pure core (shared/documents.py) and their SQL on SQLite with the migrations."""
+"""Documents' pure core (shared/documents.py), their SQL on SQLite with the migrations, and an
+ingestion racing a delete (inference/documents.py over the stand-ins of tests/fakes.py)."""
 
 import asyncio
 
 import pytest
 from pydantic import ValidationError
 
+from inference import documents
 from inference.store.d1 import Database
-from shared.contract import Retrieval, Source
-from shared.documents import MAX_DOCUMENT_BYTES, PASSAGE_CHARS, DocumentIn, grounding, passage_id, split_passages
-from tests.fakes import D1
+from shared.contract import Caller, Retrieval, ServiceFailed, Source
+from shared.documents import (
+    EMBED_BATCH,
+    MAX_DOCUMENT_BYTES,
+    PASSAGE_CHARS,
+    DocumentIn,
+    DocumentRef,
+    DocumentRequest,
+    grounding,
+    passage_id,
+    split_passages,
+)
+from shared.errors import ErrorCode
+from tests.fakes import D1, Vectorize, WorkersAI, inference_env
 
 
 def test_passages_follow_the_structure_and_stay_under_the_size():
@@ -78,3 +91,75 @@ def test_only_ready_documents_of_the_caller_are_citable():
     assert ready == {"a"}
     assert [(d["id"], d["status"], d["metadata"], d["error"]) for d in listed] == [
         ("a", "ready", {"n": 1}, None), ("b", "failed", {"n": 1}, "boom"), ("d", "ingesting", {"n": 1}, None)]
+
+
+class _Embeddings(WorkersAI):
+    """Three numbers a text; `during`: awaited while the call of that number is under way."""
+
+    def __init__(self, during: dict) -> None:
+        super().__init__()
+        self.during = during
+
+    async def run(self, model: str, inputs: dict):
+        self.calls.append((model, inputs))
+        if hook := self.during.get(len(self.calls)):
+            await hook()
+        return {"data": [[0.1, 0.2, 0.3] for _ in inputs["text"]]}
+
+
+class _SlowIndex(Vectorize):
+    """An index that takes upsert number n only after `during[n]` has run (a delete lands mid-write)."""
+
+    def __init__(self, during: dict) -> None:
+        super().__init__()
+        self.during = during
+        self.upserts = 0
+
+    async def upsert_json(self, vectors_json: str) -> None:
+        self.upserts += 1
+        if hook := self.during.get(self.upserts):
+            await hook()
+        await super().upsert_json(vectors_json)
+
+
+BATCHES = 3
+LONG = "\n\n".join(f"Section {n}. " + "Filler words pad it. " * 30 for n in range(BATCHES * EMBED_BATCH))
+
+
+@pytest.mark.parametrize("lands_during", [("embedding", 2), ("upsert", 1), ("upsert", 2), ("upsert", BATCHES)])
+def test_a_document_deleted_while_it_is_ingested_leaves_no_vector_and_is_not_answered_ready(lands_during):
+    stage, number = lands_during
+    assert len(split_passages(LONG)) == BATCHES * EMBED_BATCH
+    caller = Caller(key_id="k1", tier="pro")
+    env = inference_env()
+    deleted = []
+
+    async def delete():  # the caller's DELETE, answered while the upload is still under way
+        [(document_id,)] = env.DB.rows("SELECT id FROM documents")
+        deleted.append(await documents.delete_document(env, DocumentRef(request_id="del", caller=caller, document_id=document_id)))
+
+    env.AI = _Embeddings({number: delete} if stage == "embedding" else {})
+    env.VECTORS = _SlowIndex({number: delete} if stage == "upsert" else {})
+    upload = DocumentRequest(request_id="up", caller=caller, document=DocumentIn(title="Long", text=LONG))
+
+    with pytest.raises(ServiceFailed) as failed:
+        asyncio.run(documents.store_document(env, None, upload))
+
+    assert deleted == [True]
+    assert (failed.value.failure.code, failed.value.failure.reason) == (ErrorCode.CONFLICT, "document_deleted")
+    assert env.VECTORS.vectors == {}  # every passage written, before the delete or after it, is gone
+    assert env.DB.rows("SELECT COUNT(*) FROM documents") == [(0,)]
+    assert env.ARCHIVE.objects == {}
+
+
+def test_a_delete_that_stopped_half_way_can_be_sent_again():
+    caller = Caller(key_id="k1", tier="pro")
+    env = inference_env()
+    env.AI, env.VECTORS = _Embeddings({}), Vectorize()
+    info = asyncio.run(documents.store_document(env, None, DocumentRequest(request_id="up", caller=caller,
+                                                                           document=DocumentIn(title="T", text="Some words."))))
+    ref = DocumentRef(request_id="del", caller=caller, document_id=info.id)
+    env.DB.conn.execute("UPDATE documents SET status = 'deleting'")  # its vectors' removal failed last time
+
+    assert asyncio.run(documents.delete_document(env, ref)) is True
+    assert env.VECTORS.vectors == {} and env.DB.rows("SELECT COUNT(*) FROM documents") == [(0,)]

@@ -107,7 +107,10 @@ DOCUMENT_COLUMNS = "id, title, metadata_json, bytes, passages, embedded, status,
 INSERT_DOCUMENT_SQL = f"""
 INSERT INTO documents (key_id, {DOCUMENT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, 'ingesting', NULL, ?7, ?8)
 """
-DOCUMENT_PROGRESS_SQL = "UPDATE documents SET embedded = ?3, status = ?4, error = ?5 WHERE key_id = ?1 AND id = ?2"
+# An ingestion's progress, written only while the document is not being deleted: no change
+# tells the ingestion that a delete came (the row is `deleting`, or gone).
+DOCUMENT_PROGRESS_SQL = "UPDATE documents SET embedded = ?3, status = ?4, error = ?5 WHERE key_id = ?1 AND id = ?2 AND status != 'deleting'"
+MARK_DOCUMENT_DELETING_SQL = "UPDATE documents SET status = 'deleting' WHERE key_id = ?1 AND id = ?2"
 LIST_DOCUMENTS_SQL = f"SELECT {DOCUMENT_COLUMNS} FROM documents WHERE key_id = ?1 AND status != 'deleting' ORDER BY created_at, id"
 GET_DOCUMENT_SQL = f"SELECT {DOCUMENT_COLUMNS} FROM documents WHERE key_id = ?1 AND id = ?2"
 # Of the documents named (a JSON array), those a search may cite.
@@ -292,8 +295,13 @@ class Database:
         await self._statement(INSERT_DOCUMENT_SQL, key_id, document_id, title, json.dumps(metadata) if metadata is not None else None,
                               size, passages, r2_key, created_at).run()
 
-    async def document_progress(self, key_id: str, document_id: str, embedded: int, status: str, error: str | None = None) -> None:
-        await self._statement(DOCUMENT_PROGRESS_SQL, key_id, document_id, embedded, status, error).run()
+    async def document_progress(self, key_id: str, document_id: str, embedded: int, status: str, error: str | None = None) -> bool:
+        """Records an ingestion's progress; False if the document is being deleted, or gone."""
+        result = await self._statement(DOCUMENT_PROGRESS_SQL, key_id, document_id, embedded, status, error).run()
+        return int(result.meta.changes) > 0
+
+    async def mark_document_deleting(self, key_id: str, document_id: str) -> None:
+        await self._statement(MARK_DOCUMENT_DELETING_SQL, key_id, document_id).run()
 
     async def list_documents(self, key_id: str) -> list[dict[str, Any]]:
         return [_document(row) for row in (await self._statement(LIST_DOCUMENTS_SQL, key_id).all()).results]
