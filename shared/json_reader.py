@@ -95,18 +95,18 @@ def _first_unencodable(value: Any, path: tuple[str, ...] = ()) -> tuple[str, ...
 
 def _within_budget(text: str | bytes, max_bytes: int, max_depth: int, field: str) -> bytes:
     """The text as UTF-8 bytes, once its size and nesting are within budget."""
-    if len(text) > max_bytes:  # a str's characters are at most its bytes: no need to encode a huge one
-        raise JsonRefused(f"{field}: {len(text)} bytes; the limit is {max_bytes}", field=field, limit=max_bytes, too_large=True)
     if isinstance(text, str):
+        if len(text) > max_bytes:  # a str's characters are at most its bytes: a huge one is not encoded
+            raise JsonRefused(f"{field}: over {max_bytes} bytes", field=field, limit=max_bytes, too_large=True)
         try:
             raw = text.encode("utf-8")
         except UnicodeEncodeError as exc:
             raise JsonRefused(f"{field}: text must be valid Unicode (a lone surrogate at character {exc.start})",
                               field=field) from None
-        if len(raw) > max_bytes:
-            raise JsonRefused(f"{field}: {len(raw)} bytes; the limit is {max_bytes}", field=field, limit=max_bytes, too_large=True)
     else:
         raw = bytes(text)
+    if len(raw) > max_bytes:
+        raise JsonRefused(f"{field}: {len(raw)} bytes; the limit is {max_bytes}", field=field, limit=max_bytes, too_large=True)
     if nested_deeper_than(raw, max_depth):
         raise JsonRefused(f"{field}: nests deeper than {max_depth} levels of arrays and objects", field=field, limit=max_depth)
     return raw
@@ -125,6 +125,7 @@ def parse_json(text: str | bytes, *, max_bytes: int, max_depth: int = MAX_JSON_D
     except ValueError as exc:
         raise JsonRefused(f"{field}: not valid JSON: {exc}", field=field) from None
     if _SURROGATE_ESCAPE.search(raw) and (path := _first_unencodable(value)) is not None:
+        # A body's fields are named from its root, as every other error about a body names them.
         where = ".".join(path) if field == "body" and path else ".".join((field, *path))
         raise JsonRefused(f"{where}: text must be valid Unicode (a lone surrogate escape was sent)", field=where)
     return value

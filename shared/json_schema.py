@@ -135,18 +135,44 @@ def schema_problems(schema: Any, path: str = "", root: Any = None, followed: set
     return problems
 
 
-def validate(value: Any, schema: dict[str, Any], path: str = "$", root: Any = None, refs: frozenset[str] = frozenset()) -> list[str]:
-    """Every way `value` breaks `schema`, as 'path: reason' strings (empty when it conforms).
-    `root` is the document a `$ref` points into; `refs`, those followed at this same place of
-    the value (a ref that leads back to itself adds nothing, and must not loop)."""
-    root = schema if root is None else root
+# Subschemas a check of one answer may apply: with `$ref` a schema is a graph, and anyOf over
+# refs back to itself would try every branch at every level of the answer (2^depth).
+MAX_CHECK_STEPS = 50_000
+
+
+class _TooComplex(Exception):
+    pass
+
+
+class _Check:
+    """One answer's check against one schema: the document its refs point into, and the steps left."""
+
+    def __init__(self, root: Any) -> None:
+        self.root = root
+        self.steps_left = MAX_CHECK_STEPS
+
+
+def validate(value: Any, schema: dict[str, Any], path: str = "$") -> list[str]:
+    """Every way `value` breaks `schema`, as 'path: reason' strings (empty when it conforms)."""
+    try:
+        return _validate(value, schema, path, _Check(schema), frozenset())
+    except _TooComplex:
+        return [f"{path}: the schema takes more than {MAX_CHECK_STEPS} steps to check; simplify its $refs"]
+
+
+def _validate(value: Any, schema: Any, path: str, check: _Check, refs: frozenset[str]) -> list[str]:
+    """`validate`'s work; `refs`: the refs followed at this same place of the value (one that
+    leads back to itself adds nothing, and must not loop)."""
     if not isinstance(schema, dict):
         return []
+    check.steps_left -= 1
+    if check.steps_left < 0:
+        raise _TooComplex
     errors: list[str] = []
     if "$ref" in schema and schema["$ref"] not in refs:
-        target = resolve_ref(root, schema["$ref"])
+        target = resolve_ref(check.root, schema["$ref"])
         if target is not _UNRESOLVED:
-            errors += validate(value, target, path, root, refs | {schema["$ref"]})
+            errors += _validate(value, target, path, check, refs | {schema["$ref"]})
     expected = schema.get("type")
     if expected is not None:
         names = expected if isinstance(expected, list) else [expected]
@@ -157,7 +183,7 @@ def validate(value: Any, schema: dict[str, Any], path: str = "$", root: Any = No
     if "enum" in schema and value not in schema["enum"]:
         errors.append(f"{path}: must be one of {schema['enum']!r}")
     for keyword in ("anyOf", "oneOf"):
-        if keyword in schema and not any(not validate(value, sub, path, root, refs) for sub in schema[keyword]):
+        if keyword in schema and not any(not _validate(value, sub, path, check, refs) for sub in schema[keyword]):
             errors.append(f"{path}: matches none of {keyword}")
     if isinstance(value, int | float) and not isinstance(value, bool):
         errors += [f"{path}: {key} {schema[key]}" for key, ok in _BOUNDS.items() if key in schema and not ok(value, schema[key])]
@@ -167,9 +193,9 @@ def validate(value: Any, schema: dict[str, Any], path: str = "$", root: Any = No
         errors += _size(path, len(value), schema, "minItems", "maxItems", "items")
         if isinstance(schema.get("items"), dict):
             for index, item in enumerate(value):
-                errors += validate(item, schema["items"], f"{path}[{index}]", root)
+                errors += _validate(item, schema["items"], f"{path}[{index}]", check, frozenset())
     if isinstance(value, dict):
-        errors += _object(value, schema, path, root)
+        errors += _object(value, schema, path, check)
     return errors
 
 
@@ -182,12 +208,12 @@ def _size(path: str, size: int, schema: dict, low: str, high: str, unit: str) ->
     return errors
 
 
-def _object(value: dict, schema: dict, path: str, root: Any) -> list[str]:
+def _object(value: dict, schema: dict, path: str, check: _Check) -> list[str]:
     properties = schema.get("properties", {})
     errors = [f"{path}: missing required property {name!r}" for name in schema.get("required", []) if name not in value]
     for name, item in value.items():
         if name in properties:
-            errors += validate(item, properties[name], f"{path}.{name}", root)
+            errors += _validate(item, properties[name], f"{path}.{name}", check, frozenset())
         elif schema.get("additionalProperties") is False:
             errors.append(f"{path}: unexpected property {name!r}")
     return errors

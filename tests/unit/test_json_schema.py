@@ -1,6 +1,6 @@
 import pytest
 
-from shared.json_schema import parse_model_json, schema_problems, validate
+from shared.json_schema import MAX_CHECK_STEPS, parse_model_json, schema_problems, validate
 
 SCHEMA = {
     "type": "object",
@@ -113,3 +113,16 @@ def test_a_valid_pattern_passes_the_check():
 def test_a_model_answer_nested_thousands_deep_is_not_json_to_the_check():
     with pytest.raises(ValueError, match="nests deeper than"):
         parse_model_json("[" * 5_000 + "]" * 5_000)
+
+
+def test_refs_that_branch_at_every_level_are_checked_within_a_bounded_number_of_steps():
+    # anyOf over two refs back to the root: every level of the answer doubles the branches to try
+    schema = {"anyOf": [{"$ref": "#/$defs/list"}, {"$ref": "#/$defs/list"}],
+              "$defs": {"list": {"type": "array", "items": {"$ref": "#"}, "maxItems": 0}}}
+    value: list = []
+    for _ in range(40):
+        value = [value]
+
+    assert schema_problems(schema) == []
+    assert validate(value, schema) == [f"$: the schema takes more than {MAX_CHECK_STEPS} steps to check; simplify its $refs"]
+    assert validate([], schema) == []
