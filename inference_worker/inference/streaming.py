@@ -36,7 +36,7 @@ DRAIN_TIMEOUT_S = 2.0  # a failing body waits at most this long for its reader t
 # A body fails no sooner than this after it was handed out: the api worker relays it, and its
 # response's head goes out only once the api returned it; a body that failed before that point
 # (an answer that fails its check at once) would drop the connection with no head at all.
-HEAD_GRACE_S = 0.25
+HEAD_GRACE_S = 0.5
 
 
 def _options(**values: Any) -> Any:
@@ -55,6 +55,7 @@ class AnswerBody:
         self._halted_by: ModelStreamBroken | None = None  # the deadline the watchdog stopped the pipe for
         self._source: Any = None  # the model's stream, while it is relayed
         self._sinks: list[Any] = []  # the controllers a stop errors: the pipe's sink, the inbox
+        self._cancelling: asyncio.Future | None = None  # the stop's cancel of the model's stream (kept: a task is weakly held)
         # A reader that cancels the body stops the pipe (a bound runtime function: no Python to free later).
         self.readable = ReadableStream.new(_options(start=create_once_callable(self._start),
                                                     cancel=self._stop.abort.bind(self._stop, CLIENT_GONE)))
@@ -75,8 +76,8 @@ class AnswerBody:
         """Relays `source` (the model's ReadableStream) into the body until it ends. Raises
         ClientGone (the reader cancelled), ModelStalled (nothing came for `idle_timeout_s`),
         ModelTimedOut (the stream went on past `total_timeout_s` from now), ModelStreamBroken (the
-        model's stream failed), or what `on_chunk` raised; the model's stream is cancelled in all
-        but the last-but-one. A timeout of 0 or less is none."""
+        model's stream failed), or what `on_chunk` raised; in every case but the model's stream
+        failing, that stream is cancelled. A timeout of 0 or less is none."""
         on_stop = create_proxy(self._stopped)
         self._stop.signal.addEventListener("abort", on_stop)
         self._source = source
@@ -107,7 +108,7 @@ class AnswerBody:
             except JsException:  # already closed or errored
                 pass
         if self._source is not None:
-            asyncio.ensure_future(_cancel(self._source, reason))
+            self._cancelling = asyncio.ensure_future(_cancel(self._source, reason))
 
     def relay(self, received: bytes) -> None:
         """A piece of the model's stream: its text for the client, enqueued."""
