@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from js import AbortController, AbortSignal, Object, ReadableStream, Uint8Array, WritableStream
+from js import AbortController, AbortSignal, Error, Object, ReadableStream, Uint8Array, WritableStream
 from pyodide.ffi import JsException, create_once_callable, create_proxy, to_js
 
 from inference.ai_client import ClientGone, ModelStalled, ModelStreamBroken, ModelTimedOut
@@ -57,8 +57,9 @@ class AnswerBody:
         self._sinks: list[Any] = []  # the controllers a stop errors: the pipe's sink, the inbox
         self._cancelling: asyncio.Future | None = None  # the stop's cancel of the model's stream (kept: a task is weakly held)
         # A reader that cancels the body stops the pipe (a bound runtime function: no Python to free later).
+        # Reasons are Errors: a promise rejected with anything else cannot be awaited from Python.
         self.readable = ReadableStream.new(_options(start=create_once_callable(self._start),
-                                                    cancel=self._stop.abort.bind(self._stop, CLIENT_GONE)))
+                                                    cancel=self._stop.abort.bind(self._stop, Error.new(CLIENT_GONE))))
         self.last_chunk_at = self.opened_at = time.monotonic()
 
     def _start(self, controller: Any) -> None:
@@ -207,7 +208,7 @@ class AnswerBody:
             self._halted_by = ModelTimedOut(f"the model did not finish within {total_timeout_s:g} s")
         else:
             self._halted_by = ModelStalled(f"the model sent nothing for {idle_timeout_s:g} s")
-        self._stop.abort(str(self._halted_by))
+        self._stop.abort(Error.new(str(self._halted_by)))
 
     def close(self) -> None:
         try:

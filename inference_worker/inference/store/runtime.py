@@ -11,7 +11,7 @@ from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
 
-from js import JSON, AbortController
+from js import JSON, AbortController, Error
 from pyodide.ffi import JsProxy, jsnull, to_js
 
 CALLER_GAVE_UP = "the caller stopped waiting (its deadline passed)"
@@ -35,7 +35,7 @@ async def cancelled_with_caller(call: Callable[[Any], Any]) -> Any:
     try:
         return await call(controller.signal)
     except asyncio.CancelledError:
-        controller.abort(CALLER_GAVE_UP)
+        controller.abort(Error.new(CALLER_GAVE_UP))  # an Error: what the call rejects with
         raise
 
 
