@@ -14,6 +14,7 @@ from workers import Response
 
 from inference import access, cache, documents
 from inference.ai_client import ClientGone, ModelStalled, ModelStream, ModelStreamBroken, ModelTimedOut, RetryPolicy, open_stream, run_once
+from inference.deadlines import StreamDeadlines
 from inference.log import log
 from inference.planning import estimate_usage, finish_reason, model_attempts, model_inputs, object_errors
 from inference.settings import settings_of
@@ -64,9 +65,10 @@ class _Stream:
         try:
             self.body.write(self.encoder.start(self.sources) + self._encoded(source.first))
             settings = settings_of(self.env)
-            # The whole answer's deadline counts from the request, like the one for its first token.
-            left_ms = max(settings.stream_timeout_ms - self.meter.elapsed_ms(), 1) if settings.stream_timeout_ms > 0 else 0
-            await self.body.pump(source.release(), settings.model_idle_timeout_ms / 1000, left_ms / 1000, settings.stream_flush_ms / 1000)
+            # The whole answer's time counts from the request, like the deadline for its first token.
+            deadlines = StreamDeadlines.starting(time.monotonic() - self.meter.elapsed_ms() / 1000,
+                                                 settings.model_idle_timeout_ms / 1000, settings.stream_timeout_ms / 1000)
+            await self.body.pump(source.release(), deadlines, settings.stream_flush_ms / 1000)
             self.body.write(self._encoded(self.decoder.close()))
             outcome = await self._finish("".join(self.parts), self._usage())
         except ClientGone:

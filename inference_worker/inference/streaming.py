@@ -27,7 +27,8 @@ from typing import Any
 from js import AbortController, AbortSignal, Error, Object, ReadableStream, Uint8Array, WritableStream
 from pyodide.ffi import JsException, create_once_callable, create_proxy, to_js
 
-from inference.ai_client import ClientGone, ModelStalled, ModelStreamBroken, ModelTimedOut
+from inference.ai_client import ClientGone, ModelStreamBroken
+from inference.deadlines import StreamDeadlines
 
 INBOX_READ_BYTES = 64 * 1024  # at most this much of the model's stream per read; more is read at once after
 CLIENT_GONE = "the client went away"  # why the model's stream is cancelled when the reader cancels the body
@@ -73,16 +74,15 @@ class AnswerBody:
         except JsException as exc:  # the reader cancelled: the body is closed to us
             raise ClientGone(str(exc)) from exc
 
-    async def pump(self, source: Any, idle_timeout_s: float, total_timeout_s: float, flush_interval_s: float) -> None:
+    async def pump(self, source: Any, deadlines: StreamDeadlines, flush_interval_s: float) -> None:
         """Relays `source` (the model's ReadableStream) into the body until it ends. Raises
-        ClientGone (the reader cancelled), ModelStalled (nothing came for `idle_timeout_s`),
-        ModelTimedOut (the stream went on past `total_timeout_s` from now), ModelStreamBroken (the
-        model's stream failed), or what `on_chunk` raised; in every case but the model's stream
-        failing, that stream is cancelled. A timeout of 0 or less is none."""
+        ClientGone (the reader cancelled), the ModelStalled or ModelTimedOut of `deadlines` (one
+        passed), ModelStreamBroken (the model's stream failed), or what `on_chunk` raised; in
+        every case but the model's stream failing, that stream is cancelled."""
         on_stop = create_proxy(self._stopped)
         self._stop.signal.addEventListener("abort", on_stop)
         self._source = source
-        watchdog = asyncio.ensure_future(self._watch(idle_timeout_s, total_timeout_s))
+        watchdog = asyncio.ensure_future(self._watch(deadlines))
         try:
             rest = await self._chunk_by_chunk(source, flush_interval_s)
             if rest is not None:
@@ -193,22 +193,15 @@ class AnswerBody:
             except JsException:
                 pass
 
-    async def _watch(self, idle_timeout_s: float, total_timeout_s: float) -> None:
-        """One timer per stream: stops the pipe once the model has kept us waiting for
-        `idle_timeout_s`, or `total_timeout_s` has passed, whichever comes first. The model's
+    async def _watch(self, deadlines: StreamDeadlines) -> None:
+        """One timer per stream: stops the pipe when the first of `deadlines` passes. The model's
         stream is read as it comes whatever the client's pace, so silence is the model's."""
-        ends_at = time.monotonic() + total_timeout_s if total_timeout_s > 0 else math.inf
-        while True:
-            stalls_at = self.last_chunk_at + idle_timeout_s if idle_timeout_s > 0 else math.inf
-            wait = min(stalls_at, ends_at) - time.monotonic()
-            if wait <= 0:
-                break
-            await asyncio.sleep(wait)
-        if time.monotonic() >= ends_at:
-            self._halted_by = ModelTimedOut(f"the model did not finish within {total_timeout_s:g} s")
-        else:
-            self._halted_by = ModelStalled(f"the model sent nothing for {idle_timeout_s:g} s")
-        self._stop.abort(Error.new(str(self._halted_by)))
+        while (halted := deadlines.passed(self.last_chunk_at, time.monotonic())) is None:
+            if (wake_at := deadlines.next_check(self.last_chunk_at)) == math.inf:
+                return
+            await asyncio.sleep(wake_at - time.monotonic())
+        self._halted_by = halted
+        self._stop.abort(Error.new(str(halted)))
 
     def close(self) -> None:
         try:
