@@ -30,7 +30,8 @@ export function defaultKnobs(settings = {}) {
     tokenDelayMs: Number(settings.DEVHOST_AI_TOKEN_DELAY_MS ?? 0),
     forwardUrl: settings.DEVHOST_AI_FORWARD_URL ?? '',
     forwardModel: settings.DEVHOST_AI_FORWARD_MODEL ?? '',
-    // Each entry fails one call: {mode: "error" | "mid_stream", code, message, afterTokens},
+    // Each entry fails one call: {mode: "error" | "mid_stream" | "stall", code, message,
+    // afterTokens} ("stall": the stream sends nothing more after `afterTokens`, until cancelled),
     // with `worker` only a call from that worker (an inference backend, by name), and with
     // `skip: n` the call after the next n.
     failures: [],
@@ -46,7 +47,18 @@ class AiError extends Error {
   }
 }
 
-const sleep = (ms) => (ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve());
+// Rejects with the signal's reason if `signal` aborts first.
+function sleep(ms, signal) {
+  if (signal?.aborted) return Promise.reject(signal.reason);
+  if (!(ms > 0)) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    }, { once: true });
+  });
+}
 
 function countTokens(text) {
   return Math.max(1, Math.ceil(text.length / 4));
@@ -179,7 +191,8 @@ export class AiRecorder {
     return { id: call.id, knobs, failure, forwardKey: this.settings.DEVHOST_AI_FORWARD_KEY ?? '' };
   }
 
-  // What became of a streamed call: {completed: true} or {cancelled: true}.
+  // What became of a call: {completed: true} or {cancelled: true, reason} (a stream cancelled, or a call
+  // called off by its signal).
   mark(id, outcome) {
     const call = this.calls.find((c) => c.id === id);
     if (call) Object.assign(call, outcome);
@@ -193,9 +206,14 @@ export class Ai {
     this.worker = worker; // the calling worker's name, when the host says
   }
 
-  async run(model, inputs = {}, _options = {}) {
+  // `options.signal`: as the real binding hands it to its request, aborting it before the
+  // answer calls the model off (recorded as cancelled, with the signal's reason).
+  async run(model, inputs = {}, options = {}) {
     const { id, knobs, failure, forwardKey } = await this.recorder.begin(model, Boolean(inputs.stream), this.worker);
-    await sleep(knobs.latencyMs);
+    await sleep(knobs.latencyMs, options.signal).catch(async (reason) => {
+      await this.recorder.mark(id, { cancelled: true, reason: String(reason) });
+      throw reason;
+    });
     if (failure?.mode === 'error') throw new AiError(failure.code ?? 3040, failure.message ?? 'Capacity temporarily exceeded, please try again.');
     const forward = knobs.forwardUrl ? { url: knobs.forwardUrl, model: knobs.forwardModel, key: forwardKey } : null;
 
@@ -224,11 +242,14 @@ export class Ai {
 
   #stream(tokens, promptTokens, failure, tokenDelayMs, mark) {
     const failAt = failure?.mode === 'mid_stream' ? (failure.afterTokens ?? 1) : Infinity;
+    const stallAt = failure?.mode === 'stall' ? (failure.afterTokens ?? 1) : Infinity;
     let index = 0;
     let cancelled = false;
+    let wake = () => {};
     return new ReadableStream({
       async pull(controller) {
         if (index > 0) await sleep(tokenDelayMs);
+        if (index === stallAt) await new Promise((resolve) => { wake = resolve; });
         if (cancelled) return;
         if (index === failAt) {
           controller.error(new AiError(failure.code ?? 3040, failure.message ?? 'Model stream interrupted'));
@@ -244,9 +265,10 @@ export class Ai {
         }
         index += 1;
       },
-      async cancel() {
+      async cancel(reason) {
         cancelled = true;
-        await mark({ cancelled: true });
+        wake();
+        await mark({ cancelled: true, reason: String(reason) });
       },
     }, { highWaterMark: 0 });
   }

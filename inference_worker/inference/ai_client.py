@@ -55,6 +55,10 @@ class ModelStalled(ModelStreamBroken):
     """The model sent nothing for the idle timeout, after its first token (and was stopped)."""
 
 
+class ModelTimedOut(ModelStreamBroken):
+    """The model's stream went on past the whole answer's deadline (and was stopped)."""
+
+
 class ClientGone(Exception):
     """Whoever reads the answer went away (cancelled the body): stop producing."""
 

@@ -40,13 +40,14 @@ class ExternalProvider:
     async def _post(self, body: str) -> Any:
         from js import fetch  # the runtime's fetch: this module imports on CPython too
 
-        from inference.store.runtime import js_value
+        from inference.store.runtime import cancelled_with_caller, with_signal
 
         headers = {"content-type": "application/json"}
         if self.api_key:
             headers["authorization"] = f"Bearer {self.api_key}"
         try:
-            response = await fetch(self.url, js_value({"method": "POST", "headers": headers, "body": body}))
+            init = {"method": "POST", "headers": headers, "body": body}
+            response = await cancelled_with_caller(lambda signal: fetch(self.url, with_signal(init, signal)))
         except Exception as exc:  # the provider could not be reached
             raise ProviderError(f"{self.name} unreachable: {exc}", retryable=True) from None
         if not response.ok:

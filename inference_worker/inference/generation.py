@@ -13,7 +13,8 @@ from typing import Any
 from workers import Response
 
 from inference import access, cache, documents
-from inference.ai_client import ClientGone, ModelStalled, ModelStream, ModelStreamBroken, RetryPolicy, open_stream, run_once
+from inference.ai_client import ClientGone, ModelStalled, ModelStream, ModelStreamBroken, ModelTimedOut, RetryPolicy, open_stream, run_once
+from inference.deadlines import StreamDeadlines
 from inference.log import log
 from inference.planning import estimate_usage, finish_reason, model_attempts, model_inputs, object_errors
 from inference.settings import settings_of
@@ -64,22 +65,28 @@ class _Stream:
         try:
             self.body.write(self.encoder.start(self.sources) + self._encoded(source.first))
             settings = settings_of(self.env)
-            await self.body.pump(source.release(), settings.model_idle_timeout_ms / 1000, settings.stream_flush_ms / 1000)
+            # The whole answer's time counts from the request, like the deadline for its first token.
+            deadlines = StreamDeadlines.starting(time.monotonic() - self.meter.elapsed_ms() / 1000,
+                                                 settings.model_idle_timeout_ms / 1000, settings.stream_timeout_ms / 1000)
+            await self.body.pump(source.release(), deadlines, settings.stream_flush_ms / 1000)
             self.body.write(self._encoded(self.decoder.close()))
-            outcome = self._finish("".join(self.parts), self._usage())
+            outcome = await self._finish("".join(self.parts), self._usage())
         except ClientGone:
             outcome = "cancelled"
         except ModelStalled as exc:
             outcome = "stalled"
-            self._fail(f"The model stream failed: {exc}")
+            await self._fail(f"The model stream failed: {exc}")
+        except ModelTimedOut as exc:
+            outcome = "timeout"
+            await self._fail(f"The model stream failed: {exc}")
         except ModelStreamBroken as exc:
             outcome = "failed_mid_stream"
-            self._fail(f"The model stream failed: {exc}")
+            await self._fail(f"The model stream failed: {exc}")
         except Exception as exc:  # a bug must end the stream, not leave the client waiting
             outcome = "failed"
             log(f"stream {self.req.request_id} failed: {type(exc).__name__}: {exc}")
             await source.cancel()
-            self._fail("Internal error")
+            await self._fail("Internal error")
         used = self._usage()
         if outcome == "ok" and cache_key:
             await cache.store_quietly(self.env, cache_key, cache.entry(self.model, "".join(self.parts), used), self.req.request_id)
@@ -95,30 +102,30 @@ class _Stream:
         try:
             deltas = "".join(self.encoder.delta(piece) for piece in cache.replay_pieces(entry["text"]))
             self.body.write(self.encoder.start() + deltas)
-            self._finish(entry["text"], used, cached=True)
+            await self._finish(entry["text"], used, cached=True)
         except ClientGone:
             outcome = "cancelled"
         except Exception as exc:  # a bug must end the stream, not leave the client waiting
             outcome = "failed"
             log(f"stream {self.req.request_id} failed: {type(exc).__name__}: {exc}")
-            self._fail("Internal error")
+            await self._fail("Internal error")
         await self.meter.done(self.model, outcome, used, 0.0)
 
-    def _finish(self, text: str, used: Usage, cached: bool = False) -> str:
+    async def _finish(self, text: str, used: Usage, cached: bool = False) -> str:
         errors = object_errors(self.req, text)
         if errors:
-            self._fail("The object does not match the schema: " + "; ".join(errors[:5]))
+            await self._fail("The object does not match the schema: " + "; ".join(errors[:5]))
             return "invalid_object"
         metadata = {"model": self.model, "provider": self.provider, "cached": cached}
         self.body.write(self.encoder.finish(finish_reason(self.req, used), used, metadata))
         self.body.close()
         return "ok"
 
-    def _fail(self, message: str) -> None:
+    async def _fail(self, message: str) -> None:
         chunk = self.encoder.error(message)
         try:
             if chunk is None:
-                self.body.fail(message)
+                await self.body.fail(message)
             else:
                 self.body.write(chunk)
                 self.body.close()

@@ -25,6 +25,7 @@ class Settings:
     model_attempts: int = 2  # MODEL_ATTEMPTS: per model, before falling back
     retry_backoff_ms: float = 200  # RETRY_BACKOFF_MS: the base of the exponential backoff
     model_idle_timeout_ms: float = 30_000  # MODEL_IDLE_TIMEOUT_MS: a silent model stream ends after it
+    stream_timeout_ms: float = 300_000  # STREAM_TIMEOUT_MS: a streamed answer ends this long after its request; 0: never
     # STREAM_FLUSH_MS: a model chunk within this long of the one before switches its stream to
     # batches, read at most this often (inference/streaming.py); 0 relays every chunk on its own.
     stream_flush_ms: float = 10
@@ -73,6 +74,7 @@ class Settings:
             model_attempts=int(number("MODEL_ATTEMPTS", defaults.model_attempts)),
             retry_backoff_ms=number("RETRY_BACKOFF_MS", defaults.retry_backoff_ms),
             model_idle_timeout_ms=number("MODEL_IDLE_TIMEOUT_MS", defaults.model_idle_timeout_ms),
+            stream_timeout_ms=number("STREAM_TIMEOUT_MS", defaults.stream_timeout_ms),
             stream_flush_ms=max(0.0, number("STREAM_FLUSH_MS", defaults.stream_flush_ms)),
             generation_cache_ttl_seconds=int(number("GENERATION_CACHE_TTL_SECONDS", defaults.generation_cache_ttl_seconds)),
             generation_cache_shared=(_var(env, "GENERATION_CACHE_SCOPE") or "caller").strip().lower() == "shared",

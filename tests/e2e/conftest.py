@@ -75,6 +75,8 @@ def host(tmp_path_factory, runtime):
         "RETRY_BACKOFF_MS": "10",
         # A stalled model stream is given up on after a second (30 s deployed).
         "MODEL_IDLE_TIMEOUT_MS": "1000",
+        # A streamed answer is cut off after 5 s, however steadily the model sends (5 min deployed).
+        "STREAM_TIMEOUT_MS": "5000",
         "ADMIN_TOKEN": TEST_ADMIN_TOKEN,
         "JWT_SECRET": TEST_JWT_SECRET,
         "TIER_FREE_TOKENS_PER_DAY": str(TEST_FREE_TOKENS_PER_DAY),

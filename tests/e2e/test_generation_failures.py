@@ -107,32 +107,73 @@ def test_a_model_slower_than_the_deadline_is_a_504_and_its_prompt_is_recorded(cl
     assert client.get("/v1/usage").json()["prompt_tokens"] > prompt_tokens
 
 
-def test_a_model_that_stalls_mid_stream_ends_the_stream_with_an_error_chunk(client, ai):
-    ai.set(tokenDelayMs=2500)  # the test host gives up on a silent model after 1 s
-    started = time.monotonic()
+def wait_for_cancellation(ai) -> dict:
+    """The last model call, once the stand-in saw it cancelled (a hang fails the test)."""
+    deadline = time.monotonic() + 15
+    while not (call := ai.calls()[-1]).get("cancelled"):
+        assert time.monotonic() < deadline, f"the model's stream was never cancelled: {call}"
+        time.sleep(0.1)
+    return call
 
-    response = chat(client)
+
+def test_a_model_that_goes_silent_for_good_ends_the_stream_with_an_error_chunk(client, ai):
+    ai.fail_next({"mode": "stall", "afterTokens": 1})  # one token, then nothing ever: only a timer can end this
+
+    response = chat(client)  # the test host gives up on a silent model after 1 s; the client's read, after 30
 
     assert response.status_code == 200
     events = [e for e in response.text.split("\n\n") if e]
+    assert sum('"type":"text-delta"' in e for e in events) == 1
     assert '"type":"error"' in events[-2] and "sent nothing" in events[-2]
-    assert time.monotonic() - started < 10
-    deadline = time.monotonic() + 5
-    while not ai.calls()[-1].get("cancelled"):  # and the model's stream is cancelled
-        assert time.monotonic() < deadline, "the stalled model stream was never cancelled"
-        time.sleep(0.1)
+    assert events[-1] == "data: [DONE]"
+    assert "sent nothing" in wait_for_cancellation(ai)["reason"]
+
+
+def test_a_model_that_goes_silent_for_good_breaks_a_plain_text_stream(client, ai):
+    ai.fail_next({"mode": "stall", "afterTokens": 1})
+
+    with pytest.raises(httpx.RemoteProtocolError):
+        client.post("/stream/completion?protocol=text", json={"prompt": "one two three"})
+    wait_for_cancellation(ai)
+
+
+def test_a_model_slower_than_the_streams_whole_deadline_is_cut_off(client, ai):
+    ai.set(tokenDelayMs=500)  # never silent for the idle timeout, but 60 tokens take longer than the test host's 5 s
+
+    response = chat(client, messages=[{"id": "u1", "role": "user", "parts": [{"type": "text", "text": " ".join(["word"] * 60)}]}])
+
+    events = [e for e in response.text.split("\n\n") if e]
+    assert '"type":"error"' in events[-2] and "did not finish within" in events[-2]
+    assert "did not finish within" in wait_for_cancellation(ai)["reason"]
+
+
+def test_an_object_that_breaks_its_schema_sends_its_head_then_fails(client):
+    # The stand-in answers "example": far shorter than this schema allows.
+    body = {"prompt": "Write", "schema": {"type": "string", "minLength": 50}}
+
+    with client.stream("POST", "/stream/object", json=body) as response:
+        assert response.status_code == 200  # the head arrives; the failure comes in the body, the only way text has
+        assert response.headers["content-type"] == "text/plain; charset=utf-8"
+        with pytest.raises(httpx.RemoteProtocolError):
+            response.read()
+
+
+def test_a_model_that_answers_after_the_deadline_is_called_off(client, ai):
+    ai.set(latencyMs=4000)  # past the test host's 3 s deadline
+
+    assert_error(chat(client), 504, "upstream_timeout")
+
+    assert wait_for_cancellation(ai)["stream"]  # its stream is not left to come with nobody to read it
 
 
 def test_a_client_that_goes_away_cancels_the_model_stream(client, ai):
-    ai.set(tokenDelayMs=200)
+    ai.set(tokenDelayMs=300)
     with client.stream("POST", "/stream/chat", json=CHAT) as response:
         next(response.iter_raw())
 
-    deadline = time.monotonic() + 10
-    while not ai.calls()[-1].get("cancelled"):
-        assert time.monotonic() < deadline, "the model stream was never cancelled"
-        time.sleep(0.1)
-    assert not ai.calls()[-1].get("completed")
+    call = wait_for_cancellation(ai)
+    assert "client went away" in call["reason"]  # as soon as the runtime says the body was cancelled
+    assert not call.get("completed")
 
 
 def test_a_deterministic_request_is_answered_from_cache_the_second_time(client, ai):

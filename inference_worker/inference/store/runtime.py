@@ -5,14 +5,18 @@ are converted once (JSON text and one JSON.parse), and a result with one `to_py`
 these adapters exactly as they talk to the test fakes (tests/fakes.py). The only store module
 that touches `js` and `pyodide`."""
 
+import asyncio
 import json
+from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
 
-from js import JSON
+from js import JSON, AbortController, Error
 from pyodide.ffi import JsProxy, jsnull, to_js
 
 from shared.json_reader import parse_internal
+
+CALLER_GAVE_UP = "the caller stopped waiting (its deadline passed)"
 
 
 def js_value(value: Any) -> Any:
@@ -23,6 +27,25 @@ def js_value(value: Any) -> Any:
     if value is None:
         return jsnull
     return JSON.parse(json.dumps(value)) if isinstance(value, (dict, list, tuple)) else value
+
+
+async def cancelled_with_caller(call: Callable[[Any], Any]) -> Any:
+    """Awaits `call(signal)`, a runtime call that takes an AbortSignal (fetch's, the AI binding's).
+    A caller that stops waiting (its deadline passed) aborts the signal: the request is cancelled,
+    not left to answer later with a stream that nobody would read or cancel."""
+    controller = AbortController.new()
+    try:
+        return await call(controller.signal)
+    except asyncio.CancelledError:
+        controller.abort(Error.new(CALLER_GAVE_UP))  # an Error: what the call rejects with
+        raise
+
+
+def with_signal(options: dict[str, Any], signal: Any) -> Any:
+    """`options` as a plain object, with the AbortSignal `signal` (not JSON: set after)."""
+    converted = js_value(options)
+    converted.signal = signal
+    return converted
 
 
 def py_value(value: Any) -> Any:
@@ -138,7 +161,7 @@ class WorkersAI:
         self._ai = binding
 
     async def run(self, model: str, inputs: dict[str, Any]) -> Any:
-        answer = await self._ai.run(model, js_value(inputs))
+        answer = await cancelled_with_caller(lambda signal: self._ai.run(model, js_value(inputs), with_signal({}, signal)))
         if inputs.get("stream"):
             return answer
         if answer is None or answer is jsnull:
