@@ -101,3 +101,24 @@ def test_a_stream_that_started_is_not_sent_to_another_backend(pool):
     assert response.status_code == 200
     assert '"type":"error"' in response.text and '"type":"finish"' not in response.text
     assert len(control.calls()) == 1  # one model call: the stream was not replayed elsewhere
+
+
+def test_a_request_that_fails_over_is_counted_once(pool):
+    """A backend that fails takes the admission with it; the backend that answers admits the
+    request again under the same id, which the key's counter counts once: a limit of 20 a
+    minute lets exactly 20 through, whichever backend answered."""
+    client, control = pool
+    control.reset()
+    created = client.post("/graphql", headers={"authorization": f"Bearer {ADMIN}"}, json={
+        "query": 'mutation { createApiKey(name: "failover", tier: FREE) { key } }'}).json()
+    headers = {"authorization": f"Bearer {created['data']['createApiKey']['key']}"}
+    time.sleep(COOLDOWN_SECONDS + 0.5)  # every circuit closed: the failing backend is tried until its circuit opens
+    control.set(failingWorkers=[SECOND])
+    if int(time.time()) % 60 > 45:  # every request in one window
+        time.sleep(61 - int(time.time()) % 60)
+
+    statuses = Counter(client.post("/v1/chat/completions", headers=headers, json={
+        "model": "llama-3.1-8b", "messages": [{"role": "user", "content": "hi"}]}).status_code for _ in range(25))
+
+    assert model_calls_by_worker(control)[SECOND] >= 1  # some requests failed over
+    assert statuses == {200: 20, 429: 5}
