@@ -126,11 +126,15 @@ async def admit(env: Any, ctx: Any, req: AdmissionRequest, now: float | None = N
         count, taken, spent, ahead = answer["count"], answer["taken"], answer["committed"], answer.get("ahead", 0)
         used = answer["used"]
     else:  # one slot at a time
-        (count, used), taken = await stores.db.count_request(caller.key_id, window_start, day_of(now)), 1
+        (count, used), taken = await stores.db.count_request(caller.key_id, window_start, day_of(now), req.request_id), 1
         spent = committed(used)
         if count == 1:  # this key's first request in a new window: drop its old ones, off the hot path
             drop = stores.db.drop_old_windows(caller.key_id, window_start)
             ctx.waitUntil(asyncio.ensure_future(drop))
+        if reservation is not None and count <= limits.requests_per_minute:
+            held, spent = await stores.db.hold(caller.key_id, day_of(now), reservation, Quotas.of(limits), now)
+            if held:  # admitted: what was checked is the usage before it
+                spent = committed(used)
     position = count - taken + 1  # this request's place in its window; the slots after it are the caller's next requests'
     window = RateWindow(limit=limits.requests_per_minute, remaining=max(0, limits.requests_per_minute - position), reset_seconds=reset)
     result = _checked(limits, req.kind, caller, position, spent, window, taken, now)
@@ -188,8 +192,7 @@ async def reserve(env: Any, caller: Caller, reservation: Reservation, now: float
     if stores.counters is not None:
         held, spent = await stores.counters.hold(caller.key_id, day_of(now), reservation, Quotas.of(limits))
     else:
-        spent = committed(await stores.db.usage_today(caller.key_id, day_of(now)))
-        held = spent_quota(reservation.kind, limits, spent) is None
+        held, spent = await stores.db.hold(caller.key_id, day_of(now), reservation, Quotas.of(limits), now)
     if not held:
         _raise_refusal(_quota_refusal(spent_quota(reservation.kind, limits, spent) or "budget", limits, caller, None, now))
 
@@ -199,6 +202,8 @@ async def settle(env: Any, caller: Caller, reservation_id: str, now: float | Non
     stores = stores_of(env)
     if stores.counters is not None:
         await stores.counters.add(caller.key_id, day_of(time.time() if now is None else now), settles=[reservation_id])
+    else:
+        await stores.db.settle(caller.key_id, reservation_id)
 
 
 async def usage_report(env: Any, caller: Caller, now: float | None = None) -> UsageReport:

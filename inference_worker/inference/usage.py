@@ -33,7 +33,7 @@ async def record(env: Any, call: CallRecord, settles: str | None = None) -> None
     """Records a model call; `settles`: the reservation its request held (freed now that its usage is counted)."""
     stores = stores_of(env)
     try:
-        await stores.db.record_call(call)
+        await stores.db.record_call(call, settles if stores.counters is None else None)
         if stores.counters is not None:  # what the key's quotas are checked against
             await stores.counters.add(call.caller.key_id, day_of(time.time()), settles=[settles] if settles else [],
                                       requests=1, prompt_tokens=call.usage.prompt_tokens,
