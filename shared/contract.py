@@ -213,7 +213,6 @@ class AdmissionResult(Model):
     retry_after: int | None = None
     window: RateWindow | None = None  # as this request leaves it (slots granted beyond it count as remaining)
     granted: int = 0  # slots taken for the caller, this request's included (AdmissionRequest.reserve)
-    events_left: int | None = None  # an event batch's: the day's event quota left as counted before it
     events_ahead: int = 0  # an event batch's: events held for the batches its slots taken ahead admit
 
 

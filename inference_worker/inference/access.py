@@ -11,8 +11,10 @@ bound, in D1 (`rate_windows`, one primary: exact too). KV would be eventually co
 the Rate Limiting binding per location, with no remaining count to report. A fixed window lets
 a client spend up to twice its limit across a window boundary. A request may take more than its
 own slot of its window (AdmissionRequest.reserve): the api admits the caller's next reads and
-event batches from them (shared/leases.py says what that trades); an event batch's admission
-says how much of the day's event quota is left, for the api to admit batches against."""
+event batches from them (shared/leases.py says what that trades). A request reserves its worst
+case of the day's quotas as it is admitted (or, admitted before, as its work starts), and settles
+it with what it spent (shared/reservations.py): the counter (or D1) holds reservations only while
+the quotas are open, so concurrency passes a quota by one request's worth at most."""
 
 import asyncio
 import hmac
@@ -124,7 +126,6 @@ async def admit(env: Any, ctx: Any, req: AdmissionRequest, now: float | None = N
         answer = await stores.counters.count(caller.key_id, window_start, day_of(now), req.reserve, limits.requests_per_minute,
                                              admission)
         count, taken, spent, ahead = answer["count"], answer["taken"], answer["committed"], answer.get("ahead", 0)
-        used = answer["used"]
     else:  # one slot at a time
         (count, used), taken = await stores.db.count_request(caller.key_id, window_start, day_of(now), req.request_id), 1
         spent = committed(used)
@@ -138,9 +139,7 @@ async def admit(env: Any, ctx: Any, req: AdmissionRequest, now: float | None = N
     position = count - taken + 1  # this request's place in its window; the slots after it are the caller's next requests'
     window = RateWindow(limit=limits.requests_per_minute, remaining=max(0, limits.requests_per_minute - position), reset_seconds=reset)
     result = _checked(limits, req.kind, caller, position, spent, window, taken, now)
-    if req.kind == "events":
-        result.events_left = limits.events_per_day - int(used["events"])
-        result.events_ahead = ahead
+    result.events_ahead = ahead
     return result
 
 
