@@ -9,6 +9,7 @@ quota; prints what got through past each limit, and exits 1 if that is more than
 
     make load                                   # ARGS="--streams 200 --batches 50"
     make load ARGS="--sustain 20"               # the scale paths at the highest rate this machine holds
+    make load ARGS="--limits"                   # the bursts against limits only
 
 `--sustain S` runs, for S seconds each, as many concurrent senders as `--senders` (default 16):
 100-event batches (the rate the api answers 202 at: R2 put + queue send, and the rate the queue
@@ -144,6 +145,8 @@ async def limit_bursts(url: str, admin_token: str) -> bool:
         limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
         return httpx.AsyncClient(base_url=url, timeout=120, limits=limits, headers={"authorization": f"Bearer {key}"})
 
+    chat = {"model": "llama-3.1-8b", "messages": [{"role": "user", "content": "Tell me about limits"}]}
+    document = {"title": "load", "text": "A sentence about limits. " * 8000}
     within = True
     async with client_of(new_key("burst-reads"), 100) as client:
         if int(time.time()) % 60 > 30:  # the rounds in one window
@@ -156,11 +159,13 @@ async def limit_bursts(url: str, admin_token: str) -> bool:
         print(f"limits: 4 rounds of 100 concurrent reads against {limit} a minute: {admitted} admitted ({admitted - limit:+d})")
 
     for label, path, options, count in (
-            ("chats", "/v1/chat/completions", {"json": {"messages": [{"role": "user", "content": "Tell me about limits"}]}}, 20),
-            ("document uploads", "/v1/documents", {"json": {"title": "load", "text": "A sentence about limits. " * 8000}}, 10)):
+            ("chats", "/v1/chat/completions", {"json": chat}, 20), ("document uploads", "/v1/documents", {"json": document}, 10)):
         async with client_of(new_key(f"burst-{path.rsplit('/', 1)[-1]}"), count) as client:
             responses = await burst(client, [("POST", path, options)] * count)
             ok = [r for r in responses if r.status_code in (200, 201)]
+            if unexpected := [r for r in responses if r.status_code not in (200, 201, 429)]:
+                within = False
+                print(f"  error: {label} answered {unexpected[0].status_code}: {unexpected[0].text[:200]}")
             usage = (await client.get("/v1/usage")).json()  # recorded before each answer
             budget, spent = usage["limits"]["daily_budget_usd"], usage["cost_usd"]
             one = spent / max(1, len(ok))
@@ -259,8 +264,11 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=50)
     parser.add_argument("--sustain", type=float, metavar="SECONDS", help="run the sustained-rate scenario instead")
     parser.add_argument("--senders", type=int, default=16)
+    parser.add_argument("--limits", action="store_true", help="run the bursts against limits only")
     args = parser.parse_args()
     with script_target(ADMIN_TOKEN, VARIABLES) as (url, token, host):
+        if args.limits:
+            sys.exit(0 if asyncio.run(limit_bursts(url, token)) else 1)
         if args.sustain:
             sys.exit(asyncio.run(sustained(url, token, args.sustain, args.senders)))
         sys.exit(asyncio.run(load(url, token, args.streams, args.batches, host.process.pid if host else None)))
