@@ -30,7 +30,7 @@ RESERVATION_SECONDS = 900
 # times the ask (as slots are: shared/leases.py), so an allowance never refuses a batch early by much.
 AHEAD_PLENTY = 4
 # An allowance of events for slots taken ahead lasts until the slots' window ends and the batches
-# admitted from it are indexed (their own count then replaces it).
+# admitted from it are indexed (counted then besides it until it expires: early refusals, never more admitted).
 AHEAD_SECONDS = 60 + 300
 
 
