@@ -7,11 +7,13 @@ the caller's rate limit and quotas.
 One RPC per request at most: a route that calls the inference service for its work (AI, events
 where no event queue is bound) hands its admission to that call when the caller is known here
 already (a JWT, or a key this isolate saw verified within KEY_CACHE_SECONDS, whose tier the
-route's checks need); the service admits first and works only if allowed. Otherwise admission is
-its own call before the handler, and a read (a route with no work call) or an event batch (which
-the api then sends to the event queue itself) of a known caller may take no call at all: it uses
-a slot of the caller's rate window an earlier request of this isolate took ahead
-(shared/leases.py). A request the handler refuses before its work call (a bad body, a model the
+route's checks need); the service admits first, reserving the work's worst case of the day's
+quotas (shared/reservations.py), and works only if allowed. An event batch of a known caller that
+the api sends to the event queue itself is admitted once it is read (`admit_batch`: its events
+reserved with it), and a read (a route with no work call) of a known caller before its handler:
+either may take no call at all, using a slot of the caller's rate window an earlier request of
+this isolate took ahead (shared/leases.py). Otherwise admission is its own call before the
+handler. A request the handler refuses before its work call (a bad body, a model the
 tier may not use) is admitted after it (`settle_admission`): every authenticated request is
 counted exactly once, and a refused admission still wins over the handler's own error."""
 
