@@ -26,6 +26,7 @@ async function startWorkers({ configs, stateDir, vars }, ai, faults, analyticsPo
   for (const config of loaded) if (config.language !== 'python') throw new Error(`${config.configPath}: devhost runs Python workers only`);
   const workers = new Map();
   const disposers = [];
+  let migrations = Promise.resolve();
 
   await Promise.all(loaded.map(async (config) => {
     await runBuild(config);
@@ -38,7 +39,9 @@ async function startWorkers({ configs, stateDir, vars }, ai, faults, analyticsPo
     });
     const storage = hasStorageBindings(config)
       ? (async () => {
-          await applyMigrations(config, stateDir, say);
+          // One config at a time: two backends of one database would apply the same migrations at once.
+          migrations = migrations.then(() => applyMigrations(config, stateDir, say));
+          await migrations;
           return storageBindings(config, stateDir, faults, analyticsPoints);
         })()
       : Promise.resolve({ env: {}, dispose: () => {} });

@@ -1,10 +1,15 @@
 """`make load`: concurrent load against a workerd host started for the run (or E2E_BASE_URL with
 E2E_ADMIN_TOKEN): 200 concurrent /stream/chat streams, then 50 concurrent 100-event batches.
 Prints errors, latency (p50/p95), the host's memory before and after, and whether every
-accepted event can be counted back; exits 1 on any error or lost event.
+accepted event can be counted back; exits 1 on any error or lost event. Then bursts against
+limits (pro keys; the host started here gives the pro tier a $0.00002 daily budget and 150 events
+a day): 4 rounds of 100 concurrent reads against 300 a minute, 20 concurrent chats and 10
+concurrent document uploads against the budget, 20 concurrent 100-event batches against the event
+quota; prints what got through past each limit, and exits 1 if that is more than one request's worth.
 
     make load                                   # ARGS="--streams 200 --batches 50"
     make load ARGS="--sustain 20"               # the scale paths at the highest rate this machine holds
+    make load ARGS="--limits"                   # the bursts against limits only
 
 `--sustain S` runs, for S seconds each, as many concurrent senders as `--senders` (default 16):
 100-event batches (the rate the api answers 202 at: R2 put + queue send, and the rate the queue
@@ -29,7 +34,8 @@ from scripts.bench import percentile, process_tree  # noqa: E402
 from scripts.localhost import UNLIMITED_ENTERPRISE, script_target  # noqa: E402
 
 ADMIN_TOKEN = "load-admin-token"
-VARIABLES = {"JWT_SECRET": "load-jwt-secret", **UNLIMITED_ENTERPRISE}
+LIMITS = {"TIER_PRO_DAILY_BUDGET_USD": "0.00002", "TIER_PRO_EVENTS_PER_DAY": "150"}  # the bursts' tiny budget and small quota
+VARIABLES = {"JWT_SECRET": "load-jwt-secret", **UNLIMITED_ENTERPRISE, **LIMITS}
 CHAT = {"messages": [{"id": "u", "role": "user", "parts": [{"type": "text", "text": "Tell me about load " * 5}]}]}
 
 
@@ -120,7 +126,67 @@ async def load(url: str, admin_token: str, streams: int, batches: int, host_pid:
         print(f"host memory after the batches: {rss_mib(host_pid)}")
     for error in errors[:10]:
         print(f"  error: {error}")
-    return 0 if not errors and lost == 0 else 1
+    within = await limit_bursts(url, admin_token)
+    return 0 if not errors and lost == 0 and within else 1
+
+
+async def limit_bursts(url: str, admin_token: str) -> bool:
+    """Concurrent bursts against a per-minute limit, a daily budget and an event quota, each with a
+    new pro key; True if none got more than one request's worth past its limit."""
+    def new_key(name: str) -> str:
+        created = httpx.post(f"{url}/graphql", headers={"authorization": f"Bearer {admin_token}"}, json={
+            "query": f'mutation {{ createApiKey(name: "{name}", tier: PRO) {{ key }} }}'}).json()
+        return created["data"]["createApiKey"]["key"]
+
+    async def burst(client: httpx.AsyncClient, requests: list[tuple[str, str, dict]]) -> list[httpx.Response]:
+        return await asyncio.gather(*(client.request(method, path, **options) for method, path, options in requests))
+
+    def client_of(key: str, connections: int) -> httpx.AsyncClient:
+        limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+        return httpx.AsyncClient(base_url=url, timeout=120, limits=limits, headers={"authorization": f"Bearer {key}"})
+
+    chat = {"model": "llama-3.1-8b", "messages": [{"role": "user", "content": "Tell me about limits"}]}
+    document = {"title": "load", "text": "A sentence about limits. " * 8000}
+    within = True
+    async with client_of(new_key("burst-reads"), 100) as client:
+        if int(time.time()) % 60 > 30:  # the rounds in one window
+            await asyncio.sleep(61 - int(time.time()) % 60)
+        responses = []
+        for _ in range(4):
+            responses += await burst(client, [("GET", "/v1/models", {})] * 100)
+        limit, admitted = int(responses[0].headers["x-ratelimit-limit"]), sum(r.status_code == 200 for r in responses)
+        within &= admitted <= limit
+        print(f"limits: 4 rounds of 100 concurrent reads against {limit} a minute: {admitted} admitted ({admitted - limit:+d})")
+
+    for label, path, options, count in (
+            ("chats", "/v1/chat/completions", {"json": chat}, 20), ("document uploads", "/v1/documents", {"json": document}, 10)):
+        async with client_of(new_key(f"burst-{path.rsplit('/', 1)[-1]}"), count) as client:
+            responses = await burst(client, [("POST", path, options)] * count)
+            ok = [r for r in responses if r.status_code in (200, 201)]
+            if unexpected := [r for r in responses if r.status_code not in (200, 201, 429)]:
+                within = False
+                print(f"  error: {label} answered {unexpected[0].status_code}: {unexpected[0].text[:200]}")
+            usage = (await client.get("/v1/usage")).json()  # recorded before each answer
+            budget, spent = usage["limits"]["daily_budget_usd"], usage["cost_usd"]
+            one = spent / max(1, len(ok))
+            over = spent - budget
+            within &= over <= one
+            print(f"limits: {count} concurrent {label} against a ${budget:g} daily budget: {len(ok)} admitted, "
+                  f"{sum(r.status_code == 429 for r in responses)} refused; spent ${spent:.8f}: {spent / budget:.2f}x the budget, "
+                  f"over it by {max(0.0, over) / one if one else 0:.2f} of one request's cost")
+
+    async with client_of(new_key("burst-events"), 20) as client:
+        quota = (await client.get("/v1/usage")).json()["limits"]["events_per_day"]
+        run = uuid.uuid4().hex[:8]
+        batches = [("POST", "/events", {"json": [{"id": f"{run}-{b}-{i}", "type": "burst"} for i in range(100)]}) for b in range(20)]
+        responses = await burst(client, batches)
+        accepted = sum(r.json()["accepted"] for r in responses if r.status_code == 202)
+        over = accepted - quota
+        within &= over < 100
+        print(f"limits: 20 concurrent 100-event batches against {quota} events a day: "
+              f"{sum(r.status_code == 202 for r in responses)} admitted, {accepted} events, {over:+d} past the quota "
+              f"({max(0, over) / 100:.2f} of one batch)")
+    return within
 
 
 async def sustained(url: str, admin_token: str, seconds: float, senders: int) -> int:
@@ -198,8 +264,11 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=50)
     parser.add_argument("--sustain", type=float, metavar="SECONDS", help="run the sustained-rate scenario instead")
     parser.add_argument("--senders", type=int, default=16)
+    parser.add_argument("--limits", action="store_true", help="run the bursts against limits only")
     args = parser.parse_args()
     with script_target(ADMIN_TOKEN, VARIABLES) as (url, token, host):
+        if args.limits:
+            sys.exit(0 if asyncio.run(limit_bursts(url, token)) else 1)
         if args.sustain:
             sys.exit(asyncio.run(sustained(url, token, args.sustain, args.senders)))
         sys.exit(asyncio.run(load(url, token, args.streams, args.batches, host.process.pid if host else None)))

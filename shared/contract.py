@@ -69,6 +69,12 @@ class AdmissionRequest(Model):
     # Slots of the rate window to take, this request's first: a read request asks for more, which
     # the api then uses for the caller's next reads (shared/leases.py). Granted as far as the limit allows.
     reserve: int = Field(default=1, ge=1, le=MAX_LEASE_SIZE)
+    # An event batch's events, reserved of the day's event quota as it is admitted
+    # (shared/reservations.py) under `reservation_id` (its batch id: a batch sent again holds them
+    # once), and the events to hold for the batches its slots taken ahead will admit.
+    events: int = Field(default=0, ge=0)
+    reservation_id: str | None = Field(default=None, max_length=64)
+    events_ahead: int = Field(default=0, ge=0)
 
 
 class RateWindow(Model):
@@ -207,7 +213,7 @@ class AdmissionResult(Model):
     retry_after: int | None = None
     window: RateWindow | None = None  # as this request leaves it (slots granted beyond it count as remaining)
     granted: int = 0  # slots taken for the caller, this request's included (AdmissionRequest.reserve)
-    events_left: int | None = None  # an event batch's: the day's event quota left as counted before it
+    events_ahead: int = 0  # an event batch's: events held for the batches its slots taken ahead admit
 
 
 class KeySpec(Model):

@@ -2,10 +2,10 @@
 counter for a few slots of its rate window instead of one, and this isolate admits the caller's
 next requests from them, without a call. Two kinds use them, each with its own slots: reads
 (routes whose only call to the inference service would be their admission; checked against the
-per-minute limit only, so a slot is all they need) and event batches (whose daily event quota is
-checked against the counter's usage as the slots were granted, less the events this isolate
-admitted since; a batch admitted from a slot goes to the event queue with no call at all). Slots
-are held per holder: a key by its prefix, a JWT by its subject.
+per-minute limit only, so a slot is all they need) and event batches (a batch admitted from a slot
+goes to the event queue with no call at all; it needs events of the day's quota too, which the
+request that took the slots reserved for them at the counter: shared/reservations.py). Slots are
+held per holder: a key by its prefix, a JWT by its subject.
 
 What it trades, and how little: every slot is counted in the window when granted, so the limit is
 never exceeded. A slot granted here and not used is counted all the same, so until the window ends
@@ -13,12 +13,11 @@ another isolate may refuse a request while this one holds a slot. So slots are a
 the window has plenty left (the caller's last known remaining is at least 4 times the ask) and no
 other admission of the caller is in flight here, and at most a thirtieth of the limit (the lease
 size at most): a tier of fewer than 60 requests a minute never asks for more than its own slot. A
-request the counter refused takes a slot this isolate holds, if it holds one. What can still
-happen: a burst that reaches the limit while an ask is in flight is refused up to that ask's size
-less one early (per isolate, at most 3% of the limit); and a batch admitted from a slot does not
-see the events other isolates admitted since the slot was granted (the quota already counts
-events once indexed, a few seconds after they are accepted). (Requests do not wait for another's
-ask: workerd forbids one request to wake another's awaits.)"""
+request the counter refused takes a slot this isolate holds, if it holds one. Answers that arrive
+together add their slots to what this isolate holds (never replace them: a slot granted is used or
+its window ends). What can still happen: a burst that reaches the limit while an ask is in flight
+is refused up to that ask's size less one early (per isolate, at most 3% of the limit). (Requests
+do not wait for another's ask: workerd forbids one request to wake another's awaits.)"""
 
 import math
 from collections import Counter
@@ -30,6 +29,7 @@ from shared.contract import AdmissionResult, RateWindow
 
 MAX_LEASED_CALLERS = 10_000
 PLENTY = 4  # slots are asked for only while the window's remaining is at least this many times the ask
+WINDOW_SECONDS = 60  # the counter's fixed windows
 LIMIT_SHARE = 30  # an ask is at most this share of the limit: at most 3% of a window held unused per isolate
 
 
@@ -39,10 +39,15 @@ class Lease:
     left: int  # slots granted here and not used yet
     limit: int
     remaining: int  # the window's slots left as the counter last said, less the ones used here since
-    # Batches' slots: the daily event quota left as the counter last said, less the events admitted
-    # here since (None for reads, which spend no quota).
-    events_left: int | None = None
-    quota_spent: bool = False  # the counter said the day's event quota is used up
+    # Batches' slots: events of the day's quota the counter holds for them (None for reads, which
+    # spend no quota), less the events of the batches admitted from them here.
+    events_held: int | None = None
+
+
+def same_window(window_end: float, other_end: float) -> bool:
+    """Whether two answers' window ends (each the moment it was received plus its reset) are one
+    window's: windows are WINDOW_SECONDS apart, an answer's end is off by its latency and rounding."""
+    return abs(window_end - other_end) < WINDOW_SECONDS / 2
 
 
 class Leases:
@@ -52,21 +57,19 @@ class Leases:
         self._leases: dict[str, Lease] = {}
         self._in_flight: Counter[str] = Counter()  # admissions at the counter now, per holder
 
-    def take(self, holder: str, now: float) -> RateWindow | None:
-        """A slot for a request of `holder` (its rate window, for the headers), or None. A batch
-        needs the event quota open too (as the counter checks it: some left before the batch)."""
+    def take(self, holder: str, now: float, events: int = 0) -> RateWindow | None:
+        """A slot for a request of `holder` (its rate window, for the headers), or None. A batch of
+        `events` needs that many of the events held for the slots too."""
         lease = self._leases.get(holder)
-        if lease is None or lease.left <= 0 or now >= lease.window_end or (lease.events_left is not None and lease.events_left <= 0):
+        if lease is None or lease.left <= 0 or now >= lease.window_end:
             return None
+        if lease.events_held is not None:
+            if lease.events_held < max(1, events):
+                return None
+            lease.events_held -= events
         lease.left -= 1
         lease.remaining = max(0, lease.remaining - 1)
         return RateWindow(limit=lease.limit, remaining=lease.remaining, reset_seconds=max(1, math.ceil(lease.window_end - now)))
-
-    def spend_events(self, holder: str, events: int) -> None:
-        """A batch of `holder` admitted here holds `events` events: the quota this isolate knows is that much smaller."""
-        lease = self._leases.get(holder)
-        if lease is not None and lease.events_left is not None:
-            lease.events_left -= events
 
     def ask_size(self, holder: str, limit: int, lease_size: int, now: float) -> int:
         """How many slots a request of `holder` asks for: one unless the window has plenty left
@@ -75,8 +78,6 @@ class Leases:
         lease = self._leases.get(holder)
         if ask <= 1 or self._in_flight[holder] or lease is None or now >= lease.window_end or lease.remaining < PLENTY * ask:
             return 1
-        if lease.quota_spent:
-            return 1  # batches are refused until the quota's day ends: slots taken for them would be wasted
         return ask
 
     @contextmanager
@@ -91,35 +92,47 @@ class Leases:
             if not self._in_flight[holder]:
                 del self._in_flight[holder]
 
-    def answered(self, holder: str, granted: int, window: RateWindow, now: float, events_left: int | None = None) -> None:
+    def answered(self, holder: str, granted: int, window: RateWindow, now: float, events_held: int | None = None) -> None:
         """What the counter said to a request of `holder`: slots granted (the request's own first,
-        none if refused), the window as that request leaves it, and the event quota it leaves."""
+        none if refused), the window as that request leaves it, and (a batch's) the events held for
+        the slots beyond its own. Added to the slots held here for the same window: answers of
+        requests sent together arrive in any order, and each one's slots are counted already."""
+        window_end = now + window.reset_seconds
+        lease = self._leases.get(holder)
+        if lease is not None and now < lease.window_end and same_window(lease.window_end, window_end):
+            lease.left += max(0, granted - 1)
+            lease.remaining = min(lease.remaining, window.remaining)
+            lease.window_end = window_end
+            if events_held is not None:
+                lease.events_held = (lease.events_held or 0) + events_held
+            return
         if len(self._leases) >= MAX_LEASED_CALLERS:
             self._leases.clear()  # unused slots are lost, never used twice
-        self._leases[holder] = Lease(window_end=now + window.reset_seconds, left=max(0, granted - 1), limit=window.limit,
-                                     remaining=window.remaining, events_left=events_left,
-                                     quota_spent=events_left is not None and events_left <= 0)
+        self._leases[holder] = Lease(window_end=window_end, left=max(0, granted - 1), limit=window.limit,
+                                     remaining=window.remaining, events_held=events_held)
 
     def forget(self, holder: str) -> None:
         self._leases.pop(holder, None)
 
     async def admit(self, holder: str, now: float, ask: Callable[[int], Awaitable[AdmissionResult]], *, verified: bool,
-                    limit: int, lease_size: int) -> AdmissionResult:
+                    limit: int, lease_size: int, events: int | None = None) -> AdmissionResult:
         """Admits a request of `holder`: from a slot held here if the caller is `verified` (known
         here, of a tier allowing `limit` requests a minute), else by `ask` (the caller's counter,
         through the inference service: it verifies the caller), given how many slots to take. A
-        slot served here is an AdmissionResult without a caller (made without validation: a
-        read served from a slot does little else)."""
-        if verified and (window := self.take(holder, now)) is not None:
+        batch of `events` (None: a read) needs as many events held for the slot. A slot served
+        here is an AdmissionResult without a caller (made without validation: a read served from
+        a slot does little else)."""
+        if verified and (window := self.take(holder, now, events or 0)) is not None:
             return AdmissionResult.model_construct(allowed=True, window=window, granted=1)
         reserve = self.ask_size(holder, limit, lease_size, now) if verified else 1
         with self.admitting(holder):
             result = await ask(reserve)
         if result.window is None:
             return result
-        if not result.allowed and result.reason == "rate_limit" and (window := self.take(holder, now)) is not None:
+        if not result.allowed and result.reason == "rate_limit" and (window := self.take(holder, now, events or 0)) is not None:
             # Refused while another request of this isolate was given a slot it has not used: this
             # one takes it (counted already), so no slot granted here is wasted while requests wait.
             return AdmissionResult.model_construct(allowed=True, window=window, granted=1)
-        self.answered(holder, result.granted if result.allowed else 0, result.window, now, result.events_left)
+        self.answered(holder, result.granted if result.allowed else 0, result.window, now,
+                      None if events is None else result.events_ahead)
         return result

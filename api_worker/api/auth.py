@@ -7,11 +7,13 @@ the caller's rate limit and quotas.
 One RPC per request at most: a route that calls the inference service for its work (AI, events
 where no event queue is bound) hands its admission to that call when the caller is known here
 already (a JWT, or a key this isolate saw verified within KEY_CACHE_SECONDS, whose tier the
-route's checks need); the service admits first and works only if allowed. Otherwise admission is
-its own call before the handler, and a read (a route with no work call) or an event batch (which
-the api then sends to the event queue itself) of a known caller may take no call at all: it uses
-a slot of the caller's rate window an earlier request of this isolate took ahead
-(shared/leases.py). A request the handler refuses before its work call (a bad body, a model the
+route's checks need); the service admits first, reserving the work's worst case of the day's
+quotas (shared/reservations.py), and works only if allowed. An event batch of a known caller that
+the api sends to the event queue itself is admitted once it is read (`admit_batch`: its events
+reserved with it), and a read (a route with no work call) of a known caller before its handler:
+either may take no call at all, using a slot of the caller's rate window an earlier request of
+this isolate took ahead (shared/leases.py). Otherwise admission is its own call before the
+handler. A request the handler refuses before its work call (a bad body, a model the
 tier may not use) is admitted after it (`settle_admission`): every authenticated request is
 counted exactly once, and a refused admission still wins over the handler's own error."""
 
@@ -135,12 +137,12 @@ async def _authenticate(call: Call, route: Route) -> None:
         known = _known_caller(admission.key_prefix, admission.key_hash, now)
     else:
         raise _unauthorized("invalid_credentials", "The credentials are neither an API key nor a JWT")
-    leases = _leases.get(route.kind)
-    if route.kind == "events" and event_queue_of(call.env) is None:
-        leases = None  # every batch is a work call: its admission goes with it
-    if known is not None and route.kind in WORK_KINDS and leases is None:
+    leases = _leases["read"] if route.kind == "read" else None
+    if known is not None and route.kind in WORK_KINDS:
+        # Admitted with the work, whose size it reserves: by the handler's work call, or (an event
+        # batch the api sends to the queue) by `admit_batch` once the batch is read.
         call.caller = known
-        call.inference.admission = admission  # admitted by the handler's work call
+        call.inference.admission = admission
         return
     if leases is None:
         result = await call.inference.admit(admission)
@@ -149,9 +151,9 @@ async def _authenticate(call: Call, route: Route) -> None:
             admission.reserve = reserve
             return await call.inference.admit(admission)
         limit = call.settings.limits_for(known.tier).requests_per_minute if known is not None else 0
-        lease_size = call.settings.events_lease_size if route.kind == "events" else call.settings.read_lease_size
         # The holder: the key's prefix or the JWT's subject, as logged (call.credential).
-        result = await leases.admit(call.credential, now, ask, verified=known is not None, limit=limit, lease_size=lease_size)
+        result = await leases.admit(call.credential, now, ask, verified=known is not None, limit=limit,
+                                    lease_size=call.settings.read_lease_size)
     call.rate_window = result.window
     call.caller = result.caller or known  # a slot held here has no caller: the known one
     if not result.allowed:
@@ -161,10 +163,29 @@ async def _authenticate(call: Call, route: Route) -> None:
         _remember(admission.key_prefix, admission.key_hash, result.caller, now, call.settings.key_cache_seconds)
 
 
-def spend_event_quota(call: Call, events: int) -> None:
-    """A batch admitted here holds `events` events: what this isolate knows of the caller's event
-    quota is that much less (shared/leases.py)."""
-    _leases["events"].spend_events(call.credential, events)
+async def admit_batch(call: Call, batch_id: str, events: int) -> bool:
+    """Admits an event batch of a caller known here (its admission was left to this, api/ingestion.py)
+    with its `events` reserved of the day's quota, from a slot held here or by a call to the
+    caller's counter, so that the api may send it to the queue itself; raises the refusal. False
+    when the api has no queue: the batch's work call carries its admission instead."""
+    if event_queue_of(call.env) is None:
+        return False
+    client = call.inference
+    admission, client.admission = client.admission, None
+    admission.events, admission.reservation_id = events, batch_id
+
+    async def ask(reserve: int) -> AdmissionResult:
+        admission.reserve, admission.events_ahead = reserve, (reserve - 1) * events
+        return await client.admit(admission)
+
+    limit = call.settings.limits_for(call.caller.tier).requests_per_minute
+    result = await _leases["events"].admit(call.credential, time.time(), ask, verified=True, limit=limit,
+                                           lease_size=call.settings.events_lease_size, events=events)
+    call.rate_window = result.window
+    if not result.allowed:
+        raise refused(result.code or ErrorCode.RATE_LIMITED, result.message or "Refused", result.reason or "refused",
+                      result.retry_after)
+    return True
 
 
 async def settle_admission(call: Call) -> None:

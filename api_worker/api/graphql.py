@@ -147,10 +147,7 @@ async def _track_events(info: Any, events: list[dict[str, Any]]) -> dict[str, An
     if call.graphql_events > (limit := batch_limit(call)):
         raise ApiError(ErrorCode.PAYLOAD_TOO_LARGE, f"events: at most {limit} a request across every trackEvents",
                        field="events", limit=limit)
-    # POST /events is admitted against the daily event quota; a GraphQL request is not, so check it here.
-    usage = (await call.inference.get_usage(call.caller)).model_dump(mode="json")
-    if usage["events"] >= call.settings.limits_for(call.caller.tier).events_per_day:
-        raise ApiError(ErrorCode.RATE_LIMITED, "The daily event quota is used up", reason="event_quota")
+    # Admitted as a GraphQL request: the inference service reserves the events of the daily quota (api/ingestion.py).
     raw = [{k: v for k, v in event.items() if v is not None} for event in events]
     return await ingest(call, raw)
 

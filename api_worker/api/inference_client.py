@@ -80,7 +80,7 @@ class InferenceClient:
         self.timeout_ms = timeout_ms
         self.on_window = on_window  # the caller's rate window, when a work call admitted the request
         # The request's admission, left by auth to the handler's work call (api/auth.py): sent
-        # with the first work call, and only with it.
+        # with the first work call (and again with each backend it fails over to).
         self.admission: AdmissionRequest | None = None
         self._plan: list[str] | None = None  # the backends this request tries, in order
         self.backend: str | None = None  # the one that answered last
@@ -96,18 +96,15 @@ class InferenceClient:
 
     async def _call(self, method: str, *args: Any, work: WorkRequest | None = None, failover: bool = True) -> Any:
         """Calls `method` on this request's backend, and on the next one while they fail. A work
-        request is sent as JSON text naming its backend; its admission goes with the first
-        attempt only: a backend that failed may have counted it, and a request is counted at
-        most once (after a failover it may go uncounted, never counted twice)."""
+        request is sent as JSON text naming its backend, with its admission every time: a backend
+        that failed may or may not have counted it, and the key's counter counts a request id
+        once (inference/counter.py), so the request is counted exactly once."""
         if self._plan is None:
             self._plan = self.pool.plan(time.monotonic())
         last: BackendFailed | None = None
         for backend in list(self._plan):
             if work is not None:
-                update = {"backend": backend, "failovers": len(self.failovers)}
-                if last is not None:
-                    update["admission"] = None
-                args = (work.model_copy(update=update).model_dump_json(),)
+                args = (work.model_copy(update={"backend": backend, "failovers": len(self.failovers)}).model_dump_json(),)
             try:
                 result = await self._attempt(backend, method, args)
             except BackendFailed as failed:

@@ -1,14 +1,14 @@
 """Event ingestion as POST /events and GraphQL's trackEvents share it: the batch limits, event
 by event validation, the batch id (the same for a retried batch), and the answer once the batch
-is durable: sent to the event queue by the api itself when the request was admitted already
-(api/auth.py: usually from a slot held in this isolate, so the batch takes no call to the
-inference service), or else handed to the inference service with its admission."""
+is durable: sent to the event queue by the api itself when it admitted the batch (api/auth.py:
+usually from a slot held in this isolate, so the batch takes no call to the inference service),
+or else handed to the inference service, which admits it or reserves its events."""
 
 import hashlib
 import time
 from typing import Any
 
-from api.auth import spend_event_quota
+from api.auth import admit_batch
 from api.call import Call
 from api.event_queue import event_queue_of
 from shared.batches import Marker, message_of
@@ -40,8 +40,10 @@ async def ingest(call: Call, raw_events: list[Any], *, validated: bool = False) 
     digest = hashlib.sha256(f"{call.caller.key_id}:{[e['id'] for e in accepted]}".encode()).hexdigest()
     batch_id, groups = f"b{digest[:31]}", group_counts(accepted)
     answer = {"batchId": batch_id, "status": f"/events/batches/{batch_id}", "rejected": rejections}
-    if not call.admission_pending:  # admitted already (api/auth.py): the api may send the batch itself
-        spend_event_quota(call, len(accepted))
+    # A caller known here is admitted now, its events reserved (api/auth.py: usually from a slot
+    # held in this isolate), and the api sends the batch itself; any other batch is admitted and
+    # its events reserved by the inference service (its work call, or a reservation of its own).
+    if call.admission_pending and await admit_batch(call, batch_id, len(accepted)):
         marker = Marker.received(batch_id, call.caller.key_id, call.caller.tier, now_ms)
         if await _sent_to_queue(call, message_of(marker, groups, ndjson)):
             # Until the batch is indexed, every valid event counts as accepted: it is stored, and

@@ -11,8 +11,10 @@ bound, in D1 (`rate_windows`, one primary: exact too). KV would be eventually co
 the Rate Limiting binding per location, with no remaining count to report. A fixed window lets
 a client spend up to twice its limit across a window boundary. A request may take more than its
 own slot of its window (AdmissionRequest.reserve): the api admits the caller's next reads and
-event batches from them (shared/leases.py says what that trades); an event batch's admission
-says how much of the day's event quota is left, for the api to admit batches against."""
+event batches from them (shared/leases.py says what that trades). A request reserves its worst
+case of the day's quotas as it is admitted (or, admitted before, as its work starts), and settles
+it with what it spent (shared/reservations.py): the counter (or D1) holds reservations only while
+the quotas are open, so concurrency passes a quota by one request's worth at most."""
 
 import asyncio
 import hmac
@@ -39,6 +41,7 @@ from shared.contract import (
 )
 from shared.errors import ErrorCode
 from shared.keys import new_key
+from shared.reservations import Quotas, Reservation, committed, spent_quota
 from shared.tiers import TierLimits
 
 WINDOW_SECONDS = 60
@@ -93,8 +96,11 @@ async def _verify_key(env: Any, prefix: str, presented_hash: str, now: float) ->
     return Caller(key_id=row["id"], tier=row["tier"])
 
 
-async def admit(env: Any, ctx: Any, req: AdmissionRequest, now: float | None = None) -> AdmissionResult:
-    """Admits `req`, counting it (and the slots it reserves) in its caller's window."""
+async def admit(env: Any, ctx: Any, req: AdmissionRequest, now: float | None = None,
+                reservation: Reservation | None = None) -> AdmissionResult:
+    """Admits `req`, counting it (and the slots it reserves) in its caller's window, once however
+    often it is sent (a failover sends it again: its request id is the counter's key), and
+    holding `reservation` (shared/reservations.py) if it is admitted."""
     now = time.time() if now is None else now
     if req.key_prefix and req.key_hash:
         verified = await _verify_key(env, req.key_prefix, req.key_hash, now)
@@ -108,54 +114,95 @@ async def admit(env: Any, ctx: Any, req: AdmissionRequest, now: float | None = N
 
     settings = settings_of(env)
     limits = settings.limits_for(caller.tier)
+    if reservation is None and req.kind == "events" and req.events:  # a batch the api sends to the queue itself
+        reservation = Reservation(id=req.reservation_id or req.request_id, kind="events", events=req.events)
     window_start, reset = _window(now)
     stores = stores_of(env)
+    ahead = 0
     if stores.counters is not None:  # the key's Durable Object: no D1 write for admission
-        count, taken, used = await stores.counters.count(caller.key_id, window_start, day_of(now), req.reserve,
-                                                         limits.requests_per_minute)
+        admission = {"id": req.request_id}
+        if reservation is not None:
+            admission |= {"reservation": asdict(reservation), "limits": asdict(Quotas.of(limits)), "ahead": req.events_ahead}
+        answer = await stores.counters.count(caller.key_id, window_start, day_of(now), req.reserve, limits.requests_per_minute,
+                                             admission)
+        count, taken, spent, ahead = answer["count"], answer["taken"], answer["committed"], answer.get("ahead", 0)
     else:  # one slot at a time
-        (count, used), taken = await stores.db.count_request(caller.key_id, window_start, day_of(now)), 1
+        (count, used), taken = await stores.db.count_request(caller.key_id, window_start, day_of(now), req.request_id), 1
+        spent = committed(used)
         if count == 1:  # this key's first request in a new window: drop its old ones, off the hot path
             drop = stores.db.drop_old_windows(caller.key_id, window_start)
             ctx.waitUntil(asyncio.ensure_future(drop))
+        if reservation is not None and count <= limits.requests_per_minute:
+            held, spent = await stores.db.hold(caller.key_id, day_of(now), reservation, Quotas.of(limits), now)
+            if held:  # admitted: what was checked is the usage before it
+                spent = committed(used)
     position = count - taken + 1  # this request's place in its window; the slots after it are the caller's next requests'
     window = RateWindow(limit=limits.requests_per_minute, remaining=max(0, limits.requests_per_minute - position), reset_seconds=reset)
-    result = _checked(limits, req.kind, caller, position, used, window, taken, now)
-    if req.kind == "events":
-        result.events_left = limits.events_per_day - int(used["events"])
+    result = _checked(limits, req.kind, caller, position, spent, window, taken, now)
+    result.events_ahead = ahead
     return result
 
 
-def _checked(limits: TierLimits, kind: str, caller: Caller, position: int, used: dict[str, float], window: RateWindow,
+def _checked(limits: TierLimits, kind: str, caller: Caller, position: int, spent: dict[str, float], window: RateWindow,
              taken: int, now: float) -> AdmissionResult:
     """The admission of a request counted at `position` in its window, against the limit and the
-    day's quotas its kind spends."""
+    day's quotas its kind spends (`spent`: usage and reservations held, shared/reservations.py)."""
     reset = window.reset_seconds
     if position > limits.requests_per_minute:
         return _refused(ErrorCode.RATE_LIMITED, "rate_limit", f"More than {limits.requests_per_minute} requests a minute",
                         caller=caller, retry_after=reset, window=window)
-    if kind == "ai" and used["prompt_tokens"] + used["completion_tokens"] >= limits.tokens_per_day:
-        return _refused(ErrorCode.RATE_LIMITED, "token_quota", f"The daily quota of {limits.tokens_per_day} AI tokens is used up",
-                        caller=caller, retry_after=_seconds_to_midnight(now), window=window)
-    if kind == "ai" and limits.daily_budget_usd and used["cost_usd"] >= limits.daily_budget_usd:
-        return _refused(ErrorCode.RATE_LIMITED, "budget", f"The daily budget of ${limits.daily_budget_usd:g} for models is spent",
-                        caller=caller, retry_after=_seconds_to_midnight(now), window=window)
-    if kind == "events" and used["events"] >= limits.events_per_day:
-        return _refused(ErrorCode.RATE_LIMITED, "event_quota", f"The daily quota of {limits.events_per_day} events is used up",
-                        caller=caller, retry_after=_seconds_to_midnight(now), window=window)
+    if (refusal := spent_quota(kind, limits, spent)) is not None:
+        return _quota_refusal(refusal, limits, caller, window, now)
     return AdmissionResult(allowed=True, caller=caller, window=window, granted=taken)
 
 
-async def admitted(env: Any, ctx: Any, req: AdmissionRequest | None) -> RateWindow | None:
-    """Admits the request a work call carries (see AdmissionRequest), or raises the refusal as the
+def _quota_refusal(reason: str, limits: TierLimits, caller: Caller, window: RateWindow | None, now: float) -> AdmissionResult:
+    message = {"token_quota": f"The daily quota of {limits.tokens_per_day} AI tokens is used up",
+               "budget": f"The daily budget of ${limits.daily_budget_usd:g} for models is spent",
+               "event_quota": f"The daily quota of {limits.events_per_day} events is used up"}[reason]
+    return _refused(ErrorCode.RATE_LIMITED, reason, message, caller=caller, retry_after=_seconds_to_midnight(now), window=window)
+
+
+def _raise_refusal(result: AdmissionResult) -> None:
+    raise ServiceFailed(ServiceFailure(code=result.code or ErrorCode.RATE_LIMITED, message=result.message or "Refused",
+                                       retry_after=result.retry_after, reason=result.reason, window=result.window))
+
+
+async def admitted(env: Any, ctx: Any, req: AdmissionRequest | None, caller: Caller | None = None,
+                   reservation: Reservation | None = None) -> RateWindow | None:
+    """Admits the request a work call carries (see AdmissionRequest) and holds its `reservation`
+    (for `caller`, when the request was admitted before), or raises the refusal as the
     ServiceFailure the api answers; the caller's window, for its headers."""
-    if req is None:
-        return None
-    result = await admit(env, ctx, req)
-    if not result.allowed:
-        raise ServiceFailed(ServiceFailure(code=result.code or ErrorCode.RATE_LIMITED, message=result.message or "Refused",
-                                           retry_after=result.retry_after, reason=result.reason, window=result.window))
-    return result.window
+    if req is not None:
+        result = await admit(env, ctx, req, reservation=reservation)
+        if not result.allowed:
+            _raise_refusal(result)
+        return result.window
+    if reservation is not None and caller is not None:
+        await reserve(env, caller, reservation)
+    return None
+
+
+async def reserve(env: Any, caller: Caller, reservation: Reservation, now: float | None = None) -> None:
+    """Holds the reservation of a request admitted before, or raises the quota's refusal."""
+    now = time.time() if now is None else now
+    limits = settings_of(env).limits_for(caller.tier)
+    stores = stores_of(env)
+    if stores.counters is not None:
+        held, spent = await stores.counters.hold(caller.key_id, day_of(now), reservation, Quotas.of(limits))
+    else:
+        held, spent = await stores.db.hold(caller.key_id, day_of(now), reservation, Quotas.of(limits), now)
+    if not held:
+        _raise_refusal(_quota_refusal(spent_quota(reservation.kind, limits, spent) or "budget", limits, caller, None, now))
+
+
+async def settle(env: Any, caller: Caller, reservation_id: str, now: float | None = None) -> None:
+    """Frees a reservation whose request spent nothing more than its usage records said (or failed)."""
+    stores = stores_of(env)
+    if stores.counters is not None:
+        await stores.counters.add(caller.key_id, day_of(time.time() if now is None else now), settles=[reservation_id])
+    else:
+        await stores.db.settle(caller.key_id, reservation_id)
 
 
 async def usage_report(env: Any, caller: Caller, now: float | None = None) -> UsageReport:

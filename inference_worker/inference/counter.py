@@ -10,6 +10,7 @@ holds across the first deploy of the counter and across an object that was evict
 
 import asyncio
 import json
+import time
 from typing import Any
 
 from workers import DurableObject
@@ -18,6 +19,7 @@ from inference.access import slots_to_take
 from inference.store import stores_of
 from inference.store.d1 import EMPTY_USAGE
 from shared.json_reader import parse_internal
+from shared.reservations import Ledger, Quotas, Reservation
 
 USAGE_FIELDS = tuple(EMPTY_USAGE)  # requests, prompt_tokens, completion_tokens, cache_hits, events, cost_usd
 
@@ -30,19 +32,24 @@ class KeyCounter(DurableObject):
         self._sql.exec("CREATE TABLE IF NOT EXISTS windows (start INTEGER PRIMARY KEY, count INTEGER NOT NULL)")
         self._sql.exec("CREATE TABLE IF NOT EXISTS days (day TEXT PRIMARY KEY, "
                        + ", ".join(f"{name} REAL NOT NULL DEFAULT 0" for name in USAGE_FIELDS) + ")")
+        # Reservations of the day's quotas held by requests in flight (shared/reservations.py).
+        self._sql.exec("CREATE TABLE IF NOT EXISTS holds (id TEXT PRIMARY KEY, day TEXT NOT NULL, reservation TEXT NOT NULL)")
+        # The admissions counted in the current window, by request id: one sent again (after a
+        # failover) is answered as it was, never counted twice.
+        self._sql.exec("CREATE TABLE IF NOT EXISTS admitted (id TEXT PRIMARY KEY, start INTEGER NOT NULL, answer TEXT NOT NULL)")
         self._seeding = asyncio.Lock()
-        # Today's row, as stored: one object per key and one instance of it, so every write to the
-        # row goes through here and the copy stays exact (a new instance reads it back once).
+        # Today's row and reservations, as stored: one object per key and one instance of it, so
+        # every write goes through here and the copy stays exact (a new instance reads it back once).
         self._day: str | None = None
-        self._used: dict[str, float] = {}
+        self._ledger: Ledger | None = None
 
     def _one(self, sql: str, *params: Any) -> dict[str, Any] | None:
         rows = self._sql.exec(sql, *params).toArray().to_py()
         return dict(rows[0]) if rows else None
 
-    async def _today(self, key_id: str, day: str) -> dict[str, float]:
+    async def _today(self, key_id: str, day: str) -> Ledger:
         if self._day == day:
-            return self._used
+            return self._ledger
         row = self._one("SELECT * FROM days WHERE day = ?", day)
         if row is None:
             async with self._seeding:  # the first request of the day reads D1 once; the others wait for it
@@ -52,35 +59,90 @@ class KeyCounter(DurableObject):
                     self._sql.exec(f"INSERT OR IGNORE INTO days (day, {', '.join(USAGE_FIELDS)}) VALUES (?, "
                                    + ", ".join("?" for _ in USAGE_FIELDS) + ")", day, *(seeded[name] for name in USAGE_FIELDS))
                     self._sql.exec("DELETE FROM days WHERE day < ?", day)
+                    self._sql.exec("DELETE FROM holds WHERE day < ?", day)
                     row = self._one("SELECT * FROM days WHERE day = ?", day)
-        self._day, self._used = day, {name: row[name] for name in USAGE_FIELDS}
-        return self._used
+        holds = [Reservation.from_json(r["reservation"])
+                 for r in self._sql.exec("SELECT reservation FROM holds WHERE day = ?", day).toArray().to_py()]
+        self._day, self._ledger = day, Ledger({name: row[name] for name in USAGE_FIELDS}, holds)
+        return self._ledger
 
-    async def count(self, key_id: str, window_start: int, day: str, reserve: int = 1, limit: int = 0) -> str:
-        """Counts a request in its window, with up to `reserve` - 1 more slots for the caller's next
-        reads, as far as `limit` allows (always the request itself: a refused request counts too):
-        {"count": the window's count with them, "taken": how many, "used": today's usage}."""
+    def _window_count(self, window_start: int) -> int:
         row = self._sql.exec("SELECT count FROM windows WHERE start = ?", window_start).toArray()
-        current = int(row[0].count) if row.length else 0
+        return int(row[0].count) if row.length else 0
+
+    async def count(self, key_id: str, window_start: int, day: str, reserve: int = 1, limit: int = 0, admission: str = "") -> str:
+        """Counts a request in its window, with up to `reserve` - 1 more slots for the caller's next
+        requests, as far as `limit` allows (always the request itself: a refused request counts
+        too): {"count": the window's count with them, "taken": how many, "used": today's usage,
+        "committed": what quotas are checked against (usage and reservations held, before this
+        request's)}. `admission` (JSON, optional): the request's id, so that the same request sent
+        again is counted once, and its reservation ({"reservation", "limits", "ahead"}), held if
+        the request is within the limit and its quotas are open: then "held": true and "ahead",
+        the events held for slots taken ahead."""
+        extra = parse_internal(admission, field="admission") if admission else {}
+        admission_id = extra.get("id")
+        if admission_id and (seen := self._one("SELECT answer FROM admitted WHERE id = ? AND start = ?", admission_id, window_start)):
+            return seen["answer"]
+        current = self._window_count(window_start)
+        ledger = self._expired(await self._today(key_id, day))
+        spent_before = ledger.committed()
+        reservation = Reservation.from_dict(extra["reservation"]) if extra.get("reservation") else None
+        quotas = Quotas.from_dict(extra["limits"]) if reservation is not None else None
+        ahead_events = int(extra.get("ahead", 0))
+        if reservation is not None and not ledger.room_ahead(reservation, quotas, ahead_events):
+            reserve, ahead_events = 1, 0  # slots ahead only with the events their batches need
         taken = slots_to_take(current, int(reserve), int(limit))
         count = int(self._sql.exec("INSERT INTO windows (start, count) VALUES (?, ?) ON CONFLICT (start) DO UPDATE "
                                    "SET count = count + excluded.count RETURNING count", window_start, taken).one().count)
         if count == taken:  # a new window: the ones before it are done with
             self._sql.exec("DELETE FROM windows WHERE start < ?", window_start)
-        return json.dumps({"count": count, "taken": taken, "used": await self._today(key_id, day)})
+            self._sql.exec("DELETE FROM admitted WHERE start < ?", window_start)
+        answer = {"count": count, "taken": taken, "used": ledger.used, "committed": spent_before}
+        if reservation is not None and (limit <= 0 or count - taken < limit):
+            refusal, ahead = self._reserve(ledger, day, reservation, quotas, ahead_events)
+            answer |= {"held": refusal is None, "ahead": ahead}
+        text = json.dumps(answer)
+        if admission_id:
+            self._sql.exec("INSERT OR REPLACE INTO admitted (id, start, answer) VALUES (?, ?, ?)", admission_id, window_start, text)
+        return text
+
+    def _expired(self, ledger: Ledger) -> Ledger:
+        """The ledger without the reservations nobody settled in time."""
+        for gone in ledger.expired(time.time()):
+            self._sql.exec("DELETE FROM holds WHERE id = ?", gone)
+        return ledger
+
+    def _reserve(self, ledger: Ledger, day: str, reservation: Reservation, limits: Quotas, ahead_events: int) -> tuple[str | None, int]:
+        before = set(ledger.holds)
+        refusal, ahead = ledger.reserve(reservation, limits, time.time(), ahead_events)
+        for hold_id in set(ledger.holds) - before:
+            self._sql.exec("INSERT OR REPLACE INTO holds (id, day, reservation) VALUES (?, ?, ?)", hold_id, day,
+                           ledger.holds[hold_id].to_json())
+        return refusal, ahead
+
+    async def hold(self, key_id: str, day: str, reservation: str, limits: str) -> str:
+        """Holds a reservation of a request admitted before (JSON, as in `count`) if its quotas are
+        open: {"held", "committed"}."""
+        ledger = self._expired(await self._today(key_id, day))
+        spent_before = ledger.committed()
+        quotas = Quotas.from_dict(parse_internal(limits, field="limits"))
+        refusal, _ = self._reserve(ledger, day, Reservation.from_json(reservation), quotas, 0)
+        return json.dumps({"held": refusal is None, "committed": spent_before})
 
     async def peek(self, key_id: str, window_start: int, day: str) -> str:
-        """The same, counting nothing (a usage report)."""
+        """The window's count and today's usage, counting nothing (a usage report)."""
         row = self._one("SELECT count FROM windows WHERE start = ?", window_start)
-        return json.dumps({"count": int(row["count"]) if row else 0, "used": await self._today(key_id, day)})
+        return json.dumps({"count": int(row["count"]) if row else 0, "used": (await self._today(key_id, day)).used})
 
-    async def add(self, key_id: str, day: str, delta: str) -> None:
-        """Adds usage (JSON: any of the usage fields) to the day's."""
-        used = await self._today(key_id, day)
+    async def add(self, key_id: str, day: str, delta: str, settles: str = "") -> None:
+        """Adds usage (JSON: any of the usage fields) to the day's, and frees the reservations
+        `settles` names (a JSON list of ids: the requests that spent it)."""
+        ledger = await self._today(key_id, day)
         changes = {name: value for name, value in parse_internal(delta, field="usage delta").items() if name in USAGE_FIELDS}
         if changes:
             self._sql.exec("UPDATE days SET " + ", ".join(f"{name} = {name} + ?" for name in changes) + " WHERE day = ?",
                            *changes.values(), day)
-            if self._day == day:
-                for name, value in changes.items():
-                    used[name] += value
+        settled = [hold_id for hold_id in (parse_internal(settles, field="settles") if settles else ()) if hold_id in ledger.holds]
+        for hold_id in settled:
+            self._sql.exec("DELETE FROM holds WHERE id = ?", hold_id)
+        ledger.settle(settled, changes)

@@ -25,7 +25,7 @@ from inference.ai_client import RetryPolicy, run_once
 from inference.log import log
 from inference.settings import settings_of
 from inference.store import Stores, stores_of
-from inference.usage import Meter
+from inference.usage import Meter, embedding_reservation, embedding_tokens
 from shared.contract import Caller, RateWindow, ServiceFailed, ServiceFailure, Source
 from shared.documents import (
     EMBED_BATCH,
@@ -69,7 +69,7 @@ async def embed_texts(env: Any, caller: Caller, texts: list[str], request_id: st
     except ServiceFailed:
         await meter.done(EMBEDDING_MODEL, "failed")
         raise
-    await meter.done(model, "ok", Usage(prompt_tokens=sum(max(1, len(t) // 4) for t in texts)))
+    await meter.done(model, "ok", Usage(prompt_tokens=embedding_tokens(texts)))
     return vector_texts(answer) if as_text else [list(vector) for vector in answer["data"]]
 
 
@@ -130,7 +130,16 @@ async def _ingest(env: Any, stores: Stores, caller: Caller, info: dict[str, Any]
 
 
 async def store_document(env: Any, ctx: Any, req: DocumentRequest) -> DocumentInfo:
-    window = await access.admitted(env, ctx, req.admission)
+    # Its passages' embeddings reserved before any is made, freed once they are recorded.
+    reservation = embedding_reservation(env, req.request_id, EMBEDDING_MODEL, split_passages(req.document.text))
+    window = await access.admitted(env, ctx, req.admission, req.caller, reservation)
+    try:
+        return await _stored(env, req, window)
+    finally:
+        await access.settle(env, req.caller, reservation.id)
+
+
+async def _stored(env: Any, req: DocumentRequest, window: RateWindow | None) -> DocumentInfo:
     stores = stores_of(env)
     _vectors(stores)
     document = req.document
@@ -162,7 +171,12 @@ async def resume_document(env: Any, ctx: Any, ref: DocumentRef) -> DocumentInfo:
     text = await stores.archive.read_document(info["r2_key"])
     if text is None:
         raise ServiceFailed(ServiceFailure(code=ErrorCode.SERVICE_UNAVAILABLE, message=f"The text of {ref.document_id} is missing"))
-    return await _ingest(env, stores, ref.caller, info, text, ref.request_id, window)
+    reservation = embedding_reservation(env, ref.request_id, EMBEDDING_MODEL, split_passages(text)[info["embedded"]:])
+    await access.reserve(env, ref.caller, reservation)
+    try:
+        return await _ingest(env, stores, ref.caller, info, text, ref.request_id, window)
+    finally:
+        await access.settle(env, ref.caller, reservation.id)
 
 
 async def list_documents(env: Any, caller: Caller) -> list[DocumentInfo]:
@@ -205,7 +219,12 @@ async def retrieve(env: Any, caller: Caller, query: str, top_k: int, min_score: 
 
 
 async def search(env: Any, ctx: Any, req: SearchRequest) -> SearchResult:
-    window = await access.admitted(env, ctx, req.admission)
+    reservation = embedding_reservation(env, req.request_id, EMBEDDING_MODEL, [req.query])
+    window = await access.admitted(env, ctx, req.admission, req.caller, reservation)
     options = req.retrieval
-    sources = await retrieve(env, req.caller, req.query, options.top_k, options.min_score, options.documents, req.request_id, req.backend)
+    try:
+        sources = await retrieve(env, req.caller, req.query, options.top_k, options.min_score, options.documents, req.request_id,
+                                 req.backend)
+    finally:
+        await access.settle(env, req.caller, reservation.id)
     return SearchResult(sources=sources, window=window)

@@ -5,19 +5,22 @@ from typing import Any
 from inference import access
 from inference.ai_client import RetryPolicy, run_once
 from inference.settings import settings_of
-from inference.usage import Meter
+from inference.usage import Meter, embedding_reservation, embedding_tokens
 from shared.contract import EmbeddingRequest, EmbeddingResult
 from shared.routing import WORKERS_AI
 from shared.workers_ai import Usage
 
 
 async def embed(env: Any, ctx: Any, req: EmbeddingRequest) -> EmbeddingResult:
-    window = await access.admitted(env, ctx, req.admission)
+    window = await access.admitted(env, ctx, req.admission, req.caller, embedding_reservation(env, req.request_id, req.model, req.texts))
     meter = Meter.of(env, req, "embedding")
-    _, model, answer = await run_once(env, [(WORKERS_AI, req.model)], {"text": req.texts}, RetryPolicy.of(settings_of(env)),
-                                      vectors_json=req.vectors_as_json)
-    # Workers AI reports no usage for embeddings: count about four characters a token.
-    used = Usage(prompt_tokens=sum(max(1, len(t) // 4) for t in req.texts))
+    try:
+        _, model, answer = await run_once(env, [(WORKERS_AI, req.model)], {"text": req.texts}, RetryPolicy.of(settings_of(env)),
+                                          vectors_json=req.vectors_as_json)
+    except BaseException:
+        await access.settle(env, req.caller, req.request_id)
+        raise
+    used = Usage(prompt_tokens=embedding_tokens(req.texts))
     await meter.done(model, "ok", used)
     if req.vectors_as_json:
         return EmbeddingResult(model=model, vectors_json=answer, usage=used.as_dict(), window=window)

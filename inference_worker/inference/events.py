@@ -32,6 +32,7 @@ from shared.batches import Groups, Marker, batch_of, message_of
 from shared.contract import BatchRef, BatchResult, BatchStatus, Caller, EventBatch, ServiceFailed, ServiceFailure, UnindexedBatch
 from shared.errors import ErrorCode
 from shared.events import from_ndjson, group_counts
+from shared.reservations import Reservation
 
 MAX_RETRY_DELAY_SECONDS = 300
 # Enrichment's model calls (one point each) follow the events' points in the same invocation.
@@ -47,17 +48,21 @@ async def index_batch(stores: Stores, marker: Marker, ndjson: str) -> int:
 
 async def count_events(stores: Stores, indexed: list[tuple[Marker, int]]) -> None:
     """The keys' counters learn of events newly indexed (what a daily event quota is checked
-    against): one call per key and day, however many of its batches were indexed together."""
+    against), and free the batches' reservations (made as each was admitted: its events are
+    counted now, less those indexed before): one call per key and day, however many of its
+    batches were indexed together."""
     if stores.counters is None:
         return
     totals: Counter[tuple[str, str]] = Counter()
+    batches: dict[tuple[str, str], list[str]] = {}
     for marker, accepted in indexed:
-        totals[(marker.key_id, day_of(marker.received_at / 1000))] += accepted
-    for (key_id, day), accepted in totals.items():
-        if not accepted:
-            continue
+        group = (marker.key_id, day_of(marker.received_at / 1000))
+        totals[group] += accepted
+        batches.setdefault(group, []).append(marker.batch_id)
+    for (key_id, day), settled in batches.items():
+        accepted = totals[(key_id, day)]
         try:
-            await stores.counters.add(key_id, day, events=accepted)
+            await stores.counters.add(key_id, day, settles=settled, **({"events": accepted} if accepted else {}))
         except Exception as exc:  # D1 has them: the counter is short until tomorrow's seed
             log(f"key {key_id}: {accepted} events indexed on {day} were not added to its counter: {exc}")
 
@@ -90,7 +95,8 @@ def data_points(indexed: list[tuple[str, Groups]], budget: int = AE_POINTS_PER_I
 
 
 async def process_events(env: Any, ctx: Any, batch: EventBatch) -> BatchResult:
-    window = await access.admitted(env, ctx, batch.admission)
+    # Its events reserved of the day's quota under the batch's id (settled once it is indexed).
+    window = await access.admitted(env, ctx, batch.admission, batch.caller, Reservation(batch.batch_id, "events", events=batch.count))
     stores = stores_of(env)
     key_id = batch.caller.key_id
     marker = Marker.received(batch.batch_id, key_id, batch.caller.tier, batch.received_at)

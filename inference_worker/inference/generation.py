@@ -8,6 +8,8 @@ stream ends, however it ends."""
 import asyncio
 import json
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from workers import Response
@@ -16,7 +18,7 @@ from inference import access, cache, documents
 from inference.ai_client import ClientGone, ModelStalled, ModelStream, ModelStreamBroken, ModelTimedOut, RetryPolicy, open_stream, run_once
 from inference.deadlines import StreamDeadlines
 from inference.log import log
-from inference.planning import estimate_usage, finish_reason, model_attempts, model_inputs, object_errors
+from inference.planning import estimate_usage, finish_reason, model_attempts, model_inputs, object_errors, worst_case
 from inference.settings import settings_of
 from inference.streaming import AnswerBody
 from inference.usage import Meter
@@ -171,8 +173,13 @@ async def _grounded(env: Any, req: GenerationRequest) -> tuple[list[Source], dic
 
 async def stream_generation(env: Any, ctx: Any, req: GenerationRequest) -> Response:
     """A Response whose body streams the answer; ServiceFailed before the first token."""
-    window = await access.admitted(env, ctx, req.admission)
+    window = await access.admitted(env, ctx, req.admission, req.caller, worst_case(env, req))
     meter = Meter.of(env, req, req.kind)
+    async with _settled_if_unrecorded(env, req, meter):
+        return await _streamed(env, ctx, req, meter, window)
+
+
+async def _streamed(env: Any, ctx: Any, req: GenerationRequest, meter: Meter, window: RateWindow | None) -> Response:
     key = cache.cache_key(req, settings_of(env).generation_cache_shared)
     if key and (entry := await cache.lookup(env, key)):
         stream = _Stream(env, req, entry["model"], meter)
@@ -186,10 +193,26 @@ async def stream_generation(env: Any, ctx: Any, req: GenerationRequest) -> Respo
     return Response(stream.body.readable, headers=_headers(source.model, "miss" if key else "bypass", window, source.provider))
 
 
+@asynccontextmanager
+async def _settled_if_unrecorded(env: Any, req: GenerationRequest, meter: Meter) -> AsyncIterator[None]:
+    """Frees the request's reservation if it fails before its model call is recorded (which settles it)."""
+    try:
+        yield
+    except BaseException:
+        if not meter.recorded:
+            await access.settle(env, req.caller, req.request_id)
+        raise
+
+
 async def generate(env: Any, ctx: Any, req: GenerationRequest) -> GenerationResult:
     """The whole answer at once; ServiceFailed if the model failed or the deadline passed."""
-    window = await access.admitted(env, ctx, req.admission)
+    window = await access.admitted(env, ctx, req.admission, req.caller, worst_case(env, req))
     meter = Meter.of(env, req, req.kind)
+    async with _settled_if_unrecorded(env, req, meter):
+        return await _generated(env, req, meter, window)
+
+
+async def _generated(env: Any, req: GenerationRequest, meter: Meter, window: RateWindow | None) -> GenerationResult:
     key = cache.cache_key(req, settings_of(env).generation_cache_shared)
     if key and (entry := await cache.lookup(env, key)):
         used = cache.entry_usage(entry)

@@ -6,7 +6,9 @@ from typing import Any
 
 from inference.settings import settings_of
 from shared.contract import GenerationRequest
+from shared.documents import PASSAGE_CHARS
 from shared.json_schema import instruction, parse_model_json, validate
+from shared.reservations import Reservation
 from shared.workers_ai import Usage
 
 
@@ -32,6 +34,20 @@ def model_inputs(req: GenerationRequest) -> dict[str, Any]:
     if req.temperature is not None:
         inputs["temperature"] = req.temperature
     return inputs
+
+
+def worst_case(env: Any, req: GenerationRequest) -> Reservation:
+    """What a generation may spend at most, reserved of the caller's daily quotas before the model
+    is called (shared/reservations.py): its prompt (with the schema's instruction and the passages
+    retrieval may add) and its largest answer, at the dearest price of the models it may be routed to."""
+    prompt = estimate_usage(req, "").prompt_tokens
+    if req.json_schema is not None:
+        prompt += len(instruction(req.json_schema)) // 4 + 1
+    if req.retrieval is not None:  # the question embedded (at most the prompt's tokens), then the passages found
+        prompt += prompt + req.retrieval.top_k * (PASSAGE_CHARS // 4)
+    routing = settings_of(env).routing
+    cost = max(routing.cost_usd(provider, model, prompt, req.max_tokens) for provider, model in model_attempts(env, req))
+    return Reservation(id=req.request_id, kind="ai", tokens=prompt + req.max_tokens, cost_usd=cost)
 
 
 def estimate_usage(req: GenerationRequest, text: str) -> Usage:

@@ -12,27 +12,42 @@ from inference.store.d1 import day_of
 from inference.store.records import CallRecord
 from inference.store.telemetry import call_point
 from shared.contract import Caller, WorkRequest
+from shared.reservations import Reservation
 from shared.routing import WORKERS_AI
 from shared.workers_ai import Usage
 
 
-async def record(env: Any, call: CallRecord) -> None:
+def embedding_tokens(texts: list[str]) -> int:
+    """Workers AI reports no usage for embeddings: about four characters a token."""
+    return sum(max(1, len(text) // 4) for text in texts)
+
+
+def embedding_reservation(env: Any, reservation_id: str, model: str, texts: list[str]) -> Reservation:
+    """What embedding `texts` spends, reserved of the caller's daily quotas before the model is called."""
+    tokens = embedding_tokens(texts)
+    cost = settings_of(env).routing.cost_usd(WORKERS_AI, model, tokens, 0)
+    return Reservation(id=reservation_id, kind="ai", tokens=tokens, cost_usd=cost)
+
+
+async def record(env: Any, call: CallRecord, settles: str | None = None) -> None:
+    """Records a model call; `settles`: the reservation its request held (freed now that its usage is counted)."""
     stores = stores_of(env)
     try:
-        await stores.db.record_call(call)
+        await stores.db.record_call(call, settles if stores.counters is None else None)
         if stores.counters is not None:  # what the key's quotas are checked against
-            await stores.counters.add(call.caller.key_id, day_of(time.time()), requests=1, prompt_tokens=call.usage.prompt_tokens,
+            await stores.counters.add(call.caller.key_id, day_of(time.time()), settles=[settles] if settles else [],
+                                      requests=1, prompt_tokens=call.usage.prompt_tokens,
                                       completion_tokens=call.usage.completion_tokens, cost_usd=call.cost_usd,
                                       cache_hits=1 if call.outcome == "cache_hit" else 0)
     finally:
         stores.telemetry.write(call_point(call))
 
 
-async def record_quietly(env: Any, call: CallRecord, request_id: str) -> None:
+async def record_quietly(env: Any, call: CallRecord, request_id: str, settles: str | None = None) -> None:
     """Record, logging a failure instead of raising it: the client has (or is getting) its
     answer, and a lost counter must not take that away."""
     try:
-        await record(env, call)
+        await record(env, call, settles)
     except Exception as exc:
         log(f"usage record failed for request {request_id}: {exc}")
 
@@ -47,11 +62,14 @@ class Meter:
     request_id: str
     backend: str | None = None
     failovers: int = 0
+    settles: str | None = None  # the reservation of the request this call is the last of: freed when it is recorded
     started: float = field(default_factory=time.perf_counter)
+    recorded: bool = False
 
     @classmethod
     def of(cls, env: Any, req: WorkRequest, kind: str) -> "Meter":
-        return cls(env, req.caller, kind, req.request_id, req.backend, req.failovers)
+        """The meter of a request's one model call, which settles the request's reservation."""
+        return cls(env, req.caller, kind, req.request_id, req.backend, req.failovers, settles=req.request_id)
 
     def elapsed_ms(self) -> float:
         return (time.perf_counter() - self.started) * 1000
@@ -68,4 +86,5 @@ class Meter:
         cost = 0.0 if outcome == "cache_hit" else \
             settings_of(self.env).routing.cost_usd(provider, model, used.prompt_tokens, used.completion_tokens)
         call = CallRecord(self.caller, model, self.kind, outcome, used, latency, ttft_ms, self.backend, self.failovers, provider, cost)
-        await record_quietly(self.env, call, self.request_id)
+        self.recorded = True
+        await record_quietly(self.env, call, self.request_id, self.settles)

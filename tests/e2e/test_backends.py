@@ -6,6 +6,7 @@ backend whose model account is out of capacity."""
 
 import time
 from collections import Counter
+from contextlib import contextmanager
 
 import httpx
 import pytest
@@ -21,9 +22,9 @@ FAILURES_TO_OPEN = 3
 CHAT = {"messages": [{"id": "u", "role": "user", "parts": [{"type": "text", "text": "which backend?"}]}]}
 
 
-@pytest.fixture(scope="module")
-def pool(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("backends")
+@contextmanager
+def two_backends(folder, runtime: str = "workerd"):
+    """The local host with two inference backends, and a client with an enterprise key."""
     (folder / "backends.txt").write_text(f"inference-service\n{SECOND}  # one line a backend\n")
     # At the project's root, so that the config's relative paths (main, base_dir) hold.
     config = PROJECT_ROOT / ".test-backends.wrangler.toml"
@@ -34,17 +35,23 @@ def pool(tmp_path_factory):
         inference = PROJECT_ROOT / "inference_worker" / "wrangler.toml"
         variables = {"ADMIN_TOKEN": ADMIN, "BACKEND_FAILURES": str(FAILURES_TO_OPEN),
                      "BACKEND_COOLDOWN_SECONDS": str(COOLDOWN_SECONDS), "RETRY_BACKOFF_MS": "1", "MODEL_ATTEMPTS": "1", "FALLBACK_MODELS": ""}
-        with LocalHost([config, inference, f"{inference}@{SECOND}"], folder / "state", variables=variables) as host:
+        with LocalHost([config, inference, f"{inference}@{SECOND}"], folder / "state", variables=variables, runtime=runtime) as host:
             created = httpx.post(f"{host.url}/graphql", headers={"authorization": f"Bearer {ADMIN}"}, json={
                 "query": 'mutation { createApiKey(name: "pool", tier: ENTERPRISE) { key } }'}).json()
             key = created["data"]["createApiKey"]["key"]
             with httpx.Client(base_url=host.url, timeout=30, limits=FRESH_CONNECTIONS,
                               headers={"authorization": f"Bearer {key}"}) as client:
-                control = HostControl(client, "workerd")
+                control = HostControl(client, runtime)
                 control.reset()
                 yield client, control
     finally:
         config.unlink(missing_ok=True)
+
+
+@pytest.fixture(scope="module")
+def pool(tmp_path_factory):
+    with two_backends(tmp_path_factory.mktemp("backends")) as running:
+        yield running
 
 
 def served_by(client: httpx.Client, count: int) -> Counter:
@@ -117,3 +124,43 @@ def test_a_clients_mistake_a_backend_answers_never_opens_its_circuit(pool):
 
     # The failures never came FAILURES_TO_OPEN in a row: it was tried in every group, its circuit closed.
     assert model_calls_by_worker(control)[SECOND] == groups
+
+
+def test_a_request_that_fails_over_is_counted_once(pool):
+    """A backend that fails takes the admission with it; the backend that answers admits the
+    request again under the same id, which the key's counter counts once: a limit of 20 a
+    minute lets exactly 20 through, whichever backend answered."""
+    client, control = pool
+    control.reset()
+    created = client.post("/graphql", headers={"authorization": f"Bearer {ADMIN}"}, json={
+        "query": 'mutation { createApiKey(name: "failover", tier: FREE) { key } }'}).json()
+    headers = {"authorization": f"Bearer {created['data']['createApiKey']['key']}"}
+    time.sleep(COOLDOWN_SECONDS + 0.5)  # every circuit closed: the failing backend is tried until its circuit opens
+    control.set(failingWorkers=[SECOND])
+    if int(time.time()) % 60 > 45:  # every request in one window
+        time.sleep(61 - int(time.time()) % 60)
+
+    statuses = Counter(client.post("/v1/chat/completions", headers=headers, json={
+        "model": "llama-3.1-8b", "messages": [{"role": "user", "content": "hi"}]}).status_code for _ in range(25))
+
+    assert model_calls_by_worker(control)[SECOND] >= 1  # some requests failed over
+    assert statuses == {200: 20, 429: 5}
+
+
+def test_requests_that_fail_over_before_they_were_counted_are_counted_by_the_next_backend(tmp_path):
+    """The second backend's method throws before it admits anything (devhost's injected fault):
+    every request the rotation sends there first fails over, and the backend that answers counts
+    it, so a limit of 20 a minute lets exactly 20 through."""
+    with two_backends(tmp_path, runtime="devhost") as (client, control):
+        created = client.post("/graphql", headers={"authorization": f"Bearer {ADMIN}"}, json={
+            "query": 'mutation { createApiKey(name: "failover", tier: FREE) { key } }'}).json()
+        headers = {"authorization": f"Bearer {created['data']['createApiKey']['key']}"}
+        control.fault(f"{SECOND}.generate", "Network connection lost", count=-1)
+        if int(time.time()) % 60 > 40:  # every request in one window
+            time.sleep(61 - int(time.time()) % 60)
+
+        responses = [client.post("/v1/chat/completions", headers=headers, json={
+            "model": "llama-3.1-8b", "messages": [{"role": "user", "content": "hi"}]}) for _ in range(25)]
+
+    assert Counter(r.status_code for r in responses) == {200: 20, 429: 5}
+    assert {r.headers["x-inference-backend"] for r in responses if r.status_code == 200} == {"INFERENCE"}

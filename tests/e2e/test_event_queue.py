@@ -51,8 +51,10 @@ def test_a_keys_batches_are_admitted_ahead_and_sent_to_the_queue_by_the_api_coun
         ids = {r.headers["x-request-id"] for r in responses}
         calls = [line["rpc"] for line in map(json.loads, filter(lambda text: text.startswith("{"), host.lines))
                  if line.get("message") == "rpc" and line.get("request_id") in ids]
-        # The first batch verifies the key, the second takes 10 slots (a thirtieth of 300 a minute), the 12th 10 more.
-        assert calls == ["admit"] * 3
+        # The first batch verifies the key (then the inference service reserves its events and
+        # sends it on), the second takes 10 slots (a thirtieth of 300 a minute) with the events of
+        # 9 more batches like it held ahead, the 12th 10 more.
+        assert calls == ["admit", "process_events", "admit", "admit"]
 
 
 def test_concurrent_batches_are_all_indexed_and_none_is_lost(base_url, new_key):

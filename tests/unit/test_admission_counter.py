@@ -7,27 +7,56 @@ import json
 
 from inference import access
 from inference.settings import settings_of
+from inference.store.counters import Counters
 from shared.contract import AdmissionRequest, Caller
 from shared.leases import Leases
+from shared.reservations import Ledger, Quotas, Reservation
 from tests.fakes import inference_env
 
 
 class CounterStandIn:
+    """The counter's contract over JSON text, with the same arithmetic (shared/reservations.py)."""
+
     def __init__(self) -> None:
         self.windows: dict[int, int] = {}
         self.used = {"requests": 0, "prompt_tokens": 0, "completion_tokens": 0, "cache_hits": 0, "events": 0, "cost_usd": 0.0}
+        self.ledger = Ledger(self.used)
+        self.admitted: dict[str, str] = {}
 
-    async def count(self, key_id: str, window_start: int, day: str, reserve: int = 1, limit: int = 0) -> str:
+    async def count(self, key_id: str, window_start: int, day: str, reserve: int = 1, limit: int = 0, admission: str = "") -> str:
+        extra = json.loads(admission) if admission else {}
+        if extra.get("id") in self.admitted:
+            return self.admitted[extra["id"]]
+        self.ledger.used = self.used
+        spent = self.ledger.committed()
+        reservation = Reservation.from_dict(extra["reservation"]) if extra.get("reservation") else None
+        quotas = Quotas.from_dict(extra["limits"]) if reservation is not None else None
+        ahead = int(extra.get("ahead", 0))
+        if reservation is not None and not self.ledger.room_ahead(reservation, quotas, ahead):
+            reserve, ahead = 1, 0
         taken = access.slots_to_take(self.windows.get(window_start, 0), reserve, limit)
         self.windows[window_start] = self.windows.get(window_start, 0) + taken
-        return json.dumps({"count": self.windows[window_start], "taken": taken, "used": self.used})
+        answer = {"count": self.windows[window_start], "taken": taken, "used": self.used, "committed": spent}
+        if reservation is not None and self.windows[window_start] - taken < limit:
+            refusal, ahead = self.ledger.reserve(reservation, quotas, 0, ahead)
+            answer |= {"held": refusal is None, "ahead": ahead}
+        text = json.dumps(answer)
+        if extra.get("id"):
+            self.admitted[extra["id"]] = text
+        return text
+
+    async def hold(self, key_id: str, day: str, reservation: str, limits: str) -> str:
+        self.ledger.used = self.used
+        spent = self.ledger.committed()
+        refusal, _ = self.ledger.reserve(Reservation.from_json(reservation), Quotas.from_dict(json.loads(limits)), 0)
+        return json.dumps({"held": refusal is None, "committed": spent})
 
     async def peek(self, key_id: str, window_start: int, day: str) -> str:
         return json.dumps({"count": self.windows.get(window_start, 0), "used": self.used})
 
-    async def add(self, key_id: str, day: str, delta: str) -> None:
-        for name, value in json.loads(delta).items():
-            self.used[name] += value
+    async def add(self, key_id: str, day: str, delta: str, settles: str = "") -> None:
+        self.ledger.used = self.used
+        self.ledger.settle(json.loads(settles) if settles else (), json.loads(delta))
 
 
 class Namespace:
@@ -110,20 +139,19 @@ class CountingNamespace(Namespace):
 
 
 def batches(env, caller: Caller, sizes: list[int], leases: Leases, now: float = 1_800_000_000) -> list:
-    """Batches admitted as the api admits them (shared/leases.py, api/auth.py): from a slot its
-    isolate holds, else by the counter through access.admit (an RPC in the workers)."""
+    """Batches admitted as the api admits them (shared/leases.py, api/auth.py admit_batch): from a
+    slot its isolate holds, with events held for it, else by the counter through access.admit (an
+    RPC in the workers), the batch's events reserved."""
     limit = settings_of(env).limits_for(caller.tier).requests_per_minute
 
     async def admit_all():
         results = []
         for i, size in enumerate(sizes):
-            async def ask(reserve: int, i=i):
-                request = AdmissionRequest(request_id=f"b{i}", kind="events", caller=caller, reserve=reserve)
+            async def ask(reserve: int, i=i, size=size):
+                request = AdmissionRequest(request_id=f"r{i}", kind="events", caller=caller, reserve=reserve, events=size,
+                                           reservation_id=f"b{i}", events_ahead=(reserve - 1) * size)
                 return await access.admit(env, None, request, now=now)
-            result = await leases.admit(caller.key_id, now, ask, verified=True, limit=limit, lease_size=10)
-            if result.allowed:
-                leases.spend_events(caller.key_id, size)  # api/ingestion.py, once the batch is validated
-            results.append(result)
+            results.append(await leases.admit(caller.key_id, now, ask, verified=True, limit=limit, lease_size=10, events=size))
         return results
     return asyncio.run(admit_all())
 
@@ -143,24 +171,38 @@ def test_event_batches_are_admitted_from_slots_taken_ahead_and_never_past_the_li
     assert [r.window.remaining for r in results[:3]] == [299, 298, 297]
 
 
-def test_a_batch_from_slots_taken_ahead_sees_the_events_admitted_here_since():
+def test_batches_reserve_their_events_as_they_are_admitted_so_the_quota_is_passed_by_one_batch_at_most():
     env = inference_env(TIER_PRO_EVENTS_PER_DAY="1000")
     env.KEY_COUNTER = CountingNamespace()
     caller = Caller(key_id="key_lease_b", tier="pro")
-    env.KEY_COUNTER.get("key_lease_b").used["events"] = 700
+    env.KEY_COUNTER.get("key_lease_b").used["events"] = 650  # indexed before
 
+    # None of them indexed yet: each one's events are held from its admission on.
+    results = batches(env, caller, [100, 100, 100, 100, 100], Leases())
+
+    assert [(r.allowed, r.reason) for r in results] == [(True, None)] * 4 + [(False, "event_quota")]
+    # Near the quota no events are held ahead, so no batch is admitted without a call.
+    assert env.KEY_COUNTER.calls == 5
+    assert env.KEY_COUNTER.objects["key_lease_b"].ledger.committed()["events"] == 1050  # 50 over: less than one batch
+
+
+def test_slots_taken_ahead_hold_the_events_of_the_batches_they_admit():
+    env = inference_env(TIER_PRO_EVENTS_PER_DAY="10000")
+    env.KEY_COUNTER = CountingNamespace()
+    caller = Caller(key_id="key_lease_d", tier="pro")
     leases = Leases()
-    results = batches(env, caller, [100, 100, 100, 100, 100], leases)
+
+    results = batches(env, caller, [100] * 11 + [500], leases)
 
     assert all(r.allowed for r in results)
-    # 1: one slot; 2: ten slots, 200 events left after it; 3 and 4 from those slots; 4 spent the
-    # last of the quota as this isolate knows it, so 5 asks the counter again.
+    counter = env.KEY_COUNTER.objects["key_lease_d"]
+    # The first batch alone, the second with 9 slots and 900 events ahead: the next 9 from them;
+    # a batch bigger than what is held here asks the counter.
     assert env.KEY_COUNTER.calls == 3
-    # The 5th left 200 events of the quota as this isolate knows it (700 indexed, its own 100). What
-    # other isolates admit since is not seen here: at most those 200 more, until the slots or the window end.
-    env.KEY_COUNTER.get("key_lease_b").used["events"] = 1000
-    after = batches(env, caller, [100, 100, 100], leases)
-    assert [(r.allowed, r.reason) for r in after] == [(True, None), (True, None), (False, "event_quota")]
+    assert counter.ledger.committed()["events"] == 100 + 100 + 900 + 500
+    # Indexed, a batch's own reservation becomes its count (less the events indexed before).
+    asyncio.run(Counters(env.KEY_COUNTER).add("key_lease_d", "2027-01-15", settles=["b0", "b1"], events=150))
+    assert counter.ledger.committed()["events"] == 150 + 900 + 500
 
 
 def test_a_used_up_event_quota_is_refused_and_takes_no_slots_ahead():
@@ -174,3 +216,40 @@ def test_a_used_up_event_quota_is_refused_and_takes_no_slots_ahead():
     assert [r.reason for r in results] == ["event_quota"] * 4
     assert env.KEY_COUNTER.calls == 4
     assert env.KEY_COUNTER.objects["key_lease_c"].windows == {1_800_000_000 - 1_800_000_000 % 60: 4}  # one slot each, none ahead
+
+
+def test_concurrent_model_calls_reserve_their_worst_case_so_a_budget_is_passed_by_one_call_at_most():
+    env = inference_env(TIER_PRO_DAILY_BUDGET_USD="0.00002")
+    env.KEY_COUNTER = Namespace()
+    caller = Caller(key_id="jwt:dave", tier="pro")
+
+    async def twenty_at_once():
+        return await asyncio.gather(*(access.admit(env, None, AdmissionRequest(request_id=f"r{i}", kind="ai", caller=caller),
+                                                   reservation=Reservation(f"r{i}", "ai", tokens=1100, cost_usd=0.000015))
+                                      for i in range(20)))
+
+    results = asyncio.run(twenty_at_once())
+
+    assert [r.allowed for r in results] == [True, True] + [False] * 18  # 0.00003 held: one call's worth over
+    assert {r.reason for r in results[2:]} == {"budget"}
+    counter = env.KEY_COUNTER.objects["jwt:dave"]
+    # The calls spent less than they held: settled, the rest is free again, and the budget open.
+    for i in range(2):
+        asyncio.run(Counters(env.KEY_COUNTER).add("jwt:dave", "2027-01-15", settles=[f"r{i}"], cost_usd=0.000004))
+    assert counter.ledger.committed()["cost_usd"] == 0.000008
+    again = asyncio.run(access.admit(env, None, AdmissionRequest(request_id="r20", kind="ai", caller=caller),
+                                     reservation=Reservation("r20", "ai", cost_usd=0.000015)))
+    assert again.allowed
+
+
+def test_the_same_admission_sent_again_after_a_failover_is_counted_once():
+    env = inference_env(TIER_FREE_REQUESTS_PER_MINUTE="20")
+    env.KEY_COUNTER = Namespace()
+    caller = Caller(key_id="jwt:erin", tier="free")
+    request = AdmissionRequest(request_id="same", kind="ai", caller=caller)
+
+    first = asyncio.run(access.admit(env, None, request, now=1_800_000_000))
+    again = asyncio.run(access.admit(env, None, request, now=1_800_000_000))
+
+    assert first.window.remaining == again.window.remaining == 19
+    assert env.KEY_COUNTER.objects["jwt:erin"].windows == {1_800_000_000 - 1_800_000_000 % 60: 1}

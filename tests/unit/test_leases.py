@@ -1,6 +1,6 @@
 """Admissions taken ahead (shared/leases.py): slots are asked for only while the window has
 plenty left and nothing else of the caller is in flight, used one request each, never past the
-window; a batch's also only while the day's event quota is open. (With the key's counter:
+window; a batch's also only with events of the day's quota held for it. (With the key's counter:
 tests/unit/test_admission_counter.py.)"""
 
 import asyncio
@@ -70,17 +70,34 @@ def test_a_caller_not_verified_here_is_asked_for_at_the_counter_one_slot_at_a_ti
     assert leases.take("k", NOW) is not None  # still held for the verified caller
 
 
-def test_batches_take_slots_while_the_event_quota_is_open_and_ask_for_one_once_it_is_used_up():
+def test_a_batch_takes_a_slot_only_with_the_events_held_for_it():
     leases = Leases()
     window = RateWindow(limit=600, remaining=500, reset_seconds=30)
-    leases.answered("k", granted=5, window=window, now=NOW, events_left=150)
+    leases.answered("k", granted=5, window=window, now=NOW, events_held=250)
 
-    assert leases.take("k", NOW) is not None
-    leases.spend_events("k", 100)
-    assert leases.take("k", NOW) is not None  # 50 left: open
-    leases.spend_events("k", 100)
-    assert leases.take("k", NOW) is None  # spent, as this isolate knows: the counter decides
-    assert leases.ask_size("k", limit=600, lease_size=10, now=NOW) == 10  # it may have more (it counts indexed events)
+    assert leases.take("k", NOW, events=100) is not None
+    assert leases.take("k", NOW, events=100) is not None
+    assert leases.take("k", NOW, events=100) is None  # 50 held here: the counter decides
+    assert leases.take("k", NOW, events=50) is not None
 
-    leases.answered("k", granted=0, window=window, now=NOW, events_left=0)  # the counter refused: used up
-    assert leases.ask_size("k", limit=600, lease_size=10, now=NOW) == 1  # no slots for batches it will refuse
+
+def test_answers_that_arrive_together_add_their_slots_instead_of_replacing_them():
+    """A request asked for 10 slots while 99 others of the same caller asked for one each: their
+    answers come in any order, and every slot granted is counted in the window already."""
+    leases = Leases()
+    leases.answered("k", granted=10, window=RateWindow(limit=300, remaining=250, reset_seconds=30), now=NOW)
+    for remaining in (249, 260, 248):  # later answers, some counted before the 10 and some after
+        leases.answered("k", granted=1, window=RateWindow(limit=300, remaining=remaining, reset_seconds=30), now=NOW + 0.5)
+
+    taken = [leases.take("k", NOW + 1) for _ in range(10)]
+
+    assert [w is not None for w in taken] == [True] * 9 + [False]
+    assert taken[0].remaining == 247  # the lowest remaining any answer said, less the one used here
+
+
+def test_an_answer_of_a_new_window_replaces_the_slots_of_the_last_one():
+    leases = Leases()
+    leases.answered("k", granted=10, window=RateWindow(limit=300, remaining=250, reset_seconds=2), now=NOW)
+    leases.answered("k", granted=3, window=RateWindow(limit=300, remaining=297, reset_seconds=60), now=NOW + 1)
+
+    assert [leases.take("k", NOW + 3) is not None for _ in range(3)] == [True, True, False]

@@ -56,3 +56,16 @@ def test_object_errors_cover_bad_json_and_schema_mismatches():
     assert planning.object_errors(req, '{"ok": "yes"}') == ["$.ok: expected boolean, got str"]
     assert planning.object_errors(req, "Sure, here it is")[0].startswith("$: not valid JSON")
     assert planning.object_errors(request(), "anything") == []
+
+
+def test_a_generation_reserves_its_prompt_and_largest_answer_at_the_dearest_model_it_may_be_routed_to():
+    env = SimpleNamespace(FALLBACK_MODELS="llama-3.3-70b")
+    pro = request(caller=Caller(key_id="k", tier="pro"), max_tokens=1000)
+
+    reservation = planning.worst_case(env, pro)
+
+    # "hello there": 2 prompt tokens; the 70b fallback (0.293 in, 2.253 out a million) is dearer than the 8b.
+    assert (reservation.id, reservation.kind, reservation.tokens) == ("r", "ai", 1002)
+    assert reservation.cost_usd == round((2 * 0.293 + 1000 * 2.253) / 1_000_000, 8)
+    alone = planning.worst_case(SimpleNamespace(), pro)
+    assert alone.cost_usd == round((2 * 0.045 + 1000 * 0.384) / 1_000_000, 8) < reservation.cost_usd

@@ -2,9 +2,11 @@
 usage per key, and the usage the work adds to it. Calls carry strings and numbers only."""
 
 import json
+from dataclasses import asdict
 from typing import Any
 
 from shared.json_reader import parse_internal
+from shared.reservations import Quotas, Reservation
 
 MAX_KNOWN_IDS = 10_000
 
@@ -23,14 +25,24 @@ class Counters:
             object_id = self._ids[key_id] = self._namespace.idFromName(key_id)
         return self._namespace.get(object_id)
 
-    async def count(self, key_id: str, window_start: int, day: str, reserve: int = 1, limit: int = 0) -> tuple[int, int, dict[str, Any]]:
-        """(the window's count with the slots taken, how many were taken, today's usage)."""
-        answer = parse_internal(await self._counter(key_id).count(key_id, window_start, day, reserve, limit), field="count answer")
-        return answer["count"], answer.get("taken", 1), answer["used"]
+    async def count(self, key_id: str, window_start: int, day: str, reserve: int = 1, limit: int = 0,
+                    admission: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The counter's answer (inference/counter.py: count): the window's count with the slots
+        taken, how many were taken, today's usage, what quotas are checked against, and whether
+        the admission's reservation is held."""
+        answer = await self._counter(key_id).count(key_id, window_start, day, reserve, limit, json.dumps(admission) if admission else "")
+        return parse_internal(answer, field="count answer")
+
+    async def hold(self, key_id: str, day: str, reservation: Reservation, quotas: Quotas) -> tuple[bool, dict[str, float]]:
+        """(whether the reservation is held, what quotas were checked against before it)."""
+        answer = parse_internal(await self._counter(key_id).hold(key_id, day, reservation.to_json(), json.dumps(asdict(quotas))),
+                                field="hold answer")
+        return answer["held"], answer["committed"]
 
     async def peek(self, key_id: str, window_start: int, day: str) -> tuple[int, dict[str, Any]]:
         answer = parse_internal(await self._counter(key_id).peek(key_id, window_start, day), field="peek answer")
         return answer["count"], answer["used"]
 
-    async def add(self, key_id: str, day: str, **delta: float) -> None:
-        await self._counter(key_id).add(key_id, day, json.dumps(delta))
+    async def add(self, key_id: str, day: str, settles: list[str] = (), **delta: float) -> None:
+        """Adds usage to the key's day, freeing the reservations `settles` names (their requests spent it)."""
+        await self._counter(key_id).add(key_id, day, json.dumps(delta), json.dumps(list(settles)) if settles else "")

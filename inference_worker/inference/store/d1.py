@@ -15,18 +15,48 @@ from inference.store.analytics_sql import events_sql, metric_sql, shape
 from inference.store.records import CallRecord
 from shared.analytics import EventPage, EventQuery, MetricQuery, MetricSeries, encode_cursor
 from shared.json_reader import parse_internal
+from shared.reservations import RESERVATION_SECONDS, Quotas, Reservation
 
 # --- keys and admission ---------------------------------------------------------------------
 FIND_KEY_SQL = "SELECT id, hash, tier, revoked_at FROM api_keys WHERE prefix = ?1"
 INSERT_KEY_SQL = "INSERT INTO api_keys (id, prefix, hash, name, tier, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
 LIST_KEYS_SQL = "SELECT id, prefix, name, tier, created_at, revoked_at FROM api_keys ORDER BY created_at, id"
 REVOKE_KEY_SQL = "UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL RETURNING id"
+# A request is counted once however often it is sent (?3: its id), at the place it first took.
 COUNT_REQUEST_SQL = """
-INSERT INTO rate_windows (key_id, window_start, count) VALUES (?1, ?2, 1)
+INSERT INTO rate_windows (key_id, window_start, count)
+SELECT ?1, ?2, 1 WHERE NOT EXISTS (SELECT 1 FROM admissions WHERE key_id = ?1 AND id = ?3)
 ON CONFLICT (key_id, window_start) DO UPDATE SET count = count + 1
-RETURNING count
 """
+RECORD_ADMISSION_SQL = """
+INSERT OR IGNORE INTO admissions (key_id, id, window_start, position)
+SELECT ?1, ?3, ?2, count FROM rate_windows WHERE key_id = ?1 AND window_start = ?2
+"""
+ADMISSION_POSITION_SQL = "SELECT position AS count FROM admissions WHERE key_id = ?1 AND id = ?2"
 DROP_OLD_WINDOWS_SQL = "DELETE FROM rate_windows WHERE key_id = ?1 AND window_start < ?2"
+DROP_OLD_ADMISSIONS_SQL = "DELETE FROM admissions WHERE key_id = ?1 AND window_start < ?2"
+# Reservations of the day's quotas (shared/reservations.py): held only while the day's usage and
+# what unexpired reservations hold is under the quotas of the reservation's kind (?4), atomically
+# (one statement); an id held already stays as it was (the same request sent again).
+COMMITTED_CTE = """
+WITH used AS (SELECT COALESCE(SUM(prompt_tokens + completion_tokens), 0) AS tokens, COALESCE(SUM(cost_usd), 0) AS cost_usd,
+                     COALESCE(SUM(events), 0) AS events FROM usage_daily WHERE key_id = ?1 AND day = ?3),
+     held AS (SELECT COALESCE(SUM(tokens), 0) AS tokens, COALESCE(SUM(cost_usd), 0) AS cost_usd, COALESCE(SUM(events), 0) AS events
+              FROM reservations WHERE key_id = ?1 AND day = ?3 AND expires > ?8)
+"""
+DROP_EXPIRED_RESERVATIONS_SQL = "DELETE FROM reservations WHERE key_id = ?1 AND expires <= ?2"
+HOLD_RESERVATION_SQL = COMMITTED_CTE + """
+INSERT OR IGNORE INTO reservations (key_id, id, day, tokens, cost_usd, events, expires)
+SELECT ?1, ?2, ?3, ?5, ?6, ?7, ?9 FROM used, held
+WHERE CASE ?4 WHEN 'ai' THEN used.tokens + held.tokens < ?10 AND (?11 = 0 OR used.cost_usd + held.cost_usd < ?11)
+              ELSE used.events + held.events < ?12 END
+"""
+# What the quotas were checked against, and whether the reservation is held.
+RESERVATION_STATE_SQL = COMMITTED_CTE + """
+SELECT used.tokens + held.tokens AS tokens, used.cost_usd + held.cost_usd AS cost_usd, used.events + held.events AS events,
+       EXISTS (SELECT 1 FROM reservations WHERE key_id = ?1 AND id = ?2) AS held FROM used, held
+"""
+SETTLE_RESERVATION_SQL = "DELETE FROM reservations WHERE key_id = ?1 AND id = ?2"
 WINDOW_COUNT_SQL = "SELECT count FROM rate_windows WHERE key_id = ?1 AND window_start = ?2"
 USAGE_TODAY_SQL = """
 SELECT requests, prompt_tokens, completion_tokens, cache_hits, events, cost_usd
@@ -206,17 +236,37 @@ class Database:
         return bool((await self._statement(REVOKE_KEY_SQL, key_id, revoked_at).all()).results)
 
     # --- admission --------------------------------------------------------------------------
-    async def count_request(self, key_id: str, window_start: int, day: str) -> tuple[int, dict[str, Any]]:
-        """Counts a request in its window; (the window's count with it, the key's usage today)."""
-        counted, usage_rows = await self._d1.batch([
-            self._statement(COUNT_REQUEST_SQL, key_id, window_start),
+    async def count_request(self, key_id: str, window_start: int, day: str, request_id: str) -> tuple[int, dict[str, Any]]:
+        """Counts a request in its window, once per `request_id`; (its place in the window, the key's usage today)."""
+        _, _, position, usage_rows = await self._d1.batch([
+            self._statement(COUNT_REQUEST_SQL, key_id, window_start, request_id),
+            self._statement(RECORD_ADMISSION_SQL, key_id, window_start, request_id),
+            self._statement(ADMISSION_POSITION_SQL, key_id, request_id),
             self._statement(USAGE_TODAY_SQL, key_id, day),
         ])
-        return counted.results[0]["count"], dict(usage_rows.results[0]) if usage_rows.results else dict(EMPTY_USAGE)
+        return position.results[0]["count"], dict(usage_rows.results[0]) if usage_rows.results else dict(EMPTY_USAGE)
 
     def drop_old_windows(self, key_id: str, window_start: int) -> Awaitable[Any]:
         """The delete of the key's older windows, to be awaited off the hot path (ctx.waitUntil)."""
-        return self._statement(DROP_OLD_WINDOWS_SQL, key_id, window_start).run()
+        return self._d1.batch([self._statement(DROP_OLD_WINDOWS_SQL, key_id, window_start),
+                               self._statement(DROP_OLD_ADMISSIONS_SQL, key_id, window_start)])
+
+    async def hold(self, key_id: str, day: str, reservation: Reservation, quotas: Quotas, now: float) -> tuple[bool, dict[str, float]]:
+        """Holds `reservation` if its quotas are open (one transaction); (whether it is held, what
+        the quotas were checked against with it)."""
+        r = reservation
+        params = (key_id, r.id, day, r.kind, r.tokens, r.cost_usd, r.events, now, now + RESERVATION_SECONDS,
+                  quotas.tokens_per_day, quotas.daily_budget_usd, quotas.events_per_day)
+        *_, state = await self._d1.batch([
+            self._statement(DROP_EXPIRED_RESERVATIONS_SQL, key_id, now),
+            self._statement(HOLD_RESERVATION_SQL, *params),
+            self._statement(RESERVATION_STATE_SQL, *params[:8]),
+        ])
+        row = state.results[0]
+        return bool(row["held"]), {name: row[name] for name in ("tokens", "cost_usd", "events")}
+
+    async def settle(self, key_id: str, reservation_id: str) -> None:
+        await self._statement(SETTLE_RESERVATION_SQL, key_id, reservation_id).run()
 
     async def usage_today(self, key_id: str, day: str) -> dict[str, Any]:
         row = await self._statement(USAGE_TODAY_SQL, key_id, day).first()
@@ -235,12 +285,14 @@ class Database:
         return used, window_rows.results[0]["count"] if window_rows.results else 0, list(spend_rows.results)
 
     # --- model calls ------------------------------------------------------------------------
-    async def record_call(self, call: CallRecord) -> None:
-        """The key's daily counters, the call's row and a new analytics version, in one transaction."""
+    async def record_call(self, call: CallRecord, settles: str | None = None) -> None:
+        """The key's daily counters, the call's row and a new analytics version, in one transaction,
+        which frees the reservation `settles` names (where D1 holds them: no key counter is bound)."""
         await self._d1.batch([
             self._statement(RECORD_USAGE_SQL, *usage_row(call)),
             self._statement(RECORD_CALL_SQL, *call_row(call)),
             self._statement(BUMP_ANALYTICS_VERSION_SQL, call.caller.key_id),
+            *([self._statement(SETTLE_RESERVATION_SQL, call.caller.key_id, settles)] if settles else []),
         ])
 
     # --- events -----------------------------------------------------------------------------
@@ -255,6 +307,7 @@ class Database:
             self._statement(ROLLUP_BATCH_SQL, key_id, batch_id),
             self._statement(MARK_BATCH_INDEXED_SQL, batch_id, key_id, r2_key, _iso_ms(received_at), now, received),
             self._statement(BUMP_ANALYTICS_VERSION_SQL, key_id),
+            self._statement(SETTLE_RESERVATION_SQL, key_id, batch_id),  # its events counted now (where D1 holds reservations)
         ], len(chunks)
 
     async def index_batch(self, key_id: str, batch_id: str, r2_key: str, received_at: int, ndjson: str) -> int:
