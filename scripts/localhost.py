@@ -95,14 +95,14 @@ class LocalHost:
         return sum(WORKERD_RESTARTED in line for line in self.lines) + (self.process.poll() is not None)
 
     def crash_sites(self) -> list[str]:
-        """For each time Pyodide died, the project's innermost frame of the request that killed it."""
-        sites, dying = [], False
+        """For each time Pyodide died, the project's innermost frame in the stack it printed (where
+        the request that killed it was), or "unknown" if that stack shows none."""
+        sites: list[str] = []
         for line in self.lines:
             if PYODIDE_DIED in line:
-                dying = True
-            elif dying and (frame := PROJECT_FRAME.search(line)):
-                sites.append("{}:{} in {}".format(*frame.groups()))
-                dying = False
+                sites.append("unknown")
+            elif sites and sites[-1] == "unknown" and (frame := PROJECT_FRAME.search(line)):
+                sites[-1] = "{}:{} in {}".format(*frame.groups())
         return sites
 
     def __exit__(self, *exc) -> None:
