@@ -31,6 +31,10 @@ from shared.streams import make_encoder
 from shared.workers_ai import SSEDecoder, StreamEvent, Usage
 
 
+class _AnswerCut(Exception):
+    """A stop sequence came: the answer is complete before the model's stream is."""
+
+
 class _Stream:
     """One streamed generation, from the first token to the usage record."""
 
@@ -67,7 +71,13 @@ class _Stream:
         return ""
 
     def _on_chunk(self, chunk: bytes) -> str:  # called by the runtime's pipe, once per chunk
-        return self._encoded(self.decoder.feed(chunk))
+        text = self._encoded(self.decoder.feed(chunk))
+        if self.cutter.stopped:
+            # A stop sequence ended the answer: what is left of it goes out, and raising stops the
+            # pipe, which cancels the model's stream (nobody would read what it generates next).
+            self.body.write(text)
+            raise _AnswerCut
+        return text
 
     async def relay(self, source: ModelStream, cache_key: str | None) -> None:
         self.ttft_ms = (source.first_token_at - self.meter.started) * 1000
@@ -79,8 +89,14 @@ class _Stream:
             # The whole answer's time counts from the request, like the deadline for its first token.
             deadlines = StreamDeadlines.starting(time.monotonic() - self.meter.elapsed_ms() / 1000,
                                                  settings.model_idle_timeout_ms / 1000, settings.stream_timeout_ms / 1000)
-            await self.body.pump(source.release(), deadlines, settings.stream_flush_ms / 1000)
-            self.body.write(self._encoded(self.decoder.close()) + self._held_back())
+            if self.cutter.stopped:  # the first events held a stop sequence
+                await source.cancel()
+            else:
+                try:
+                    await self.body.pump(source.release(), deadlines, settings.stream_flush_ms / 1000)
+                    self.body.write(self._encoded(self.decoder.close()) + self._held_back())
+                except _AnswerCut:
+                    pass
             outcome = await self._finish("".join(self.parts), self._usage())
         except ClientGone:
             outcome = "cancelled"

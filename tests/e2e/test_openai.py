@@ -122,6 +122,17 @@ def test_stop_cuts_the_answer_before_the_sequence(sdk, ai, stream):
     assert "stop" not in ai.calls()[-1]["options"]
 
 
+def test_a_streamed_answer_cut_by_a_stop_sequence_stops_the_model(sdk, ai):
+    ai.set(tokenDelayMs=20)  # the stand-in's answer comes token by token, as a model's does
+
+    chunks = list(sdk.chat.completions.create(model=DEFAULT_MODEL, messages=[{"role": "user", "content": "Hi there"}],
+                                              stop=["deterministic"], stream=True))
+
+    assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == "You said: Hi there (a "
+    call = ai.calls()[-1]
+    assert call.get("cancelled") is True and not call.get("completed")  # the rest was never generated
+
+
 def test_tools_are_a_bad_request_naming_tools_and_the_models_that_can(sdk, ai):
     tool = {"type": "function", "function": {"name": "weather", "description": "The weather in a city",
                                              "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}}
