@@ -20,6 +20,14 @@ const EMBEDDING_MODELS = {
   '@cf/baai/bge-large-en-v1.5': 1024,
 };
 const DEFAULT_MAX_TOKENS = 256;
+// The sampling options of Workers AI's text models: each call records those it was given, so
+// tests can see what reached the binding.
+const SAMPLING_OPTIONS = ['temperature', 'max_tokens', 'top_p', 'top_k', 'seed', 'stop', 'repetition_penalty',
+  'frequency_penalty', 'presence_penalty'];
+
+function samplingOptions(inputs) {
+  return Object.fromEntries(SAMPLING_OPTIONS.filter((name) => name in inputs).map((name) => [name, inputs[name]]));
+}
 const MAX_RECORDED_CALLS = 1_000; // a long `make dev` session must not grow without bound
 const encoder = new TextEncoder();
 
@@ -178,8 +186,8 @@ export class AiRecorder {
   }
 
   // Records a call and says how to answer it: the knobs, and the failure it takes (if any).
-  begin(model, stream, worker = '') {
-    const call = { id: ++this.lastId, model, stream, worker, at: new Date().toISOString() };
+  begin(model, stream, worker = '', options = {}) {
+    const call = { id: ++this.lastId, model, stream, worker, options, at: new Date().toISOString() };
     this.calls.push(call);
     if (this.calls.length > MAX_RECORDED_CALLS) this.calls.shift();
     const { failures, failingWorkers, ...knobs } = this.knobs;
@@ -209,7 +217,7 @@ export class Ai {
   // `options.signal`: as the real binding hands it to its request, aborting it before the
   // answer calls the model off (recorded as cancelled, with the signal's reason).
   async run(model, inputs = {}, options = {}) {
-    const { id, knobs, failure, forwardKey } = await this.recorder.begin(model, Boolean(inputs.stream), this.worker);
+    const { id, knobs, failure, forwardKey } = await this.recorder.begin(model, Boolean(inputs.stream), this.worker, samplingOptions(inputs));
     await sleep(knobs.latencyMs, options.signal).catch(async (reason) => {
       await this.recorder.mark(id, { cancelled: true, reason: String(reason) });
       throw reason;
@@ -291,7 +299,7 @@ async function forwardEmbeddings(forward, model, texts) {
 
 async function forwardChat(forward, model, inputs) {
   const messages = inputs.messages ?? [{ role: 'user', content: inputs.prompt }];
-  const body = { model: forward.model || model, messages, max_tokens: inputs.max_tokens, temperature: inputs.temperature, stream: Boolean(inputs.stream) };
+  const body = { model: forward.model || model, messages, ...samplingOptions(inputs), stream: Boolean(inputs.stream) };
   if (inputs.stream) body.stream_options = { include_usage: true };
   const response = await forwardRequest(forward, 'chat/completions', body);
   if (!inputs.stream) {

@@ -4,22 +4,23 @@ They cross the service binding as plain dicts (`model_dump(mode="json")`): struc
 refuses custom objects, and the receiving side validates with the same model.
 """
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from shared.base import Model
+from shared.capabilities import context_problem
 from shared.errors import ErrorCode
 from shared.events import Event, group_counts, to_ndjson
 from shared.limits import (
     MAX_EMBEDDING_INPUT_CHARS,
     MAX_EMBEDDING_INPUTS,
-    MAX_INPUT_CHARS,
     MAX_LEASE_SIZE,
     MAX_MESSAGES,
     MAX_OUTPUT_TOKENS,
     MAX_TOP_K,
 )
+from shared.models import CATALOG
 
 
 class BindingStatus(Model):
@@ -116,12 +117,34 @@ class Source(Model):
     text: str
 
 
+StopSequence = Annotated[str, Field(min_length=1, max_length=100)]
+
+
+class Sampling(Model):
+    """The sampling options of a generation besides temperature and max_tokens, in Workers AI's
+    names and ranges (shared/models.py says which models take which)."""
+
+    top_p: float | None = Field(default=None, gt=0, le=1)
+    top_k: int | None = Field(default=None, ge=1, le=50)
+    seed: int | None = Field(default=None, ge=1, le=9_999_999_999)
+    repetition_penalty: float | None = Field(default=None, ge=0, le=2)
+    frequency_penalty: float | None = Field(default=None, ge=-2, le=2)
+    presence_penalty: float | None = Field(default=None, ge=-2, le=2)
+    # Cut the answer before the first of these (the service does it: Workers AI takes no stop sequences).
+    stop: list[StopSequence] | None = Field(default=None, min_length=1, max_length=4)
+
+    def model_options(self) -> dict[str, Any]:
+        """The options the model itself is given (stop sequences are the service's)."""
+        return {k: v for k, v in self.model_dump(exclude={"stop"}).items() if v is not None}
+
+
 class GenerationRequest(WorkRequest):
     kind: Literal["chat", "completion", "object"]
     model: str
     messages: list[ChatMessage] = Field(min_length=1, max_length=MAX_MESSAGES)
     temperature: float | None = Field(default=None, ge=0, le=2)
     max_tokens: int = Field(ge=1, le=MAX_OUTPUT_TOKENS)
+    sampling: Sampling = Sampling()
     json_schema: dict[str, Any] | None = None
     # Passages of the caller's documents to ground the answer in (shared/documents.py).
     retrieval: Retrieval | None = None
@@ -135,13 +158,17 @@ class GenerationRequest(WorkRequest):
     # waiting for the model, cancels what it can, records the call as a timeout and says so.
     deadline_ms: int | None = Field(default=None, ge=1)
 
-    @field_validator("messages")
-    @classmethod
-    def _within_input_limit(cls, messages: list[ChatMessage]) -> list[ChatMessage]:
-        total = sum(len(m.content) for m in messages)
-        if total > MAX_INPUT_CHARS:
-            raise ValueError(f"messages hold {total} characters; the limit is {MAX_INPUT_CHARS}")
-        return messages
+    @model_validator(mode="after")
+    def _within_context_window(self) -> "GenerationRequest":
+        model = CATALOG.get(self.model)
+        if model and (problem := context_problem(model, sum(len(m.content) for m in self.messages))):
+            raise ValueError(f"messages {problem}")
+        return self
+
+    def options_set(self) -> set[str]:
+        """The sampling options this request sets (shared/models.py SAMPLING_OPTIONS)."""
+        given = {k for k, v in self.sampling.model_dump().items() if v is not None}
+        return given | {"max_tokens"} | ({"temperature"} if self.temperature is not None else set())
 
 
 class GenerationResult(Model):

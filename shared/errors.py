@@ -19,6 +19,10 @@ class ErrorCode(StrEnum):
     SERVICE_UNAVAILABLE = "service_unavailable"
     UPSTREAM_TIMEOUT = "upstream_timeout"
     NOT_IMPLEMENTED = "not_implemented"
+    # A feature or option the chosen model (or this deployment) does not offer: refused, never dropped.
+    UNSUPPORTED = "unsupported"
+    # Input beyond the model's context window (OpenAI's code, which its clients recognise).
+    CONTEXT_LENGTH_EXCEEDED = "context_length_exceeded"
 
 
 STATUS_BY_CODE: dict[ErrorCode, int] = {
@@ -36,6 +40,8 @@ STATUS_BY_CODE: dict[ErrorCode, int] = {
     ErrorCode.SERVICE_UNAVAILABLE: 503,
     ErrorCode.UPSTREAM_TIMEOUT: 504,
     ErrorCode.NOT_IMPLEMENTED: 501,
+    ErrorCode.UNSUPPORTED: 400,
+    ErrorCode.CONTEXT_LENGTH_EXCEEDED: 400,
 }
 
 

@@ -5,7 +5,6 @@ MAX_BODY_BYTES = 1_048_576
 # Levels of arrays and objects in a request body; a JSON Schema or event properties fit easily.
 MAX_JSON_DEPTH = 32
 MAX_MESSAGES = 100
-MAX_INPUT_CHARS = 32_000  # all message text of one request together
 MAX_OUTPUT_TOKENS = 4_096
 DEFAULT_MAX_OUTPUT_TOKENS = 1_024
 MAX_EMBEDDING_INPUTS = 100

@@ -1,10 +1,34 @@
-"""The Workers AI model catalog: what callers may name, aliases, and embedding sizes.
+"""The Workers AI model catalog: what callers may name, aliases, embedding sizes, and what
+each text model can do.
 
-Plain data, used by the api worker (to refuse an unknown model before any RPC, and for
-/v1/models) and by the inference worker (to pick the model and its fallbacks).
+Plain data, used by the api worker (to refuse an unknown model or a feature it lacks before any
+RPC, and for /v1/models) and by the inference worker (to pick the model and its fallbacks).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+# The sampling options a generation may set, in Workers AI's (and OpenAI's) names.
+SAMPLING_OPTIONS = ("temperature", "max_tokens", "top_p", "top_k", "seed", "stop",
+                    "repetition_penalty", "frequency_penalty", "presence_penalty")
+# What Workers AI's text models take (their input schemas). `stop` is none of them: the inference
+# service cuts the answer at a stop sequence itself, so every text model takes it here.
+WORKERS_AI_OPTIONS = frozenset(SAMPLING_OPTIONS)
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a text model can do, as Cloudflare documents it for Workers AI."""
+
+    tools: bool = False  # function calling
+    vision: bool = False  # image parts in messages
+    json_mode: bool = False  # answers held to a JSON Schema
+    tool_streaming: bool = False  # tool calls streamed as they are generated
+    options: frozenset[str] = field(default_factory=frozenset)
+
+    def as_dict(self, context_window: int) -> dict:
+        return {"tools": self.tools, "vision": self.vision, "json_mode": self.json_mode,
+                "tool_streaming": self.tool_streaming, "context_window": context_window,
+                "options": [o for o in SAMPLING_OPTIONS if o in self.options]}
 
 
 @dataclass(frozen=True)
@@ -12,11 +36,12 @@ class ModelInfo:
     id: str
     owned_by: str
     task: str  # "text-generation" or "text-embeddings"
-    context_window: int = 0
+    context_window: int = 0  # tokens, prompt and answer together
     dimensions: int = 0
     # US dollars per million tokens, as Cloudflare lists them for Workers AI (update when they change).
     input_price: float = 0.0
     output_price: float = 0.0
+    capabilities: Capabilities = Capabilities()
 
     def cost_usd(self, prompt_tokens: int, completion_tokens: int) -> float:
         return price_of(prompt_tokens, completion_tokens, self.input_price, self.output_price)
@@ -30,10 +55,13 @@ def price_of(prompt_tokens: int, completion_tokens: int, input_price: float, out
 TEXT_MODELS = {
     m.id: m
     for m in (
-        ModelInfo("@cf/meta/llama-3.1-8b-instruct-fast", "meta", "text-generation", 128_000, input_price=0.045, output_price=0.384),
-        ModelInfo("@cf/meta/llama-3.3-70b-instruct-fp8-fast", "meta", "text-generation", 24_000, input_price=0.293, output_price=2.253),
+        ModelInfo("@cf/meta/llama-3.1-8b-instruct-fast", "meta", "text-generation", 128_000, input_price=0.045, output_price=0.384,
+                  capabilities=Capabilities(json_mode=True, options=WORKERS_AI_OPTIONS)),
+        ModelInfo("@cf/meta/llama-3.3-70b-instruct-fp8-fast", "meta", "text-generation", 24_000, input_price=0.293, output_price=2.253,
+                  capabilities=Capabilities(tools=True, json_mode=True, options=WORKERS_AI_OPTIONS)),
         ModelInfo("@cf/mistralai/mistral-small-3.1-24b-instruct", "mistralai", "text-generation", 128_000,
-                  input_price=0.351, output_price=0.555),
+                  input_price=0.351, output_price=0.555,
+                  capabilities=Capabilities(tools=True, vision=True, json_mode=True, options=WORKERS_AI_OPTIONS)),
     )
 }
 

@@ -1,18 +1,22 @@
 """The public request bodies, validated, and turned into the inference service's contract.
 
 Bodies are what the clients send: `useChat` (AI SDK v5+ UI messages), `useCompletion`,
-`useObject`, and OpenAI's chat completions and embeddings. Unknown fields are ignored (clients
-add fields over time); wrong ones are refused naming the field. Limits are checked here, before
-any RPC or model call.
+`useObject`, and OpenAI's chat completions and embeddings. A field asking for what the chosen
+model or this deployment cannot do (tools, images, a sampling option) is refused naming it, never
+dropped (shared/capabilities.py). Otherwise the AI SDK bodies ignore fields they do not know (an
+app adds its own through `body`); OpenAI's chat body refuses them, since every field of OpenAI's
+request is either honoured or refused. Limits are checked here, before any RPC or model call.
 """
 
 from typing import Any, Literal, TypeVar
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from api.refusals import openai_fields, part_refusal
 from shared import json_reader
 from shared.base import Model
-from shared.contract import Caller, ChatMessage, EmbeddingRequest, GenerationRequest, Retrieval
+from shared.capabilities import check_context, check_options, feature_not_offered
+from shared.contract import Caller, ChatMessage, EmbeddingRequest, GenerationRequest, Retrieval, Sampling
 from shared.errors import ApiError, ErrorCode
 from shared.json_schema import schema_problems
 from shared.limits import (
@@ -20,7 +24,6 @@ from shared.limits import (
     MAX_BODY_BYTES,
     MAX_EMBEDDING_INPUT_CHARS,
     MAX_EMBEDDING_INPUTS,
-    MAX_INPUT_CHARS,
     MAX_MESSAGES,
     MAX_OUTPUT_TOKENS,
 )
@@ -49,11 +52,34 @@ class _Generation(_Body):
                                         validation_alias=AliasChoices("maxOutputTokens", "maxTokens"))
     complexity: Complexity | None = None  # a hint for provider routing (shared/routing.py)
     retrieval: Retrieval | None = None  # ground the answer in the caller's documents (shared/documents.py)
+    # The AI SDK's call settings (ranges checked as the contract's: shared/contract.py Sampling).
+    topP: float | None = None
+    topK: int | None = None
+    seed: int | None = None
+    stopSequences: list[str] | None = None
+    frequencyPenalty: float | None = None
+    presencePenalty: float | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_tools(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for field in ("tools", "toolChoice"):
+                if data.get(field) not in (None, [], {}):
+                    raise feature_not_offered(field, "tools")
+        return data
+
+    def sampling_fields(self) -> dict[str, tuple[str, Any]]:
+        return {"topP": ("top_p", self.topP), "topK": ("top_k", self.topK), "seed": ("seed", self.seed),
+                "stopSequences": ("stop", self.stopSequences), "frequencyPenalty": ("frequency_penalty", self.frequencyPenalty),
+                "presencePenalty": ("presence_penalty", self.presencePenalty), "temperature": ("temperature", self.temperature),
+                "maxOutputTokens": ("max_tokens", self.maxOutputTokens)}
 
 
 class UIPart(_Body):
     type: str
     text: str | None = None
+    mediaType: str | None = None
 
 
 class UIMessage(_Body):
@@ -62,11 +88,39 @@ class UIMessage(_Body):
     parts: list[UIPart]
 
 
+def _ui_message(message: Any, index: int) -> Any:
+    """A message as `useChat` sends it: `{id, role, parts}`, or `{role, content}` as older
+    clients do (content a string or a list of parts); refused if it carries what cannot be sent on."""
+    if not isinstance(message, dict):
+        return message
+    field = f"messages.{index}"
+    if message.get("role") == "tool":
+        raise feature_not_offered(f"{field}.role", "tools")
+    if "parts" not in message and "content" in message:
+        content = message["content"]
+        parts = [{"type": "text", "text": content}] if isinstance(content, str) else content
+        message = {**{k: v for k, v in message.items() if k != "content"}, "parts": parts}
+        field_of_parts = f"{field}.content"
+    else:
+        field_of_parts = f"{field}.parts"
+    for position, part in enumerate(message.get("parts") if isinstance(message.get("parts"), list) else []):
+        if refusal := part_refusal(part, f"{field_of_parts}.{position}"):
+            raise refusal
+    return message
+
+
 class ChatBody(_Generation):
     id: str | None = None
     messages: list[UIMessage] = Field(min_length=1, max_length=MAX_MESSAGES)
     trigger: str | None = None
     messageId: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _readable_messages(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("messages"), list):
+            data = {**data, "messages": [_ui_message(m, i) for i, m in enumerate(data["messages"])]}
+        return data
 
 
 class CompletionBody(_Generation):
@@ -100,22 +154,28 @@ def _checked_schema(schema: Any, field: str) -> dict[str, Any]:
     return schema
 
 
-class OpenAIContentPart(_Body):
-    type: str
-    text: str | None = None
+class _Strict(Model):
+    model_config = ConfigDict(extra="forbid")
 
 
-class OpenAIMessage(_Body):
+class OpenAIContentPart(_Strict):
+    type: Literal["text"]
+    text: str
+
+
+class OpenAIMessage(_Strict):
     role: Literal["system", "developer", "user", "assistant"]
     content: str | list[OpenAIContentPart] | None = None
 
 
-class StreamOptions(_Body):
+class StreamOptions(_Strict):
     include_usage: bool = False
+    include_obfuscation: bool | None = None  # padding against length side channels: nothing to pad here
 
 
 class JsonSchemaFormat(_Body):
     name: str | None = None
+    description: str | None = None
     schema_: dict[str, Any] = Field(default_factory=dict, alias="schema")
     strict: bool | None = None
 
@@ -131,7 +191,7 @@ class ResponseFormat(_Body):
         return self
 
 
-class OpenAIChatBody(_Body):
+class OpenAIChatBody(_Strict):
     model: str
     messages: list[OpenAIMessage] = Field(min_length=1, max_length=MAX_MESSAGES)
     stream: bool = False
@@ -139,10 +199,29 @@ class OpenAIChatBody(_Body):
     temperature: float | None = Field(default=None, ge=0, le=2)
     max_tokens: int | None = Field(default=None, ge=1, le=MAX_OUTPUT_TOKENS)
     max_completion_tokens: int | None = Field(default=None, ge=1, le=MAX_OUTPUT_TOKENS)
-    n: int = Field(default=1, ge=1, le=1)
     response_format: ResponseFormat | None = None
+    # Ranges checked as the contract's (shared/contract.py Sampling).
+    top_p: float | None = None
+    seed: int | None = None
+    stop: str | list[str] | None = None
+    frequency_penalty: float | None = None
+    presence_penalty: float | None = None
+    top_k: int | None = None  # not OpenAI's: Workers AI's, as OpenAI-compatible servers take it
+    repetition_penalty: float | None = None  # not OpenAI's: Workers AI's
     complexity: Complexity | None = None  # not OpenAI's: a hint for provider routing (shared/routing.py)
     retrieval: Retrieval | None = None  # not OpenAI's: ground the answer in the caller's documents
+
+    @model_validator(mode="before")
+    @classmethod
+    def _carried_or_refused(cls, data: Any) -> Any:
+        return openai_fields(data) if isinstance(data, dict) else data
+
+    def sampling_fields(self) -> dict[str, tuple[str, Any]]:
+        fields = {name: (name, getattr(self, name)) for name in
+                  ("top_p", "seed", "frequency_penalty", "presence_penalty", "top_k", "repetition_penalty", "temperature")}
+        stop = [self.stop] if isinstance(self.stop, str) else self.stop
+        max_tokens = "max_completion_tokens" if self.max_completion_tokens is not None else "max_tokens"
+        return fields | {"stop": ("stop", stop), max_tokens: ("max_tokens", self.max_completion_tokens or self.max_tokens)}
 
 
 class EmbeddingsBody(_Body):
@@ -223,21 +302,32 @@ def _text_model(name: str | None, default: str) -> str:
         raise ApiError(ErrorCode.MODEL_NOT_FOUND, str(exc), field="model", valid=exc.valid) from exc
 
 
-def _check_input_size(messages: list[ChatMessage], field: str) -> None:
-    total = sum(len(m.content) for m in messages)
-    if total > MAX_INPUT_CHARS:
-        raise ApiError(ErrorCode.PAYLOAD_TOO_LARGE,
-                       f"{field} hold {total} characters; the limit is {MAX_INPUT_CHARS}",
-                       field=field, limit=MAX_INPUT_CHARS)
+def _checked_for_model(model: str, messages: list[ChatMessage], given: dict[str, tuple[str, Any]]) -> Sampling:
+    """The request's sampling options once the model is known to take each (`given`: the caller's
+    name of each field, with its option's name and value) and its input to fit the model's window."""
+    info = TEXT_MODELS[model]
+    check_context(info, sum(len(m.content) for m in messages), "messages")
+    given = {field: option_value for field, option_value in given.items() if option_value[1] is not None}
+    check_options(info, {option: field for field, (option, _) in given.items()})
+    values = {option: value for option, value in given.values() if option in Sampling.model_fields}
+    try:
+        return Sampling.model_validate(values)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        option = str(error["loc"][0])
+        field = next(f for f, (o, _) in given.items() if o == option)
+        where = ".".join([field, *(str(p) for p in error["loc"][1:])])
+        raise ApiError(ErrorCode.INVALID_REQUEST, f"{where}: {error['msg']}", field=where) from exc
 
 
 def _generation(body: _Generation, messages: list[ChatMessage], **fields: Any) -> GenerationRequest:
     if body.system:
         messages = [ChatMessage(role="system", content=body.system), *messages]
-    _check_input_size(messages, "messages")
+    model = _text_model(body.model, fields.pop("default_model"))
     return GenerationRequest(
         messages=messages,
-        model=_text_model(body.model, fields.pop("default_model")),
+        model=model,
+        sampling=_checked_for_model(model, messages, body.sampling_fields()),
         temperature=body.temperature,
         max_tokens=body.maxOutputTokens or DEFAULT_MAX_OUTPUT_TOKENS,
         complexity=body.complexity,
@@ -273,7 +363,7 @@ def object_request(body: ObjectBody, *, caller: Caller, request_id: str, stream_
 
 def _openai_content(message: OpenAIMessage) -> str:
     if isinstance(message.content, list):
-        return "".join(part.text or "" for part in message.content if part.type == "text")
+        return "".join(part.text for part in message.content)
     return message.content or ""
 
 
@@ -283,7 +373,8 @@ def openai_chat_request(body: OpenAIChatBody, *, caller: Caller, request_id: str
         ChatMessage(role="system" if m.role == "developer" else m.role, content=_openai_content(m))
         for m in body.messages
     ]
-    _check_input_size(messages, "messages")
+    model = _text_model(body.model, default_model)
+    sampling = _checked_for_model(model, messages, body.sampling_fields())
     schema = None
     if body.response_format and body.response_format.type == "json_schema":
         schema = _checked_schema(body.response_format.json_schema.schema_, "response_format.json_schema.schema")
@@ -293,8 +384,9 @@ def openai_chat_request(body: OpenAIChatBody, *, caller: Caller, request_id: str
         request_id=request_id,
         caller=caller,
         kind="object" if schema is not None else "chat",
-        model=_text_model(body.model, default_model),
+        model=model,
         messages=messages,
+        sampling=sampling,
         temperature=body.temperature,
         max_tokens=body.max_completion_tokens or body.max_tokens or DEFAULT_MAX_OUTPUT_TOKENS,
         json_schema=schema,

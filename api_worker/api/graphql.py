@@ -21,7 +21,7 @@ from shared.base import Model
 from shared.contract import Caller, KeySpec, Retrieval
 from shared.documents import SearchRequest
 from shared.errors import ApiError, ErrorCode
-from shared.models import ALL_MODELS
+from shared.models import ALL_MODELS, ModelInfo
 
 MAX_QUERY_BYTES = 100_000  # the query text; the body may add as much again in variables
 
@@ -54,9 +54,17 @@ def _with_tier_enum(record: dict[str, Any]) -> dict[str, Any]:
     return {**record, "tier": str(record["tier"]).upper()}
 
 
-def _models(info: Any) -> list[dict[str, str]]:
-    return [{"id": m.id, "ownedBy": m.owned_by, "task": m.task, "inputPrice": m.input_price, "outputPrice": m.output_price}
-            for m in ALL_MODELS]
+def _capabilities(model: ModelInfo) -> dict[str, Any] | None:
+    if model.task != "text-generation":
+        return None
+    c = model.capabilities.as_dict(model.context_window)
+    return {"tools": c["tools"], "vision": c["vision"], "jsonMode": c["json_mode"], "toolStreaming": c["tool_streaming"],
+            "contextWindow": c["context_window"], "options": c["options"]}
+
+
+def _models(info: Any) -> list[dict[str, Any]]:
+    return [{"id": m.id, "ownedBy": m.owned_by, "task": m.task, "inputPrice": m.input_price, "outputPrice": m.output_price,
+             "capabilities": _capabilities(m)} for m in ALL_MODELS]
 
 
 async def _usage(info: Any) -> dict[str, Any]:

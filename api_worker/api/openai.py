@@ -78,7 +78,10 @@ async def post_embeddings(call: Call) -> Response:
 async def get_models(call: Call) -> Response:
     return call.json({
         "object": "list",
-        # `pricing` is not OpenAI's: US dollars per million tokens (clients ignore what they do not know).
+        # `pricing` and `capabilities` are not OpenAI's (clients ignore what they do not know):
+        # US dollars per million tokens, and what a text model can do (shared/models.py).
         "data": [{"id": m.id, "object": "model", "created": 0, "owned_by": m.owned_by,
-                  "pricing": {"input": m.input_price, "output": m.output_price}} for m in ALL_MODELS],
+                  "pricing": {"input": m.input_price, "output": m.output_price},
+                  **({"capabilities": m.capabilities.as_dict(m.context_window)} if m.task == "text-generation" else {})}
+                 for m in ALL_MODELS],
     })

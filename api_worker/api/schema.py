@@ -137,6 +137,19 @@ type Model {
   inputPrice: Float!
   \"\"\"US dollars per million output (completion) tokens.\"\"\"
   outputPrice: Float!
+  \"\"\"What a text model can do; null for an embedding model.\"\"\"
+  capabilities: ModelCapabilities
+}
+
+type ModelCapabilities {
+  tools: Boolean!
+  vision: Boolean!
+  jsonMode: Boolean!
+  toolStreaming: Boolean!
+  \"\"\"Tokens, prompt and answer together.\"\"\"
+  contextWindow: Int!
+  \"\"\"The sampling options it takes, in OpenAI's names (temperature, top_p, seed, stop, ...).\"\"\"
+  options: [String!]!
 }
 
 type Limits {

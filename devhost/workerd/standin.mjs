@@ -13,8 +13,8 @@ let recorder;
 const recorderFor = (env) => (recorder ??= new AiRecorder(env));
 
 export class AiRecorderEntrypoint extends WorkerEntrypoint {
-  begin(model, stream, worker) {
-    return recorderFor(this.env).begin(model, stream, worker);
+  begin(model, stream, worker, options) {
+    return recorderFor(this.env).begin(model, stream, worker, options);
   }
 
   mark(id, outcome) {

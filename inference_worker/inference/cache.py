@@ -30,6 +30,7 @@ def cache_key(req: GenerationRequest, shared: bool = False) -> str | None:
         "model": req.model,
         "messages": [m.model_dump() for m in req.messages],
         "max_tokens": req.max_tokens,
+        "sampling": req.sampling.model_dump(exclude_none=True),
         "json_schema": req.json_schema,
     }
     digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from shared.json_reader import parse_internal
+from shared.models import SAMPLING_OPTIONS
 from shared.routing import ProviderModel
 
 # Statuses a later attempt (or the other provider) may not get.
@@ -31,8 +32,7 @@ class ExternalProvider:
         # (planning.object_errors): providers spell JSON modes differently.
         body: dict[str, Any] = {"model": self.models[model].model, "messages": inputs["messages"],
                                 "max_tokens": inputs["max_tokens"], "stream": stream}
-        if "temperature" in inputs:
-            body["temperature"] = inputs["temperature"]
+        body |= {option: inputs[option] for option in SAMPLING_OPTIONS if option in inputs and option != "max_tokens"}
         if stream:
             body["stream_options"] = {"include_usage": True}
         return json.dumps(body)

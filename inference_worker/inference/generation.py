@@ -20,6 +20,7 @@ from inference.deadlines import StreamDeadlines
 from inference.log import log
 from inference.planning import estimate_usage, finish_reason, model_attempts, model_inputs, object_errors, worst_case
 from inference.settings import settings_of
+from inference.stop_sequences import StopCutter, cut_at_stop
 from inference.streaming import AnswerBody
 from inference.usage import Meter
 from shared.contract import GenerationRequest, GenerationResult, RateWindow, ServiceFailed, ServiceFailure, Source
@@ -28,6 +29,10 @@ from shared.errors import ErrorCode
 from shared.routing import WORKERS_AI
 from shared.streams import make_encoder
 from shared.workers_ai import SSEDecoder, StreamEvent, Usage
+
+
+class _AnswerCut(Exception):
+    """A stop sequence came: the answer is complete before the model's stream is."""
 
 
 class _Stream:
@@ -43,6 +48,7 @@ class _Stream:
         self.body = AnswerBody(self._on_chunk)
         self.decoder: SSEDecoder | None = None
         self.parts: list[str] = []
+        self.cutter = StopCutter(req.sampling.stop)
         self.reported: Usage | None = None
         self.ttft_ms = 0.0
 
@@ -52,13 +58,26 @@ class _Stream:
         for event in events:
             if event.usage:
                 self.reported = event.usage
-            if event.text:
-                self.parts.append(event.text)
-                out.append(self.encoder.delta(event.text))
+            if text := self.cutter.feed(event.text):
+                self.parts.append(text)
+                out.append(self.encoder.delta(text))
         return "".join(out)
 
+    def _held_back(self) -> str:
+        """The end of the answer the stop sequences held back, now that no more comes."""
+        if text := self.cutter.close():
+            self.parts.append(text)
+            return self.encoder.delta(text)
+        return ""
+
     def _on_chunk(self, chunk: bytes) -> str:  # called by the runtime's pipe, once per chunk
-        return self._encoded(self.decoder.feed(chunk))
+        text = self._encoded(self.decoder.feed(chunk))
+        if self.cutter.stopped:
+            # A stop sequence ended the answer: what is left of it goes out, and raising stops the
+            # pipe, which cancels the model's stream (nobody would read what it generates next).
+            self.body.write(text)
+            raise _AnswerCut
+        return text
 
     async def relay(self, source: ModelStream, cache_key: str | None) -> None:
         self.ttft_ms = (source.first_token_at - self.meter.started) * 1000
@@ -70,8 +89,14 @@ class _Stream:
             # The whole answer's time counts from the request, like the deadline for its first token.
             deadlines = StreamDeadlines.starting(time.monotonic() - self.meter.elapsed_ms() / 1000,
                                                  settings.model_idle_timeout_ms / 1000, settings.stream_timeout_ms / 1000)
-            await self.body.pump(source.release(), deadlines, settings.stream_flush_ms / 1000)
-            self.body.write(self._encoded(self.decoder.close()))
+            if self.cutter.stopped:  # the first events held a stop sequence
+                await source.cancel()
+            else:
+                try:
+                    await self.body.pump(source.release(), deadlines, settings.stream_flush_ms / 1000)
+                    self.body.write(self._encoded(self.decoder.close()) + self._held_back())
+                except _AnswerCut:
+                    pass
             outcome = await self._finish("".join(self.parts), self._usage())
         except ClientGone:
             outcome = "cancelled"
@@ -119,7 +144,7 @@ class _Stream:
             await self._fail("The object does not match the schema: " + "; ".join(errors[:5]))
             return "invalid_object"
         metadata = {"model": self.model, "provider": self.provider, "cached": cached}
-        self.body.write(self.encoder.finish(finish_reason(self.req, used), used, metadata))
+        self.body.write(self.encoder.finish(finish_reason(self.req, used, self.cutter.stopped), used, metadata))
         self.body.close()
         return "ok"
 
@@ -226,11 +251,11 @@ async def _generated(env: Any, req: GenerationRequest, meter: Meter, window: Rat
     policy = RetryPolicy.of(settings_of(env))
     provider, model, answer = await _model_call(req, meter, run_once(env, model_attempts(env, req), inputs, policy))
     response = answer["response"]
-    text = response if isinstance(response, str) else json.dumps(response)
+    text, stopped = cut_at_stop(response if isinstance(response, str) else json.dumps(response), req.sampling.stop)
     reported = answer.get("usage")
     used = Usage(reported["prompt_tokens"], reported["completion_tokens"]) if reported else estimate_usage(req, text)
     await meter.done(model, "ok", used, provider=provider)
     if key:
         await cache.store_quietly(env, key, cache.entry(model, text, used), req.request_id)
-    return GenerationResult(model=model, provider=provider, text=text, usage=used.as_dict(), finish_reason=finish_reason(req, used),
-                            window=window, sources=sources)
+    return GenerationResult(model=model, provider=provider, text=text, usage=used.as_dict(),
+                            finish_reason=finish_reason(req, used, stopped), window=window, sources=sources)

@@ -5,18 +5,23 @@ reports none, the finish reason, and whether an object matches its schema. Plain
 from typing import Any
 
 from inference.settings import settings_of
+from shared.capabilities import can_serve
 from shared.contract import GenerationRequest
 from shared.documents import PASSAGE_CHARS
 from shared.json_schema import instruction, parse_model_json, validate
+from shared.models import CATALOG
 from shared.reservations import Reservation
-from shared.workers_ai import Usage
+from shared.workers_ai import Usage, estimate_tokens
 
 
 def model_chain(env: Any, req: GenerationRequest) -> list[str]:
-    """The requested model, then the FALLBACK_MODELS the caller's tier may use."""
+    """The requested model, then the FALLBACK_MODELS the caller's tier may use that take every
+    option the request sets and hold its input (a fallback must not drop what was asked)."""
     settings = settings_of(env)
     limits = settings.limits_for(req.caller.tier)
-    return [req.model] + [m for m in settings.fallback_models if m != req.model and limits.allows_model(m)]
+    options, prompt_chars = req.options_set(), _prompt_chars(req)
+    return [req.model] + [m for m in settings.fallback_models if m != req.model and limits.allows_model(m)
+                          and (m not in CATALOG or can_serve(CATALOG[m], options, prompt_chars))]
 
 
 def model_attempts(env: Any, req: GenerationRequest) -> list[tuple[str, str]]:
@@ -33,7 +38,7 @@ def model_inputs(req: GenerationRequest) -> dict[str, Any]:
     inputs: dict[str, Any] = {"messages": messages, "max_tokens": req.max_tokens}
     if req.temperature is not None:
         inputs["temperature"] = req.temperature
-    return inputs
+    return inputs | req.sampling.model_options()
 
 
 def worst_case(env: Any, req: GenerationRequest) -> Reservation:
@@ -50,14 +55,18 @@ def worst_case(env: Any, req: GenerationRequest) -> Reservation:
     return Reservation(id=req.request_id, kind="ai", tokens=prompt + req.max_tokens, cost_usd=cost)
 
 
+def _prompt_chars(req: GenerationRequest) -> int:
+    return sum(len(m.content) for m in req.messages)
+
+
 def estimate_usage(req: GenerationRequest, text: str) -> Usage:
-    # Used only when the model reports no usage: about four characters a token.
-    prompt = sum(len(m.content) for m in req.messages)
-    return Usage(max(1, prompt // 4), max(1, len(text) // 4) if text else 0)
+    # Used only when the model reports no usage.
+    return Usage(estimate_tokens(_prompt_chars(req)), estimate_tokens(len(text)) if text else 0)
 
 
-def finish_reason(req: GenerationRequest, used: Usage) -> str:
-    return "length" if used.completion_tokens >= req.max_tokens else "stop"
+def finish_reason(req: GenerationRequest, used: Usage, stopped: bool = False) -> str:
+    """"stop" when a stop sequence cut the answer, else "length" when it used all its tokens."""
+    return "length" if used.completion_tokens >= req.max_tokens and not stopped else "stop"
 
 
 def object_errors(req: GenerationRequest, text: str) -> list[str]:

@@ -47,13 +47,19 @@ def body_of(**fields):
     return st.fixed_dictionaries(fields).map(lambda body: {k: v for k, v in body.items() if v is not ABSENT})
 
 
-ui_message = body_of(id=st.text(max_size=8), role=st.sampled_from(["user", "assistant", "system"]),
-                     parts=st.lists(body_of(type=st.sampled_from(["text", "text", "reasoning"]), text=texts), min_size=1, max_size=3))
+stop_sequences = st.lists(st.text(min_size=1, max_size=5), min_size=1, max_size=4)
+tool = body_of(type=st.just("function"), function=body_of(name=st.text(min_size=1, max_size=8), parameters=maybe(st.just({"type": "object"}))))
+ui_message = st.one_of(
+    body_of(id=st.text(max_size=8), role=st.sampled_from(["user", "assistant", "system"]),
+            parts=st.lists(body_of(type=st.sampled_from(["text", "text", "reasoning", "file"]), text=texts,
+                                   mediaType=maybe(st.sampled_from(["image/png", "application/pdf"]))), min_size=1, max_size=3)),
+    body_of(role=st.sampled_from(["user", "assistant", "system"]), content=texts))  # older clients' form
 generation_fields = {"model": maybe(st.sampled_from(MODELS[:2])), "system": maybe(texts),
                      "temperature": maybe(st.floats(0, 2) | st.integers(0, 2)),
-                     "maxOutputTokens": maybe(st.integers(1, 4096))}
+                     "maxOutputTokens": maybe(st.integers(1, 4096)), "topP": maybe(st.floats(0.01, 1)),
+                     "seed": maybe(st.integers(1, 10**6)), "stopSequences": maybe(stop_sequences)}
 openai_message = body_of(role=st.sampled_from(["user", "system", "developer", "assistant"]),
-                         content=texts | st.lists(body_of(type=st.just("text"), text=texts), max_size=2))
+                         content=texts | st.lists(body_of(type=st.sampled_from(["text", "text", "image_url"]), text=texts), max_size=2))
 schemas = st.recursive(
     body_of(type=maybe(st.sampled_from(["object", "string", "number", "integer", "array", "decimal"])),
             minLength=maybe(st.integers(-3, 100)), maximum=maybe(st.integers(-5, 5)),
@@ -198,7 +204,11 @@ ROUTES = {
                                                response_format=maybe(st.one_of(
                                                    body_of(type=st.just("json_schema"), json_schema=body_of(name=texts, schema=schemas)),
                                                    body_of(type=st.sampled_from(["json_object", "text"])))),
-                                               stream_options=maybe(body_of(include_usage=st.booleans()))),
+                                               stream_options=maybe(body_of(include_usage=st.booleans())),
+                                               seed=maybe(st.integers(1, 10**6)), top_p=maybe(st.floats(0.01, 1)),
+                                               stop=maybe(st.text(min_size=1, max_size=5) | stop_sequences),
+                                               frequency_penalty=maybe(st.floats(-2, 2)), user=maybe(texts),
+                                               tools=st.one_of(st.just(ABSENT), st.just(ABSENT), st.lists(tool, max_size=2))),
     ("POST", "/v1/embeddings"): body_of(model=st.just(MODELS[2]), input=texts | st.lists(texts, min_size=1, max_size=4),
                                          encoding_format=maybe(st.sampled_from(["float", "base64"]))),
     ("POST", "/events"): body_of(events=st.lists(event, min_size=1, max_size=6)) | st.lists(event, min_size=1, max_size=4),

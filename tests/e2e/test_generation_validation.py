@@ -2,7 +2,10 @@
 
 import pytest
 
-from shared.limits import MAX_INPUT_CHARS, MAX_MESSAGES, MAX_OUTPUT_TOKENS
+from shared.limits import MAX_MESSAGES, MAX_OUTPUT_TOKENS
+from shared.models import TEXT_MODELS
+
+LLAMA_70B_WINDOW = TEXT_MODELS["@cf/meta/llama-3.3-70b-instruct-fp8-fast"].context_window
 
 MESSAGE = {"id": "u1", "role": "user", "parts": [{"type": "text", "text": "hi"}]}
 
@@ -16,7 +19,8 @@ MESSAGE = {"id": "u1", "role": "user", "parts": [{"type": "text", "text": "hi"}]
         ("/stream/chat", {"messages": [{**MESSAGE, "role": "robot"}]}, 400, "messages.0.role"),
         ("/stream/chat", {"messages": [MESSAGE], "maxOutputTokens": MAX_OUTPUT_TOKENS + 1}, 400, "maxOutputTokens"),
         ("/stream/chat", {"messages": [MESSAGE], "temperature": 5}, 400, "temperature"),
-        ("/stream/chat", {"messages": [{**MESSAGE, "parts": [{"type": "text", "text": "x" * (MAX_INPUT_CHARS + 1)}]}]}, 413, "messages"),
+        ("/stream/chat", {"model": "llama-3.3-70b", "messages": [{**MESSAGE, "parts": [{"type": "text", "text": "x" * (LLAMA_70B_WINDOW * 4 + 4)}]}]},
+         400, "messages"),
         ("/stream/completion", {}, 400, "prompt"),
         ("/stream/object", {"prompt": "x"}, 400, "body"),
         ("/stream/object", {"prompt": "x", "schemaName": "nope"}, 400, "body"),

@@ -26,6 +26,17 @@ def test_gql_runs_a_query_against_the_introspected_schema(session):
     assert result["usage"]["window"]["limit"] == result["usage"]["limits"]["requestsPerMinute"]
 
 
+def test_models_say_what_each_text_model_can_do(session):
+    result = session.execute(gql("{ models { id task capabilities { tools vision jsonMode contextWindow options } } }"))
+    models = {model["id"]: model for model in result["models"]}
+
+    assert models["@cf/mistralai/mistral-small-3.1-24b-instruct"]["capabilities"] == {
+        "tools": True, "vision": True, "jsonMode": True, "contextWindow": 128_000,
+        "options": ["temperature", "max_tokens", "top_p", "top_k", "seed", "stop", "repetition_penalty",
+                    "frequency_penalty", "presence_penalty"]}
+    assert models["@cf/baai/bge-base-en-v1.5"]["capabilities"] is None
+
+
 def test_gql_runs_a_mutation_with_variables(session):
     request = gql("mutation($events: [EventInput!]!) { trackEvents(events: $events) { accepted duplicates rejected { index } } }")
     request.variable_values = {"events": [{"type": "view", "component": "Docs", "properties": {"page": "/"}}]}

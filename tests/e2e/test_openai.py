@@ -93,3 +93,73 @@ def test_a_mid_stream_failure_raises_in_the_openai_client(sdk, ai):
             received.append(chunk)
 
     assert "".join(c.choices[0].delta.content or "" for c in received) == "You said:"
+
+
+def test_seed_and_sampling_options_reach_the_binding(sdk, ai):
+    sdk.chat.completions.create(model=DEFAULT_MODEL, messages=[{"role": "user", "content": "Pick a number"}],
+                                seed=42, top_p=0.5, frequency_penalty=0.25, presence_penalty=-0.5, max_completion_tokens=50,
+                                extra_body={"top_k": 5})
+
+    assert ai.calls()[-1]["options"] == {"max_tokens": 50, "seed": 42, "top_p": 0.5, "top_k": 5,
+                                         "frequency_penalty": 0.25, "presence_penalty": -0.5}
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_stop_cuts_the_answer_before_the_sequence(sdk, ai, stream):
+    # The stand-in answers "You said: <prompt> (a deterministic reply ...)"; Workers AI takes no
+    # stop sequences, so the service cuts the answer itself, across the stream's pieces.
+    answer = sdk.chat.completions.create(model=DEFAULT_MODEL, messages=[{"role": "user", "content": "Hi there"}],
+                                         stop=["deterministic", "never"], stream=stream)
+    if stream:
+        chunks = list(answer)
+        content = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+        finish = [c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason]
+    else:
+        content, finish = answer.choices[0].message.content, [answer.choices[0].finish_reason]
+
+    assert content == "You said: Hi there (a "
+    assert finish == ["stop"]
+    assert "stop" not in ai.calls()[-1]["options"]
+
+
+def test_a_streamed_answer_cut_by_a_stop_sequence_stops_the_model(sdk, ai):
+    ai.set(tokenDelayMs=20)  # the stand-in's answer comes token by token, as a model's does
+
+    chunks = list(sdk.chat.completions.create(model=DEFAULT_MODEL, messages=[{"role": "user", "content": "Hi there"}],
+                                              stop=["deterministic"], stream=True))
+
+    assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == "You said: Hi there (a "
+    call = ai.calls()[-1]
+    assert call.get("cancelled") is True and not call.get("completed")  # the rest was never generated
+
+
+def test_tools_are_a_bad_request_naming_tools_and_the_models_that_can(sdk, ai):
+    tool = {"type": "function", "function": {"name": "weather", "description": "The weather in a city",
+                                             "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}}
+    with pytest.raises(openai.BadRequestError) as raised:
+        sdk.chat.completions.create(model=DEFAULT_MODEL, messages=[{"role": "user", "content": "Weather in Paris?"}], tools=[tool])
+
+    error = raised.value.body
+    assert (error["code"], error["param"]) == ("unsupported", "tools")
+    assert "@cf/meta/llama-3.3-70b-instruct-fp8-fast" in error["models"] and "tools" in error["message"]
+    assert ai.calls() == []  # refused before any model call
+
+
+def test_an_image_part_is_a_bad_request_naming_where_it_is(sdk, ai):
+    content = [{"type": "text", "text": "What is this?"},
+               {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}}]
+    with pytest.raises(openai.BadRequestError) as raised:
+        sdk.chat.completions.create(model=DEFAULT_MODEL, messages=[{"role": "user", "content": content}])
+
+    assert (raised.value.body["code"], raised.value.param) == ("unsupported", "messages.0.content.1")
+    assert raised.value.body["models"] == ["@cf/mistralai/mistral-small-3.1-24b-instruct"]
+
+
+def test_the_model_list_says_what_each_model_can_do(sdk):
+    models = {model.id: model for model in sdk.models.list()}
+
+    llama_70b = models["@cf/meta/llama-3.3-70b-instruct-fp8-fast"].capabilities
+    assert llama_70b["tools"] is True and llama_70b["context_window"] == 24_000
+    assert {"seed", "top_p", "stop"} <= set(llama_70b["options"])
+    assert models[DEFAULT_MODEL].capabilities["tools"] is False
+    assert not hasattr(models["@cf/baai/bge-base-en-v1.5"], "capabilities")

@@ -3,6 +3,7 @@ import pytest
 from api import bodies
 from shared.contract import Caller
 from shared.errors import ApiError
+from shared.models import TEXT_MODELS
 
 IDS = {"caller": Caller(key_id="k1"), "request_id": "r1", "stream_id": "s1"}
 
@@ -12,7 +13,7 @@ def chat_body(**extra):
         "id": "chat-1",
         "trigger": "submit-message",
         "messages": [
-            {"id": "1", "role": "user", "parts": [{"type": "text", "text": "Hi "}, {"type": "file", "url": "x"}, {"type": "text", "text": "there"}]},
+            {"id": "1", "role": "user", "parts": [{"type": "text", "text": "Hi "}, {"type": "step-start"}, {"type": "text", "text": "there"}]},
             {"id": "2", "role": "assistant", "parts": [{"type": "step-start"}, {"type": "text", "text": "Hello"}], "metadata": {"a": 1}},
         ],
         **extra,
@@ -44,14 +45,20 @@ def test_an_unknown_model_is_refused_before_any_call():
     assert raised.value.details["field"] == "model"
 
 
-def test_too_much_input_is_a_413_naming_messages():
-    body = bodies.validated(bodies.CompletionBody, {"prompt": "x" * (bodies.MAX_INPUT_CHARS + 1)})
+def test_input_beyond_the_models_context_window_is_a_400_naming_its_limit_in_tokens():
+    window = TEXT_MODELS["@cf/meta/llama-3.3-70b-instruct-fp8-fast"].context_window
+    fits = bodies.validated(bodies.CompletionBody, {"model": "llama-3.3-70b", "prompt": "x" * (window * 4 - 100)})
+    too_long = bodies.validated(bodies.CompletionBody, {"model": "llama-3.3-70b", "prompt": "x" * (window * 4 + 4)})
 
+    assert bodies.completion_request(fits, "text", **IDS).model == "@cf/meta/llama-3.3-70b-instruct-fp8-fast"
     with pytest.raises(ApiError) as raised:
-        bodies.completion_request(body, "text", **IDS)
-
-    assert raised.value.status == 413
-    assert raised.value.details["field"] == "messages"
+        bodies.completion_request(too_long, "text", **IDS)
+    assert raised.value.status == 400 and raised.value.code == "context_length_exceeded"
+    assert raised.value.details == {"field": "messages", "limit": 24_000}
+    assert "24000 tokens" in raised.value.message
+    # The same input fits a model with a larger window: no fixed character cap.
+    larger = bodies.validated(bodies.CompletionBody, {"model": "llama-3.1-8b", "prompt": "x" * (window * 4 + 4)})
+    assert bodies.completion_request(larger, "text", **IDS).messages[0].content == "x" * (window * 4 + 4)
 
 
 def test_object_request_takes_a_named_schema_and_asks_for_json():

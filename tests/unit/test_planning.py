@@ -69,3 +69,22 @@ def test_a_generation_reserves_its_prompt_and_largest_answer_at_the_dearest_mode
     assert reservation.cost_usd == round((2 * 0.293 + 1000 * 2.253) / 1_000_000, 8)
     alone = planning.worst_case(SimpleNamespace(), pro)
     assert alone.cost_usd == round((2 * 0.045 + 1000 * 0.384) / 1_000_000, 8) < reservation.cost_usd
+
+
+def test_sampling_options_reach_the_inputs_and_stop_sequences_stay_with_the_service():
+    inputs = planning.model_inputs(request(sampling={"top_p": 0.5, "seed": 3, "top_k": 4, "stop": ["END"]}))
+
+    assert {k: inputs.get(k) for k in ("top_p", "seed", "top_k")} == {"top_p": 0.5, "seed": 3, "top_k": 4}
+    assert "stop" not in inputs
+
+
+def test_a_fallback_whose_window_cannot_hold_the_input_is_skipped():
+    env = SimpleNamespace(FALLBACK_MODELS="llama-3.3-70b, mistral-small-3.1")
+    long = request(caller=Caller(key_id="k", tier="pro"), messages=[ChatMessage(role="user", content="x" * 100_000)])
+
+    assert planning.model_chain(env, long) == ["@cf/meta/llama-3.1-8b-instruct-fast", "@cf/mistralai/mistral-small-3.1-24b-instruct"]
+
+
+def test_a_stop_sequence_that_cut_the_answer_is_its_finish_reason():
+    assert planning.finish_reason(request(), Usage(3, 5)) == "length"
+    assert planning.finish_reason(request(), Usage(3, 5), stopped=True) == "stop"

@@ -4,8 +4,9 @@ import json
 
 import pytest
 
+from inference.external import ExternalProvider
 from shared.models import CATALOG, TEXT_MODELS
-from shared.routing import WORKERS_AI, Routing, RoutingConfigError, parse_provider_models, parse_rules
+from shared.routing import WORKERS_AI, ProviderModel, Routing, RoutingConfigError, parse_provider_models, parse_rules
 
 SMALL, LARGE = "@cf/meta/llama-3.1-8b-instruct-fast", "@cf/meta/llama-3.3-70b-instruct-fp8-fast"
 
@@ -66,3 +67,11 @@ def test_a_routing_var_that_cannot_be_used_is_named(rules, models, problem):
     with pytest.raises(RoutingConfigError, match=problem):
         parse_rules(rules, {WORKERS_AI, "ext"})
         parse_provider_models(models)
+
+
+def test_the_external_provider_is_given_the_sampling_options_in_openais_names():
+    provider = ExternalProvider("ext", "https://llm.example/v1", None, {"m": ProviderModel(model="provider-m", input_price=0, output_price=0)})
+    body = json.loads(provider._body("m", {"messages": [], "max_tokens": 9, "seed": 4, "top_p": 0.5, "temperature": 0}, stream=False))
+
+    assert {k: body[k] for k in ("model", "max_tokens", "seed", "top_p", "temperature")} == \
+        {"model": "provider-m", "max_tokens": 9, "seed": 4, "top_p": 0.5, "temperature": 0}

@@ -64,6 +64,9 @@ def test_only_temperature_zero_is_cached_and_each_caller_has_its_own_answers():
     key = cache.cache_key(generation(temperature=0))
     assert key == cache.cache_key(generation(temperature=0, request_id="other"))
     assert key != cache.cache_key(generation(temperature=0, max_tokens=11))
+    # Other sampling options or stop sequences ask for another answer.
+    assert key != cache.cache_key(generation(temperature=0, sampling={"seed": 2}))
+    assert key != cache.cache_key(generation(temperature=0, sampling={"stop": ["."]}))
     # Another caller sending the same request never gets this caller's answer (nor learns what it asked).
     assert key != cache.cache_key(generation(temperature=0, caller=Caller(key_id="z")))
     assert key != cache.cache_key(generation(temperature=0, caller=Caller(key_id="jwt:k")))

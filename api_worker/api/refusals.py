@@ -1,0 +1,85 @@
+"""What a request body asks for that is not carried to a model, refused with a 400 naming the
+field (and, for a feature some model has, the models that have it) before the body is read:
+tools and images in either dialect, and each field of OpenAI's chat completion request besides
+those OpenAIChatBody carries (api/bodies.py)."""
+
+from typing import Any
+
+from shared.capabilities import feature_not_offered
+from shared.errors import ApiError, ErrorCode
+
+
+def part_refusal(part: Any, field: str) -> ApiError | None:
+    """The refusal of a message part this deployment cannot carry to a model yet (images, files,
+    tool calls and results), in either dialect's spelling; None for a part it reads or skips."""
+    if not isinstance(part, dict):
+        return None
+    kind = part.get("type")
+    media = part.get("mediaType") or part.get("mimeType") or ""
+    if kind in ("image", "image_url") or (kind == "file" and media.startswith("image/")):
+        return feature_not_offered(field, "vision")
+    if kind in ("file", "input_audio"):
+        return ApiError(ErrorCode.UNSUPPORTED, f"{field}: {kind} parts ({media or 'no media type'}) are not supported by this deployment",
+                        field=field)
+    if isinstance(kind, str) and (kind.startswith("tool-") or kind == "dynamic-tool"):
+        return feature_not_offered(field, "tools")
+    return None
+
+
+# What becomes of each field of OpenAI's chat completion request that is not carried to the model
+# (those are OpenAIChatBody's fields). A field given as null is as if absent, as OpenAI treats it.
+# Identifiers and cache hints that change no answer: accepted, recorded nowhere.
+OPENAI_ACCEPTED_UNUSED = frozenset({"user", "safety_identifier", "prompt_cache_key", "metadata"})
+# Fields accepted only with the value that asks for nothing this deployment lacks.
+OPENAI_DEFAULT_ONLY: dict[str, tuple[Any, ...]] = {
+    "n": (1,), "logprobs": (False,), "store": (False,), "modalities": (["text"],),
+    "service_tier": ("auto", "default"), "logit_bias": ({},),
+}
+# Fields asking for tool calling.
+OPENAI_TOOL_FIELDS = ("tools", "tool_choice", "parallel_tool_calls", "functions", "function_call")
+# Fields asking for what no model here offers.
+OPENAI_NOT_OFFERED = ("audio", "top_logprobs", "prediction", "reasoning_effort", "verbosity", "web_search_options")
+
+
+def _not_offered(field: str) -> ApiError:
+    return ApiError(ErrorCode.UNSUPPORTED, f"{field}: not supported by this deployment", field=field)
+
+
+def _openai_message(message: Any, index: int) -> Any:
+    if not isinstance(message, dict):
+        return message
+    message = {k: v for k, v in message.items() if v is not None}
+    field = f"messages.{index}"
+    if message.get("role") in ("tool", "function"):
+        raise feature_not_offered(f"{field}.role", "tools")
+    for name in ("tool_calls", "function_call"):
+        if message.get(name) not in (None, []):
+            raise feature_not_offered(f"{field}.{name}", "tools")
+    for name in ("audio", "name", "refusal"):
+        if name in message:
+            raise _not_offered(f"{field}.{name}")
+    if message.get("tool_calls") == []:
+        del message["tool_calls"]
+    for position, part in enumerate(message["content"] if isinstance(message.get("content"), list) else []):
+        if refusal := part_refusal(part, f"{field}.content.{position}"):
+            raise refusal
+    return message
+
+
+def openai_fields(data: dict[str, Any]) -> dict[str, Any]:
+    """The body with what needs no carrying taken out, or the refusal of its first field that
+    asks for what this deployment lacks."""
+    data = {k: v for k, v in data.items() if v is not None}
+    for field in OPENAI_TOOL_FIELDS:
+        if field in data and not (field == "tools" and data[field] == []):
+            raise feature_not_offered(field, "tools")
+    for field in OPENAI_NOT_OFFERED:
+        if field in data:
+            raise _not_offered(field)
+    for field, accepted in OPENAI_DEFAULT_ONLY.items():
+        if field in data and data[field] not in accepted:
+            raise ApiError(ErrorCode.UNSUPPORTED, f"{field}: only {accepted[0]!r} is supported by this deployment", field=field)
+    data = {k: v for k, v in data.items() if k not in OPENAI_ACCEPTED_UNUSED and k not in OPENAI_DEFAULT_ONLY and k != "tools"}
+    if isinstance(data.get("messages"), list):
+        data["messages"] = [_openai_message(m, i) for i, m in enumerate(data["messages"])]
+    return data
