@@ -137,14 +137,13 @@ async def _authenticate(call: Call, route: Route) -> None:
         known = _known_caller(admission.key_prefix, admission.key_hash, now)
     else:
         raise _unauthorized("invalid_credentials", "The credentials are neither an API key nor a JWT")
-    leases = _leases["read"] if route.kind == "read" else None
     if known is not None and route.kind in WORK_KINDS:
         # Admitted with the work, whose size it reserves: by the handler's work call, or (an event
         # batch the api sends to the queue) by `admit_batch` once the batch is read.
         call.caller = known
         call.inference.admission = admission
         return
-    if leases is None:
+    if route.kind != "read":  # reads alone are admitted from slots taken ahead here
         result = await call.inference.admit(admission)
     else:
         async def ask(reserve: int) -> AdmissionResult:
@@ -152,15 +151,20 @@ async def _authenticate(call: Call, route: Route) -> None:
             return await call.inference.admit(admission)
         limit = call.settings.limits_for(known.tier).requests_per_minute if known is not None else 0
         # The holder: the key's prefix or the JWT's subject, as logged (call.credential).
-        result = await leases.admit(call.credential, now, ask, verified=known is not None, limit=limit,
+        result = await _leases["read"].admit(call.credential, now, ask, verified=known is not None, limit=limit,
                                     lease_size=call.settings.read_lease_size)
-    call.rate_window = result.window
     call.caller = result.caller or known  # a slot held here has no caller: the known one
+    _apply(call, result)
+    if admission.key_prefix and admission.key_hash and result.caller is not None:
+        _remember(admission.key_prefix, admission.key_hash, result.caller, now, call.settings.key_cache_seconds)
+
+
+def _apply(call: Call, result: AdmissionResult) -> None:
+    """The admission's window for the response's headers; its refusal raised."""
+    call.rate_window = result.window
     if not result.allowed:
         raise refused(result.code or ErrorCode.RATE_LIMITED, result.message or "Refused", result.reason or "refused",
                       result.retry_after)
-    if admission.key_prefix and admission.key_hash and result.caller is not None:
-        _remember(admission.key_prefix, admission.key_hash, result.caller, now, call.settings.key_cache_seconds)
 
 
 async def admit_batch(call: Call, batch_id: str, events: int) -> bool:
@@ -171,7 +175,7 @@ async def admit_batch(call: Call, batch_id: str, events: int) -> bool:
     if event_queue_of(call.env) is None:
         return False
     client = call.inference
-    admission, client.admission = client.admission, None
+    admission = client.take_admission()
     admission.events, admission.reservation_id = events, batch_id
 
     async def ask(reserve: int) -> AdmissionResult:
@@ -181,10 +185,7 @@ async def admit_batch(call: Call, batch_id: str, events: int) -> bool:
     limit = call.settings.limits_for(call.caller.tier).requests_per_minute
     result = await _leases["events"].admit(call.credential, time.time(), ask, verified=True, limit=limit,
                                            lease_size=call.settings.events_lease_size, events=events)
-    call.rate_window = result.window
-    if not result.allowed:
-        raise refused(result.code or ErrorCode.RATE_LIMITED, result.message or "Refused", result.reason or "refused",
-                      result.retry_after)
+    _apply(call, result)
     return True
 
 
@@ -195,12 +196,8 @@ async def settle_admission(call: Call) -> None:
     if not call.admission_pending:
         return
     client = call.inference
-    admission, client.admission = client.admission, None
-    result = await client.admit(admission)
-    call.rate_window = result.window
-    if not result.allowed:
-        raise refused(result.code or ErrorCode.RATE_LIMITED, result.message or "Refused", result.reason or "refused",
-                      result.retry_after)
+    result = await client.admit(client.take_admission())
+    _apply(call, result)
 
 
 def require_admin(call: Call) -> None:

@@ -12,7 +12,7 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from api.refusals import openai_fields, part_refusal
+from api.refusals import openai_fields, refuse_parts
 from shared import json_reader
 from shared.base import Model
 from shared.capabilities import check_context, check_options, feature_not_offered
@@ -103,9 +103,7 @@ def _ui_message(message: Any, index: int) -> Any:
         field_of_parts = f"{field}.content"
     else:
         field_of_parts = f"{field}.parts"
-    for position, part in enumerate(message.get("parts") if isinstance(message.get("parts"), list) else []):
-        if refusal := part_refusal(part, f"{field_of_parts}.{position}"):
-            raise refusal
+    refuse_parts(message.get("parts"), field_of_parts)
     return message
 
 

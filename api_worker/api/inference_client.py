@@ -86,7 +86,8 @@ class InferenceClient:
         self.backend: str | None = None  # the one that answered last
         self.failovers: list[str] = []  # "<backend>: <why>", for each attempt passed over
 
-    def _take_admission(self) -> AdmissionRequest | None:
+    def take_admission(self) -> AdmissionRequest | None:
+        """The admission the next work call would carry, which the caller now makes itself."""
         admission, self.admission = self.admission, None
         return admission
 
@@ -176,7 +177,7 @@ class InferenceClient:
 
     async def stream_generation(self, request: GenerationRequest) -> Any:
         """A Response (JS, from the service) whose body streams the answer: passed through, never read."""
-        request = request.model_copy(update={"deadline_ms": service_deadline_ms(self.timeout_ms), "admission": self._take_admission()})
+        request = request.model_copy(update={"deadline_ms": service_deadline_ms(self.timeout_ms), "admission": self.take_admission()})
         response = await self._call("stream_generation", work=request)
         if limit := response.headers.get("x-ratelimit-limit"):
             self._window(RateWindow(limit=int(limit), remaining=int(response.headers.get("x-ratelimit-remaining")),
@@ -184,7 +185,7 @@ class InferenceClient:
         return response
 
     async def generate(self, request: GenerationRequest) -> GenerationResult:
-        request = request.model_copy(update={"deadline_ms": service_deadline_ms(self.timeout_ms), "admission": self._take_admission()})
+        request = request.model_copy(update={"deadline_ms": service_deadline_ms(self.timeout_ms), "admission": self.take_admission()})
         result = await self._model(GenerationResult, "generate", work=request)
         self._window(result.window)
         return result
@@ -197,7 +198,7 @@ class InferenceClient:
 
     async def _work(self, model: type[Result], method: str, request: WorkRequest) -> Result:
         """A work call: it carries the request's admission, and its result the caller's window."""
-        request = request.model_copy(update={"admission": self._take_admission()})
+        request = request.model_copy(update={"admission": self.take_admission()})
         result = await self._model(model, method, work=request)
         self._window(result.window)
         return result

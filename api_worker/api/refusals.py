@@ -9,7 +9,7 @@ from shared.capabilities import feature_not_offered
 from shared.errors import ApiError, ErrorCode
 
 
-def part_refusal(part: Any, field: str) -> ApiError | None:
+def _part_refusal(part: Any, field: str) -> ApiError | None:
     """The refusal of a message part this deployment cannot carry to a model yet (images, files,
     tool calls and results), in either dialect's spelling; None for a part it reads or skips."""
     if not isinstance(part, dict):
@@ -24,6 +24,13 @@ def part_refusal(part: Any, field: str) -> ApiError | None:
     if isinstance(kind, str) and (kind.startswith("tool-") or kind == "dynamic-tool"):
         return feature_not_offered(field, "tools")
     return None
+
+
+def refuse_parts(parts: Any, field: str) -> None:
+    """Raises the refusal of the first of a message's `parts` (at `field`) that cannot be carried."""
+    for position, part in enumerate(parts if isinstance(parts, list) else []):
+        if refusal := _part_refusal(part, f"{field}.{position}"):
+            raise refusal
 
 
 # What becomes of each field of OpenAI's chat completion request that is not carried to the model
@@ -60,9 +67,7 @@ def _openai_message(message: Any, index: int) -> Any:
             raise _not_offered(f"{field}.{name}")
     if message.get("tool_calls") == []:
         del message["tool_calls"]
-    for position, part in enumerate(message["content"] if isinstance(message.get("content"), list) else []):
-        if refusal := part_refusal(part, f"{field}.content.{position}"):
-            raise refusal
+    refuse_parts(message.get("content"), f"{field}.content")
     return message
 
 
