@@ -133,9 +133,9 @@ async def admit(env: Any, ctx: Any, req: AdmissionRequest, now: float | None = N
             drop = stores.db.drop_old_windows(caller.key_id, window_start)
             ctx.waitUntil(asyncio.ensure_future(drop))
         if reservation is not None and count <= limits.requests_per_minute:
-            held, spent = await stores.db.hold(caller.key_id, day_of(now), reservation, Quotas.of(limits), now)
-            if held:  # admitted: what was checked is the usage before it
-                spent = committed(used)
+            held, checked = await stores.db.hold(caller.key_id, day_of(now), reservation, Quotas.of(limits), now)
+            if not held:  # refused: what the quota was checked against, reservations held included
+                spent = checked
     position = count - taken + 1  # this request's place in its window; the slots after it are the caller's next requests'
     window = RateWindow(limit=limits.requests_per_minute, remaining=max(0, limits.requests_per_minute - position), reset_seconds=reset)
     result = _checked(limits, req.kind, caller, position, spent, window, taken, now)

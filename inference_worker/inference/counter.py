@@ -131,8 +131,7 @@ class KeyCounter(DurableObject):
 
     async def peek(self, key_id: str, window_start: int, day: str) -> str:
         """The window's count and today's usage, counting nothing (a usage report)."""
-        row = self._one("SELECT count FROM windows WHERE start = ?", window_start)
-        return json.dumps({"count": int(row["count"]) if row else 0, "used": (await self._today(key_id, day)).used})
+        return json.dumps({"count": self._window_count(window_start), "used": (await self._today(key_id, day)).used})
 
     async def add(self, key_id: str, day: str, delta: str, settles: str = "") -> None:
         """Adds usage (JSON: any of the usage fields) to the day's, and frees the reservations

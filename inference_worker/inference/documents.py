@@ -87,11 +87,10 @@ async def _remove_vectors(stores: Stores, document_id: str, passages: int) -> No
     await _vectors(stores).delete([passage_id(document_id, n) for n in range(passages)])
 
 
-async def _ingest(env: Any, stores: Stores, caller: Caller, info: dict[str, Any], text: str, request_id: str,
+async def _ingest(env: Any, stores: Stores, caller: Caller, info: dict[str, Any], passages: list[str], request_id: str,
                   window: RateWindow | None) -> DocumentInfo:
     """Embeds and upserts the passages from `embedded` on; the document as it ends (ready or
     failed). ServiceFailed (409) if it was deleted meanwhile, once its vectors are removed."""
-    passages = split_passages(text)
     done = info["embedded"]
     key_id, document_id = caller.key_id, info["id"]
     try:
@@ -131,28 +130,28 @@ async def _ingest(env: Any, stores: Stores, caller: Caller, info: dict[str, Any]
 
 async def store_document(env: Any, ctx: Any, req: DocumentRequest) -> DocumentInfo:
     # Its passages' embeddings reserved before any is made, freed once they are recorded.
-    reservation = embedding_reservation(env, req.request_id, EMBEDDING_MODEL, split_passages(req.document.text))
+    passages = split_passages(req.document.text)
+    reservation = embedding_reservation(env, req.request_id, EMBEDDING_MODEL, passages)
     window = await access.admitted(env, ctx, req.admission, req.caller, reservation)
     try:
-        return await _stored(env, req, window)
+        return await _stored(env, req, passages, window)
     finally:
         await access.settle(env, req.caller, reservation.id)
 
 
-async def _stored(env: Any, req: DocumentRequest, window: RateWindow | None) -> DocumentInfo:
+async def _stored(env: Any, req: DocumentRequest, passages: list[str], window: RateWindow | None) -> DocumentInfo:
     stores = stores_of(env)
     _vectors(stores)
     document = req.document
     document_id = f"doc_{uuid.uuid4().hex[:20]}"
     r2_key = f"documents/{req.caller.key_id}/{document_id}.txt"
-    passages = split_passages(document.text)
     created = datetime.now(UTC).isoformat(timespec="seconds")
     size = len(document.text.encode())
     await stores.archive.put_document(r2_key, document.text, req.caller.key_id)  # the text first: a row never points at nothing
     await stores.db.insert_document(req.caller.key_id, document_id, document.title, document.metadata, size, len(passages), r2_key, created)
     info = {"id": document_id, "title": document.title, "metadata": document.metadata, "bytes": size, "passages": len(passages),
             "embedded": 0, "status": "ingesting", "error": None, "r2_key": r2_key, "created_at": created}
-    return await _ingest(env, stores, req.caller, info, document.text, req.request_id, window)
+    return await _ingest(env, stores, req.caller, info, passages, req.request_id, window)
 
 
 async def _document(stores: Stores, ref: DocumentRef) -> dict[str, Any]:
@@ -171,10 +170,11 @@ async def resume_document(env: Any, ctx: Any, ref: DocumentRef) -> DocumentInfo:
     text = await stores.archive.read_document(info["r2_key"])
     if text is None:
         raise ServiceFailed(ServiceFailure(code=ErrorCode.SERVICE_UNAVAILABLE, message=f"The text of {ref.document_id} is missing"))
-    reservation = embedding_reservation(env, ref.request_id, EMBEDDING_MODEL, split_passages(text)[info["embedded"]:])
+    passages = split_passages(text)
+    reservation = embedding_reservation(env, ref.request_id, EMBEDDING_MODEL, passages[info["embedded"]:])
     await access.reserve(env, ref.caller, reservation)
     try:
-        return await _ingest(env, stores, ref.caller, info, text, ref.request_id, window)
+        return await _ingest(env, stores, ref.caller, info, passages, ref.request_id, window)
     finally:
         await access.settle(env, ref.caller, reservation.id)
 

@@ -5,6 +5,8 @@ cut before the first one as it arrives, holding back only text that may be the s
 class StopCutter:
     def __init__(self, stops: list[str] | None) -> None:
         self.stops = stops or []
+        # Every proper start of a stop sequence, longest first: what the end of a piece may hold back.
+        self._starts = sorted({stop[:n] for stop in self.stops for n in range(1, len(stop))}, key=len, reverse=True)
         self.held = ""
         self.stopped = False  # a stop sequence came: the rest of the answer is dropped
 
@@ -19,7 +21,7 @@ class StopCutter:
         if found:
             self.stopped, self.held = True, ""
             return buffer[:min(found)]
-        keep = max((n for stop in self.stops for n in range(1, len(stop)) if buffer.endswith(stop[:n])), default=0)
+        keep = next((len(start) for start in self._starts if buffer.endswith(start)), 0)
         self.held = buffer[len(buffer) - keep:] if keep else ""
         return buffer[:len(buffer) - keep]
 

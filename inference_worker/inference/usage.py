@@ -14,12 +14,12 @@ from inference.store.telemetry import call_point
 from shared.contract import Caller, WorkRequest
 from shared.reservations import Reservation
 from shared.routing import WORKERS_AI
-from shared.workers_ai import Usage
+from shared.workers_ai import Usage, estimate_tokens
 
 
 def embedding_tokens(texts: list[str]) -> int:
     """Workers AI reports no usage for embeddings: about four characters a token."""
-    return sum(max(1, len(text) // 4) for text in texts)
+    return sum(estimate_tokens(len(text)) for text in texts)
 
 
 def embedding_reservation(env: Any, reservation_id: str, model: str, texts: list[str]) -> Reservation:
