@@ -14,14 +14,11 @@ from shared.workers_ai import Usage
 async def embed(env: Any, ctx: Any, req: EmbeddingRequest) -> EmbeddingResult:
     window = await access.admitted(env, ctx, req.admission, req.caller, embedding_reservation(env, req.request_id, req.model, req.texts))
     meter = Meter.of(env, req, "embedding")
-    try:
+    async with meter.settled_if_unrecorded():
         _, model, answer = await run_once(env, [(WORKERS_AI, req.model)], {"text": req.texts}, RetryPolicy.of(settings_of(env)),
                                           vectors_json=req.vectors_as_json)
-    except BaseException:
-        await access.settle(env, req.caller, req.request_id)
-        raise
-    used = Usage(prompt_tokens=embedding_tokens(req.texts))
-    await meter.done(model, "ok", used)
+        used = Usage(prompt_tokens=embedding_tokens(req.texts))
+        await meter.done(model, "ok", used)
     if req.vectors_as_json:
         return EmbeddingResult(model=model, vectors_json=answer, usage=used.as_dict(), window=window)
     return EmbeddingResult(model=model, vectors=[list(vector) for vector in answer["data"]], usage=used.as_dict(), window=window)

@@ -8,8 +8,6 @@ stream ends, however it ends."""
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 from workers import Response
@@ -200,7 +198,7 @@ async def stream_generation(env: Any, ctx: Any, req: GenerationRequest) -> Respo
     """A Response whose body streams the answer; ServiceFailed before the first token."""
     window = await access.admitted(env, ctx, req.admission, req.caller, worst_case(env, req))
     meter = Meter.of(env, req, req.kind)
-    async with _settled_if_unrecorded(env, req, meter):
+    async with meter.settled_if_unrecorded():
         return await _streamed(env, ctx, req, meter, window)
 
 
@@ -218,22 +216,11 @@ async def _streamed(env: Any, ctx: Any, req: GenerationRequest, meter: Meter, wi
     return Response(stream.body.readable, headers=_headers(source.model, "miss" if key else "bypass", window, source.provider))
 
 
-@asynccontextmanager
-async def _settled_if_unrecorded(env: Any, req: GenerationRequest, meter: Meter) -> AsyncIterator[None]:
-    """Frees the request's reservation if it fails before its model call is recorded (which settles it)."""
-    try:
-        yield
-    except BaseException:
-        if not meter.recorded:
-            await access.settle(env, req.caller, req.request_id)
-        raise
-
-
 async def generate(env: Any, ctx: Any, req: GenerationRequest) -> GenerationResult:
     """The whole answer at once; ServiceFailed if the model failed or the deadline passed."""
     window = await access.admitted(env, ctx, req.admission, req.caller, worst_case(env, req))
     meter = Meter.of(env, req, req.kind)
-    async with _settled_if_unrecorded(env, req, meter):
+    async with meter.settled_if_unrecorded():
         return await _generated(env, req, meter, window)
 
 

@@ -2,9 +2,12 @@
 quotas and metrics read), and one Analytics Engine point per call (what dashboards read)."""
 
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from inference import access
 from inference.log import log
 from inference.settings import settings_of
 from inference.store import stores_of
@@ -70,6 +73,16 @@ class Meter:
     def of(cls, env: Any, req: WorkRequest, kind: str) -> "Meter":
         """The meter of a request's one model call, which settles the request's reservation."""
         return cls(env, req.caller, kind, req.request_id, req.backend, req.failovers, settles=req.request_id)
+
+    @asynccontextmanager
+    async def settled_if_unrecorded(self) -> AsyncIterator[None]:
+        """Frees the request's reservation if its work fails before this call is recorded (which settles it)."""
+        try:
+            yield
+        except BaseException:
+            if not self.recorded and self.settles:
+                await access.settle(self.env, self.caller, self.settles)
+            raise
 
     def elapsed_ms(self) -> float:
         return (time.perf_counter() - self.started) * 1000
