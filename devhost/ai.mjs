@@ -13,6 +13,7 @@ const TEXT_MODELS = [
   '@cf/meta/llama-3.1-8b-instruct-fast',
   '@cf/meta/llama-3.3-70b-instruct-fp8-fast',
   '@cf/mistralai/mistral-small-3.1-24b-instruct',
+  '@cf/meta/llama-4-scout-17b-16e-instruct',
 ];
 const EMBEDDING_MODELS = {
   '@cf/baai/bge-small-en-v1.5': 384,

@@ -18,6 +18,7 @@ from shared.limits import (
     MAX_LEASE_SIZE,
     MAX_MESSAGES,
     MAX_OUTPUT_TOKENS,
+    MAX_TOOLS,
     MAX_TOP_K,
 )
 from shared.models import CATALOG
@@ -50,9 +51,50 @@ class Caller(Model):
     tier: str = "free"
 
 
+TOOL_NAME_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"  # OpenAI's rule for function names, which Workers AI follows
+
+
+class ToolCall(Model):
+    """A function call a model made: its arguments as JSON text, as both dialects carry them."""
+
+    id: str = Field(min_length=1, max_length=128)
+    name: str = Field(pattern=TOOL_NAME_PATTERN)
+    arguments: str = "{}"
+
+
+class ImageInput(Model):
+    """An image in a user message: a `data:` URL (base64), or an http(s) URL the inference service
+    fetches within its size and time limits."""
+
+    url: str = Field(min_length=1)
+
+
 class ChatMessage(Model):
-    role: Literal["system", "user", "assistant"]
-    content: str
+    role: Literal["system", "user", "assistant", "tool"]
+    content: str = ""
+    tool_calls: list[ToolCall] = []  # an assistant's: the calls it made
+    tool_call_id: str | None = None  # a tool result's: the call it answers
+    images: list[ImageInput] = []  # a user's
+
+    def prompt_chars(self) -> int:
+        """The characters this message puts in the model's prompt (images aside)."""
+        return len(self.content) + sum(len(c.name) + len(c.arguments) for c in self.tool_calls)
+
+
+class FunctionTool(Model):
+    """A function the model may call, as OpenAI's `tools[].function` describes it."""
+
+    name: str = Field(pattern=TOOL_NAME_PATTERN)
+    description: str | None = Field(default=None, max_length=4096)
+    parameters: dict[str, Any] = Field(default_factory=lambda: {"type": "object", "properties": {}})
+
+
+class ToolChoice(Model):
+    """Whether the model may (`auto`), must not (`none`) or must (`required`) call a tool, or must
+    call the one named (`function`)."""
+
+    mode: Literal["auto", "none", "required", "function"] = "auto"
+    name: str | None = None
 
 
 AdmissionKind = Literal["ai", "events", "read"]
@@ -157,13 +199,37 @@ class GenerationRequest(WorkRequest):
     # How long the caller waits (for a stream: for its first token). Past it the service stops
     # waiting for the model, cancels what it can, records the call as a timeout and says so.
     deadline_ms: int | None = Field(default=None, ge=1)
+    # Functions the model may call (shared/models.py says which models can), and how.
+    tools: list[FunctionTool] = Field(default=[], max_length=MAX_TOOLS)
+    tool_choice: ToolChoice = ToolChoice()
+    parallel_tool_calls: bool = True
 
     @model_validator(mode="after")
     def _within_context_window(self) -> "GenerationRequest":
         model = CATALOG.get(self.model)
-        if model and (problem := context_problem(model, sum(len(m.content) for m in self.messages))):
+        if model and (problem := context_problem(model, self.prompt_chars())):
             raise ValueError(f"messages {problem}")
         return self
+
+    @model_validator(mode="after")
+    def _tool_choice_names_a_tool(self) -> "GenerationRequest":
+        if self.tool_choice.mode == "function" and self.tool_choice.name not in {t.name for t in self.tools}:
+            raise ValueError(f"tool_choice names {self.tool_choice.name!r}, which is not one of the tools")
+        if self.tool_choice.mode in ("required", "function") and not self.tools:
+            raise ValueError("tool_choice asks for a tool call, but no tools are given")
+        return self
+
+    def prompt_chars(self) -> int:
+        """The characters of the prompt: messages, tool calls and the tools' definitions."""
+        tools = sum(len(t.name) + len(t.description or "") + len(str(t.parameters)) for t in self.tools)
+        return sum(m.prompt_chars() for m in self.messages) + tools
+
+    def uses_tools(self) -> bool:
+        """Whether the model is given tools, or the conversation holds tool calls or results."""
+        return bool(self.tools) or any(m.tool_calls or m.role == "tool" for m in self.messages)
+
+    def has_images(self) -> bool:
+        return any(m.images for m in self.messages)
 
     def options_set(self) -> set[str]:
         """The sampling options this request sets (shared/models.py SAMPLING_OPTIONS)."""
@@ -177,6 +243,7 @@ class GenerationResult(Model):
     provider: str = "workers-ai"
     sources: list[Source] = []  # the passages the answer was grounded in (retrieval)
     text: str
+    tool_calls: list[ToolCall] = []  # the functions the model called (finish_reason "tool_calls")
     usage: dict[str, int]
     finish_reason: str
     cached: bool = False

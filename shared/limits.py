@@ -5,6 +5,7 @@ MAX_BODY_BYTES = 1_048_576
 # Levels of arrays and objects in a request body; a JSON Schema or event properties fit easily.
 MAX_JSON_DEPTH = 32
 MAX_MESSAGES = 100
+MAX_TOOLS = 128  # functions one request may offer a model (OpenAI's limit)
 MAX_OUTPUT_TOKENS = 4_096
 DEFAULT_MAX_OUTPUT_TOKENS = 1_024
 MAX_EMBEDDING_INPUTS = 100

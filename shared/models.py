@@ -62,6 +62,10 @@ TEXT_MODELS = {
         ModelInfo("@cf/mistralai/mistral-small-3.1-24b-instruct", "mistralai", "text-generation", 128_000,
                   input_price=0.351, output_price=0.555,
                   capabilities=Capabilities(tools=True, vision=True, json_mode=True, options=WORKERS_AI_OPTIONS)),
+        ModelInfo("@cf/meta/llama-4-scout-17b-16e-instruct", "meta", "text-generation", 131_000,
+                  input_price=0.270, output_price=0.850,
+                  capabilities=Capabilities(tools=True, vision=True, json_mode=True, tool_streaming=True,
+                                            options=WORKERS_AI_OPTIONS)),
     )
 }
 
@@ -87,6 +91,7 @@ ALIASES = {
     "@cf/meta/llama-3.1-8b-instruct": "@cf/meta/llama-3.1-8b-instruct-fast",
     "llama-3.3-70b": "@cf/meta/llama-3.3-70b-instruct-fp8-fast",
     "mistral-small-3.1": "@cf/mistralai/mistral-small-3.1-24b-instruct",
+    "llama-4-scout": "@cf/meta/llama-4-scout-17b-16e-instruct",
     "bge-small": "@cf/baai/bge-small-en-v1.5",
     "bge-base": "@cf/baai/bge-base-en-v1.5",
     "bge-large": "@cf/baai/bge-large-en-v1.5",

@@ -15,7 +15,8 @@ import json
 from json.encoder import encode_basestring  # a str as a JSON string (non-ASCII kept), in C
 from typing import Any, Protocol
 
-from shared.contract import Source
+from shared.contract import Source, ToolCall
+from shared.json_reader import parse_internal
 from shared.workers_ai import Usage
 
 SSE_HEADERS = {
@@ -57,15 +58,31 @@ SOURCE_METADATA_KEY = "inference-ui"
 class Encoder(Protocol):
     def start(self, sources: list[Source] = ()) -> str: ...
     def delta(self, text: str) -> str: ...
+    # A tool call, as it streams: its start (id and name), pieces of its arguments (JSON text),
+    # and its end (the whole call). `index`: its place among the answer's calls, from 0.
+    def tool_call_start(self, index: int, call_id: str, name: str) -> str: ...
+    def tool_call_delta(self, index: int, arguments: str) -> str: ...
+    def tool_call_end(self, index: int, call: ToolCall) -> str: ...
+    # `finish_reason` in OpenAI's names: "stop", "length" or "tool_calls".
     def finish(self, finish_reason: str, usage: Usage, metadata: dict[str, Any]) -> str: ...
     def error(self, message: str) -> str | None: ...
 
 
+# The AI SDK's names of OpenAI's finish reasons, where they differ.
+UI_FINISH_REASONS = {"tool_calls": "tool-calls", "content_filter": "content-filter"}
+
+
 class UIMessageStream:
+    """A text part opens with the answer's first text (an answer that only calls tools has none);
+    each tool call is a `tool-input-start`, its arguments' pieces, and a `tool-input-available`
+    with the arguments parsed, which useChat shows as a `tool-<name>` part."""
+
     def __init__(self, message_id: str) -> None:
         self.message_id = message_id
         self.text_id = f"{message_id}-text"
         self._delta = _template({"type": "text-delta", "id": self.text_id, "delta": _HOLE})
+        self._text_open = False
+        self._call_ids: dict[int, str] = {}
 
     def start(self, sources: list[Source] = ()) -> str:
         # Each passage a `source-document` part (useChat lists them in message.parts); what the
@@ -75,21 +92,34 @@ class UIMessageStream:
             "providerMetadata": {SOURCE_METADATA_KEY: {"documentId": source.document_id, "passage": source.passage,
                                                        "score": source.score, "text": source.text}},
         }) for source in sources)
-        return (
-            _event({"type": "start", "messageId": self.message_id})
-            + cited
-            + _event({"type": "start-step"})
-            + _event({"type": "text-start", "id": self.text_id})
-        )
+        return _event({"type": "start", "messageId": self.message_id}) + cited + _event({"type": "start-step"})
 
     def delta(self, text: str) -> str:
+        if not text:
+            return ""
         head, tail = self._delta
-        return head + encode_basestring(text) + tail if text else ""
+        if self._text_open:
+            return head + encode_basestring(text) + tail
+        self._text_open = True
+        return _event({"type": "text-start", "id": self.text_id}) + head + encode_basestring(text) + tail
+
+    def tool_call_start(self, index: int, call_id: str, name: str) -> str:
+        self._call_ids[index] = call_id
+        return _event({"type": "tool-input-start", "toolCallId": call_id, "toolName": name})
+
+    def tool_call_delta(self, index: int, arguments: str) -> str:
+        if not arguments:
+            return ""
+        return _event({"type": "tool-input-delta", "toolCallId": self._call_ids[index], "inputTextDelta": arguments})
+
+    def tool_call_end(self, index: int, call: ToolCall) -> str:
+        return _event({"type": "tool-input-available", "toolCallId": call.id, "toolName": call.name,
+                       "input": parse_internal(call.arguments or "{}", field="tool call arguments")})
 
     def finish(self, finish_reason: str, usage: Usage, metadata: dict[str, Any]) -> str:
-        meta = {**metadata, "finishReason": finish_reason, "usage": usage.as_dict()}
+        meta = {**metadata, "finishReason": UI_FINISH_REASONS.get(finish_reason, finish_reason), "usage": usage.as_dict()}
         return (
-            _event({"type": "text-end", "id": self.text_id})
+            (_event({"type": "text-end", "id": self.text_id}) if self._text_open else "")
             + _event({"type": "finish-step"})
             + _event({"type": "finish", "messageMetadata": meta})
             + DONE
@@ -105,6 +135,16 @@ class TextStream:
 
     def delta(self, text: str) -> str:
         return text
+
+    # Plain text has no tool calls: the routes that stream it take no tools.
+    def tool_call_start(self, index: int, call_id: str, name: str) -> str:
+        return ""
+
+    def tool_call_delta(self, index: int, arguments: str) -> str:
+        return ""
+
+    def tool_call_end(self, index: int, call: ToolCall) -> str:
+        return ""
 
     def finish(self, finish_reason: str, usage: Usage, metadata: dict[str, Any]) -> str:
         return ""
@@ -137,6 +177,16 @@ class OpenAIChunks:
     def delta(self, text: str) -> str:
         head, tail = self._delta
         return head + encode_basestring(text) + tail if text else ""
+
+    def tool_call_start(self, index: int, call_id: str, name: str) -> str:
+        return self._chunk({"tool_calls": [{"index": index, "id": call_id, "type": "function",
+                                            "function": {"name": name, "arguments": ""}}]})
+
+    def tool_call_delta(self, index: int, arguments: str) -> str:
+        return self._chunk({"tool_calls": [{"index": index, "function": {"arguments": arguments}}]}) if arguments else ""
+
+    def tool_call_end(self, index: int, call: ToolCall) -> str:
+        return ""
 
     def finish(self, finish_reason: str, usage: Usage, metadata: dict[str, Any]) -> str:
         out = self._chunk({}, finish_reason)

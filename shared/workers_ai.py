@@ -1,7 +1,7 @@
 """Reading what Workers AI sends: its SSE token stream, and the codes in its error messages."""
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from shared.json_reader import parse_json
 from shared.limits import MAX_BODY_BYTES
@@ -35,10 +35,22 @@ class Usage:
 
 
 @dataclass
+class ToolCallPiece:
+    """A piece of a streamed tool call: the call at `index` of the answer; its id and name come
+    with its first piece, its arguments (JSON text) in pieces to be joined."""
+
+    index: int
+    id: str | None = None
+    name: str | None = None
+    arguments: str = ""
+
+
+@dataclass
 class StreamEvent:
     text: str = ""
     usage: Usage | None = None
     done: bool = False
+    tool_calls: list[ToolCallPiece] = field(default_factory=list)
 
 
 class SSEDecoder:

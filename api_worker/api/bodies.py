@@ -304,7 +304,7 @@ def _checked_for_model(model: str, messages: list[ChatMessage], given: dict[str,
     """The request's sampling options once the model is known to take each (`given`: the caller's
     name of each field, with its option's name and value) and its input to fit the model's window."""
     info = TEXT_MODELS[model]
-    check_context(info, sum(len(m.content) for m in messages), "messages")
+    check_context(info, sum(m.prompt_chars() for m in messages), "messages")
     given = {field: option_value for field, option_value in given.items() if option_value[1] is not None}
     check_options(info, {option: field for field, (option, _) in given.items()})
     values = {option: value for option, value in given.values() if option in Sampling.model_fields}

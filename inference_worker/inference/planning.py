@@ -6,7 +6,7 @@ from typing import Any
 
 from inference.settings import settings_of
 from shared.capabilities import can_serve
-from shared.contract import GenerationRequest
+from shared.contract import ChatMessage, GenerationRequest
 from shared.documents import PASSAGE_CHARS
 from shared.json_schema import instruction, parse_model_json, validate
 from shared.models import CATALOG
@@ -19,7 +19,7 @@ def model_chain(env: Any, req: GenerationRequest) -> list[str]:
     option the request sets and hold its input (a fallback must not drop what was asked)."""
     settings = settings_of(env)
     limits = settings.limits_for(req.caller.tier)
-    options, prompt_chars = req.options_set(), _prompt_chars(req)
+    options, prompt_chars = req.options_set(), req.prompt_chars()
     return [req.model] + [m for m in settings.fallback_models if m != req.model and limits.allows_model(m)
                           and (m not in CATALOG or can_serve(CATALOG[m], options, prompt_chars))]
 
@@ -31,8 +31,19 @@ def model_attempts(env: Any, req: GenerationRequest) -> list[tuple[str, str]]:
     return settings_of(env).routing.attempts(req.model, chain[1:], prompt_tokens, req.complexity, req.caller.tier)
 
 
+def model_message(message: ChatMessage) -> dict[str, Any]:
+    """A message as Workers AI's chat models (and OpenAI-compatible providers) read it."""
+    out: dict[str, Any] = {"role": message.role, "content": message.content}
+    if message.tool_calls:
+        out["tool_calls"] = [{"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
+                             for c in message.tool_calls]
+    if message.tool_call_id is not None:
+        out["tool_call_id"] = message.tool_call_id
+    return out
+
+
 def model_inputs(req: GenerationRequest) -> dict[str, Any]:
-    messages = [m.model_dump() for m in req.messages]
+    messages = [model_message(m) for m in req.messages]
     if req.json_schema is not None:
         messages.insert(0, {"role": "system", "content": instruction(req.json_schema)})
     inputs: dict[str, Any] = {"messages": messages, "max_tokens": req.max_tokens}
@@ -55,13 +66,9 @@ def worst_case(env: Any, req: GenerationRequest) -> Reservation:
     return Reservation(id=req.request_id, kind="ai", tokens=prompt + req.max_tokens, cost_usd=cost)
 
 
-def _prompt_chars(req: GenerationRequest) -> int:
-    return sum(len(m.content) for m in req.messages)
-
-
 def estimate_usage(req: GenerationRequest, text: str) -> Usage:
     # Used only when the model reports no usage.
-    return Usage(estimate_tokens(_prompt_chars(req)), estimate_tokens(len(text)) if text else 0)
+    return Usage(estimate_tokens(req.prompt_chars()), estimate_tokens(len(text)) if text else 0)
 
 
 def finish_reason(req: GenerationRequest, used: Usage, stopped: bool = False) -> str:

@@ -152,7 +152,7 @@ def test_an_image_part_is_a_bad_request_naming_where_it_is(sdk, ai):
         sdk.chat.completions.create(model=DEFAULT_MODEL, messages=[{"role": "user", "content": content}])
 
     assert (raised.value.body["code"], raised.value.param) == ("unsupported", "messages.0.content.1")
-    assert raised.value.body["models"] == ["@cf/mistralai/mistral-small-3.1-24b-instruct"]
+    assert raised.value.body["models"] == ["@cf/mistralai/mistral-small-3.1-24b-instruct", "@cf/meta/llama-4-scout-17b-16e-instruct"]
 
 
 def test_the_model_list_says_what_each_model_can_do(sdk):

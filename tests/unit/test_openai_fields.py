@@ -91,7 +91,8 @@ def test_tools_are_refused_naming_the_models_whose_catalog_says_they_can():
     with pytest.raises(ApiError) as raised:
         chat(tools=[TOOL])
 
-    able = ["@cf/meta/llama-3.3-70b-instruct-fp8-fast", "@cf/mistralai/mistral-small-3.1-24b-instruct"]
+    able = ["@cf/meta/llama-3.3-70b-instruct-fp8-fast", "@cf/mistralai/mistral-small-3.1-24b-instruct",
+            "@cf/meta/llama-4-scout-17b-16e-instruct"]
     assert raised.value.details["models"] == able
     assert all(model in raised.value.message for model in able)
 

@@ -63,6 +63,7 @@ def test_openai_chunks_without_include_usage_carry_no_usage():
 @pytest.mark.parametrize("text", ["hi", 'a "quote" \\ and\nnewline', "é 😀 \u0000 \u2028 </script>"])
 def test_a_delta_is_the_same_event_the_dict_would_give(text):
     ui = UIMessageStream("m1")
+    ui.delta("first")
     assert ui.delta(text) == _event({"type": "text-delta", "id": "m1-text", "delta": text})
     for include_usage in (True, False):
         openai = OpenAIChunks("c", "m", 1, include_usage)
