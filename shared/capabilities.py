@@ -6,7 +6,7 @@ from shared.errors import ApiError, ErrorCode
 from shared.models import TEXT_MODELS, ModelInfo
 from shared.workers_ai import estimate_tokens
 
-# Features whose requests this deployment cannot carry to a model yet, as a caller would name them.
+# Features a model may have, as a caller would name them.
 FEATURE_NAMES = {"tools": "tool calling", "vision": "image input"}
 
 
@@ -30,6 +30,17 @@ def feature_not_offered(field: str, feature: str, catalog: dict[str, ModelInfo] 
                     f"{field}: {FEATURE_NAMES[feature]} is not supported yet by this deployment "
                     f"(models whose catalog lists it: {_listing(able)})",
                     field=field, models=able)
+
+
+def check_features(model: ModelInfo, fields: dict[str, str], catalog: dict[str, ModelInfo] = TEXT_MODELS) -> None:
+    """`fields`: each feature the request uses ("tools", "vision": Capabilities' names), with the
+    field that asks for it. One the model lacks is refused naming the field and the models that have it."""
+    for feature, field in fields.items():
+        if not getattr(model.capabilities, feature):
+            able = models_with(feature, catalog)
+            raise ApiError(ErrorCode.UNSUPPORTED,
+                           f"{field}: {model.id} does not do {FEATURE_NAMES[feature]} (models that do: {_listing(able)})",
+                           field=field, models=able)
 
 
 def check_options(model: ModelInfo, fields: dict[str, str], catalog: dict[str, ModelInfo] = TEXT_MODELS) -> None:
@@ -56,6 +67,8 @@ def check_context(model: ModelInfo, prompt_chars: int, field: str) -> None:
         raise ApiError(ErrorCode.CONTEXT_LENGTH_EXCEEDED, f"{field} {problem}", field=field, limit=model.context_window)
 
 
-def can_serve(model: ModelInfo, options: set[str], prompt_chars: int) -> bool:
-    """Whether a model (a fallback, say) takes every option a request sets and holds its input."""
-    return options <= model.capabilities.options and context_problem(model, prompt_chars) is None
+def can_serve(model: ModelInfo, options: set[str], prompt_chars: int, features: frozenset[str] = frozenset()) -> bool:
+    """Whether a model (a fallback, say) takes every option a request sets, has every feature it
+    uses ("tools", "vision") and holds its input."""
+    return (options <= model.capabilities.options and all(getattr(model.capabilities, f) for f in features)
+            and context_problem(model, prompt_chars) is None)
