@@ -258,6 +258,9 @@ class ServiceFailure(Model):
     retry_after: int | None = None
     reason: str | None = None  # a refused admission's reason (rate_limit, token_quota, revoked_key, ...)
     window: RateWindow | None = None
+    # A refused request's: the field at fault, and the models that have the feature it asked for.
+    field: str | None = None
+    models: list[str] | None = None
 
 
 class ServiceFailed(Exception):
