@@ -262,3 +262,19 @@ def test_the_tools_column_keeps_every_call_recorded_before_it():
         db.executescript(migration.read_text())
 
     assert db.execute("SELECT key_id, prompt_tokens, completion_tokens, used_tools FROM ai_calls").fetchall() == [("k", 2, 3, 0)]
+
+
+def test_the_external_provider_is_offered_the_tools_and_sent_the_conversations_calls():
+    from inference.external import ExternalProvider
+    from shared.routing import ProviderModel
+
+    provider = ExternalProvider("ext", "https://provider.example/v1", None, {SCOUT: ProviderModel(model="big")})
+    call = ToolCall(id="call_1", name="weather", arguments="{}")
+    req = request(tool_choice={"mode": "required"}, messages=[
+        ChatMessage(role="user", content="Weather?"), ChatMessage(role="assistant", tool_calls=[call]),
+        ChatMessage(role="tool", content="22C", tool_call_id="call_1")])
+
+    body = json.loads(provider._body(SCOUT, planning.model_inputs(req), stream=True))
+
+    assert [t["function"]["name"] for t in body["tools"]] == ["weather", "local_time"] and body["tool_choice"] == "required"
+    assert body["messages"][1]["tool_calls"][0]["id"] == "call_1" and body["messages"][2]["tool_call_id"] == "call_1"
