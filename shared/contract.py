@@ -88,6 +88,10 @@ class FunctionTool(Model):
     description: str | None = Field(default=None, max_length=4096)
     parameters: dict[str, Any] = Field(default_factory=lambda: {"type": "object", "properties": {}})
 
+    def prompt_chars(self) -> int:
+        """The characters this definition puts in the model's prompt."""
+        return len(self.name) + len(self.description or "") + len(str(self.parameters))
+
 
 class ToolChoice(Model):
     """Whether the model may (`auto`), must not (`none`) or must (`required`) call a tool, or must
@@ -221,8 +225,7 @@ class GenerationRequest(WorkRequest):
 
     def prompt_chars(self) -> int:
         """The characters of the prompt: messages, tool calls and the tools' definitions."""
-        tools = sum(len(t.name) + len(t.description or "") + len(str(t.parameters)) for t in self.tools)
-        return sum(m.prompt_chars() for m in self.messages) + tools
+        return sum(m.prompt_chars() for m in self.messages) + sum(t.prompt_chars() for t in self.tools)
 
     def uses_tools(self) -> bool:
         """Whether the model is given tools, or the conversation holds tool calls or results."""

@@ -16,7 +16,18 @@ from api.refusals import openai_fields, refuse_parts
 from shared import json_reader
 from shared.base import Model
 from shared.capabilities import check_context, check_options, feature_not_offered
-from shared.contract import Caller, ChatMessage, EmbeddingRequest, GenerationRequest, Retrieval, Sampling
+from shared.contract import (
+    TOOL_NAME_PATTERN,
+    Caller,
+    ChatMessage,
+    EmbeddingRequest,
+    FunctionTool,
+    GenerationRequest,
+    Retrieval,
+    Sampling,
+    ToolCall,
+    ToolChoice,
+)
 from shared.errors import ApiError, ErrorCode
 from shared.json_schema import schema_problems
 from shared.limits import (
@@ -26,6 +37,7 @@ from shared.limits import (
     MAX_EMBEDDING_INPUTS,
     MAX_MESSAGES,
     MAX_OUTPUT_TOKENS,
+    MAX_TOOLS,
 )
 from shared.models import (
     DEFAULT_EMBEDDING_MODEL,
@@ -161,9 +173,52 @@ class OpenAIContentPart(_Strict):
     text: str
 
 
+class OpenAIFunctionCall(_Strict):
+    name: str = Field(pattern=TOOL_NAME_PATTERN)
+    arguments: str = "{}"  # JSON text
+
+
+class OpenAIToolCall(_Strict):
+    id: str = Field(min_length=1, max_length=128)
+    type: Literal["function"] = "function"
+    function: OpenAIFunctionCall
+
+
 class OpenAIMessage(_Strict):
-    role: Literal["system", "developer", "user", "assistant"]
+    role: Literal["system", "developer", "user", "assistant", "tool"]
     content: str | list[OpenAIContentPart] | None = None
+    tool_calls: list[OpenAIToolCall] | None = None  # an assistant's
+    tool_call_id: str | None = None  # a tool result's: the call it answers
+
+    @model_validator(mode="after")
+    def _tool_fields_in_their_roles(self) -> "OpenAIMessage":
+        if self.tool_calls and self.role != "assistant":
+            raise ValueError("tool_calls: only an assistant message makes tool calls")
+        if (self.role == "tool") != (self.tool_call_id is not None):
+            raise ValueError("tool_call_id: a tool message (and only one) names the call it answers")
+        return self
+
+
+class OpenAIFunction(_Strict):
+    name: str = Field(pattern=TOOL_NAME_PATTERN)
+    description: str | None = Field(default=None, max_length=4096)
+    parameters: dict[str, Any] | None = None  # a JSON Schema; none: the function takes no arguments
+    # Arguments held to the schema exactly: what no model here guarantees, so only false is taken.
+    strict: Literal[False] | None = None
+
+
+class OpenAITool(_Strict):
+    type: Literal["function"]
+    function: OpenAIFunction
+
+
+class OpenAINamedFunction(_Strict):
+    name: str
+
+
+class OpenAINamedToolChoice(_Strict):
+    type: Literal["function"]
+    function: OpenAINamedFunction
 
 
 class StreamOptions(_Strict):
@@ -198,6 +253,9 @@ class OpenAIChatBody(_Strict):
     max_tokens: int | None = Field(default=None, ge=1, le=MAX_OUTPUT_TOKENS)
     max_completion_tokens: int | None = Field(default=None, ge=1, le=MAX_OUTPUT_TOKENS)
     response_format: ResponseFormat | None = None
+    tools: list[OpenAITool] | None = Field(default=None, max_length=MAX_TOOLS)
+    tool_choice: Literal["auto", "none", "required"] | OpenAINamedToolChoice | None = None
+    parallel_tool_calls: bool | None = None
     # Ranges checked as the contract's (shared/contract.py Sampling).
     top_p: float | None = None
     seed: int | None = None
@@ -365,14 +423,51 @@ def _openai_content(message: OpenAIMessage) -> str:
     return message.content or ""
 
 
+def _openai_messages(body: OpenAIChatBody) -> list[ChatMessage]:
+    """The messages, each tool result answering a call an earlier assistant message made."""
+    messages, called = [], set()
+    for index, m in enumerate(body.messages):
+        calls = [ToolCall(id=c.id, name=c.function.name, arguments=c.function.arguments) for c in m.tool_calls or []]
+        called |= {call.id for call in calls}
+        if m.role == "tool" and m.tool_call_id not in called:
+            field = f"messages.{index}.tool_call_id"
+            raise ApiError(ErrorCode.INVALID_REQUEST, f"{field}: {m.tool_call_id!r} answers no tool call of an earlier "
+                           "assistant message", field=field)
+        messages.append(ChatMessage(role="system" if m.role == "developer" else m.role, content=_openai_content(m),
+                                    tool_calls=calls, tool_call_id=m.tool_call_id))
+    return messages
+
+
+def _openai_tools(body: OpenAIChatBody) -> tuple[list[FunctionTool], ToolChoice]:
+    """The functions offered (their parameters checked as JSON Schemas) and the choice among them."""
+    tools = []
+    for index, tool in enumerate(body.tools or []):
+        function = tool.function
+        parameters = function.parameters
+        if parameters is not None:
+            parameters = _checked_schema(parameters, f"tools.{index}.function.parameters")
+        tools.append(FunctionTool(name=function.name, description=function.description,
+                                  **({"parameters": parameters} if parameters is not None else {})))
+    choice = body.tool_choice
+    if isinstance(choice, OpenAINamedToolChoice):
+        if choice.function.name not in {t.name for t in tools}:
+            raise ApiError(ErrorCode.INVALID_REQUEST, f"tool_choice.function.name: {choice.function.name!r} is not one of "
+                           "the tools", field="tool_choice.function.name")
+        return tools, ToolChoice(mode="function", name=choice.function.name)
+    if choice == "required" and not tools:
+        raise ApiError(ErrorCode.INVALID_REQUEST, "tool_choice: required asks for a tool call, but no tools are given",
+                       field="tool_choice")
+    return tools, ToolChoice(mode=choice or "auto")
+
+
 def openai_chat_request(body: OpenAIChatBody, *, caller: Caller, request_id: str, stream_id: str,
                         default_model: str = DEFAULT_TEXT_MODEL) -> GenerationRequest:
-    messages = [
-        ChatMessage(role="system" if m.role == "developer" else m.role, content=_openai_content(m))
-        for m in body.messages
-    ]
+    messages = _openai_messages(body)
+    tools, tool_choice = _openai_tools(body)
     model = _text_model(body.model, default_model)
     sampling = _checked_for_model(model, messages, body.sampling_fields())
+    if tools:  # the functions' definitions are prompt too
+        check_context(TEXT_MODELS[model], sum(m.prompt_chars() for m in messages) + sum(t.prompt_chars() for t in tools), "tools")
     schema = None
     if body.response_format and body.response_format.type == "json_schema":
         schema = _checked_schema(body.response_format.json_schema.schema_, "response_format.json_schema.schema")
@@ -393,6 +488,9 @@ def openai_chat_request(body: OpenAIChatBody, *, caller: Caller, request_id: str
         protocol="openai" if body.stream else None,
         include_usage=bool(body.stream_options and body.stream_options.include_usage),
         stream_id=stream_id,
+        tools=tools,
+        tool_choice=tool_choice,
+        parallel_tool_calls=body.parallel_tool_calls is not False,
     )
 
 
