@@ -295,11 +295,12 @@ async def _answer(env: Any, req: GenerationRequest, meter: Meter, inputs: dict[s
     shape Workers AI answers with), and its usage (estimated when the model reports none)."""
     policy = RetryPolicy.of(settings_of(env))
     provider, model, answer = await _model_call(req, meter, run_once(env, model_attempts(env, req), inputs, policy))
-    response = answer.get("response")
-    if response is None:  # a model that only called tools may answer no text
-        response = ""
-    text, stopped = cut_at_stop(response if isinstance(response, str) else json.dumps(response), req.sampling.stop)
     calls = parse_tool_calls(answer.get("tool_calls"), req.parallel_tool_calls)
+    response = answer.get("response")
+    if response is None and calls:  # a model that only called tools may answer no text
+        response = ""
+    # JSON mode's answer is the object itself (null included): its JSON text is the answer.
+    text, stopped = cut_at_stop(response if isinstance(response, str) else json.dumps(response), req.sampling.stop)
     reported = answer.get("usage")
     used = Usage(reported["prompt_tokens"], reported["completion_tokens"]) if reported else estimate_usage(req, text, calls)
     return _Answer(provider, model, text, calls, used, stopped)
