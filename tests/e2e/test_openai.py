@@ -1,5 +1,7 @@
 """The /v1 routes through the official OpenAI Python SDK, pointed at this server."""
 
+import json
+
 import openai
 import pytest
 
@@ -163,3 +165,11 @@ def test_the_model_list_says_what_each_model_can_do(sdk):
     assert {"seed", "top_p", "stop"} <= set(llama_70b["options"])
     assert models[DEFAULT_MODEL].capabilities["tools"] is False
     assert not hasattr(models["@cf/baai/bge-base-en-v1.5"], "capabilities")
+
+
+def test_json_mode_without_a_schema_answers_an_object_with_something_in_it(sdk):
+    completion = sdk.chat.completions.create(model="llama-3.3-70b", messages=[{"role": "user", "content": "Describe Paris"}],
+                                             response_format={"type": "json_object"})
+
+    answer = json.loads(completion.choices[0].message.content)
+    assert isinstance(answer, dict) and answer
