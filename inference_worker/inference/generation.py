@@ -3,8 +3,8 @@
 A streamed generation answers once the model's first token is in (so a model that fails
 before it can still be answered as an HTTP error by the api worker), then relays tokens as
 they arrive into a body encoded for the client's protocol (tool calls as their pieces come).
-A model that does not stream tool calls is run whole when offered tools, and its answer sent
-as the stream, as a cached answer is. Usage is recorded when the stream ends, however it ends."""
+Offered tools, a model that does not stream tool calls is run whole, and its answer sent as
+the stream, as a cached answer is. Usage is recorded when the stream ends, however it ends."""
 
 import asyncio
 import json
@@ -24,7 +24,7 @@ from inference.planning import (
     model_attempts,
     model_inputs,
     object_errors,
-    streams_tool_calls,
+    streaming_attempts,
     worst_case,
 )
 from inference.settings import settings_of
@@ -251,13 +251,14 @@ async def _streamed(env: Any, ctx: Any, req: GenerationRequest, meter: Meter, wi
         ctx.waitUntil(asyncio.ensure_future(stream.replay(entry)))
         return Response(stream.body.readable, headers=_headers(entry["model"], "hit", window))
     sources, inputs = await _grounded(env, req)
-    if not streams_tool_calls(req):
+    attempts = streaming_attempts(env, req)
+    if not attempts:
         answer = await _answer(env, req, meter, inputs)
         stream = _Stream(env, req, answer.model, meter, answer.provider, sources)
         ctx.waitUntil(asyncio.ensure_future(stream.deliver(answer, key)))
         return Response(stream.body.readable, headers=_headers(answer.model, "miss" if key else "bypass", window, answer.provider))
     policy = RetryPolicy.of(settings_of(env))
-    source = await _model_call(req, meter, open_stream(env, model_attempts(env, req), inputs, policy))
+    source = await _model_call(req, meter, open_stream(env, attempts, inputs, policy))
     stream = _Stream(env, req, source.model, meter, source.provider, sources)
     ctx.waitUntil(asyncio.ensure_future(stream.relay(source, key)))
     return Response(stream.body.readable, headers=_headers(source.model, "miss" if key else "bypass", window, source.provider))

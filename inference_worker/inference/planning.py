@@ -91,11 +91,15 @@ def model_inputs(req: GenerationRequest) -> dict[str, Any]:
     return inputs | req.sampling.model_options() | tool_inputs(req)
 
 
-def streams_tool_calls(req: GenerationRequest) -> bool:
-    """Whether the model's own stream can carry this request's answer: a model whose catalog says
-    it does not stream tool calls is run unstreamed when it is offered tools."""
-    info = CATALOG.get(req.model)
-    return not tool_inputs(req) or info is None or info.capabilities.tool_streaming
+def streaming_attempts(env: Any, req: GenerationRequest) -> list[tuple[str, str]]:
+    """The attempts whose model can stream this request's answer: offered tools, a Workers AI
+    model whose catalog says it does not stream tool calls cannot (the external provider,
+    OpenAI-compatible, can). None left: the answer is had whole and sent as the stream."""
+    attempts = model_attempts(env, req)
+    if not tool_inputs(req):
+        return attempts
+    return [(provider, model) for provider, model in attempts
+            if provider != WORKERS_AI or model not in CATALOG or CATALOG[model].capabilities.tool_streaming]
 
 
 def worst_case(env: Any, req: GenerationRequest) -> Reservation:

@@ -184,7 +184,9 @@ def test_the_external_provider_calls_tools_in_openais_shapes(sdk, ai, stream):
         finish = [answer.choices[0].finish_reason]
     assert [c["name"] for c in calls] == ["get_weather", "local_time"] and finish == ["tool_calls"]
     assert json.loads(calls[0]["arguments"])["city"] == "Paris"
-    assert ai.calls()[-1]["worker"] == "provider" and ai.calls()[-1]["options"]["tools"] == 2
+    provider_call = ai.calls()[-1]
+    assert provider_call["worker"] == "provider" and provider_call["options"]["tools"] == 2
+    assert provider_call["stream"] is stream  # the provider streams tool calls (OpenAI's delta.tool_calls)
 
 
 def test_a_cached_answer_replays_its_tool_calls_exactly(client, ai):

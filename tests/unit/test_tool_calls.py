@@ -175,11 +175,21 @@ def test_calls_and_results_in_the_conversation_reach_the_model():
     assert messages[2] == {"role": "tool", "content": "22C", "tool_call_id": "call_1"}
 
 
-def test_a_model_that_does_not_stream_tool_calls_is_run_unstreamed_only_when_offered_tools():
-    assert not planning.streams_tool_calls(request(model=LLAMA_70B))
-    assert planning.streams_tool_calls(request(model=LLAMA_70B, tools=[]))
-    assert planning.streams_tool_calls(request(model=LLAMA_70B, tool_choice={"mode": "none"}))
-    assert planning.streams_tool_calls(request(model=SCOUT))
+def test_a_model_that_does_not_stream_tool_calls_is_not_streamed_when_offered_tools():
+    env = SimpleNamespace(FALLBACK_MODELS="llama-3.3-70b")
+
+    assert planning.streaming_attempts(env, request(model=LLAMA_70B)) == []  # had whole, then sent as the stream
+    assert planning.streaming_attempts(env, request(model=LLAMA_70B, tools=[])) == [("workers-ai", LLAMA_70B)]
+    assert planning.streaming_attempts(env, request(model=LLAMA_70B, tool_choice={"mode": "none"})) == [("workers-ai", LLAMA_70B)]
+    assert planning.streaming_attempts(env, request(model=SCOUT)) == [("workers-ai", SCOUT)]  # the fallback cannot stream them
+
+
+def test_the_external_provider_streams_tool_calls_for_a_model_that_does_not_on_workers_ai():
+    env = SimpleNamespace(PROVIDER_URL="https://provider.example/v1", PROVIDER_NAME="ext",
+                          PROVIDER_MODELS=json.dumps({"llama-3.3-70b": "big-model"}),
+                          ROUTING_RULES=json.dumps([{"provider": "ext", "complexity": "high"}]))
+
+    assert planning.streaming_attempts(env, request(model=LLAMA_70B, complexity="high")) == [("ext", LLAMA_70B)]
 
 
 # --- which models serve it --------------------------------------------------------------------
