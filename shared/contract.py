@@ -88,6 +88,10 @@ class FunctionTool(Model):
     description: str | None = Field(default=None, max_length=4096)
     parameters: dict[str, Any] = Field(default_factory=lambda: {"type": "object", "properties": {}})
 
+    def prompt_chars(self) -> int:
+        """The characters its definition puts in the model's prompt."""
+        return len(self.name) + len(self.description or "") + len(str(self.parameters))
+
 
 class ToolChoice(Model):
     """Whether the model may (`auto`), must not (`none`) or must (`required`) call a tool, or must
@@ -95,6 +99,14 @@ class ToolChoice(Model):
 
     mode: Literal["auto", "none", "required", "function"] = "auto"
     name: str | None = None
+
+    def problem_with(self, tools: list[FunctionTool]) -> str | None:
+        """Why this choice cannot be honoured with these tools, if it cannot."""
+        if self.mode in ("required", "function") and not tools:
+            return "asks for a tool call, but no tools are given"
+        if self.mode == "function" and self.name not in {t.name for t in tools}:
+            return f"names {self.name!r}, which is not one of the tools"
+        return None
 
 
 AdmissionKind = Literal["ai", "events", "read"]
@@ -213,16 +225,13 @@ class GenerationRequest(WorkRequest):
 
     @model_validator(mode="after")
     def _tool_choice_names_a_tool(self) -> "GenerationRequest":
-        if self.tool_choice.mode == "function" and self.tool_choice.name not in {t.name for t in self.tools}:
-            raise ValueError(f"tool_choice names {self.tool_choice.name!r}, which is not one of the tools")
-        if self.tool_choice.mode in ("required", "function") and not self.tools:
-            raise ValueError("tool_choice asks for a tool call, but no tools are given")
+        if problem := self.tool_choice.problem_with(self.tools):
+            raise ValueError(f"tool_choice {problem}")
         return self
 
     def prompt_chars(self) -> int:
         """The characters of the prompt: messages, tool calls and the tools' definitions."""
-        tools = sum(len(t.name) + len(t.description or "") + len(str(t.parameters)) for t in self.tools)
-        return sum(m.prompt_chars() for m in self.messages) + tools
+        return sum(m.prompt_chars() for m in self.messages) + sum(t.prompt_chars() for t in self.tools)
 
     def uses_tools(self) -> bool:
         """Whether the model is given tools, or the conversation holds tool calls or results."""
