@@ -25,6 +25,8 @@ ANSWERED = frozenset({"output-available", "output-error", "output-denied"})
 UNANSWERED = frozenset({"input-streaming", "input-available", "approval-requested"})
 # What the model reads for a call the user would not run, when no reason is given (the AI SDK's words).
 DENIED = "Tool call execution denied."
+# JSON text as JavaScript's JSON.stringify writes it, as the AI SDK would send it to a model.
+JSON_SEPARATORS = (",", ":")
 
 
 class UIPart(Model):
@@ -67,14 +69,14 @@ def _arguments(part: UIPart, field: str) -> str:
         return "{}"
     if not isinstance(part.input, dict):
         raise _invalid(f"{field}.input", "a tool call's input must be an object")
-    return json.dumps(part.input, ensure_ascii=False)
+    return json.dumps(part.input, ensure_ascii=False, separators=JSON_SEPARATORS)
 
 
 def _result(part: UIPart) -> str:
     """What the model reads as the call's result: the output (a string as it is, anything else as
     JSON text), the error's text, or why the call was not run."""
     if part.state == "output-available":
-        return part.output if isinstance(part.output, str) else json.dumps(part.output, ensure_ascii=False)
+        return part.output if isinstance(part.output, str) else json.dumps(part.output, ensure_ascii=False, separators=JSON_SEPARATORS)
     if part.state == "output-error":
         return part.errorText or ""
     return (part.approval or {}).get("reason") or DENIED

@@ -122,9 +122,9 @@ def test_two_calls_of_one_step_become_one_assistant_message_and_a_result_each():
 
     assert messages == [
         ("user", "Weather and time in Paris?", [], None),
-        ("assistant", "Let me check.", [ToolCall(id="c1", name="weather", arguments='{"city": "Paris"}'),
-                                        ToolCall(id="c2", name="time", arguments='{"zone": "CET"}')], None),
-        ("tool", '{"celsius": 22}', [], "c1"),
+        ("assistant", "Let me check.", [ToolCall(id="c1", name="weather", arguments='{"city":"Paris"}'),
+                                        ToolCall(id="c2", name="time", arguments='{"zone":"CET"}')], None),
+        ("tool", '{"celsius":22}', [], "c1"),
         ("tool", "clock unavailable", [], "c2"),
     ]
 
@@ -136,7 +136,7 @@ def test_each_step_is_its_calls_and_results_then_what_the_model_said_after_them(
 
     assert messages == [
         ("user", "Weather and time in Paris?", [], None),
-        ("assistant", "", [ToolCall(id="c1", name="weather", arguments='{"city": "Paris"}')], None),
+        ("assistant", "", [ToolCall(id="c1", name="weather", arguments='{"city":"Paris"}')], None),
         ("tool", "22C and sunny", [], "c1"),  # a string output as it is, as the AI SDK sends it
         ("assistant", "It is 22C and sunny.", [], None),
         ("user", "Thanks", [], None),
