@@ -29,6 +29,25 @@ const SAMPLING_OPTIONS = ['temperature', 'max_tokens', 'top_p', 'top_k', 'seed',
 function samplingOptions(inputs) {
   return Object.fromEntries(SAMPLING_OPTIONS.filter((name) => name in inputs).map((name) => [name, inputs[name]]));
 }
+
+// What a call records of its inputs: the sampling options, and the tools offered (how many) and
+// the choice among them.
+function recordedOptions(inputs) {
+  const options = samplingOptions(inputs);
+  if (Array.isArray(inputs.tools)) options.tools = inputs.tools.length;
+  if (inputs.tool_choice !== undefined) options.tool_choice = inputs.tool_choice;
+  return options;
+}
+
+// How each model that calls tools answers with its calls, as Workers AI's do: "flat" ones
+// (llama-3.3, mistral-small) as `[{name, arguments: {...}}]` and cannot stream with tools; "openai"
+// ones (llama-4-scout) as `[{id, type, function: {name, arguments: "..."}}]`, and stream them as
+// pieces in top-level `tool_calls`. Other models ignore tools.
+const TOOL_SHAPES = {
+  '@cf/meta/llama-3.3-70b-instruct-fp8-fast': 'flat',
+  '@cf/mistralai/mistral-small-3.1-24b-instruct': 'flat',
+  '@cf/meta/llama-4-scout-17b-16e-instruct': 'openai',
+};
 const MAX_RECORDED_CALLS = 1_000; // a long `make dev` session must not grow without bound
 const encoder = new TextEncoder();
 
@@ -91,8 +110,101 @@ function tokenize(text) {
   return text.match(/\s*\S+/g) ?? [];
 }
 
+function contentText(content) {
+  return typeof content === 'string' ? content : JSON.stringify(content ?? '');
+}
+
+// A word of the prompt for a string argument, as a model would pick it: a capitalised word after
+// the first (a name such as "Paris"), else the first word that is not a stop word.
+function wordFrom(prompt) {
+  const words = prompt.match(/[\p{L}\p{N}]+/gu) ?? [];
+  return words.slice(1).find((w) => /^\p{Lu}/u.test(w))
+    ?? words.find((w) => w.length > 2 && !STOP_WORDS.has(w.toLowerCase())) ?? 'example';
+}
+
+// Arguments that satisfy a tool's JSON Schema, strings taken from the prompt.
+function argumentsFor(schema = {}, prompt = '') {
+  if (schema.const !== undefined) return schema.const;
+  if (schema.enum?.length) return schema.enum[0];
+  const types = Array.isArray(schema.type) ? schema.type : [schema.type];
+  const type = types.find((t) => t && t !== 'null') ?? (schema.properties ? 'object' : 'string');
+  switch (type) {
+    case 'object': {
+      const value = Object.fromEntries(Object.entries(schema.properties ?? {}).map(([k, v]) => [k, argumentsFor(v, prompt)]));
+      for (const name of schema.required ?? []) if (!(name in value)) value[name] = wordFrom(prompt);
+      return value;
+    }
+    case 'array':
+      return Array.from({ length: Math.max(1, schema.minItems ?? 1) }, () => argumentsFor(schema.items, prompt));
+    case 'integer':
+    case 'number': {
+      const step = type === 'integer' ? 1 : 0.5;
+      const low = schema.minimum ?? (schema.exclusiveMinimum === undefined ? undefined : schema.exclusiveMinimum + step);
+      const high = schema.maximum ?? (schema.exclusiveMaximum === undefined ? undefined : schema.exclusiveMaximum - step);
+      const value = Math.min(low ?? 1, high ?? Infinity);
+      return type === 'integer' ? Math.ceil(value) : value;
+    }
+    case 'boolean':
+      return true;
+    default: {
+      const word = wordFrom(prompt);
+      return word.padEnd(schema.minLength ?? 0, 'x').slice(0, schema.maxLength ?? undefined);
+    }
+  }
+}
+
+// The calls a model makes when offered tools, or null: none once the tools' results came after
+// the last user message (the model then answers them), none when told "none". It calls the tool
+// the choice names, else every tool the last user message names, else the first; one only when
+// `parallel_tool_calls` is false.
+function toolCalls(model, inputs) {
+  const tools = (Array.isArray(inputs.tools) ? inputs.tools : []).map((t) => t.function ?? t).filter((t) => t?.name);
+  if (!tools.length || !(model in TOOL_SHAPES) || inputs.tool_choice === 'none') return null;
+  const messages = inputs.messages ?? [];
+  if (messages.slice(messages.findLastIndex((m) => m.role === 'user') + 1).some((m) => m.role === 'tool')) return null;
+  const prompt = lastUserText(inputs);
+  const named = inputs.tool_choice?.function?.name;
+  let chosen = named ? tools.filter((t) => t.name === named) : tools.filter((t) => prompt.toLowerCase().includes(t.name.toLowerCase()));
+  if (!chosen.length) chosen = tools.slice(0, 1);
+  if (inputs.parallel_tool_calls === false) chosen = chosen.slice(0, 1);
+  return chosen.map((t, index) => {
+    const args = argumentsFor(t.parameters ?? {}, prompt);
+    return { id: `chatcmpl-tool-${fnv1a(`${index}:${t.name}:${JSON.stringify(args)}:${prompt}`).toString(16)}`, name: t.name, args };
+  });
+}
+
+// A whole answer's `tool_calls`, in the model's shape.
+function shapedCalls(model, calls) {
+  if (TOOL_SHAPES[model] === 'flat') return calls.map((c) => ({ name: c.name, arguments: c.args }));
+  return calls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: JSON.stringify(c.args) } }));
+}
+
+// A streamed answer's events for its calls: each call's start (id and name), its arguments in two
+// pieces, and the null entry that closes it.
+function toolCallEvents(calls) {
+  return calls.flatMap((c, index) => {
+    const args = JSON.stringify(c.args);
+    const half = Math.ceil(args.length / 2);
+    return [
+      { response: '', tool_calls: [{ index, id: c.id, type: 'function', function: { name: c.name } }] },
+      { response: '', tool_calls: [{ index, function: { arguments: args.slice(0, half) } }] },
+      { response: '', tool_calls: [{ index, function: { arguments: args.slice(half) } }] },
+      { response: '', tool_calls: [{ id: null, type: null, function: { name: null, arguments: null } }] },
+    ];
+  });
+}
+
+// Given the results of its calls (the last messages are the tools'), a model answers from them.
+function toolResultsReply(inputs) {
+  const messages = inputs.messages ?? [];
+  if (messages.at(-1)?.role !== 'tool') return undefined;
+  const results = messages.slice(messages.findLastIndex((m) => m.role !== 'tool') + 1).map((m) => contentText(m.content));
+  return `The tools answered: ${results.join('; ')}`;
+}
+
 // Like an instruction-following model: asked (in a system message) for JSON matching a schema,
-// it answers with such JSON; otherwise it echoes the last user message.
+// it answers with such JSON; given its tools' results, it quotes them; otherwise it echoes the
+// last user message.
 const SCHEMA_MARKER = 'JSON Schema: ';
 
 function requestedSchema(inputs) {
@@ -111,9 +223,10 @@ function requestedSchema(inputs) {
 
 function replyTokens(model, inputs) {
   const schema = requestedSchema(inputs);
+  const results = toolResultsReply(inputs);
   const text = schema
     ? JSON.stringify(exampleFor(schema), null, 1)
-    : `You said: ${lastUserText(inputs).trim()} (a deterministic reply from the local stand-in for ${model})`;
+    : `${results ?? `You said: ${lastUserText(inputs).trim()}`} (a deterministic reply from the local stand-in for ${model})`;
   return tokenize(text).slice(0, inputs.max_tokens ?? DEFAULT_MAX_TOKENS);
 }
 
@@ -124,8 +237,8 @@ function exampleFor(schema = {}) {
   if (schema.default !== undefined) return schema.default;
   const type = Array.isArray(schema.type) ? schema.type[0] : schema.type;
   switch (type ?? (schema.properties ? 'object' : 'string')) {
-    case 'object':
-      return Object.fromEntries(Object.entries(schema.properties ?? {}).map(([k, v]) => [k, exampleFor(v)]));
+    case 'object': // an object with no properties named is still given one (JSON mode without a schema)
+      return schema.properties ? Object.fromEntries(Object.entries(schema.properties).map(([k, v]) => [k, exampleFor(v)])) : { answer: 'example' };
     case 'array':
       return Array.from({ length: Math.max(1, schema.minItems ?? 1) }, () => exampleFor(schema.items));
     case 'integer':
@@ -218,7 +331,7 @@ export class Ai {
   // `options.signal`: as the real binding hands it to its request, aborting it before the
   // answer calls the model off (recorded as cancelled, with the signal's reason).
   async run(model, inputs = {}, options = {}) {
-    const { id, knobs, failure, forwardKey } = await this.recorder.begin(model, Boolean(inputs.stream), this.worker, samplingOptions(inputs));
+    const { id, knobs, failure, forwardKey } = await this.recorder.begin(model, Boolean(inputs.stream), this.worker, recordedOptions(inputs));
     await sleep(knobs.latencyMs, options.signal).catch(async (reason) => {
       await this.recorder.mark(id, { cancelled: true, reason: String(reason) });
       throw reason;
@@ -244,12 +357,26 @@ export class Ai {
       const completion = countTokens(JSON.stringify(object));
       return { response: object, usage: usage(promptTokens, completion) };
     }
+    const mark = (outcome) => this.recorder.mark(id, outcome);
+    if (inputs.stream && inputs.tools?.length && TOOL_SHAPES[model] === 'flat') {
+      throw new AiError(5006, `${model} does not stream tool calls: call it with stream false`);
+    }
+    const calls = toolCalls(model, inputs);
+    if (calls) {
+      const completion = countTokens(JSON.stringify(calls.map((c) => [c.name, c.args])));
+      if (!inputs.stream) {
+        return { response: TOOL_SHAPES[model] === 'flat' ? null : '', tool_calls: shapedCalls(model, calls), usage: usage(promptTokens, completion) };
+      }
+      return this.#stream(toolCallEvents(calls), promptTokens, completion, failure, knobs.tokenDelayMs, mark);
+    }
     const tokens = replyTokens(model, inputs);
     if (!inputs.stream) return { response: tokens.join(''), usage: usage(promptTokens, tokens.length) };
-    return this.#stream(tokens, promptTokens, failure, knobs.tokenDelayMs, (outcome) => this.recorder.mark(id, outcome));
+    const events = tokens.map((token, index) => ({ response: token, p: 'abcdefghij'.slice(0, index % 10) }));
+    return this.#stream(events, promptTokens, tokens.length, failure, knobs.tokenDelayMs, mark);
   }
 
-  #stream(tokens, promptTokens, failure, tokenDelayMs, mark) {
+  // `events`: the answer's events before the last (its usage) and [DONE], one a pull.
+  #stream(events, promptTokens, completionTokens, failure, tokenDelayMs, mark) {
     const failAt = failure?.mode === 'mid_stream' ? (failure.afterTokens ?? 1) : Infinity;
     const stallAt = failure?.mode === 'stall' ? (failure.afterTokens ?? 1) : Infinity;
     let index = 0;
@@ -264,10 +391,10 @@ export class Ai {
           controller.error(new AiError(failure.code ?? 3040, failure.message ?? 'Model stream interrupted'));
           return;
         }
-        if (index < tokens.length) {
-          controller.enqueue(sseEvent({ response: tokens[index], p: 'abcdefghij'.slice(0, index % 10) }));
+        if (index < events.length) {
+          controller.enqueue(sseEvent(events[index]));
         } else {
-          controller.enqueue(sseEvent({ response: '', usage: usage(promptTokens, tokens.length) }));
+          controller.enqueue(sseEvent({ response: '', usage: usage(promptTokens, completionTokens) }));
           controller.enqueue(sseEvent('[DONE]'));
           await mark({ completed: true });
           controller.close();

@@ -89,7 +89,7 @@ class FunctionTool(Model):
     parameters: dict[str, Any] = Field(default_factory=lambda: {"type": "object", "properties": {}})
 
     def prompt_chars(self) -> int:
-        """The characters its definition puts in the model's prompt."""
+        """The characters this definition puts in the model's prompt."""
         return len(self.name) + len(self.description or "") + len(str(self.parameters))
 
 
@@ -267,6 +267,9 @@ class ServiceFailure(Model):
     retry_after: int | None = None
     reason: str | None = None  # a refused admission's reason (rate_limit, token_quota, revoked_key, ...)
     window: RateWindow | None = None
+    # A refused request's: the field at fault, and the models that have the feature it asked for.
+    field: str | None = None
+    models: list[str] | None = None
 
 
 class ServiceFailed(Exception):

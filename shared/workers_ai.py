@@ -1,7 +1,9 @@
 """Reading what Workers AI sends: its SSE token stream, and the codes in its error messages."""
 
+import json
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from shared.json_reader import parse_json
 from shared.limits import MAX_BODY_BYTES
@@ -56,7 +58,10 @@ class StreamEvent:
 class SSEDecoder:
     """Turns the bytes of `AI.run(model, {..., stream: True})` into events, across chunk
     boundaries: `data: {"response": "...", "usage": {...}}` lines, ending `data: [DONE]`; an
-    OpenAI-compatible stream's `data: {"choices": [{"delta": {"content": "..."}}]}` alike."""
+    OpenAI-compatible stream's `data: {"choices": [{"delta": {"content": "..."}}]}` alike.
+    Tool-call pieces come top-level (`"tool_calls": [...]`, Workers AI's own events) or in
+    `choices[0].delta.tool_calls` (OpenAI's), each `{index, id, function: {name, arguments}}`
+    with only some of those fields (or flat: `{index, name, arguments}`)."""
 
     def __init__(self) -> None:
         self._buffer = b""
@@ -86,13 +91,45 @@ def _parse_line(line: bytes) -> StreamEvent | None:
     if not isinstance(payload, dict):
         return None
     text = payload.get("response")
-    if text is None and (choices := payload.get("choices")):  # an OpenAI-compatible provider's chunk
-        text = (choices[0].get("delta") or {}).get("content")
+    calls = payload.get("tool_calls")
+    if (choices := payload.get("choices")) and isinstance(choices, list) and isinstance(choices[0], dict):
+        delta = choices[0].get("delta") or {}  # an OpenAI-compatible provider's chunk
+        text = text if text is not None else delta.get("content")
+        calls = calls or delta.get("tool_calls")
     usage = payload.get("usage")
     return StreamEvent(
-        text=text or "",
+        text=text if isinstance(text, str) else "",
         usage=Usage(int(usage.get("prompt_tokens", 0)), int(usage.get("completion_tokens", 0))) if usage else None,
+        tool_calls=tool_call_pieces(calls),
     )
+
+
+def arguments_text(arguments: Any) -> str:
+    """Tool-call arguments as JSON text: models send a string, or (older ones) the object itself."""
+    if arguments is None:
+        return ""
+    return arguments if isinstance(arguments, str) else json.dumps(arguments, separators=(",", ":"))
+
+
+def tool_call_pieces(raw: Any) -> list[ToolCallPiece]:
+    """The pieces of tool calls in one stream event. A piece with no id, name nor arguments (the
+    null entry some models send to close a call) says nothing and is left out; a piece without
+    an index belongs to the call at its place in the list."""
+    pieces = []
+    for position, entry in enumerate(raw if isinstance(raw, list) else []):
+        if not isinstance(entry, dict):
+            continue
+        function = entry.get("function") if isinstance(entry.get("function"), dict) else {}
+        name = function.get("name", entry.get("name"))
+        arguments = arguments_text(function.get("arguments", entry.get("arguments")))
+        call_id = entry.get("id")
+        if not call_id and not name and not arguments:
+            continue
+        index = entry.get("index")
+        pieces.append(ToolCallPiece(index=index if isinstance(index, int) else position,
+                                    id=call_id if isinstance(call_id, str) and call_id else None,
+                                    name=name if isinstance(name, str) and name else None, arguments=arguments))
+    return pieces
 
 
 def error_code(message: str) -> int | None:

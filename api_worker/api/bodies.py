@@ -13,11 +13,12 @@ from typing import Any, Literal, TypeVar
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from api.refusals import openai_fields, refuse_parts
-from api.ui_messages import UIMessage, chat_messages, first_tool_part
+from api.ui_messages import UIMessage, chat_messages
 from shared import json_reader
 from shared.base import Model
-from shared.capabilities import check_context, check_features, check_options
+from shared.capabilities import check_context, check_options
 from shared.contract import (
+    TOOL_NAME_PATTERN,
     Caller,
     ChatMessage,
     EmbeddingRequest,
@@ -25,6 +26,7 @@ from shared.contract import (
     GenerationRequest,
     Retrieval,
     Sampling,
+    ToolCall,
     ToolChoice,
 )
 from shared.errors import ApiError, ErrorCode
@@ -36,6 +38,7 @@ from shared.limits import (
     MAX_EMBEDDING_INPUTS,
     MAX_MESSAGES,
     MAX_OUTPUT_TOKENS,
+    MAX_TOOLS,
 )
 from shared.models import (
     DEFAULT_EMBEDDING_MODEL,
@@ -97,79 +100,6 @@ def _ui_message(message: Any, index: int) -> Any:
     return message
 
 
-def _invalid(field: str, message: str) -> ApiError:
-    return ApiError(ErrorCode.INVALID_REQUEST, f"{field}: {message}", field=field)
-
-
-def _function_tool(name: Any, description: Any, schema: Any, field: str, schema_field: str) -> FunctionTool:
-    parameters = None if schema is None else _checked_schema(schema, schema_field)
-    given = {"name": name, "description": description, "parameters": parameters}
-    return validated(FunctionTool, {k: v for k, v in given.items() if v is not None}, at=field)
-
-
-def _distinct(tools: list[FunctionTool], field: str) -> list[FunctionTool]:
-    names = [tool.name for tool in tools]
-    if len(set(names)) < len(names):
-        twice = next(name for name in names if names.count(name) > 1)
-        raise _invalid(field, f"two tools are named {twice!r}")
-    return tools
-
-
-def function_tools(value: Any, field: str = "tools") -> list[FunctionTool]:
-    """OpenAI's function tools, `[{type: "function", function: {name, description, parameters}}]`,
-    each parameters schema checked as a JSON Schema (a 400 naming what is wrong)."""
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise _invalid(field, 'a list of {"type": "function", "function": {"name", "description", "parameters"}}')
-    tools = []
-    for index, tool in enumerate(value):
-        at = f"{field}.{index}"
-        if not isinstance(tool, dict) or tool.get("type") != "function":
-            raise _invalid(f"{at}.type", "only function tools are supported: 'function'")
-        function = tool.get("function")
-        if not isinstance(function, dict):
-            raise _invalid(f"{at}.function", "an object: {name, description, parameters}")
-        tools.append(_function_tool(function.get("name"), function.get("description"), function.get("parameters"),
-                                    f"{at}.function", f"{at}.function.parameters"))
-    return _distinct(tools, field)
-
-
-def sdk_tools(value: Any, field: str = "tools") -> list[FunctionTool]:
-    """The AI SDK's tools, `{name: {description, inputSchema}}` (`parameters`, its name before v5,
-    too), or OpenAI's list of function tools."""
-    if not isinstance(value, dict):
-        return function_tools(value, field)
-    tools = []
-    for name, tool in value.items():
-        at = f"{field}.{name}"
-        if not isinstance(tool, dict):
-            raise _invalid(at, "an object: {description, inputSchema}")
-        key = "inputSchema" if "inputSchema" in tool else "parameters"
-        tools.append(_function_tool(name, tool.get("description"), tool.get(key), at, f"{at}.{key}"))
-    return _distinct(tools, field)
-
-
-def tool_choice(value: Any, field: str, tools: list[FunctionTool]) -> ToolChoice:
-    """Whether and which tool the model must call: "auto", "none", "required", or one tool, as the
-    AI SDK names it (`{type: "tool", toolName}`) or OpenAI does (`{type: "function", function: {name}}`)."""
-    if value is None:
-        return ToolChoice()
-    if value in ("auto", "none", "required"):
-        choice = ToolChoice(mode=value)
-    elif isinstance(value, dict) and value.get("type") == "tool" and isinstance(value.get("toolName"), str):
-        choice = ToolChoice(mode="function", name=value["toolName"])
-    elif (isinstance(value, dict) and value.get("type") == "function" and isinstance(value.get("function"), dict)
-          and isinstance(value["function"].get("name"), str)):
-        choice = ToolChoice(mode="function", name=value["function"]["name"])
-    else:
-        raise _invalid(field, "'auto', 'none', 'required', or one tool: {\"type\": \"tool\", \"toolName\"} "
-                       "(or {\"type\": \"function\", \"function\": {\"name\"}})")
-    if problem := choice.problem_with(tools):
-        raise _invalid(field, problem)
-    return choice
-
-
 class ChatBody(_Generation):
     id: str | None = None
     messages: list[UIMessage] = Field(min_length=1, max_length=MAX_MESSAGES)
@@ -189,7 +119,7 @@ class ChatBody(_Generation):
     @classmethod
     def _readable_tools(cls, data: Any) -> Any:
         if isinstance(data, dict):
-            tools = sdk_tools(data.get("tools"), "tools")
+            tools = sdk_tools(data.get("tools"))
             data = {**data, "tools": tools, "toolChoice": tool_choice(data.get("toolChoice"), "toolChoice", tools)}
         return data
 
@@ -248,9 +178,116 @@ class OpenAIContentPart(_Strict):
     text: str
 
 
+class OpenAIFunctionCall(_Strict):
+    name: str = Field(pattern=TOOL_NAME_PATTERN)
+    arguments: str = "{}"  # JSON text
+
+
+class OpenAIToolCall(_Strict):
+    id: str = Field(min_length=1, max_length=128)
+    type: Literal["function"] = "function"
+    function: OpenAIFunctionCall
+
+
 class OpenAIMessage(_Strict):
-    role: Literal["system", "developer", "user", "assistant"]
+    role: Literal["system", "developer", "user", "assistant", "tool"]
     content: str | list[OpenAIContentPart] | None = None
+    tool_calls: list[OpenAIToolCall] | None = None  # an assistant's
+    tool_call_id: str | None = None  # a tool result's: the call it answers
+
+    @model_validator(mode="after")
+    def _tool_fields_in_their_roles(self) -> "OpenAIMessage":
+        if self.tool_calls and self.role != "assistant":
+            raise ValueError("tool_calls: only an assistant message makes tool calls")
+        if (self.role == "tool") != (self.tool_call_id is not None):
+            raise ValueError("tool_call_id: a tool message (and only one) names the call it answers")
+        return self
+
+
+class OpenAIFunction(_Strict):
+    name: str = Field(pattern=TOOL_NAME_PATTERN)
+    description: str | None = Field(default=None, max_length=4096)
+    parameters: dict[str, Any] | None = None  # a JSON Schema; none: the function takes no arguments
+    # Arguments held to the schema exactly: what no model here guarantees, so only false is taken.
+    strict: Literal[False] | None = None
+
+
+class OpenAITool(_Strict):
+    type: Literal["function"]
+    function: OpenAIFunction
+
+
+class OpenAINamedFunction(_Strict):
+    name: str
+
+
+class OpenAINamedToolChoice(_Strict):
+    type: Literal["function"]
+    function: OpenAINamedFunction
+
+
+class OpenAITools(_Strict):
+    tools: list[OpenAITool] = Field(max_length=MAX_TOOLS)
+
+
+def _invalid(field: str, message: str) -> ApiError:
+    return ApiError(ErrorCode.INVALID_REQUEST, f"{field}: {message}", field=field)
+
+
+def _function_tool(function: OpenAIFunction, field: str, schema_field: str | None = None) -> FunctionTool:
+    parameters = function.parameters
+    if parameters is not None:
+        parameters = _checked_schema(parameters, schema_field or f"{field}.parameters")
+    return FunctionTool(name=function.name, description=function.description,
+                        **({"parameters": parameters} if parameters is not None else {}))
+
+
+def function_tools(tools: list[OpenAITool], field: str = "tools") -> list[FunctionTool]:
+    """OpenAI's function tools as the contract's, each parameters schema checked as a JSON Schema."""
+    return [_function_tool(tool.function, f"{field}.{index}.function") for index, tool in enumerate(tools)]
+
+
+def sdk_tools(value: Any) -> list[FunctionTool]:
+    """The AI SDK's `tools`: `{name: {description, inputSchema}}` (`parameters`, its name before
+    v5, too), or OpenAI's list of function tools."""
+    if value is None:
+        return []
+    if not isinstance(value, dict):
+        tools = function_tools(validated(OpenAITools, {"tools": value}).tools)
+    else:
+        tools = []
+        for name, tool in value.items():
+            at = f"tools.{name}"
+            if not isinstance(tool, dict):
+                raise _invalid(at, "an object: {description, inputSchema}")
+            key = "inputSchema" if "inputSchema" in tool else "parameters"
+            function = validated(OpenAIFunction, {"name": name, "description": tool.get("description"),
+                                                  "parameters": tool.get(key)}, at=at)
+            tools.append(_function_tool(function, at, f"{at}.{key}"))
+    names = [tool.name for tool in tools]
+    if twice := next((name for name in names if names.count(name) > 1), None):
+        raise _invalid("tools", f"two tools are named {twice!r}")
+    return tools
+
+
+def tool_choice(value: Any, field: str, tools: list[FunctionTool]) -> ToolChoice:
+    """Whether and which tool the model must call: "auto", "none", "required", or one tool, as the
+    AI SDK names it (`{type: "tool", toolName}`) or OpenAI does (`{type: "function", function: {name}}`)."""
+    if value is None:
+        return ToolChoice()
+    if value in ("auto", "none", "required"):
+        choice = ToolChoice(mode=value)
+    elif isinstance(value, dict) and value.get("type") == "tool" and isinstance(value.get("toolName"), str):
+        choice = ToolChoice(mode="function", name=value["toolName"])
+    elif (isinstance(value, dict) and value.get("type") == "function" and isinstance(value.get("function"), dict)
+          and isinstance(value["function"].get("name"), str)):
+        choice = ToolChoice(mode="function", name=value["function"]["name"])
+    else:
+        raise _invalid(field, "'auto', 'none', 'required', or one tool: {\"type\": \"tool\", \"toolName\"} "
+                       "(or {\"type\": \"function\", \"function\": {\"name\"}})")
+    if problem := choice.problem_with(tools):
+        raise _invalid(field, problem)
+    return choice
 
 
 class StreamOptions(_Strict):
@@ -285,6 +322,9 @@ class OpenAIChatBody(_Strict):
     max_tokens: int | None = Field(default=None, ge=1, le=MAX_OUTPUT_TOKENS)
     max_completion_tokens: int | None = Field(default=None, ge=1, le=MAX_OUTPUT_TOKENS)
     response_format: ResponseFormat | None = None
+    tools: list[OpenAITool] | None = Field(default=None, max_length=MAX_TOOLS)
+    tool_choice: Literal["auto", "none", "required"] | OpenAINamedToolChoice | None = None
+    parallel_tool_calls: bool | None = None
     # Ranges checked as the contract's (shared/contract.py Sampling).
     top_p: float | None = None
     seed: int | None = None
@@ -390,13 +430,13 @@ def _text_model(name: str | None, default: str) -> str:
 
 
 def _checked_for_model(model: str, messages: list[ChatMessage], given: dict[str, tuple[str, Any]],
-                       tools: list[FunctionTool] = (), features: dict[str, str] | None = None) -> Sampling:
+                       tools: list[FunctionTool] = ()) -> Sampling:
     """The request's sampling options once the model is known to take each (`given`: the caller's
-    name of each field, with its option's name and value), to have each feature the request uses
-    (`features`: shared/capabilities.py check_features) and its input to fit the model's window."""
+    name of each field, with its option's name and value) and its input to fit the model's window
+    (the tools' definitions are prompt too)."""
     info = TEXT_MODELS[model]
-    check_features(info, features or {})
-    check_context(info, sum(m.prompt_chars() for m in messages) + sum(t.prompt_chars() for t in tools), "messages")
+    check_context(info, sum(m.prompt_chars() for m in messages) + sum(t.prompt_chars() for t in tools),
+                  "tools" if tools else "messages")
     given = {field: option_value for field, option_value in given.items() if option_value[1] is not None}
     check_options(info, {option: field for field, (option, _) in given.items()})
     values = {option: value for option, value in given.values() if option in Sampling.model_fields}
@@ -410,8 +450,7 @@ def _checked_for_model(model: str, messages: list[ChatMessage], given: dict[str,
         raise ApiError(ErrorCode.INVALID_REQUEST, f"{where}: {error['msg']}", field=where) from exc
 
 
-def _generation(body: _Generation, messages: list[ChatMessage], features: dict[str, str] | None = None,
-                **fields: Any) -> GenerationRequest:
+def _generation(body: _Generation, messages: list[ChatMessage], **fields: Any) -> GenerationRequest:
     if body.system:
         messages = [ChatMessage(role="system", content=body.system), *messages]
     if len(messages) > MAX_MESSAGES:
@@ -421,7 +460,7 @@ def _generation(body: _Generation, messages: list[ChatMessage], features: dict[s
     return GenerationRequest(
         messages=messages,
         model=model,
-        sampling=_checked_for_model(model, messages, body.sampling_fields(), fields.get("tools", []), features),
+        sampling=_checked_for_model(model, messages, body.sampling_fields(), fields.get("tools", [])),
         temperature=body.temperature,
         max_tokens=body.maxOutputTokens or DEFAULT_MAX_OUTPUT_TOKENS,
         complexity=body.complexity,
@@ -432,10 +471,8 @@ def _generation(body: _Generation, messages: list[ChatMessage], features: dict[s
 
 def chat_request(body: ChatBody, *, caller: Caller, request_id: str, stream_id: str,
                  default_model: str = DEFAULT_TEXT_MODEL) -> GenerationRequest:
-    tools_field = "tools" if body.tools else first_tool_part(body.messages)
-    return _generation(body, chat_messages(body.messages), features={"tools": tools_field} if tools_field else None,
-                       tools=body.tools, tool_choice=body.toolChoice, kind="chat", protocol="ui", caller=caller,
-                       request_id=request_id, stream_id=stream_id, default_model=default_model)
+    return _generation(body, chat_messages(body.messages), tools=body.tools, tool_choice=body.toolChoice, kind="chat",
+                       protocol="ui", caller=caller, request_id=request_id, stream_id=stream_id, default_model=default_model)
 
 
 def completion_request(body: CompletionBody, protocol: str, *, caller: Caller, request_id: str, stream_id: str,
@@ -459,14 +496,42 @@ def _openai_content(message: OpenAIMessage) -> str:
     return message.content or ""
 
 
+def _openai_messages(body: OpenAIChatBody) -> list[ChatMessage]:
+    """The messages, each tool result answering a call an earlier assistant message made."""
+    messages, called = [], set()
+    for index, m in enumerate(body.messages):
+        calls = [ToolCall(id=c.id, name=c.function.name, arguments=c.function.arguments) for c in m.tool_calls or []]
+        called |= {call.id for call in calls}
+        if m.role == "tool" and m.tool_call_id not in called:
+            field = f"messages.{index}.tool_call_id"
+            raise ApiError(ErrorCode.INVALID_REQUEST, f"{field}: {m.tool_call_id!r} answers no tool call of an earlier "
+                           "assistant message", field=field)
+        messages.append(ChatMessage(role="system" if m.role == "developer" else m.role, content=_openai_content(m),
+                                    tool_calls=calls, tool_call_id=m.tool_call_id))
+    return messages
+
+
+def _openai_tools(body: OpenAIChatBody) -> tuple[list[FunctionTool], ToolChoice]:
+    """The functions offered (their parameters checked as JSON Schemas) and the choice among them."""
+    tools = function_tools(body.tools or [])
+    choice = body.tool_choice
+    if isinstance(choice, OpenAINamedToolChoice):
+        if choice.function.name not in {t.name for t in tools}:
+            raise ApiError(ErrorCode.INVALID_REQUEST, f"tool_choice.function.name: {choice.function.name!r} is not one of "
+                           "the tools", field="tool_choice.function.name")
+        return tools, ToolChoice(mode="function", name=choice.function.name)
+    if choice == "required" and not tools:
+        raise ApiError(ErrorCode.INVALID_REQUEST, "tool_choice: required asks for a tool call, but no tools are given",
+                       field="tool_choice")
+    return tools, ToolChoice(mode=choice or "auto")
+
+
 def openai_chat_request(body: OpenAIChatBody, *, caller: Caller, request_id: str, stream_id: str,
                         default_model: str = DEFAULT_TEXT_MODEL) -> GenerationRequest:
-    messages = [
-        ChatMessage(role="system" if m.role == "developer" else m.role, content=_openai_content(m))
-        for m in body.messages
-    ]
+    messages = _openai_messages(body)
+    tools, tool_choice = _openai_tools(body)
     model = _text_model(body.model, default_model)
-    sampling = _checked_for_model(model, messages, body.sampling_fields())
+    sampling = _checked_for_model(model, messages, body.sampling_fields(), tools)
     schema = None
     if body.response_format and body.response_format.type == "json_schema":
         schema = _checked_schema(body.response_format.json_schema.schema_, "response_format.json_schema.schema")
@@ -487,6 +552,9 @@ def openai_chat_request(body: OpenAIChatBody, *, caller: Caller, request_id: str
         protocol="openai" if body.stream else None,
         include_usage=bool(body.stream_options and body.stream_options.include_usage),
         stream_id=stream_id,
+        tools=tools,
+        tool_choice=tool_choice,
+        parallel_tool_calls=body.parallel_tool_calls is not False,
     )
 
 

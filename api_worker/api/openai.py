@@ -18,6 +18,14 @@ from shared.embeddings import embedding_list_json
 from shared.models import ALL_MODELS
 
 
+def assistant_message(result: GenerationResult) -> dict[str, Any]:
+    """The answer as OpenAI's assistant message: its calls, if it made any (content null if it said nothing)."""
+    if not result.tool_calls:
+        return {"role": "assistant", "content": result.text, "refusal": None}
+    calls = [{"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}} for c in result.tool_calls]
+    return {"role": "assistant", "content": result.text or None, "refusal": None, "tool_calls": calls}
+
+
 def chat_completion(result: GenerationResult, completion_id: str, created: int) -> dict[str, Any]:
     return {
         "id": completion_id,
@@ -26,7 +34,7 @@ def chat_completion(result: GenerationResult, completion_id: str, created: int) 
         "model": result.model,
         "choices": [{
             "index": 0,
-            "message": {"role": "assistant", "content": result.text, "refusal": None},
+            "message": assistant_message(result),
             "logprobs": None,
             "finish_reason": result.finish_reason,
         }],

@@ -1,7 +1,7 @@
 """What a request body asks for that is not carried to a model, refused with a 400 naming the
 field (and, for a feature some model has, the models that have it) before the body is read:
-images in either dialect, tools in OpenAI's, and each field of OpenAI's chat completion request besides
-those OpenAIChatBody carries (api/bodies.py)."""
+images, OpenAI's tools other than functions and its deprecated function fields, and each field
+of OpenAI's chat completion request besides those OpenAIChatBody carries (api/bodies.py)."""
 
 from typing import Any
 
@@ -40,8 +40,8 @@ OPENAI_DEFAULT_ONLY: dict[str, tuple[Any, ...]] = {
     "n": (1,), "logprobs": (False,), "store": (False,), "modalities": (["text"],),
     "service_tier": ("auto", "default"), "logit_bias": ({},),
 }
-# Fields asking for tool calling.
-OPENAI_TOOL_FIELDS = ("tools", "tool_choice", "parallel_tool_calls", "functions", "function_call")
+# OpenAI's deprecated function calling, which `tools` and `tool_choice` replaced.
+OPENAI_LEGACY_FUNCTION_FIELDS = ("functions", "function_call")
 # Fields asking for what no model here offers.
 OPENAI_NOT_OFFERED = ("audio", "top_logprobs", "prediction", "reasoning_effort", "verbosity", "web_search_options")
 
@@ -50,16 +50,31 @@ def _not_offered(field: str) -> ApiError:
     return ApiError(ErrorCode.UNSUPPORTED, f"{field}: not supported by this deployment", field=field)
 
 
+def _legacy_function_calling(field: str) -> ApiError:
+    return ApiError(ErrorCode.UNSUPPORTED, f"{field}: OpenAI's deprecated function calling is not supported; "
+                    "send tools and tool_choice (and tool_calls and role \"tool\" in messages) instead", field=field)
+
+
+def _function_tools_only(tools: Any, field: str) -> None:
+    """Refuses the first tool (or tool call) that is not a function: custom tools and the like."""
+    for index, tool in enumerate(tools if isinstance(tools, list) else []):
+        kind = tool.get("type", "function") if isinstance(tool, dict) else "function"
+        if kind != "function":
+            where = f"{field}.{index}.type"
+            raise ApiError(ErrorCode.UNSUPPORTED, f"{where}: {kind!r} tools are not supported; only function tools are",
+                           field=where)
+
+
 def _openai_message(message: Any, index: int) -> Any:
     if not isinstance(message, dict):
         return message
     message = {k: v for k, v in message.items() if v is not None}
     field = f"messages.{index}"
-    if message.get("role") in ("tool", "function"):
-        raise feature_not_offered(f"{field}.role", "tools")
-    for name in ("tool_calls", "function_call"):
-        if message.get(name) not in (None, []):
-            raise feature_not_offered(f"{field}.{name}", "tools")
+    if message.get("role") == "function":
+        raise _legacy_function_calling(f"{field}.role")
+    if "function_call" in message:
+        raise _legacy_function_calling(f"{field}.function_call")
+    _function_tools_only(message.get("tool_calls"), f"{field}.tool_calls")
     for name in ("audio", "name", "refusal"):
         if name in message:
             raise _not_offered(f"{field}.{name}")
@@ -73,16 +88,21 @@ def openai_fields(data: dict[str, Any]) -> dict[str, Any]:
     """The body with what needs no carrying taken out, or the refusal of its first field that
     asks for what this deployment lacks."""
     data = {k: v for k, v in data.items() if v is not None}
-    for field in OPENAI_TOOL_FIELDS:
-        if field in data and not (field == "tools" and data[field] == []):
-            raise feature_not_offered(field, "tools")
+    for field in OPENAI_LEGACY_FUNCTION_FIELDS:
+        if field in data:
+            raise _legacy_function_calling(field)
+    _function_tools_only(data.get("tools"), "tools")
+    if isinstance(choice := data.get("tool_choice"), dict) and choice.get("type") != "function":
+        raise ApiError(ErrorCode.UNSUPPORTED, f"tool_choice.type: {choice.get('type')!r} is not supported; choose "
+                       "\"auto\", \"none\", \"required\" or {\"type\": \"function\", \"function\": {\"name\": ...}}",
+                       field="tool_choice.type")
     for field in OPENAI_NOT_OFFERED:
         if field in data:
             raise _not_offered(field)
     for field, accepted in OPENAI_DEFAULT_ONLY.items():
         if field in data and data[field] not in accepted:
             raise ApiError(ErrorCode.UNSUPPORTED, f"{field}: only {accepted[0]!r} is supported by this deployment", field=field)
-    data = {k: v for k, v in data.items() if k not in OPENAI_ACCEPTED_UNUSED and k not in OPENAI_DEFAULT_ONLY and k != "tools"}
+    data = {k: v for k, v in data.items() if k not in OPENAI_ACCEPTED_UNUSED and k not in OPENAI_DEFAULT_ONLY}
     if isinstance(data.get("messages"), list):
         data["messages"] = [_openai_message(m, i) for i, m in enumerate(data["messages"])]
     return data

@@ -153,11 +153,3 @@ def chat_messages(messages: list[UIMessage]) -> list[ChatMessage]:
         converted.append(ChatMessage(role=message.role, content="".join(p.text or "" for p in message.parts if p.type == "text")))
     return converted
 
-
-def first_tool_part(messages: list[UIMessage]) -> str | None:
-    """Where the conversation first holds a tool call (the field a model without tools is refused on)."""
-    for index, message in enumerate(messages):
-        for position, part in enumerate(message.parts):
-            if part.tool_name() is not None:
-                return f"messages.{index}.parts.{position}"
-    return None

@@ -126,6 +126,8 @@ export default {
 // the provider was sent); a failure knob with worker "provider" fails it (503, or mid-stream).
 const PROVIDER = 'provider';
 const STAND_IN_MODEL = '@cf/meta/llama-3.1-8b-instruct-fast';
+// Offered tools, it answers as the stand-in's model that calls them in OpenAI's shape.
+const STAND_IN_TOOL_MODEL = '@cf/meta/llama-4-scout-17b-16e-instruct';
 
 async function provider(request, recorder) {
   const body = await request.json();
@@ -133,16 +135,21 @@ async function provider(request, recorder) {
   const id = `chatcmpl-standin-${created}`;
   let output;
   try {
-    output = await new Ai(recorder, PROVIDER).run(STAND_IN_MODEL, { messages: body.messages, max_tokens: body.max_tokens, stream: Boolean(body.stream) });
+    const tools = body.tools?.length ? { tools: body.tools, tool_choice: body.tool_choice, parallel_tool_calls: body.parallel_tool_calls } : {};
+    output = await new Ai(recorder, PROVIDER).run(body.tools?.length ? STAND_IN_TOOL_MODEL : STAND_IN_MODEL,
+      { messages: body.messages, max_tokens: body.max_tokens, stream: Boolean(body.stream), ...tools });
   } catch (error) {
     return json({ error: { message: String(error.message ?? error), type: 'server_error' } }, 503);
   } finally {
     Object.assign(recorder.calls.at(-1) ?? {}, { providerModel: body.model, bearer: (request.headers.get('authorization') ?? '').replace(/^Bearer /, '') });
   }
   if (!body.stream) {
+    const calls = output.tool_calls ?? [];
+    const message = calls.length ? { role: 'assistant', content: output.response || null, tool_calls: calls } : { role: 'assistant', content: output.response };
     return json({ id, object: 'chat.completion', created, model: body.model,
-      choices: [{ index: 0, message: { role: 'assistant', content: output.response }, finish_reason: 'stop' }], usage: output.usage });
+      choices: [{ index: 0, message, finish_reason: calls.length ? 'tool_calls' : 'stop' }], usage: output.usage });
   }
+  let calledTools = false;
   const encoder = new TextEncoder();
   const decoder = new TextDecoder();
   const chunk = (payload) => encoder.encode(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: body.model, ...payload })}\n\n`);
@@ -161,8 +168,13 @@ async function provider(request, recorder) {
         }
         const event = JSON.parse(data);
         if (event.response) controller.enqueue(chunk({ choices: [{ index: 0, delta: { content: event.response }, finish_reason: null }] }));
+        const pieces = (event.tool_calls ?? []).filter((c) => c.id || c.function?.name || c.function?.arguments);
+        if (pieces.length) {
+          calledTools = true;
+          controller.enqueue(chunk({ choices: [{ index: 0, delta: { tool_calls: pieces }, finish_reason: null }] }));
+        }
         if (event.usage) {
-          controller.enqueue(chunk({ choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] }));
+          controller.enqueue(chunk({ choices: [{ index: 0, delta: {}, finish_reason: calledTools ? 'tool_calls' : 'stop' }] }));
           controller.enqueue(chunk({ choices: [], usage: event.usage }));
         }
       }

@@ -111,7 +111,7 @@ async def _first_events(provider: str, model: str, stream: Any) -> ModelStream:
     try:
         async for chunk in read_chunks(reader):
             events += decoder.feed(chunk)
-            if any(e.text or e.done for e in events):
+            if any(e.text or e.tool_calls or e.done for e in events):
                 break
         else:
             events += decoder.close()

@@ -1,6 +1,6 @@
 """The cache of deterministic generations (temperature 0): the same model, messages and limits
-give the same answer, so the answer is kept in KV (which fails open: store/kv.py) and replayed
-as a stream.
+(and tools) give the same answer, so the answer is kept in KV (which fails open: store/kv.py) and
+replayed as a stream, its tool calls as they were.
 
 An answer is kept for the caller that asked: a hit would tell another caller what was asked
 before it. A deployment whose callers may see each other's prompts (one tenant, many keys)
@@ -13,7 +13,7 @@ from typing import Any
 from inference.log import log
 from inference.settings import settings_of
 from inference.store import stores_of
-from shared.contract import GenerationRequest
+from shared.contract import GenerationRequest, ToolCall
 from shared.json_reader import parse_internal
 from shared.workers_ai import Usage
 
@@ -33,12 +33,20 @@ def cache_key(req: GenerationRequest, shared: bool = False) -> str | None:
         "sampling": req.sampling.model_dump(exclude_none=True),
         "json_schema": req.json_schema,
     }
+    if req.tools:  # an answer with tool calls is kept and replayed with them, ids and all
+        identity |= {"tools": [t.model_dump() for t in req.tools], "tool_choice": req.tool_choice.model_dump(),
+                     "parallel_tool_calls": req.parallel_tool_calls}
     digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
     return f"generation:v2:{digest}"
 
 
-def entry(model: str, text: str, used: Usage) -> dict[str, Any]:
-    return {"model": model, "text": text, "usage": used.as_dict()}
+def entry(model: str, text: str, used: Usage, tool_calls: list[ToolCall] = ()) -> dict[str, Any]:
+    kept = {"model": model, "text": text, "usage": used.as_dict()}
+    return kept | ({"tool_calls": [call.model_dump() for call in tool_calls]} if tool_calls else {})
+
+
+def entry_calls(cached: dict[str, Any]) -> list[ToolCall]:
+    return [ToolCall.model_validate(call) for call in cached.get("tool_calls", [])]
 
 
 def entry_usage(cached: dict[str, Any]) -> Usage:

@@ -10,6 +10,8 @@ from shared.json_reader import parse_internal
 from shared.models import SAMPLING_OPTIONS
 from shared.routing import ProviderModel
 
+# The tools offered and the choice among them (planning.tool_inputs), in OpenAI's names as Workers AI's.
+TOOL_INPUTS = ("tools", "tool_choice")
 # Statuses a later attempt (or the other provider) may not get.
 RETRYABLE_STATUSES = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
 
@@ -33,6 +35,7 @@ class ExternalProvider:
         body: dict[str, Any] = {"model": self.models[model].model, "messages": inputs["messages"],
                                 "max_tokens": inputs["max_tokens"], "stream": stream}
         body |= {option: inputs[option] for option in SAMPLING_OPTIONS if option in inputs and option != "max_tokens"}
+        body |= {field: inputs[field] for field in TOOL_INPUTS if field in inputs}
         if stream:
             body["stream_options"] = {"include_usage": True}
         return json.dumps(body)
@@ -60,7 +63,8 @@ class ExternalProvider:
         return (await self._post(self._body(model, inputs, stream=True))).body
 
     async def run(self, model: str, inputs: dict[str, Any]) -> dict[str, Any]:
-        """The whole answer, shaped as Workers AI's: {"response", "usage"}."""
+        """The whole answer, shaped as Workers AI's: {"response", "tool_calls", "usage"}."""
         text = await (await self._post(self._body(model, inputs, stream=False))).text()
         answer = parse_internal(text, field=f"{self.name}'s answer")
-        return {"response": answer["choices"][0]["message"]["content"], "usage": answer.get("usage")}
+        message = answer["choices"][0]["message"]
+        return {"response": message.get("content") or "", "tool_calls": message.get("tool_calls"), "usage": answer.get("usage")}

@@ -8,6 +8,7 @@ stream ends, however it ends."""
 import asyncio
 import json
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from workers import Response
@@ -16,12 +17,21 @@ from inference import access, cache, documents
 from inference.ai_client import ClientGone, ModelStalled, ModelStream, ModelStreamBroken, ModelTimedOut, RetryPolicy, open_stream, run_once
 from inference.deadlines import StreamDeadlines
 from inference.log import log
-from inference.planning import estimate_usage, finish_reason, model_attempts, model_inputs, object_errors, worst_case
+from inference.planning import (
+    estimate_usage,
+    finish_reason,
+    model_attempts,
+    model_inputs,
+    object_errors,
+    streams_tool_calls,
+    worst_case,
+)
 from inference.settings import settings_of
 from inference.stop_sequences import StopCutter, cut_at_stop
 from inference.streaming import AnswerBody
+from inference.tool_calls import ToolCallAssembler, as_pieces, parse_tool_calls
 from inference.usage import Meter
-from shared.contract import GenerationRequest, GenerationResult, RateWindow, ServiceFailed, ServiceFailure, Source
+from shared.contract import GenerationRequest, GenerationResult, RateWindow, ServiceFailed, ServiceFailure, Source, ToolCall
 from shared.documents import grounding
 from shared.errors import ErrorCode
 from shared.routing import WORKERS_AI
@@ -31,6 +41,18 @@ from shared.workers_ai import SSEDecoder, StreamEvent, Usage
 
 class _AnswerCut(Exception):
     """A stop sequence came: the answer is complete before the model's stream is."""
+
+
+@dataclass
+class _Answer:
+    """A model's whole answer (not streamed)."""
+
+    provider: str
+    model: str
+    text: str
+    tool_calls: list[ToolCall]
+    used: Usage
+    stopped: bool  # a stop sequence cut it
 
 
 class _Stream:
@@ -47,6 +69,7 @@ class _Stream:
         self.decoder: SSEDecoder | None = None
         self.parts: list[str] = []
         self.cutter = StopCutter(req.sampling.stop)
+        self.tools = ToolCallAssembler(req.parallel_tool_calls)
         self.reported: Usage | None = None
         self.ttft_ms = 0.0
 
@@ -59,6 +82,8 @@ class _Stream:
             if text := self.cutter.feed(event.text):
                 self.parts.append(text)
                 out.append(self.encoder.delta(text))
+            if event.tool_calls and not self.cutter.stopped:
+                out.append(self.tools.feed(event.tool_calls, self.encoder))
         return "".join(out)
 
     def _held_back(self) -> str:
@@ -95,7 +120,7 @@ class _Stream:
                     self.body.write(self._encoded(self.decoder.close()) + self._held_back())
                 except _AnswerCut:
                     pass
-            outcome = await self._finish("".join(self.parts), self._usage())
+            outcome = await self._finish("".join(self.parts), self._usage(), stopped=self.cutter.stopped)
         except ClientGone:
             outcome = "cancelled"
         except ModelStalled as exc:
@@ -114,35 +139,51 @@ class _Stream:
             await self._fail("Internal error")
         used = self._usage()
         if outcome == "ok" and cache_key:
-            await cache.store_quietly(self.env, cache_key, cache.entry(self.model, "".join(self.parts), used), self.req.request_id)
+            entry = cache.entry(self.model, "".join(self.parts), used, self.tools.calls)
+            await cache.store_quietly(self.env, cache_key, entry, self.req.request_id)
         await self.meter.done(self.model, outcome, used, self.ttft_ms, self.provider)
 
     def _usage(self) -> Usage:
-        return self.reported or estimate_usage(self.req, "".join(self.parts))
+        return self.reported or estimate_usage(self.req, "".join(self.parts), self.tools.calls)
 
-    async def replay(self, entry: dict[str, Any]) -> None:
-        """A cached answer, sent whole: the same events a generation sends, in one chunk."""
-        used = cache.entry_usage(entry)
-        outcome = "cache_hit"
+    async def _send_whole(self, text: str, calls: list[ToolCall], used: Usage, stopped: bool = False,
+                          cached: bool = False) -> str:
+        """An answer had whole, sent as the events a generation sends (its text in word-sized
+        deltas, then its calls), in one chunk. Its outcome."""
         try:
-            deltas = "".join(self.encoder.delta(piece) for piece in cache.replay_pieces(entry["text"]))
-            self.body.write(self.encoder.start() + deltas)
-            await self._finish(entry["text"], used, cached=True)
+            deltas = "".join(self.encoder.delta(piece) for piece in cache.replay_pieces(text))
+            self.body.write(self.encoder.start(self.sources) + deltas + self.tools.feed(as_pieces(calls), self.encoder))
+            return await self._finish(text, used, stopped, cached)
         except ClientGone:
-            outcome = "cancelled"
+            return "cancelled"
         except Exception as exc:  # a bug must end the stream, not leave the client waiting
-            outcome = "failed"
             log(f"stream {self.req.request_id} failed: {type(exc).__name__}: {exc}")
             await self._fail("Internal error")
-        await self.meter.done(self.model, outcome, used, 0.0)
+            return "failed"
 
-    async def _finish(self, text: str, used: Usage, cached: bool = False) -> str:
+    async def replay(self, entry: dict[str, Any]) -> None:
+        """A cached answer, with its tool calls as they were."""
+        used = cache.entry_usage(entry)
+        outcome = await self._send_whole(entry["text"], cache.entry_calls(entry), used, cached=True)
+        await self.meter.done(self.model, "cache_hit" if outcome == "ok" else outcome, used, 0.0)
+
+    async def deliver(self, answer: _Answer, cache_key: str | None) -> None:
+        """The answer of a model that was run unstreamed (it does not stream tool calls)."""
+        outcome = await self._send_whole(answer.text, answer.tool_calls, answer.used, answer.stopped)
+        if outcome == "ok" and cache_key:
+            entry = cache.entry(self.model, answer.text, answer.used, answer.tool_calls)
+            await cache.store_quietly(self.env, cache_key, entry, self.req.request_id)
+        await self.meter.done(self.model, outcome, answer.used, provider=self.provider)
+
+    async def _finish(self, text: str, used: Usage, stopped: bool = False, cached: bool = False) -> str:
         errors = object_errors(self.req, text)
         if errors:
             await self._fail("The object does not match the schema: " + "; ".join(errors[:5]))
             return "invalid_object"
         metadata = {"model": self.model, "provider": self.provider, "cached": cached}
-        self.body.write(self.encoder.finish(finish_reason(self.req, used, self.cutter.stopped), used, metadata))
+        calls = self.tools.calls
+        self.body.write(self.tools.finish(self.encoder)
+                        + self.encoder.finish(finish_reason(self.req, used, stopped, calls), used, metadata))
         self.body.close()
         return "ok"
 
@@ -210,6 +251,11 @@ async def _streamed(env: Any, ctx: Any, req: GenerationRequest, meter: Meter, wi
         return Response(stream.body.readable, headers=_headers(entry["model"], "hit", window))
     policy = RetryPolicy.of(settings_of(env))
     sources, inputs = await _grounded(env, req)
+    if not streams_tool_calls(req):
+        answer = await _answer(env, req, meter, inputs)
+        stream = _Stream(env, req, answer.model, meter, answer.provider, sources)
+        ctx.waitUntil(asyncio.ensure_future(stream.deliver(answer, key)))
+        return Response(stream.body.readable, headers=_headers(answer.model, "miss" if key else "bypass", window, answer.provider))
     source = await _model_call(req, meter, open_stream(env, model_attempts(env, req), inputs, policy))
     stream = _Stream(env, req, source.model, meter, source.provider, sources)
     ctx.waitUntil(asyncio.ensure_future(stream.relay(source, key)))
@@ -227,22 +273,33 @@ async def generate(env: Any, ctx: Any, req: GenerationRequest) -> GenerationResu
 async def _generated(env: Any, req: GenerationRequest, meter: Meter, window: RateWindow | None) -> GenerationResult:
     key = cache.cache_key(req, settings_of(env).generation_cache_shared)
     if key and (entry := await cache.lookup(env, key)):
-        used = cache.entry_usage(entry)
+        used, calls = cache.entry_usage(entry), cache.entry_calls(entry)
         await meter.done(entry["model"], "cache_hit", used)
-        return GenerationResult(model=entry["model"], text=entry["text"], usage=used.as_dict(),
-                                finish_reason=finish_reason(req, used), cached=True, window=window)
+        return GenerationResult(model=entry["model"], text=entry["text"], tool_calls=calls, usage=used.as_dict(),
+                                finish_reason=finish_reason(req, used, tool_calls=calls), cached=True, window=window)
     sources, inputs = await _grounded(env, req)
     if req.json_schema is not None:
         # Not streamed, so Workers AI's JSON mode can hold the model to the schema.
         inputs["response_format"] = {"type": "json_schema", "json_schema": req.json_schema}
+    answer = await _answer(env, req, meter, inputs)
+    await meter.done(answer.model, "ok", answer.used, provider=answer.provider)
+    if key:
+        await cache.store_quietly(env, key, cache.entry(answer.model, answer.text, answer.used, answer.tool_calls), req.request_id)
+    return GenerationResult(model=answer.model, provider=answer.provider, text=answer.text, tool_calls=answer.tool_calls,
+                            usage=answer.used.as_dict(), window=window, sources=sources,
+                            finish_reason=finish_reason(req, answer.used, answer.stopped, answer.tool_calls))
+
+
+async def _answer(env: Any, req: GenerationRequest, meter: Meter, inputs: dict[str, Any]) -> _Answer:
+    """The model's whole answer: its text (cut at a stop sequence), its tool calls (in either
+    shape Workers AI answers with), and its usage (estimated when the model reports none)."""
     policy = RetryPolicy.of(settings_of(env))
     provider, model, answer = await _model_call(req, meter, run_once(env, model_attempts(env, req), inputs, policy))
-    response = answer["response"]
+    response = answer.get("response")
+    if response is None:  # a model that only called tools may answer no text
+        response = ""
     text, stopped = cut_at_stop(response if isinstance(response, str) else json.dumps(response), req.sampling.stop)
+    calls = parse_tool_calls(answer.get("tool_calls"), req.parallel_tool_calls)
     reported = answer.get("usage")
-    used = Usage(reported["prompt_tokens"], reported["completion_tokens"]) if reported else estimate_usage(req, text)
-    await meter.done(model, "ok", used, provider=provider)
-    if key:
-        await cache.store_quietly(env, key, cache.entry(model, text, used), req.request_id)
-    return GenerationResult(model=model, provider=provider, text=text, usage=used.as_dict(),
-                            finish_reason=finish_reason(req, used, stopped), window=window, sources=sources)
+    used = Usage(reported["prompt_tokens"], reported["completion_tokens"]) if reported else estimate_usage(req, text, calls)
+    return _Answer(provider, model, text, calls, used, stopped)

@@ -5,30 +5,56 @@ reports none, the finish reason, and whether an object matches its schema. Plain
 from typing import Any
 
 from inference.settings import settings_of
-from shared.capabilities import can_serve
-from shared.contract import ChatMessage, GenerationRequest
+from shared.capabilities import can_serve, check_features
+from shared.contract import ChatMessage, GenerationRequest, ServiceFailed, ServiceFailure, ToolCall
 from shared.documents import PASSAGE_CHARS
+from shared.errors import ApiError
 from shared.json_schema import instruction, parse_model_json, validate
 from shared.models import CATALOG
 from shared.reservations import Reservation
+from shared.routing import WORKERS_AI
 from shared.workers_ai import Usage, estimate_tokens
+
+
+def features_used(req: GenerationRequest) -> dict[str, str]:
+    """The features (shared/models.py Capabilities) the request uses, each with the field that asks for it."""
+    used = {}
+    if req.uses_tools():
+        used["tools"] = "tools" if req.tools else "messages"
+    if req.has_images():
+        used["vision"] = "messages"
+    return used
 
 
 def model_chain(env: Any, req: GenerationRequest) -> list[str]:
     """The requested model, then the FALLBACK_MODELS the caller's tier may use that take every
-    option the request sets and hold its input (a fallback must not drop what was asked)."""
+    option the request sets, have every feature it uses and hold its input (a fallback must not
+    drop what was asked)."""
     settings = settings_of(env)
     limits = settings.limits_for(req.caller.tier)
-    options, prompt_chars = req.options_set(), req.prompt_chars()
+    options, prompt_chars, features = req.options_set(), req.prompt_chars(), frozenset(features_used(req))
     return [req.model] + [m for m in settings.fallback_models if m != req.model and limits.allows_model(m)
-                          and (m not in CATALOG or can_serve(CATALOG[m], options, prompt_chars))]
+                          and (m not in CATALOG or can_serve(CATALOG[m], options, prompt_chars, features))]
 
 
 def model_attempts(env: Any, req: GenerationRequest) -> list[tuple[str, str]]:
-    """(provider, model) in the order to try: the provider the routing rules choose, then the other."""
+    """(provider, model) in the order to try: the provider the routing rules choose, then the other.
+    A requested model without a feature the request uses is refused (unsupported, naming the field
+    and the models that have it) unless the external provider may run it (OpenAI-compatible: it
+    takes tools); then Workers AI does not, and its fallbacks serve only if they have the feature."""
     prompt_tokens = estimate_usage(req, "").prompt_tokens
     chain = model_chain(env, req)
-    return settings_of(env).routing.attempts(req.model, chain[1:], prompt_tokens, req.complexity, req.caller.tier)
+    attempts = settings_of(env).routing.attempts(req.model, chain[1:], prompt_tokens, req.complexity, req.caller.tier)
+    features = features_used(req)
+    info = CATALOG.get(req.model)
+    if info is None or all(getattr(info.capabilities, feature) for feature in features):
+        return attempts
+    if not any(provider != WORKERS_AI and model == req.model for provider, model in attempts):
+        try:
+            check_features(info, features)
+        except ApiError as refusal:
+            raise ServiceFailed(ServiceFailure(code=refusal.code, message=refusal.message, **refusal.details)) from None
+    return [(provider, model) for provider, model in attempts if provider != WORKERS_AI or model != req.model]
 
 
 def model_message(message: ChatMessage) -> dict[str, Any]:
@@ -42,6 +68,19 @@ def model_message(message: ChatMessage) -> dict[str, Any]:
     return out
 
 
+def tool_inputs(req: GenerationRequest) -> dict[str, Any]:
+    """The tools offered, in Workers AI's (and OpenAI's) shape, and the choice among them: none
+    offered when the caller chose `none`; only the one named when it named one. Calls beyond the
+    first, when the caller asked for one at a time, are dropped from the answer (tool_calls.py)."""
+    if not req.tools or req.tool_choice.mode == "none":
+        return {}
+    tools = [t for t in req.tools if req.tool_choice.mode != "function" or t.name == req.tool_choice.name]
+    offered = [{"type": "function", "function": t.model_dump(exclude_none=True)} for t in tools]
+    if req.tool_choice.mode == "function":
+        return {"tools": offered, "tool_choice": {"type": "function", "function": {"name": req.tool_choice.name}}}
+    return {"tools": offered, "tool_choice": req.tool_choice.mode}
+
+
 def model_inputs(req: GenerationRequest) -> dict[str, Any]:
     messages = [model_message(m) for m in req.messages]
     if req.json_schema is not None:
@@ -49,7 +88,14 @@ def model_inputs(req: GenerationRequest) -> dict[str, Any]:
     inputs: dict[str, Any] = {"messages": messages, "max_tokens": req.max_tokens}
     if req.temperature is not None:
         inputs["temperature"] = req.temperature
-    return inputs | req.sampling.model_options()
+    return inputs | req.sampling.model_options() | tool_inputs(req)
+
+
+def streams_tool_calls(req: GenerationRequest) -> bool:
+    """Whether the model's own stream can carry this request's answer: a model whose catalog says
+    it does not stream tool calls is run unstreamed when it is offered tools."""
+    info = CATALOG.get(req.model)
+    return not tool_inputs(req) or info is None or info.capabilities.tool_streaming
 
 
 def worst_case(env: Any, req: GenerationRequest) -> Reservation:
@@ -66,13 +112,17 @@ def worst_case(env: Any, req: GenerationRequest) -> Reservation:
     return Reservation(id=req.request_id, kind="ai", tokens=prompt + req.max_tokens, cost_usd=cost)
 
 
-def estimate_usage(req: GenerationRequest, text: str) -> Usage:
-    # Used only when the model reports no usage.
-    return Usage(estimate_tokens(req.prompt_chars()), estimate_tokens(len(text)) if text else 0)
+def estimate_usage(req: GenerationRequest, text: str, tool_calls: list[ToolCall] = ()) -> Usage:
+    # Used only when the model reports no usage: the calls' names and arguments are answer too.
+    chars = len(text) + sum(len(c.name) + len(c.arguments) for c in tool_calls)
+    return Usage(estimate_tokens(req.prompt_chars()), estimate_tokens(chars) if chars else 0)
 
 
-def finish_reason(req: GenerationRequest, used: Usage, stopped: bool = False) -> str:
-    """"stop" when a stop sequence cut the answer, else "length" when it used all its tokens."""
+def finish_reason(req: GenerationRequest, used: Usage, stopped: bool = False, tool_calls: list[ToolCall] = ()) -> str:
+    """"tool_calls" when the answer calls tools; "stop" when a stop sequence cut it, else "length"
+    when it used all its tokens."""
+    if tool_calls:
+        return "tool_calls"
     return "length" if used.completion_tokens >= req.max_tokens and not stopped else "stop"
 
 

@@ -14,7 +14,7 @@ from inference.store import stores_of
 from inference.store.d1 import day_of
 from inference.store.records import CallRecord
 from inference.store.telemetry import call_point
-from shared.contract import Caller, WorkRequest
+from shared.contract import Caller, GenerationRequest, WorkRequest
 from shared.reservations import Reservation
 from shared.routing import WORKERS_AI
 from shared.workers_ai import Usage, estimate_tokens
@@ -66,13 +66,15 @@ class Meter:
     backend: str | None = None
     failovers: int = 0
     settles: str | None = None  # the reservation of the request this call is the last of: freed when it is recorded
+    used_tools: bool = False  # a generation's that offered tools or carried tool calls or results
     started: float = field(default_factory=time.perf_counter)
     recorded: bool = False
 
     @classmethod
     def of(cls, env: Any, req: WorkRequest, kind: str) -> "Meter":
         """The meter of a request's one model call, which settles the request's reservation."""
-        return cls(env, req.caller, kind, req.request_id, req.backend, req.failovers, settles=req.request_id)
+        return cls(env, req.caller, kind, req.request_id, req.backend, req.failovers, settles=req.request_id,
+                   used_tools=isinstance(req, GenerationRequest) and req.uses_tools())
 
     @asynccontextmanager
     async def settled_if_unrecorded(self) -> AsyncIterator[None]:
@@ -98,6 +100,7 @@ class Meter:
         used = used or Usage()
         cost = 0.0 if outcome == "cache_hit" else \
             settings_of(self.env).routing.cost_usd(provider, model, used.prompt_tokens, used.completion_tokens)
-        call = CallRecord(self.caller, model, self.kind, outcome, used, latency, ttft_ms, self.backend, self.failovers, provider, cost)
+        call = CallRecord(self.caller, model, self.kind, outcome, used, latency, ttft_ms, self.backend, self.failovers, provider, cost,
+                          self.used_tools)
         self.recorded = True
         await record_quietly(self.env, call, self.request_id, self.settles)

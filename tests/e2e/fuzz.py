@@ -48,18 +48,42 @@ def body_of(**fields):
 
 
 stop_sequences = st.lists(st.text(min_size=1, max_size=5), min_size=1, max_size=4)
-tool = body_of(type=st.just("function"), function=body_of(name=st.text(min_size=1, max_size=8), parameters=maybe(st.just({"type": "object"}))))
+TOOL_NAMES = ["get_weather", "lookup", "x"]
+tool_names = st.sampled_from(TOOL_NAMES) | st.text(min_size=1, max_size=8)
+tool_parameters = st.one_of(
+    st.just({"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}),
+    st.just({"type": "object", "properties": {"n": {"type": "integer", "minimum": 1, "maximum": 5}, "unit": {"enum": ["c", "f"]}}}),
+    st.just({"type": "object"}))
+tool = body_of(type=st.just("function"), function=body_of(name=tool_names, description=maybe(texts), parameters=maybe(tool_parameters)))
+tool_choice = st.sampled_from(["auto", "none", "required"]) | body_of(type=st.just("function"), function=body_of(name=tool_names))
+call_ids = st.sampled_from(["call_1", "call_2"]) | st.text(min_size=1, max_size=8)
+tool_call = body_of(id=call_ids, type=st.just("function"), function=body_of(name=tool_names, arguments=st.sampled_from(
+    ['{"city": "Paris"}', "{}", "not json", '{"n": 99}']) | st.text(max_size=12)))
+# A 1x1 PNG, and images a vision model must refuse: another type, bytes that lie about their type.
+PNG = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+image_urls = st.sampled_from([PNG, "data:image/png;base64,AAAA", "data:text/plain;base64,aGk=", "data:image/gif;base64,%%%",
+                              "http://127.0.0.1:9/x.png", "ftp://example.com/x.png", ""])
+ui_tool_part = body_of(type=st.sampled_from([f"tool-{name}" for name in TOOL_NAMES] + ["dynamic-tool"]), toolName=maybe(tool_names),
+                       toolCallId=call_ids, state=st.sampled_from(["output-available", "output-error", "input-available", "input-streaming"]),
+                       input=maybe(json_values), output=maybe(json_values), errorText=maybe(texts))
+ui_part = st.one_of(
+    body_of(type=st.sampled_from(["text", "text", "reasoning", "step-start"]), text=texts),
+    body_of(type=st.just("file"), mediaType=st.sampled_from(["image/png", "application/pdf", "image/webp"]), url=image_urls),
+    ui_tool_part)
 ui_message = st.one_of(
-    body_of(id=st.text(max_size=8), role=st.sampled_from(["user", "assistant", "system"]),
-            parts=st.lists(body_of(type=st.sampled_from(["text", "text", "reasoning", "file"]), text=texts,
-                                   mediaType=maybe(st.sampled_from(["image/png", "application/pdf"]))), min_size=1, max_size=3)),
+    body_of(id=st.text(max_size=8), role=st.sampled_from(["user", "assistant", "system"]), parts=st.lists(ui_part, min_size=1, max_size=3)),
     body_of(role=st.sampled_from(["user", "assistant", "system"]), content=texts))  # older clients' form
-generation_fields = {"model": maybe(st.sampled_from(MODELS[:2])), "system": maybe(texts),
+TOOL_MODELS = ["@cf/meta/llama-3.3-70b-instruct-fp8-fast", "@cf/meta/llama-4-scout-17b-16e-instruct", "mistral-small-3.1"]
+generation_fields = {"model": maybe(st.sampled_from(MODELS[:2] + TOOL_MODELS)), "system": maybe(texts),
                      "temperature": maybe(st.floats(0, 2) | st.integers(0, 2)),
                      "maxOutputTokens": maybe(st.integers(1, 4096)), "topP": maybe(st.floats(0.01, 1)),
                      "seed": maybe(st.integers(1, 10**6)), "stopSequences": maybe(stop_sequences)}
-openai_message = body_of(role=st.sampled_from(["user", "system", "developer", "assistant"]),
-                         content=texts | st.lists(body_of(type=st.sampled_from(["text", "text", "image_url"]), text=texts), max_size=2))
+openai_part = st.one_of(body_of(type=st.just("text"), text=texts),
+                        body_of(type=st.just("image_url"), image_url=body_of(url=image_urls, detail=maybe(st.sampled_from(["auto", "low"])))))
+openai_message = st.one_of(
+    body_of(role=st.sampled_from(["user", "system", "developer", "assistant"]), content=texts | st.lists(openai_part, max_size=2)),
+    body_of(role=st.just("assistant"), content=maybe(st.none() | texts), tool_calls=st.lists(tool_call, min_size=1, max_size=2)),
+    body_of(role=st.just("tool"), tool_call_id=call_ids, content=texts))
 schemas = st.recursive(
     body_of(type=maybe(st.sampled_from(["object", "string", "number", "integer", "array", "decimal"])),
             minLength=maybe(st.integers(-3, 100)), maximum=maybe(st.integers(-5, 5)),
@@ -195,11 +219,13 @@ def spliced(draw, body_strategy) -> bytes:
 
 ROUTES = {
     ("POST", "/stream/chat"): body_of(messages=st.lists(ui_message, min_size=1, max_size=3), id=maybe(texts), trigger=maybe(texts),
-                                       **generation_fields),
+                                       tools=st.one_of(st.just(ABSENT), st.lists(tool, max_size=2)),
+                                       toolChoice=maybe(st.sampled_from(["auto", "none", "required"])), **generation_fields),
     ("POST", "/stream/completion"): body_of(prompt=texts, **generation_fields),
     ("POST", "/stream/object"): st.one_of(body_of(prompt=texts, schema=schemas, **generation_fields),
                                           body_of(prompt=texts, schemaName=st.just("sentiment"), **generation_fields)),
-    ("POST", "/v1/chat/completions"): body_of(model=st.sampled_from(MODELS[:2]), messages=st.lists(openai_message, min_size=1, max_size=3),
+    ("POST", "/v1/chat/completions"): body_of(model=st.sampled_from(MODELS[:2] + TOOL_MODELS),
+                                               messages=st.lists(openai_message, min_size=1, max_size=3),
                                                stream=maybe(st.booleans()), max_tokens=maybe(st.integers(1, 4096)),
                                                response_format=maybe(st.one_of(
                                                    body_of(type=st.just("json_schema"), json_schema=body_of(name=texts, schema=schemas)),
@@ -208,7 +234,8 @@ ROUTES = {
                                                seed=maybe(st.integers(1, 10**6)), top_p=maybe(st.floats(0.01, 1)),
                                                stop=maybe(st.text(min_size=1, max_size=5) | stop_sequences),
                                                frequency_penalty=maybe(st.floats(-2, 2)), user=maybe(texts),
-                                               tools=st.one_of(st.just(ABSENT), st.just(ABSENT), st.lists(tool, max_size=2))),
+                                               tools=st.one_of(st.just(ABSENT), st.lists(tool, max_size=2)),
+                                               tool_choice=maybe(tool_choice), parallel_tool_calls=maybe(st.booleans())),
     ("POST", "/v1/embeddings"): body_of(model=st.just(MODELS[2]), input=texts | st.lists(texts, min_size=1, max_size=4),
                                          encoding_format=maybe(st.sampled_from(["float", "base64"]))),
     ("POST", "/events"): body_of(events=st.lists(event, min_size=1, max_size=6)) | st.lists(event, min_size=1, max_size=4),

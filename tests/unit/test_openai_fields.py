@@ -2,15 +2,18 @@
 the model's inputs (or the service's answer), accepted as an identifier that changes no answer,
 or refused with a 400 naming it. None is silently ignored."""
 
+from types import SimpleNamespace
+
 import pytest
 
 from api import bodies
-from inference.planning import model_inputs
-from shared.contract import Caller
+from inference.planning import model_attempts, model_inputs
+from shared.contract import Caller, ServiceFailed
 from shared.errors import ApiError
 
 IDS = {"caller": Caller(key_id="k1"), "request_id": "r1", "stream_id": "s1"}
 BASE = {"model": "llama-3.1-8b", "messages": [{"role": "user", "content": "Hi"}]}
+TOOL_MODEL = "llama-4-scout"
 
 # From OpenAI's API reference (Create chat completion, request body).
 OPENAI_CHAT_REQUEST_FIELDS = {
@@ -22,6 +25,8 @@ OPENAI_CHAT_REQUEST_FIELDS = {
 }
 
 TOOL = {"type": "function", "function": {"name": "weather", "parameters": {"type": "object", "properties": {}}}}
+CLOCK = {"type": "function", "function": {"name": "clock"}}
+CALL = {"id": "call_1", "type": "function", "function": {"name": "weather", "arguments": "{}"}}
 
 # Field: (a value asking for something, what the model's inputs or the request then hold).
 HONOURED = {
@@ -41,12 +46,21 @@ HONOURED = {
                         lambda req, inputs: req.json_schema == {"type": "object"} and "JSON" in inputs["messages"][0]["content"]),
     "stream": (True, lambda req, inputs: req.protocol == "openai"),
     "stream_options": ({"include_usage": True}, lambda req, inputs: req.include_usage),
+    "tools": ([TOOL], lambda req, inputs: inputs["tools"] == [TOOL] and inputs["tool_choice"] == "auto"),
+    "tool_choice": ({"type": "function", "function": {"name": "clock"}},
+                    lambda req, inputs: [t["function"]["name"] for t in inputs["tools"]] == ["clock"]
+                    and inputs["tool_choice"] == {"type": "function", "function": {"name": "clock"}}),
+    # Applied by the service (Workers AI takes no such option): the answer's first call is kept.
+    "parallel_tool_calls": (False, lambda req, inputs: req.parallel_tool_calls is False and "parallel_tool_calls" not in inputs),
 }
+# Fields whose value asks for tools, on a model that calls them (with the tools they choose from).
+WITH_TOOLS = {"tools": {"model": TOOL_MODEL}, "tool_choice": {"model": TOOL_MODEL, "tools": [TOOL, CLOCK]},
+              "parallel_tool_calls": {"model": TOOL_MODEL, "tools": [TOOL]}}
 # Identifiers and cache hints: accepted, and the request is as it would be without them.
 ACCEPTED_WITHOUT_EFFECT = {"user": "user-1", "safety_identifier": "hash-1", "prompt_cache_key": "k", "metadata": {"app": "x"}}
 # Field: a value asking for what this deployment or its models lack.
 REFUSED = {
-    "tools": [TOOL], "tool_choice": "auto", "parallel_tool_calls": True, "functions": [{"name": "weather"}],
+    "functions": [{"name": "weather"}],
     "function_call": "auto", "audio": {"voice": "alloy", "format": "mp3"}, "logit_bias": {"50256": -100},
     "logprobs": True, "top_logprobs": 2, "modalities": ["text", "audio"], "n": 2, "prediction": {"type": "content", "content": "x"},
     "reasoning_effort": "low", "service_tier": "flex", "store": True, "verbosity": "low", "web_search_options": {},
@@ -66,8 +80,8 @@ def test_the_lists_cover_every_field_of_openais_request_once():
 @pytest.mark.parametrize("field", sorted(HONOURED))
 def test_an_honoured_field_reaches_the_model_inputs(field):
     value, holds = HONOURED[field]
-    extra = {"stream": True} if field == "stream_options" else {}
-    req = chat(**{field: value}, **extra)
+    extra = {"stream": True} if field == "stream_options" else WITH_TOOLS.get(field, {})
+    req = chat(**{field: value, **extra})
 
     assert holds(req, model_inputs(req))
 
@@ -87,20 +101,23 @@ def test_a_field_asking_for_what_is_lacking_is_a_400_unsupported_naming_it(field
     assert raised.value.message.startswith(f"{field}: ")
 
 
-def test_tools_are_refused_naming_the_models_whose_catalog_says_they_can():
-    with pytest.raises(ApiError) as raised:
-        chat(tools=[TOOL])
+def test_tools_for_a_model_without_them_are_refused_naming_the_models_whose_catalog_says_they_can():
+    # Refused by the inference service, which knows whether routing sends the model to a provider that takes tools.
+    with pytest.raises(ServiceFailed) as raised:
+        model_attempts(SimpleNamespace(), chat(tools=[TOOL]))
 
     able = ["@cf/meta/llama-3.3-70b-instruct-fp8-fast", "@cf/mistralai/mistral-small-3.1-24b-instruct",
             "@cf/meta/llama-4-scout-17b-16e-instruct"]
-    assert raised.value.details["models"] == able
-    assert all(model in raised.value.message for model in able)
+    failure = raised.value.failure
+    assert (failure.code, failure.field, failure.models) == ("unsupported", "tools", able)
+    assert all(model in failure.message for model in able)
 
 
 def test_defaults_and_nulls_are_as_if_absent():
     plain = chat()
     assert chat(n=1, logprobs=False, store=False, modalities=["text"], service_tier="auto", logit_bias={}, tools=[]) == plain
-    assert chat(tools=None, tool_choice=None, seed=None, user=None) == plain
+    assert chat(tools=None, tool_choice=None, parallel_tool_calls=None, seed=None, user=None) == plain
+    assert chat(tool_choice="auto", parallel_tool_calls=True) == plain
 
 
 def test_a_field_not_in_openais_request_is_a_400_naming_it():
@@ -124,9 +141,10 @@ def test_an_option_out_of_range_is_a_400_naming_it():
 
 
 @pytest.mark.parametrize(("message", "field"), [
-    ({"role": "tool", "tool_call_id": "call_1", "content": "22C"}, "messages.1.role"),
-    ({"role": "assistant", "content": None, "tool_calls": [{"id": "call_1", "type": "function",
-                                                             "function": {"name": "weather", "arguments": "{}"}}]}, "messages.1.tool_calls"),
+    ({"role": "function", "name": "weather", "content": "22C"}, "messages.1.role"),
+    ({"role": "assistant", "content": None, "function_call": {"name": "weather", "arguments": "{}"}}, "messages.1.function_call"),
+    ({"role": "assistant", "content": None, "tool_calls": [{"id": "c", "type": "custom", "custom": {"name": "x", "input": ""}}]},
+     "messages.1.tool_calls.0.type"),
     ({"role": "user", "content": [{"type": "text", "text": "What is this?"},
                                   {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}}]}, "messages.1.content.1"),
     ({"role": "user", "content": [{"type": "input_audio", "input_audio": {"data": "", "format": "wav"}}]}, "messages.1.content.0"),
@@ -145,3 +163,68 @@ def test_an_answer_sent_back_as_the_sdk_returned_it_is_read():
     req = chat(messages=[{"role": "user", "content": "Hi"}, echoed, {"role": "user", "content": "Again"}])
 
     assert [(m.role, m.content) for m in req.messages] == [("user", "Hi"), ("assistant", "Hello"), ("user", "Again")]
+
+
+# --- tool calling -----------------------------------------------------------------------------
+
+def test_a_conversation_with_calls_and_their_results_is_carried():
+    req = chat(model=TOOL_MODEL, tools=[TOOL], messages=[
+        {"role": "user", "content": "Weather?"},
+        {"role": "assistant", "content": None, "tool_calls": [CALL]},
+        {"role": "tool", "tool_call_id": "call_1", "content": [{"type": "text", "text": "22C"}]},
+    ])
+
+    assert [(m.role, m.content, [c.id for c in m.tool_calls], m.tool_call_id) for m in req.messages] == [
+        ("user", "Weather?", [], None), ("assistant", "", ["call_1"], None), ("tool", "22C", [], "call_1")]
+    assert req.uses_tools()
+
+
+@pytest.mark.parametrize(("messages", "field"), [
+    ([{"role": "user", "content": "Hi"}, {"role": "tool", "tool_call_id": "call_9", "content": "22C"}], "messages.1.tool_call_id"),
+    ([{"role": "tool", "tool_call_id": "call_1", "content": "22C"}, {"role": "assistant", "tool_calls": [CALL]}],
+     "messages.0.tool_call_id"),
+])
+def test_a_tool_result_answering_no_earlier_call_is_a_400_naming_it(messages, field):
+    with pytest.raises(ApiError) as raised:
+        chat(model=TOOL_MODEL, messages=messages)
+
+    assert raised.value.code == "invalid_request" and raised.value.details["field"] == field
+    assert "answers no tool call" in raised.value.message
+
+
+@pytest.mark.parametrize(("fields", "field"), [
+    ({"functions": [{"name": "weather"}]}, "functions"),
+    ({"function_call": "auto"}, "function_call"),
+    ({"tools": [TOOL, {"type": "custom", "custom": {"name": "grep"}}]}, "tools.1.type"),
+    ({"tools": [TOOL], "tool_choice": {"type": "allowed_tools", "allowed_tools": {"mode": "auto", "tools": []}}}, "tool_choice.type"),
+])
+def test_tools_other_than_functions_and_the_deprecated_function_fields_are_refused_naming_them(fields, field):
+    with pytest.raises(ApiError) as raised:
+        chat(model=TOOL_MODEL, **fields)
+
+    assert raised.value.code == "unsupported" and raised.value.details["field"] == field
+    assert raised.value.message.startswith(f"{field}: ")
+
+
+@pytest.mark.parametrize(("fields", "field"), [
+    ({"tools": [TOOL], "tool_choice": {"type": "function", "function": {"name": "clock"}}}, "tool_choice.function.name"),
+    ({"tool_choice": "required"}, "tool_choice"),
+    ({"tools": [{"type": "function", "function": {"name": "bad name"}}]}, "tools.0.function.name"),
+    ({"tools": [{"type": "function", "function": {"name": "f", "parameters": {"type": "objekt"}}}]}, "tools.0.function.parameters.type"),
+    ({"tools": [{"type": "function", "function": {"name": "f", "strict": True}}]}, "tools.0.function.strict"),
+    ({"messages": [{"role": "tool", "content": "22C"}]}, "messages.0"),
+])
+def test_a_tool_field_that_cannot_be_honoured_is_a_400_naming_it(fields, field):
+    with pytest.raises(ApiError) as raised:
+        chat(model=TOOL_MODEL, **fields)
+
+    assert raised.value.status == 400 and raised.value.details["field"] == field
+
+
+def test_tool_definitions_count_against_the_context_window():
+    big = {"type": "function", "function": {"name": "f", "description": "x" * 4000}}
+
+    with pytest.raises(ApiError) as raised:
+        chat(model="llama-3.3-70b", tools=[big] * 30)
+
+    assert raised.value.code == "context_length_exceeded" and raised.value.details["field"] == "tools"

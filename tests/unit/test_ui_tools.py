@@ -81,27 +81,12 @@ def test_a_malformed_tool_or_choice_is_a_400_naming_it(fields, field):
     assert (error.code, error.details["field"]) == ("invalid_request", field)
 
 
-def test_tools_to_a_model_without_them_are_refused_naming_tools_and_the_models_that_have_them():
-    error = refusal(model="llama-3.1-8b", tools=[WEATHER])
-
-    assert (error.code, error.details["field"]) == ("unsupported", "tools")
-    assert TOOLS_MODEL in error.details["models"] and "@cf/meta/llama-3.1-8b-instruct-fast" not in error.details["models"]
-
-
-def test_a_tool_conversation_to_a_model_without_tools_is_refused_naming_the_first_call():
-    messages = [ASK, {"role": "assistant", "parts": [{"type": "text", "text": "Looking."}, weather_part("output-available", output="22C")]}]
-
-    error = refusal(model="llama-3.1-8b", messages=messages)
-
-    assert (error.code, error.details["field"]) == ("unsupported", "messages.1.parts.1")
-
-
 def test_the_tools_count_against_the_context_window():
     huge = {"type": "object", "properties": {"city": {"type": "string", "description": "x" * 100_000}}}
 
     error = refusal(tools={"weather": {"inputSchema": huge}})
 
-    assert (error.code, error.details["field"]) == ("context_length_exceeded", "messages")
+    assert (error.code, error.details["field"]) == ("context_length_exceeded", "tools")
 
 
 @pytest.mark.parametrize("route", [bodies.CompletionBody, bodies.ObjectBody])

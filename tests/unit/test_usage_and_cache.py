@@ -49,7 +49,7 @@ def test_a_data_point_has_one_index_and_the_call_measures():
                         backend="INFERENCE_2", failovers=1, provider="external", cost_usd=0.0002)
 
     assert call_point(record) == {"indexes": ["k1"], "blobs": ["m", "chat", "ok", "pro", "INFERENCE_2", "external"],
-                                  "doubles": [12.35, 6.79, 3, 4, 1, 0.0002]}
+                                  "doubles": [12.35, 6.79, 3, 4, 1, 0.0002, 0]}
 
 
 def generation(**extra):

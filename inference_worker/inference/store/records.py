@@ -20,3 +20,4 @@ class CallRecord:
     failovers: int = 0  # backends the api tried first
     provider: str = "workers-ai"  # who ran the model (inference/providers.py)
     cost_usd: float = 0.0  # the usage at the model's price (shared/models.py, or the provider's)
+    used_tools: bool = False  # the model was offered tools, or the conversation held tool calls or results

@@ -16,7 +16,7 @@ def call_point(call: CallRecord) -> dict[str, list]:
         "indexes": [call.caller.key_id],
         "blobs": [call.model, call.kind, call.outcome, call.caller.tier, call.backend or "", call.provider],
         "doubles": [round(call.latency_ms, 2), round(call.ttft_ms, 2), call.usage.prompt_tokens, call.usage.completion_tokens,
-                    call.failovers, call.cost_usd],
+                    call.failovers, call.cost_usd, int(call.used_tools)],
     }
 
 
