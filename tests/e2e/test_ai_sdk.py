@@ -134,17 +134,18 @@ def test_use_chat_images_are_refused_naming_them(client, ai, body, field):
     assert ai.calls() == []
 
 
-TOOLS_MODEL = "llama-3.3-70b"
 CITY = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
 WEATHER = {"weather": {"description": "The weather in a city", "inputSchema": CITY}}
 
 
 @pytest.mark.parametrize("sdk", SDK_VERSIONS)
-def test_use_chat_calls_a_client_side_tool_and_answers_from_its_output(base_url, api_key, sdk):
+# llama-3.3 answers with its calls whole (run unstreamed, its calls sent as chunks); llama-4-scout streams them.
+@pytest.mark.parametrize("model", ["llama-3.3-70b", "llama-4-scout"])
+def test_use_chat_calls_a_client_side_tool_and_answers_from_its_output(base_url, api_key, sdk, model):
     output = {"forecast": "sunny", "celsius": 21}
 
     result = run_client(sdk, base_url, "chat-tools", api_key, text="What is the weather in Paris?",
-                        body={"model": TOOLS_MODEL, "tools": WEATHER}, output=output)
+                        body={"model": model, "tools": WEATHER}, output=output)
 
     assert result["errors"] == []
     first = result["first"]
@@ -160,13 +161,21 @@ def test_use_chat_calls_a_client_side_tool_and_answers_from_its_output(base_url,
         assert json.dumps(output, separators=(",", ":")) in message_text(final)
 
 
-def test_use_chat_tools_to_a_model_without_them_are_a_400_naming_tools_and_the_models_that_have_them(client, ai):
-    response = client.post("/stream/chat", json={"model": "llama-3.1-8b", "tools": WEATHER,
-                                                 "messages": [{"role": "user", "content": "Weather in Paris?"}]})
+ASKED = {"id": "u1", "role": "user", "parts": [{"type": "text", "text": "Weather in Paris?"}]}
+CALLED = {"id": "a1", "role": "assistant", "parts": [{"type": "step-start"}, {
+    "type": "tool-weather", "toolCallId": "c1", "state": "output-available", "input": {"city": "Paris"}, "output": "22C"}]}
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ({"tools": WEATHER, "messages": [ASKED]}, "tools"),
+    ({"messages": [ASKED, CALLED]}, "messages"),  # a conversation holding tool calls, with no tools offered
+])
+def test_use_chat_tools_to_a_model_without_them_are_a_400_naming_the_field_and_the_models_that_have_them(client, ai, body, field):
+    response = client.post("/stream/chat", json={"model": "llama-3.1-8b", **body})
 
     error = response.json()["error"]
     assert response.status_code == 400
-    assert (error["code"], error["field"]) == ("unsupported", "tools")
+    assert (error["code"], error["field"]) == ("unsupported", field)
     assert "@cf/meta/llama-3.3-70b-instruct-fp8-fast" in error["models"]
     assert "@cf/meta/llama-3.1-8b-instruct-fast" not in error["models"]
     assert ai.calls() == []
