@@ -85,7 +85,8 @@ def _result(part: UIPart) -> str:
 def _tool_call(part: UIPart, field: str) -> ToolCall:
     name = part.tool_name()
     if not name or not re.fullmatch(TOOL_NAME_PATTERN, name):
-        raise _invalid(f"{field}.type", f"tool name {name!r} must be 1 to 64 letters, digits, '_' or '-'")
+        where = f"{field}.toolName" if part.type == "dynamic-tool" else f"{field}.type"
+        raise _invalid(where, f"tool name {name!r} must be 1 to 64 letters, digits, '_' or '-'")
     if not part.toolCallId:
         raise _invalid(f"{field}.toolCallId", "a tool part needs the id of its call")
     if len(part.toolCallId) > 128:

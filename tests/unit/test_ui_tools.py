@@ -167,6 +167,8 @@ def test_an_approved_call_is_refused_since_this_deployment_runs_no_tools():
      "messages.1.parts.0.toolCallId"),
     ({"role": "assistant", "parts": [{**weather_part("output-available", output="22C"), "input": [1]}]}, "messages.1.parts.0.input"),
     ({"role": "assistant", "parts": [{"type": "dynamic-tool", "toolCallId": "c1", "state": "output-available"}]},
+     "messages.1.parts.0.toolName"),
+    ({"role": "assistant", "parts": [{**weather_part("output-available", output="22C"), "type": "tool-the weather"}]},
      "messages.1.parts.0.type"),
     ({"role": "assistant", "parts": [weather_part("output-pending")]}, "messages.1.parts.0.state"),
     ({"role": "tool", "content": [{"type": "tool-result", "toolCallId": "c1"}]}, "messages.1.role"),
