@@ -128,9 +128,10 @@ def test_each_step_is_its_calls_and_results_then_what_the_model_said_after_them(
     ]
 
 
-def test_a_call_without_a_result_before_the_last_message_is_a_400_naming_its_part():
+@pytest.mark.parametrize("state", ["input-streaming", "input-available", "approval-requested"])
+def test_a_call_without_a_result_before_the_last_message_is_a_400_naming_its_part(state):
     with pytest.raises(ApiError) as raised:
-        conversation({"type": "step-start"}, weather_part("input-available"),
+        conversation({"type": "step-start"}, weather_part(state),
                      then={"role": "user", "parts": [{"type": "text", "text": "Never mind"}]})
 
     assert (raised.value.code, raised.value.details["field"]) == ("invalid_request", "messages.1.parts.1")
