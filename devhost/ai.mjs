@@ -427,12 +427,14 @@ async function forwardEmbeddings(forward, model, texts) {
 
 async function forwardChat(forward, model, inputs) {
   const messages = inputs.messages ?? [{ role: 'user', content: inputs.prompt }];
-  const body = { model: forward.model || model, messages, ...samplingOptions(inputs), stream: Boolean(inputs.stream) };
+  const tools = inputs.tools?.length ? { tools: inputs.tools, tool_choice: inputs.tool_choice } : {};
+  const body = { model: forward.model || model, messages, ...samplingOptions(inputs), ...tools, stream: Boolean(inputs.stream) };
   if (inputs.stream) body.stream_options = { include_usage: true };
   const response = await forwardRequest(forward, 'chat/completions', body);
   if (!inputs.stream) {
     const json = await response.json();
-    return { response: json.choices[0].message.content, usage: json.usage };
+    const { content, tool_calls: toolCalls } = json.choices[0].message;
+    return { response: content ?? '', ...(toolCalls?.length ? { tool_calls: toolCalls } : {}), usage: json.usage };
   }
   // OpenAI chunks in, Workers AI events out.
   const decoder = new TextDecoder();
@@ -450,8 +452,11 @@ async function forwardChat(forward, model, inputs) {
           continue;
         }
         const json = JSON.parse(data);
-        const text = json.choices?.[0]?.delta?.content ?? '';
-        controller.enqueue(sseEvent(json.usage ? { response: text, usage: json.usage } : { response: text }));
+        const delta = json.choices?.[0]?.delta ?? {};
+        const relayed = { response: delta.content ?? '' };
+        if (delta.tool_calls?.length) relayed.tool_calls = delta.tool_calls;
+        if (json.usage) relayed.usage = json.usage;
+        controller.enqueue(sseEvent(relayed));
       }
     },
   }));

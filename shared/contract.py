@@ -61,6 +61,10 @@ class ToolCall(Model):
     name: str = Field(pattern=TOOL_NAME_PATTERN)
     arguments: str = "{}"
 
+    def chars(self) -> int:
+        """The characters of the call as a model writes (or reads) it: its name and arguments."""
+        return len(self.name) + len(self.arguments)
+
 
 class ImageInput(Model):
     """An image in a user message: a `data:` URL (base64), or an http(s) URL the inference service
@@ -78,7 +82,7 @@ class ChatMessage(Model):
 
     def prompt_chars(self) -> int:
         """The characters this message puts in the model's prompt (images aside)."""
-        return len(self.content) + sum(len(c.name) + len(c.arguments) for c in self.tool_calls)
+        return len(self.content) + sum(c.chars() for c in self.tool_calls)
 
 
 class FunctionTool(Model):

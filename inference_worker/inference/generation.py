@@ -2,8 +2,9 @@
 
 A streamed generation answers once the model's first token is in (so a model that fails
 before it can still be answered as an HTTP error by the api worker), then relays tokens as
-they arrive into a body encoded for the client's protocol. Usage is recorded when the
-stream ends, however it ends."""
+they arrive into a body encoded for the client's protocol (tool calls as their pieces come).
+A model that does not stream tool calls is run whole when offered tools, and its answer sent
+as the stream, as a cached answer is. Usage is recorded when the stream ends, however it ends."""
 
 import asyncio
 import json
@@ -249,13 +250,13 @@ async def _streamed(env: Any, ctx: Any, req: GenerationRequest, meter: Meter, wi
         stream = _Stream(env, req, entry["model"], meter)
         ctx.waitUntil(asyncio.ensure_future(stream.replay(entry)))
         return Response(stream.body.readable, headers=_headers(entry["model"], "hit", window))
-    policy = RetryPolicy.of(settings_of(env))
     sources, inputs = await _grounded(env, req)
     if not streams_tool_calls(req):
         answer = await _answer(env, req, meter, inputs)
         stream = _Stream(env, req, answer.model, meter, answer.provider, sources)
         ctx.waitUntil(asyncio.ensure_future(stream.deliver(answer, key)))
         return Response(stream.body.readable, headers=_headers(answer.model, "miss" if key else "bypass", window, answer.provider))
+    policy = RetryPolicy.of(settings_of(env))
     source = await _model_call(req, meter, open_stream(env, model_attempts(env, req), inputs, policy))
     stream = _Stream(env, req, source.model, meter, source.provider, sources)
     ctx.waitUntil(asyncio.ensure_future(stream.relay(source, key)))
@@ -295,11 +296,12 @@ async def _answer(env: Any, req: GenerationRequest, meter: Meter, inputs: dict[s
     shape Workers AI answers with), and its usage (estimated when the model reports none)."""
     policy = RetryPolicy.of(settings_of(env))
     provider, model, answer = await _model_call(req, meter, run_once(env, model_attempts(env, req), inputs, policy))
-    response = answer.get("response")
-    if response is None:  # a model that only called tools may answer no text
-        response = ""
-    text, stopped = cut_at_stop(response if isinstance(response, str) else json.dumps(response), req.sampling.stop)
     calls = parse_tool_calls(answer.get("tool_calls"), req.parallel_tool_calls)
+    response = answer.get("response")
+    if response is None and calls:  # a model that only called tools may answer no text
+        response = ""
+    # JSON mode's answer is the object itself (null included): its JSON text is the answer.
+    text, stopped = cut_at_stop(response if isinstance(response, str) else json.dumps(response), req.sampling.stop)
     reported = answer.get("usage")
     used = Usage(reported["prompt_tokens"], reported["completion_tokens"]) if reported else estimate_usage(req, text, calls)
     return _Answer(provider, model, text, calls, used, stopped)

@@ -114,7 +114,7 @@ def worst_case(env: Any, req: GenerationRequest) -> Reservation:
 
 def estimate_usage(req: GenerationRequest, text: str, tool_calls: list[ToolCall] = ()) -> Usage:
     # Used only when the model reports no usage: the calls' names and arguments are answer too.
-    chars = len(text) + sum(len(c.name) + len(c.arguments) for c in tool_calls)
+    chars = len(text) + sum(c.chars() for c in tool_calls)
     return Usage(estimate_tokens(req.prompt_chars()), estimate_tokens(chars) if chars else 0)
 
 

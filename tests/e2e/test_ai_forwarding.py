@@ -43,3 +43,17 @@ def test_a_plain_completion_and_embeddings_are_forwarded(forwarding):
 
     assert completion.json()["choices"][0]["message"]["content"] == STAND_IN_REPLY.format("once")
     assert [len(item["embedding"]) for item in embeddings.json()["data"]] == [768, 768]
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_tool_calls_are_forwarded_both_ways(forwarding, stream):
+    tool = {"type": "function", "function": {"name": "get_weather", "parameters": {
+        "type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}}
+    response = forwarding.post("/v1/chat/completions", json={
+        "model": "llama-4-scout", "messages": [{"role": "user", "content": "Weather in Paris?"}], "tools": [tool], "stream": stream})
+
+    if stream:
+        assert '"name":"get_weather"' in response.text and '"finish_reason":"tool_calls"' in response.text
+    else:
+        [call] = response.json()["choices"][0]["message"]["tool_calls"]
+        assert (call["function"]["name"], call["function"]["arguments"]) == ("get_weather", '{"city":"Paris"}')
