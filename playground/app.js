@@ -1,9 +1,9 @@
 // The playground: a chat streamed through the AI SDK's own client code (DefaultChatTransport and
-// readUIMessageStream, what useChat runs), charts of the caller's last hour from GraphQL's
+// readUIMessageStream, what useChat runs), with a tool the browser runs when the model calls it, charts of the caller's last hour from GraphQL's
 // eventMetrics (uPlot), and the key in this tab's session storage only. Bundled by
 // scripts/build-playground.mjs into the api worker's static assets.
 import './zod-jitless.js'; // first: it configures zod before the AI SDK defines its schemas
-import { DefaultChatTransport, readUIMessageStream } from 'ai';
+import { DefaultChatTransport, getToolName, isToolUIPart, readUIMessageStream } from 'ai';
 import uPlot from 'uplot';
 
 const KEY_STORAGE = 'inference-ui-key';
@@ -80,7 +80,7 @@ function forgetKey({ keepAlert = false } = {}) {
 }
 
 function setEnabled(on) {
-  for (const id of ['model', 'prompt', 'send', 'send-events', 'forget-key']) $(id).disabled = !on;
+  for (const id of ['model', 'offer-tool', 'prompt', 'send', 'send-events', 'forget-key']) $(id).disabled = !on;
 }
 
 async function loadModels() {
@@ -92,6 +92,42 @@ async function loadModels() {
 // --- the chat -------------------------------------------------------------------------------
 
 const textOf = (message) => message.parts.filter((p) => p.type === 'text').map((p) => p.text).join('');
+
+// The tool this page offers when asked to, run here in the browser (a client-side tool, as
+// useChat's onToolCall would run it), and how many times one answer may call it.
+const CLOCK_TOOL = {
+  local_time: {
+    description: "The current date and time in the user's browser, with its time zone",
+    inputSchema: { type: 'object', properties: {} },
+  },
+};
+const MAX_TOOL_ROUNDS = 3;
+
+function runTool(part) {
+  if (getToolName(part) !== 'local_time') return { state: 'output-error', errorText: 'This page has no such tool' };
+  const now = new Date();
+  return { state: 'output-available', output: { local: now.toLocaleString(), timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone } };
+}
+
+// A tool part as one line: the call, then its output, its error, or its state while it has neither.
+function toolLine(part) {
+  const call = `${getToolName(part)}(${JSON.stringify(part.input ?? {})})`;
+  if (part.state === 'output-available') return `${call} → ${JSON.stringify(part.output)}`;
+  if (part.state === 'output-error') return `${call} → error: ${part.errorText}`;
+  return `${call} · ${part.state}`;
+}
+
+// The answer's text and tool calls, in the order the model produced them.
+function showAnswer(item, message) {
+  item.replaceChildren(...message.parts.flatMap((part) => {
+    if (part.type === 'text') return [part.text];
+    if (!isToolUIPart(part)) return [];
+    const line = document.createElement('code');
+    line.className = 'tool';
+    line.textContent = toolLine(part);
+    return [line];
+  }));
+}
 
 function bubble(role, text) {
   const item = document.createElement('li');
@@ -121,17 +157,28 @@ async function send(event) {
   let last = null;
   const errors = [];
   try {
+    const tools = $('offer-tool').checked ? { tools: CLOCK_TOOL } : {};
     const transport = new DefaultChatTransport({
-      api: '/stream/chat', headers: { authorization: `Bearer ${apiKey}` }, body: { model: $('model').value },
+      api: '/stream/chat', headers: { authorization: `Bearer ${apiKey}` }, body: { model: $('model').value, ...tools },
     });
-    const stream = await transport.sendMessages({
-      chatId: 'playground', messages: history, trigger: 'submit-message', messageId: undefined, abortSignal: answering.signal,
-    });
-    for await (const message of readUIMessageStream({ stream, onError: (e) => errors.push(String(e?.message ?? e)) })) {
-      last = message;
-      answer.textContent = textOf(message);
+    // Each round answers the conversation; when the answer calls tools, the page runs them, adds
+    // their output to the answer's parts (as useChat's addToolResult does) and asks again, the
+    // next round going on in the same message.
+    for (let round = 0; round < MAX_TOOL_ROUNDS; round += 1) {
+      const stream = await transport.sendMessages({
+        chatId: 'playground', messages: last ? [...history, last] : history, trigger: 'submit-message',
+        messageId: last?.id, abortSignal: answering.signal,
+      });
+      for await (const message of readUIMessageStream({ message: last ?? undefined, stream, onError: (e) => errors.push(String(e?.message ?? e)) })) {
+        last = message;
+        showAnswer(answer, message);
+      }
+      if (errors.length) throw new Error(errors.join('; '));
+      const calls = last.parts.filter((part) => isToolUIPart(part) && part.state === 'input-available');
+      if (!calls.length) break;
+      last = { ...last, parts: last.parts.map((part) => (calls.includes(part) ? { ...part, ...runTool(part) } : part)) };
+      showAnswer(answer, last);
     }
-    if (errors.length) throw new Error(errors.join('; '));
     history = [...history, last];
     const meta = last?.metadata ?? {};
     const usage = meta.usage ?? {};
@@ -142,7 +189,7 @@ async function send(event) {
     const stopped = answering.signal.aborted;
     $('answer-meta').textContent = stopped ? 'Stopped.' : '';
     if (!stopped) say(`The answer failed: ${message.startsWith('{') ? problemText('', message).replace(' ()', '') : message}`);
-    if (!textOf(last ?? { parts: [] })) answer.remove();
+    if (!last?.parts.some((part) => part.type === 'text' || isToolUIPart(part))) answer.remove();
     history = history.slice(0, -1); // a failed turn is not sent again as context
   } finally {
     answer.removeAttribute('aria-busy');

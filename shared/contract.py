@@ -104,6 +104,14 @@ class ToolChoice(Model):
     mode: Literal["auto", "none", "required", "function"] = "auto"
     name: str | None = None
 
+    def problem_with(self, tools: list[FunctionTool]) -> str | None:
+        """Why this choice cannot be honoured with these tools, if it cannot."""
+        if self.mode in ("required", "function") and not tools:
+            return "asks for a tool call, but no tools are given"
+        if self.mode == "function" and self.name not in {t.name for t in tools}:
+            return f"names {self.name!r}, which is not one of the tools"
+        return None
+
 
 AdmissionKind = Literal["ai", "events", "read"]
 
@@ -221,10 +229,8 @@ class GenerationRequest(WorkRequest):
 
     @model_validator(mode="after")
     def _tool_choice_names_a_tool(self) -> "GenerationRequest":
-        if self.tool_choice.mode == "function" and self.tool_choice.name not in {t.name for t in self.tools}:
-            raise ValueError(f"tool_choice names {self.tool_choice.name!r}, which is not one of the tools")
-        if self.tool_choice.mode in ("required", "function") and not self.tools:
-            raise ValueError("tool_choice asks for a tool call, but no tools are given")
+        if problem := self.tool_choice.problem_with(self.tools):
+            raise ValueError(f"tool_choice {problem}")
         return self
 
     def prompt_chars(self) -> int:

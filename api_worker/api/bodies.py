@@ -1,6 +1,6 @@
 """The public request bodies, validated, and turned into the inference service's contract.
 
-Bodies are what the clients send: `useChat` (AI SDK v5+ UI messages), `useCompletion`,
+Bodies are what the clients send: `useChat` (AI SDK v5+ UI messages: api/ui_messages.py), `useCompletion`,
 `useObject`, and OpenAI's chat completions and embeddings. A field asking for what the chosen
 model or this deployment cannot do (tools, images, a sampling option) is refused naming it, never
 dropped (shared/capabilities.py). Otherwise the AI SDK bodies ignore fields they do not know (an
@@ -13,9 +13,10 @@ from typing import Any, Literal, TypeVar
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from api.refusals import openai_fields, refuse_parts
+from api.ui_messages import UIMessage, chat_messages
 from shared import json_reader
 from shared.base import Model
-from shared.capabilities import check_context, check_options, feature_not_offered
+from shared.capabilities import check_context, check_options
 from shared.contract import (
     TOOL_NAME_PATTERN,
     Caller,
@@ -72,32 +73,11 @@ class _Generation(_Body):
     frequencyPenalty: float | None = None
     presencePenalty: float | None = None
 
-    @model_validator(mode="before")
-    @classmethod
-    def _no_tools(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            for field in ("tools", "toolChoice"):
-                if data.get(field) not in (None, [], {}):
-                    raise feature_not_offered(field, "tools")
-        return data
-
     def sampling_fields(self) -> dict[str, tuple[str, Any]]:
         return {"topP": ("top_p", self.topP), "topK": ("top_k", self.topK), "seed": ("seed", self.seed),
                 "stopSequences": ("stop", self.stopSequences), "frequencyPenalty": ("frequency_penalty", self.frequencyPenalty),
                 "presencePenalty": ("presence_penalty", self.presencePenalty), "temperature": ("temperature", self.temperature),
                 "maxOutputTokens": ("max_tokens", self.maxOutputTokens)}
-
-
-class UIPart(_Body):
-    type: str
-    text: str | None = None
-    mediaType: str | None = None
-
-
-class UIMessage(_Body):
-    id: str | None = None
-    role: Literal["system", "user", "assistant"]
-    parts: list[UIPart]
 
 
 def _ui_message(message: Any, index: int) -> Any:
@@ -107,7 +87,8 @@ def _ui_message(message: Any, index: int) -> Any:
         return message
     field = f"messages.{index}"
     if message.get("role") == "tool":
-        raise feature_not_offered(f"{field}.role", "tools")
+        raise ApiError(ErrorCode.INVALID_REQUEST, f"{field}.role: a tool's result goes in the assistant message's "
+                       "tool part that called it (state output-available, output)", field=f"{field}.role")
     if "parts" not in message and "content" in message:
         content = message["content"]
         parts = [{"type": "text", "text": content}] if isinstance(content, str) else content
@@ -124,6 +105,8 @@ class ChatBody(_Generation):
     messages: list[UIMessage] = Field(min_length=1, max_length=MAX_MESSAGES)
     trigger: str | None = None
     messageId: str | None = None
+    tools: list[FunctionTool] = []
+    toolChoice: ToolChoice = ToolChoice()
 
     @model_validator(mode="before")
     @classmethod
@@ -132,12 +115,34 @@ class ChatBody(_Generation):
             data = {**data, "messages": [_ui_message(m, i) for i, m in enumerate(data["messages"])]}
         return data
 
+    @model_validator(mode="before")
+    @classmethod
+    def _readable_tools(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            tools = sdk_tools(data.get("tools"))
+            data = {**data, "tools": tools, "toolChoice": tool_choice(data.get("toolChoice"), "toolChoice", tools)}
+        return data
 
-class CompletionBody(_Generation):
+
+class _PromptGeneration(_Generation):
+    """A generation from one prompt, streamed as text: the model is given no tools."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_tools(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for field in ("tools", "toolChoice"):
+                if data.get(field) not in (None, [], {}):
+                    raise ApiError(ErrorCode.UNSUPPORTED, f"{field}: this route gives the model no tools "
+                                   "(/stream/chat and /v1/chat/completions do)", field=field)
+        return data
+
+
+class CompletionBody(_PromptGeneration):
     prompt: str = Field(min_length=1)
 
 
-class ObjectBody(_Generation):
+class ObjectBody(_PromptGeneration):
     prompt: str = Field(min_length=1)
     schema_: dict[str, Any] | None = Field(default=None, alias="schema")
     schemaName: str | None = None
@@ -219,6 +224,70 @@ class OpenAINamedFunction(_Strict):
 class OpenAINamedToolChoice(_Strict):
     type: Literal["function"]
     function: OpenAINamedFunction
+
+
+class OpenAITools(_Strict):
+    tools: list[OpenAITool] = Field(max_length=MAX_TOOLS)
+
+
+def _invalid(field: str, message: str) -> ApiError:
+    return ApiError(ErrorCode.INVALID_REQUEST, f"{field}: {message}", field=field)
+
+
+def _function_tool(function: OpenAIFunction, field: str, schema_field: str | None = None) -> FunctionTool:
+    parameters = function.parameters
+    if parameters is not None:
+        parameters = _checked_schema(parameters, schema_field or f"{field}.parameters")
+    return FunctionTool(name=function.name, description=function.description,
+                        **({"parameters": parameters} if parameters is not None else {}))
+
+
+def function_tools(tools: list[OpenAITool], field: str = "tools") -> list[FunctionTool]:
+    """OpenAI's function tools as the contract's, each parameters schema checked as a JSON Schema."""
+    return [_function_tool(tool.function, f"{field}.{index}.function") for index, tool in enumerate(tools)]
+
+
+def sdk_tools(value: Any) -> list[FunctionTool]:
+    """The AI SDK's `tools`: `{name: {description, inputSchema}}` (`parameters`, its name before
+    v5, too), or OpenAI's list of function tools."""
+    if value is None:
+        return []
+    if not isinstance(value, dict):
+        tools = function_tools(validated(OpenAITools, {"tools": value}).tools)
+    else:
+        tools = []
+        for name, tool in value.items():
+            at = f"tools.{name}"
+            if not isinstance(tool, dict):
+                raise _invalid(at, "an object: {description, inputSchema}")
+            key = "inputSchema" if "inputSchema" in tool else "parameters"
+            function = validated(OpenAIFunction, {"name": name, "description": tool.get("description"),
+                                                  "parameters": tool.get(key)}, at=at)
+            tools.append(_function_tool(function, at, f"{at}.{key}"))
+    names = [tool.name for tool in tools]
+    if twice := next((name for name in names if names.count(name) > 1), None):
+        raise _invalid("tools", f"two tools are named {twice!r}")
+    return tools
+
+
+def tool_choice(value: Any, field: str, tools: list[FunctionTool]) -> ToolChoice:
+    """Whether and which tool the model must call: "auto", "none", "required", or one tool, as the
+    AI SDK names it (`{type: "tool", toolName}`) or OpenAI does (`{type: "function", function: {name}}`)."""
+    if value is None:
+        return ToolChoice()
+    if value in ("auto", "none", "required"):
+        choice = ToolChoice(mode=value)
+    elif isinstance(value, dict) and value.get("type") == "tool" and isinstance(value.get("toolName"), str):
+        choice = ToolChoice(mode="function", name=value["toolName"])
+    elif (isinstance(value, dict) and value.get("type") == "function" and isinstance(value.get("function"), dict)
+          and isinstance(value["function"].get("name"), str)):
+        choice = ToolChoice(mode="function", name=value["function"]["name"])
+    else:
+        raise _invalid(field, "'auto', 'none', 'required', or one tool: {\"type\": \"tool\", \"toolName\"} "
+                       "(or {\"type\": \"function\", \"function\": {\"name\"}})")
+    if problem := choice.problem_with(tools):
+        raise _invalid(field, problem)
+    return choice
 
 
 class StreamOptions(_Strict):
@@ -341,11 +410,13 @@ async def read_body(request: Any, model: type[Body], max_bytes: int = MAX_BODY_B
     return validated(model, await read_json(request, max_bytes))
 
 
-def validated(model: type[Body], data: Any) -> Body:
+def validated(model: type[Body], data: Any, at: str | None = None) -> Body:
+    """`data` as `model`, or a 400 naming each field wrong (under `at`, for a part of a body)."""
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        errors = [{"field": ".".join(str(p) for p in e["loc"]) or "body", "message": e["msg"]} for e in exc.errors()]
+        errors = [{"field": ".".join(str(p) for p in [*([at] if at else []), *e["loc"]]) or "body", "message": e["msg"]}
+                  for e in exc.errors()]
         first = errors[0]
         raise ApiError(ErrorCode.INVALID_REQUEST, f"{first['field']}: {first['message']}",
                        field=first["field"], errors=errors) from exc
@@ -358,11 +429,14 @@ def _text_model(name: str | None, default: str) -> str:
         raise ApiError(ErrorCode.MODEL_NOT_FOUND, str(exc), field="model", valid=exc.valid) from exc
 
 
-def _checked_for_model(model: str, messages: list[ChatMessage], given: dict[str, tuple[str, Any]]) -> Sampling:
+def _checked_for_model(model: str, messages: list[ChatMessage], given: dict[str, tuple[str, Any]],
+                       tools: list[FunctionTool] = ()) -> Sampling:
     """The request's sampling options once the model is known to take each (`given`: the caller's
-    name of each field, with its option's name and value) and its input to fit the model's window."""
+    name of each field, with its option's name and value) and its input to fit the model's window
+    (the tools' definitions are prompt too)."""
     info = TEXT_MODELS[model]
-    check_context(info, sum(m.prompt_chars() for m in messages), "messages")
+    check_context(info, sum(m.prompt_chars() for m in messages) + sum(t.prompt_chars() for t in tools),
+                  "tools" if tools else "messages")
     given = {field: option_value for field, option_value in given.items() if option_value[1] is not None}
     check_options(info, {option: field for field, (option, _) in given.items()})
     values = {option: value for option, value in given.values() if option in Sampling.model_fields}
@@ -379,11 +453,14 @@ def _checked_for_model(model: str, messages: list[ChatMessage], given: dict[str,
 def _generation(body: _Generation, messages: list[ChatMessage], **fields: Any) -> GenerationRequest:
     if body.system:
         messages = [ChatMessage(role="system", content=body.system), *messages]
+    if len(messages) > MAX_MESSAGES:
+        raise ApiError(ErrorCode.INVALID_REQUEST, f"messages: the model would read {len(messages)} messages (the system "
+                       f"prompt and each tool result are one); the limit is {MAX_MESSAGES}", field="messages", limit=MAX_MESSAGES)
     model = _text_model(body.model, fields.pop("default_model"))
     return GenerationRequest(
         messages=messages,
         model=model,
-        sampling=_checked_for_model(model, messages, body.sampling_fields()),
+        sampling=_checked_for_model(model, messages, body.sampling_fields(), fields.get("tools", [])),
         temperature=body.temperature,
         max_tokens=body.maxOutputTokens or DEFAULT_MAX_OUTPUT_TOKENS,
         complexity=body.complexity,
@@ -394,12 +471,8 @@ def _generation(body: _Generation, messages: list[ChatMessage], **fields: Any) -
 
 def chat_request(body: ChatBody, *, caller: Caller, request_id: str, stream_id: str,
                  default_model: str = DEFAULT_TEXT_MODEL) -> GenerationRequest:
-    messages = [
-        ChatMessage(role=m.role, content="".join(p.text or "" for p in m.parts if p.type == "text"))
-        for m in body.messages
-    ]
-    return _generation(body, messages, kind="chat", protocol="ui", caller=caller, request_id=request_id,
-                       stream_id=stream_id, default_model=default_model)
+    return _generation(body, chat_messages(body.messages), tools=body.tools, tool_choice=body.toolChoice, kind="chat",
+                       protocol="ui", caller=caller, request_id=request_id, stream_id=stream_id, default_model=default_model)
 
 
 def completion_request(body: CompletionBody, protocol: str, *, caller: Caller, request_id: str, stream_id: str,
@@ -440,14 +513,7 @@ def _openai_messages(body: OpenAIChatBody) -> list[ChatMessage]:
 
 def _openai_tools(body: OpenAIChatBody) -> tuple[list[FunctionTool], ToolChoice]:
     """The functions offered (their parameters checked as JSON Schemas) and the choice among them."""
-    tools = []
-    for index, tool in enumerate(body.tools or []):
-        function = tool.function
-        parameters = function.parameters
-        if parameters is not None:
-            parameters = _checked_schema(parameters, f"tools.{index}.function.parameters")
-        tools.append(FunctionTool(name=function.name, description=function.description,
-                                  **({"parameters": parameters} if parameters is not None else {})))
+    tools = function_tools(body.tools or [])
     choice = body.tool_choice
     if isinstance(choice, OpenAINamedToolChoice):
         if choice.function.name not in {t.name for t in tools}:
@@ -465,9 +531,7 @@ def openai_chat_request(body: OpenAIChatBody, *, caller: Caller, request_id: str
     messages = _openai_messages(body)
     tools, tool_choice = _openai_tools(body)
     model = _text_model(body.model, default_model)
-    sampling = _checked_for_model(model, messages, body.sampling_fields())
-    if tools:  # the functions' definitions are prompt too
-        check_context(TEXT_MODELS[model], sum(m.prompt_chars() for m in messages) + sum(t.prompt_chars() for t in tools), "tools")
+    sampling = _checked_for_model(model, messages, body.sampling_fields(), tools)
     schema = None
     if body.response_format and body.response_format.type == "json_schema":
         schema = _checked_schema(body.response_format.json_schema.schema_, "response_format.json_schema.schema")

@@ -1,8 +1,7 @@
 """What a request body asks for that is not carried to a model, refused with a 400 naming the
 field (and, for a feature some model has, the models that have it) before the body is read:
-images and the AI SDK's tools, OpenAI's tools other than functions and its deprecated function
-fields, and each field of OpenAI's chat completion request besides those OpenAIChatBody carries
-(api/bodies.py)."""
+images, OpenAI's tools other than functions and its deprecated function fields, and each field
+of OpenAI's chat completion request besides those OpenAIChatBody carries (api/bodies.py)."""
 
 from typing import Any
 
@@ -11,8 +10,8 @@ from shared.errors import ApiError, ErrorCode
 
 
 def _part_refusal(part: Any, field: str) -> ApiError | None:
-    """The refusal of a message part this deployment cannot carry to a model yet (images, files,
-    tool calls and results), in either dialect's spelling; None for a part it reads or skips."""
+    """The refusal of a message part this deployment cannot carry to a model yet (images, files),
+    in either dialect's spelling; None for a part it reads or skips (tool parts: api/ui_messages.py)."""
     if not isinstance(part, dict):
         return None
     kind = part.get("type")
@@ -22,8 +21,6 @@ def _part_refusal(part: Any, field: str) -> ApiError | None:
     if kind in ("file", "input_audio"):
         return ApiError(ErrorCode.UNSUPPORTED, f"{field}: {kind} parts ({media or 'no media type'}) are not supported by this deployment",
                         field=field)
-    if isinstance(kind, str) and (kind.startswith("tool-") or kind == "dynamic-tool"):
-        return feature_not_offered(field, "tools")
     return None
 
 

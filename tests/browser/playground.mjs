@@ -2,7 +2,7 @@
 // as a person would, and prints what they saw as JSON: tests/e2e/test_playground.py asserts on it.
 //
 //   node playground.mjs <base url> <scenario> '<json options>'
-//   scenarios: chat, events, wrong-key, keyboard; options: {key, screenshot, chromium}
+//   scenarios: chat, tool, events, wrong-key, keyboard; options: {key, screenshot, chromium, text, model}
 import { chromium } from 'playwright-core';
 
 const [baseUrl, scenario, optionsJson = '{}'] = process.argv.slice(2);
@@ -73,6 +73,22 @@ const scenarios = {
     if (options.screenshot) await page.screenshot({ path: options.screenshot, fullPage: true });
     return { ...result, tokens: await total('chart-tokens'), cost: await text('#chart-cost .total'), keyState: await text('#key-state'), stored: await page.evaluate(() => sessionStorage.getItem('inference-ui-key') !== null),
       local: await page.evaluate(() => localStorage.length) };
+  },
+
+  // The page's own tool offered, to a model that calls it: the page runs it and asks again.
+  async tool() {
+    await page.goto(baseUrl);
+    await enterKey(options.key);
+    await keyAccepted();
+    await page.selectOption('#model', options.model);
+    await page.check('#offer-tool');
+    await page.fill('#prompt', options.text);
+    await page.click('#send');
+    const result = await answered();
+    if (options.screenshot) await page.screenshot({ path: options.screenshot, fullPage: true });
+    const said = await page.evaluate(() => [...[...document.querySelectorAll('#messages li.assistant')].at(-1).childNodes]
+      .filter((node) => node.nodeType === Node.TEXT_NODE).map((node) => node.textContent).join(''));
+    return { ...result, said, tools: await page.locator('#messages li.assistant code.tool').allInnerTexts() };
   },
 
   async events() {

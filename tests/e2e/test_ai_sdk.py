@@ -6,6 +6,7 @@ import json
 import httpx
 import pytest
 
+from shared.json_schema import validate
 from tests.e2e.conftest import LOCAL
 from tests.e2e.sdk import SDK_VERSIONS, message_text, run_client
 
@@ -122,13 +123,59 @@ def test_use_chat_takes_role_and_content_messages_as_older_clients_send_them(cli
 
 
 @pytest.mark.parametrize(("body", "field"), [
-    ({"tools": {"weather": {"description": "The weather", "inputSchema": {"type": "object"}}}}, "tools"),
     ({"messages": [{"id": "u1", "role": "user", "parts": [{"type": "file", "mediaType": "image/png",
                                                             "url": "data:image/png;base64,iVBORw0KGgo="}]}]}, "messages.0.parts.0"),
 ])
-def test_use_chat_tools_and_images_are_refused_naming_them(client, ai, body, field):
+def test_use_chat_images_are_refused_naming_them(client, ai, body, field):
     response = client.post("/stream/chat", json={"messages": [{"role": "user", "content": "Hi"}], **body})
 
     assert response.status_code == 400
     assert (response.json()["error"]["code"], response.json()["error"]["field"]) == ("unsupported", field)
+    assert ai.calls() == []
+
+
+CITY = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
+WEATHER = {"weather": {"description": "The weather in a city", "inputSchema": CITY}}
+
+
+@pytest.mark.parametrize("sdk", SDK_VERSIONS)
+# llama-3.3 answers with its calls whole (run unstreamed, its calls sent as chunks); llama-4-scout streams them.
+@pytest.mark.parametrize("model", ["llama-3.3-70b", "llama-4-scout"])
+def test_use_chat_calls_a_client_side_tool_and_answers_from_its_output(base_url, api_key, sdk, model):
+    output = {"forecast": "sunny", "celsius": 21}
+
+    result = run_client(sdk, base_url, "chat-tools", api_key, text="What is the weather in Paris?",
+                        body={"model": model, "tools": WEATHER}, output=output)
+
+    assert result["errors"] == []
+    first = result["first"]
+    [call] = [part for part in first["parts"] if part["type"] == "tool-weather"]
+    assert call["state"] == "input-available" and validate(call["input"], CITY) == []
+    assert first["metadata"]["finishReason"] == "tool-calls"
+    assert result["readyToSend"] is True  # what useChat checks before sending the result back
+    final = result["final"]
+    assert final["id"] == first["id"]  # the answer goes on in the message that called the tool
+    assert [part["type"] for part in final["parts"]] == ["step-start", "tool-weather", "step-start", "text"]
+    assert final["metadata"]["finishReason"] == "stop"
+    if LOCAL:  # the stand-in quotes the results it was given
+        assert json.dumps(output, separators=(",", ":")) in message_text(final)
+
+
+ASKED = {"id": "u1", "role": "user", "parts": [{"type": "text", "text": "Weather in Paris?"}]}
+CALLED = {"id": "a1", "role": "assistant", "parts": [{"type": "step-start"}, {
+    "type": "tool-weather", "toolCallId": "c1", "state": "output-available", "input": {"city": "Paris"}, "output": "22C"}]}
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ({"tools": WEATHER, "messages": [ASKED]}, "tools"),
+    ({"messages": [ASKED, CALLED]}, "messages"),  # a conversation holding tool calls, with no tools offered
+])
+def test_use_chat_tools_to_a_model_without_them_are_a_400_naming_the_field_and_the_models_that_have_them(client, ai, body, field):
+    response = client.post("/stream/chat", json={"model": "llama-3.1-8b", **body})
+
+    error = response.json()["error"]
+    assert response.status_code == 400
+    assert (error["code"], error["field"]) == ("unsupported", field)
+    assert "@cf/meta/llama-3.3-70b-instruct-fp8-fast" in error["models"]
+    assert "@cf/meta/llama-3.1-8b-instruct-fast" not in error["models"]
     assert ai.calls() == []

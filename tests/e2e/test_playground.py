@@ -48,6 +48,17 @@ def test_a_typed_message_gets_a_streamed_answer_with_its_metadata(base_url, new_
     assert (ARTIFACTS / "chat.png").stat().st_size > 10_000
 
 
+def test_a_tool_the_model_calls_runs_in_the_browser_and_the_answer_uses_its_output(base_url, new_key):
+    seen = browse(base_url, "tool", key=new_key("pro", "playground-tool")["key"], model="@cf/meta/llama-3.3-70b-instruct-fp8-fast",
+                  text="What time is it here?")
+
+    [call] = seen["tools"]  # shown in the answer: the call, then what the page's tool gave back
+    assert call.startswith('local_time({}) → {"local":') and '"timeZone":' in call
+    output = call.split(" → ", 1)[1]
+    assert seen["alert"] is None and seen["meta"].endswith(" · stop")
+    assert output in seen["said"]  # the answer's text: the stand-in quotes the result it was given
+
+
 def test_sent_events_show_in_the_chart(base_url, new_key):
     seen = browse(base_url, "events", key=new_key("pro", "playground-events")["key"])
 

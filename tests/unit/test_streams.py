@@ -2,6 +2,7 @@ import json
 
 import pytest
 
+from shared.contract import ToolCall
 from shared.streams import OpenAIChunks, UIMessageStream, _event, make_encoder
 from shared.workers_ai import Usage
 
@@ -68,3 +69,35 @@ def test_a_delta_is_the_same_event_the_dict_would_give(text):
     for include_usage in (True, False):
         openai = OpenAIChunks("c", "m", 1, include_usage)
         assert openai.delta(text) == openai._chunk({"content": text})
+
+
+def test_ui_message_stream_of_a_tool_call_is_its_input_chunks_then_tool_calls_as_the_finish_reason():
+    enc = UIMessageStream("m1")
+    out = (enc.start() + enc.tool_call_start(0, "call_1", "weather") + enc.tool_call_delta(0, '{"city": ')
+           + enc.tool_call_delta(0, "") + enc.tool_call_delta(0, '"Paris"}')
+           + enc.tool_call_end(0, ToolCall(id="call_1", name="weather", arguments='{"city": "Paris"}'))
+           + enc.finish("tool_calls", USAGE, {}))
+    chunks = events(out)
+
+    assert [c if c == "[DONE]" else c["type"] for c in chunks] == [
+        "start", "start-step", "tool-input-start", "tool-input-delta", "tool-input-delta", "tool-input-available",
+        "finish-step", "finish", "[DONE]"]  # no text part: the answer had no text
+    assert chunks[2] == {"type": "tool-input-start", "toolCallId": "call_1", "toolName": "weather"}
+    assert "".join(c["inputTextDelta"] for c in chunks[3:5]) == '{"city": "Paris"}'
+    assert chunks[5] == {"type": "tool-input-available", "toolCallId": "call_1", "toolName": "weather", "input": {"city": "Paris"}}
+    assert chunks[7]["messageMetadata"]["finishReason"] == "tool-calls"
+
+
+def test_ui_message_stream_of_text_then_two_calls_opens_and_closes_the_text_part_once():
+    enc = UIMessageStream("m1")
+    out = enc.start() + enc.delta("Let me look. ")
+    for index, (call_id, name) in enumerate([("c1", "weather"), ("c2", "time")]):
+        out += enc.tool_call_start(index, call_id, name) + enc.tool_call_delta(index, "{}")
+    out += enc.tool_call_end(0, ToolCall(id="c1", name="weather")) + enc.tool_call_end(1, ToolCall(id="c2", name="time"))
+    chunks = events(out + enc.finish("tool_calls", USAGE, {}))
+
+    assert [c if c == "[DONE]" else c["type"] for c in chunks] == [
+        "start", "start-step", "text-start", "text-delta", "tool-input-start", "tool-input-delta", "tool-input-start",
+        "tool-input-delta", "tool-input-available", "tool-input-available", "text-end", "finish-step", "finish", "[DONE]"]
+    assert [c["toolCallId"] for c in chunks if c != "[DONE]" and c["type"].startswith("tool-")] == ["c1", "c1", "c2", "c2", "c1", "c2"]
+    assert [c["input"] for c in chunks[8:10]] == [{}, {}]

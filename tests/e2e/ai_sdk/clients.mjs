@@ -2,7 +2,7 @@
 // frontend would end up with, as JSON. The `ai` package's useChat/useCompletion/useObject
 // hooks are thin React state around exactly these functions.
 //
-//   node clients.mjs <ai|ai-v5> <base url> <chat|completion|object> '<json options>'
+//   node clients.mjs <ai|ai-v5> <base url> <chat|chat-tools|completion|object> '<json options>'
 const [sdkName, baseUrl, scenario, optionsJson = '{}'] = process.argv.slice(2);
 const sdk = await import(sdkName);
 const options = JSON.parse(optionsJson);
@@ -24,6 +24,42 @@ async function chat() {
     errors.push(String(err?.message ?? err));
   }
   return { message, errors };
+}
+
+// Reads one answer as useChat does: continuing `message` (the assistant message a tool result
+// was added to), or a new one.
+async function answer(transport, messages, message) {
+  const errors = [];
+  let last = message;
+  try {
+    const stream = await transport.sendMessages({
+      chatId: 'chat-1', messages, trigger: 'submit-message', messageId: message?.id, abortSignal: undefined,
+    });
+    for await (const update of sdk.readUIMessageStream({ message, stream, onError: (e) => errors.push(String(e?.message ?? e)) })) {
+      last = update;
+    }
+  } catch (err) {
+    errors.push(String(err?.message ?? err));
+  }
+  return { message: last, errors };
+}
+
+// A client-side tool, as useChat runs one: the answer calls it, the client adds its output to the
+// call's part (what addToolResult does), useChat sends the conversation back once every call of
+// the last step has its output (lastAssistantMessageIsCompleteWithToolCalls), and the model answers.
+async function chatTools() {
+  const transport = new sdk.DefaultChatTransport({ api: `${baseUrl}/stream/chat`, headers, body: options.body ?? {} });
+  const user = { id: 'user-1', role: 'user', parts: [{ type: 'text', text: options.text ?? 'Hello' }] };
+  const first = await answer(transport, [user]);
+  if (!first.message) return { first: first.message, errors: first.errors };
+  const answered = {
+    ...first.message,
+    parts: first.message.parts.map((part) => (sdk.isToolUIPart(part) && part.state === 'input-available'
+      ? { ...part, state: 'output-available', output: options.output } : part)),
+  };
+  const readyToSend = sdk.lastAssistantMessageIsCompleteWithToolCalls({ messages: [user, answered] });
+  const second = await answer(transport, [user, answered], answered);
+  return { first: first.message, readyToSend, final: second.message, errors: [...first.errors, ...second.errors] };
 }
 
 async function completion() {
@@ -71,5 +107,5 @@ async function object() {
   return { status: response.status, partials: partials.length, object: final.value, state: final.state, error };
 }
 
-const scenarios = { chat, completion, object };
+const scenarios = { chat, 'chat-tools': chatTools, completion, object };
 console.log(JSON.stringify(await scenarios[scenario]()));
