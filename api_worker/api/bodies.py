@@ -8,15 +8,16 @@ app adds its own through `body`); OpenAI's chat body refuses them, since every f
 request is either honoured or refused. Limits are checked here, before any RPC or model call.
 """
 
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from api.images import ImageReader
 from api.refusals import openai_fields, refuse_parts
 from shared import json_reader
 from shared.base import Model
 from shared.capabilities import check_context, check_options, feature_not_offered
-from shared.contract import Caller, ChatMessage, EmbeddingRequest, GenerationRequest, Retrieval, Sampling
+from shared.contract import Caller, ChatMessage, EmbeddingRequest, GenerationRequest, ImageInput, Retrieval, Sampling
 from shared.errors import ApiError, ErrorCode
 from shared.json_schema import schema_problems
 from shared.limits import (
@@ -80,12 +81,23 @@ class UIPart(_Body):
     type: str
     text: str | None = None
     mediaType: str | None = None
+    url: str | None = None  # a file part's: a data URL, or an http(s) URL
+
+    def is_image(self) -> bool:
+        return self.type == "file" and (self.mediaType or "").lower().startswith("image/")
 
 
 class UIMessage(_Body):
     id: str | None = None
     role: Literal["system", "user", "assistant"]
     parts: list[UIPart]
+    # Where the parts were (`messages.0.parts`, or `messages.0.content`), for errors naming a part:
+    # set by _ui_message, whatever the client sent.
+    parts_field: str = ""
+
+    def images(self, reader: ImageReader) -> list[ImageInput]:
+        return [reader.read(p.url or "", f"{self.parts_field}.{i}", self.role, p.mediaType)
+                for i, p in enumerate(self.parts) if p.is_image()]
 
 
 def _ui_message(message: Any, index: int) -> Any:
@@ -104,7 +116,7 @@ def _ui_message(message: Any, index: int) -> Any:
     else:
         field_of_parts = f"{field}.parts"
     refuse_parts(message.get("parts"), field_of_parts)
-    return message
+    return {**message, "parts_field": field_of_parts}
 
 
 class ChatBody(_Generation):
@@ -161,9 +173,25 @@ class OpenAIContentPart(_Strict):
     text: str
 
 
+class OpenAIImageURL(_Strict):
+    url: str
+    # "low" and "high" are refused (api/refusals.py): the models here read an image at their own resolution.
+    detail: Literal["auto", "low", "high"] = "auto"
+
+
+class OpenAIImagePart(_Strict):
+    type: Literal["image_url"]
+    image_url: OpenAIImageURL
+
+
 class OpenAIMessage(_Strict):
     role: Literal["system", "developer", "user", "assistant"]
-    content: str | list[OpenAIContentPart] | None = None
+    content: str | list[Annotated[OpenAIContentPart | OpenAIImagePart, Field(discriminator="type")]] | None = None
+
+    def images(self, index: int, reader: ImageReader) -> list[ImageInput]:
+        parts = self.content if isinstance(self.content, list) else []
+        return [reader.read(p.image_url.url, f"messages.{index}.content.{i}", self.role)
+                for i, p in enumerate(parts) if isinstance(p, OpenAIImagePart)]
 
 
 class StreamOptions(_Strict):
@@ -336,8 +364,9 @@ def _generation(body: _Generation, messages: list[ChatMessage], **fields: Any) -
 
 def chat_request(body: ChatBody, *, caller: Caller, request_id: str, stream_id: str,
                  default_model: str = DEFAULT_TEXT_MODEL) -> GenerationRequest:
+    images = ImageReader()
     messages = [
-        ChatMessage(role=m.role, content="".join(p.text or "" for p in m.parts if p.type == "text"))
+        ChatMessage(role=m.role, content="".join(p.text or "" for p in m.parts if p.type == "text"), images=m.images(images))
         for m in body.messages
     ]
     return _generation(body, messages, kind="chat", protocol="ui", caller=caller, request_id=request_id,
@@ -361,15 +390,16 @@ def object_request(body: ObjectBody, *, caller: Caller, request_id: str, stream_
 
 def _openai_content(message: OpenAIMessage) -> str:
     if isinstance(message.content, list):
-        return "".join(part.text for part in message.content)
+        return "".join(part.text for part in message.content if isinstance(part, OpenAIContentPart))
     return message.content or ""
 
 
 def openai_chat_request(body: OpenAIChatBody, *, caller: Caller, request_id: str, stream_id: str,
                         default_model: str = DEFAULT_TEXT_MODEL) -> GenerationRequest:
+    images = ImageReader()
     messages = [
-        ChatMessage(role="system" if m.role == "developer" else m.role, content=_openai_content(m))
-        for m in body.messages
+        ChatMessage(role="system" if m.role == "developer" else m.role, content=_openai_content(m), images=m.images(i, images))
+        for i, m in enumerate(body.messages)
     ]
     model = _text_model(body.model, default_model)
     sampling = _checked_for_model(model, messages, body.sampling_fields())

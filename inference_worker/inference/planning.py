@@ -5,35 +5,65 @@ reports none, the finish reason, and whether an object matches its schema. Plain
 from typing import Any
 
 from inference.settings import settings_of
-from shared.capabilities import can_serve
-from shared.contract import ChatMessage, GenerationRequest
+from shared.capabilities import can_serve, check_features
+from shared.contract import ChatMessage, GenerationRequest, ServiceFailed, ServiceFailure
 from shared.documents import PASSAGE_CHARS
+from shared.errors import ApiError
 from shared.json_schema import instruction, parse_model_json, validate
 from shared.models import CATALOG
 from shared.reservations import Reservation
+from shared.routing import WORKERS_AI
 from shared.workers_ai import Usage, estimate_tokens
 
 
 def model_chain(env: Any, req: GenerationRequest) -> list[str]:
     """The requested model, then the FALLBACK_MODELS the caller's tier may use that take every
-    option the request sets and hold its input (a fallback must not drop what was asked)."""
+    option the request sets, have every feature it uses (images: vision) and hold its input (a
+    fallback must not drop what was asked)."""
     settings = settings_of(env)
     limits = settings.limits_for(req.caller.tier)
     options, prompt_chars = req.options_set(), req.prompt_chars()
-    return [req.model] + [m for m in settings.fallback_models if m != req.model and limits.allows_model(m)
-                          and (m not in CATALOG or can_serve(CATALOG[m], options, prompt_chars))]
+    features = frozenset({"vision"} if req.has_images() else ())
+
+    def serves(model: str) -> bool:  # a model not in the catalog is known to take no feature
+        return can_serve(CATALOG[model], options, prompt_chars, features) if model in CATALOG else not features
+
+    return [req.model] + [m for m in settings.fallback_models if m != req.model and limits.allows_model(m) and serves(m)]
+
+
+def _reads_images(provider: str, model: str) -> bool:
+    # The external provider's model is the operator's choice (PROVIDER_MODELS), given the images as they are.
+    return provider != WORKERS_AI or (model in CATALOG and CATALOG[model].capabilities.vision)
 
 
 def model_attempts(env: Any, req: GenerationRequest) -> list[tuple[str, str]]:
-    """(provider, model) in the order to try: the provider the routing rules choose, then the other."""
+    """(provider, model) in the order to try: the provider the routing rules choose, then the other.
+    A request with images goes only where they are read: to a Workers AI model with vision, or to
+    the external provider; sent by routing to a Workers AI model without vision, it is refused
+    naming the first image's part and the models that have vision."""
     prompt_tokens = estimate_usage(req, "").prompt_tokens
     chain = model_chain(env, req)
-    return settings_of(env).routing.attempts(req.model, chain[1:], prompt_tokens, req.complexity, req.caller.tier)
+    attempts = settings_of(env).routing.attempts(req.model, chain[1:], prompt_tokens, req.complexity, req.caller.tier)
+    if not req.has_images():
+        return attempts
+    if not _reads_images(*attempts[0]):
+        field = next(image.field for m in req.messages for image in m.images) or "messages"
+        try:
+            check_features(CATALOG[req.model], {"vision": field})
+        except ApiError as refusal:
+            raise ServiceFailed(ServiceFailure.refusing(refusal)) from None
+    return [attempt for attempt in attempts if _reads_images(*attempt)]
 
 
 def model_message(message: ChatMessage) -> dict[str, Any]:
-    """A message as Workers AI's chat models (and OpenAI-compatible providers) read it."""
-    out: dict[str, Any] = {"role": message.role, "content": message.content}
+    """A message as Workers AI's chat models (and OpenAI-compatible providers) read it: with
+    images, its content is OpenAI's parts, the text first (each image a data URL by now:
+    inference/images.py fetched the others)."""
+    content: Any = message.content
+    if message.images:
+        content = ([{"type": "text", "text": message.content}] if message.content else []) + [
+            {"type": "image_url", "image_url": {"url": image.url}} for image in message.images]
+    out: dict[str, Any] = {"role": message.role, "content": content}
     if message.tool_calls:
         out["tool_calls"] = [{"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
                              for c in message.tool_calls]

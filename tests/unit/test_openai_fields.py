@@ -128,7 +128,8 @@ def test_an_option_out_of_range_is_a_400_naming_it():
     ({"role": "assistant", "content": None, "tool_calls": [{"id": "call_1", "type": "function",
                                                              "function": {"name": "weather", "arguments": "{}"}}]}, "messages.1.tool_calls"),
     ({"role": "user", "content": [{"type": "text", "text": "What is this?"},
-                                  {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}}]}, "messages.1.content.1"),
+                                  {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo=", "detail": "high"}}]},
+     "messages.1.content.1.image_url.detail"),
     ({"role": "user", "content": [{"type": "input_audio", "input_audio": {"data": "", "format": "wav"}}]}, "messages.1.content.0"),
     ({"role": "user", "name": "alice", "content": "Hi"}, "messages.1.name"),
 ])
@@ -145,3 +146,14 @@ def test_an_answer_sent_back_as_the_sdk_returned_it_is_read():
     req = chat(messages=[{"role": "user", "content": "Hi"}, echoed, {"role": "user", "content": "Again"}])
 
     assert [(m.role, m.content) for m in req.messages] == [("user", "Hi"), ("assistant", "Hello"), ("user", "Again")]
+
+
+def test_an_image_part_reaches_the_model_inputs_as_workers_ai_reads_it():
+    png = "data:image/png;base64,iVBORw0KGgo="  # the bytes a PNG begins with
+    content = [{"type": "text", "text": "What is "}, {"type": "image_url", "image_url": {"url": png, "detail": "auto"}},
+               {"type": "text", "text": "this?"}]
+
+    inputs = model_inputs(chat(model="mistral-small-3.1", messages=[{"role": "user", "content": content}]))
+
+    assert inputs["messages"] == [{"role": "user", "content": [{"type": "text", "text": "What is this?"},
+                                                               {"type": "image_url", "image_url": {"url": png}}]}]
