@@ -221,6 +221,17 @@ def test_an_image_routed_to_the_external_provider_reaches_it_as_an_image_part(cl
     assert [call["worker"] for call in ai.calls()] == ["provider"]
 
 
+def test_an_image_falls_back_only_to_where_images_are_read(client, ai):
+    ai.fail_next({"mode": "error", "code": 3040}, {"mode": "error", "code": 3040})  # Workers AI's mistral-small-3.1, twice
+
+    response = client.post("/stream/chat", json=ui_image(PNG_URL))
+
+    # Not the deployment's fallback, llama-3.3-70b, which has no vision: the provider mapping mistral-small-3.1.
+    assert response.status_code == 200 and response.headers["x-provider"] == TEST_PROVIDER
+    assert SEEN in ui_text(response.text)
+    assert [call["model"] for call in ai.calls() if call["worker"] != "provider"] == [VISION_MODELS[0]] * 2
+
+
 def test_a_request_holds_at_most_four_images(client, ai):
     content = [{"type": "text", "text": "Compare"}] + [{"type": "file", "mediaType": "image/png", "url": PNG_URL}] * 4
     five = content + [{"type": "file", "mediaType": "image/png", "url": PNG_URL}]
