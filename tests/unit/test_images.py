@@ -171,11 +171,14 @@ def test_a_bad_image_is_a_400_naming_its_part(build, field, problem):
     assert problem in raised.value.message
 
 
-def test_an_image_counts_in_the_context_check():
-    many = [{"type": "image_url", "image_url": {"url": data_url(PNG)}}] * 2
-    plain = openai("What are these?")
+def test_an_image_counts_in_the_context_windows_check():
+    text = "x" * (128_000 * 4 - 4_000)  # about 127,000 tokens: mistral-small-3.1 reads 128,000
+    openai(text)
 
-    assert openai(many).prompt_chars() - plain.prompt_chars() == 2 * 4 * images.IMAGE_PROMPT_TOKENS - len("What are these?")
+    with pytest.raises(ApiError) as raised:
+        openai([{"type": "text", "text": text}, {"type": "image_url", "image_url": {"url": data_url(PNG)}}])
+
+    assert (raised.value.code, raised.value.details["limit"]) == ("context_length_exceeded", 128_000)
 
 
 # --- the inference service: http(s) images fetched ---------------------------------------------

@@ -144,3 +144,11 @@ def test_a_vision_model_routed_to_workers_ai_keeps_the_external_provider_as_its_
     env = SimpleNamespace(PROVIDER_URL="https://provider.example/v1", PROVIDER_NAME="ext", PROVIDER_MODELS='{"mistral-small-3.1": "m"}')
 
     assert planning.model_attempts(env, with_image(MISTRAL)) == [("workers-ai", MISTRAL), ("ext", MISTRAL)]
+
+
+def test_an_image_counts_in_the_usage_estimate_and_the_reservation():
+    text_only = request(model=MISTRAL, messages=[ChatMessage(role="user", content="What is this?")],
+                        caller=Caller(key_id="k", tier="enterprise"))
+
+    assert planning.estimate_usage(with_image(MISTRAL), "").prompt_tokens == planning.estimate_usage(text_only, "").prompt_tokens + 1_500
+    assert planning.worst_case(SimpleNamespace(), with_image(MISTRAL)).tokens == planning.worst_case(SimpleNamespace(), text_only).tokens + 1_500
