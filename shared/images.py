@@ -24,13 +24,13 @@ _SIGNATURES = {
     "image/jpeg": (b"\xff\xd8\xff",),
     "image/gif": (b"GIF87a", b"GIF89a"),
 }
+_ALIASES = {"image/jpg": "image/jpeg", "image/pjpeg": "image/jpeg"}
+_DATA_URL = re.compile(r"data:(?P<type>[^;,]*)(?P<params>(;[^;,]*)*),", re.IGNORECASE)
 # What an image counts for in a prompt's estimated size (the context window's check, the usage
 # estimate, the quota reserved), whatever its size: a 1024x1024 image is about 1,400 tokens to
 # Llama 4 Scout (nine tiles and the whole, 144 tokens each) and to Mistral Small 3.1 (28-pixel patches).
 IMAGE_PROMPT_TOKENS = 1_500
 IMAGE_PROMPT_CHARS = 4 * IMAGE_PROMPT_TOKENS  # as prompts are measured: about four characters a token
-_ALIASES = {"image/jpg": "image/jpeg", "image/pjpeg": "image/jpeg"}
-_DATA_URL = re.compile(r"data:(?P<type>[^;,]*)(?P<params>(;[^;,]*)*),", re.IGNORECASE)
 
 
 class ImageProblem(ValueError):
