@@ -92,17 +92,35 @@ function countTokens(text) {
   return Math.max(1, Math.ceil(text.length / 4));
 }
 
+// An image part as a vision model would say what it sees, deterministically: its media type and
+// size. Like Workers AI, it reads the image's bytes from a data URL, never a link.
+function describeImage(url) {
+  const match = /^data:([^;,]+);base64,(.*)$/s.exec(url ?? '');
+  if (!match) throw new AiError(5006, 'Error: image_url.url must be a data URL holding the image in base64');
+  return `I see an ${match[1]} image of ${atob(match[2]).length} bytes.`;
+}
+
+// A message's content as text: Workers AI's vision models take OpenAI's parts (text and image_url).
+function contentText(content) {
+  if (typeof content === 'string') return content;
+  if (!Array.isArray(content)) return JSON.stringify(content ?? '');
+  return content.map((part) => {
+    if (part?.type === 'text') return part.text;
+    if (part?.type === 'image_url') return describeImage(part.image_url?.url);
+    return JSON.stringify(part);
+  }).join(' ');
+}
+
 function promptText(inputs) {
   if (typeof inputs.prompt === 'string') return inputs.prompt;
   const messages = Array.isArray(inputs.messages) ? inputs.messages : [];
-  return messages.map((m) => `${m.role}: ${typeof m.content === 'string' ? m.content : JSON.stringify(m.content)}`).join('\n');
+  return messages.map((m) => `${m.role}: ${contentText(m.content)}`).join('\n');
 }
 
 function lastUserText(inputs) {
   if (typeof inputs.prompt === 'string') return inputs.prompt;
   const users = (inputs.messages ?? []).filter((m) => m.role === 'user');
-  const content = users.at(-1)?.content ?? '';
-  return typeof content === 'string' ? content : JSON.stringify(content);
+  return contentText(users.at(-1)?.content ?? '');
 }
 
 // Words with their leading space, so joining the tokens gives back the text.

@@ -22,16 +22,6 @@ def _listing(models: list[str]) -> str:
     return ", ".join(models) if models else "none in this deployment"
 
 
-def feature_not_offered(field: str, feature: str, catalog: dict[str, ModelInfo] = TEXT_MODELS) -> ApiError:
-    """The refusal of a field asking for a feature the deployment does not carry to models yet:
-    it names the catalog's models that have it, so a client learns which to pick once it does."""
-    able = models_with(feature, catalog)
-    return ApiError(ErrorCode.UNSUPPORTED,
-                    f"{field}: {FEATURE_NAMES[feature]} is not supported yet by this deployment "
-                    f"(models whose catalog lists it: {_listing(able)})",
-                    field=field, models=able)
-
-
 def check_features(model: ModelInfo, fields: dict[str, str], catalog: dict[str, ModelInfo] = TEXT_MODELS) -> None:
     """`fields`: each feature the request uses ("tools", "vision": Capabilities' names), with the
     field that asks for it. One the model lacks is refused naming the field and the models that have it."""

@@ -10,11 +10,13 @@ from pydantic import Field, field_validator, model_validator
 
 from shared.base import Model
 from shared.capabilities import context_problem
-from shared.errors import ErrorCode
+from shared.errors import ApiError, ErrorCode
 from shared.events import Event, group_counts, to_ndjson
+from shared.images import IMAGE_PROMPT_CHARS, check_url
 from shared.limits import (
     MAX_EMBEDDING_INPUT_CHARS,
     MAX_EMBEDDING_INPUTS,
+    MAX_IMAGES,
     MAX_LEASE_SIZE,
     MAX_MESSAGES,
     MAX_OUTPUT_TOKENS,
@@ -68,9 +70,17 @@ class ToolCall(Model):
 
 class ImageInput(Model):
     """An image in a user message: a `data:` URL (base64), or an http(s) URL the inference service
-    fetches within its size and time limits."""
+    fetches within its size and time limits (shared/images.py says what is accepted)."""
 
     url: str = Field(min_length=1)
+    # Where the caller put it (`messages.0.content.1`): an error about the image names that part.
+    field: str | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _an_image(cls, url: str) -> str:
+        check_url(url)
+        return url
 
 
 class ChatMessage(Model):
@@ -81,8 +91,15 @@ class ChatMessage(Model):
     images: list[ImageInput] = []  # a user's
 
     def prompt_chars(self) -> int:
-        """The characters this message puts in the model's prompt (images aside)."""
-        return len(self.content) + sum(c.chars() for c in self.tool_calls)
+        """The characters this message puts in the model's prompt, an image counted as
+        IMAGE_PROMPT_CHARS (shared/images.py)."""
+        return len(self.content) + sum(c.chars() for c in self.tool_calls) + len(self.images) * IMAGE_PROMPT_CHARS
+
+    @model_validator(mode="after")
+    def _images_from_the_user(self) -> "ChatMessage":
+        if self.images and self.role != "user":
+            raise ValueError(f"images are read in user messages only, not in a {self.role} message")
+        return self
 
 
 class FunctionTool(Model):
@@ -233,6 +250,12 @@ class GenerationRequest(WorkRequest):
             raise ValueError(f"tool_choice {problem}")
         return self
 
+    @model_validator(mode="after")
+    def _images_within_limit(self) -> "GenerationRequest":
+        if (count := sum(len(m.images) for m in self.messages)) > MAX_IMAGES:
+            raise ValueError(f"messages hold {count} images; the limit is {MAX_IMAGES}")
+        return self
+
     def prompt_chars(self) -> int:
         """The characters of the prompt: messages, tool calls and the tools' definitions."""
         return sum(m.prompt_chars() for m in self.messages) + sum(t.prompt_chars() for t in self.tools)
@@ -271,9 +294,12 @@ class ServiceFailure(Model):
     retry_after: int | None = None
     reason: str | None = None  # a refused admission's reason (rate_limit, token_quota, revoked_key, ...)
     window: RateWindow | None = None
-    # A refused request's: the field at fault, and the models that have the feature it asked for.
-    field: str | None = None
-    models: list[str] | None = None
+    details: dict[str, Any] = {}  # what the error names besides its message (field, models, limit)
+
+    @classmethod
+    def refusing(cls, error: ApiError) -> "ServiceFailure":
+        """A refusal of the request the service decided (an ApiError's code, message and details)."""
+        return cls(code=error.code, message=error.message, details=error.details)
 
 
 class ServiceFailed(Exception):

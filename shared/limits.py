@@ -8,6 +8,12 @@ MAX_MESSAGES = 100
 MAX_TOOLS = 128  # functions one request may offer a model (OpenAI's limit)
 MAX_OUTPUT_TOKENS = 4_096
 DEFAULT_MAX_OUTPUT_TOKENS = 1_024
+# Images in user messages (shared/images.py). A body holds at most MAX_BODY_BYTES, so an image sent
+# in it (base64: a third larger) at most ~768 KiB; a fetched image is held to the same limits.
+MAX_IMAGE_BYTES = 512 * 1024  # each image's bytes
+MAX_IMAGES = 4  # a request's images
+MAX_REQUEST_IMAGE_BYTES = 1_048_576  # a request's images together, fetched ones included
+MAX_IMAGE_URL_CHARS = 2_048  # an http(s) image URL
 MAX_EMBEDDING_INPUTS = 100
 MAX_EMBEDDING_INPUT_CHARS = 8_000  # per text; bge models read at most 512 tokens
 # Vectorize answers at most 20 matches a query with their metadata (a passage's text is there).

@@ -8,10 +8,11 @@ app adds its own through `body`); OpenAI's chat body refuses them, since every f
 request is either honoured or refused. Limits are checked here, before any RPC or model call.
 """
 
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from api.images import ImageReader
 from api.refusals import openai_fields, refuse_parts
 from api.ui_messages import UIMessage, chat_messages
 from shared import json_reader
@@ -24,6 +25,7 @@ from shared.contract import (
     EmbeddingRequest,
     FunctionTool,
     GenerationRequest,
+    ImageInput,
     Retrieval,
     Sampling,
     ToolCall,
@@ -97,7 +99,7 @@ def _ui_message(message: Any, index: int) -> Any:
     else:
         field_of_parts = f"{field}.parts"
     refuse_parts(message.get("parts"), field_of_parts)
-    return message
+    return {**message, "parts_field": field_of_parts}
 
 
 class ChatBody(_Generation):
@@ -189,9 +191,20 @@ class OpenAIToolCall(_Strict):
     function: OpenAIFunctionCall
 
 
+class OpenAIImageURL(_Strict):
+    url: str
+    # "low" and "high" are refused (api/refusals.py): the models here read an image at their own resolution.
+    detail: Literal["auto", "low", "high"] = "auto"
+
+
+class OpenAIImagePart(_Strict):
+    type: Literal["image_url"]
+    image_url: OpenAIImageURL
+
+
 class OpenAIMessage(_Strict):
     role: Literal["system", "developer", "user", "assistant", "tool"]
-    content: str | list[OpenAIContentPart] | None = None
+    content: str | list[Annotated[OpenAIContentPart | OpenAIImagePart, Field(discriminator="type")]] | None = None
     tool_calls: list[OpenAIToolCall] | None = None  # an assistant's
     tool_call_id: str | None = None  # a tool result's: the call it answers
 
@@ -202,6 +215,11 @@ class OpenAIMessage(_Strict):
         if (self.role == "tool") != (self.tool_call_id is not None):
             raise ValueError("tool_call_id: a tool message (and only one) names the call it answers")
         return self
+
+    def images(self, index: int, reader: ImageReader) -> list[ImageInput]:
+        parts = self.content if isinstance(self.content, list) else []
+        return [reader.read(p.image_url.url, f"messages.{index}.content.{i}", self.role)
+                for i, p in enumerate(parts) if isinstance(p, OpenAIImagePart)]
 
 
 class OpenAIFunction(_Strict):
@@ -471,8 +489,9 @@ def _generation(body: _Generation, messages: list[ChatMessage], **fields: Any) -
 
 def chat_request(body: ChatBody, *, caller: Caller, request_id: str, stream_id: str,
                  default_model: str = DEFAULT_TEXT_MODEL) -> GenerationRequest:
-    return _generation(body, chat_messages(body.messages), tools=body.tools, tool_choice=body.toolChoice, kind="chat",
-                       protocol="ui", caller=caller, request_id=request_id, stream_id=stream_id, default_model=default_model)
+    return _generation(body, chat_messages(body.messages, ImageReader()), tools=body.tools, tool_choice=body.toolChoice,
+                       kind="chat", protocol="ui", caller=caller, request_id=request_id, stream_id=stream_id,
+                       default_model=default_model)
 
 
 def completion_request(body: CompletionBody, protocol: str, *, caller: Caller, request_id: str, stream_id: str,
@@ -492,13 +511,13 @@ def object_request(body: ObjectBody, *, caller: Caller, request_id: str, stream_
 
 def _openai_content(message: OpenAIMessage) -> str:
     if isinstance(message.content, list):
-        return "".join(part.text for part in message.content)
+        return "".join(part.text for part in message.content if isinstance(part, OpenAIContentPart))
     return message.content or ""
 
 
 def _openai_messages(body: OpenAIChatBody) -> list[ChatMessage]:
     """The messages, each tool result answering a call an earlier assistant message made."""
-    messages, called = [], set()
+    messages, called, images = [], set(), ImageReader()
     for index, m in enumerate(body.messages):
         calls = [ToolCall(id=c.id, name=c.function.name, arguments=c.function.arguments) for c in m.tool_calls or []]
         called |= {call.id for call in calls}
@@ -507,7 +526,7 @@ def _openai_messages(body: OpenAIChatBody) -> list[ChatMessage]:
             raise ApiError(ErrorCode.INVALID_REQUEST, f"{field}: {m.tool_call_id!r} answers no tool call of an earlier "
                            "assistant message", field=field)
         messages.append(ChatMessage(role="system" if m.role == "developer" else m.role, content=_openai_content(m),
-                                    tool_calls=calls, tool_call_id=m.tool_call_id))
+                                    tool_calls=calls, tool_call_id=m.tool_call_id, images=m.images(index, images)))
     return messages
 
 

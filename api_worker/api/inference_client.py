@@ -47,12 +47,12 @@ FAILURE_PREFIX = '{"failure":'  # how inference_worker/entry.py answers a Servic
 
 def refused(code: ErrorCode, message: str, reason: str | None = None, retry_after: int | None = None,
             **details: Any) -> ApiError:
-    """The error for a refusal: a 401 says how to authenticate, a 429 when to come back."""
+    """The error for a refusal: a 401 says how to authenticate, a 429 when to come back; `details`
+    (the field it names, ...) go into the error's body."""
     headers = {"www-authenticate": 'Bearer realm="inference-ui"'} if code == ErrorCode.UNAUTHORIZED else {}
     if code == ErrorCode.RATE_LIMITED or retry_after:
         headers["retry-after"] = str(retry_after or 1)
-    given = {"reason": reason, **details}
-    return ApiError(code, message, headers=headers, **{k: v for k, v in given.items() if v is not None})
+    return ApiError(code, message, headers=headers, **details, **({"reason": reason} if reason else {}))
 
 
 def service_deadline_ms(timeout_ms: float) -> int:
@@ -149,8 +149,7 @@ class InferenceClient:
         if isinstance(result, str) and result.startswith(FAILURE_PREFIX):
             failure = parse_internal_as(ServiceFailure, result[len(FAILURE_PREFIX):-1], field=f"{method} failure")
             self._window(failure.window)
-            error = refused(failure.code, failure.message, failure.reason, failure.retry_after,
-                            field=failure.field, models=failure.models)
+            error = refused(failure.code, failure.message, failure.reason, failure.retry_after, **failure.details)
             if error.status >= 500:
                 raise BackendFailed(error)
             raise error

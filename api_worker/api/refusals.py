@@ -1,23 +1,33 @@
 """What a request body asks for that is not carried to a model, refused with a 400 naming the
 field (and, for a feature some model has, the models that have it) before the body is read:
-images, OpenAI's tools other than functions and its deprecated function fields, and each field
-of OpenAI's chat completion request besides those OpenAIChatBody carries (api/bodies.py)."""
+images and files that are not images, audio, OpenAI's tools other than functions and its
+deprecated function fields, and each field of OpenAI's chat completion request besides those
+OpenAIChatBody carries (api/bodies.py)."""
 
 from typing import Any
 
-from shared.capabilities import feature_not_offered
 from shared.errors import ApiError, ErrorCode
 
 
 def _part_refusal(part: Any, field: str) -> ApiError | None:
-    """The refusal of a message part this deployment cannot carry to a model yet (images, files),
-    in either dialect's spelling; None for a part it reads or skips (tool parts: api/ui_messages.py)."""
+    """The refusal of a message part this deployment cannot carry to a model (files that are not
+    images, audio, an image's `detail`), in either dialect's spelling; None for a part it reads
+    (images: api/images.py; tool parts: api/ui_messages.py) or skips."""
     if not isinstance(part, dict):
         return None
     kind = part.get("type")
     media = part.get("mediaType") or part.get("mimeType") or ""
-    if kind in ("image", "image_url") or (kind == "file" and media.startswith("image/")):
-        return feature_not_offered(field, "vision")
+    if kind == "image_url":
+        image_url = part.get("image_url")
+        if isinstance(image_url, dict) and image_url.get("detail") in ("low", "high"):
+            return ApiError(ErrorCode.UNSUPPORTED, f"{field}.image_url.detail: only 'auto' is supported: the models here "
+                            "read an image at their own resolution", field=f"{field}.image_url.detail")
+        return None
+    if kind == "image":
+        return ApiError(ErrorCode.UNSUPPORTED, f"{field}: send an image as a file part ({{type: 'file', mediaType, url}})",
+                        field=field)
+    if kind == "file" and media.lower().startswith("image/"):
+        return None
     if kind in ("file", "input_audio"):
         return ApiError(ErrorCode.UNSUPPORTED, f"{field}: {kind} parts ({media or 'no media type'}) are not supported by this deployment",
                         field=field)

@@ -14,8 +14,9 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict
 
+from api.images import ImageReader
 from shared.base import Model
-from shared.contract import TOOL_NAME_PATTERN, ChatMessage, ToolCall
+from shared.contract import TOOL_NAME_PATTERN, ChatMessage, ImageInput, ToolCall
 from shared.errors import ApiError, ErrorCode
 
 TOOL_PART_PREFIX = "tool-"
@@ -35,6 +36,7 @@ class UIPart(Model):
     type: str
     text: str | None = None
     mediaType: str | None = None
+    url: str | None = None  # a file part's: a data URL, or an http(s) URL
     # A tool part's: the call, its state, its input, and the client's answer.
     toolCallId: str | None = None
     toolName: str | None = None  # a dynamic-tool part's (a static one is named by its type)
@@ -50,6 +52,9 @@ class UIPart(Model):
             return self.toolName or ""
         return self.type[len(TOOL_PART_PREFIX):] if self.type.startswith(TOOL_PART_PREFIX) else None
 
+    def is_image(self) -> bool:
+        return self.type == "file" and (self.mediaType or "").lower().startswith("image/")
+
 
 class UIMessage(Model):
     model_config = ConfigDict(extra="ignore")
@@ -57,6 +62,14 @@ class UIMessage(Model):
     id: str | None = None
     role: Literal["system", "user", "assistant"]
     parts: list[UIPart]
+    # Where the parts were (`messages.0.parts`, or `messages.0.content`), for errors naming a part:
+    # set by api/bodies.py, whatever the client sent.
+    parts_field: str = ""
+
+    def images(self, reader: ImageReader) -> list[ImageInput]:
+        """Its image file parts, each checked (a user's only: another's is refused naming it)."""
+        return [reader.read(p.url or "", f"{self.parts_field}.{i}", self.role, p.mediaType)
+                for i, p in enumerate(self.parts) if p.is_image()]
 
 
 def _invalid(field: str, message: str, code: ErrorCode = ErrorCode.INVALID_REQUEST) -> ApiError:
@@ -140,17 +153,20 @@ def _assistant(message: UIMessage, field: str, last: bool) -> list[ChatMessage]:
     return converted or [ChatMessage(role="assistant")]
 
 
-def chat_messages(messages: list[UIMessage]) -> list[ChatMessage]:
-    """The conversation as the model reads it; a tool part that cannot be read is a 400 naming it."""
+def chat_messages(messages: list[UIMessage], images: ImageReader) -> list[ChatMessage]:
+    """The conversation as the model reads it (a user's image file parts read by `images`); a tool
+    or image part that cannot be read is a 400 naming it."""
     converted: list[ChatMessage] = []
     for index, message in enumerate(messages):
         field = f"messages.{index}"
+        read = message.images(images)
         if message.role == "assistant":
             converted += _assistant(message, field, last=index == len(messages) - 1)
             continue
         for position, part in enumerate(message.parts):
             if part.tool_name() is not None:
                 raise _invalid(f"{field}.parts.{position}", f"tool parts belong to assistant messages, not {message.role} ones")
-        converted.append(ChatMessage(role=message.role, content="".join(p.text or "" for p in message.parts if p.type == "text")))
+        converted.append(ChatMessage(role=message.role, content="".join(p.text or "" for p in message.parts if p.type == "text"),
+                                     images=read))
     return converted
 

@@ -17,6 +17,7 @@ from workers import Response
 from inference import access, cache, documents
 from inference.ai_client import ClientGone, ModelStalled, ModelStream, ModelStreamBroken, ModelTimedOut, RetryPolicy, open_stream, run_once
 from inference.deadlines import StreamDeadlines
+from inference.images import with_fetched_images
 from inference.log import log
 from inference.planning import (
     estimate_usage,
@@ -245,6 +246,7 @@ async def stream_generation(env: Any, ctx: Any, req: GenerationRequest) -> Respo
 
 
 async def _streamed(env: Any, ctx: Any, req: GenerationRequest, meter: Meter, window: RateWindow | None) -> Response:
+    req = await with_fetched_images(req)  # before the cache key: an answer is kept for the image's bytes
     key = cache.cache_key(req, settings_of(env).generation_cache_shared)
     if key and (entry := await cache.lookup(env, key)):
         stream = _Stream(env, req, entry["model"], meter)
@@ -273,6 +275,7 @@ async def generate(env: Any, ctx: Any, req: GenerationRequest) -> GenerationResu
 
 
 async def _generated(env: Any, req: GenerationRequest, meter: Meter, window: RateWindow | None) -> GenerationResult:
+    req = await with_fetched_images(req)  # before the cache key: an answer is kept for the image's bytes
     key = cache.cache_key(req, settings_of(env).generation_cache_shared)
     if key and (entry := await cache.lookup(env, key)):
         used, calls = cache.entry_usage(entry), cache.entry_calls(entry)

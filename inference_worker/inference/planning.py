@@ -22,7 +22,7 @@ def features_used(req: GenerationRequest) -> dict[str, str]:
     if req.uses_tools():
         used["tools"] = "tools" if req.tools else "messages"
     if req.has_images():
-        used["vision"] = "messages"
+        used["vision"] = next(image.field for m in req.messages for image in m.images) or "messages"
     return used
 
 
@@ -33,33 +33,48 @@ def model_chain(env: Any, req: GenerationRequest) -> list[str]:
     settings = settings_of(env)
     limits = settings.limits_for(req.caller.tier)
     options, prompt_chars, features = req.options_set(), req.prompt_chars(), frozenset(features_used(req))
-    return [req.model] + [m for m in settings.fallback_models if m != req.model and limits.allows_model(m)
-                          and (m not in CATALOG or can_serve(CATALOG[m], options, prompt_chars, features))]
+
+    def serves(model: str) -> bool:  # a model not in the catalog is known to have no feature
+        return can_serve(CATALOG[model], options, prompt_chars, features) if model in CATALOG else not features
+
+    return [req.model] + [m for m in settings.fallback_models if m != req.model and limits.allows_model(m) and serves(m)]
+
+
+def _serves(provider: str, model: str, features: dict[str, str]) -> bool:
+    """Whether an attempt has the features: the external provider's model is the operator's choice
+    (PROVIDER_MODELS), OpenAI-compatible, given tools and images as they are."""
+    return provider != WORKERS_AI or (model in CATALOG and all(getattr(CATALOG[model].capabilities, f) for f in features))
 
 
 def model_attempts(env: Any, req: GenerationRequest) -> list[tuple[str, str]]:
     """(provider, model) in the order to try: the provider the routing rules choose, then the other.
-    A requested model without a feature the request uses is refused (unsupported, naming the field
-    and the models that have it) unless the external provider may run it (OpenAI-compatible: it
-    takes tools); then Workers AI does not, and its fallbacks serve only if they have the feature."""
+    A request using a feature (tools, images) goes only where it is served: to a Workers AI model
+    that has it, or to the external provider. When routing's first choice (the requested model, on
+    the provider the rules chose) lacks it, the request is refused, naming the field and the models
+    that have the feature: a fallback would answer with another model or provider than the rules say."""
     prompt_tokens = estimate_usage(req, "").prompt_tokens
     chain = model_chain(env, req)
     attempts = settings_of(env).routing.attempts(req.model, chain[1:], prompt_tokens, req.complexity, req.caller.tier)
     features = features_used(req)
-    info = CATALOG.get(req.model)
-    if info is None or all(getattr(info.capabilities, feature) for feature in features):
+    if not features:
         return attempts
-    if not any(provider != WORKERS_AI and model == req.model for provider, model in attempts):
+    if not _serves(*attempts[0], features):
         try:
-            check_features(info, features)
+            check_features(CATALOG[req.model], features)
         except ApiError as refusal:
-            raise ServiceFailed(ServiceFailure(code=refusal.code, message=refusal.message, **refusal.details)) from None
-    return [(provider, model) for provider, model in attempts if provider != WORKERS_AI or model != req.model]
+            raise ServiceFailed(ServiceFailure.refusing(refusal)) from None
+    return [attempt for attempt in attempts if _serves(*attempt, features)]
 
 
 def model_message(message: ChatMessage) -> dict[str, Any]:
-    """A message as Workers AI's chat models (and OpenAI-compatible providers) read it."""
-    out: dict[str, Any] = {"role": message.role, "content": message.content}
+    """A message as Workers AI's chat models (and OpenAI-compatible providers) read it: with
+    images, its content is OpenAI's parts, the text first (each image a data URL by now:
+    inference/images.py fetched the others)."""
+    content: Any = message.content
+    if message.images:
+        content = ([{"type": "text", "text": message.content}] if message.content else []) + [
+            {"type": "image_url", "image_url": {"url": image.url}} for image in message.images]
+    out: dict[str, Any] = {"role": message.role, "content": content}
     if message.tool_calls:
         out["tool_calls"] = [{"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
                              for c in message.tool_calls]

@@ -23,3 +23,9 @@ def run_client(sdk: str, base_url: str, scenario: str, api_key: str | None = Non
 
 def message_text(message: dict) -> str:
     return "".join(part.get("text", "") for part in message["parts"] if part["type"] == "text")
+
+
+def ui_text(stream: str) -> str:
+    """The text of a UI message stream as read raw (its text-delta chunks joined)."""
+    deltas = [json.loads(e[len("data: "):]) for e in stream.split("\n\n") if '"type":"text-delta"' in e]
+    return "".join(d["delta"] for d in deltas)

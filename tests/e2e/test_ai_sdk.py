@@ -1,6 +1,7 @@
 """The AI SDK routes, driven by the AI SDK's own client code (5.0.0, the oldest supported, and
 the newest): what useChat, useCompletion and useObject would show a user."""
 
+
 import json
 
 import httpx
@@ -8,7 +9,7 @@ import pytest
 
 from shared.json_schema import validate
 from tests.e2e.conftest import LOCAL
-from tests.e2e.sdk import SDK_VERSIONS, message_text, run_client
+from tests.e2e.sdk import SDK_VERSIONS, message_text, run_client, ui_text
 
 STAND_IN_REPLY = "You said: {} (a deterministic reply from the local stand-in for @cf/meta/llama-3.1-8b-instruct-fast)"
 
@@ -107,24 +108,20 @@ def test_a_plain_text_stream_is_not_compressed_for_a_client_that_accepts_gzip(ba
         assert text == STAND_IN_REPLY.format("hello")
 
 
-def _ui_text(stream: str) -> str:
-    deltas = [json.loads(e[len("data: "):]) for e in stream.split("\n\n") if '"type":"text-delta"' in e]
-    return "".join(d["delta"] for d in deltas)
-
-
 def test_use_chat_takes_role_and_content_messages_as_older_clients_send_them(client, ai):
     response = client.post("/stream/chat", json={"messages": [{"role": "system", "content": "Be brief."},
                                                               {"role": "user", "content": "Hi there"}],
                                                  "seed": 9, "topP": 0.5, "stopSequences": ["deterministic"]})
 
     assert response.status_code == 200
-    assert _ui_text(response.text) == "You said: Hi there (a "
+    assert ui_text(response.text) == "You said: Hi there (a "
     assert ai.calls()[-1]["options"] == {"max_tokens": 1024, "seed": 9, "top_p": 0.5}
 
 
 @pytest.mark.parametrize(("body", "field"), [
-    ({"messages": [{"id": "u1", "role": "user", "parts": [{"type": "file", "mediaType": "image/png",
-                                                            "url": "data:image/png;base64,iVBORw0KGgo="}]}]}, "messages.0.parts.0"),
+    ({"model": "llama-3.1-8b", "messages": [{"id": "u1", "role": "user", "parts": [{"type": "file", "mediaType": "image/png",
+                                                                             "url": "data:image/png;base64,iVBORw0KGgo="}]}]},
+     "messages.0.parts.0"),  # a model without vision (tests/e2e/test_images.py: those with it)
 ])
 def test_use_chat_images_are_refused_naming_them(client, ai, body, field):
     response = client.post("/stream/chat", json={"messages": [{"role": "user", "content": "Hi"}], **body})

@@ -147,14 +147,14 @@ def test_tools_are_a_bad_request_naming_tools_and_the_models_that_can(sdk, ai):
     assert ai.calls() == []  # refused before any model call
 
 
-def test_an_image_part_is_a_bad_request_naming_where_it_is(sdk, ai):
+def test_an_image_detail_other_than_auto_is_a_bad_request_naming_it(sdk, ai):
     content = [{"type": "text", "text": "What is this?"},
-               {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}}]
+               {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo=", "detail": "low"}}]
     with pytest.raises(openai.BadRequestError) as raised:
-        sdk.chat.completions.create(model=DEFAULT_MODEL, messages=[{"role": "user", "content": content}])
+        sdk.chat.completions.create(model="mistral-small-3.1", messages=[{"role": "user", "content": content}])
 
-    assert (raised.value.body["code"], raised.value.param) == ("unsupported", "messages.0.content.1")
-    assert raised.value.body["models"] == ["@cf/mistralai/mistral-small-3.1-24b-instruct", "@cf/meta/llama-4-scout-17b-16e-instruct"]
+    assert (raised.value.body["code"], raised.value.param) == ("unsupported", "messages.0.content.1.image_url.detail")
+    assert ai.calls() == []  # images themselves: tests/e2e/test_images.py
 
 
 def test_the_model_list_says_what_each_model_can_do(sdk):

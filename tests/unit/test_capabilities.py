@@ -65,13 +65,13 @@ def test_an_ai_sdk_setting_out_of_range_is_a_400_in_its_name():
 
 
 @pytest.mark.parametrize(("fields", "field"), [
-    ({"messages": [{"role": "user", "parts": [{"type": "text", "text": "What is it?"},
-                                               {"type": "file", "mediaType": "image/png", "url": "data:image/png;base64,AA=="}]}]},
-     "messages.0.parts.1"),
+    ({"messages": [{"role": "user", "content": [{"type": "text", "text": "What is it?"},
+                                                 {"type": "image", "image": "data:image/png;base64,AA=="}]}]},
+     "messages.0.content.1"),
     ({"messages": [{"role": "user", "parts": [{"type": "file", "mediaType": "application/pdf", "url": "data:,x"}]}]},
      "messages.0.parts.0"),
 ])
-def test_ai_sdk_images_and_files_are_refused_naming_them(fields, field):
+def test_ai_sdk_image_parts_and_files_are_refused_naming_them(fields, field):
     with pytest.raises(ApiError) as raised:
         ui_chat(**fields)
 

@@ -109,7 +109,7 @@ def test_tools_for_a_model_without_them_are_refused_naming_the_models_whose_cata
     able = ["@cf/meta/llama-3.3-70b-instruct-fp8-fast", "@cf/mistralai/mistral-small-3.1-24b-instruct",
             "@cf/meta/llama-4-scout-17b-16e-instruct"]
     failure = raised.value.failure
-    assert (failure.code, failure.field, failure.models) == ("unsupported", "tools", able)
+    assert (failure.code, failure.details["field"], failure.details["models"]) == ("unsupported", "tools", able)
     assert all(model in failure.message for model in able)
 
 
@@ -146,7 +146,8 @@ def test_an_option_out_of_range_is_a_400_naming_it():
     ({"role": "assistant", "content": None, "tool_calls": [{"id": "c", "type": "custom", "custom": {"name": "x", "input": ""}}]},
      "messages.1.tool_calls.0.type"),
     ({"role": "user", "content": [{"type": "text", "text": "What is this?"},
-                                  {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}}]}, "messages.1.content.1"),
+                                  {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo=", "detail": "high"}}]},
+     "messages.1.content.1.image_url.detail"),
     ({"role": "user", "content": [{"type": "input_audio", "input_audio": {"data": "", "format": "wav"}}]}, "messages.1.content.0"),
     ({"role": "user", "name": "alice", "content": "Hi"}, "messages.1.name"),
 ])
@@ -165,66 +166,12 @@ def test_an_answer_sent_back_as_the_sdk_returned_it_is_read():
     assert [(m.role, m.content) for m in req.messages] == [("user", "Hi"), ("assistant", "Hello"), ("user", "Again")]
 
 
-# --- tool calling -----------------------------------------------------------------------------
+def test_an_image_part_reaches_the_model_inputs_as_workers_ai_reads_it():
+    png = "data:image/png;base64,iVBORw0KGgo="  # the bytes a PNG begins with
+    content = [{"type": "text", "text": "What is "}, {"type": "image_url", "image_url": {"url": png, "detail": "auto"}},
+               {"type": "text", "text": "this?"}]
 
-def test_a_conversation_with_calls_and_their_results_is_carried():
-    req = chat(model=TOOL_MODEL, tools=[TOOL], messages=[
-        {"role": "user", "content": "Weather?"},
-        {"role": "assistant", "content": None, "tool_calls": [CALL]},
-        {"role": "tool", "tool_call_id": "call_1", "content": [{"type": "text", "text": "22C"}]},
-    ])
+    inputs = model_inputs(chat(model="mistral-small-3.1", messages=[{"role": "user", "content": content}]))
 
-    assert [(m.role, m.content, [c.id for c in m.tool_calls], m.tool_call_id) for m in req.messages] == [
-        ("user", "Weather?", [], None), ("assistant", "", ["call_1"], None), ("tool", "22C", [], "call_1")]
-    assert req.uses_tools()
-
-
-@pytest.mark.parametrize(("messages", "field"), [
-    ([{"role": "user", "content": "Hi"}, {"role": "tool", "tool_call_id": "call_9", "content": "22C"}], "messages.1.tool_call_id"),
-    ([{"role": "tool", "tool_call_id": "call_1", "content": "22C"}, {"role": "assistant", "tool_calls": [CALL]}],
-     "messages.0.tool_call_id"),
-])
-def test_a_tool_result_answering_no_earlier_call_is_a_400_naming_it(messages, field):
-    with pytest.raises(ApiError) as raised:
-        chat(model=TOOL_MODEL, messages=messages)
-
-    assert raised.value.code == "invalid_request" and raised.value.details["field"] == field
-    assert "answers no tool call" in raised.value.message
-
-
-@pytest.mark.parametrize(("fields", "field"), [
-    ({"functions": [{"name": "weather"}]}, "functions"),
-    ({"function_call": "auto"}, "function_call"),
-    ({"tools": [TOOL, {"type": "custom", "custom": {"name": "grep"}}]}, "tools.1.type"),
-    ({"tools": [TOOL], "tool_choice": {"type": "allowed_tools", "allowed_tools": {"mode": "auto", "tools": []}}}, "tool_choice.type"),
-])
-def test_tools_other_than_functions_and_the_deprecated_function_fields_are_refused_naming_them(fields, field):
-    with pytest.raises(ApiError) as raised:
-        chat(model=TOOL_MODEL, **fields)
-
-    assert raised.value.code == "unsupported" and raised.value.details["field"] == field
-    assert raised.value.message.startswith(f"{field}: ")
-
-
-@pytest.mark.parametrize(("fields", "field"), [
-    ({"tools": [TOOL], "tool_choice": {"type": "function", "function": {"name": "clock"}}}, "tool_choice.function.name"),
-    ({"tool_choice": "required"}, "tool_choice"),
-    ({"tools": [{"type": "function", "function": {"name": "bad name"}}]}, "tools.0.function.name"),
-    ({"tools": [{"type": "function", "function": {"name": "f", "parameters": {"type": "objekt"}}}]}, "tools.0.function.parameters.type"),
-    ({"tools": [{"type": "function", "function": {"name": "f", "strict": True}}]}, "tools.0.function.strict"),
-    ({"messages": [{"role": "tool", "content": "22C"}]}, "messages.0"),
-])
-def test_a_tool_field_that_cannot_be_honoured_is_a_400_naming_it(fields, field):
-    with pytest.raises(ApiError) as raised:
-        chat(model=TOOL_MODEL, **fields)
-
-    assert raised.value.status == 400 and raised.value.details["field"] == field
-
-
-def test_tool_definitions_count_against_the_context_window():
-    big = {"type": "function", "function": {"name": "f", "description": "x" * 4000}}
-
-    with pytest.raises(ApiError) as raised:
-        chat(model="llama-3.3-70b", tools=[big] * 30)
-
-    assert raised.value.code == "context_length_exceeded" and raised.value.details["field"] == "tools"
+    assert inputs["messages"] == [{"role": "user", "content": [{"type": "text", "text": "What is this?"},
+                                                               {"type": "image_url", "image_url": {"url": png}}]}]

@@ -1,7 +1,9 @@
 from types import SimpleNamespace
 
+import pytest
+
 from inference import planning
-from shared.contract import Caller, ChatMessage, GenerationRequest
+from shared.contract import Caller, ChatMessage, GenerationRequest, ImageInput, ServiceFailed
 from shared.workers_ai import Usage
 
 SCHEMA = {"type": "object", "properties": {"ok": {"type": "boolean"}}, "required": ["ok"]}
@@ -88,3 +90,65 @@ def test_a_fallback_whose_window_cannot_hold_the_input_is_skipped():
 def test_a_stop_sequence_that_cut_the_answer_is_its_finish_reason():
     assert planning.finish_reason(request(), Usage(3, 5)) == "length"
     assert planning.finish_reason(request(), Usage(3, 5), stopped=True) == "stop"
+
+
+# --- images -------------------------------------------------------------------------------------
+
+PNG_URL = "data:image/png;base64,iVBORw0KGgo="  # the bytes a PNG begins with
+MISTRAL, SCOUT, LLAMA_8B = ("@cf/mistralai/mistral-small-3.1-24b-instruct", "@cf/meta/llama-4-scout-17b-16e-instruct",
+                            "@cf/meta/llama-3.1-8b-instruct-fast")
+
+
+def with_image(model: str, **extra) -> GenerationRequest:
+    message = ChatMessage(role="user", content="What is this?", images=[ImageInput(url=PNG_URL, field="messages.0.content.1")])
+    return request(model=model, messages=[message], caller=Caller(key_id="k", tier="enterprise"), **extra)
+
+
+def test_an_image_reaches_workers_ai_as_openais_content_parts_the_text_first():
+    message = ChatMessage(role="user", content="What is this?", images=[ImageInput(url=PNG_URL)])
+
+    assert planning.model_message(message) == {"role": "user", "content": [
+        {"type": "text", "text": "What is this?"}, {"type": "image_url", "image_url": {"url": PNG_URL}}]}
+    alone = ChatMessage(role="user", images=[ImageInput(url=PNG_URL), ImageInput(url=PNG_URL)])
+    assert [part["type"] for part in planning.model_message(alone)["content"]] == ["image_url", "image_url"]
+
+
+def test_a_request_with_images_falls_back_only_to_models_with_vision():
+    env = SimpleNamespace(FALLBACK_MODELS="llama-3.1-8b, llama-3.3-70b, llama-4-scout")
+
+    assert planning.model_attempts(env, with_image(MISTRAL)) == [("workers-ai", MISTRAL), ("workers-ai", SCOUT)]
+    assert planning.model_chain(env, request(caller=Caller(key_id="k", tier="enterprise"), model=MISTRAL)) == [
+        MISTRAL, LLAMA_8B, "@cf/meta/llama-3.3-70b-instruct-fp8-fast", SCOUT]  # without images, every fallback
+
+
+def test_an_image_to_a_model_without_vision_is_refused_naming_the_part_and_the_models_with_vision():
+    with pytest.raises(ServiceFailed) as raised:
+        planning.model_attempts(SimpleNamespace(FALLBACK_MODELS="llama-4-scout"), with_image(LLAMA_8B))
+
+    failure = raised.value.failure
+    assert failure.code == "unsupported"
+    assert failure.details == {"field": "messages.0.content.1", "models": [MISTRAL, SCOUT]}
+    assert "llama-3.1-8b-instruct-fast does not do image input" in failure.message
+
+
+def test_an_image_to_a_model_without_vision_goes_to_the_external_provider_when_routing_sends_it_there():
+    env = SimpleNamespace(PROVIDER_URL="https://provider.example/v1", PROVIDER_NAME="ext", PROVIDER_MODELS='{"llama-3.1-8b": "gpt-vision"}',
+                          ROUTING_RULES='[{"provider": "ext", "complexity": "high"}]', FALLBACK_MODELS="llama-4-scout")
+
+    assert planning.model_attempts(env, with_image(LLAMA_8B, complexity="high")) == [("ext", LLAMA_8B), ("workers-ai", SCOUT)]
+    with pytest.raises(ServiceFailed):  # routing keeps it with Workers AI: refused
+        planning.model_attempts(env, with_image(LLAMA_8B))
+
+
+def test_a_vision_model_routed_to_workers_ai_keeps_the_external_provider_as_its_fallback():
+    env = SimpleNamespace(PROVIDER_URL="https://provider.example/v1", PROVIDER_NAME="ext", PROVIDER_MODELS='{"mistral-small-3.1": "m"}')
+
+    assert planning.model_attempts(env, with_image(MISTRAL)) == [("workers-ai", MISTRAL), ("ext", MISTRAL)]
+
+
+def test_an_image_counts_in_the_usage_estimate_and_the_reservation():
+    text_only = request(model=MISTRAL, messages=[ChatMessage(role="user", content="What is this?")],
+                        caller=Caller(key_id="k", tier="enterprise"))
+
+    assert planning.estimate_usage(with_image(MISTRAL), "").prompt_tokens == planning.estimate_usage(text_only, "").prompt_tokens + 1_500
+    assert planning.worst_case(SimpleNamespace(), with_image(MISTRAL)).tokens == planning.worst_case(SimpleNamespace(), text_only).tokens + 1_500

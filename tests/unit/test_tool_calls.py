@@ -208,8 +208,8 @@ def test_tools_for_a_model_without_them_are_refused_naming_the_field_and_the_mod
         planning.model_attempts(env, request(model=LLAMA_8B))
 
     failure = raised.value.failure
-    assert failure.code == "unsupported" and failure.field == "tools"
-    assert failure.models == [LLAMA_70B, "@cf/mistralai/mistral-small-3.1-24b-instruct", SCOUT]
+    assert failure.code == "unsupported" and failure.details["field"] == "tools"
+    assert failure.details["models"] == [LLAMA_70B, "@cf/mistralai/mistral-small-3.1-24b-instruct", SCOUT]
     assert failure.message.startswith(f"tools: {LLAMA_8B} does not do tool calling")
 
 

@@ -10,7 +10,7 @@ const headers = options.headers ?? {};
 
 async function chat() {
   const transport = new sdk.DefaultChatTransport({ api: `${baseUrl}/stream/chat`, headers, body: options.body ?? {} });
-  const messages = [{ id: 'user-1', role: 'user', parts: [{ type: 'text', text: options.text ?? 'Hello' }] }];
+  const messages = [{ id: 'user-1', role: 'user', parts: options.parts ?? [{ type: 'text', text: options.text ?? 'Hello' }] }];
   const errors = [];
   let message;
   try {
