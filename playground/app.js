@@ -5,8 +5,8 @@
 import './zod-jitless.js'; // first: it configures zod before the AI SDK defines its schemas
 import { DefaultChatTransport, readUIMessageStream } from 'ai';
 import uPlot from 'uplot';
+import { KEY_STORAGE } from './key.js';
 
-const KEY_STORAGE = 'inference-ui-key';
 const REFRESH_MS = 10_000;
 const $ = (id) => document.getElementById(id);
 

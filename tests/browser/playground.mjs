@@ -2,7 +2,7 @@
 // as a person would, and prints what they saw as JSON: tests/e2e/test_playground.py asserts on it.
 //
 //   node playground.mjs <base url> <scenario> '<json options>'
-//   scenarios: chat, events, wrong-key, keyboard; options: {key, screenshot, chromium}
+//   scenarios: chat, events, wrong-key, keyboard, graphiql; options: {key, screenshot, chromium}
 import { chromium } from 'playwright-core';
 
 const [baseUrl, scenario, optionsJson = '{}'] = process.argv.slice(2);
@@ -20,6 +20,12 @@ const consoleErrors = [];
 page.on('pageerror', (error) => consoleErrors.push(String(error)));
 page.on('console', (message) => message.type() === 'error' && consoleErrors.push(message.text()));
 page.setDefaultTimeout(TIMEOUT);
+// Everything a page loads must come from the server it was opened from: it works offline.
+const elsewhere = [];
+page.on('request', (request) => {
+  const url = new URL(request.url());
+  if (!['data:', 'blob:'].includes(url.protocol) && url.origin !== new URL(baseUrl).origin) elsewhere.push(request.url());
+});
 
 const text = (selector) => page.locator(selector).innerText();
 const total = async (chart) => Number(await page.locator(`#${chart}`).getAttribute('data-total'));
@@ -119,6 +125,26 @@ const scenarios = {
     const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
     return { path, chat, presses, eventsBefore: before, eventsAfter: await total('chart-events'), outline };
   },
+
+  // GraphiQL, opened from the playground's link once the key is in: it runs a query with that key.
+  async graphiql() {
+    await page.goto(baseUrl);
+    await enterKey(options.key);
+    await keyAccepted();
+    await page.click('#graphiql-link');
+    await page.locator('.graphiql-query-editor .monaco-editor').waitFor();
+    const address = new URL(page.url()).pathname;
+    // The query editor is Monaco's: its text is set through Monaco's own model, as typing would.
+    await page.waitForFunction(() => globalThis.__MONACO?.editor.getModels().some((m) => m.getLanguageId() === 'graphql'));
+    await page.evaluate((query) => globalThis.__MONACO.editor.getModels().find((m) => m.getLanguageId() === 'graphql').setValue(query),
+      '{ usage { tier } models { id } }');
+    await page.click('.graphiql-execute-button');
+    await page.waitForFunction(() => document.querySelector('.graphiql-response')?.innerText.includes('"tier"'));
+    const response = await page.evaluate(() => globalThis.__MONACO.editor.getModels()
+      .find((m) => m.getLanguageId() === 'json' && m.getValue().includes('"data"')).getValue());
+    if (options.screenshot) await page.screenshot({ path: options.screenshot });
+    return { address, response: JSON.parse(response), headersShown: await page.evaluate(() => document.body.innerText.includes('iui_')) };
+  },
 };
 
 let result;
@@ -129,4 +155,4 @@ try {
   if (options.screenshot) await page.screenshot({ path: options.screenshot.replace(/\.png$/, '-failed.png'), fullPage: true }).catch(() => {});
 }
 await browser.close();
-console.log(JSON.stringify({ ...result, consoleErrors }));
+console.log(JSON.stringify({ ...result, consoleErrors, elsewhere }));

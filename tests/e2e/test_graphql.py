@@ -88,12 +88,89 @@ def test_gql_surfaces_a_forbidden_admin_mutation(session):
         session.execute(gql('mutation { createApiKey(name: "nope") { key } }'))
 
 
-def test_graphiql_is_served_to_an_authenticated_browser(client):
-    response = client.get("/graphql", headers={"accept": "text/html"})
+def test_a_browser_asking_for_graphql_is_sent_to_graphiql_without_credentials(anonymous):
+    browser = {"accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+    response = anonymous.get("/graphql", headers=browser)
+
+    assert response.status_code in (302, 303)
+    assert response.headers["location"] == "/graphiql"
+    page = anonymous.get("/graphiql", headers=browser)
+    assert page.status_code == 200
+    assert '<div id="graphiql">' in page.text
+    csp = page.headers["content-security-policy"]
+    assert "unpkg" not in csp and "script-src 'self'" in csp and "worker-src 'self'" in csp
+    # The page's old address leads to the same page, under the same policy.
+    old = anonymous.get("/graphiql.html", headers=browser, follow_redirects=True)
+    assert old.url.path == "/graphiql" and old.headers["content-security-policy"] == csp
+
+
+def test_a_get_runs_a_query_with_its_variables_and_operation_name(client):
+    query = ('query Page($first: Int) { events(first: $first, filter: {type: "never-sent"}) { edges { cursor } } } '
+             'query Other { models { id } }')
+    response = client.get("/graphql", params={"query": query, "variables": '{"first": 5}', "operationName": "Page"},
+                          headers={"accept": "application/json"})
 
     assert response.status_code == 200
-    assert "graphiql" in response.text.lower()
-    assert "unpkg.com" in response.headers["content-security-policy"]
+    assert response.headers["content-type"].startswith("application/json")
+    assert response.json() == {"data": {"events": {"edges": []}}}
+
+
+def test_a_get_needs_the_same_credentials_as_a_post(anonymous):
+    response = anonymous.get("/graphql", params={"query": "{ models { id } }"}, headers={"accept": "application/json"})
+
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "unauthorized"
+
+
+def test_a_mutation_over_get_is_refused_with_405_and_runs_nothing(client):
+    mutation = 'mutation { trackEvents(events: [{type: "over-get"}]) { accepted } }'
+    response = client.get("/graphql", params={"query": mutation}, headers={"accept": "application/graphql-response+json"})
+
+    assert response.status_code == 405
+    assert response.headers["allow"] == "POST"
+    assert response.json()["errors"][0]["extensions"]["code"] == "method_not_allowed"
+    events = client.post("/graphql", json={"query": '{ events(filter: {type: "over-get"}) { edges { cursor } } }'}).json()
+    assert events["data"]["events"]["edges"] == []
+
+
+def test_graphql_response_json_is_answered_in_kind_with_4xx_for_request_errors(client):
+    accept = {"accept": "application/graphql-response+json"}
+    ok = client.get("/graphql", params={"query": "{ models { id } }"}, headers=accept)
+    assert ok.status_code == 200
+    assert ok.headers["content-type"].startswith("application/graphql-response+json")
+
+    # A variable of the wrong type: a request error, so no `data` and a 4xx.
+    wrong = client.post("/graphql", json={"query": "query($n: Int) { events(first: $n) { edges { cursor } } }",
+                                          "variables": {"n": "abc"}}, headers=accept)
+    assert wrong.status_code == 400
+    assert wrong.headers["content-type"].startswith("application/graphql-response+json")
+    assert "data" not in wrong.json()
+    assert wrong.json()["errors"][0]["extensions"]["code"] == "invalid_request"
+
+
+@pytest.mark.parametrize(("variables", "field_said"), [("{not json", "variables: not valid JSON"),
+                                                      ("[" * 40 + "]" * 40, "nests deeper than"),
+                                                      ('["a list"]', "variables")])
+def test_get_variables_must_be_a_json_object_within_the_readers_budget(client, variables, field_said):
+    response = client.get("/graphql", params={"query": "{ models { id } }", "variables": variables},
+                          headers={"accept": "application/json"})
+
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["field"] == "variables" and field_said in error["message"]
+
+
+def test_a_get_without_a_query_is_refused_naming_it(client):
+    response = client.get("/graphql", headers={"accept": "application/json"})
+
+    assert response.status_code == 400
+    assert response.json()["error"]["field"] == "query"
+
+
+def test_every_graphql_error_carries_a_code(client):
+    for query in ("{ models { id ", "{ nope }", "query A { models { id } } query B { models { id } }"):
+        body = client.post("/graphql", json={"query": query}).json()
+        assert [e["extensions"]["code"] for e in body["errors"]] == ["invalid_request"], (query, body)
 
 
 def test_wrong_argument_and_variable_types_are_graphql_errors_not_500s(client):

@@ -33,6 +33,7 @@ def browse(base_url: str, scenario: str, expected_errors: str | None = None, **o
     assert "failed" not in seen, f"{seen['failed']} (screenshot: {ARTIFACTS / scenario}-failed.png)"
     # The browser logs a refused request as an error: expected where the test is one.
     assert [e for e in seen["consoleErrors"] if not (expected_errors and expected_errors in e)] == []
+    assert seen["elsewhere"] == []  # nothing from another origin: the page works offline
     return seen
 
 
@@ -71,3 +72,13 @@ def test_everything_works_from_the_keyboard_alone(base_url, new_key):
     assert seen["chat"]["answer"] == STAND_IN_REPLY.format("Typed without a mouse")
     assert seen["eventsAfter"] == seen["eventsBefore"] + 10
     assert seen["outline"] != "none"  # the focused control is visibly marked
+
+
+def test_graphiql_opens_from_the_playground_and_runs_a_query_with_its_key(base_url, new_key):
+    seen = browse(base_url, "graphiql", key=new_key("pro", "playground-graphiql")["key"])
+
+    assert seen["address"] == "/graphiql"
+    assert seen["response"]["data"]["usage"]["tier"] == "PRO"  # the playground's key, sent by GraphiQL
+    assert {"id": "@cf/meta/llama-3.1-8b-instruct-fast"} in seen["response"]["data"]["models"]
+    assert seen["headersShown"] is False  # the key is sent, never shown
+    assert (ARTIFACTS / "graphiql.png").stat().st_size > 10_000
