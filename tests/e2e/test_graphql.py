@@ -1,4 +1,7 @@
-"""/graphql with a client nobody here wrote (gql), and the limits every query is held to."""
+"""/graphql with clients nobody here wrote (gql; urql, in Node), and the limits every query is held to."""
+
+import json
+import subprocess
 
 import pytest
 from gql import Client, gql
@@ -6,7 +9,7 @@ from gql.transport.exceptions import TransportQueryError
 from gql.transport.httpx import HTTPXTransport
 
 from api.schema import MAX_ALIASES, MAX_DEPTH
-from scripts.localhost import FRESH_CONNECTIONS
+from scripts.localhost import FRESH_CONNECTIONS, NODE, PROJECT_ROOT
 from tests.e2e.conftest import landed
 
 
@@ -217,3 +220,31 @@ def test_aliased_track_events_share_one_batchs_worth_of_events(anonymous, new_ke
     tracked = [v for v in (body["data"] or {}).values() if v]
     assert len(tracked) * 100 <= limit
     assert {e["extensions"]["code"] for e in body["errors"]} == {"payload_too_large"}
+
+
+URQL_CLIENT = PROJECT_ROOT / "tests" / "e2e" / "urql" / "client.mjs"
+
+
+def urql(base_url: str, api_key: str, query: str, **variables) -> dict:
+    options = {"query": query, "variables": variables, "headers": {"authorization": f"Bearer {api_key}"}}
+    result = subprocess.run([str(NODE), str(URQL_CLIENT), base_url, json.dumps(options)], cwd=PROJECT_ROOT,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_urql_with_its_defaults_runs_a_query_over_get(base_url, api_key):
+    seen = urql(base_url, api_key, "query Models($first: Int) { models { id } events(first: $first) { pageInfo { hasNextPage } } }",
+                first=1)
+
+    assert seen["error"] is None
+    assert {"id": "@cf/meta/llama-3.1-8b-instruct-fast", "__typename": "Model"} in seen["data"]["models"]
+    assert [request["method"] for request in seen["requests"]] == ["GET"]
+    assert "application/graphql-response+json" in seen["requests"][0]["accept"]
+
+
+def test_urql_sees_a_validation_error_with_its_code(base_url, api_key):
+    seen = urql(base_url, api_key, "{ nope }")
+
+    assert seen["data"] is None
+    assert seen["error"]["graphQLErrors"] == [{"code": "invalid_request"}]
