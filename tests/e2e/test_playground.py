@@ -4,6 +4,7 @@ screenshot of each scenario is kept in .artifacts/playground/."""
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -45,14 +46,22 @@ def test_a_typed_message_gets_a_streamed_answer_with_its_metadata(base_url, new_
     assert seen["meta"].startswith("@cf/meta/llama-3.1-8b-instruct-fast · workers-ai · generated · ")
     assert "completion tokens · stop" in seen["meta"]
     assert seen["tokens"] > 0 and seen["cost"].startswith("$0.0000")  # the chat's usage, charted
+    assert requests_today(seen["usageAfter"]) == requests_today(seen["usageBefore"]) + 1  # and counted on the key's line
+    assert seen["cutLabels"] == []  # every axis as wide as its labels (small costs included)
     assert seen["stored"] and seen["local"] == 0  # the key in session storage, nothing in local storage
     assert (ARTIFACTS / "chat.png").stat().st_size > 10_000
+
+
+def requests_today(key_state: str) -> int:
+    return int(re.search(r"(\d+) requests?", key_state).group(1))
 
 
 def test_sent_events_show_in_the_chart(base_url, new_key):
     seen = browse(base_url, "events", key=new_key("pro", "playground-events")["key"])
 
-    assert seen["after"] == seen["before"] + 10
+    assert seen["atOnce"] == seen["before"] + 10  # as soon as they are sent, before they are indexed
+    assert seen["after"] == seen["afterRefresh"] == seen["before"] + 10
+    assert "Sent 10 events" in seen["state"] and "Updated" in seen["state"]  # the note outlives the refresh
     assert seen["caption"] == f"{seen['after']:g} events"
     assert seen["canvases"] == 1  # drawn by uPlot
 
@@ -82,3 +91,12 @@ def test_graphiql_opens_from_the_playground_and_runs_a_query_with_its_key(base_u
     assert {"id": "@cf/meta/llama-3.1-8b-instruct-fast"} in seen["response"]["data"]["models"]
     assert seen["headersShown"] is False  # the key is sent, never shown
     assert (ARTIFACTS / "graphiql.png").stat().st_size > 10_000
+
+
+def test_every_buttons_label_is_legible_enabled_or_disabled(base_url):
+    seen = browse(base_url, "buttons")
+
+    assert {button["id"] for button in seen["buttons"]} >= {"forget-key", "send", "stop", "send-events"}
+    for button in seen["buttons"]:
+        assert button["label"], button
+        assert button["contrast"] >= 4.5, button  # WCAG AA for text
