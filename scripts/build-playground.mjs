@@ -19,6 +19,16 @@ const WORKERS = {
   'json.worker': 'monaco-editor/esm/vs/language/json/json.worker.js',
   'graphql.worker': 'monaco-graphql/esm/graphql.worker.js',
 };
+// Monaco's modules import their own stylesheets, which graphiql/style.css already holds whole
+// (and esbuild would leave those of lazily loaded chunks in files nothing loads): read as empty.
+const monacoStylesInGraphiQL = {
+  name: 'monaco-styles-in-graphiql',
+  setup(build) {
+    const monaco = `${path.sep}node_modules${path.sep}monaco-editor${path.sep}`;
+    build.onResolve({ filter: /\.css$/ }, (args) => (args.importer.includes(monaco) ? { path: args.path, namespace: 'monaco-style' } : undefined));
+    build.onLoad({ filter: /.*/, namespace: 'monaco-style' }, () => ({ contents: '', loader: 'empty' }));
+  },
+};
 const COMMON = { bundle: true, platform: 'browser', target: 'es2022', minify: true, legalComments: 'none', metafile: true, logLevel: 'warning' };
 
 const started = performance.now();
@@ -28,8 +38,8 @@ const results = await Promise.all([
   build({ ...COMMON, entryPoints: [path.join(source, 'app.js')], outfile: path.join(out, 'app.js'), format: 'esm' }),
   build({
     ...COMMON, entryPoints: [path.join(source, 'graphiql.js')], outdir: graphiqlOut, format: 'esm', splitting: true,
-    chunkNames: 'chunk-[hash]', loader: { '.ttf': 'file' }, assetNames: '[name]-[hash]',
-    define: { 'process.env.NODE_ENV': '"production"' },
+    chunkNames: 'chunk-[hash]',
+    define: { 'process.env.NODE_ENV': '"production"' }, plugins: [monacoStylesInGraphiQL],
   }),
   build({ ...COMMON, entryPoints: WORKERS, outdir: graphiqlOut, format: 'iife' }),
 ]);

@@ -196,7 +196,9 @@ const scenarios = {
     const response = await page.evaluate(() => globalThis.__MONACO.editor.getModels()
       .find((m) => m.getLanguageId() === 'json' && m.getValue().includes('"data"')).getValue());
     if (options.screenshot) await page.screenshot({ path: options.screenshot });
-    return { address, response: JSON.parse(response), headersShown: await page.evaluate(() => document.body.innerText.includes('iui_')) };
+    // Monaco's editors check the query in web workers (started from the bundle's own files, as the CSP allows).
+    const workers = page.workers().map((worker) => new URL(worker.url()).pathname).sort();
+    return { address, response: JSON.parse(response), workers, headersShown: await page.evaluate(() => document.body.innerText.includes('iui_')) };
   },
 };
 

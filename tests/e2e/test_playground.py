@@ -90,6 +90,7 @@ def test_graphiql_opens_from_the_playground_and_runs_a_query_with_its_key(base_u
     assert seen["response"]["data"]["usage"]["tier"] == "PRO"  # the playground's key, sent by GraphiQL
     assert {"id": "@cf/meta/llama-3.1-8b-instruct-fast"} in seen["response"]["data"]["models"]
     assert seen["headersShown"] is False  # the key is sent, never shown
+    assert "/graphiql-bundle/graphql.worker.js" in seen["workers"]  # the editor's language service runs
     assert (ARTIFACTS / "graphiql.png").stat().st_size > 10_000
 
 
