@@ -12,7 +12,7 @@ from workers import Response
 
 from api import bodies
 from api.auth import forget_key, require_admin
-from api.call import Call
+from api.call import Call, json_text_response
 from api.graphql_http import (
     GRAPHQL_RESPONSE,
     MAX_QUERY_BYTES,
@@ -224,7 +224,7 @@ MAX_STATIC_ANSWERS = 64
 
 
 def _answer(call: Call, answer: str, media_type: str, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(answer, status=status, headers={"content-type": media_type, "x-request-id": call.request_id, **(headers or {})})
+    return json_text_response(answer, status, call.request_id, {"content-type": media_type, **(headers or {})})
 
 
 async def _run(call: Call, body: GraphQLBody, method: str) -> Response:
