@@ -196,7 +196,10 @@ const scenarios = {
     const response = await page.evaluate(() => globalThis.__MONACO.editor.getModels()
       .find((m) => m.getLanguageId() === 'json' && m.getValue().includes('"data"')).getValue());
     if (options.screenshot) await page.screenshot({ path: options.screenshot });
-    // Monaco's editors check the query in web workers (started from the bundle's own files, as the CSP allows).
+    // Monaco's editors check the query in web workers (started from the bundle's own files, as the
+    // CSP allows), the GraphQL one when its language service is first needed.
+    const isGraphQLWorker = (worker) => worker.url().endsWith('/graphql.worker.js');
+    if (!page.workers().some(isGraphQLWorker)) await page.waitForEvent('worker', { predicate: isGraphQLWorker });
     const workers = page.workers().map((worker) => new URL(worker.url()).pathname).sort();
     return { address, response: JSON.parse(response), workers, headersShown: await page.evaluate(() => document.body.innerText.includes('iui_')) };
   },
