@@ -50,9 +50,10 @@ async function graphql(query, variables = {}) {
 
 // --- the key --------------------------------------------------------------------------------
 
-function showUsage(usage) {
-  const requests = `${usage.requests} request${usage.requests === 1 ? '' : 's'}`;
-  $('key-state').textContent = `Using key ${usage.key_id} (${usage.tier} tier): ${requests} and $${usage.cost_usd.toFixed(6)} today.`;
+// The key's line: its usage today, from /v1/usage as the key is taken, then with every refresh of the charts.
+function showUsage({ keyId, tier, requests, costUsd }) {
+  const count = `${requests} request${requests === 1 ? '' : 's'}`;
+  $('key-state').textContent = `Using key ${keyId} (${tier.toLowerCase()} tier): ${count} and $${costUsd.toFixed(6)} today.`;
 }
 
 async function useKey(key, { quiet = false } = {}) {
@@ -60,7 +61,7 @@ async function useKey(key, { quiet = false } = {}) {
     const usage = await api('/v1/usage', {}, key);
     apiKey = key;
     sessionStorage.setItem(KEY_STORAGE, key);
-    showUsage(usage);
+    showUsage({ keyId: usage.key_id, tier: usage.tier, requests: usage.requests, costUsd: usage.cost_usd });
     $('key').value = '';
     say('');
     setEnabled(true);
@@ -157,19 +158,9 @@ async function send(event) {
     $('stop').disabled = true;
     $('send').disabled = !apiKey;
     $('prompt').focus();
-    // The answer's usage is recorded as its stream ends: look again once it has landed.
-    setTimeout(refreshAfterAnswer, 1500);
+    // The answer's usage is recorded as its stream ends: look again (charts and the key's line) once it has landed.
+    setTimeout(refreshMetrics, 1500);
   }
-}
-
-async function refreshAfterAnswer() {
-  if (!apiKey) return;
-  try {
-    showUsage(await api('/v1/usage'));
-  } catch (error) {
-    $('metrics-state').textContent = `Today's usage could not be read: ${error.message}`;
-  }
-  await refreshMetrics();
 }
 
 // --- the charts -----------------------------------------------------------------------------
@@ -179,6 +170,7 @@ const METRICS_QUERY = `query($range: TimeRange!) {
   tokens: eventMetrics(metric: TOKENS_BY_MODEL, range: $range, bucket: MINUTE) { points { bucket value } totals { value } }
   latency: eventMetrics(metric: AI_LATENCY, range: $range, bucket: MINUTE) { points { bucket key value } totals { key value } }
   cost: eventMetrics(metric: COST_BY_MODEL, range: $range, bucket: MINUTE) { points { bucket value } totals { value } }
+  usage { keyId tier requests costUsd }
 }`;
 
 // One value a minute over the range (summed over the keys), as uPlot's columns.
@@ -253,6 +245,7 @@ async function refreshMetrics() {
     // A batch stops being shown apart once counted (or after a minute, should it never be: its events may have been duplicates).
     unindexed = unindexed.filter((batch) => countedEvents < batch.until && Date.now() - batch.at < 60_000);
     lastEvents = { points: data.events.points, start };
+    showUsage(data.usage);
     drawEvents(data.events.points, start);
     draw('chart-tokens', columns(data.tokens.points, start, 60), ['tokens'], sum(data.tokens), (n) => `${n} tokens`);
     const p95 = data.latency.totals.find((t) => t.key === 'p95')?.value ?? 0;
