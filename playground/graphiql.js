@@ -16,13 +16,12 @@ globalThis.MonacoEnvironment = {
 
 const key = sessionStorage.getItem(KEY_STORAGE);
 
-// Headers typed in the headers tab win over the key's.
-async function fetcher(request, { headers } = {}) {
-  const response = await fetch('/graphql', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', ...(key ? { authorization: `Bearer ${key}` } : {}), ...headers },
-    body: JSON.stringify(request),
-  });
+async function fetcher(request, { headers: typed = {} } = {}) {
+  const headers = new Headers({ 'content-type': 'application/json', accept: 'application/graphql-response+json' });
+  if (key) headers.set('authorization', `Bearer ${key}`);
+  // Headers typed in the headers tab replace these, whatever their case.
+  for (const [name, value] of Object.entries(typed)) headers.set(name, value);
+  const response = await fetch('/graphql', { method: 'POST', headers, body: JSON.stringify(request) });
   return response.json();
 }
 
