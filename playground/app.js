@@ -5,8 +5,8 @@
 import './zod-jitless.js'; // first: it configures zod before the AI SDK defines its schemas
 import { DefaultChatTransport, getToolName, isToolUIPart, readUIMessageStream } from 'ai';
 import uPlot from 'uplot';
+import { KEY_STORAGE } from './key.js';
 
-const KEY_STORAGE = 'inference-ui-key';
 const REFRESH_MS = 10_000;
 const $ = (id) => document.getElementById(id);
 
@@ -50,12 +50,18 @@ async function graphql(query, variables = {}) {
 
 // --- the key --------------------------------------------------------------------------------
 
+// The key's line: its usage today, from /v1/usage as the key is taken, then with every refresh of the charts.
+function showUsage({ keyId, tier, requests, costUsd }) {
+  const count = `${requests} request${requests === 1 ? '' : 's'}`;
+  $('key-state').textContent = `Using key ${keyId} (${tier.toLowerCase()} tier): ${count} and $${costUsd.toFixed(6)} today.`;
+}
+
 async function useKey(key, { quiet = false } = {}) {
   try {
     const usage = await api('/v1/usage', {}, key);
     apiKey = key;
     sessionStorage.setItem(KEY_STORAGE, key);
-    $('key-state').textContent = `Using key ${usage.key_id} (${usage.tier} tier): ${usage.requests} requests and $${usage.cost_usd.toFixed(6)} today.`;
+    showUsage({ keyId: usage.key_id, tier: usage.tier, requests: usage.requests, costUsd: usage.cost_usd });
     $('key').value = '';
     say('');
     setEnabled(true);
@@ -74,6 +80,8 @@ function forgetKey({ keepAlert = false } = {}) {
   apiKey = null;
   sessionStorage.removeItem(KEY_STORAGE);
   clearInterval(refreshTimer);
+  unindexed = [];
+  sentNote = '';
   setEnabled(false);
   $('key-state').textContent = 'No key yet: the key stays in this tab (session storage) only.';
   if (!keepAlert) say('');
@@ -197,7 +205,7 @@ async function send(event) {
     $('stop').disabled = true;
     $('send').disabled = !apiKey;
     $('prompt').focus();
-    // The answer's usage is recorded as its stream ends: look again once it has landed.
+    // The answer's usage is recorded as its stream ends: look again (charts and the key's line) once it has landed.
     setTimeout(refreshMetrics, 1500);
   }
 }
@@ -209,6 +217,7 @@ const METRICS_QUERY = `query($range: TimeRange!) {
   tokens: eventMetrics(metric: TOKENS_BY_MODEL, range: $range, bucket: MINUTE) { points { bucket value } totals { value } }
   latency: eventMetrics(metric: AI_LATENCY, range: $range, bucket: MINUTE) { points { bucket key value } totals { key value } }
   cost: eventMetrics(metric: COST_BY_MODEL, range: $range, bucket: MINUTE) { points { bucket value } totals { value } }
+  usage { keyId tier requests costUsd }
 }`;
 
 // One value a minute over the range (summed over the keys), as uPlot's columns.
@@ -223,6 +232,15 @@ function columns(points, start, minutes, keys = [null]) {
   return [xs, ...series];
 }
 
+// A y axis as wide as its longest label (uPlot's fixed default cuts long ones, such as small costs).
+function fitLabels(chart, values, axisIndex, cycle) {
+  const axis = chart.axes[axisIndex];
+  if (cycle > 1) return axis._size; // uPlot sizes axes in rounds: stop once the labels are known
+  const longest = (values ?? []).reduce((widest, value) => (value.length > widest.length ? value : widest), '');
+  chart.ctx.font = axis.font[0];
+  return Math.ceil(axis.ticks.size + axis.gap + chart.ctx.measureText(longest).width / devicePixelRatio) + 4;
+}
+
 function draw(id, data, labels, total, describe, tick = (value) => String(value)) {
   const figure = $(id);
   figure.dataset.total = String(total);
@@ -235,8 +253,32 @@ function draw(id, data, labels, total, describe, tick = (value) => String(value)
   charts[id] = new uPlot({
     width: Math.max(240, figure.clientWidth - 8), height: 160, legend: { show: labels.length > 1 },
     series: [{}, ...labels.map((label, i) => ({ label, stroke: colors[i], fill: i ? undefined : '#2f5bea22', width: 2 }))],
-    axes: [{}, { size: 64, values: (_, values) => values.map(tick) }],
+    // Time labels at least 80 px apart, so that two never run into each other, and room on the
+    // right for half of the last one (it is centred on its tick).
+    padding: [12, 32, 0, 0],
+    axes: [{ space: 80 }, { size: fitLabels, values: (_, values) => values.map(tick) }],
   }, data, figure.querySelector('.plot'));
+}
+
+// Events sent from here and not yet indexed (a batch is answered once queued, indexed a second
+// or two later): shown at once, in the minute they were sent, until the metrics count them.
+let unindexed = []; // [{count, at (ms), until: the events total that includes them}]
+let countedEvents = 0; // the events total of the last metrics answer
+let sentNote = ''; // what the last "Send" did, kept across refreshes
+let lastEvents = { points: [], start: 0 }; // the last metrics answer's events, drawn again with a batch just sent
+
+function drawEvents(points, start) {
+  const data = columns(points, start, 60);
+  for (const batch of unindexed) {
+    const minute = Math.floor((batch.at - start) / 60_000);
+    if (minute >= 0 && minute < 60) data[1][minute] += batch.count;
+  }
+  const total = countedEvents + unindexed.reduce((sum, batch) => sum + batch.count, 0);
+  draw('chart-events', data, ['events'], total, (n) => `${n} events`);
+}
+
+function showMetricsState(text) {
+  $('metrics-state').textContent = [sentNote, text].filter(Boolean).join(' ');
 }
 
 async function refreshMetrics() {
@@ -246,15 +288,20 @@ async function refreshMetrics() {
   try {
     const data = await graphql(METRICS_QUERY, { range: { from: new Date(start).toISOString(), to: new Date(end).toISOString() } });
     const sum = (metric) => metric.totals.reduce((total, t) => total + t.value, 0);
-    draw('chart-events', columns(data.events.points, start, 60), ['events'], sum(data.events), (n) => `${n} events`);
+    countedEvents = sum(data.events);
+    // A batch stops being shown apart once counted (or after a minute, should it never be: its events may have been duplicates).
+    unindexed = unindexed.filter((batch) => countedEvents < batch.until && Date.now() - batch.at < 60_000);
+    lastEvents = { points: data.events.points, start };
+    showUsage(data.usage);
+    drawEvents(data.events.points, start);
     draw('chart-tokens', columns(data.tokens.points, start, 60), ['tokens'], sum(data.tokens), (n) => `${n} tokens`);
     const p95 = data.latency.totals.find((t) => t.key === 'p95')?.value ?? 0;
     draw('chart-latency', columns(data.latency.points, start, 60, ['p50', 'p95']), ['p50', 'p95'], p95, (ms) => `p95 ${ms.toFixed(0)} ms`);
     draw('chart-cost', columns(data.cost.points, start, 60), ['US $'], sum(data.cost), (usd) => `$${usd.toFixed(6)}`,
-      (usd) => (usd ? `$${usd.toPrecision(2)}` : '0'));
-    $('metrics-state').textContent = `Updated ${new Date().toLocaleTimeString()}; every ${REFRESH_MS / 1000} s.`;
+      (usd) => (usd >= 1 ? `$${usd}` : usd ? `$${usd.toPrecision(2)}` : '0'));
+    showMetricsState(`Updated ${new Date().toLocaleTimeString()}; every ${REFRESH_MS / 1000} s.`);
   } catch (error) {
-    $('metrics-state').textContent = `The charts could not be updated: ${error.message}`;
+    showMetricsState(`The charts could not be updated: ${error.message}`);
   }
 }
 
@@ -265,7 +312,11 @@ async function sendSampleEvents() {
   }));
   try {
     const result = await api('/events', { method: 'POST', body: JSON.stringify({ events }) });
-    $('metrics-state').textContent = `Sent ${result.accepted} events.`;
+    const pending = unindexed.reduce((sum, batch) => sum + batch.count, 0);
+    unindexed.push({ count: result.accepted, at: Date.now(), until: countedEvents + pending + result.accepted });
+    sentNote = `Sent ${result.accepted} events at ${new Date().toLocaleTimeString()}.`;
+    drawEvents(lastEvents.points, lastEvents.start);
+    showMetricsState('');
     await refreshMetrics();
   } catch (error) {
     say(`The events were not accepted: ${error.message}`);

@@ -16,6 +16,7 @@ from workers import Response
 from api import cors
 from api.auth import authenticate, settle_admission
 from api.call import Call, RequestHeaders, json_response
+from api.negotiation import preferred_type
 from api.routes import router
 from api.settings import settings_of
 from shared.errors import ApiError, ErrorCode, error_body, openai_error_body
@@ -109,6 +110,8 @@ async def _respond(request: Any, env: Any, ctx: Any, exchange: _Exchange) -> Res
             response = _preflight(url.path, exchange.origin, exchange.allowlist, exchange.request_id)
         else:
             route = router.match(exchange.method, url.path)
+            if route.page is not None and preferred_type(headers.get("accept"), ("application/json", "text/html")) == "text/html":
+                return _finish(Response(None, status=302, headers={"location": route.page, "x-request-id": exchange.request_id}), exchange)
             call = exchange.call = Call(request, headers, env, ctx, settings, exchange.request_id, url.path,
                                         dict(parse_qsl(url.query)), router.path_params(route, url.path))
             if not route.public:

@@ -1,35 +1,37 @@
-"""POST /graphql (queries and mutations, in GraphQL's response shape) and GET /graphql
-(GraphiQL). Resolvers reach data only through the inference service's RPC methods."""
+"""/graphql: POST runs queries and mutations, GET queries only (GraphQL over HTTP, api/graphql_http.py),
+in GraphQL's response shape. Resolvers reach data only through the inference service's RPC methods."""
 
 from datetime import UTC, datetime
 from inspect import isawaitable
 from typing import Any
 
 from graphql import DocumentNode, GraphQLError, execute, parse, validate
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ValidationError
 from pydantic_core import to_json
 from workers import Response
 
 from api import bodies
 from api.auth import forget_key, require_admin
-from api.call import Call
-from api.graphiql import GRAPHIQL_CSP, GRAPHIQL_PAGE
+from api.call import Call, json_text_response
+from api.graphql_http import (
+    GRAPHQL_RESPONSE,
+    MAX_QUERY_BYTES,
+    MAX_VARIABLES_BYTES,
+    GraphQLBody,
+    answer_type,
+    body_from_query_string,
+    formatted_error,
+    is_mutation,
+    refused_over_get,
+    request_errors,
+)
 from api.ingestion import batch_limit, ingest
 from api.schema import schema, selects_static_fields_only, validation_rules
 from shared.analytics import EventQuery, MetricQuery
-from shared.base import Model
 from shared.contract import Caller, KeySpec, Retrieval
 from shared.documents import SearchRequest
 from shared.errors import ApiError, ErrorCode
 from shared.models import ALL_MODELS, ModelInfo
-
-MAX_QUERY_BYTES = 100_000  # the query text; the body may add as much again in variables
-
-
-class GraphQLBody(Model):
-    query: str = Field(min_length=1, max_length=MAX_QUERY_BYTES)
-    variables: dict[str, Any] | None = None
-    operationName: str | None = None
 
 
 def _camel(name: str) -> str:
@@ -191,21 +193,6 @@ ROOT = {
 }
 
 
-def _formatted(error: GraphQLError) -> dict[str, Any]:
-    formatted = error.formatted
-    original = error.original_error
-    if isinstance(original, ApiError):
-        formatted["message"] = original.message
-        formatted["extensions"] = {"code": str(original.code), **{k: v for k, v in original.details.items() if isinstance(v, str | int)}}
-    elif isinstance(original, GraphQLError):  # a variable or input value of the wrong type
-        formatted["extensions"] = {"code": str(ErrorCode.INVALID_REQUEST)}
-    elif original is not None:
-        print(f"graphql resolver failed: {type(original).__name__}: {original}")
-        formatted["message"] = "Internal error"
-        formatted["extensions"] = {"code": "internal_error"}
-    return formatted
-
-
 # Parsed and validated documents (or their errors), per isolate: clients send the same few
 # queries again and again, and parsing and validating one costs more than executing it. Bounded:
 # a flood of distinct queries only recycles the oldest entries.
@@ -221,10 +208,10 @@ def checked_document(query: str, introspection: bool) -> DocumentNode | list[dic
     try:
         document = parse(query)
     except GraphQLError as error:
-        checked: DocumentNode | list[dict[str, Any]] = [_formatted(error)]
+        checked: DocumentNode | list[dict[str, Any]] = [formatted_error(error)]
     else:
         errors = validate(schema, document, validation_rules(introspection))
-        checked = [_formatted(e) for e in errors] if errors else document
+        checked = [formatted_error(e) for e in errors] if errors else document
     if len(_checked) >= MAX_CHECKED_DOCUMENTS:
         del _checked[next(iter(_checked))]
     _checked[key] = checked
@@ -236,32 +223,46 @@ _static_answers: dict[tuple[str, bool, str | None, bytes], str] = {}
 MAX_STATIC_ANSWERS = 64
 
 
-async def post_graphql(call: Call) -> Response:
-    body = await bodies.read_body(call.request, GraphQLBody, MAX_QUERY_BYTES + 100_000)
+def _answer(call: Call, answer: str, media_type: str, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return json_text_response(answer, status, call.request_id, {"content-type": media_type, **(headers or {})})
+
+
+async def _run(call: Call, body: GraphQLBody, method: str) -> Response:
+    media_type = answer_type(call.headers.get("accept"))
     introspection = call.settings.graphql_introspection
     document = checked_document(body.query, introspection)
     if isinstance(document, list):
-        return call.json({"errors": document}, 400)
+        return _answer(call, to_json({"errors": document}).decode(), media_type, 400)
+    if method == "GET" and is_mutation(document, body.operationName):
+        return _answer(call, to_json(refused_over_get()).decode(), media_type, 405, {"allow": "POST"})
+    if media_type == GRAPHQL_RESPONSE and (errors := request_errors(document, body)):
+        # With this media type a request that cannot execute has no `data` and a 4xx (application/json
+        # keeps the 200 and `"data": null` its older clients expect).
+        return _answer(call, to_json({"errors": [formatted_error(e) for e in errors]}).decode(), media_type, 400)
     kept = None
     if selects_static_fields_only(document, body.operationName):
         kept = (body.query, introspection, body.operationName, to_json(body.variables))
         if (answer := _static_answers.get(kept)) is not None:
-            return call.json_text(answer)
+            return _answer(call, answer, media_type)
     result = execute(schema, document, root_value=ROOT, context_value=call,
                      variable_values=body.variables, operation_name=body.operationName)
     if isawaitable(result):  # only when a resolver is async: not for introspection alone
         result = await result
     response: dict[str, Any] = {"data": result.data}
     if result.errors:
-        response["errors"] = [_formatted(e) for e in result.errors]
+        response["errors"] = [formatted_error(e) for e in result.errors]
     answer = to_json(response).decode()
     if kept is not None and not result.errors:
         if len(_static_answers) >= MAX_STATIC_ANSWERS:
             del _static_answers[next(iter(_static_answers))]
         _static_answers[kept] = answer
-    return call.json_text(answer)
+    return _answer(call, answer, media_type)
 
 
-async def get_graphiql(call: Call) -> Response:
-    return Response(GRAPHIQL_PAGE, headers={"content-type": "text/html; charset=utf-8",
-                                            "content-security-policy": GRAPHIQL_CSP, "x-request-id": call.request_id})
+async def post_graphql(call: Call) -> Response:
+    return await _run(call, await bodies.read_body(call.request, GraphQLBody, MAX_QUERY_BYTES + MAX_VARIABLES_BYTES), "POST")
+
+
+async def get_graphql(call: Call) -> Response:
+    """A query from the query string (a browser asking for a page is sent to GraphiQL: api/routes.py)."""
+    return await _run(call, body_from_query_string(call.query), "GET")

@@ -25,6 +25,9 @@ class Route:
     kind: str = "read"
     # Whether the ADMIN_TOKEN is accepted here (the admin API); elsewhere it is refused.
     admin: bool = False
+    # Where a browser asking for HTML is sent instead, without credentials: a static page that
+    # calls this route with the caller's (GraphiQL for /graphql).
+    page: str | None = None
 
 
 def _fill(template: str, path: str) -> dict[str, str] | None:
@@ -48,11 +51,11 @@ class Router:
         self._by_path: dict[str, dict[str, Route]] = {}
 
     def add(self, method: str, path: str, handler: Handler, *, public: bool = False, kind: str = "read",
-            admin: bool = False) -> None:
+            admin: bool = False, page: str | None = None) -> None:
         methods = self._by_path.setdefault(path, {})
         if method in methods:
             raise ValueError(f"{method} {path} is routed twice")
-        methods[method] = Route(method, path, handler, public, kind, admin)
+        methods[method] = Route(method, path, handler, public, kind, admin, page)
 
     def _methods(self, path: str) -> dict[str, Route] | None:
         if len(path) > 1:

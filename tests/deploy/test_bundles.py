@@ -75,5 +75,5 @@ def test_the_api_uploads_the_playground_as_static_assets(tmp_path):
 
     assert result.returncode == 0, result.stdout + result.stderr
     built = {p.name for p in (ROOT / "build" / "playground").iterdir()}
-    assert {"index.html", "app.js", "app.css", "graphiql.html", "_headers"} <= built
+    assert {"index.html", "app.js", "app.css", "graphiql.html", "graphiql-bundle", "_headers"} <= built
     assert "playground built into build/playground/" in result.stdout  # by the [build] command, before the upload

@@ -17,6 +17,7 @@ import json
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 from hypothesis import HealthCheck, Phase, given, seed, settings
@@ -111,6 +112,14 @@ graphql_body = body_of(query=st.sampled_from(GRAPHQL),
                            r=maybe(body_of(**{"from": maybe(st.sampled_from(["2026-11-01T00:00:00Z", "garbage"])),
                                               "to": maybe(st.sampled_from(["2026-11-30T00:00:00Z", "2020-01-01T00:00:00Z"]))})))),
                        operationName=maybe(texts))
+# A GET's query string: the same queries, their variables as JSON text (or text that is not
+# within the reader's budget), and any Accept (a browser's is sent to GraphiQL's page).
+graphql_get = st.builds(
+    lambda body, variables, accept: (f"/graphql?{urlencode({**body, 'variables': variables} if variables else body)}", accept),
+    body_of(query=st.sampled_from(GRAPHQL), operationName=maybe(texts)),
+    st.one_of(st.none(), graphql_body.map(lambda body: json.dumps(body.get("variables"))),
+              st.sampled_from(["{", "[1]", "null", "[" * 40 + "]" * 40, '{"f": "\\ud800"}'])),
+    st.sampled_from(["application/json", "application/graphql-response+json", "*/*", "text/html", "text/plain;q=0"]))
 hostile_raw = st.sampled_from([
     b"[" * 5000 + b"]" * 5000, b'{"a": "\\ud800"}', b"\xff\xfe", b"", b"null", b"1e999999", b'{"events": ' + b"[" * 40 + b"]" * 40 + b"}",
     b'{"messages": [{"id": "1", "role": "user", "parts": [{"type": "text", "text": "\\udfff"}]}]}', b"{" * 100_000,
@@ -271,6 +280,9 @@ def mutated(draw, body):
 def requests_(draw, jwt_secret: str | None, expires: int):
     kind = draw(st.sampled_from(["body", "body", "body", "raw", "get", "method", "credentials", "credentials", "cursor", "bytes"]))
     if kind == "get":
+        if draw(st.booleans()):
+            path, accept = draw(graphql_get)
+            return ("GET", path, None, {"accept": accept})
         return ("GET", draw(st.sampled_from(GETS)), None, {})
     if kind == "cursor":
         body = {"query": EVENTS_QUERY, "variables": {"f": draw(st.integers(1, 5)), "a": draw(cursors)}}
@@ -324,7 +336,7 @@ class Findings:
         if status >= 500 and DELIBERATE_5XX.get(status) != code:
             self.undeliberate.append(what)
         elif 400 <= status < 500 and method != "HEAD":  # a HEAD answer has no body to shape
-            graphql_errors = path == "/graphql" and isinstance(body, dict) and body.get("errors")
+            graphql_errors = urlsplit(path).path == "/graphql" and isinstance(body, dict) and body.get("errors")
             if not (code and (body["error"].get("message")) or graphql_errors):
                 self.bad_shape.append(what)
 

@@ -1,4 +1,7 @@
-"""/graphql with a client nobody here wrote (gql), and the limits every query is held to."""
+"""/graphql with clients nobody here wrote (gql; urql, in Node), and the limits every query is held to."""
+
+import json
+import subprocess
 
 import pytest
 from gql import Client, gql
@@ -6,7 +9,7 @@ from gql.transport.exceptions import TransportQueryError
 from gql.transport.httpx import HTTPXTransport
 
 from api.schema import MAX_ALIASES, MAX_DEPTH
-from scripts.localhost import FRESH_CONNECTIONS
+from scripts.localhost import FRESH_CONNECTIONS, NODE, PROJECT_ROOT
 from tests.e2e.conftest import landed
 
 
@@ -88,12 +91,89 @@ def test_gql_surfaces_a_forbidden_admin_mutation(session):
         session.execute(gql('mutation { createApiKey(name: "nope") { key } }'))
 
 
-def test_graphiql_is_served_to_an_authenticated_browser(client):
-    response = client.get("/graphql", headers={"accept": "text/html"})
+def test_a_browser_asking_for_graphql_is_sent_to_graphiql_without_credentials(anonymous):
+    browser = {"accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+    response = anonymous.get("/graphql", headers=browser)
+
+    assert response.status_code in (302, 303)
+    assert response.headers["location"] == "/graphiql"
+    page = anonymous.get("/graphiql", headers=browser)
+    assert page.status_code == 200
+    assert '<div id="graphiql">' in page.text
+    csp = page.headers["content-security-policy"]
+    assert "unpkg" not in csp and "script-src 'self'" in csp and "worker-src 'self'" in csp
+    # The page's old address leads to the same page, under the same policy.
+    old = anonymous.get("/graphiql.html", headers=browser, follow_redirects=True)
+    assert old.url.path == "/graphiql" and old.headers["content-security-policy"] == csp
+
+
+def test_a_get_runs_a_query_with_its_variables_and_operation_name(client):
+    query = ('query Page($first: Int) { events(first: $first, filter: {type: "never-sent"}) { edges { cursor } } } '
+             'query Other { models { id } }')
+    response = client.get("/graphql", params={"query": query, "variables": '{"first": 5}', "operationName": "Page"},
+                          headers={"accept": "application/json"})
 
     assert response.status_code == 200
-    assert "graphiql" in response.text.lower()
-    assert "unpkg.com" in response.headers["content-security-policy"]
+    assert response.headers["content-type"].startswith("application/json")
+    assert response.json() == {"data": {"events": {"edges": []}}}
+
+
+def test_a_get_needs_the_same_credentials_as_a_post(anonymous):
+    response = anonymous.get("/graphql", params={"query": "{ models { id } }"}, headers={"accept": "application/json"})
+
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "unauthorized"
+
+
+def test_a_mutation_over_get_is_refused_with_405_and_runs_nothing(client):
+    mutation = 'mutation { trackEvents(events: [{type: "over-get"}]) { accepted } }'
+    response = client.get("/graphql", params={"query": mutation}, headers={"accept": "application/graphql-response+json"})
+
+    assert response.status_code == 405
+    assert response.headers["allow"] == "POST"
+    assert response.json()["errors"][0]["extensions"]["code"] == "method_not_allowed"
+    events = client.post("/graphql", json={"query": '{ events(filter: {type: "over-get"}) { edges { cursor } } }'}).json()
+    assert events["data"]["events"]["edges"] == []
+
+
+def test_graphql_response_json_is_answered_in_kind_with_4xx_for_request_errors(client):
+    accept = {"accept": "application/graphql-response+json"}
+    ok = client.get("/graphql", params={"query": "{ models { id } }"}, headers=accept)
+    assert ok.status_code == 200
+    assert ok.headers["content-type"].startswith("application/graphql-response+json")
+
+    # A variable of the wrong type: a request error, so no `data` and a 4xx.
+    wrong = client.post("/graphql", json={"query": "query($n: Int) { events(first: $n) { edges { cursor } } }",
+                                          "variables": {"n": "abc"}}, headers=accept)
+    assert wrong.status_code == 400
+    assert wrong.headers["content-type"].startswith("application/graphql-response+json")
+    assert "data" not in wrong.json()
+    assert wrong.json()["errors"][0]["extensions"]["code"] == "invalid_request"
+
+
+@pytest.mark.parametrize(("variables", "field_said"), [("{not json", "variables: not valid JSON"),
+                                                      ("[" * 40 + "]" * 40, "nests deeper than"),
+                                                      ('["a list"]', "variables")])
+def test_get_variables_must_be_a_json_object_within_the_readers_budget(client, variables, field_said):
+    response = client.get("/graphql", params={"query": "{ models { id } }", "variables": variables},
+                          headers={"accept": "application/json"})
+
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["field"] == "variables" and field_said in error["message"]
+
+
+def test_a_get_without_a_query_is_refused_naming_it(client):
+    response = client.get("/graphql", headers={"accept": "application/json"})
+
+    assert response.status_code == 400
+    assert response.json()["error"]["field"] == "query"
+
+
+def test_every_graphql_error_carries_a_code(client):
+    for query in ("{ models { id ", "{ nope }", "query A { models { id } } query B { models { id } }"):
+        body = client.post("/graphql", json={"query": query}).json()
+        assert [e["extensions"]["code"] for e in body["errors"]] == ["invalid_request"], (query, body)
 
 
 def test_wrong_argument_and_variable_types_are_graphql_errors_not_500s(client):
@@ -140,3 +220,31 @@ def test_aliased_track_events_share_one_batchs_worth_of_events(anonymous, new_ke
     tracked = [v for v in (body["data"] or {}).values() if v]
     assert len(tracked) * 100 <= limit
     assert {e["extensions"]["code"] for e in body["errors"]} == {"payload_too_large"}
+
+
+URQL_CLIENT = PROJECT_ROOT / "tests" / "e2e" / "urql" / "client.mjs"
+
+
+def urql(base_url: str, api_key: str, query: str, **variables) -> dict:
+    options = {"query": query, "variables": variables, "headers": {"authorization": f"Bearer {api_key}"}}
+    result = subprocess.run([str(NODE), str(URQL_CLIENT), base_url, json.dumps(options)], cwd=PROJECT_ROOT,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_urql_with_its_defaults_runs_a_query_over_get(base_url, api_key):
+    seen = urql(base_url, api_key, "query Models($first: Int) { models { id } events(first: $first) { pageInfo { hasNextPage } } }",
+                first=1)
+
+    assert seen["error"] is None
+    assert {"id": "@cf/meta/llama-3.1-8b-instruct-fast", "__typename": "Model"} in seen["data"]["models"]
+    assert [request["method"] for request in seen["requests"]] == ["GET"]
+    assert "application/graphql-response+json" in seen["requests"][0]["accept"]
+
+
+def test_urql_sees_a_validation_error_with_its_code(base_url, api_key):
+    seen = urql(base_url, api_key, "{ nope }")
+
+    assert seen["data"] is None
+    assert seen["error"]["graphQLErrors"] == [{"code": "invalid_request"}]

@@ -4,6 +4,7 @@ screenshot of each scenario is kept in .artifacts/playground/."""
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -33,6 +34,7 @@ def browse(base_url: str, scenario: str, expected_errors: str | None = None, **o
     assert "failed" not in seen, f"{seen['failed']} (screenshot: {ARTIFACTS / scenario}-failed.png)"
     # The browser logs a refused request as an error: expected where the test is one.
     assert [e for e in seen["consoleErrors"] if not (expected_errors and expected_errors in e)] == []
+    assert seen["elsewhere"] == []  # nothing from another origin: the page works offline
     return seen
 
 
@@ -44,6 +46,8 @@ def test_a_typed_message_gets_a_streamed_answer_with_its_metadata(base_url, new_
     assert seen["meta"].startswith("@cf/meta/llama-3.1-8b-instruct-fast · workers-ai · generated · ")
     assert "completion tokens · stop" in seen["meta"]
     assert seen["tokens"] > 0 and seen["cost"].startswith("$0.0000")  # the chat's usage, charted
+    assert requests_today(seen["usageAfter"]) == requests_today(seen["usageBefore"]) + 1  # and counted on the key's line
+    assert seen["cutLabels"] == []  # every axis as wide as its labels (small costs included)
     assert seen["stored"] and seen["local"] == 0  # the key in session storage, nothing in local storage
     assert (ARTIFACTS / "chat.png").stat().st_size > 10_000
 
@@ -59,10 +63,16 @@ def test_a_tool_the_model_calls_runs_in_the_browser_and_the_answer_uses_its_outp
     assert output in seen["said"]  # the answer's text: the stand-in quotes the result it was given
 
 
+def requests_today(key_state: str) -> int:
+    return int(re.search(r"(\d+) requests?", key_state).group(1))
+
+
 def test_sent_events_show_in_the_chart(base_url, new_key):
     seen = browse(base_url, "events", key=new_key("pro", "playground-events")["key"])
 
-    assert seen["after"] == seen["before"] + 10
+    assert seen["atOnce"] == seen["before"] + 10  # as soon as they are sent, before they are indexed
+    assert seen["after"] == seen["afterRefresh"] == seen["before"] + 10
+    assert "Sent 10 events" in seen["state"] and "Updated" in seen["state"]  # the note outlives the refresh
     assert seen["caption"] == f"{seen['after']:g} events"
     assert seen["canvases"] == 1  # drawn by uPlot
 
@@ -82,3 +92,23 @@ def test_everything_works_from_the_keyboard_alone(base_url, new_key):
     assert seen["chat"]["answer"] == STAND_IN_REPLY.format("Typed without a mouse")
     assert seen["eventsAfter"] == seen["eventsBefore"] + 10
     assert seen["outline"] != "none"  # the focused control is visibly marked
+
+
+def test_graphiql_opens_from_the_playground_and_runs_a_query_with_its_key(base_url, new_key):
+    seen = browse(base_url, "graphiql", key=new_key("pro", "playground-graphiql")["key"])
+
+    assert seen["address"] == "/graphiql"
+    assert seen["response"]["data"]["usage"]["tier"] == "PRO"  # the playground's key, sent by GraphiQL
+    assert {"id": "@cf/meta/llama-3.1-8b-instruct-fast"} in seen["response"]["data"]["models"]
+    assert seen["headersShown"] is False  # the key is sent, never shown
+    assert "/graphiql-bundle/graphql.worker.js" in seen["workers"]  # the editor's language service runs
+    assert (ARTIFACTS / "graphiql.png").stat().st_size > 10_000
+
+
+def test_every_buttons_label_is_legible_enabled_or_disabled(base_url):
+    seen = browse(base_url, "buttons")
+
+    assert {button["id"] for button in seen["buttons"]} >= {"forget-key", "send", "stop", "send-events"}
+    for button in seen["buttons"]:
+        assert button["label"], button
+        assert button["contrast"] >= 4.5, button  # WCAG AA for text
