@@ -68,3 +68,15 @@ def test_a_delta_is_the_same_event_the_dict_would_give(text):
     for include_usage in (True, False):
         openai = OpenAIChunks("c", "m", 1, include_usage)
         assert openai.delta(text) == openai._chunk({"content": text})
+
+
+def test_openai_completion_chunks_carry_the_text_then_the_finish_reason_usage_and_done():
+    enc = make_encoder("openai-completion", stream_id="cmpl-1", model="m", created=7, include_usage=True)
+    chunks = events(enc.start() + enc.delta("Hel") + enc.delta('lo "you"') + enc.finish("stop", USAGE, {}))
+
+    assert [c["choices"][0]["text"] for c in chunks[:3]] == ["Hel", 'lo "you"', ""]
+    assert [c["choices"][0]["finish_reason"] for c in chunks[:3]] == [None, None, "stop"]
+    assert chunks[3]["choices"] == [] and chunks[3]["usage"]["total_tokens"] == 5
+    assert chunks[-1] == "[DONE]"
+    assert all(c["object"] == "text_completion" and c["id"] == "cmpl-1" for c in chunks[:-1])
+    assert events(enc.error("boom"))[0]["error"]["message"] == "boom"
