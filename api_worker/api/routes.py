@@ -4,6 +4,7 @@ from api.router import Router
 
 router = Router()
 router.add("GET", "/health", "api.health:get_health", public=True)
+router.add("GET", "/openapi.json", "api.openapi:get_openapi", public=True)
 router.add("POST", "/stream/chat", "api.generation:post_chat", kind="ai")
 router.add("POST", "/stream/completion", "api.generation:post_completion", kind="ai")
 router.add("POST", "/stream/object", "api.generation:post_object", kind="ai")

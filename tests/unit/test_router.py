@@ -54,8 +54,8 @@ def test_a_route_cannot_be_added_twice(router):
         router.add("GET", "/health", handler)
 
 
-def test_only_health_is_public_in_the_api_route_table():
-    assert [(r.method, r.path) for r in api_router.routes() if r.public] == [("GET", "/health")]
+def test_only_health_and_the_openapi_document_are_public_in_the_api_route_table():
+    assert [(r.method, r.path) for r in api_router.routes() if r.public] == [("GET", "/health"), ("GET", "/openapi.json")]
 
 
 def test_a_segment_in_braces_matches_one_segment_and_is_read_as_a_parameter():
