@@ -3,7 +3,7 @@
 NODE := .devhost/bin/node
 PYTHON := .venv/bin/python
 
-.PHONY: setup dev devhost test unit e2e lint bench profile fuzz load key replay bindings clean
+.PHONY: setup dev devhost test unit e2e lint bench profile fuzz load key jwt openapi replay bindings clean
 
 setup:
 	@python3 scripts/bootstrap.py
@@ -61,6 +61,15 @@ bindings:
 
 key: setup
 	@$(PYTHON) scripts/keys.py $(ARGS)
+
+# A JWT for local use, signed with .dev.vars' JWT_SECRET: make jwt ARGS="--sub user-1 --tier pro".
+# The standard library only, and no setup step first: it prints the token alone (TOKEN=$$(make -s jwt ...)).
+jwt:
+	@python3 scripts/jwt_token.py $(ARGS)
+
+# The OpenAPI document, docs/openapi.json, from the code (ARGS=--check: fail if it is stale).
+openapi: setup
+	@$(PYTHON) scripts/openapi.py $(ARGS)
 
 clean:
 	rm -rf .venv node_modules .devhost .wrangler api_worker/shared inference_worker/shared
