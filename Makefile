@@ -8,8 +8,9 @@ PYTHON := .venv/bin/python
 setup:
 	@python3 scripts/bootstrap.py
 
-# Restarts the host when a worker's code changes (state in .wrangler/state survives).
-WATCH := --watch-path=api_worker --watch-path=inference_worker --watch-path=shared --watch-path=devhost --watch-path=playground
+# Restarts the host when a worker's code changes (state in .wrangler/state survives), not when
+# the host's start writes each worker's copy of shared/ (devhost/watch.mjs).
+WATCH := devhost/watch.mjs --watch-path=api_worker --watch-path=inference_worker --watch-path=shared --watch-path=devhost --watch-path=playground --
 
 # Both workers on the real workerd (devhost/workerd.mjs).
 dev: setup
@@ -20,7 +21,7 @@ dev: setup
 # The same workers in devhost's Pyodide-in-Node host, which can inject binding faults.
 devhost: setup
 	@echo "==> Starting both workers on devhost's Pyodide host; Ctrl-C stops it"
-	@$(NODE) --experimental-wasm-jspi $(WATCH) devhost/host.mjs $(ARGS)
+	@$(NODE) $(WATCH) --experimental-wasm-jspi devhost/host.mjs $(ARGS)
 
 test: setup
 	@echo "==> Running unit (CPython), deploy-bundle and end-to-end (workerd; faults on devhost) tests"
