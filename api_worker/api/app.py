@@ -102,6 +102,13 @@ def _log(exchange: _Exchange, status: int, ms: float, stream: dict[str, Any] | N
     }, separators=(",", ":")))
 
 
+def _log_quietly(exchange: _Exchange, status: int, ms: float, stream: dict[str, Any] | None = None) -> None:
+    try:
+        _log(exchange, status, ms, stream)
+    except Exception:  # a log line that cannot be written must not cost the client its answer
+        print(f"request {exchange.request_id}: no log line:\n{traceback.format_exc()}")
+
+
 def _elapsed_ms(started: float) -> float:
     return round((time.perf_counter() - started) * 1000, 1)
 
@@ -112,10 +119,7 @@ async def _log_at_stream_end(exchange: _Exchange, status: int, ms: float, starte
         ended = "ok"
     except Exception:  # the answer ended abnormally (the service's error), or the client went away
         ended = "aborted"
-    try:
-        _log(exchange, status, ms, {"stream_ms": _elapsed_ms(started), "stream": ended})
-    except Exception:
-        print(f"request {exchange.request_id}: no log line:\n{traceback.format_exc()}")
+    _log_quietly(exchange, status, ms, {"stream_ms": _elapsed_ms(started), "stream": ended})
 
 
 async def _respond(request: Any, env: Any, ctx: Any, exchange: _Exchange) -> Response:
@@ -168,12 +172,9 @@ async def handle(request: Any, env: Any, ctx: Any) -> Response:
         response = await _respond(request, env, ctx, exchange)
     except Exception:
         response = _internal_error(exchange)
-    try:
-        ms = _elapsed_ms(started)
-        if exchange.call is not None and exchange.call.stream_end is not None and response.status < 300:
-            ctx.waitUntil(asyncio.ensure_future(_log_at_stream_end(exchange, response.status, ms, started)))
-        else:
-            _log(exchange, response.status, ms)
-    except Exception:  # a log line that cannot be written must not cost the client its answer
-        print(f"request {exchange.request_id}: no log line:\n{traceback.format_exc()}")
+    ms = _elapsed_ms(started)
+    if exchange.call is not None and exchange.call.stream_end is not None and response.status < 300:
+        ctx.waitUntil(asyncio.ensure_future(_log_at_stream_end(exchange, response.status, ms, started)))
+        return response
+    _log_quietly(exchange, response.status, ms)
     return response
