@@ -3,13 +3,14 @@
 NODE := .devhost/bin/node
 PYTHON := .venv/bin/python
 
-.PHONY: setup dev devhost test unit e2e lint bench profile fuzz load key replay bindings clean
+.PHONY: setup dev devhost test unit e2e lint bench profile fuzz load key jwt openapi replay bindings clean
 
 setup:
 	@python3 scripts/bootstrap.py
 
-# Restarts the host when a worker's code changes (state in .wrangler/state survives).
-WATCH := --watch-path=api_worker --watch-path=inference_worker --watch-path=shared --watch-path=devhost --watch-path=playground
+# Restarts the host when a worker's code changes (state in .wrangler/state survives), not when
+# the host's start writes each worker's copy of shared/ (devhost/watch.mjs).
+WATCH := devhost/watch.mjs --watch-path=api_worker --watch-path=inference_worker --watch-path=shared --watch-path=devhost --watch-path=playground --
 
 # Both workers on the real workerd (devhost/workerd.mjs).
 dev: setup
@@ -20,7 +21,7 @@ dev: setup
 # The same workers in devhost's Pyodide-in-Node host, which can inject binding faults.
 devhost: setup
 	@echo "==> Starting both workers on devhost's Pyodide host; Ctrl-C stops it"
-	@$(NODE) --experimental-wasm-jspi $(WATCH) devhost/host.mjs $(ARGS)
+	@$(NODE) $(WATCH) --experimental-wasm-jspi devhost/host.mjs $(ARGS)
 
 test: setup
 	@echo "==> Running unit (CPython), deploy-bundle and end-to-end (workerd; faults on devhost) tests"
@@ -61,6 +62,15 @@ bindings:
 
 key: setup
 	@$(PYTHON) scripts/keys.py $(ARGS)
+
+# A JWT for local use, signed with .dev.vars' JWT_SECRET: make jwt ARGS="--sub user-1 --tier pro".
+# The standard library only, and no setup step first: it prints the token alone (TOKEN=$$(make -s jwt ...)).
+jwt:
+	@python3 scripts/jwt_token.py $(ARGS)
+
+# The OpenAPI document, docs/openapi.json, from the code (ARGS=--check: fail if it is stale).
+openapi: setup
+	@$(PYTHON) scripts/openapi.py $(ARGS)
 
 clean:
 	rm -rf .venv node_modules .devhost .wrangler api_worker/shared inference_worker/shared

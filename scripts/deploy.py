@@ -15,6 +15,7 @@ the primary's consumers and classes). The api's [[services]] must match the list
 bindings`), which is checked first. Arguments after `--` go to every deploy (e.g. `-- --env production`)."""
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
@@ -34,6 +35,12 @@ def tool_command(tool: str, root: Path) -> list[str]:
     if found is None:
         raise SystemExit(f"{tool} is not installed: `make setup` installs pywrangler (or pass --tool wrangler)")
     return [found]
+
+
+def tool_environment(root: Path) -> dict[str, str]:
+    """The environment every step runs in: .venv/bin first on PATH, where `make setup` installs
+    pywrangler and the `uv` it runs (pywrangler looks for it on PATH)."""
+    return {**os.environ, "PATH": os.pathsep.join([str(root / ".venv" / "bin"), os.environ.get("PATH", "")])}
 
 
 def plan(root: Path, backends: list[str], env: str | None, dry_run: bool, extra: list[str]) -> list[tuple[str, Path, list[str]]]:
@@ -93,7 +100,7 @@ def main() -> int:
             bindings.write_secondary(name, args.root / "backends.txt", args.root / "inference_worker" / "wrangler.toml")
     for number, (what, cwd, arguments) in enumerate(steps, 1):
         print(f"==> [{number}/{len(steps)}] {what}: {' '.join([Path(command[0]).name, *arguments])}", flush=True)
-        if subprocess.run([*command, *arguments], cwd=cwd).returncode != 0:
+        if subprocess.run([*command, *arguments], cwd=cwd, env=tool_environment(args.root)).returncode != 0:
             print(f"==> {what} failed: stopped; nothing after it was {'rolled back' if args.rollback else 'deployed'}")
             return 1
     done = "rolled back: the api worker, then" if args.rollback else "built:" if args.dry_run else "deployed:"

@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from scripts.dev_vars import dev_var  # noqa: E402
 from scripts.served_host import NoServedHost, target_url  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,14 +26,8 @@ KEY_FIELDS = "id prefix name tier createdAt revokedAt"
 
 
 def admin_token() -> str:
-    if token := os.environ.get("ADMIN_TOKEN"):
+    if token := dev_var("ADMIN_TOKEN"):
         return token
-    dev_vars = ROOT / ".dev.vars"
-    if dev_vars.exists():
-        for line in dev_vars.read_text().splitlines():
-            name, _, value = line.partition("=")
-            if name.strip() == "ADMIN_TOKEN":
-                return value.strip().strip("'\"")
     sys.exit("No admin token: set ADMIN_TOKEN, or run `make setup` to write .dev.vars")
 
 

@@ -70,17 +70,21 @@ class ApiError(Exception):
         message: str,
         *,
         headers: dict[str, str] | None = None,
+        status: int | None = None,
         **details: Any,
     ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.headers = headers or {}
+        # A code's status unless the route answers it otherwise (an unknown model in a request
+        # body is a 400; the model a path names, a 404).
+        self._status = status
         self.details = details
 
     @property
     def status(self) -> int:
-        return STATUS_BY_CODE[self.code]
+        return self._status or STATUS_BY_CODE[self.code]
 
     def body(self) -> dict[str, Any]:
         return error_body(self.code, self.message, **self.details)

@@ -6,6 +6,7 @@
   in `messageMetadata`, which every version accepts.
 - "text": plain text (useCompletion's "text" protocol, and useObject's JSON text).
 - "openai": OpenAI `chat.completion.chunk` events, ending `data: [DONE]`.
+- "openai-completion": OpenAI's legacy `text_completion` events (`choices[0].text`), the same way.
 
 An encoder's `error()` returns the in-band error event, or None where the protocol has none
 (plain text): the producer then ends the stream abnormally, which the client's reader reports.
@@ -31,7 +32,8 @@ UI_MESSAGE_STREAM_HEADERS = {**SSE_HEADERS, "x-vercel-ai-ui-message-stream": "v1
 TEXT_HEADERS = {"content-type": "text/plain; charset=utf-8", "cache-control": "no-cache, no-transform",
                 "content-encoding": "identity"}
 
-PROTOCOL_HEADERS = {"ui": UI_MESSAGE_STREAM_HEADERS, "text": TEXT_HEADERS, "openai": SSE_HEADERS}
+PROTOCOL_HEADERS = {"ui": UI_MESSAGE_STREAM_HEADERS, "text": TEXT_HEADERS, "openai": SSE_HEADERS,
+                    "openai-completion": SSE_HEADERS}
 
 
 def _event(payload: Any) -> str:
@@ -198,6 +200,33 @@ class OpenAIChunks:
         return _event({"error": {"message": message, "type": "server_error", "param": None, "code": "upstream_error"}}) + DONE
 
 
+class OpenAICompletionChunks(OpenAIChunks):
+    """OpenAI's legacy completion stream: `text_completion` events whose `choices[0].text` is the
+    next piece of the answer, the last with its finish reason, then usage if asked, then [DONE]."""
+
+    def __init__(self, completion_id: str, model: str, created: int, include_usage: bool) -> None:
+        self.base = {"id": completion_id, "object": "text_completion", "created": created, "model": model}
+        self.include_usage = include_usage
+        self._delta = _template(self._payload({"text": _HOLE}))
+
+    def _payload(self, delta: dict[str, Any], finish_reason: str | None = None) -> dict[str, Any]:
+        choice = {"index": 0, "text": delta.get("text", ""), "logprobs": None, "finish_reason": finish_reason}
+        chunk = {**self.base, "choices": [choice]}
+        if self.include_usage:
+            chunk["usage"] = None
+        return chunk
+
+    def start(self, sources: list[Source] = ()) -> str:
+        return ""  # the first piece of text opens the stream: a completion chunk has no role to announce
+
+    # Completions take no tools.
+    def tool_call_start(self, index: int, call_id: str, name: str) -> str:
+        return ""
+
+    def tool_call_delta(self, index: int, arguments: str) -> str:
+        return ""
+
+
 def make_encoder(protocol: str, *, stream_id: str, model: str, created: int, include_usage: bool = False) -> Encoder:
     if protocol == "ui":
         return UIMessageStream(stream_id)
@@ -205,4 +234,6 @@ def make_encoder(protocol: str, *, stream_id: str, model: str, created: int, inc
         return TextStream()
     if protocol == "openai":
         return OpenAIChunks(stream_id, model, created, include_usage)
+    if protocol == "openai-completion":
+        return OpenAICompletionChunks(stream_id, model, created, include_usage)
     raise ValueError(f"unknown stream protocol {protocol!r}")

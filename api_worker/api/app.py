@@ -2,6 +2,7 @@
 admission (rate limit, quotas), the handler, and the headers every response carries. Any
 error becomes the one JSON error shape."""
 
+import asyncio
 import importlib
 import json
 import time
@@ -60,6 +61,7 @@ class _Exchange:
     origin: str | None = None
     allowlist: frozenset[str] = frozenset()
     call: Call | None = None
+    error: ApiError | None = None  # what the client was answered with, if an error
 
 
 def _finish(response: Response, exchange: _Exchange) -> Response:
@@ -80,18 +82,45 @@ def _finish(response: Response, exchange: _Exchange) -> Response:
     return response
 
 
-def _log(exchange: _Exchange, status: int, started: float) -> None:
-    """One JSON line a request, for `wrangler tail` and Workers Logs."""
+def _log(exchange: _Exchange, status: int, ms: float, stream: dict[str, Any] | None = None) -> None:
+    """One JSON line a request, for `wrangler tail` and Workers Logs: `ms` until the answer's
+    headers; an error's code and reason (why a 401 was refused: no credentials, an unknown or
+    revoked key, a token's bad signature, expiry or form); for a relayed stream, `stream_ms` until
+    its end and how it ended (`stream`)."""
     call = exchange.call
     client = call.made_client if call is not None else None
+    error = exchange.error
     print(json.dumps({
         "request_id": exchange.request_id, "method": exchange.method, "path": exchange.path, "status": status,
-        "ms": round((time.perf_counter() - started) * 1000, 1),
+        "ms": ms,
+        **(stream or {}),
+        "error": str(error.code) if error else None,
+        "reason": error.details.get("reason") if error else None,
         "credential": call.credential if call else None,
         "caller": call.caller.key_id if call and call.caller else None,
         "backend": client.backend if client else None,
         "failovers": client.failovers if client and client.failovers else None,
     }, separators=(",", ":")))
+
+
+def _log_quietly(exchange: _Exchange, status: int, ms: float, stream: dict[str, Any] | None = None) -> None:
+    try:
+        _log(exchange, status, ms, stream)
+    except Exception:  # a log line that cannot be written must not cost the client its answer
+        print(f"request {exchange.request_id}: no log line:\n{traceback.format_exc()}")
+
+
+def _elapsed_ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 1)
+
+
+async def _log_at_stream_end(exchange: _Exchange, status: int, ms: float, started: float) -> None:
+    try:
+        await exchange.call.stream_end
+        ended = "ok"
+    except Exception:  # the answer ended abnormally (the service's error), or the client went away
+        ended = "aborted"
+    _log_quietly(exchange, status, ms, {"stream_ms": _elapsed_ms(started), "stream": ended})
 
 
 async def _respond(request: Any, env: Any, ctx: Any, exchange: _Exchange) -> Response:
@@ -121,6 +150,7 @@ async def _respond(request: Any, env: Any, ctx: Any, exchange: _Exchange) -> Res
             finally:
                 await settle_admission(call)
     except ApiError as err:
+        exchange.error = err
         response = _error_response(err, url.path, exchange.request_id)
     return _finish(response, exchange)
 
@@ -129,6 +159,7 @@ def _internal_error(exchange: _Exchange) -> Response:
     """The 500 for a failure anywhere in `_respond`, finishing included."""
     # The traceback goes to the log (wrangler tail), never to the client.
     print(f"request {exchange.request_id} failed:\n{traceback.format_exc()}")
+    exchange.error = ApiError(ErrorCode.INTERNAL, "Internal error")
     body = error_body(ErrorCode.INTERNAL, "Internal error", request_id=exchange.request_id)
     try:
         return _finish(json_response(body, 500, exchange.request_id), exchange)
@@ -144,8 +175,9 @@ async def handle(request: Any, env: Any, ctx: Any) -> Response:
         response = await _respond(request, env, ctx, exchange)
     except Exception:
         response = _internal_error(exchange)
-    try:
-        _log(exchange, response.status, started)
-    except Exception:  # a log line that cannot be written must not cost the client its answer
-        print(f"request {exchange.request_id}: no log line:\n{traceback.format_exc()}")
+    ms = _elapsed_ms(started)
+    if exchange.call is not None and exchange.call.stream_end is not None and response.status < 300:
+        ctx.waitUntil(asyncio.ensure_future(_log_at_stream_end(exchange, response.status, ms, started)))
+        return response
+    _log_quietly(exchange, response.status, ms)
     return response

@@ -10,10 +10,10 @@ request is either honoured or refused. Limits are checked here, before any RPC o
 
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from api.images import ImageReader
-from api.refusals import openai_fields, refuse_parts
+from api.refusals import openai_completion_fields, openai_fields, refuse_parts
 from api.ui_messages import UIMessage, chat_messages
 from shared import json_reader
 from shared.base import Model
@@ -373,6 +373,45 @@ class EmbeddingsBody(_Body):
     encoding_format: Literal["float", "base64"] = "float"
 
 
+class OpenAICompletionBody(_Strict):
+    """OpenAI's legacy completion request: one prompt, continued as the chat routes answer it."""
+
+    model: str
+    # One prompt: a string, or a list of one (OpenAI's list asks for a completion per prompt).
+    prompt: str | list[str]
+    stream: bool = False
+    stream_options: StreamOptions | None = None
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    max_tokens: int | None = Field(default=None, ge=1, le=MAX_OUTPUT_TOKENS)
+    # Ranges checked as the contract's (shared/contract.py Sampling).
+    top_p: float | None = None
+    seed: int | None = None
+    stop: str | list[str] | None = None
+    frequency_penalty: float | None = None
+    presence_penalty: float | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _carried_or_refused(cls, data: Any) -> Any:
+        return openai_completion_fields(data) if isinstance(data, dict) else data
+
+    @field_validator("prompt")
+    @classmethod
+    def _one_prompt(cls, prompt: str | list[str]) -> str:
+        if isinstance(prompt, list):
+            if len(prompt) != 1:
+                raise ValueError(f"give one prompt (a string, or a list of one); this list has {len(prompt)}")
+            prompt = prompt[0]
+        if not prompt:
+            raise ValueError("the prompt is empty")
+        return prompt
+
+    def sampling_fields(self) -> dict[str, tuple[str, Any]]:
+        fields = {name: (name, getattr(self, name)) for name in
+                  ("top_p", "seed", "frequency_penalty", "presence_penalty", "temperature", "max_tokens")}
+        return fields | {"stop": ("stop", [self.stop] if isinstance(self.stop, str) else self.stop)}
+
+
 def _too_large(size: str, max_bytes: int) -> ApiError:
     return ApiError(ErrorCode.PAYLOAD_TOO_LARGE, f"The body is {size} bytes; the limit is {max_bytes}",
                     field="body", limit=max_bytes)
@@ -593,3 +632,22 @@ def embedding_request(body: EmbeddingsBody, *, caller: Caller, request_id: str) 
     # Floats are written into the answer as the runtime wrote them; base64 needs the numbers.
     return EmbeddingRequest(request_id=request_id, caller=caller, model=model, texts=texts,
                             vectors_as_json=body.encoding_format == "float")
+
+
+def openai_completion_request(body: OpenAICompletionBody, *, caller: Caller, request_id: str, stream_id: str,
+                              default_model: str = DEFAULT_TEXT_MODEL) -> GenerationRequest:
+    messages = [ChatMessage(role="user", content=body.prompt)]
+    model = _text_model(body.model, default_model)
+    return GenerationRequest(
+        request_id=request_id,
+        caller=caller,
+        kind="completion",
+        model=model,
+        messages=messages,
+        sampling=_checked_for_model(model, messages, body.sampling_fields()),
+        temperature=body.temperature,
+        max_tokens=body.max_tokens or DEFAULT_MAX_OUTPUT_TOKENS,
+        protocol="openai-completion" if body.stream else None,
+        include_usage=bool(body.stream_options and body.stream_options.include_usage),
+        stream_id=stream_id,
+    )

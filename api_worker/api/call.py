@@ -45,6 +45,7 @@ class Call:
     is_admin: bool = False
     rate_window: RateWindow | None = None
     graphql_events: int = 0  # events tracked so far by this request's trackEvents fields
+    stream_end: Any = None  # a relayed answer's end (a JS promise: api/relay.py), which the log line waits for
 
     @cached_property
     def inference(self) -> InferenceClient:

@@ -1,5 +1,5 @@
-"""The OpenAI-compatible routes under /v1: chat completions (streamed or not), embeddings and
-the model list, in OpenAI's shapes, so any OpenAI client works with only its base URL changed."""
+"""The OpenAI-compatible routes under /v1: chat completions and legacy completions (streamed or
+not), embeddings and the models, in OpenAI's shapes, so any OpenAI client works with only its base URL changed."""
 
 import base64
 import struct
@@ -15,7 +15,13 @@ from api.call import Call
 from api.relay import relay
 from shared.contract import GenerationResult
 from shared.embeddings import embedding_list_json
-from shared.models import ALL_MODELS
+from shared.errors import ApiError, ErrorCode
+from shared.models import ALL_MODELS, CATALOG, DEFAULT_TEXT_MODEL, ModelInfo, UnknownModel, resolve
+
+
+def answer_headers(result: GenerationResult) -> dict[str, str]:
+    """What a whole answer says of itself, as a streamed one's relay does (api/relay.py)."""
+    return {"x-model": result.model, "x-provider": result.provider, "x-cache": "hit" if result.cached else "miss"}
 
 
 def assistant_message(result: GenerationResult) -> dict[str, Any]:
@@ -53,9 +59,31 @@ async def post_chat_completions(call: Call) -> Response:
         return await relay(call, generation)
     check_model_allowed(call, generation.model)
     result = await call.inference.generate(generation)
-    return call.json(chat_completion(result, completion_id, int(time.time())),
-                     headers={"x-model": result.model, "x-provider": result.provider,
-                              "x-cache": "hit" if result.cached else "miss"})
+    return call.json(chat_completion(result, completion_id, int(time.time())), headers=answer_headers(result))
+
+
+def text_completion(result: GenerationResult, completion_id: str, created: int) -> dict[str, Any]:
+    return {
+        "id": completion_id,
+        "object": "text_completion",
+        "created": created,
+        "model": result.model,
+        "choices": [{"index": 0, "text": result.text, "logprobs": None, "finish_reason": result.finish_reason}],
+        "usage": result.usage,
+    }
+
+
+async def post_completions(call: Call) -> Response:
+    """OpenAI's legacy completions: the prompt answered by the same generation as /stream/completion."""
+    body = await bodies.read_body(call.request, bodies.OpenAICompletionBody)
+    completion_id = f"cmpl-{uuid.uuid4().hex}"
+    generation = bodies.openai_completion_request(body, caller=call.caller, request_id=call.request_id,
+                                                  stream_id=completion_id, default_model=call.default_model)
+    if generation.protocol:
+        return await relay(call, generation)
+    check_model_allowed(call, generation.model)
+    result = await call.inference.generate(generation)
+    return call.json(text_completion(result, completion_id, int(time.time())), headers=answer_headers(result))
 
 
 def encode_embedding(vector: list[float], encoding_format: str) -> list[float] | str:
@@ -83,13 +111,24 @@ async def post_embeddings(call: Call) -> Response:
     })
 
 
+def model_object(m: ModelInfo) -> dict[str, Any]:
+    # `pricing` and `capabilities` are not OpenAI's (clients ignore what they do not know):
+    # US dollars per million tokens, and what a text model can do (shared/models.py).
+    return {"id": m.id, "object": "model", "created": 0, "owned_by": m.owned_by,
+            "pricing": {"input": m.input_price, "output": m.output_price},
+            **({"capabilities": m.capabilities.as_dict(m.context_window)} if m.task == "text-generation" else {})}
+
+
 async def get_models(call: Call) -> Response:
-    return call.json({
-        "object": "list",
-        # `pricing` and `capabilities` are not OpenAI's (clients ignore what they do not know):
-        # US dollars per million tokens, and what a text model can do (shared/models.py).
-        "data": [{"id": m.id, "object": "model", "created": 0, "owned_by": m.owned_by,
-                  "pricing": {"input": m.input_price, "output": m.output_price},
-                  **({"capabilities": m.capabilities.as_dict(m.context_window)} if m.task == "text-generation" else {})}
-                 for m in ALL_MODELS],
-    })
+    return call.json({"object": "list", "data": [model_object(m) for m in ALL_MODELS]})
+
+
+async def get_model(call: Call) -> Response:
+    """One model of the catalog, by its id or an alias (answered with its id)."""
+    name = call.path_params["model"]
+    try:
+        model = resolve(name, CATALOG, DEFAULT_TEXT_MODEL)
+    except UnknownModel as exc:
+        raise ApiError(ErrorCode.MODEL_NOT_FOUND, str(exc), status=404,
+                       field="model", valid=exc.valid) from exc
+    return call.json(model_object(CATALOG[model]))

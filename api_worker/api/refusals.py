@@ -1,8 +1,8 @@
 """What a request body asks for that is not carried to a model, refused with a 400 naming the
 field (and, for a feature some model has, the models that have it) before the body is read:
 images and files that are not images, audio, OpenAI's tools other than functions and its
-deprecated function fields, and each field of OpenAI's chat completion request besides those
-OpenAIChatBody carries (api/bodies.py)."""
+deprecated function fields, and each field of OpenAI's chat completion and (legacy) completion
+requests besides those OpenAIChatBody and OpenAICompletionBody carry (api/bodies.py)."""
 
 from typing import Any
 
@@ -75,6 +75,12 @@ def _function_tools_only(tools: Any, field: str) -> None:
                            field=where)
 
 
+def _refuse_beyond_defaults(data: dict[str, Any], default_only: dict[str, tuple[Any, ...]]) -> None:
+    for field, accepted in default_only.items():
+        if field in data and data[field] not in accepted:
+            raise ApiError(ErrorCode.UNSUPPORTED, f"{field}: only {accepted[0]!r} is supported by this deployment", field=field)
+
+
 def _openai_message(message: Any, index: int) -> Any:
     if not isinstance(message, dict):
         return message
@@ -109,10 +115,24 @@ def openai_fields(data: dict[str, Any]) -> dict[str, Any]:
     for field in OPENAI_NOT_OFFERED:
         if field in data:
             raise _not_offered(field)
-    for field, accepted in OPENAI_DEFAULT_ONLY.items():
-        if field in data and data[field] not in accepted:
-            raise ApiError(ErrorCode.UNSUPPORTED, f"{field}: only {accepted[0]!r} is supported by this deployment", field=field)
+    _refuse_beyond_defaults(data, OPENAI_DEFAULT_ONLY)
     data = {k: v for k, v in data.items() if k not in OPENAI_ACCEPTED_UNUSED and k not in OPENAI_DEFAULT_ONLY}
     if isinstance(data.get("messages"), list):
         data["messages"] = [_openai_message(m, i) for i, m in enumerate(data["messages"])]
     return data
+
+
+# OpenAI's legacy completion request, the same way (OpenAICompletionBody carries the rest).
+OPENAI_COMPLETION_DEFAULT_ONLY: dict[str, tuple[Any, ...]] = {"n": (1,), "best_of": (1,), "echo": (False,), "logit_bias": ({},)}
+OPENAI_COMPLETION_NOT_OFFERED = ("suffix", "logprobs")
+
+
+def openai_completion_fields(data: dict[str, Any]) -> dict[str, Any]:
+    """A completion body with what needs no carrying taken out, or the refusal of its first
+    field that asks for what this deployment lacks (a field given as null is as if absent)."""
+    data = {k: v for k, v in data.items() if v is not None}
+    for field in OPENAI_COMPLETION_NOT_OFFERED:
+        if field in data:
+            raise _not_offered(field)
+    _refuse_beyond_defaults(data, OPENAI_COMPLETION_DEFAULT_ONLY)
+    return {k: v for k, v in data.items() if k != "user" and k not in OPENAI_COMPLETION_DEFAULT_ONLY}

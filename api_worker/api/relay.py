@@ -1,8 +1,15 @@
 """A streamed generation, from the inference service to the client: the api worker checks the
 model, asks for the stream, and passes its body through without reading it (the AI SDK routes
-and OpenAI's streamed chat completions share this)."""
+and OpenAI's streamed chat completions and completions share this). The body goes through an
+identity stream (the runtime's, no Python a chunk) whose end the request's log line waits for,
+so that it says how long the whole answer took, not only its headers (api/app.py)."""
 
 from workers import Response
+
+try:  # the runtime's own byte stream: the pipe pumps it without JavaScript a chunk
+    from js import IdentityTransformStream as Passage
+except ImportError:  # devhost (Node) has only the standard one
+    from js import TransformStream as Passage
 
 from api.auth import check_model_allowed
 from api.call import Call
@@ -17,4 +24,8 @@ async def relay(call: Call, generation: GenerationRequest) -> Response:
     for name in ("x-model", "x-provider", "x-cache"):
         if value := result.headers.get(name):
             headers[name] = value
-    return Response(result.body, headers=headers)
+    passage = Passage.new()
+    # Settles when the answer has ended, or rejects when it ended abnormally or the client went
+    # away (the cancellation reaches the service's stream through the pipe, as before).
+    call.stream_end = result.body.pipeTo(passage.writable)
+    return Response(passage.readable, headers=headers)

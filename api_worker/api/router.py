@@ -1,6 +1,8 @@
 """Method + path routing, answering unknown paths with 404, wrong methods with 405, and methods
 no route takes, on a path that has no route either, with 501. A path segment written `{name}`
-matches any one non-empty segment, read with `path_params`."""
+matches any one non-empty segment, read with `path_params`; a last segment written `{name:path}`
+matches the rest of the path, slashes included (a model id such as `@cf/meta/llama-3.1-8b-instruct-fast`,
+which clients send as it is or with its slashes escaped)."""
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -33,6 +35,8 @@ class Route:
 def _fill(template: str, path: str) -> dict[str, str] | None:
     """The template's `{name}` segments as found in `path`, or None if it does not fit."""
     expected, given = template.split("/"), path.split("/")
+    if expected[-1].endswith(":path}") and len(given) > len(expected):
+        given = [*given[:len(expected) - 1], "/".join(given[len(expected) - 1:])]
     if len(expected) != len(given):
         return None
     params = {}
@@ -40,7 +44,7 @@ def _fill(template: str, path: str) -> dict[str, str] | None:
         if want.startswith("{") and want.endswith("}"):
             if not have:
                 return None
-            params[want[1:-1]] = unquote(have)
+            params[want[1:-1].removesuffix(":path")] = unquote(have)
         elif want != have:
             return None
     return params

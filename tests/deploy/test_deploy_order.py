@@ -9,6 +9,8 @@ import sys
 import tomllib
 from pathlib import Path
 
+import pytest
+
 from tests.deploy.test_bundles import NODE, ROOT
 
 DEPLOY = [sys.executable, str(ROOT / "scripts" / "deploy.py")]
@@ -125,3 +127,52 @@ def test_setup_installs_the_pywrangler_that_a_real_deploy_runs():
     assert Path(pywrangler).name == "pywrangler"
     version = subprocess.run([pywrangler, "--version"], capture_output=True, text=True, timeout=60)
     assert version.returncode == 0 and version.stdout.strip(), version.stderr
+
+
+def test_setup_installs_uv_where_pywrangler_finds_it():
+    # pywrangler runs `uv` from PATH: setup puts both in .venv/bin (pyproject.toml's dev group).
+    assert (ROOT / ".venv" / "bin" / "uv").exists() and (ROOT / ".venv" / "bin" / "pywrangler").exists()
+
+
+def tool_that_finds(tmp_path: Path, *names: str) -> tuple[Path, Path]:
+    """A stand-in for pywrangler that logs where each of `names` is found on its PATH."""
+    log = tmp_path / "found.log"
+    tool = tmp_path / "fake-pywrangler"
+    tool.write_text("#!/bin/sh\n" + "".join(f'echo "{name} $(command -v {name} || echo missing)" >> {log}\n' for name in names))
+    tool.chmod(0o755)
+    return tool, log
+
+
+BARE_PATH = os.pathsep.join(["/usr/bin", "/bin"])
+
+
+def test_deploy_runs_pywrangler_with_the_venv_s_uv_on_its_path(tmp_path):
+    project = project_with_backends(tmp_path, "inference-service")
+    (project / ".venv").symlink_to(ROOT / ".venv")
+    tool, log = tool_that_finds(tmp_path, "uv")
+
+    result = subprocess.run([*DEPLOY, "--root", str(project), "--tool", str(tool)], capture_output=True, text=True,
+                            env={**os.environ, "PATH": BARE_PATH})
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert set(log.read_text().splitlines()) == {f"uv {project / '.venv' / 'bin' / 'uv'}"}
+
+
+def test_npm_run_sync_python_finds_pywrangler_and_uv_in_the_venv(tmp_path):
+    npm = shutil.which("npm")
+    if npm is None:
+        pytest.skip("no npm on PATH")
+    project = tmp_path / "project"
+    (project / "inference_worker").mkdir(parents=True)
+    shutil.copy(ROOT / "package.json", project / "package.json")
+    tool, log = tool_that_finds(tmp_path, "uv")
+    (project / ".venv" / "bin").mkdir(parents=True)
+    (project / ".venv" / "bin" / "pywrangler").symlink_to(tool)
+    (project / ".venv" / "bin" / "uv").symlink_to(ROOT / ".venv" / "bin" / "uv")
+    node_dir = str(Path(os.path.realpath(NODE)).parent)
+
+    result = subprocess.run([npm, "run", "--silent", "sync:python"], cwd=project, capture_output=True, text=True,
+                            env={**os.environ, "PATH": os.pathsep.join([node_dir, str(Path(npm).parent), BARE_PATH])})
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert log.read_text().splitlines() == [f"uv {project / '.venv' / 'bin' / 'uv'}"] * 2  # the api worker's, then the inference worker's

@@ -245,12 +245,18 @@ ROUTES = {
                                                frequency_penalty=maybe(st.floats(-2, 2)), user=maybe(texts),
                                                tools=st.one_of(st.just(ABSENT), st.lists(tool, max_size=2)),
                                                tool_choice=maybe(tool_choice), parallel_tool_calls=maybe(st.booleans())),
+    ("POST", "/v1/completions"): body_of(model=st.sampled_from(MODELS[:2]), prompt=texts | st.lists(texts, min_size=1, max_size=2),
+                                          stream=maybe(st.booleans()), max_tokens=maybe(st.integers(1, 4096)),
+                                          stream_options=maybe(body_of(include_usage=st.booleans())), seed=maybe(st.integers(1, 10**6)),
+                                          stop=maybe(st.text(min_size=1, max_size=5) | stop_sequences), echo=maybe(st.booleans()),
+                                          n=maybe(st.integers(1, 2)), user=maybe(texts)),
     ("POST", "/v1/embeddings"): body_of(model=st.just(MODELS[2]), input=texts | st.lists(texts, min_size=1, max_size=4),
                                          encoding_format=maybe(st.sampled_from(["float", "base64"]))),
     ("POST", "/events"): body_of(events=st.lists(event, min_size=1, max_size=6)) | st.lists(event, min_size=1, max_size=4),
     ("POST", "/graphql"): graphql_body,
 }
-GETS = ["/health", "/v1/models", "/v1/usage", "/graphql", "/nope", "/stream/chat", "/events?x=1", "/v1/models?limit=-1"]
+GETS = ["/health", "/v1/models", "/v1/usage", "/graphql", "/nope", "/stream/chat", "/events?x=1", "/v1/models?limit=-1",
+        "/openapi.json", f"/v1/models/{MODELS[0]}", "/v1/models/%40cf%2Fmeta%2Fnope", "/v1/models/llama-3.1-8b/"]
 
 
 @st.composite

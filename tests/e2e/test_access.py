@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from api.routes import router
+from scripts import jwt_token
 from shared import jwt
 from tests.e2e.conftest import TEST_FREE_TOKENS_PER_DAY, TEST_JWT_SECRET, host_only, landed, needs_faults
 
@@ -128,6 +129,17 @@ def test_a_valid_jwt_is_a_caller_with_its_tier(anonymous):
 
     assert response.status_code == 200
     assert (response.json()["key_id"], response.json()["tier"]) == ("jwt:user-42", "pro")
+
+
+@host_only
+def test_a_token_from_make_jwt_is_a_caller_with_its_tier(anonymous, monkeypatch):
+    monkeypatch.setenv("JWT_SECRET", TEST_JWT_SECRET)  # the local host's secret, as .dev.vars holds `make dev`'s
+    minted = jwt_token.main(["--sub", "user-7", "--tier", "pro", "--minutes", "5"])
+
+    response = anonymous.get("/v1/usage", headers={"authorization": f"Bearer {minted}"})
+
+    assert response.status_code == 200, response.text
+    assert (response.json()["key_id"], response.json()["tier"]) == ("jwt:user-7", "pro")
 
 
 @host_only

@@ -173,3 +173,70 @@ def test_json_mode_without_a_schema_answers_an_object_with_something_in_it(sdk):
 
     answer = json.loads(completion.choices[0].message.content)
     assert isinstance(answer, dict) and answer
+@pytest.mark.parametrize("name", [DEFAULT_MODEL, "llama-3.1-8b", "@cf/meta/llama-3.1-8b-instruct"])
+def test_a_model_is_retrieved_by_its_id_with_slashes_or_an_alias(sdk, name):
+    model = sdk.models.retrieve(name)
+
+    assert (model.id, model.object, model.owned_by) == (DEFAULT_MODEL, "model", "meta")
+    assert model.capabilities["context_window"] == 128_000
+
+
+def test_a_model_id_sent_with_its_slashes_unescaped_is_found(client):
+    response = client.get(f"/v1/models/{DEFAULT_MODEL}")
+
+    assert response.status_code == 200, response.text
+    assert response.json()["id"] == DEFAULT_MODEL
+
+
+def test_an_unknown_model_is_a_404_model_not_found(sdk):
+    with pytest.raises(openai.NotFoundError) as raised:
+        sdk.models.retrieve("@cf/nobody/gpt-9")
+
+    assert (raised.value.status_code, raised.value.code) == (404, "model_not_found")
+    assert raised.value.body["type"] == "not_found_error" and DEFAULT_MODEL in raised.value.body["valid"]
+
+
+def test_a_completion(sdk):
+    completion = sdk.completions.create(model="llama-3.1-8b", prompt="Hi there", max_tokens=64)
+
+    assert completion.object == "text_completion" and completion.id.startswith("cmpl-")
+    assert completion.model == DEFAULT_MODEL
+    assert completion.choices[0].finish_reason == "stop" and completion.choices[0].index == 0
+    assert completion.usage.completion_tokens > 0
+    if LOCAL:
+        assert completion.choices[0].text.startswith("You said: Hi there")
+
+
+def test_a_streamed_completion_with_usage(sdk):
+    chunks = list(sdk.completions.create(model=DEFAULT_MODEL, prompt=["Count to three"], stream=True,
+                                         stream_options={"include_usage": True}))
+
+    pieces = [c.choices[0].text for c in chunks if c.choices and c.choices[0].text]
+    assert len(pieces) > 1 and all(c.object == "text_completion" for c in chunks)
+    assert [c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason] == ["stop"]
+    assert chunks[-1].choices == [] and chunks[-1].usage.completion_tokens > 0
+    if LOCAL:
+        assert "".join(pieces).startswith("You said: Count to three")
+
+
+def test_a_completion_stop_sequence_cuts_the_answer(sdk, ai):
+    completion = sdk.completions.create(model=DEFAULT_MODEL, prompt="Hi there", stop="deterministic", seed=7, top_p=0.5)
+
+    assert completion.choices[0].text == "You said: Hi there (a "
+    assert ai.calls()[-1]["options"]["seed"] == 7 and ai.calls()[-1]["options"]["top_p"] == 0.5
+
+
+@pytest.mark.parametrize("field, value", [("echo", True), ("best_of", 2), ("n", 2), ("logprobs", 1), ("suffix", "!")])
+def test_a_completion_field_asking_for_what_is_not_offered_is_refused_naming_it(sdk, ai, field, value):
+    with pytest.raises(openai.BadRequestError) as raised:
+        sdk.completions.create(model=DEFAULT_MODEL, prompt="Hi", **{field: value})
+
+    assert (raised.value.code, raised.value.param) == ("unsupported", field)
+    assert ai.calls() == []
+
+
+def test_more_than_one_prompt_is_refused_naming_prompt(sdk):
+    with pytest.raises(openai.BadRequestError) as raised:
+        sdk.completions.create(model=DEFAULT_MODEL, prompt=["one", "two"])
+
+    assert (raised.value.code, raised.value.param) == ("invalid_request", "prompt")

@@ -54,8 +54,8 @@ def test_a_route_cannot_be_added_twice(router):
         router.add("GET", "/health", handler)
 
 
-def test_only_health_is_public_in_the_api_route_table():
-    assert [(r.method, r.path) for r in api_router.routes() if r.public] == [("GET", "/health")]
+def test_only_health_and_the_openapi_document_are_public_in_the_api_route_table():
+    assert [(r.method, r.path) for r in api_router.routes() if r.public] == [("GET", "/health"), ("GET", "/openapi.json")]
 
 
 def test_a_segment_in_braces_matches_one_segment_and_is_read_as_a_parameter():
@@ -90,3 +90,19 @@ def test_a_method_no_route_takes_is_not_allowed_on_a_routed_path(router):
 
     assert raised.value.status == 405
     assert raised.value.headers == {"allow": "POST"}
+
+
+@pytest.mark.parametrize("path", ["/v1/models/@cf/meta/llama-3.1-8b-instruct-fast",
+                                  "/v1/models/@cf%2Fmeta%2Fllama-3.1-8b-instruct-fast"])
+def test_a_path_parameter_takes_the_rest_of_the_path_slashes_included(path):
+    route = api_router.match("GET", path)
+
+    assert route.path == "/v1/models/{model:path}"
+    assert api_router.path_params(route, path) == {"model": "@cf/meta/llama-3.1-8b-instruct-fast"}
+
+
+def test_a_one_segment_parameter_takes_no_slash():
+    with pytest.raises(ApiError) as raised:
+        api_router.match("GET", "/v1/documents/a/b")
+
+    assert raised.value.code == ErrorCode.NOT_FOUND

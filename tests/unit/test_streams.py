@@ -101,3 +101,13 @@ def test_ui_message_stream_of_text_then_two_calls_opens_and_closes_the_text_part
         "tool-input-delta", "tool-input-available", "tool-input-available", "text-end", "finish-step", "finish", "[DONE]"]
     assert [c["toolCallId"] for c in chunks if c != "[DONE]" and c["type"].startswith("tool-")] == ["c1", "c1", "c2", "c2", "c1", "c2"]
     assert [c["input"] for c in chunks[8:10]] == [{}, {}]
+def test_openai_completion_chunks_carry_the_text_then_the_finish_reason_usage_and_done():
+    enc = make_encoder("openai-completion", stream_id="cmpl-1", model="m", created=7, include_usage=True)
+    chunks = events(enc.start() + enc.delta("Hel") + enc.delta('lo "you"') + enc.finish("stop", USAGE, {}))
+
+    assert [c["choices"][0]["text"] for c in chunks[:3]] == ["Hel", 'lo "you"', ""]
+    assert [c["choices"][0]["finish_reason"] for c in chunks[:3]] == [None, None, "stop"]
+    assert chunks[3]["choices"] == [] and chunks[3]["usage"]["total_tokens"] == 5
+    assert chunks[-1] == "[DONE]"
+    assert all(c["object"] == "text_completion" and c["id"] == "cmpl-1" for c in chunks[:-1])
+    assert events(enc.error("boom"))[0]["error"]["message"] == "boom"
