@@ -83,7 +83,15 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("DELETE", "/v1/documents/{id}"): Operation("Deletes a document", {200: _json(ref("DocumentDeleted"))}),
     ("POST", "/v1/documents/{id}/resume"): Operation("Finishes a document whose ingestion failed",
                                                      {200: _json(ref("Document"))}),
-    ("GET", "/graphql"): Operation("GraphiQL", {200: {"text/html": TEXT}}),
+    ("GET", "/graphql"): Operation(
+        "GraphQL over HTTP GET: a query (never a mutation: 405) from the query string; a browser asking for "
+        "text/html is redirected to /graphiql",
+        {200: {**_json(ref("GraphQLAnswer")), "application/graphql-response+json": ref("GraphQLAnswer")},
+         302: {"text/html": TEXT},
+         400: {**_json({"anyOf": [ref("GraphQLErrors"), ref("Error")]}), "application/graphql-response+json": ref("GraphQLErrors")},
+         405: _json(ref("GraphQLErrors"))},
+        query={"query": {"type": "string"}, "variables": {"type": "string", "description": "JSON text"},
+               "operationName": {"type": "string"}}),
     ("POST", "/graphql"): Operation("GraphQL: a query's errors in GraphQL's shape, a body that is not a GraphQL request in the API's",
                                     {200: _json(ref("GraphQLAnswer")), 400: _json({"anyOf": [ref("GraphQLErrors"), ref("Error")]})},
                                     _json(ref("GraphQLRequest"))),
