@@ -128,10 +128,6 @@ function tokenize(text) {
   return text.match(/\s*\S+/g) ?? [];
 }
 
-function contentText(content) {
-  return typeof content === 'string' ? content : JSON.stringify(content ?? '');
-}
-
 // A word of the prompt for a string argument, as a model would pick it: a capitalised word after
 // the first (a name such as "Paris"), else the first word that is not a stop word.
 function wordFrom(prompt) {

@@ -328,6 +328,49 @@ def paced_relay(n: int) -> list[str]:
             f"| {per_token(ours):.0f} µs | | {per_token(javascript):.0f} µs | | | {ratio:.1f}x |"]
 
 
+TOOL_MODEL = "@cf/meta/llama-3.3-70b-instruct-fp8-fast"
+WEATHER_TOOL = {"type": "function", "function": {"name": "get_weather", "description": "The weather in a city",
+                "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}}
+WEATHER_QUESTION = {"role": "user", "content": "What is the weather in Paris?"}
+WEATHER_CALL = {"role": "assistant", "content": None, "tool_calls": [
+    {"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'}}]}
+WEATHER_RESULT = {"role": "tool", "tool_call_id": "call_1", "content": '{"forecast": "sunny", "celsius": 21}'}
+
+
+def completion_send(messages: list[dict], tools: bool, expect: str):
+    """send(client, i): a non-streamed /v1/chat/completions, checked to end as `expect` says."""
+    body = {"model": TOOL_MODEL, "messages": messages, "max_tokens": 64, **({"tools": [WEATHER_TOOL]} if tools else {})}
+
+    def send(client: httpx.Client, _i: int) -> None:
+        response = client.post("/v1/chat/completions", json=body)
+        response.raise_for_status()
+        assert response.json()["choices"][0]["finish_reason"] == expect, response.text
+    return send
+
+
+def tool_round_trip(n: int) -> list[str]:
+    """A tool round trip on /v1/chat/completions (the model calls a tool; the result goes back and
+    the model answers) beside a plain chat of the same model, interleaved on one host."""
+    [ours] = measured([(CONFIGS, [
+        ("plain", completion_send([WEATHER_QUESTION], tools=False, expect="stop")),
+        ("call", completion_send([WEATHER_QUESTION], tools=True, expect="tool_calls")),
+        ("result", completion_send([WEATHER_QUESTION, WEATHER_CALL, WEATHER_RESULT], tools=True, expect="stop")),
+    ], True)], n, primed=True)
+    plain, call, result = (statistics.median(ours[label][0]) for label in ("plain", "call", "result"))
+    return [
+        f"Tool round trip ({n} interleaved requests each, /v1/chat/completions, {TOOL_MODEL}, not streamed; CPU median (p95) ms):",
+        "",
+        "| request | CPU ms | wall ms | CPU above the plain chat |",
+        "|---|---|---|---|",
+        f"| a plain chat (no tools) | {ms(ours['plain'][0])} | {ms(ours['plain'][1])} | |",
+        f"| the call: given a tool, the model calls it | {ms(ours['call'][0])} | {ms(ours['call'][1])} | {call - plain:.1f} |",
+        f"| the result: the call and its result sent back, the model answers | {ms(ours['result'][0])} | {ms(ours['result'][1])} "
+        f"| {result - plain:.1f} |",
+        f"| the round trip (both) | {call + result:.1f} | | {call + result - plain:.1f} (one plain chat: {plain:.1f}) |",
+        "",
+    ]
+
+
 def crossings(n: int = 20_000) -> list[str]:
     """Each operation of bench/crossings n times in one request, less the same request doing
     nothing n times: the CPU one operation costs (best of three)."""
@@ -398,6 +441,7 @@ def main() -> None:
     print("\n".join(events_all_in(n)), flush=True)
     print("\n".join(paced_relay(max(5, n // 5))), flush=True)
     print()
+    print("\n".join(tool_round_trip(n)), flush=True)
     if args.routes_only:
         return
     print("\n".join(crossings()), flush=True)
