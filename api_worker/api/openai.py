@@ -5,6 +5,7 @@ import base64
 import struct
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from workers import Response
@@ -13,7 +14,7 @@ from api import bodies
 from api.auth import check_model_allowed
 from api.call import Call
 from api.relay import relay
-from shared.contract import GenerationResult
+from shared.contract import GenerationRequest, GenerationResult
 from shared.embeddings import embedding_list_json
 from shared.errors import ApiError, ErrorCode
 from shared.models import ALL_MODELS, CATALOG, DEFAULT_TEXT_MODEL, ModelInfo, UnknownModel, resolve
@@ -50,16 +51,22 @@ def chat_completion(result: GenerationResult, completion_id: str, created: int) 
     }
 
 
+async def _answered(call: Call, generation: GenerationRequest,
+                    shaped: Callable[[GenerationResult, str, int], dict[str, Any]]) -> Response:
+    """A generation streamed (relayed as it comes) or answered whole, in OpenAI's `shaped` object."""
+    if generation.protocol:
+        return await relay(call, generation)
+    check_model_allowed(call, generation.model)
+    result = await call.inference.generate(generation)
+    return call.json(shaped(result, generation.stream_id, int(time.time())), headers=answer_headers(result))
+
+
 async def post_chat_completions(call: Call) -> Response:
     body = await bodies.read_body(call.request, bodies.OpenAIChatBody)
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
     generation = bodies.openai_chat_request(body, caller=call.caller, request_id=call.request_id,
                                               stream_id=completion_id, default_model=call.default_model)
-    if generation.protocol:
-        return await relay(call, generation)
-    check_model_allowed(call, generation.model)
-    result = await call.inference.generate(generation)
-    return call.json(chat_completion(result, completion_id, int(time.time())), headers=answer_headers(result))
+    return await _answered(call, generation, chat_completion)
 
 
 def text_completion(result: GenerationResult, completion_id: str, created: int) -> dict[str, Any]:
@@ -79,11 +86,7 @@ async def post_completions(call: Call) -> Response:
     completion_id = f"cmpl-{uuid.uuid4().hex}"
     generation = bodies.openai_completion_request(body, caller=call.caller, request_id=call.request_id,
                                                   stream_id=completion_id, default_model=call.default_model)
-    if generation.protocol:
-        return await relay(call, generation)
-    check_model_allowed(call, generation.model)
-    result = await call.inference.generate(generation)
-    return call.json(text_completion(result, completion_id, int(time.time())), headers=answer_headers(result))
+    return await _answered(call, generation, text_completion)
 
 
 def encode_embedding(vector: list[float], encoding_format: str) -> list[float] | str:
