@@ -240,17 +240,15 @@ class OpenAICompletionChunks(OpenAIChunks):
 
 class OpenAIResponseEvents:
     """OpenAI's Responses stream: each event named (`event:`) and numbered (`sequence_number`).
-    The text is one message item, opened by its first piece; each tool call a function_call
-    item whose arguments stream as deltas. `response.completed` repeats the whole response, so
-    the text and calls are kept as they pass."""
+    Text is a message item, opened by its first piece and closed where a tool call begins (text
+    after a call opens another); each tool call a function_call item whose arguments stream as
+    deltas. `response.completed` repeats the whole response, so the text and calls are kept as they pass."""
 
     def __init__(self, response_id: str, model: str, created: int) -> None:
         self.response_id, self.model, self.created = response_id, model, created
-        self.text_id = message_item_id(response_id)
         self._sequence = 0
-        self._text: list[str] | None = None  # None until the text's item opens
-        self._text_index = 0
-        self._text_done = False
+        self._text: list[str] | None = None  # the open text item's pieces; None while none is open
+        self._text_id, self._text_index, self._text_items = "", 0, 0
         self._calls: dict[int, tuple[int, ToolCall]] = {}  # a call's index -> its output index, the call
         self._outputs = 0
         self._done: dict[int, dict[str, Any]] = {}  # output index -> the item, done
@@ -271,30 +269,31 @@ class OpenAIResponseEvents:
 
     def _open_text(self) -> str:
         self._text, self._text_index = [], self._outputs
+        self._text_id = message_item_id(self.response_id) + (f"_{self._text_items}" if self._text_items else "")
         self._outputs += 1
-        where = {"item_id": self.text_id, "output_index": self._text_index, "content_index": 0}
+        self._text_items += 1
+        where = {"item_id": self._text_id, "output_index": self._text_index, "content_index": 0}
         return (self._event("response.output_item.added", {"output_index": self._text_index,
-                                                            "item": message_item(self.text_id, None, "in_progress")})
+                                                            "item": message_item(self._text_id, None, "in_progress")})
                 + self._event("response.content_part.added", {**where, "part": output_text("")}))
 
     def _close_text(self) -> str:
-        if self._text is None or self._text_done:
+        if self._text is None:
             return ""
-        self._text_done = True
-        text = "".join(self._text)
-        where = {"item_id": self.text_id, "output_index": self._text_index, "content_index": 0}
-        item = self._done[self._text_index] = message_item(self.text_id, text)
+        text, self._text = "".join(self._text), None
+        where = {"item_id": self._text_id, "output_index": self._text_index, "content_index": 0}
+        item = self._done[self._text_index] = message_item(self._text_id, text)
         return (self._event("response.output_text.done", {**where, "text": text, "logprobs": []})
                 + self._event("response.content_part.done", {**where, "part": output_text(text)})
                 + self._event("response.output_item.done", {"output_index": self._text_index, "item": item}))
 
     def delta(self, text: str) -> str:
-        if not text or self._text_done:
+        if not text:
             return ""
         opened = self._open_text() if self._text is None else ""
         self._text.append(text)
         return opened + self._event("response.output_text.delta", {
-            "item_id": self.text_id, "output_index": self._text_index, "content_index": 0, "delta": text, "logprobs": []})
+            "item_id": self._text_id, "output_index": self._text_index, "content_index": 0, "delta": text, "logprobs": []})
 
     def tool_call_start(self, index: int, call_id: str, name: str) -> str:
         closed = self._close_text()  # the text said before a call is one item, ended where the call begins

@@ -130,3 +130,15 @@ def test_an_answer_cut_at_its_limit_ends_incomplete_and_a_failure_as_response_fa
     failed = events(make_encoder("openai-responses", stream_id="resp_2", model="m", created=7).error("boom"))
     assert failed[-1][0] == "response.failed"
     assert failed[-1][1]["response"]["error"]["message"] == "boom"
+
+
+def test_text_after_a_tool_call_is_a_message_item_of_its_own():
+    encoder = make_encoder("openai-responses", stream_id="resp_1", model="m", created=7)
+    call = ToolCall(id="c1", name="f", arguments="{}")
+    stream = (encoder.start() + encoder.delta("Before") + encoder.tool_call_start(0, "c1", "f") + encoder.delta("After")
+              + encoder.tool_call_end(0, call) + encoder.finish("tool_calls", Usage(), {}))
+
+    output = events(stream)[-1][1]["response"]["output"]
+    assert [(item["type"], item.get("content", [{}])[0].get("text")) for item in output] == [
+        ("message", "Before"), ("function_call", None), ("message", "After")]
+    assert len({item["id"] for item in output}) == 3
