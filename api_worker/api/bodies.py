@@ -436,15 +436,14 @@ class ResponseInputImage(_Strict):
 class ResponseMessageItem(_Strict):
     type: Literal["message"]
     role: Literal["system", "developer", "user", "assistant"]
-    content: str | list[Annotated[ResponseInputText | ResponseOutputText | ResponseInputImage, Field(discriminator="type")]]
+    content: list[Annotated[ResponseInputText | ResponseOutputText | ResponseInputImage, Field(discriminator="type")]]
     id: str | None = None  # an earlier output item's, sent back: nothing is looked up by it
     status: str | None = None
 
     def message(self, index: int, reader: ImageReader) -> ChatMessage:
-        parts = [ResponseInputText(type="input_text", text=self.content)] if isinstance(self.content, str) else self.content
         images = [reader.read(p.image_url, f"input.{index}.content.{i}", self.role)
-                  for i, p in enumerate(parts) if isinstance(p, ResponseInputImage)]
-        text = "".join(p.text for p in parts if not isinstance(p, ResponseInputImage))
+                  for i, p in enumerate(self.content) if isinstance(p, ResponseInputImage)]
+        text = "".join(p.text for p in self.content if not isinstance(p, ResponseInputImage))
         return ChatMessage(role="system" if self.role == "developer" else self.role, content=text, images=images)
 
 
@@ -500,6 +499,16 @@ class ResponseNamedToolChoice(_Strict):
     name: str
 
 
+def _response_item(item: Any) -> Any:
+    """A message item as its model reads it: its type, which it may leave out, and its content as
+    parts (a string is one text part), so that an error names the part that is wrong."""
+    if not isinstance(item, dict) or item.get("type", "message") != "message" or "role" not in item:
+        return item
+    content = item.get("content")
+    return {**item, "type": "message",
+            "content": [{"type": "input_text", "text": content}] if isinstance(content, str) else content}
+
+
 class OpenAIResponsesBody(_Strict):
     """OpenAI's Responses request, stateless: the whole conversation comes in `input`."""
 
@@ -523,9 +532,8 @@ class OpenAIResponsesBody(_Strict):
         data = openai_response_fields(data)
         if isinstance(data.get("input"), str):
             data["input"] = [{"type": "message", "role": "user", "content": data["input"]}]
-        elif isinstance(data.get("input"), list):  # a message item may leave out its type
-            data["input"] = [{"type": "message", **item} if isinstance(item, dict) and "type" not in item and "role" in item
-                             else item for item in data["input"]]
+        if isinstance(data.get("input"), list):
+            data["input"] = [_response_item(item) for item in data["input"]]
         return data
 
     def sampling_fields(self) -> dict[str, tuple[str, Any]]:

@@ -142,3 +142,21 @@ def test_text_after_a_tool_call_is_a_message_item_of_its_own():
     assert [(item["type"], item.get("content", [{}])[0].get("text")) for item in output] == [
         ("message", "Before"), ("function_call", None), ("message", "After")]
     assert len({item["id"] for item in output}) == 3
+
+
+PNG_URL = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+
+
+def test_an_input_image_is_read_as_the_messages_image():
+    req = bodies.openai_responses_request(bodies.validated(bodies.OpenAIResponsesBody, {"model": "llama-4-scout", "input": [
+        {"role": "user", "content": [{"type": "input_text", "text": "What is this?"},
+                                     {"type": "input_image", "image_url": PNG_URL}]}]}), **IDS)
+
+    assert [image.url for image in req.messages[0].images] == [PNG_URL]
+    assert req.messages[0].content == "What is this?"
+
+
+def test_an_input_image_detail_other_than_auto_is_refused_naming_it():
+    error = refusal(input=[{"role": "user", "content": [{"type": "input_image", "image_url": PNG_URL, "detail": "high"}]}])
+
+    assert "detail" in error.details["field"]
