@@ -45,7 +45,7 @@ class HealthReport(Model):
     bindings: dict[str, BindingStatus]
 
 
-StreamProtocol = Literal["ui", "text", "openai", "openai-completion"]
+StreamProtocol = Literal["ui", "text", "openai", "openai-completion", "openai-responses"]
 
 
 class Caller(Model):

@@ -7,6 +7,8 @@
 - "text": plain text (useCompletion's "text" protocol, and useObject's JSON text).
 - "openai": OpenAI `chat.completion.chunk` events, ending `data: [DONE]`.
 - "openai-completion": OpenAI's legacy `text_completion` events (`choices[0].text`), the same way.
+- "openai-responses": OpenAI's Responses API events (`event: response.output_text.delta` and the
+  rest), ending with `response.completed` (the whole response, usage in it) and no [DONE].
 
 An encoder's `error()` returns the in-band error event, or None where the protocol has none
 (plain text): the producer then ends the stream abnormally, which the client's reader reports.
@@ -18,6 +20,15 @@ from typing import Any, Protocol
 
 from shared.contract import Source, ToolCall
 from shared.json_reader import parse_internal
+from shared.responses import (
+    function_call_item,
+    function_call_item_id,
+    message_item,
+    message_item_id,
+    output_text,
+    response_object,
+    response_usage,
+)
 from shared.workers_ai import Usage
 
 SSE_HEADERS = {
@@ -33,7 +44,7 @@ TEXT_HEADERS = {"content-type": "text/plain; charset=utf-8", "cache-control": "n
                 "content-encoding": "identity"}
 
 PROTOCOL_HEADERS = {"ui": UI_MESSAGE_STREAM_HEADERS, "text": TEXT_HEADERS, "openai": SSE_HEADERS,
-                    "openai-completion": SSE_HEADERS}
+                    "openai-completion": SSE_HEADERS, "openai-responses": SSE_HEADERS}
 
 
 def _event(payload: Any) -> str:
@@ -227,6 +238,97 @@ class OpenAICompletionChunks(OpenAIChunks):
         return ""
 
 
+class OpenAIResponseEvents:
+    """OpenAI's Responses stream: each event named (`event:`) and numbered (`sequence_number`).
+    Text is a message item, opened by its first piece and closed where a tool call begins (text
+    after a call opens another); each tool call a function_call item whose arguments stream as
+    deltas. `response.completed` repeats the whole response, so the text and calls are kept as they pass."""
+
+    def __init__(self, response_id: str, model: str, created: int) -> None:
+        self.response_id, self.model, self.created = response_id, model, created
+        self._sequence = 0
+        self._text: list[str] | None = None  # the open text item's pieces; None while none is open
+        self._text_id, self._text_index, self._text_items = "", 0, 0
+        self._calls: dict[int, tuple[int, ToolCall]] = {}  # a call's index -> its output index, the call
+        self._outputs = 0
+        self._done: dict[int, dict[str, Any]] = {}  # output index -> the item, done
+
+    def _event(self, kind: str, payload: dict[str, Any]) -> str:
+        number = self._sequence
+        self._sequence += 1
+        data = json.dumps({"type": kind, "sequence_number": number, **payload}, separators=(",", ":"), ensure_ascii=False)
+        return f"event: {kind}\ndata: {data}\n\n"
+
+    def _response(self, status: str, **fields: Any) -> dict[str, Any]:
+        output = [self._done[index] for index in sorted(self._done)]
+        return response_object(self.response_id, self.model, self.created, output, status=status, **fields)
+
+    def start(self, sources: list[Source] = ()) -> str:
+        return (self._event("response.created", {"response": self._response("in_progress")})
+                + self._event("response.in_progress", {"response": self._response("in_progress")}))
+
+    def _open_text(self) -> str:
+        self._text, self._text_index = [], self._outputs
+        self._text_id = message_item_id(self.response_id) + (f"_{self._text_items}" if self._text_items else "")
+        self._outputs += 1
+        self._text_items += 1
+        where = {"item_id": self._text_id, "output_index": self._text_index, "content_index": 0}
+        return (self._event("response.output_item.added", {"output_index": self._text_index,
+                                                            "item": message_item(self._text_id, None, "in_progress")})
+                + self._event("response.content_part.added", {**where, "part": output_text("")}))
+
+    def _close_text(self) -> str:
+        if self._text is None:
+            return ""
+        text, self._text = "".join(self._text), None
+        where = {"item_id": self._text_id, "output_index": self._text_index, "content_index": 0}
+        item = self._done[self._text_index] = message_item(self._text_id, text)
+        return (self._event("response.output_text.done", {**where, "text": text, "logprobs": []})
+                + self._event("response.content_part.done", {**where, "part": output_text(text)})
+                + self._event("response.output_item.done", {"output_index": self._text_index, "item": item}))
+
+    def delta(self, text: str) -> str:
+        if not text:
+            return ""
+        opened = self._open_text() if self._text is None else ""
+        self._text.append(text)
+        return opened + self._event("response.output_text.delta", {
+            "item_id": self._text_id, "output_index": self._text_index, "content_index": 0, "delta": text, "logprobs": []})
+
+    def tool_call_start(self, index: int, call_id: str, name: str) -> str:
+        closed = self._close_text()  # the text said before a call is one item, ended where the call begins
+        call = ToolCall(id=call_id, name=name, arguments="")
+        self._calls[index] = (self._outputs, call)
+        self._outputs += 1
+        return closed + self._event("response.output_item.added", {"output_index": self._calls[index][0],
+                                                                    "item": function_call_item(call, "in_progress")})
+
+    def tool_call_delta(self, index: int, arguments: str) -> str:
+        if not arguments:
+            return ""
+        output_index, call = self._calls[index]
+        return self._event("response.function_call_arguments.delta", {
+            "item_id": function_call_item_id(call.id), "output_index": output_index, "delta": arguments})
+
+    def tool_call_end(self, index: int, call: ToolCall) -> str:
+        output_index = self._calls[index][0]
+        item = self._done[output_index] = function_call_item(call)
+        return (self._event("response.function_call_arguments.done", {
+                    "item_id": item["id"], "output_index": output_index, "name": call.name, "arguments": call.arguments})
+                + self._event("response.output_item.done", {"output_index": output_index, "item": item}))
+
+    def finish(self, finish_reason: str, usage: Usage, metadata: dict[str, Any]) -> str:
+        closed = self._close_text()
+        response = self._response("completed", finish_reason=finish_reason,
+                                  usage=response_usage(usage.prompt_tokens, usage.completion_tokens))
+        kind = "response.incomplete" if response["status"] == "incomplete" else "response.completed"
+        return closed + self._event(kind, {"response": response})
+
+    def error(self, message: str) -> str:
+        return self._event("response.failed", {"response": self._response(
+            "failed", error={"code": "server_error", "message": message})})
+
+
 def make_encoder(protocol: str, *, stream_id: str, model: str, created: int, include_usage: bool = False) -> Encoder:
     if protocol == "ui":
         return UIMessageStream(stream_id)
@@ -236,4 +338,6 @@ def make_encoder(protocol: str, *, stream_id: str, model: str, created: int, inc
         return OpenAIChunks(stream_id, model, created, include_usage)
     if protocol == "openai-completion":
         return OpenAICompletionChunks(stream_id, model, created, include_usage)
+    if protocol == "openai-responses":
+        return OpenAIResponseEvents(stream_id, model, created)
     raise ValueError(f"unknown stream protocol {protocol!r}")

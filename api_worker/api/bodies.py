@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal, TypeVar
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from api.images import ImageReader
-from api.refusals import openai_completion_fields, openai_fields, refuse_parts
+from api.refusals import openai_completion_fields, openai_fields, openai_response_fields, refuse_parts
 from api.ui_messages import UIMessage, chat_messages
 from shared import json_reader
 from shared.base import Model
@@ -412,6 +412,135 @@ class OpenAICompletionBody(_Strict):
         return fields | {"stop": ("stop", [self.stop] if isinstance(self.stop, str) else self.stop)}
 
 
+class ResponseInputText(_Strict):
+    type: Literal["input_text"]
+    text: str
+
+
+class ResponseOutputText(_Strict):
+    """An earlier answer's text, sent back as the conversation so far."""
+
+    type: Literal["output_text"]
+    text: str
+    annotations: list[Any] = []
+    logprobs: list[Any] | None = None
+
+
+class ResponseInputImage(_Strict):
+    type: Literal["input_image"]
+    image_url: str  # a data: URL or an http(s) URL (api/images.py); OpenAI's file_id is refused as unknown
+    # The models here read an image at their own resolution: only "auto" is taken.
+    detail: Literal["auto"] = "auto"
+
+
+class ResponseMessageItem(_Strict):
+    type: Literal["message"]
+    role: Literal["system", "developer", "user", "assistant"]
+    content: list[Annotated[ResponseInputText | ResponseOutputText | ResponseInputImage, Field(discriminator="type")]]
+    id: str | None = None  # an earlier output item's, sent back: nothing is looked up by it
+    status: str | None = None
+
+    def message(self, index: int, reader: ImageReader) -> ChatMessage:
+        images = [reader.read(p.image_url, f"input.{index}.content.{i}", self.role)
+                  for i, p in enumerate(self.content) if isinstance(p, ResponseInputImage)]
+        text = "".join(p.text for p in self.content if not isinstance(p, ResponseInputImage))
+        return ChatMessage(role="system" if self.role == "developer" else self.role, content=text, images=images)
+
+
+class ResponseFunctionCallItem(_Strict):
+    """A call an earlier answer made, sent back before its output."""
+
+    type: Literal["function_call"]
+    call_id: str = Field(min_length=1, max_length=128)
+    name: str = Field(pattern=TOOL_NAME_PATTERN)
+    arguments: str
+    id: str | None = None
+    status: str | None = None
+
+
+class ResponseFunctionCallOutputItem(_Strict):
+    type: Literal["function_call_output"]
+    call_id: str = Field(min_length=1, max_length=128)
+    output: str
+    id: str | None = None
+    status: str | None = None
+
+
+ResponseInputItem = Annotated[ResponseMessageItem | ResponseFunctionCallItem | ResponseFunctionCallOutputItem,
+                              Field(discriminator="type")]
+
+
+class ResponseTextFormat(_Strict):
+    type: Literal["text", "json_schema", "json_object"]
+    name: str | None = None
+    description: str | None = None
+    schema_: dict[str, Any] | None = Field(default=None, alias="schema")
+    strict: bool | None = None
+
+    @model_validator(mode="after")
+    def _schema_with_its_type(self) -> "ResponseTextFormat":
+        if self.type == "json_schema" and self.schema_ is None:
+            raise ValueError("type json_schema needs a schema")
+        return self
+
+
+class ResponseText(_Strict):
+    format: ResponseTextFormat = ResponseTextFormat(type="text")
+
+
+class ResponseFunctionTool(OpenAIFunction):
+    """Responses' function tool: OpenAI's function, flat (no `function` wrapper)."""
+
+    type: Literal["function"]
+
+
+class ResponseNamedToolChoice(_Strict):
+    type: Literal["function"]
+    name: str
+
+
+def _response_item(item: Any) -> Any:
+    """A message item as its model reads it: its type, which it may leave out, and its content as
+    parts (a string is one text part), so that an error names the part that is wrong."""
+    if not isinstance(item, dict) or item.get("type", "message") != "message" or "role" not in item:
+        return item
+    content = item.get("content")
+    return {**item, "type": "message",
+            "content": [{"type": "input_text", "text": content}] if isinstance(content, str) else content}
+
+
+class OpenAIResponsesBody(_Strict):
+    """OpenAI's Responses request, stateless: the whole conversation comes in `input`."""
+
+    model: str
+    input: list[ResponseInputItem] = Field(min_length=1, max_length=MAX_MESSAGES)  # a string: one user message
+    instructions: str | None = None  # a system message before the input
+    stream: bool = False
+    max_output_tokens: int | None = Field(default=None, ge=1, le=MAX_OUTPUT_TOKENS)
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    top_p: float | None = None  # range checked as the contract's (shared/contract.py Sampling)
+    text: ResponseText | None = None
+    tools: list[ResponseFunctionTool] | None = Field(default=None, max_length=MAX_TOOLS)
+    tool_choice: Literal["auto", "none", "required"] | ResponseNamedToolChoice | None = None
+    parallel_tool_calls: bool | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _carried_or_refused(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        data = openai_response_fields(data)
+        if isinstance(data.get("input"), str):
+            data["input"] = [{"type": "message", "role": "user", "content": data["input"]}]
+        if isinstance(data.get("input"), list):
+            data["input"] = [_response_item(item) for item in data["input"]]
+        return data
+
+    def sampling_fields(self) -> dict[str, tuple[str, Any]]:
+        return {"top_p": ("top_p", self.top_p), "temperature": ("temperature", self.temperature),
+                "max_output_tokens": ("max_tokens", self.max_output_tokens)}
+
+
 def _too_large(size: str, max_bytes: int) -> ApiError:
     return ApiError(ErrorCode.PAYLOAD_TOO_LARGE, f"The body is {size} bytes; the limit is {max_bytes}",
                     field="body", limit=max_bytes)
@@ -650,4 +779,67 @@ def openai_completion_request(body: OpenAICompletionBody, *, caller: Caller, req
         protocol="openai-completion" if body.stream else None,
         include_usage=bool(body.stream_options and body.stream_options.include_usage),
         stream_id=stream_id,
+    )
+
+
+def _response_messages(body: OpenAIResponsesBody) -> list[ChatMessage]:
+    """The input as messages: the calls an earlier answer made joined to what it said, each
+    output answering a call made before it."""
+    messages = [ChatMessage(role="system", content=body.instructions)] if body.instructions else []
+    called, images = set(), ImageReader()
+    for index, item in enumerate(body.input):
+        if isinstance(item, ResponseFunctionCallItem):
+            call = ToolCall(id=item.call_id, name=item.name, arguments=item.arguments)
+            called.add(call.id)
+            if messages and messages[-1].role == "assistant":
+                messages[-1] = messages[-1].model_copy(update={"tool_calls": [*messages[-1].tool_calls, call]})
+            else:
+                messages.append(ChatMessage(role="assistant", tool_calls=[call]))
+        elif isinstance(item, ResponseFunctionCallOutputItem):
+            if item.call_id not in called:
+                raise _invalid(f"input.{index}.call_id", f"{item.call_id!r} answers no function_call item before it")
+            messages.append(ChatMessage(role="tool", content=item.output, tool_call_id=item.call_id))
+        else:
+            messages.append(item.message(index, images))
+    return messages
+
+
+def _response_tools(body: OpenAIResponsesBody) -> tuple[list[FunctionTool], ToolChoice]:
+    tools = [_function_tool(tool, f"tools.{index}") for index, tool in enumerate(body.tools or [])]
+    choice = body.tool_choice
+    if isinstance(choice, ResponseNamedToolChoice):
+        if choice.name not in {t.name for t in tools}:
+            raise _invalid("tool_choice.name", f"{choice.name!r} is not one of the tools")
+        return tools, ToolChoice(mode="function", name=choice.name)
+    if choice == "required" and not tools:
+        raise _invalid("tool_choice", "required asks for a tool call, but no tools are given")
+    return tools, ToolChoice(mode=choice or "auto")
+
+
+def openai_responses_request(body: OpenAIResponsesBody, *, caller: Caller, request_id: str, stream_id: str,
+                             default_model: str = DEFAULT_TEXT_MODEL) -> GenerationRequest:
+    messages = _response_messages(body)
+    tools, choice = _response_tools(body)
+    model = _text_model(body.model, default_model)
+    schema = None
+    text_format = body.text.format if body.text else None
+    if text_format and text_format.type == "json_schema":
+        schema = _checked_schema(text_format.schema_, "text.format.schema")
+    elif text_format and text_format.type == "json_object":
+        schema = {"type": "object"}
+    return GenerationRequest(
+        request_id=request_id,
+        caller=caller,
+        kind="object" if schema is not None else "chat",
+        model=model,
+        messages=messages,
+        sampling=_checked_for_model(model, messages, body.sampling_fields(), tools),
+        temperature=body.temperature,
+        max_tokens=body.max_output_tokens or DEFAULT_MAX_OUTPUT_TOKENS,
+        json_schema=schema,
+        protocol="openai-responses" if body.stream else None,
+        stream_id=stream_id,
+        tools=tools,
+        tool_choice=choice,
+        parallel_tool_calls=body.parallel_tool_calls is not False,
     )

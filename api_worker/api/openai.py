@@ -1,5 +1,5 @@
-"""The OpenAI-compatible routes under /v1: chat completions and legacy completions (streamed or
-not), embeddings and the models, in OpenAI's shapes, so any OpenAI client works with only its base URL changed."""
+"""The OpenAI-compatible routes under /v1: chat completions, responses and legacy completions
+(streamed or not), embeddings and the models, in OpenAI's shapes, so any OpenAI client works with only its base URL changed."""
 
 import base64
 import struct
@@ -18,6 +18,7 @@ from shared.contract import GenerationRequest, GenerationResult
 from shared.embeddings import embedding_list_json
 from shared.errors import ApiError, ErrorCode
 from shared.models import ALL_MODELS, CATALOG, DEFAULT_TEXT_MODEL, ModelInfo, UnknownModel, resolve
+from shared.responses import response_object, response_usage, whole_output
 
 
 def answer_headers(result: GenerationResult) -> dict[str, str]:
@@ -87,6 +88,22 @@ async def post_completions(call: Call) -> Response:
     generation = bodies.openai_completion_request(body, caller=call.caller, request_id=call.request_id,
                                                   stream_id=completion_id, default_model=call.default_model)
     return await _answered(call, generation, text_completion)
+
+
+def response(result: GenerationResult, response_id: str, created: int) -> dict[str, Any]:
+    """The answer as OpenAI's Responses object: its text as a message item, then its calls."""
+    usage = response_usage(result.usage.get("prompt_tokens", 0), result.usage.get("completion_tokens", 0))
+    return response_object(response_id, result.model, created, whole_output(response_id, result.text, result.tool_calls),
+                           status="completed", usage=usage, finish_reason=result.finish_reason)
+
+
+async def post_responses(call: Call) -> Response:
+    """OpenAI's Responses API, stateless: the same generation as chat completions, in its shapes."""
+    body = await bodies.read_body(call.request, bodies.OpenAIResponsesBody)
+    response_id = f"resp_{uuid.uuid4().hex}"
+    generation = bodies.openai_responses_request(body, caller=call.caller, request_id=call.request_id,
+                                                 stream_id=response_id, default_model=call.default_model)
+    return await _answered(call, generation, response)
 
 
 def encode_embedding(vector: list[float], encoding_format: str) -> list[float] | str:

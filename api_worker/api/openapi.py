@@ -17,7 +17,13 @@ from pydantic import TypeAdapter
 
 from api import bodies
 from api.openapi_shapes import JSON, SHAPES, array, obj, ref
-from api.refusals import OPENAI_ACCEPTED_UNUSED, OPENAI_COMPLETION_DEFAULT_ONLY, OPENAI_DEFAULT_ONLY
+from api.refusals import (
+    OPENAI_ACCEPTED_UNUSED,
+    OPENAI_COMPLETION_DEFAULT_ONLY,
+    OPENAI_DEFAULT_ONLY,
+    OPENAI_RESPONSES_ACCEPTED_UNUSED,
+    OPENAI_RESPONSES_DEFAULT_ONLY,
+)
 from api.router import Route
 from api.routes import router
 from shared import __version__
@@ -63,6 +69,9 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("POST", "/v1/chat/completions"): Operation("OpenAI chat completions, streamed or not",
                                                 {200: {**_json(ref("ChatCompletion")), "text/event-stream": SSE}},
                                                 _json(bodies.OpenAIChatBody)),
+    ("POST", "/v1/responses"): Operation("OpenAI responses (stateless: nothing stored), streamed or not",
+                                         {200: {**_json(ref("Response")), "text/event-stream": SSE}},
+                                         _json(bodies.OpenAIResponsesBody)),
     ("POST", "/v1/completions"): Operation("OpenAI (legacy) completions, streamed or not",
                                            {200: {**_json(ref("TextCompletion")), "text/event-stream": SSE}},
                                            _json(bodies.OpenAICompletionBody)),
@@ -215,6 +224,7 @@ def document() -> JSON:
     components = schemas.components()
     _openai_accepted(components["OpenAIChatBody"], OPENAI_ACCEPTED_UNUSED, OPENAI_DEFAULT_ONLY)
     _openai_accepted(components["OpenAICompletionBody"], frozenset({"user"}), OPENAI_COMPLETION_DEFAULT_ONLY)
+    _openai_accepted(components["OpenAIResponsesBody"], OPENAI_RESPONSES_ACCEPTED_UNUSED, OPENAI_RESPONSES_DEFAULT_ONLY)
     error_schemas, error_responses = _error_components()
     return {
         "openapi": "3.1.0",

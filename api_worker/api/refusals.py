@@ -2,7 +2,8 @@
 field (and, for a feature some model has, the models that have it) before the body is read:
 images and files that are not images, audio, OpenAI's tools other than functions and its
 deprecated function fields, and each field of OpenAI's chat completion and (legacy) completion
-requests besides those OpenAIChatBody and OpenAICompletionBody carry (api/bodies.py)."""
+requests besides those OpenAIChatBody and OpenAICompletionBody carry (api/bodies.py), and of
+its Responses requests besides those OpenAIResponsesBody carries."""
 
 from typing import Any
 
@@ -136,3 +137,33 @@ def openai_completion_fields(data: dict[str, Any]) -> dict[str, Any]:
             raise _not_offered(field)
     _refuse_beyond_defaults(data, OPENAI_COMPLETION_DEFAULT_ONLY)
     return {k: v for k, v in data.items() if k != "user" and k not in OPENAI_COMPLETION_DEFAULT_ONLY}
+
+
+# OpenAI's Responses request, the same way (OpenAIResponsesBody carries the rest). Nothing is
+# stored, so `store` of any value is answered `store: false`, and no earlier response can be continued.
+OPENAI_RESPONSES_ACCEPTED_UNUSED = frozenset({"user", "safety_identifier", "prompt_cache_key", "metadata", "store"})
+OPENAI_RESPONSES_DEFAULT_ONLY: dict[str, tuple[Any, ...]] = {
+    "truncation": ("disabled",), "background": (False,), "include": ([],), "service_tier": ("auto", "default"),
+}
+OPENAI_RESPONSES_NOT_OFFERED = ("reasoning", "top_logprobs", "max_tool_calls", "prompt", "conversation")
+
+
+def openai_response_fields(data: dict[str, Any]) -> dict[str, Any]:
+    """A Responses body with what needs no carrying taken out, or the refusal of its first field
+    that asks for what this deployment lacks (a field given as null is as if absent)."""
+    data = {k: v for k, v in data.items() if v is not None}
+    if "previous_response_id" in data:
+        raise ApiError(ErrorCode.UNSUPPORTED, "previous_response_id: responses are not stored here; send the "
+                       "conversation so far in input (the earlier output items, then the new ones)",
+                       field="previous_response_id")
+    for field in OPENAI_RESPONSES_NOT_OFFERED:
+        if field in data:
+            raise _not_offered(field)
+    _function_tools_only(data.get("tools"), "tools")
+    if isinstance(choice := data.get("tool_choice"), dict) and choice.get("type") != "function":
+        raise ApiError(ErrorCode.UNSUPPORTED, f"tool_choice.type: {choice.get('type')!r} is not supported; choose "
+                       "\"auto\", \"none\", \"required\" or {\"type\": \"function\", \"name\": ...}",
+                       field="tool_choice.type")
+    _refuse_beyond_defaults(data, OPENAI_RESPONSES_DEFAULT_ONLY)
+    return {k: v for k, v in data.items()
+            if k not in OPENAI_RESPONSES_ACCEPTED_UNUSED and k not in OPENAI_RESPONSES_DEFAULT_ONLY}
