@@ -66,6 +66,15 @@ def _legacy_function_calling(field: str) -> ApiError:
                     "send tools and tool_choice (and tool_calls and role \"tool\" in messages) instead", field=field)
 
 
+def _functions_only(data: dict[str, Any], named_choice: str) -> None:
+    """Refuses a tool that is not a function, and a `tool_choice` naming another kind of tool
+    (`named_choice`: how the dialect names one function)."""
+    _function_tools_only(data.get("tools"), "tools")
+    if isinstance(choice := data.get("tool_choice"), dict) and choice.get("type") != "function":
+        raise ApiError(ErrorCode.UNSUPPORTED, f"tool_choice.type: {choice.get('type')!r} is not supported; choose "
+                       f'"auto", "none", "required" or {named_choice}', field="tool_choice.type")
+
+
 def _function_tools_only(tools: Any, field: str) -> None:
     """Refuses the first tool (or tool call) that is not a function: custom tools and the like."""
     for index, tool in enumerate(tools if isinstance(tools, list) else []):
@@ -108,11 +117,7 @@ def openai_fields(data: dict[str, Any]) -> dict[str, Any]:
     for field in OPENAI_LEGACY_FUNCTION_FIELDS:
         if field in data:
             raise _legacy_function_calling(field)
-    _function_tools_only(data.get("tools"), "tools")
-    if isinstance(choice := data.get("tool_choice"), dict) and choice.get("type") != "function":
-        raise ApiError(ErrorCode.UNSUPPORTED, f"tool_choice.type: {choice.get('type')!r} is not supported; choose "
-                       "\"auto\", \"none\", \"required\" or {\"type\": \"function\", \"function\": {\"name\": ...}}",
-                       field="tool_choice.type")
+    _functions_only(data, '{"type": "function", "function": {"name": ...}}')
     for field in OPENAI_NOT_OFFERED:
         if field in data:
             raise _not_offered(field)
@@ -159,11 +164,7 @@ def openai_response_fields(data: dict[str, Any]) -> dict[str, Any]:
     for field in OPENAI_RESPONSES_NOT_OFFERED:
         if field in data:
             raise _not_offered(field)
-    _function_tools_only(data.get("tools"), "tools")
-    if isinstance(choice := data.get("tool_choice"), dict) and choice.get("type") != "function":
-        raise ApiError(ErrorCode.UNSUPPORTED, f"tool_choice.type: {choice.get('type')!r} is not supported; choose "
-                       "\"auto\", \"none\", \"required\" or {\"type\": \"function\", \"name\": ...}",
-                       field="tool_choice.type")
+    _functions_only(data, '{"type": "function", "name": ...}')
     _refuse_beyond_defaults(data, OPENAI_RESPONSES_DEFAULT_ONLY)
     return {k: v for k, v in data.items()
             if k not in OPENAI_RESPONSES_ACCEPTED_UNUSED and k not in OPENAI_RESPONSES_DEFAULT_ONLY}
