@@ -21,6 +21,16 @@ def run_client(sdk: str, base_url: str, scenario: str, api_key: str | None = Non
     return json.loads(result.stdout)
 
 
+def run_tool_agent(provider: str, base_url: str, api_key: str, scenario: str, **options) -> dict:
+    """The AI SDK's generateText or streamText running a tool through `provider` pointed at /v1
+    (tests/e2e/ai_sdk/tool_agent.mjs): what the run did."""
+    script = PROJECT_ROOT / "tests" / "e2e" / "ai_sdk" / "tool_agent.mjs"
+    result = subprocess.run([str(NODE), str(script), provider, base_url, api_key, scenario, json.dumps(options)],
+                            cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
 def message_text(message: dict) -> str:
     return "".join(part.get("text", "") for part in message["parts"] if part["type"] == "text")
 

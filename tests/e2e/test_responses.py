@@ -1,13 +1,12 @@
 """POST /v1/responses (OpenAI's Responses API, stateless) through the official OpenAI Python SDK."""
 
 import json
-import subprocess
 
 import openai
 import pytest
 
-from scripts.localhost import NODE, PROJECT_ROOT
 from tests.e2e.conftest import LOCAL, host_only
+from tests.e2e.sdk import run_tool_agent
 
 DEFAULT_MODEL = "@cf/meta/llama-3.1-8b-instruct-fast"
 WEATHER = {"type": "function", "name": "get_weather", "description": "The current weather in a city",
@@ -102,18 +101,10 @@ def test_an_unknown_field_is_a_bad_request_naming_it(sdk):
     assert raised.value.param == "frobnicate"
 
 
-def run_ai_sdk(base_url: str, api_key: str, scenario: str, **options) -> dict:
-    script = PROJECT_ROOT / "tests" / "e2e" / "ai_sdk" / "openai_responses.mjs"
-    result = subprocess.run([str(NODE), str(script), base_url, api_key, scenario, json.dumps(options)],
-                            cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
-
-
 @host_only
 @pytest.mark.parametrize("scenario", ["generate", "stream"])
 def test_the_ai_sdks_openai_provider_runs_a_tool_and_answers_from_its_result(base_url, api_key, ai, scenario):
-    run = run_ai_sdk(base_url, api_key, scenario, model="llama-4-scout", prompt=ASK)
+    run = run_tool_agent("openai", base_url, api_key, scenario, model="llama-4-scout", prompt=ASK)
 
     assert run["executions"] == [{"city": "Paris"}]
     assert [s["finishReason"] for s in run["steps"]] == ["tool-calls", "stop"]

@@ -5,13 +5,12 @@ answers in OpenAI's shape and streams its calls in pieces."""
 
 import json
 import re
-import subprocess
 
 import openai
 import pytest
 
-from scripts.localhost import NODE, PROJECT_ROOT
 from tests.e2e.conftest import host_only
+from tests.e2e.sdk import run_tool_agent
 
 LLAMA_70B = "@cf/meta/llama-3.3-70b-instruct-fp8-fast"
 SCOUT = "@cf/meta/llama-4-scout-17b-16e-instruct"
@@ -202,20 +201,12 @@ def test_a_cached_answer_replays_its_tool_calls_exactly(client, ai):
     assert len(ai.calls()) == 1
 
 
-def run_ai_sdk(base_url: str, api_key: str, scenario: str, **options) -> dict:
-    script = PROJECT_ROOT / "tests" / "e2e" / "ai_sdk" / "openai_compatible.mjs"
-    result = subprocess.run([str(NODE), str(script), base_url, api_key, scenario, json.dumps(options)],
-                            cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
-
-
 @pytest.mark.parametrize("scenario", ["generate", "stream"])
 def test_the_ai_sdk_runs_a_tool_and_answers_from_its_result(base_url, api_key, ai, scenario):
-    run = run_ai_sdk(base_url, api_key, scenario, model="llama-4-scout", prompt="What is the weather in Paris?")
+    run = run_tool_agent("openai-compatible", base_url, api_key, scenario, model="llama-4-scout", prompt="What is the weather in Paris?")
 
     assert run["executions"] == [{"city": "Paris"}]
     assert [s["finishReason"] for s in run["steps"]] == ["tool-calls", "stop"]
-    assert run["steps"][0]["toolCalls"] == [{"name": "weather", "input": {"city": "Paris"}}]
+    assert run["steps"][0]["toolCalls"] == [{"name": "get_weather", "input": {"city": "Paris"}}]
     assert run["text"].startswith("The tools answered: 22C and sunny in Paris")
     assert [c["stream"] for c in ai.calls()] == [scenario == "stream"] * 2

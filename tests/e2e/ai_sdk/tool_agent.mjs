@@ -1,15 +1,21 @@
-// The AI SDK's generateText and streamText through @ai-sdk/openai's default model, which calls
-// /v1/responses, with a tool it executes (tests/e2e/test_responses.py runs it):
-//   node openai_responses.mjs BASE_URL API_KEY SCENARIO OPTIONS_JSON
-// SCENARIO: "generate" | "stream"; OPTIONS: {model, prompt}. Prints what the run did, as JSON:
+// The AI SDK's generateText and streamText with a tool it executes, through a provider pointed at
+// /v1: @ai-sdk/openai's default model (which calls /v1/responses) or @ai-sdk/openai-compatible's
+// chat model (/v1/chat/completions). tests/e2e/sdk.py's run_tool_agent runs it:
+//   node tool_agent.mjs PROVIDER BASE_URL API_KEY SCENARIO OPTIONS_JSON
+// PROVIDER: "openai" | "openai-compatible"; SCENARIO: "generate" | "stream"; OPTIONS: {model, prompt}.
+// Prints what the run did, as JSON:
 // the final text, each step's tool calls and finish reason, the usage, and the tool's executions.
 import { createOpenAI } from '@ai-sdk/openai';
+import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import { generateText, stepCountIs, streamText, tool } from 'ai';
 import { z } from 'zod';
 
-const [baseUrl, apiKey, scenario, optionsJson] = process.argv.slice(2);
+const [providerName, baseUrl, apiKey, scenario, optionsJson] = process.argv.slice(2);
 const options = JSON.parse(optionsJson ?? '{}');
-const openai = createOpenAI({ baseURL: `${baseUrl}/v1`, apiKey });
+const models = {
+  openai: (id) => createOpenAI({ baseURL: `${baseUrl}/v1`, apiKey })(id),
+  'openai-compatible': (id) => createOpenAICompatible({ name: 'inference-ui', baseURL: `${baseUrl}/v1`, apiKey, includeUsage: true }).chatModel(id),
+};
 
 const executions = [];
 const tools = {
@@ -22,7 +28,7 @@ const tools = {
     },
   }),
 };
-const call = { model: openai(options.model), tools, stopWhen: stepCountIs(3), prompt: options.prompt, maxRetries: 0 };
+const call = { model: models[providerName](options.model), tools, stopWhen: stepCountIs(3), prompt: options.prompt, maxRetries: 0 };
 
 let result;
 if (scenario === 'generate') {
