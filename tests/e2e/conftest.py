@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 
 import httpx
+import openai
 import pytest
 
 from scripts.localhost import FRESH_CONNECTIONS, PROJECT_ROOT, RUNTIMES, LocalHost
@@ -200,6 +201,13 @@ def ai(anonymous, runtime):
     control.reset()
     yield control
     control.reset()
+
+
+@pytest.fixture
+def sdk(base_url, api_key):
+    """OpenAI's own Python client, pointed at this server's /v1 (nothing else changed)."""
+    with openai.OpenAI(base_url=f"{base_url}/v1", api_key=api_key, max_retries=0) as client:
+        yield client
 
 
 @pytest.fixture

@@ -82,12 +82,6 @@ def images():
     server.close()
 
 
-@pytest.fixture
-def sdk(base_url, api_key):
-    with openai.OpenAI(base_url=f"{base_url}/v1", api_key=api_key, max_retries=0) as client:
-        yield client
-
-
 def openai_image(url: str, text: str = "What is this?") -> list[dict]:
     return [{"role": "user", "content": [{"type": "text", "text": text}, {"type": "image_url", "image_url": {"url": url}}]}]
 

@@ -10,12 +10,6 @@ from tests.e2e.conftest import LOCAL
 DEFAULT_MODEL = "@cf/meta/llama-3.1-8b-instruct-fast"
 
 
-@pytest.fixture
-def sdk(base_url, api_key):
-    with openai.OpenAI(base_url=f"{base_url}/v1", api_key=api_key, max_retries=0) as client:
-        yield client
-
-
 def test_chat_completion(sdk):
     completion = sdk.chat.completions.create(model="llama-3.1-8b", messages=[{"role": "user", "content": "Hi there"}])
 

@@ -16,12 +16,6 @@ WEATHER = {"type": "function", "name": "get_weather", "description": "The curren
 ASK = "What is the weather in Paris?"
 
 
-@pytest.fixture
-def sdk(base_url, api_key):
-    with openai.OpenAI(base_url=f"{base_url}/v1", api_key=api_key, max_retries=0) as client:
-        yield client
-
-
 def test_a_response_answers_the_input_as_output_text(sdk):
     response = sdk.responses.create(model="llama-3.1-8b", input="Hi there", instructions="Be brief.", max_output_tokens=64)
 

@@ -29,12 +29,6 @@ CALL_ID = re.compile(r"^call_[0-9a-f]{24}$")
 pytestmark = host_only  # the stand-in's deterministic calls
 
 
-@pytest.fixture
-def sdk(base_url, api_key):
-    with openai.OpenAI(base_url=f"{base_url}/v1", api_key=api_key, max_retries=0) as client:
-        yield client
-
-
 def streamed(chunks) -> tuple[str, list[dict], list[str]]:
     """A streamed answer assembled as OpenAI's clients do: its text, its calls (deltas joined by
     index) and its finish reasons."""
