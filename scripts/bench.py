@@ -2,7 +2,7 @@
 
     make bench                              # or: .venv/bin/python scripts/bench.py --requests 50
 
-Prints Markdown tables; the README's benchmark tables are copied from them:
+Prints Markdown tables; docs/benchmarks.md (and the README's summary) copy them:
 - per route on the real workerd: CPU and wall time per request (median, p95) beside the floors
   measured in the same run (bench/python: a bare Python worker, and one that also makes one RPC
   to a second Python worker; bench/js: a bare JavaScript worker) and a JavaScript worker
