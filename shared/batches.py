@@ -114,7 +114,7 @@ class EventQueue:
             try:
                 await store(marker, ndjson)
             except Exception as exc:
-                raise BatchNotStored(marker.batch_id, f"R2 write failed: {exc}") from None
+                raise BatchNotStored(marker.batch_id, f"storing its events failed: {exc}") from None
             message = message_of(marker, groups)
         try:
             await self._sender.send(message)

@@ -11,7 +11,7 @@ from typing import Any
 
 from api.auth import admit_batch
 from api.call import Call
-from shared.batches import BatchNotStored, Marker, event_queue
+from shared.batches import BatchNotStored, Groups, Marker, event_queue
 from shared.contract import EventBatch
 from shared.events import checked_events, group_counts
 
@@ -47,7 +47,7 @@ async def ingest(call: Call, source: bytes | list[Any]) -> dict[str, Any]:
             "accepted": result.accepted if result.indexed else result.received, "duplicates": result.duplicates}
 
 
-async def _queued(call: Call, marker: Marker, groups: list[tuple[str, str, int]], ndjson: str) -> bool:
+async def _queued(call: Call, marker: Marker, groups: Groups, ndjson: str) -> bool:
     """Sends the batch, events and all, to the event queue (bound: admit_batch checked); False when
     it is too big for one message (the inference service stores it in R2 first). A refused send is
     the client's 503, to send the batch again: where a queue is bound, it is the only way in."""
