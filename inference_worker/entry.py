@@ -17,6 +17,7 @@ from workers import WorkerEntrypoint
 from inference import access, analytics, documents, events
 from inference.counter import KeyCounter  # noqa: F401 (a Durable Object class: the runtime finds it in the main module)
 from inference.embeddings import embed
+from inference.events import consumer, dead_letters, replay, retention
 from inference.generation import generate, stream_generation
 from inference.health import check_bindings
 from inference.log import log
@@ -132,9 +133,9 @@ class InferenceService(WorkerEntrypoint):
 class Default(WorkerEntrypoint):
     # workerd calls it with (controller, env, ctx); env and ctx are also self.env and self.ctx.
     async def scheduled(self, controller, _env=None, _ctx=None):
-        outcome = await events.replay_unindexed(self.env)
+        outcome = await replay.replay_unindexed(self.env)
         log("replay of unindexed event batches", **outcome)
-        log("raw events past the retention window deleted", deleted=await events.purge_expired(self.env))
+        log("raw events past the retention window deleted", deleted=await retention.purge_expired(self.env))
 
     # The event queue's consumer, and its dead-letter queue's (inference_worker/wrangler.toml).
     async def queue(self, batch, _env=None, _ctx=None):
@@ -143,6 +144,6 @@ class Default(WorkerEntrypoint):
         raw = vars(batch).get("_binding", batch)  # the runtime's MessageBatch, not the SDK's per-value wrapper
         messages = [QueueMessage(message) for message in raw.messages]
         if raw.queue == settings_of(self.env).event_dead_letter_queue:
-            await events.dead_letter(self.env, messages)
+            await dead_letters.dead_letter(self.env, messages)
         else:
-            await events.consume(self.env, messages)
+            await consumer.consume(self.env, messages)

@@ -1,22 +1,26 @@
 """A batch of events between its acceptance and its indexing, as both workers see it: its marker
-(enough to index it again), where R2 keeps it, and its message on the event queue.
+(enough to index it again), where R2 keeps it, its message on the event queue, and the one way a
+batch is sent there (`EventQueue`).
 
 A message is text: a line of JSON with the batch's marker and its (type, component) counts, then,
 when they fit in one message, its events as they are archived (NDJSON, not escaped into the JSON);
-a bigger batch is stored in R2 before it is sent, without its events. Either worker may send one:
-the api a batch it admitted itself (api/ingestion.py), the inference service the rest
-(inference/events.py); the inference service alone consumes them.
+a bigger batch is stored in R2 before it is sent, without its events. Either worker sends through
+`EventQueue`: the api a batch it admitted itself (api/ingestion.py), the inference service the
+rest (inference/events/ingest.py); the inference service alone consumes them.
 
 Why the events travel in the message: a message is durable once `send` returns (Queues writes it
 to disk before it answers), so a batch that fits needs no R2 write on the request's path; the
 consumer writes it there instead."""
 
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
+from shared.errors import ApiError, ErrorCode
 from shared.json_reader import parse_internal
+from shared.runtime import runtime_env
 
 # Queues takes messages of up to 128 KB; what is left is for the marker and the runtime's framing.
 MAX_MESSAGE_BYTES = 100_000
@@ -68,3 +72,67 @@ def batch_of(body: Any) -> QueuedBatch:
     fields = parse_internal(header, field="message header")
     groups = fields.pop("groups", [])
     return QueuedBatch(Marker(**fields), ndjson or None, [tuple(group) for group in groups])
+
+
+# How long a client told to send a batch again (it could not be stored) is asked to wait.
+RESEND_AFTER_SECONDS = 5
+
+
+class BatchNotStored(ApiError):
+    """A batch neither queued nor stored: nothing was accepted, and the client is told to send it
+    again (its events' ids make the retry harmless). A 503 with Retry-After."""
+
+    def __init__(self, batch_id: str, cause: str) -> None:
+        super().__init__(ErrorCode.SERVICE_UNAVAILABLE, "The events could not be stored; send them again",
+                         headers={"retry-after": str(RESEND_AFTER_SECONDS)})
+        self.cause = f"batch {batch_id}: {cause}"
+
+
+class TextSender(Protocol):
+    """A queue binding that takes a message as text (shared/queue_binding.py under the runtime)."""
+
+    async def send(self, text: str) -> None: ...
+
+
+class EventQueue:
+    """The event queue as both producers send to it: a batch goes with its events in its message
+    when they fit; a bigger one is stored first by `store` (R2, which only the inference service
+    writes) and its message carries its marker."""
+
+    def __init__(self, sender: TextSender) -> None:
+        self._sender = sender
+
+    async def send(self, marker: Marker, groups: Groups, ndjson: str,
+                   store: Callable[[Marker, str], Awaitable[Any]] | None = None) -> bool:
+        """True once the batch is durable in the queue; False when it is too big for one message
+        and there is no `store` (the api's case: the inference service then takes it). Raises
+        BatchNotStored when `store` or the queue refused it."""
+        message = message_of(marker, groups, ndjson)
+        if message is None:
+            if store is None:
+                return False
+            try:
+                await store(marker, ndjson)
+            except Exception as exc:
+                raise BatchNotStored(marker.batch_id, f"storing its events failed: {exc}") from None
+            message = message_of(marker, groups)
+        try:
+            await self._sender.send(message)
+        except Exception as exc:
+            raise BatchNotStored(marker.batch_id, f"queue send failed: {exc}") from None
+        return True
+
+
+def event_queue(env: Any) -> EventQueue | None:
+    """The queue bound as EVENT_QUEUE, or None where the worker has none (a deployment without
+    Queues, devhost): only then is a batch stored and indexed as it comes (inference/events/ingest.py).
+    Under the runtime its own binding is spoken to (shared/queue_binding.py); a test's stand-in as it is."""
+    source = runtime_env(env)
+    binding = getattr(source, "EVENT_QUEUE", None)
+    if binding is None:
+        return None
+    if source is not env:
+        from shared.queue_binding import TextQueue  # imports js: only under the runtime
+
+        binding = TextQueue(binding)
+    return EventQueue(binding)

@@ -1,4 +1,5 @@
-"""UI events: per-event validation of a batch, ids that make retries harmless, and the NDJSON
+"""UI events: per-event validation of a batch (`checked_events`, the one entry point: POST /events'
+body and GraphQL's trackEvents go through it), ids that make retries harmless, and the NDJSON
 form a batch is archived in.
 
 A batch is checked event by event: the valid ones are accepted even when others are not, and
@@ -19,7 +20,8 @@ from pydantic_core import to_json
 from typing_extensions import TypedDict  # pydantic takes typing's TypedDict from Python 3.12 only
 
 from shared.base import Model
-from shared.json_reader import JsonRefused, parse_internal_as, parse_json_as
+from shared.errors import ApiError, ErrorCode
+from shared.json_reader import JsonRefused, parse_internal_as, parse_json_as, read_json
 from shared.limits import MAX_BODY_BYTES
 
 MAX_PROPERTIES_BYTES = 8_192
@@ -37,7 +39,7 @@ _Text = Annotated[str, StringConstraints(max_length=128)]
 @with_config(ConfigDict(extra="forbid"))
 class EventIn(TypedDict):
     """An event as a client sends it, validated into the dict it is stored as (sessionId and
-    userId renamed; `checked_batch` gives it its id and time). A TypedDict, not a model: a batch
+    userId renamed; `checked_events` gives it its id and time). A TypedDict, not a model: a batch
     is validated in one call into pydantic-core, with no Python code per event."""
 
     id: NotRequired[_Id | None]
@@ -48,7 +50,7 @@ class EventIn(TypedDict):
     user_id: NotRequired[Annotated[_Text | None, Field(validation_alias="userId")]]
     # ISO 8601 or unix milliseconds; the time of receipt when absent.
     timestamp: NotRequired[datetime | int | None]
-    # At most MAX_PROPERTIES_BYTES of compact JSON, checked on the event's stored line (`checked_batch`).
+    # At most MAX_PROPERTIES_BYTES of compact JSON, checked on the event's stored line (`_checked_batch`).
     properties: NotRequired[dict[str, Any] | None]
 
 
@@ -110,11 +112,6 @@ def _body_validator() -> TypeAdapter:
     return TypeAdapter(list[EventIn] | _EventsBody)
 
 
-@cache
-def _events_validator() -> TypeAdapter:
-    return TypeAdapter(list[Event])
-
-
 def _checked(raw_events: list[Any]) -> list[EventIn | Rejection]:
     """Each event validated, or why not. The whole list in one call first (one pass in Rust for
     the usual batch, every event valid); event by event only to find which ones are not."""
@@ -134,12 +131,51 @@ def _checked(raw_events: list[Any]) -> list[EventIn | Rejection]:
     return checked
 
 
-def valid_events(body: bytes, max_bytes: int = MAX_BODY_BYTES) -> list[EventIn] | None:
+def checked_events(source: bytes | list[Any], now_ms: int, *, max_events: int, max_bytes: int = MAX_BODY_BYTES) -> CheckedBatch:
+    """The one way a batch is checked, whoever sent it: a request body (a bare array, or
+    {"events": [...]}, within `max_bytes`) or events already read (GraphQL's trackEvents). Its
+    valid events as stored and archived, and why each other one was not accepted; raises the 4xx
+    naming the field when the batch as a whole is refused (not JSON, no list of events, empty,
+    over `max_events`, or not one valid event)."""
+    if isinstance(source, list):
+        raw_events, validated = source, False
+    elif (valid := _valid_events(source, max_bytes)) is not None:
+        raw_events, validated = valid, True  # the usual body, every event valid: checked from its text in one pass
+    else:
+        raw_events, validated = _events_of(read_json(source, max_bytes=max_bytes)), False
+    if not raw_events:
+        raise ApiError(ErrorCode.INVALID_REQUEST, "events: send at least one event", field="events")
+    if len(raw_events) > max_events:
+        raise ApiError(ErrorCode.PAYLOAD_TOO_LARGE, f"events: at most {max_events} a batch; this one has {len(raw_events)}",
+                       field="events", limit=max_events)
+    batch = _checked_batch(raw_events, now_ms, validated=validated)
+    if not batch.events:
+        rejections = [r.model_dump() for r in batch.rejected]
+        raise ApiError(ErrorCode.INVALID_REQUEST, f"No valid events ({rejections[0]['field']}: {rejections[0]['message']})",
+                       field="events", rejected=rejections)
+    return batch
+
+
+def _events_of(body: Any) -> list[Any]:
+    """A body's events, read by the JSON reader: the array itself, or its `events` array."""
+    if isinstance(body, list):
+        return body
+    if not isinstance(body, dict):
+        message = "send a JSON array of events, or an object with an `events` array"
+        raise ApiError(ErrorCode.INVALID_REQUEST, f"body: {message}", field="body", errors=[{"field": "body", "message": message}])
+    events = body.get("events")
+    if not isinstance(events, list):
+        message = "Field required" if "events" not in body else "Input should be a valid list"
+        raise ApiError(ErrorCode.INVALID_REQUEST, f"events: {message}", field="events", errors=[{"field": "events", "message": message}])
+    return events
+
+
+def _valid_events(body: bytes, max_bytes: int) -> list[EventIn] | None:
     """The events of a request body (a bare array, or {"events": [...]}) that holds only valid
     ones, validated by pydantic-core straight from the JSON text (no `json.loads`) once it is
     within the reader's budget (shared/json_reader.py); None when any is not, or the text is
     outside the budget or not JSON that reads back as it was sent (a lone surrogate escape): the
-    caller then reads the body and checks it event by event, or refuses it."""
+    body is then read and checked event by event, or refused."""
     try:
         value = parse_json_as(_body_validator(), body, max_bytes=max_bytes)
     except (JsonRefused, ValidationError):
@@ -147,9 +183,9 @@ def valid_events(body: bytes, max_bytes: int = MAX_BODY_BYTES) -> list[EventIn] 
     return value if isinstance(value, list) else value["events"]
 
 
-def checked_batch(raw_events: list[Any], now_ms: int, *, validated: bool = False) -> CheckedBatch:
-    """The batch's valid events as stored and archived, and why the others are not: what the api
-    hands to the inference service. `validated`: `raw_events` are `valid_events`' already."""
+def _checked_batch(raw_events: list[Any], now_ms: int, *, validated: bool) -> CheckedBatch:
+    """The batch's valid events as stored and archived, and why the others are not.
+    `validated`: `raw_events` are `_valid_events`' already."""
     checked = raw_events if validated else _checked(raw_events)
     # Generated ids follow from the batch's valid events as validated: the same for a batch sent
     # again. A batch whose events all carry their own needs none (nor the serialization it takes).
@@ -193,12 +229,6 @@ def _lines(events: list[dict[str, Any]]) -> list[str]:
     return [to_json(event, inf_nan_mode="null").decode() for event in events]
 
 
-def validate_batch(raw_events: list[Any], now_ms: int) -> tuple[list[Event], list[Rejection]]:
-    """`checked_batch`'s events as Event models, and its rejections."""
-    accepted, _, rejected = checked_batch(raw_events, now_ms)
-    return _events_validator().validate_python(accepted), rejected  # all at once: one call into Rust
-
-
 def group_counts(events: Iterable[dict[str, Any] | Event]) -> list[tuple[str, str, int]]:
     """How many events of each (type, component), the most frequent first (a batch's Analytics
     Engine points are made from them)."""
@@ -207,7 +237,7 @@ def group_counts(events: Iterable[dict[str, Any] | Event]) -> list[tuple[str, st
 
 
 def to_ndjson(events: list[Event]) -> str:
-    """Event models one a line, as archived (the api's own batches are written by `checked_batch`)."""
+    """Event models one a line, as archived (the api's own batches are written by `checked_events`)."""
     return "".join(event.model_dump_json() + "\n" for event in events)
 
 

@@ -22,11 +22,11 @@ import time
 from typing import Any
 
 from api.call import Call
-from api.event_queue import event_queue_of
 from api.inference_client import refused
 from api.router import Route
 from api.settings import Settings
 from shared import jwt
+from shared.batches import event_queue
 from shared.contract import AdmissionRequest, AdmissionResult, Caller
 from shared.errors import ApiError, ErrorCode
 from shared.keys import parse_key
@@ -172,7 +172,7 @@ async def admit_batch(call: Call, batch_id: str, events: int) -> bool:
     with its `events` reserved of the day's quota, from a slot held here or by a call to the
     caller's counter, so that the api may send it to the queue itself; raises the refusal. False
     when the api has no queue: the batch's work call carries its admission instead."""
-    if event_queue_of(call.env) is None:
+    if event_queue(call.env) is None:
         return False
     client = call.inference
     admission = client.take_admission()

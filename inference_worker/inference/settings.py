@@ -41,7 +41,7 @@ class Settings:
     key_cache_seconds: float = 30  # KEY_CACHE_SECONDS: verified (and unknown) key prefixes kept per isolate
     health_ai_probe_ttl_seconds: float = 60  # HEALTH_AI_PROBE_TTL_SECONDS: at most one AI probe per this
     # EVENT_RETRY_BASE_SECONDS: a batch the queue consumer could not index is retried after this,
-    # then twice as long each time (inference/events.py)
+    # then twice as long each time (inference/events/consumer.py)
     event_retry_base_seconds: float = 2
     # EVENT_DEAD_LETTER_QUEUE: the queue whose messages the consumer hands to the replay
     event_dead_letter_queue: str = "inference-ui-events-dlq"

@@ -57,6 +57,21 @@ def test_a_keys_batches_are_admitted_ahead_and_sent_to_the_queue_by_the_api_coun
         assert calls == ["admit", "process_events", "admit", "admit"]
 
 
+def test_a_batch_too_big_for_one_message_is_stored_in_r2_first_then_queued_and_indexed(anonymous, new_key, control):
+    """Whichever worker admits it, a batch over a message's size goes through R2: the api leaves
+    it to the inference service, which stores it before sending its marker."""
+    headers = {"x-api-key": new_key("pro")["key"]}
+    anonymous.post("/events", headers=headers, json=[{"type": "warm-up"}])  # the key now known to the api
+    big = [{"id": f"big{i}", "type": "note", "properties": {"text": "x" * 6_000}} for i in range(20)]  # 120 KB
+
+    response = anonymous.post("/events", headers=headers, json=big)
+
+    body = response.json()
+    assert (response.status_code, body["queued"], body["accepted"]) == (202, True, 20)
+    assert any(body["batchId"] in key for key in control.r2_keys("events/"))  # stored before the 202
+    assert landed(anonymous, response, headers=headers)["accepted"] == 20
+
+
 def test_concurrent_batches_are_all_indexed_and_none_is_lost(base_url, new_key):
     headers = {"x-api-key": new_key("enterprise")["key"]}
     batches = [[{"id": f"c{b}-{i}", "type": "load", "component": f"C{i % 3}"} for i in range(50)] for b in range(20)]

@@ -1,13 +1,15 @@
 """Bounded storage: the hourly rollups kept up by indexing (each batch once), and the purge of raw
-events past the retention window, which leaves hourly and daily metrics as they were."""
+events past the retention window (inference/events/retention.py, run by the cron), which leaves
+hourly and daily metrics as they were."""
 
 import asyncio
 import json
 
+from inference.events import retention
 from inference.store.d1 import Database
 from shared.analytics import MetricQuery
 from shared.contract import Caller
-from tests.fakes import D1
+from tests.fakes import D1, inference_env
 
 H = 3_600_000
 DAY = 24 * H
@@ -57,3 +59,16 @@ def test_past_the_retention_window_raw_events_go_and_the_metrics_stay():
     assert d1.rows("SELECT id FROM batches") == [("b-new",)]
     assert totals(db, T0, T0 + 41 * DAY) == before == {"view": 30, "click": 5}
     assert asyncio.run(db.purge_events(T0 + 11 * DAY)) == 0  # nothing more to do
+
+
+def test_the_scheduled_purge_deletes_what_is_past_the_configured_window_and_keeps_the_rest():
+    env = inference_env(EVENTS_RETENTION_DAYS="30")
+    db = Database(env.DB)
+    asyncio.run(db.index_batch("k", "b-old", "events/old.ndjson", T0, ndjson([{"id": f"o{i}", "type": "view", "ts": T0 + i}
+                                                                              for i in range(25)])))
+    asyncio.run(db.index_batch("k", "b-new", "events/new.ndjson", T0, ndjson([{"id": "n", "type": "view", "ts": T0 + 20 * DAY}])))
+
+    deleted = asyncio.run(retention.purge_expired(env, now=(T0 + 40 * DAY) / 1000))
+
+    assert deleted == 25
+    assert env.DB.rows("SELECT id FROM events") == [("n",)]

@@ -1,7 +1,7 @@
 """The inference worker's storage, one object per binding: `Database` (D1), `Cache` (KV),
-`Archive` (R2), `Telemetry` (Analytics Engine) and `Vectors` (Vectorize). These modules are the
-only ones that touch env.DB, env.CACHE, env.ARCHIVE, env.ANALYTICS and env.VECTORS; capability
-modules ask `stores_of(env)`."""
+`Archive` (R2), `Telemetry` (Analytics Engine) and `Vectors` (Vectorize), and the event queue
+(shared/batches.py, as the api sends to it too). These modules are the only ones that touch
+env.DB, env.CACHE, env.ARCHIVE, env.ANALYTICS and env.VECTORS; capability modules ask `stores_of(env)`."""
 
 from functools import cached_property
 from typing import Any
@@ -11,9 +11,9 @@ from inference.store.archive import Archive
 from inference.store.counters import Counters
 from inference.store.d1 import Database
 from inference.store.kv import Cache
-from inference.store.queue import EventQueue
 from inference.store.telemetry import Telemetry
 from inference.store.vectors import Vectors
+from shared.batches import EventQueue, event_queue
 from shared.runtime import runtime_env
 
 
@@ -55,7 +55,7 @@ class Stores:
     def queue(self) -> EventQueue | None:
         """None where no queue is bound: batches are then indexed as they come (devhost, or a
         deployment without Queues)."""
-        return EventQueue(self._binding("EVENT_QUEUE", "Queue")) if has_binding(self._env, "EVENT_QUEUE") else None
+        return event_queue(self._env)
 
     @cached_property
     def vectors(self) -> Vectors | None:

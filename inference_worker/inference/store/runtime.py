@@ -176,18 +176,6 @@ class WorkersAI:
         return JSON.stringify((await self._ai.run(model, js_value(inputs))).data)
 
 
-class Queue:
-    """A message is JSON text: it crosses as a string, no conversion, and is sent as text (its
-    size is its UTF-8 bytes, which store/queue.py keeps under the limit)."""
-
-    def __init__(self, binding: Any) -> None:
-        self._queue = binding
-        self._as_text = js_value({"contentType": "text"})
-
-    async def send(self, body: str) -> None:
-        await self._queue.send(body, self._as_text)
-
-
 class QueueMessage:
     """A delivered message as the consumer reads it: its body (JSON text), its attempts so far,
     and ack() / retry(delay_seconds)."""
