@@ -21,6 +21,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from api.settings import settings_of
+from shared.isolate import PerIsolate
+
 PRIMARY = "INFERENCE"
 MAX_BACKENDS = 64
 
@@ -94,13 +97,11 @@ class BackendPool:
         return {name: breaker.state(now, self.cooldown_seconds) for name, breaker in self.breakers.items()}
 
 
-_isolate_pool: BackendPool | None = None
+def _pool(env: Any) -> BackendPool:
+    settings = settings_of(env)
+    return BackendPool(backend_names(lambda name: getattr(env, name, None) is not None),
+                       settings.backend_failures, settings.backend_cooldown_seconds)
 
 
-def pool_of(env: Any, failure_threshold: int, cooldown_seconds: float) -> BackendPool:
-    """This isolate's pool, built on its first request (bindings cannot change while it lives)."""
-    global _isolate_pool
-    if _isolate_pool is None:
-        _isolate_pool = BackendPool(backend_names(lambda name: getattr(env, name, None) is not None),
-                                    failure_threshold, cooldown_seconds)
-    return _isolate_pool
+# This isolate's pool, built on its first request (bindings cannot change while it lives).
+pool_of = PerIsolate(_pool)

@@ -6,7 +6,7 @@ message holds)."""
 
 from typing import Any
 
-from shared.runtime import runtime_env
+from shared.sdk import runtime_env
 
 
 class EventQueue:

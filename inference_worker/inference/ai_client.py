@@ -12,12 +12,13 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
+from inference.bindings import binding
 from inference.external import ExternalProvider
-from inference.isolate import PerIsolate, binding
 from inference.log import log
 from inference.settings import Settings, settings_of
 from shared.contract import ServiceFailed, ServiceFailure
 from shared.errors import ErrorCode
+from shared.isolate import PerIsolate
 from shared.routing import WORKERS_AI
 from shared.workers_ai import SSEDecoder, StreamEvent, is_retryable, is_timeout
 
