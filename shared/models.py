@@ -43,9 +43,6 @@ class ModelInfo:
     output_price: float = 0.0
     capabilities: Capabilities = Capabilities()
 
-    def cost_usd(self, prompt_tokens: int, completion_tokens: int) -> float:
-        return price_of(prompt_tokens, completion_tokens, self.input_price, self.output_price)
-
 
 def price_of(prompt_tokens: int, completion_tokens: int, input_price: float, output_price: float) -> float:
     """What a call costs at prices per million tokens (rounded to a millionth of a cent)."""

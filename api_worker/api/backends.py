@@ -93,9 +93,6 @@ class BackendPool:
         if breaker.opened_at is not None or breaker.failures >= self.failure_threshold:
             breaker.opened_at = now  # (re)opened: a failed probe waits a whole cool-down again
 
-    def states(self, now: float) -> dict[str, str]:
-        return {name: breaker.state(now, self.cooldown_seconds) for name, breaker in self.breakers.items()}
-
 
 def _pool(env: Any) -> BackendPool:
     settings = settings_of(env)
