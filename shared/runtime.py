@@ -7,7 +7,7 @@ import platform
 
 def runtime_name() -> str:
     try:
-        from js import navigator  # type: ignore[import-not-found]  # only under Pyodide
+        from js import navigator  # only under Pyodide
     except ImportError:
         return f"{platform.python_implementation()} {platform.python_version()}"
     return str(navigator.userAgent)

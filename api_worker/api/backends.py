@@ -68,7 +68,8 @@ class BackendPool:
         start = self._next % len(self.names)
         self._next += 1
         rotation = self.names[start:] + self.names[:start]
-        closed, probes = [], []
+        closed: list[str] = []
+        probes: list[str] = []
         for name in rotation:
             breaker = self.breakers[name]
             state = breaker.state(now, self.cooldown_seconds)

@@ -35,11 +35,11 @@ class Settings(EnvSettings):
     default_model: str = setting("DEFAULT_MODEL", DEFAULT_TEXT_MODEL, text, doc="the model the health check and enrichment use")
     fallback_models: tuple[str, ...] = setting("FALLBACK_MODELS", (), _models, doc="tried in order after a transient failure")
     model_attempts: int = setting("MODEL_ATTEMPTS", 2, integer, doc="attempts per model, before falling back")
-    retry_backoff_ms: float = setting("RETRY_BACKOFF_MS", 200, number, doc="the base of the exponential backoff")
-    model_idle_timeout_ms: float = setting("MODEL_IDLE_TIMEOUT_MS", 30_000, number, doc="a silent model stream ends after it")
-    stream_timeout_ms: float = setting("STREAM_TIMEOUT_MS", 300_000, number,
+    retry_backoff_ms: float = setting("RETRY_BACKOFF_MS", 200.0, number, doc="the base of the exponential backoff")
+    model_idle_timeout_ms: float = setting("MODEL_IDLE_TIMEOUT_MS", 30_000.0, number, doc="a silent model stream ends after it")
+    stream_timeout_ms: float = setting("STREAM_TIMEOUT_MS", 300_000.0, number,
                                        doc="a streamed answer ends this long after its request; 0: never")
-    stream_flush_ms: float = setting("STREAM_FLUSH_MS", 10, clamped(number, 0.0),
+    stream_flush_ms: float = setting("STREAM_FLUSH_MS", 10.0, clamped(number, 0.0),
                                      doc="chunks closer than this are relayed in batches, this often (inference/streaming.py); 0: never")
     generation_cache_ttl_seconds: int = setting("GENERATION_CACHE_TTL_SECONDS", 86_400, integer,
                                                 doc="how long a deterministic answer is cached")
@@ -50,13 +50,13 @@ class Settings(EnvSettings):
     events_enrichment: bool = setting("EVENTS_ENRICHMENT", False, flag, doc="sentiment labels for free text (billed model calls)")
     events_enrichment_max_per_batch: int = setting("EVENTS_ENRICHMENT_MAX_PER_BATCH", 5, integer,
                                                    doc="labels a batch at most: each writes an Analytics Engine point (25 an invocation)")
-    key_cache_seconds: float = setting("KEY_CACHE_SECONDS", 30, number, doc="how long verified (and unknown) key prefixes are kept")
-    health_ai_probe_ttl_seconds: float = setting("HEALTH_AI_PROBE_TTL_SECONDS", 60, number, doc="at most one health AI probe per this")
-    event_retry_base_seconds: float = setting("EVENT_RETRY_BASE_SECONDS", 2, number,
+    key_cache_seconds: float = setting("KEY_CACHE_SECONDS", 30.0, number, doc="how long verified (and unknown) key prefixes are kept")
+    health_ai_probe_ttl_seconds: float = setting("HEALTH_AI_PROBE_TTL_SECONDS", 60.0, number, doc="at most one health AI probe per this")
+    event_retry_base_seconds: float = setting("EVENT_RETRY_BASE_SECONDS", 2.0, number,
                                               doc="an unindexed batch's first retry delay, doubling each time")
     event_dead_letter_queue: str = setting("EVENT_DEAD_LETTER_QUEUE", "inference-ui-events-dlq", text,
                                            doc="the queue whose messages the consumer hands to the replay")
-    events_retention_days: float = setting("EVENTS_RETENTION_DAYS", 30, number,
+    events_retention_days: float = setting("EVENTS_RETENTION_DAYS", 30.0, number,
                                            doc="raw events older than this are deleted by the cron (R2 and the rollups keep them)")
     provider_name: str = setting("PROVIDER_NAME", "external", text, doc="the external OpenAI-compatible provider's name in ROUTING_RULES")
     provider_url: str | None = setting("PROVIDER_URL", None, text, doc="its base URL; none: Workers AI only")
