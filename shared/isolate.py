@@ -1,6 +1,7 @@
-"""What an isolate keeps across the requests it serves: settings parsed from its env, clients of
-its bindings, the state of its backends. One style for all of them: `PerIsolate(make)`, called
-with the env a request brings."""
+"""What an isolate keeps across the requests it serves, made from its env: settings parsed from
+its vars, clients of its bindings, the state of its backends. One style for all of them:
+`PerIsolate(make)`, called with the env a request brings. (A cache that needs no env, such as
+parsed GraphQL documents, is a plain module-level value: a module lives as long as its isolate.)"""
 
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
