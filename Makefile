@@ -3,7 +3,7 @@
 NODE := .devhost/bin/node
 PYTHON := .venv/bin/python
 
-.PHONY: setup dev devhost test unit e2e lint bench profile fuzz load key jwt openapi replay bindings clean
+.PHONY: setup dev devhost test unit e2e lint typecheck bench profile fuzz load key jwt openapi replay bindings clean
 
 setup:
 	@python3 scripts/bootstrap.py
@@ -23,7 +23,7 @@ devhost: setup
 	@echo "==> Starting both workers on devhost's Pyodide host; Ctrl-C stops it"
 	@$(NODE) $(WATCH) --experimental-wasm-jspi devhost/host.mjs $(ARGS)
 
-test: setup
+test: setup typecheck
 	@echo "==> Running unit (CPython), deploy-bundle and end-to-end (workerd; faults on devhost) tests"
 	@$(PYTHON) -m pytest tests $(ARGS)
 
@@ -33,8 +33,14 @@ unit: setup
 e2e: setup
 	@$(PYTHON) -m pytest tests/e2e $(ARGS)
 
-lint: setup
+lint: setup typecheck
+	@echo "==> Linting (ruff)"
 	@$(PYTHON) -m ruff check .
+
+# mypy, strict, on shared/ and the pure modules ([tool.mypy] in pyproject.toml lists them).
+typecheck: setup
+	@echo "==> Type checking (mypy, strict: shared/ and the modules that need no runtime)"
+	@$(PYTHON) -m mypy
 
 bench: setup
 	@$(PYTHON) scripts/bench.py $(ARGS)

@@ -27,6 +27,7 @@ from shared.analytics import EventQuery, MetricQuery
 from shared.contract import AdmissionRequest, BatchRef, Caller, EmbeddingRequest, EventBatch, GenerationRequest, KeySpec, ServiceFailed
 from shared.documents import DocumentRef, DocumentRequest, SearchRequest
 from shared.json_reader import parse_internal_as
+from shared.sdk import runtime_batch
 
 Argument = TypeVar("Argument", bound=BaseModel)
 
@@ -141,7 +142,7 @@ class Default(WorkerEntrypoint):
     async def queue(self, batch, _env=None, _ctx=None):
         from inference.store.runtime import QueueMessage
 
-        raw = vars(batch).get("_binding", batch)  # the runtime's MessageBatch, not the SDK's per-value wrapper
+        raw = runtime_batch(batch)
         messages = [QueueMessage(message) for message in raw.messages]
         if raw.queue == settings_of(self.env).event_dead_letter_queue:
             await dead_letters.dead_letter(self.env, messages)

@@ -20,7 +20,7 @@ from typing import Any, NamedTuple, Protocol
 
 from shared.errors import ApiError, ErrorCode
 from shared.json_reader import parse_internal
-from shared.runtime import runtime_env
+from shared.sdk import runtime_env
 
 # Queues takes messages of up to 128 KB; what is left is for the marker and the runtime's framing.
 MAX_MESSAGE_BYTES = 100_000

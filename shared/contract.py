@@ -1,7 +1,8 @@
 """Arguments and results of the inference service's RPC methods.
 
-They cross the service binding as plain dicts (`model_dump(mode="json")`): structured clone
-refuses custom objects, and the receiving side validates with the same model.
+They cross the service binding as JSON text (`model_dump_json()`), which the runtime passes
+without a conversion, and the receiving side parses it into the same model
+(shared/json_reader.py's `parse_internal_as`).
 """
 
 from typing import Annotated, Any, Literal

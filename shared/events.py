@@ -10,7 +10,7 @@ in it, so a batch sent again (a retry) gets the same ids and counts nothing twic
 
 import hashlib
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from functools import cache
 from typing import Annotated, Any, NamedTuple, NotRequired
@@ -82,10 +82,10 @@ class CheckedBatch(NamedTuple):
 def _millis(value: datetime | int | None, now_ms: int) -> int:
     if value is None:
         return now_ms
-    if type(value) is int:
-        return value
-    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
-    return int(aware.timestamp() * 1000)
+    if isinstance(value, datetime):
+        aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+        return int(aware.timestamp() * 1000)
+    return value
 
 
 def batch_digest(events: list[Any]) -> str:
@@ -94,12 +94,12 @@ def batch_digest(events: list[Any]) -> str:
 
 
 @cache  # built on the first batch, not at import: every cold start would pay for it
-def _batch_validator() -> TypeAdapter:
+def _batch_validator() -> TypeAdapter[list[EventIn]]:
     return TypeAdapter(list[EventIn])
 
 
 @cache
-def _event_validator() -> TypeAdapter:
+def _event_validator() -> TypeAdapter[EventIn]:
     return TypeAdapter(EventIn)
 
 
@@ -108,11 +108,11 @@ class _EventsBody(TypedDict):
 
 
 @cache
-def _body_validator() -> TypeAdapter:
+def _body_validator() -> TypeAdapter[list[EventIn] | _EventsBody]:
     return TypeAdapter(list[EventIn] | _EventsBody)
 
 
-def _checked(raw_events: list[Any]) -> list[EventIn | Rejection]:
+def _checked(raw_events: list[Any]) -> Sequence[EventIn | Rejection]:
     """Each event validated, or why not. The whole list in one call first (one pass in Rust for
     the usual batch, every event valid); event by event only to find which ones are not."""
     try:
@@ -232,7 +232,7 @@ def _lines(events: list[dict[str, Any]]) -> list[str]:
 def group_counts(events: Iterable[dict[str, Any] | Event]) -> list[tuple[str, str, int]]:
     """How many events of each (type, component), the most frequent first (a batch's Analytics
     Engine points are made from them)."""
-    pairs = ((e["type"], e.get("component") or "") if type(e) is dict else (e.type, e.component or "") for e in events)
+    pairs = ((e["type"], e.get("component") or "") if isinstance(e, dict) else (e.type, e.component or "") for e in events)
     return [(type_, component, count) for (type_, component), count in Counter(pairs).most_common()]
 
 

@@ -12,6 +12,7 @@ import base64
 import binascii
 import re
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 from shared.limits import MAX_IMAGE_BYTES, MAX_IMAGE_URL_CHARS, MAX_IMAGES, MAX_REQUEST_IMAGE_BYTES
@@ -36,7 +37,7 @@ IMAGE_PROMPT_CHARS = 4 * IMAGE_PROMPT_TOKENS  # as prompts are measured: about f
 class ImageProblem(ValueError):
     """Why an image is refused; the caller names the part it came from."""
 
-    def __init__(self, message: str, **details: object) -> None:
+    def __init__(self, message: str, **details: Any) -> None:  # ApiError's keywords (the limit, the valid values)
         super().__init__(message)
         self.details = details
 

@@ -8,6 +8,7 @@ a client's expression could backtrack for as long as the expression likes)."""
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote
 
@@ -23,7 +24,7 @@ _TYPES = {
     "boolean": lambda v: isinstance(v, bool),
     "null": lambda v: v is None,
 }
-_BOUNDS = {
+_BOUNDS: dict[str, Callable[[float, float], bool]] = {
     "minimum": lambda v, b: v >= b,
     "maximum": lambda v, b: v <= b,
     "exclusiveMinimum": lambda v, b: v > b,
@@ -199,8 +200,8 @@ def _validate(value: Any, schema: Any, path: str, check: _Check, refs: frozenset
     return errors
 
 
-def _size(path: str, size: int, schema: dict, low: str, high: str, unit: str) -> list[str]:
-    errors = []
+def _size(path: str, size: int, schema: dict[str, Any], low: str, high: str, unit: str) -> list[str]:
+    errors: list[str] = []
     if low in schema and size < schema[low]:
         errors.append(f"{path}: at least {schema[low]} {unit}")
     if high in schema and size > schema[high]:
@@ -208,7 +209,7 @@ def _size(path: str, size: int, schema: dict, low: str, high: str, unit: str) ->
     return errors
 
 
-def _object(value: dict, schema: dict, path: str, check: _Check) -> list[str]:
+def _object(value: dict[str, Any], schema: dict[str, Any], path: str, check: _Check) -> list[str]:
     properties = schema.get("properties", {})
     errors = [f"{path}: missing required property {name!r}" for name in schema.get("required", []) if name not in value]
     for name, item in value.items():

@@ -6,6 +6,7 @@ RPC, and for /v1/models) and by the inference worker (to pick the model and its 
 """
 
 from dataclasses import dataclass, field
+from typing import Any
 
 # The sampling options a generation may set, in Workers AI's (and OpenAI's) names.
 SAMPLING_OPTIONS = ("temperature", "max_tokens", "top_p", "top_k", "seed", "stop",
@@ -25,7 +26,7 @@ class Capabilities:
     tool_streaming: bool = False  # tool calls streamed as they are generated
     options: frozenset[str] = field(default_factory=frozenset)
 
-    def as_dict(self, context_window: int) -> dict:
+    def as_dict(self, context_window: int) -> dict[str, Any]:
         return {"tools": self.tools, "vision": self.vision, "json_mode": self.json_mode,
                 "tool_streaming": self.tool_streaming, "context_window": context_window,
                 "options": [o for o in SAMPLING_OPTIONS if o in self.options]}
@@ -42,9 +43,6 @@ class ModelInfo:
     input_price: float = 0.0
     output_price: float = 0.0
     capabilities: Capabilities = Capabilities()
-
-    def cost_usd(self, prompt_tokens: int, completion_tokens: int) -> float:
-        return price_of(prompt_tokens, completion_tokens, self.input_price, self.output_price)
 
 
 def price_of(prompt_tokens: int, completion_tokens: int, input_price: float, output_price: float) -> float:

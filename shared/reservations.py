@@ -98,7 +98,7 @@ def spent_quota(kind: str, limits: Quotas | TierLimits, spent: Mapping[str, floa
 class Ledger:
     """One caller's day: its usage (the counter's usage fields) and the reservations held."""
 
-    def __init__(self, used: Mapping[str, float], holds: list[Reservation] = ()) -> None:
+    def __init__(self, used: Mapping[str, float], holds: Iterable[Reservation] = ()) -> None:
         self.used = dict(used)
         self.holds = {hold.id: hold for hold in holds}
 

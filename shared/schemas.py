@@ -1,6 +1,8 @@
 """JSON Schemas a client may name (`schemaName`) instead of sending one with each request."""
 
-NAMED_SCHEMAS: dict[str, dict] = {
+from typing import Any
+
+NAMED_SCHEMAS: dict[str, dict[str, Any]] = {
     "sentiment": {
         "type": "object",
         "properties": {

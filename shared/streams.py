@@ -15,6 +15,7 @@ An encoder's `error()` returns the in-band error event, or None where the protoc
 """
 
 import json
+from collections.abc import Sequence
 from json.encoder import encode_basestring  # a str as a JSON string (non-ASCII kept), in C
 from typing import Any, Protocol
 
@@ -69,7 +70,7 @@ SOURCE_METADATA_KEY = "inference-ui"
 
 
 class Encoder(Protocol):
-    def start(self, sources: list[Source] = ()) -> str: ...
+    def start(self, sources: Sequence[Source] = ()) -> str: ...
     def delta(self, text: str) -> str: ...
     # A tool call, as it streams: its start (id and name), pieces of its arguments (JSON text),
     # and its end (the whole call). `index`: its place among the answer's calls, from 0.
@@ -97,7 +98,7 @@ class UIMessageStream:
         self._text_open = False
         self._call_ids: dict[int, str] = {}
 
-    def start(self, sources: list[Source] = ()) -> str:
+    def start(self, sources: Sequence[Source] = ()) -> str:
         # Each passage a `source-document` part (useChat lists them in message.parts); what the
         # part has no field for (document, score, text) rides in its providerMetadata.
         cited = "".join(_event({
@@ -143,7 +144,7 @@ class UIMessageStream:
 
 
 class TextStream:
-    def start(self, sources: list[Source] = ()) -> str:
+    def start(self, sources: Sequence[Source] = ()) -> str:
         return ""
 
     def delta(self, text: str) -> str:
@@ -181,7 +182,7 @@ class OpenAIChunks:
     def _chunk(self, delta: dict[str, Any], finish_reason: str | None = None) -> str:
         return _event(self._payload(delta, finish_reason))
 
-    def start(self, sources: list[Source] = ()) -> str:
+    def start(self, sources: Sequence[Source] = ()) -> str:
         first = self._payload({"role": "assistant", "content": ""})
         if sources:  # not OpenAI's: a field its clients ignore
             first["sources"] = [source.model_dump() for source in sources]
@@ -227,7 +228,7 @@ class OpenAICompletionChunks(OpenAIChunks):
             chunk["usage"] = None
         return chunk
 
-    def start(self, sources: list[Source] = ()) -> str:
+    def start(self, sources: Sequence[Source] = ()) -> str:
         return ""  # the first piece of text opens the stream: a completion chunk has no role to announce
 
     # Completions take no tools.
@@ -263,7 +264,7 @@ class OpenAIResponseEvents:
         output = [self._done[index] for index in sorted(self._done)]
         return response_object(self.response_id, self.model, self.created, output, status=status, **fields)
 
-    def start(self, sources: list[Source] = ()) -> str:
+    def start(self, sources: Sequence[Source] = ()) -> str:
         return (self._event("response.created", {"response": self._response("in_progress")})
                 + self._event("response.in_progress", {"response": self._response("in_progress")}))
 
@@ -291,6 +292,7 @@ class OpenAIResponseEvents:
         if not text:
             return ""
         opened = self._open_text() if self._text is None else ""
+        assert self._text is not None  # opened just now, or before
         self._text.append(text)
         return opened + self._event("response.output_text.delta", {
             "item_id": self._text_id, "output_index": self._text_index, "content_index": 0, "delta": text, "logprobs": []})

@@ -38,6 +38,10 @@ TIERS: dict[str, TierLimits] = {
 }
 
 
+# Every var that overrides a limit, TIER_<TIER>_<LIMIT>.
+TIER_VARS = tuple(f"TIER_{tier.upper()}_{spec.name.upper()}" for tier in TIERS for spec in fields(TierLimits))
+
+
 def limits_for(tier: str, var: Callable[[str], str | None] = lambda name: None) -> TierLimits:
     """The tier's limits with the deployment's TIER_* vars applied; `var` reads one (the settings
     modules pass their env reader)."""

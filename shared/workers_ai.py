@@ -119,7 +119,9 @@ def tool_call_pieces(raw: Any) -> list[ToolCallPiece]:
     for position, entry in enumerate(raw if isinstance(raw, list) else []):
         if not isinstance(entry, dict):
             continue
-        function = entry.get("function") if isinstance(entry.get("function"), dict) else {}
+        function = entry.get("function")
+        if not isinstance(function, dict):
+            function = {}
         name = function.get("name", entry.get("name"))
         arguments = arguments_text(function.get("arguments", entry.get("arguments")))
         call_id = entry.get("id")

@@ -21,6 +21,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from api.settings import settings_of
+from shared.isolate import PerIsolate
+
 PRIMARY = "INFERENCE"
 MAX_BACKENDS = 64
 
@@ -65,7 +68,8 @@ class BackendPool:
         start = self._next % len(self.names)
         self._next += 1
         rotation = self.names[start:] + self.names[:start]
-        closed, probes = [], []
+        closed: list[str] = []
+        probes: list[str] = []
         for name in rotation:
             breaker = self.breakers[name]
             state = breaker.state(now, self.cooldown_seconds)
@@ -90,17 +94,12 @@ class BackendPool:
         if breaker.opened_at is not None or breaker.failures >= self.failure_threshold:
             breaker.opened_at = now  # (re)opened: a failed probe waits a whole cool-down again
 
-    def states(self, now: float) -> dict[str, str]:
-        return {name: breaker.state(now, self.cooldown_seconds) for name, breaker in self.breakers.items()}
+
+def _pool(env: Any) -> BackendPool:
+    settings = settings_of(env)
+    return BackendPool(backend_names(lambda name: getattr(env, name, None) is not None),
+                       settings.backend_failures, settings.backend_cooldown_seconds)
 
 
-_isolate_pool: BackendPool | None = None
-
-
-def pool_of(env: Any, failure_threshold: int, cooldown_seconds: float) -> BackendPool:
-    """This isolate's pool, built on its first request (bindings cannot change while it lives)."""
-    global _isolate_pool
-    if _isolate_pool is None:
-        _isolate_pool = BackendPool(backend_names(lambda name: getattr(env, name, None) is not None),
-                                    failure_threshold, cooldown_seconds)
-    return _isolate_pool
+# This isolate's pool, built on its first request (bindings cannot change while it lives).
+pool_of = PerIsolate(_pool)

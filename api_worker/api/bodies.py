@@ -8,6 +8,7 @@ app adds its own through `body`); OpenAI's chat body refuses them, since every f
 request is either honoured or refused. Limits are checked here, before any RPC or model call.
 """
 
+from collections.abc import Sequence
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -616,7 +617,7 @@ def _text_model(name: str | None, default: str) -> str:
 
 
 def _checked_for_model(model: str, messages: list[ChatMessage], given: dict[str, tuple[str, Any]],
-                       tools: list[FunctionTool] = ()) -> Sampling:
+                       tools: Sequence[FunctionTool] = ()) -> Sampling:
     """The request's sampling options once the model is known to take each (`given`: the caller's
     name of each field, with its option's name and value) and its input to fit the model's window
     (the tools' definitions are prompt too)."""
@@ -671,7 +672,7 @@ def completion_request(body: CompletionBody, protocol: str, *, caller: Caller, r
 
 def object_request(body: ObjectBody, *, caller: Caller, request_id: str, stream_id: str,
                    default_model: str = DEFAULT_TEXT_MODEL) -> GenerationRequest:
-    schema = _checked_schema(body.schema_, "schema") if body.schema_ is not None else NAMED_SCHEMAS[body.schemaName]
+    schema = NAMED_SCHEMAS[body.schemaName] if body.schemaName is not None else _checked_schema(body.schema_, "schema")
     messages = [ChatMessage(role="user", content=body.prompt)]
     return _generation(body, messages, kind="object", protocol="text", json_schema=schema, caller=caller,
                        request_id=request_id, stream_id=stream_id, default_model=default_model)
@@ -720,7 +721,7 @@ def openai_chat_request(body: OpenAIChatBody, *, caller: Caller, request_id: str
     model = _text_model(body.model, default_model)
     sampling = _checked_for_model(model, messages, body.sampling_fields(), tools)
     schema = None
-    if body.response_format and body.response_format.type == "json_schema":
+    if body.response_format and body.response_format.type == "json_schema" and body.response_format.json_schema is not None:
         schema = _checked_schema(body.response_format.json_schema.schema_, "response_format.json_schema.schema")
     elif body.response_format and body.response_format.type == "json_object":
         schema = {"type": "object"}

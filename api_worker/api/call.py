@@ -50,7 +50,7 @@ class Call:
     @cached_property
     def inference(self) -> InferenceClient:
         """The inference service, for this request (its deadline, its request id)."""
-        pool = pool_of(self.env, self.settings.backend_failures, self.settings.backend_cooldown_seconds)
+        pool = pool_of(self.env)
         return InferenceClient(self.env, pool, self.request_id, self.settings.inference_timeout_ms, self._set_window)
 
     @property

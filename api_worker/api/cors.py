@@ -22,11 +22,11 @@ def parse_allowlist(value: str | None) -> frozenset[str]:
 
 
 def is_allowed(origin: str | None, allowlist: frozenset[str]) -> bool:
-    return bool(origin) and ("*" in allowlist or origin.rstrip("/") in allowlist)
+    return origin is not None and origin != "" and ("*" in allowlist or origin.rstrip("/") in allowlist)
 
 
 def response_headers(origin: str | None, allowlist: frozenset[str]) -> dict[str, str]:
-    if not is_allowed(origin, allowlist):
+    if origin is None or not is_allowed(origin, allowlist):
         return {}
     return {"access-control-allow-origin": origin, "access-control-expose-headers": EXPOSED_HEADERS, "vary": "Origin"}
 

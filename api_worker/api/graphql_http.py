@@ -71,7 +71,7 @@ def formatted_error(error: GraphQLError) -> dict[str, Any]:
     """The error in GraphQL's shape, `extensions.code` one of shared/errors.py's codes: the
     resolver's own error's, `invalid_request` for what the client sent (syntax, validation,
     variables), `internal_error` (and a log line, not the exception's text) for anything else."""
-    formatted = error.formatted
+    formatted: dict[str, Any] = dict(error.formatted)
     original = error.original_error
     if isinstance(original, ApiError):
         formatted["message"] = original.message

@@ -39,7 +39,7 @@ from shared.contract import (
 from shared.documents import DocumentInfo, DocumentRef, DocumentRequest, SearchRequest, SearchResult
 from shared.errors import ApiError, ErrorCode
 from shared.json_reader import parse_internal, parse_internal_as
-from shared.runtime import runtime_env
+from shared.sdk import runtime_env
 
 Result = TypeVar("Result", bound=BaseModel)
 FAILURE_PREFIX = '{"failure":'  # how inference_worker/entry.py answers a ServiceFailed

@@ -8,6 +8,7 @@ from graphql import (
     FieldNode,
     GraphQLError,
     GraphQLSchema,
+    IntValueNode,
     OperationDefinitionNode,
     OperationType,
     ValidationContext,
@@ -315,8 +316,9 @@ class QueryLimitsRule(ValidationRule):
                 self.report_error(GraphQLError(f"The query uses more than {MAX_ALIASES} aliases", node))
         for argument in node.arguments or ():
             # Only an Int literal is checked here; a wrong type is the standard rules' to report.
-            is_int = argument.value.kind == "int_value"
-            if argument.name.value in {"first", "last", "limit"} and is_int and int(argument.value.value) > MAX_LIST_ARGUMENT:
+            value = argument.value
+            if argument.name.value in {"first", "last", "limit"} and isinstance(value, IntValueNode) \
+                    and int(value.value) > MAX_LIST_ARGUMENT:
                 self.report_error(GraphQLError(f"{argument.name.value} may be at most {MAX_LIST_ARGUMENT}", argument))
 
 

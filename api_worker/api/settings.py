@@ -1,83 +1,50 @@
-"""Every setting of the api worker, in one place: read from its env (wrangler.toml [vars] and
-secrets; locally .dev.vars and --var) and parsed on an isolate's first request, then kept for the
-isolate's life, since vars cannot change while it lives. Defaults are what a deployment gets
-when a var is missing or empty."""
+"""Every setting of the api worker, one line each (shared/config.py): read from its env
+(wrangler.toml [vars] and secrets; locally .dev.vars and --var) on an isolate's first request,
+then kept for the isolate's life."""
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 from api.cors import parse_allowlist
+from shared.config import EnvSettings, VarReader, clamped, derived, flag, integer, number, setting, text
+from shared.isolate import PerIsolate
 from shared.limits import MAX_BODY_BYTES, MAX_LEASE_SIZE
 from shared.models import DEFAULT_TEXT_MODEL
 from shared.throttle import DEFAULT_ALLOWANCE
-from shared.tiers import TIERS, TierLimits, limits_for
+from shared.tiers import TIER_VARS, TIERS, TierLimits, limits_for
 
 
-def _var(env: Any, name: str) -> str | None:
-    value = getattr(env, name, None)
-    return None if value in (None, "") else str(value)
+def _tiers(_settings: object, var: VarReader) -> Mapping[str, TierLimits]:
+    return {tier: limits_for(tier, var) for tier in TIERS}
 
 
 @dataclass(frozen=True)
-class Settings:
-    default_model: str = DEFAULT_TEXT_MODEL  # DEFAULT_MODEL: for requests that name none
-    inference_timeout_ms: float = 30_000  # INFERENCE_TIMEOUT_MS: the wait for the inference service
-    allowed_origins: frozenset[str] = frozenset()  # ALLOWED_ORIGINS: comma-separated, or *
-    jwt_issuer: str | None = None  # JWT_ISSUER
-    jwt_audience: str | None = None  # JWT_AUDIENCE
-    graphql_introspection: bool = True  # GRAPHQL_INTROSPECTION
-    events_max_batch: int = 1_000  # EVENTS_MAX_BATCH (and the tier's max_batch_size)
-    events_max_body_bytes: int = MAX_BODY_BYTES  # EVENTS_MAX_BODY_BYTES
-    failed_auth_per_minute: int = DEFAULT_ALLOWANCE  # FAILED_AUTH_PER_MINUTE, per client address
-    key_cache_seconds: float = 30  # KEY_CACHE_SECONDS: how long an isolate trusts a key it saw verified
-    # READ_LEASE_SIZE: the most slots of a rate window one read takes ahead for the caller's next
-    # reads in this isolate (shared/leases.py); 1 takes none.
-    read_lease_size: int = 10
-    # EVENTS_LEASE_SIZE: the same for event batches, which the api then sends to the event queue
-    # itself (api/ingestion.py); 1 takes none.
-    events_lease_size: int = 10
-    backend_failures: int = 3  # BACKEND_FAILURES: failures in a row that take a backend out (api/backends.py)
-    backend_cooldown_seconds: float = 30  # BACKEND_COOLDOWN_SECONDS: how long it stays out before a probe
-    admin_token: str | None = field(default=None, repr=False)  # secret ADMIN_TOKEN
-    jwt_secret: str | None = field(default=None, repr=False)  # secret JWT_SECRET
-    tiers: Mapping[str, TierLimits] = field(default_factory=lambda: dict(TIERS))  # with TIER_<TIER>_<LIMIT> applied
+class Settings(EnvSettings):
+    default_model: str = setting("DEFAULT_MODEL", DEFAULT_TEXT_MODEL, text, doc="the model of a request that names none")
+    inference_timeout_ms: float = setting("INFERENCE_TIMEOUT_MS", 30_000.0, number,
+                                          doc="the wait for the inference service (its first token, when streaming)")
+    allowed_origins: frozenset[str] = setting("ALLOWED_ORIGINS", frozenset(), parse_allowlist,
+                                              doc="browser origins allowed to call the api: comma-separated, or *")
+    jwt_issuer: str | None = setting("JWT_ISSUER", None, text, doc="the iss a JWT must carry, when set")
+    jwt_audience: str | None = setting("JWT_AUDIENCE", None, text, doc="the aud a JWT must carry, when set")
+    graphql_introspection: bool = setting("GRAPHQL_INTROSPECTION", True, flag, doc="GraphiQL needs it; false hides the schema")
+    events_max_batch: int = setting("EVENTS_MAX_BATCH", 1_000, integer, doc="events in a batch at most (and the tier's max_batch_size)")
+    events_max_body_bytes: int = setting("EVENTS_MAX_BODY_BYTES", MAX_BODY_BYTES, integer, doc="bytes of an event batch at most")
+    failed_auth_per_minute: int = setting("FAILED_AUTH_PER_MINUTE", DEFAULT_ALLOWANCE, integer,
+                                          doc="failed authentications a client address may make a minute")
+    key_cache_seconds: float = setting("KEY_CACHE_SECONDS", 30.0, number, doc="how long an isolate trusts a key it saw verified")
+    read_lease_size: int = setting("READ_LEASE_SIZE", 10, clamped(integer, 1, MAX_LEASE_SIZE),
+                                   doc="rate-window slots a read takes ahead for the caller's next reads here (shared/leases.py); 1: none")
+    events_lease_size: int = setting("EVENTS_LEASE_SIZE", 10, clamped(integer, 1, MAX_LEASE_SIZE),
+                                     doc="the same for event batches, which the api then sends to the event queue itself; 1: none")
+    backend_failures: int = setting("BACKEND_FAILURES", 3, integer, doc="failures in a row that take a backend out (api/backends.py)")
+    backend_cooldown_seconds: float = setting("BACKEND_COOLDOWN_SECONDS", 30.0, number, doc="how long it stays out before a probe")
+    admin_token: str | None = setting("ADMIN_TOKEN", None, text, secret=True, doc="the admin routes' bearer token (a secret)")
+    jwt_secret: str | None = setting("JWT_SECRET", None, text, secret=True, doc="the HS256 key of JWTs (a secret)")
+    tiers: Mapping[str, TierLimits] = derived(_tiers, lambda: dict(TIERS), vars=TIER_VARS, doc="shared/tiers.py's limits, overridden")
 
     def limits_for(self, tier: str) -> TierLimits:
         return self.tiers.get(tier, self.tiers["free"])
 
-    @classmethod
-    def from_env(cls, env: Any) -> "Settings":
-        def number(name: str, default: float) -> float:
-            value = _var(env, name)
-            return float(value) if value is not None else default
 
-        return cls(
-            default_model=_var(env, "DEFAULT_MODEL") or DEFAULT_TEXT_MODEL,
-            inference_timeout_ms=number("INFERENCE_TIMEOUT_MS", 30_000),
-            allowed_origins=parse_allowlist(_var(env, "ALLOWED_ORIGINS")),
-            jwt_issuer=_var(env, "JWT_ISSUER"),
-            jwt_audience=_var(env, "JWT_AUDIENCE"),
-            graphql_introspection=(_var(env, "GRAPHQL_INTROSPECTION") or "true").lower() == "true",
-            events_max_batch=int(number("EVENTS_MAX_BATCH", 1_000)),
-            events_max_body_bytes=int(number("EVENTS_MAX_BODY_BYTES", MAX_BODY_BYTES)),
-            failed_auth_per_minute=int(number("FAILED_AUTH_PER_MINUTE", DEFAULT_ALLOWANCE)),
-            key_cache_seconds=number("KEY_CACHE_SECONDS", 30),
-            read_lease_size=max(1, min(MAX_LEASE_SIZE, int(number("READ_LEASE_SIZE", 10)))),
-            events_lease_size=max(1, min(MAX_LEASE_SIZE, int(number("EVENTS_LEASE_SIZE", 10)))),
-            backend_failures=int(number("BACKEND_FAILURES", 3)),
-            backend_cooldown_seconds=number("BACKEND_COOLDOWN_SECONDS", 30),
-            admin_token=_var(env, "ADMIN_TOKEN"),
-            jwt_secret=_var(env, "JWT_SECRET"),
-            tiers={tier: limits_for(tier, lambda name: _var(env, name)) for tier in TIERS},
-        )
-
-
-_isolate_settings: Settings | None = None
-
-
-def settings_of(env: Any) -> Settings:
-    global _isolate_settings
-    if _isolate_settings is None:
-        _isolate_settings = Settings.from_env(env)
-    return _isolate_settings
+settings_of = PerIsolate(Settings.from_env)

@@ -8,20 +8,22 @@ token is retried like one that failed to start."""
 import asyncio
 import random
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
+from inference.bindings import binding
 from inference.external import ExternalProvider
-from inference.isolate import PerIsolate, binding
 from inference.log import log
 from inference.settings import Settings, settings_of
 from shared.contract import ServiceFailed, ServiceFailure
 from shared.errors import ErrorCode
+from shared.isolate import PerIsolate
 from shared.routing import WORKERS_AI
 from shared.workers_ai import SSEDecoder, StreamEvent, is_retryable, is_timeout
 
 RETRY_AFTER_SECONDS = 5
+Answer = TypeVar("Answer")
 
 
 # The AI binding, per isolate (an embedding's vectors come back in one conversion).
@@ -142,7 +144,7 @@ def _retryable(exc: Exception) -> bool:
     return flagged if flagged is not None else is_retryable(str(exc))
 
 
-async def _with_retries(attempts: list[Attempt], policy: RetryPolicy, attempt_call):
+async def _with_retries(attempts: list[Attempt], policy: RetryPolicy, attempt_call: Callable[[str, str], Awaitable[Answer]]) -> Answer:
     last = ""
     for provider, model in attempts:
         for attempt in range(policy.attempts_per_model):

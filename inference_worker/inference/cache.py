@@ -8,6 +8,7 @@ shares the answers with GENERATION_CACHE_SCOPE = "shared"."""
 
 import hashlib
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from inference.log import log
@@ -40,7 +41,7 @@ def cache_key(req: GenerationRequest, shared: bool = False) -> str | None:
     return f"generation:v2:{digest}"
 
 
-def entry(model: str, text: str, used: Usage, tool_calls: list[ToolCall] = ()) -> dict[str, Any]:
+def entry(model: str, text: str, used: Usage, tool_calls: Sequence[ToolCall] = ()) -> dict[str, Any]:
     kept = {"model": model, "text": text, "usage": used.as_dict()}
     return kept | ({"tool_calls": [call.model_dump() for call in tool_calls]} if tool_calls else {})
 

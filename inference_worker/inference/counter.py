@@ -20,6 +20,7 @@ from inference.store import stores_of
 from inference.store.d1 import EMPTY_USAGE
 from shared.json_reader import parse_internal
 from shared.reservations import Ledger, Quotas, Reservation
+from shared.sdk import runtime_ctx
 
 USAGE_FIELDS = tuple(EMPTY_USAGE)  # requests, prompt_tokens, completion_tokens, cache_hits, events, cost_usd
 
@@ -27,8 +28,7 @@ USAGE_FIELDS = tuple(EMPTY_USAGE)  # requests, prompt_tokens, completion_tokens,
 class KeyCounter(DurableObject):
     def __init__(self, ctx: Any, env: Any) -> None:
         super().__init__(ctx, env)
-        # The runtime's SqlStorage, not the SDK's per-value wrapper: each exec is a few values.
-        self._sql = getattr(ctx, "_ctx", ctx).storage.sql
+        self._sql = runtime_ctx(ctx).storage.sql
         self._sql.exec("CREATE TABLE IF NOT EXISTS windows (start INTEGER PRIMARY KEY, count INTEGER NOT NULL)")
         self._sql.exec("CREATE TABLE IF NOT EXISTS days (day TEXT PRIMARY KEY, "
                        + ", ".join(f"{name} REAL NOT NULL DEFAULT 0" for name in USAGE_FIELDS) + ")")

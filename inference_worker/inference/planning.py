@@ -2,6 +2,7 @@
 fallbacks, the inputs (with the JSON instruction for structured output), usage when the model
 reports none, the finish reason, and whether an object matches its schema. Plain Python."""
 
+from collections.abc import Sequence
 from typing import Any
 
 from inference.settings import settings_of
@@ -131,13 +132,13 @@ def worst_case(env: Any, req: GenerationRequest) -> Reservation:
     return Reservation(id=req.request_id, kind="ai", tokens=prompt + req.max_tokens, cost_usd=cost)
 
 
-def estimate_usage(req: GenerationRequest, text: str, tool_calls: list[ToolCall] = ()) -> Usage:
+def estimate_usage(req: GenerationRequest, text: str, tool_calls: Sequence[ToolCall] = ()) -> Usage:
     # Used only when the model reports no usage: the calls' names and arguments are answer too.
     chars = len(text) + sum(c.chars() for c in tool_calls)
     return Usage(estimate_tokens(req.prompt_chars()), estimate_tokens(chars) if chars else 0)
 
 
-def finish_reason(req: GenerationRequest, used: Usage, stopped: bool = False, tool_calls: list[ToolCall] = ()) -> str:
+def finish_reason(req: GenerationRequest, used: Usage, stopped: bool = False, tool_calls: Sequence[ToolCall] = ()) -> str:
     """"tool_calls" when the answer calls tools; "stop" when a stop sequence cut it, else "length"
     when it used all its tokens."""
     if tool_calls:

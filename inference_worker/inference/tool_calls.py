@@ -62,7 +62,7 @@ class ToolCallAssembler:
     @property
     def calls(self) -> list[ToolCall]:
         """The calls so far, in the answer's order (one never named is left out)."""
-        started = sorted((c for c in self._calls.values() if c.position is not None), key=lambda c: c.position)
+        started = sorted((c for c in self._calls.values() if c.position is not None), key=lambda c: c.position or 0)
         return [ToolCall(id=c.id, name=c.name, arguments="".join(c.arguments) or "{}") for c in started]
 
     def finish(self, encoder: Encoder) -> str:

@@ -20,6 +20,11 @@ from shared.documents import DocumentRef
 from shared.errors import ApiError, ErrorCode
 
 
+def circuits(pool: BackendPool, now: float) -> dict[str, str]:
+    """Each backend's circuit at `now`: closed, open or half_open."""
+    return {name: breaker.state(now, pool.cooldown_seconds) for name, breaker in pool.breakers.items()}
+
+
 def test_backends_are_the_inference_bindings_numbered_without_a_gap():
     bound = {"INFERENCE", "INFERENCE_2", "INFERENCE_3", "INFERENCE_5", "OTHER"}
 
@@ -42,17 +47,17 @@ def test_a_backend_failing_in_a_row_is_taken_out_until_its_cool_down_then_probed
     pool = BackendPool(("A", "B"), failure_threshold=3, cooldown_seconds=30)
     pool.failed("B", 1)
     pool.failed("B", 2)
-    assert pool.states(2)["B"] == "closed"  # two failures: still in
+    assert circuits(pool, 2)["B"] == "closed"  # two failures: still in
 
     pool.failed("B", 3)
 
-    assert pool.states(3) == {"A": "closed", "B": "open"}
+    assert circuits(pool, 3) == {"A": "closed", "B": "open"}
     assert [pool.plan(10) for _ in range(2)] == [["A"], ["A"]]
     # The cool-down is over: the next request probes B first, with A behind it; only that one.
     assert pool.plan(33) == ["B", "A"]
     assert pool.plan(34) == ["A"]
     pool.succeeded("B")
-    assert pool.states(35) == {"A": "closed", "B": "closed"}
+    assert circuits(pool, 35) == {"A": "closed", "B": "closed"}
 
 
 def test_a_failed_probe_opens_the_circuit_for_another_whole_cool_down():
@@ -62,7 +67,7 @@ def test_a_failed_probe_opens_the_circuit_for_another_whole_cool_down():
 
     pool.failed("B", 31)
 
-    assert pool.states(60)["B"] == "open" and pool.states(61)["B"] == "half_open"
+    assert circuits(pool, 60)["B"] == "open" and circuits(pool, 61)["B"] == "half_open"
 
 
 def test_a_success_resets_the_count_of_failures_in_a_row():
@@ -71,7 +76,7 @@ def test_a_success_resets_the_count_of_failures_in_a_row():
     pool.succeeded("A")
     pool.failed("A", 1)
 
-    assert pool.states(1) == {"A": "closed"}
+    assert circuits(pool, 1) == {"A": "closed"}
 
 
 def test_with_every_circuit_open_every_backend_is_still_tried():
@@ -119,7 +124,7 @@ def test_a_clients_mistake_answered_by_a_backend_counts_for_it_not_against_it():
     backend = _Backend(BROKEN, BROKEN, NO_SUCH_DOCUMENT, BROKEN, BROKEN, RATE_LIMITED, BROKEN, OVERLOADED)
 
     assert _requests(pool, backend, 8) == [502, 502, 404, 502, 502, 429, 502, 503]
-    assert pool.states(0) == {"A": "closed"}
+    assert circuits(pool, 0) == {"A": "closed"}
     assert pool.breakers["A"].failures == 2
 
 
@@ -128,7 +133,7 @@ def test_a_probe_answered_with_a_clients_mistake_closes_the_circuit():
     pool.failed("A", 0)
 
     assert _requests(pool, _Backend(NO_SUCH_DOCUMENT), 1) == [404]
-    assert pool.states(31) == {"A": "closed"}
+    assert circuits(pool, 31) == {"A": "closed"}
 
 
 def test_the_generator_binds_each_listed_worker_and_round_trips(tmp_path):

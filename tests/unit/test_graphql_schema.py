@@ -1,6 +1,6 @@
 from graphql import parse, validate
 
-from api.schema import MAX_ALIASES, MAX_DEPTH, schema, selects_static_fields_only, validation_rules
+from api.schema import MAX_ALIASES, MAX_DEPTH, MAX_LIST_ARGUMENT, schema, selects_static_fields_only, validation_rules
 
 
 def errors(query: str, introspection: bool = True) -> list[str]:
@@ -39,3 +39,8 @@ def test_only_queries_of_the_catalog_or_the_schema_count_as_static():
     assert not static("{ models { id } usage { costUsd } }")
     assert not static("{ ...F } fragment F on Query { models { id } }")  # fragments at the root: not looked into
     assert not static('mutation { createApiKey(name: "x") { key } }')
+
+
+def test_a_list_longer_than_the_limit_is_refused_when_asked_for_literally():
+    assert errors(f"{{ events(first: {MAX_LIST_ARGUMENT}) {{ edges {{ cursor }} }} }}") == []
+    assert errors(f"{{ events(first: {MAX_LIST_ARGUMENT + 1}) {{ edges {{ cursor }} }} }}") == [f"first may be at most {MAX_LIST_ARGUMENT}"]

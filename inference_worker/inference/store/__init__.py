@@ -6,7 +6,7 @@ env.DB, env.CACHE, env.ARCHIVE, env.ANALYTICS and env.VECTORS; capability module
 from functools import cached_property
 from typing import Any
 
-from inference.isolate import PerIsolate, binding, has_binding
+from inference.bindings import binding, has_binding
 from inference.store.archive import Archive
 from inference.store.counters import Counters
 from inference.store.d1 import Database
@@ -14,7 +14,8 @@ from inference.store.kv import Cache
 from inference.store.telemetry import Telemetry
 from inference.store.vectors import Vectors
 from shared.batches import EventQueue, event_queue
-from shared.runtime import runtime_env
+from shared.isolate import PerIsolate
+from shared.sdk import runtime_env
 
 
 class Stores:

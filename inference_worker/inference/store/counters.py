@@ -2,6 +2,7 @@
 usage per key, and the usage the work adds to it. Calls carry strings and numbers only."""
 
 import json
+from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
@@ -43,6 +44,6 @@ class Counters:
         answer = parse_internal(await self._counter(key_id).peek(key_id, window_start, day), field="peek answer")
         return answer["count"], answer["used"]
 
-    async def add(self, key_id: str, day: str, settles: list[str] = (), **delta: float) -> None:
+    async def add(self, key_id: str, day: str, settles: Sequence[str] = (), **delta: float) -> None:
         """Adds usage to the key's day, freeing the reservations `settles` names (their requests spent it)."""
         await self._counter(key_id).add(key_id, day, json.dumps(delta), json.dumps(list(settles)) if settles else "")

@@ -343,7 +343,7 @@ class Database:
         await self._statement(SAVE_ENRICHMENT_SQL, key_id, event_id, json.dumps(enrichment)).run()
 
     # --- documents --------------------------------------------------------------------------
-    async def insert_document(self, key_id: str, document_id: str, title: str, metadata: dict | None, size: int,
+    async def insert_document(self, key_id: str, document_id: str, title: str, metadata: dict[str, Any] | None, size: int,
                               passages: int, r2_key: str, created_at: str) -> None:
         await self._statement(INSERT_DOCUMENT_SQL, key_id, document_id, title, json.dumps(metadata) if metadata is not None else None,
                               size, passages, r2_key, created_at).run()

@@ -18,6 +18,6 @@ class CallRecord:
     ttft_ms: float
     backend: str | None = None  # the api's binding name for the inference worker that served
     failovers: int = 0  # backends the api tried first
-    provider: str = "workers-ai"  # who ran the model (inference/providers.py)
+    provider: str = "workers-ai"  # who ran the model: Workers AI or the external provider (shared/routing.py)
     cost_usd: float = 0.0  # the usage at the model's price (shared/models.py, or the provider's)
     used_tools: bool = False  # the model was offered tools, or the conversation held tool calls or results

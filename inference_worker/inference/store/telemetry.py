@@ -11,7 +11,7 @@ from inference.store.records import CallRecord
 WRITES_PER_INVOCATION = 25
 
 
-def call_point(call: CallRecord) -> dict[str, list]:
+def call_point(call: CallRecord) -> dict[str, list[Any]]:
     return {
         "indexes": [call.caller.key_id],
         "blobs": [call.model, call.kind, call.outcome, call.caller.tier, call.backend or "", call.provider],
@@ -20,7 +20,7 @@ def call_point(call: CallRecord) -> dict[str, list]:
     }
 
 
-def event_point(key_id: str, type_: str, component: str, count: int) -> dict[str, list]:
+def event_point(key_id: str, type_: str, component: str, count: int) -> dict[str, list[Any]]:
     return {"indexes": [key_id], "blobs": ["event", type_, component], "doubles": [count]}
 
 
