@@ -55,13 +55,15 @@ class QueuedBatch(NamedTuple):
     groups: Groups
 
 
-def message_of(marker: Marker, groups: Groups, ndjson: str | None = None) -> str | None:
-    """The batch's message: its marker and groups, then its events when `ndjson` is given; None
-    when that is over MAX_MESSAGE_BYTES (the batch then goes through R2)."""
-    header = json.dumps({**asdict(marker), "groups": groups})  # one line: JSON escapes every newline
-    if ndjson is None:
-        return header
-    text = f"{header}\n{ndjson}"
+def marker_message(marker: Marker, groups: Groups) -> str:
+    """The message of a batch whose events are stored in R2: its marker and groups, one line."""
+    return json.dumps({**asdict(marker), "groups": groups})  # one line: JSON escapes every newline
+
+
+def message_of(marker: Marker, groups: Groups, ndjson: str) -> str | None:
+    """The batch's message with its events; None when that is over MAX_MESSAGE_BYTES (the batch
+    then goes through R2, and its message is `marker_message`)."""
+    text = f"{marker_message(marker, groups)}\n{ndjson}"
     return text if len(text) <= MAX_MESSAGE_BYTES // 4 or len(text.encode()) <= MAX_MESSAGE_BYTES else None
 
 
@@ -115,7 +117,7 @@ class EventQueue:
                 await store(marker, ndjson)
             except Exception as exc:
                 raise BatchNotStored(marker.batch_id, f"storing its events failed: {exc}") from None
-            message = message_of(marker, groups)
+            message = marker_message(marker, groups)
         try:
             await self._sender.send(message)
         except Exception as exc:

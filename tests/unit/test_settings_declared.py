@@ -48,7 +48,8 @@ def configuration_table() -> set[str] | None:
     for page in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
         section = re.search(r"^#+ [^\n]*[Cc]onfiguration[^\n]*\n(.*?)(?=^#+ |\Z)", page.read_text(), re.M | re.S)
         if section and "|" in section.group(1):
-            return set(re.findall(r"^\|\s*`?([A-Z][A-Z0-9_<>]+)`?", section.group(1), re.M))
+            first_cells = re.findall(r"^\|([^|\n]*)\|", section.group(1), re.M)
+            return {var for cell in first_cells for var in re.findall(r"`([A-Z][A-Z0-9_<>]+)`", cell)}
     return None
 
 

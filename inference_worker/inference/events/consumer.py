@@ -73,7 +73,7 @@ async def consume(env: Any, messages: list[Any]) -> None:
             await enrichment.enrich(env, Caller(key_id=marker.key_id, tier=marker.tier), from_ndjson(ndjson))
 
 
-def _retry(message: Any, marker: Marker, exc: Exception, base_seconds: float) -> None:
+def _retry(message: Any, marker: Marker, exc: BaseException, base_seconds: float) -> None:
     delay = retry_delay(int(message.attempts), base_seconds)
     log(f"queue: batch {marker.batch_id} attempt {message.attempts} failed, retried in {delay} s: {exc}")
     message.retry(delay)
