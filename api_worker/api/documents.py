@@ -15,7 +15,7 @@ TEXT_TYPES = ("text/plain", "text/markdown")
 
 
 def _public(info: DocumentInfo) -> dict[str, Any]:
-    return {"object": "document", **info.model_dump(mode="json", exclude={"window"})}
+    return {"object": "document", **info.model_dump(mode="json")}
 
 
 def _answer(call: Call, info: DocumentInfo, status: int = 200) -> Response:
@@ -44,7 +44,8 @@ async def post_document(call: Call) -> Response:
     else:
         data = await bodies.read_json(call.request)
     document = bodies.validated(DocumentIn, data)
-    info = await call.inference.store_document(DocumentRequest(request_id=call.request_id, caller=call.caller, document=document))
+    request = DocumentRequest(request_id=call.request_id, caller=call.caller, document=document)
+    info = await call.inference.store_document(request, call.admission)
     return _answer(call, info, 201)
 
 
@@ -63,4 +64,4 @@ async def delete_document(call: Call) -> Response:
 
 
 async def resume_document(call: Call) -> Response:
-    return _answer(call, await call.inference.resume_document(_ref(call)))
+    return _answer(call, await call.inference.resume_document(_ref(call), call.admission))

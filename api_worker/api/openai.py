@@ -11,7 +11,7 @@ from typing import Any
 from workers import Response
 
 from api import bodies
-from api.auth import check_model_allowed
+from api.admission import check_model_allowed
 from api.call import Call
 from api.relay import relay
 from shared.contract import GenerationRequest, GenerationResult
@@ -58,7 +58,7 @@ async def _answered(call: Call, generation: GenerationRequest,
     if generation.protocol:
         return await relay(call, generation)
     check_model_allowed(call, generation.model)
-    result = await call.inference.generate(generation)
+    result = await call.inference.generate(generation, call.admission)
     return call.json(shaped(result, generation.stream_id, int(time.time())), headers=answer_headers(result))
 
 
@@ -117,7 +117,7 @@ async def post_embeddings(call: Call) -> Response:
     body = await bodies.read_body(call.request, bodies.EmbeddingsBody)
     embedding = bodies.embedding_request(body, caller=call.caller, request_id=call.request_id)
     check_model_allowed(call, embedding.model)
-    result = await call.inference.embed(embedding)
+    result = await call.inference.embed(embedding, call.admission)
     if result.vectors_json is not None:
         return call.json_text(embedding_list_json(result.vectors_json, result.model, result.usage))
     return call.json({

@@ -22,7 +22,7 @@ import time
 from collections import Counter
 from typing import Any
 
-from inference import access, enrichment
+from inference import admission, enrichment
 from inference.log import log
 from inference.settings import Settings, settings_of
 from inference.store import Stores, stores_of
@@ -96,13 +96,12 @@ def data_points(indexed: list[tuple[str, Groups]], budget: int = AE_POINTS_PER_I
 
 async def process_events(env: Any, ctx: Any, batch: EventBatch) -> BatchResult:
     # Its events reserved of the day's quota under the batch's id (settled once it is indexed).
-    window = await access.admitted(env, ctx, batch.admission, batch.caller, Reservation(batch.batch_id, "events", events=batch.count))
+    await admission.admitted(env, ctx, batch.admission, batch.caller, Reservation(batch.batch_id, "events", events=batch.count))
     stores = stores_of(env)
     key_id = batch.caller.key_id
     marker = Marker.received(batch.batch_id, key_id, batch.caller.tier, batch.received_at)
     ndjson = batch.ndjson
-    result = BatchResult(batch_id=batch.batch_id, received=batch.count, accepted=None, duplicates=None, indexed=False,
-                         window=window)
+    result = BatchResult(batch_id=batch.batch_id, received=batch.count, accepted=None, duplicates=None, indexed=False)
     queue = stores.queue
     with_events = message_of(marker, batch.groups, ndjson) if queue is not None else None  # None: too big for one
     if with_events is not None:

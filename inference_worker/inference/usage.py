@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from inference import access
+from inference import admission
 from inference.log import log
 from inference.settings import settings_of
 from inference.store import stores_of
@@ -83,7 +83,7 @@ class Meter:
             yield
         except BaseException:
             if not self.recorded and self.settles:
-                await access.settle(self.env, self.caller, self.settles)
+                await admission.settle(self.env, self.caller, self.settles)
             raise
 
     def elapsed_ms(self) -> float:
