@@ -14,7 +14,7 @@ from typing import Any
 
 from workers import WorkerEntrypoint
 
-from inference import access, analytics, documents, events
+from inference import access, admission, analytics, documents, events
 from inference.admission import admission_of_call
 from inference.counter import KeyCounter  # noqa: F401 (a Durable Object class: the runtime finds it in the main module)
 from inference.embeddings import embed
@@ -35,13 +35,13 @@ async def _serve(name: str, request_id: str, work: Callable[..., Awaitable[Any]]
     started = time.perf_counter()
     outcome = "ok"
     try:
-        with admission_of_call() as admission:
+        with admission_of_call() as admitted:
             try:
                 result = await work(*method.decode_arguments(*wire))
             except ServiceFailed as failed:
                 outcome = f"failure:{failed.failure.code}"
-                return encode_failure(failed.failure, admission.window)
-        return encode_result(method, result, admission.window)
+                return encode_failure(failed.failure, admitted.window)
+        return encode_result(method, result, admitted.window)
     except Exception as exc:
         outcome = f"error:{type(exc).__name__}"
         raise
@@ -55,7 +55,7 @@ class InferenceService(WorkerEntrypoint):
         return await _serve("health", request_id, lambda deep: check_bindings(self.env, str(request_id), deep), deep)
 
     async def admit(self, request, request_id=""):
-        return await _serve("admit", request_id, lambda request: access.admit(self.env, self.ctx, request), request)
+        return await _serve("admit", request_id, lambda request: admission.admit(self.env, self.ctx, request), request)
 
     async def get_usage(self, caller, request_id=""):
         return await _serve("get_usage", request_id, lambda caller: access.usage_report(self.env, caller), caller)
