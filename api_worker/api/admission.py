@@ -36,7 +36,7 @@ from shared.throttle import FailedAttempts
 from shared.tiers import TierLimits
 
 if TYPE_CHECKING:
-    from api.call import Call
+    from api.call import RequestContext
 
 # Routes whose handler makes one work call to the inference service, which can admit in it.
 WORK_KINDS = {"ai", "events"}
@@ -111,7 +111,7 @@ class Admission:
                           result.retry_after)
 
 
-async def admit(call: "Call", route: Route) -> None:
+async def admit(call: "RequestContext", route: Route) -> None:
     """Who is calling (api/auth.py) and may they proceed: sets call.caller and call.admission, or
     raises the 401/429 the client gets. A client address that has failed too often this minute
     gets 429 whatever it presents, so that it cannot learn whether a guess was right."""
@@ -130,7 +130,7 @@ async def admit(call: "Call", route: Route) -> None:
         raise
 
 
-async def _admit(call: "Call", route: Route, now: float) -> None:
+async def _admit(call: "RequestContext", route: Route, now: float) -> None:
     identity = identify(call.headers, route, call.settings)
     call.credential = identity.credential
     if identity.is_admin:
@@ -163,7 +163,7 @@ async def _admit(call: "Call", route: Route, now: float) -> None:
         isolate.known.put(admission.holder, KnownCaller(proof, result.caller, result.limits), now + call.settings.key_cache_seconds)
 
 
-async def admit_batch(call: "Call", batch_id: str, events: int) -> bool:
+async def admit_batch(call: "RequestContext", batch_id: str, events: int) -> bool:
     """Admits an event batch whose admission was left to this (a caller known here, api/ingestion.py)
     with its `events` reserved of the day's quota, from a slot held here or by a call to the
     caller's counter, so that the api may send it to the queue itself; raises the refusal. False
@@ -186,7 +186,7 @@ async def admit_batch(call: "Call", batch_id: str, events: int) -> bool:
     return True
 
 
-async def settle(call: "Call") -> None:
+async def settle(call: "RequestContext") -> None:
     """Counts a request whose admission was left to a work call that never went out (the handler
     refused the request first): every authenticated request is counted once, and answered with
     its rate-limit headers. Raises the refusal if the admission itself is refused."""
@@ -195,12 +195,12 @@ async def settle(call: "Call") -> None:
         admission.apply(await call.inference.admit(request))
 
 
-def caller_limits(call: "Call") -> TierLimits | None:
+def caller_limits(call: "RequestContext") -> TierLimits | None:
     """The caller's limits as its admission said; None for the admin, who has no tier's limits."""
     return call.admission.limits if call.admission is not None else None
 
 
-def check_model_allowed(call: "Call", model: str) -> None:
+def check_model_allowed(call: "RequestContext", model: str) -> None:
     limits = caller_limits(call)
     if limits is not None and not limits.allows_model(model):
         raise ApiError(ErrorCode.FORBIDDEN, f"The {call.caller.tier} tier may not use {model}", field="model", reason="model_not_allowed")

@@ -16,7 +16,7 @@ from workers import Response
 
 from api import cors
 from api.admission import admit, settle
-from api.call import Call, RequestHeaders, json_response
+from api.call import RequestContext, RequestHeaders, json_response
 from api.negotiation import preferred_type
 from api.routes import router
 from api.settings import settings_of
@@ -60,7 +60,7 @@ class _Exchange:
     path: str = "?"
     origin: str | None = None
     allowlist: frozenset[str] = frozenset()
-    call: Call | None = None
+    call: RequestContext | None = None
     error: ApiError | None = None  # what the client was answered with, if an error
 
 
@@ -141,7 +141,7 @@ async def _respond(request: Any, env: Any, ctx: Any, exchange: _Exchange) -> Res
             route = router.match(exchange.method, url.path)
             if route.page is not None and preferred_type(headers.get("accept"), ("application/json", "text/html")) == "text/html":
                 return _finish(Response(None, status=302, headers={"location": route.page, "x-request-id": exchange.request_id}), exchange)
-            call = exchange.call = Call(request, headers, env, ctx, settings, exchange.request_id, url.path,
+            call = exchange.call = RequestContext(request, headers, env, ctx, settings, exchange.request_id, url.path,
                                         dict(parse_qsl(url.query)), router.path_params(route, url.path))
             if not route.public:
                 await admit(call, route)

@@ -16,7 +16,7 @@ from shared.errors import ApiError, ErrorCode
 from shared.keys import parse_key
 
 if TYPE_CHECKING:
-    from api.call import Call
+    from api.call import RequestContext
 
 ADMIN = Caller(key_id="admin", tier="enterprise")
 
@@ -79,6 +79,6 @@ def identify(headers: Any, route: Route, settings: Settings) -> Identity:
     raise _unauthorized("invalid_credentials", "The credentials are neither an API key nor a JWT")
 
 
-def require_admin(call: "Call") -> None:
+def require_admin(call: "RequestContext") -> None:
     if not call.is_admin:
         raise ApiError(ErrorCode.FORBIDDEN, "This needs the admin token", reason="admin_only")

@@ -1,5 +1,5 @@
-"""What every handler gets: `Call`, the request with what the pipeline (app.py) learned about
-it, and the ways to answer and to reach the inference service."""
+"""What every handler gets: `RequestContext`, the request with what the pipeline (app.py)
+learned about it, and the ways to answer and to reach the inference service."""
 
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -31,7 +31,7 @@ class RequestHeaders:
 
 
 @dataclass
-class Call:
+class RequestContext:
     """What a handler gets: the request, the bindings, and what the pipeline learned."""
 
     request: Any

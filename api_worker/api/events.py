@@ -7,7 +7,7 @@ from typing import Any
 from workers import Response
 
 from api.bodies import read_bytes, validated
-from api.call import Call
+from api.call import RequestContext
 from api.ingestion import ingest
 from shared import json_reader
 from shared.base import Model
@@ -19,14 +19,14 @@ class EventsBody(Model):
     events: list[Any]
 
 
-async def get_batch(call: Call) -> Response:
+async def get_batch(call: RequestContext) -> Response:
     """A batch as indexed (accepted, duplicates), or `indexed: false` while it waits (or is unknown)."""
     status = await call.inference.batch_status(BatchRef(caller=call.caller, batch_id=call.path_params["batch_id"][:64]))
     return call.json({"batchId": status.batch_id, "indexed": status.indexed, "received": status.received,
                       "accepted": status.accepted, "duplicates": status.duplicates, "indexedAt": status.indexed_at})
 
 
-async def post_events(call: Call) -> Response:
+async def post_events(call: RequestContext) -> Response:
     max_bytes = call.settings.events_max_body_bytes
     body = await read_bytes(call.request, max_bytes)
     # The usual batch, every event valid: validated from the JSON text in one pass, no json.loads.

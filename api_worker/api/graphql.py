@@ -12,7 +12,7 @@ from workers import Response
 
 from api import admission, bodies
 from api.auth import require_admin
-from api.call import Call, json_text_response
+from api.call import RequestContext, json_text_response
 from api.graphql_http import (
     GRAPHQL_RESPONSE,
     MAX_QUERY_BYTES,
@@ -223,11 +223,11 @@ _static_answers: dict[tuple[str, bool, str | None, bytes], str] = {}
 MAX_STATIC_ANSWERS = 64
 
 
-def _answer(call: Call, answer: str, media_type: str, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+def _answer(call: RequestContext, answer: str, media_type: str, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     return json_text_response(answer, status, call.request_id, {"content-type": media_type, **(headers or {})})
 
 
-async def _run(call: Call, body: GraphQLBody, method: str) -> Response:
+async def _run(call: RequestContext, body: GraphQLBody, method: str) -> Response:
     media_type = answer_type(call.headers.get("accept"))
     introspection = call.settings.graphql_introspection
     document = checked_document(body.query, introspection)
@@ -259,10 +259,10 @@ async def _run(call: Call, body: GraphQLBody, method: str) -> Response:
     return _answer(call, answer, media_type)
 
 
-async def post_graphql(call: Call) -> Response:
+async def post_graphql(call: RequestContext) -> Response:
     return await _run(call, await bodies.read_body(call.request, GraphQLBody, MAX_QUERY_BYTES + MAX_VARIABLES_BYTES), "POST")
 
 
-async def get_graphql(call: Call) -> Response:
+async def get_graphql(call: RequestContext) -> Response:
     """A query from the query string (a browser asking for a page is sent to GraphiQL: api/routes.py)."""
     return await _run(call, body_from_query_string(call.query), "GET")

@@ -9,7 +9,7 @@ import time
 from typing import Any
 
 from api.admission import admit_batch, caller_limits
-from api.call import Call
+from api.call import RequestContext
 from api.event_queue import event_queue_of
 from shared.batches import Marker, message_of
 from shared.contract import EventBatch
@@ -17,13 +17,13 @@ from shared.errors import ApiError, ErrorCode
 from shared.events import checked_batch, group_counts
 
 
-def batch_limit(call: Call) -> int:
+def batch_limit(call: RequestContext) -> int:
     """The most events one request may carry: EVENTS_MAX_BATCH, and the caller's tier's."""
     limits = caller_limits(call)  # none for the admin
     return min(call.settings.events_max_batch, limits.max_batch_size) if limits is not None else call.settings.events_max_batch
 
 
-async def ingest(call: Call, raw_events: list[Any], *, validated: bool = False) -> dict[str, Any]:
+async def ingest(call: RequestContext, raw_events: list[Any], *, validated: bool = False) -> dict[str, Any]:
     """Checks, hands over and answers a batch (`validated`: its events are shared.events.valid_events')."""
     if not raw_events:
         raise ApiError(ErrorCode.INVALID_REQUEST, "events: send at least one event", field="events")
@@ -57,7 +57,7 @@ async def ingest(call: Call, raw_events: list[Any], *, validated: bool = False) 
             "accepted": result.accepted if result.indexed else result.received, "duplicates": result.duplicates}
 
 
-async def _sent_to_queue(call: Call, message: str | None) -> bool:
+async def _sent_to_queue(call: RequestContext, message: str | None) -> bool:
     """Sends a batch's message (events and all) to the event queue; False when there is none, the
     batch was too big for one message (`message` is None: the inference service stores it in R2
     first), or the send failed (the inference service then stores and indexes it as it can)."""
