@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel, TypeAdapter
+from pydantic import BaseModel
 
 from shared.analytics import EventPage, EventQuery, MetricQuery, MetricSeries
 from shared.base import Model
@@ -77,10 +77,6 @@ class Method:
     def streams(self) -> bool:
         return self.result is STREAM
 
-    @cached_property
-    def _adapters(self) -> tuple[TypeAdapter | None, ...]:
-        return tuple(None if kind in (str, bool) else TypeAdapter(kind) for _, kind in self.arguments)
-
     def encode_arguments(self, *values: Any) -> tuple[Any, ...]:
         """The caller's arguments as they cross: each model as its JSON text."""
         return tuple(value.model_dump_json() if isinstance(value, BaseModel) else value for value in values)
@@ -90,10 +86,8 @@ class Method:
         as their declared types; a str or bool as is."""
         if len(wire) != len(self.arguments):
             raise TypeError(f"{self.name} takes {len(self.arguments)} arguments, not {len(wire)}")
-        decoded = []
-        for (name, kind), adapter, value in zip(self.arguments, self._adapters, wire, strict=True):
-            decoded.append(kind(value) if adapter is None else parse_internal_as(adapter, value, field=f"{self.name}.{name}"))
-        return tuple(decoded)
+        return tuple(kind(value) if kind in (str, bool) else parse_internal_as(kind, value, field=f"{self.name}.{name}")
+                     for (name, kind), value in zip(self.arguments, wire, strict=True))
 
 
 def _method(name: str, *arguments: tuple[str, type], result: Any, work: bool = False, failover: bool = True) -> Method:
