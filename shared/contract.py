@@ -1,9 +1,5 @@
-"""Arguments and results of the inference service's RPC methods.
-
-They cross the service binding as JSON text (`model_dump_json()`), which the runtime passes
-without a conversion, and the receiving side parses it into the same model
-(shared/json_reader.py's `parse_internal_as`).
-"""
+"""Arguments and results of the inference service's RPC methods (shared/rpc.py declares which
+method takes and answers which, and how they cross the binding: as JSON text)."""
 
 from typing import Annotated, Any, Literal
 
@@ -25,6 +21,7 @@ from shared.limits import (
     MAX_TOP_K,
 )
 from shared.models import CATALOG
+from shared.tiers import TierLimits
 
 
 class BindingStatus(Model):
@@ -275,7 +272,6 @@ class GenerationRequest(WorkRequest):
 
 
 class GenerationResult(Model):
-    window: RateWindow | None = None
     model: str
     provider: str = "workers-ai"
     sources: list[Source] = []  # the passages the answer was grounded in (retrieval)
@@ -288,13 +284,13 @@ class GenerationResult(Model):
 
 class ServiceFailure(Model):
     """A failure the api answers as an HTTP error: a model that failed before its first
-    token, or storage that could not take a batch. Crosses the binding as {"failure": ...}."""
+    token, or storage that could not take a batch. Crosses the binding as its answer's `failure`
+    (shared/rpc.py)."""
 
     code: ErrorCode
     message: str
     retry_after: int | None = None
     reason: str | None = None  # a refused admission's reason (rate_limit, token_quota, revoked_key, ...)
-    window: RateWindow | None = None
     details: dict[str, Any] = {}  # what the error names besides its message (field, models, limit)
 
     @classmethod
@@ -305,7 +301,7 @@ class ServiceFailure(Model):
 
 class ServiceFailed(Exception):
     """How the inference worker's code reports a ServiceFailure: raised anywhere below an RPC
-    method, answered as {"failure": ...} by its entrypoint alone (inference_worker/entry.py)."""
+    method, answered as its failure by its entrypoint alone (inference_worker/entry.py)."""
 
     def __init__(self, failure: ServiceFailure) -> None:
         super().__init__(failure.message)
@@ -329,7 +325,6 @@ class EmbeddingRequest(WorkRequest):
 
 
 class EmbeddingResult(Model):
-    window: RateWindow | None = None
     model: str
     vectors: list[list[float]] | None = None  # unless the request asked for vectors_as_json
     vectors_json: str | None = None  # the vectors as the runtime wrote them: a JSON list of number lists
@@ -351,6 +346,9 @@ class AdmissionResult(Model):
     window: RateWindow | None = None  # as this request leaves it (slots granted beyond it count as remaining)
     granted: int = 0  # slots taken for the caller, this request's included (AdmissionRequest.reserve)
     events_ahead: int = 0  # an event batch's: events held for the batches its slots taken ahead admit
+    # The caller's limits (its tier's, with the deployment's TIER_* vars), once it is known: what the
+    # api checks the request against (the model, the batch size) and leases slots by.
+    limits: TierLimits | None = None
 
 
 class KeySpec(Model):
@@ -424,7 +422,6 @@ class EventBatch(WorkRequest):
 
 
 class BatchResult(Model):
-    window: RateWindow | None = None  # the caller's rate window, when this call admitted the request
     batch_id: str
     received: int
     # Known once the batch is indexed in D1; None while it waits in the queue or for the replay.

@@ -13,7 +13,7 @@ from pydantic import Field, field_validator
 from pydantic_core import to_json
 
 from shared.base import Model
-from shared.contract import RateWindow, Retrieval, Source, WorkRequest
+from shared.contract import Retrieval, Source, WorkRequest
 
 MAX_DOCUMENT_BYTES = 512 * 1024  # of UTF-8 text
 MAX_TITLE_CHARS = 200
@@ -67,7 +67,6 @@ class DocumentInfo(Model):
     status: DocumentStatus
     error: str | None = None  # why ingestion stopped, when it failed
     created_at: str
-    window: RateWindow | None = None  # the caller's rate window, when this call admitted the request
 
 
 class SearchRequest(WorkRequest):
@@ -76,7 +75,6 @@ class SearchRequest(WorkRequest):
 
 
 class SearchResult(Model):
-    window: RateWindow | None = None  # the caller's rate window, when this call admitted the request
     sources: list[Source]
 
 

@@ -33,6 +33,14 @@ WINDOW_SECONDS = 60  # the counter's fixed windows
 LIMIT_SHARE = 30  # an ask is at most this share of the limit: at most 3% of a window held unused per isolate
 
 
+def slots_to_take(current: int, reserve: int, limit: int) -> int:
+    """How many slots of a rate window holding `current` a request asking for `reserve` takes (the
+    counter's arithmetic, inference/counter.py): all of them while they fit under `limit`, what is
+    left when fewer do, and always the request's own (a refused request counts too). No known
+    limit (0): one."""
+    return max(1, min(reserve, limit - current)) if limit > 0 else 1
+
+
 @dataclass
 class Lease:
     window_end: float  # unix seconds

@@ -15,8 +15,8 @@ from urllib.parse import parse_qsl, urlsplit
 from workers import Response
 
 from api import cors
-from api.auth import authenticate, settle_admission
-from api.call import Call, RequestHeaders, json_response
+from api.admission import admit, settle
+from api.call import RequestContext, RequestHeaders, json_response
 from api.negotiation import preferred_type
 from api.routes import router
 from api.settings import settings_of
@@ -60,7 +60,7 @@ class _Exchange:
     path: str = "?"
     origin: str | None = None
     allowlist: frozenset[str] = frozenset()
-    call: Call | None = None
+    call: RequestContext | None = None
     error: ApiError | None = None  # what the client was answered with, if an error
 
 
@@ -75,10 +75,10 @@ def _finish(response: Response, exchange: _Exchange) -> Response:
     client = call.made_client if call is not None else None
     if client is not None and client.backend is not None:
         headers.set("x-inference-backend", client.backend)
-    if call is not None and call.rate_window is not None:
-        headers.set("x-ratelimit-limit", str(call.rate_window.limit))
-        headers.set("x-ratelimit-remaining", str(call.rate_window.remaining))
-        headers.set("x-ratelimit-reset", str(call.rate_window.reset_seconds))
+    if call is not None and call.admission is not None and (window := call.admission.window) is not None:
+        headers.set("x-ratelimit-limit", str(window.limit))
+        headers.set("x-ratelimit-remaining", str(window.remaining))
+        headers.set("x-ratelimit-reset", str(window.reset_seconds))
     return response
 
 
@@ -141,14 +141,14 @@ async def _respond(request: Any, env: Any, ctx: Any, exchange: _Exchange) -> Res
             route = router.match(exchange.method, url.path)
             if route.page is not None and preferred_type(headers.get("accept"), ("application/json", "text/html")) == "text/html":
                 return _finish(Response(None, status=302, headers={"location": route.page, "x-request-id": exchange.request_id}), exchange)
-            call = exchange.call = Call(request, headers, env, ctx, settings, exchange.request_id, url.path,
+            call = exchange.call = RequestContext(request, headers, env, ctx, settings, exchange.request_id, url.path,
                                         dict(parse_qsl(url.query)), router.path_params(route, url.path))
             if not route.public:
-                await authenticate(call, route)
+                await admit(call, route)
             try:
                 response = await _resolve(route.handler)(call)
             finally:
-                await settle_admission(call)
+                await settle(call)
     except ApiError as err:
         exchange.error = err
         response = _error_response(err, url.path, exchange.request_id)

@@ -1,9 +1,9 @@
-"""What every handler gets: `Call`, the request with what the pipeline (app.py) learned about
-it, and the ways to answer and to reach the inference service."""
+"""What every handler gets: `RequestContext`, the request with what the pipeline (app.py)
+learned about it, and the ways to answer and to reach the inference service."""
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic_core import to_json
 from pyodide.ffi import jsnull
@@ -12,7 +12,10 @@ from workers import Response
 from api.backends import pool_of
 from api.inference_client import InferenceClient
 from api.settings import Settings
-from shared.contract import Caller, RateWindow
+from shared.contract import Caller
+
+if TYPE_CHECKING:
+    from api.admission import Admission
 
 
 class RequestHeaders:
@@ -28,7 +31,7 @@ class RequestHeaders:
 
 
 @dataclass
-class Call:
+class RequestContext:
     """What a handler gets: the request, the bindings, and what the pipeline learned."""
 
     request: Any
@@ -43,7 +46,7 @@ class Call:
     caller: Caller | None = None
     credential: str | None = None  # what to log of the credentials: never the secret part
     is_admin: bool = False
-    rate_window: RateWindow | None = None
+    admission: "Admission | None" = None  # the caller's (api/admission.py); none for the admin
     graphql_events: int = 0  # events tracked so far by this request's trackEvents fields
     stream_end: Any = None  # a relayed answer's end (a JS promise: api/relay.py), which the log line waits for
 
@@ -51,21 +54,12 @@ class Call:
     def inference(self) -> InferenceClient:
         """The inference service, for this request (its deadline, its request id)."""
         pool = pool_of(self.env)
-        return InferenceClient(self.env, pool, self.request_id, self.settings.inference_timeout_ms, self._set_window)
+        return InferenceClient(self.env, pool, self.request_id, self.settings.inference_timeout_ms)
 
     @property
     def made_client(self) -> InferenceClient | None:
         """The request's client if a call was made through it (reading `inference` would make one)."""
         return vars(self).get("inference")
-
-    @property
-    def admission_pending(self) -> bool:
-        """Whether this request's admission was left to its work call (api/auth.py), not made yet."""
-        client = self.made_client
-        return client is not None and client.admission is not None
-
-    def _set_window(self, window: RateWindow) -> None:
-        self.rate_window = window
 
     @property
     def default_model(self) -> str:

@@ -7,7 +7,7 @@ from typing import Any
 from workers import Response
 
 from api import bodies
-from api.call import Call
+from api.call import RequestContext
 from shared.documents import MAX_TITLE_CHARS, DocumentIn, DocumentInfo, DocumentRef, DocumentRequest
 from shared.errors import ApiError, ErrorCode, error_body
 
@@ -15,10 +15,10 @@ TEXT_TYPES = ("text/plain", "text/markdown")
 
 
 def _public(info: DocumentInfo) -> dict[str, Any]:
-    return {"object": "document", **info.model_dump(mode="json", exclude={"window"})}
+    return {"object": "document", **info.model_dump(mode="json")}
 
 
-def _answer(call: Call, info: DocumentInfo, status: int = 200) -> Response:
+def _answer(call: RequestContext, info: DocumentInfo, status: int = 200) -> Response:
     """The document; one whose ingestion failed is a 503 that says how far it got and how to resume."""
     if info.status == "failed":
         body = error_body(ErrorCode.SERVICE_UNAVAILABLE,
@@ -29,11 +29,11 @@ def _answer(call: Call, info: DocumentInfo, status: int = 200) -> Response:
     return call.json(_public(info), status, headers={"location": f"/v1/documents/{info.id}"} if status == 201 else None)
 
 
-def _ref(call: Call) -> DocumentRef:
+def _ref(call: RequestContext) -> DocumentRef:
     return DocumentRef(request_id=call.request_id, caller=call.caller, document_id=call.path_params["id"][:64])
 
 
-async def post_document(call: Call) -> Response:
+async def post_document(call: RequestContext) -> Response:
     content_type = (call.headers.get("content-type") or "").split(";")[0].strip().lower()
     if content_type in TEXT_TYPES:
         title = call.query.get("title") or ""
@@ -44,23 +44,24 @@ async def post_document(call: Call) -> Response:
     else:
         data = await bodies.read_json(call.request)
     document = bodies.validated(DocumentIn, data)
-    info = await call.inference.store_document(DocumentRequest(request_id=call.request_id, caller=call.caller, document=document))
+    request = DocumentRequest(request_id=call.request_id, caller=call.caller, document=document)
+    info = await call.inference.store_document(request, call.admission)
     return _answer(call, info, 201)
 
 
-async def list_documents(call: Call) -> Response:
+async def list_documents(call: RequestContext) -> Response:
     documents = await call.inference.list_documents(call.caller)
     return call.json({"object": "list", "data": [_public(info) for info in documents]})
 
 
-async def get_document(call: Call) -> Response:
+async def get_document(call: RequestContext) -> Response:
     return _answer(call, await call.inference.get_document(_ref(call)))
 
 
-async def delete_document(call: Call) -> Response:
+async def delete_document(call: RequestContext) -> Response:
     await call.inference.delete_document(_ref(call))
     return call.json({"id": call.path_params["id"], "object": "document", "deleted": True})
 
 
-async def resume_document(call: Call) -> Response:
-    return _answer(call, await call.inference.resume_document(_ref(call)))
+async def resume_document(call: RequestContext) -> Response:
+    return _answer(call, await call.inference.resume_document(_ref(call), call.admission))

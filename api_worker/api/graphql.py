@@ -10,9 +10,9 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import to_json
 from workers import Response
 
-from api import bodies
-from api.auth import forget_key, require_admin
-from api.call import Call, json_text_response
+from api import admission, bodies
+from api.auth import require_admin
+from api.call import RequestContext, json_text_response
 from api.graphql_http import (
     GRAPHQL_RESPONSE,
     MAX_QUERY_BYTES,
@@ -95,7 +95,7 @@ async def _create_api_key(info: Any, name: str, tier: str = "FREE") -> dict[str,
 async def _revoke_api_key(info: Any, id: str) -> bool:  # noqa: A002 (the GraphQL argument's name)
     require_admin(info.context)
     revoked = await info.context.inference.revoke_key(id)
-    forget_key(id)
+    admission.isolate.forget_key(id)
     return revoked
 
 
@@ -164,7 +164,7 @@ async def _track_events(info: Any, events: list[dict[str, Any]]) -> dict[str, An
 
 async def _documents(info: Any) -> list[dict[str, Any]]:
     call = info.context
-    return [_camelize(d.model_dump(mode="json", exclude={"window"})) for d in await call.inference.list_documents(call.caller)]
+    return [_camelize(d.model_dump(mode="json")) for d in await call.inference.list_documents(call.caller)]
 
 
 async def _search(info: Any, query: str, topK: int = 4, minScore: float = 0.5, documents: list[str] | None = None) -> list[dict[str, Any]]:  # noqa: N803 (GraphQL's names)
@@ -175,7 +175,7 @@ async def _search(info: Any, query: str, topK: int = 4, minScore: float = 0.5, d
     except ValidationError as exc:
         first = exc.errors()[0]
         raise ApiError(ErrorCode.INVALID_REQUEST, f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}") from None
-    return [_camelize(source.model_dump()) for source in (await call.inference.search(request)).sources]
+    return [_camelize(source.model_dump()) for source in (await call.inference.search(request, call.admission)).sources]
 
 
 ROOT = {
@@ -223,11 +223,11 @@ _static_answers: dict[tuple[str, bool, str | None, bytes], str] = {}
 MAX_STATIC_ANSWERS = 64
 
 
-def _answer(call: Call, answer: str, media_type: str, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+def _answer(call: RequestContext, answer: str, media_type: str, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     return json_text_response(answer, status, call.request_id, {"content-type": media_type, **(headers or {})})
 
 
-async def _run(call: Call, body: GraphQLBody, method: str) -> Response:
+async def _run(call: RequestContext, body: GraphQLBody, method: str) -> Response:
     media_type = answer_type(call.headers.get("accept"))
     introspection = call.settings.graphql_introspection
     document = checked_document(body.query, introspection)
@@ -259,10 +259,10 @@ async def _run(call: Call, body: GraphQLBody, method: str) -> Response:
     return _answer(call, answer, media_type)
 
 
-async def post_graphql(call: Call) -> Response:
+async def post_graphql(call: RequestContext) -> Response:
     return await _run(call, await bodies.read_body(call.request, GraphQLBody, MAX_QUERY_BYTES + MAX_VARIABLES_BYTES), "POST")
 
 
-async def get_graphql(call: Call) -> Response:
+async def get_graphql(call: RequestContext) -> Response:
     """A query from the query string (a browser asking for a page is sent to GraphiQL: api/routes.py)."""
     return await _run(call, body_from_query_string(call.query), "GET")

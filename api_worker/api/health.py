@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from workers import Response
 
 from api.auth import is_admin_token, presented_token
-from api.call import Call
+from api.call import RequestContext
 from shared import __version__
 from shared.errors import ApiError, ErrorCode
 from shared.runtime import runtime_name
@@ -18,7 +18,7 @@ from shared.runtime import runtime_name
 SERVICE_NAME = "inference-ui-api"
 
 
-async def get_health(call: Call) -> Response:
+async def get_health(call: RequestContext) -> Response:
     body: dict[str, Any] = {"service": SERVICE_NAME, "version": __version__, "runtime": runtime_name(),
                             "request_id": call.request_id}
     deep = call.query.get("deep") in ("1", "true")

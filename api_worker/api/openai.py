@@ -11,8 +11,8 @@ from typing import Any
 from workers import Response
 
 from api import bodies
-from api.auth import check_model_allowed
-from api.call import Call
+from api.admission import check_model_allowed
+from api.call import RequestContext
 from api.relay import relay
 from shared.contract import GenerationRequest, GenerationResult
 from shared.embeddings import embedding_list_json
@@ -52,17 +52,17 @@ def chat_completion(result: GenerationResult, completion_id: str, created: int) 
     }
 
 
-async def _answered(call: Call, generation: GenerationRequest,
+async def _answered(call: RequestContext, generation: GenerationRequest,
                     shaped: Callable[[GenerationResult, str, int], dict[str, Any]]) -> Response:
     """A generation streamed (relayed as it comes) or answered whole, in OpenAI's `shaped` object."""
     if generation.protocol:
         return await relay(call, generation)
     check_model_allowed(call, generation.model)
-    result = await call.inference.generate(generation)
+    result = await call.inference.generate(generation, call.admission)
     return call.json(shaped(result, generation.stream_id, int(time.time())), headers=answer_headers(result))
 
 
-async def post_chat_completions(call: Call) -> Response:
+async def post_chat_completions(call: RequestContext) -> Response:
     body = await bodies.read_body(call.request, bodies.OpenAIChatBody)
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
     generation = bodies.openai_chat_request(body, caller=call.caller, request_id=call.request_id,
@@ -81,7 +81,7 @@ def text_completion(result: GenerationResult, completion_id: str, created: int) 
     }
 
 
-async def post_completions(call: Call) -> Response:
+async def post_completions(call: RequestContext) -> Response:
     """OpenAI's legacy completions: the prompt answered by the same generation as /stream/completion."""
     body = await bodies.read_body(call.request, bodies.OpenAICompletionBody)
     completion_id = f"cmpl-{uuid.uuid4().hex}"
@@ -97,7 +97,7 @@ def response(result: GenerationResult, response_id: str, created: int) -> dict[s
                            status="completed", usage=usage, finish_reason=result.finish_reason)
 
 
-async def post_responses(call: Call) -> Response:
+async def post_responses(call: RequestContext) -> Response:
     """OpenAI's Responses API, stateless: the same generation as chat completions, in its shapes."""
     body = await bodies.read_body(call.request, bodies.OpenAIResponsesBody)
     response_id = f"resp_{uuid.uuid4().hex}"
@@ -113,11 +113,11 @@ def encode_embedding(vector: list[float], encoding_format: str) -> list[float] |
     return vector
 
 
-async def post_embeddings(call: Call) -> Response:
+async def post_embeddings(call: RequestContext) -> Response:
     body = await bodies.read_body(call.request, bodies.EmbeddingsBody)
     embedding = bodies.embedding_request(body, caller=call.caller, request_id=call.request_id)
     check_model_allowed(call, embedding.model)
-    result = await call.inference.embed(embedding)
+    result = await call.inference.embed(embedding, call.admission)
     if result.vectors_json is not None:
         return call.json_text(embedding_list_json(result.vectors_json, result.model, result.usage))
     return call.json({
@@ -139,11 +139,11 @@ def model_object(m: ModelInfo) -> dict[str, Any]:
             **({"capabilities": m.capabilities.as_dict(m.context_window)} if m.task == "text-generation" else {})}
 
 
-async def get_models(call: Call) -> Response:
+async def get_models(call: RequestContext) -> Response:
     return call.json({"object": "list", "data": [model_object(m) for m in ALL_MODELS]})
 
 
-async def get_model(call: Call) -> Response:
+async def get_model(call: RequestContext) -> Response:
     """One model of the catalog, by its id or an alias (answered with its id)."""
     name = call.path_params["model"]
     try:

@@ -11,15 +11,15 @@ try:  # the runtime's own byte stream: the pipe pumps it without JavaScript a ch
 except ImportError:  # devhost (Node) has only the standard one
     from js import TransformStream as Passage
 
-from api.auth import check_model_allowed
-from api.call import Call
+from api.admission import check_model_allowed
+from api.call import RequestContext
 from shared.contract import GenerationRequest
 from shared.streams import PROTOCOL_HEADERS
 
 
-async def relay(call: Call, generation: GenerationRequest) -> Response:
+async def relay(call: RequestContext, generation: GenerationRequest) -> Response:
     check_model_allowed(call, generation.model)
-    result = await call.inference.stream_generation(generation)
+    result = await call.inference.stream_generation(generation, call.admission)
     headers = {**PROTOCOL_HEADERS[generation.protocol], "x-request-id": call.request_id}
     for name in ("x-model", "x-provider", "x-cache"):
         if value := result.headers.get(name):

@@ -2,20 +2,14 @@
 (wrangler.toml [vars] and secrets; locally .dev.vars and --var) on an isolate's first request,
 then kept for the isolate's life."""
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 from api.cors import parse_allowlist
-from shared.config import EnvSettings, VarReader, clamped, derived, flag, integer, number, setting, text
+from shared.config import EnvSettings, clamped, flag, integer, number, setting, text
 from shared.isolate import PerIsolate
 from shared.limits import MAX_BODY_BYTES, MAX_LEASE_SIZE
 from shared.models import DEFAULT_TEXT_MODEL
 from shared.throttle import DEFAULT_ALLOWANCE
-from shared.tiers import TIER_VARS, TIERS, TierLimits, limits_for
-
-
-def _tiers(_settings: object, var: VarReader) -> Mapping[str, TierLimits]:
-    return {tier: limits_for(tier, var) for tier in TIERS}
 
 
 @dataclass(frozen=True)
@@ -41,10 +35,6 @@ class Settings(EnvSettings):
     backend_cooldown_seconds: float = setting("BACKEND_COOLDOWN_SECONDS", 30.0, number, doc="how long it stays out before a probe")
     admin_token: str | None = setting("ADMIN_TOKEN", None, text, secret=True, doc="the admin routes' bearer token (a secret)")
     jwt_secret: str | None = setting("JWT_SECRET", None, text, secret=True, doc="the HS256 key of JWTs (a secret)")
-    tiers: Mapping[str, TierLimits] = derived(_tiers, lambda: dict(TIERS), vars=TIER_VARS, doc="shared/tiers.py's limits, overridden")
-
-    def limits_for(self, tier: str) -> TierLimits:
-        return self.tiers.get(tier, self.tiers["free"])
 
 
 settings_of = PerIsolate(Settings.from_env)

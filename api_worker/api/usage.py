@@ -2,8 +2,8 @@
 
 from workers import Response
 
-from api.call import Call
+from api.call import RequestContext
 
 
-async def get_usage(call: Call) -> Response:
+async def get_usage(call: RequestContext) -> Response:
     return call.json((await call.inference.get_usage(call.caller)).model_dump(mode="json"))

@@ -1,214 +1,27 @@
-"""Who may proceed: API key verification, the per-minute rate limit and the daily quotas, in
-one call per request; and the key management behind the admin API.
+"""The keys behind the admin API (create, list, revoke) and a caller's usage report. Admission
+itself (verification, rate limit, quotas) is inference/admission.py, whose cache of verified
+keys a key created or revoked here is dropped from at once."""
 
-Verified keys are remembered per isolate for KEY_CACHE_SECONDS (default 30): a revocation
-takes effect at once in the isolate that revoked the key, and within that bound elsewhere.
-
-The rate limit is a fixed one-minute window, counted by the key's Durable Object
-(inference/counter.py: one object per key, one request at a time, so every request sees the
-exact count from any isolate or location, and D1 takes no write per request), or, where none is
-bound, in D1 (`rate_windows`, one primary: exact too). KV would be eventually consistent and
-the Rate Limiting binding per location, with no remaining count to report. A fixed window lets
-a client spend up to twice its limit across a window boundary. A request may take more than its
-own slot of its window (AdmissionRequest.reserve): the api admits the caller's next reads and
-event batches from them (shared/leases.py says what that trades). A request reserves its worst
-case of the day's quotas as it is admitted (or, admitted before, as its work starts), and settles
-it with what it spent (shared/reservations.py): the counter (or D1) holds reservations only while
-the quotas are open, so concurrency passes a quota by one request's worth at most."""
-
-import asyncio
-import hmac
 import time
 import uuid
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
+from inference.admission import known_keys, window_of
 from inference.settings import settings_of
 from inference.store import stores_of
 from inference.store.d1 import day_of
-from shared.contract import (
-    AdmissionRequest,
-    AdmissionResult,
-    Caller,
-    CreatedKey,
-    KeyInfo,
-    KeySpec,
-    RateWindow,
-    ServiceFailed,
-    ServiceFailure,
-    UsageReport,
-)
-from shared.errors import ErrorCode
+from shared.contract import Caller, CreatedKey, KeyInfo, KeySpec, RateWindow, UsageReport
 from shared.keys import new_key
-from shared.reservations import Quotas, Reservation, committed, spent_quota
-from shared.tiers import TierLimits
-
-WINDOW_SECONDS = 60
-
-# prefix -> (expires at, the api_keys row, or None for a prefix no key has); per isolate. Unknown
-# prefixes are remembered too, so that a known and an unknown prefix take the same time to
-# refuse (no oracle for which prefixes exist) and guesses cost no D1 read.
-_verified_keys: dict[str, tuple[float, dict[str, Any] | None]] = {}
-MAX_CACHED_KEYS = 10_000
 
 SPEND_DAYS = 7  # the days of spend a usage report lists, today included
-
-
-def _refused(code: ErrorCode, reason: str, message: str, **extra: Any) -> AdmissionResult:
-    return AdmissionResult(allowed=False, code=code, reason=reason, message=message, **extra)
-
-
-def _seconds_to_midnight(now: float) -> int:
-    return int(86_400 - now % 86_400) or 1
-
-
-def _window(now: float) -> tuple[int, int]:
-    start = int(now) - int(now) % WINDOW_SECONDS
-    return start, start + WINDOW_SECONDS - int(now)
-
-
-def slots_to_take(current: int, reserve: int, limit: int) -> int:
-    """How many slots of a rate window holding `current` a request asking for `reserve` takes:
-    all of them while they fit under `limit`, what is left when fewer do, and always the request's
-    own (a refused request counts too). No known limit (0): one."""
-    return max(1, min(reserve, limit - current)) if limit > 0 else 1
-
-
-async def _find_key(env: Any, prefix: str, now: float) -> dict[str, Any] | None:
-    cached = _verified_keys.get(prefix)
-    if cached and cached[0] > now:
-        return cached[1]
-    row = await stores_of(env).db.find_key(prefix)
-    if len(_verified_keys) >= MAX_CACHED_KEYS:
-        _verified_keys.clear()  # a flood of guessed prefixes must not grow the isolate's memory
-    ttl = settings_of(env).key_cache_seconds
-    _verified_keys[prefix] = (now + ttl, row)
-    return row
-
-
-async def _verify_key(env: Any, prefix: str, presented_hash: str, now: float) -> Caller | AdmissionResult:
-    row = await _find_key(env, prefix, now)
-    if row is None or not hmac.compare_digest(row["hash"], presented_hash):
-        return _refused(ErrorCode.UNAUTHORIZED, "invalid_key", "The API key is not valid")
-    if row["revoked_at"]:
-        return _refused(ErrorCode.UNAUTHORIZED, "revoked_key", "The API key has been revoked")
-    return Caller(key_id=row["id"], tier=row["tier"])
-
-
-async def admit(env: Any, ctx: Any, req: AdmissionRequest, now: float | None = None,
-                reservation: Reservation | None = None) -> AdmissionResult:
-    """Admits `req`, counting it (and the slots it reserves) in its caller's window, once however
-    often it is sent (a failover sends it again: its request id is the counter's key), and
-    holding `reservation` (shared/reservations.py) if it is admitted."""
-    now = time.time() if now is None else now
-    if req.key_prefix and req.key_hash:
-        verified = await _verify_key(env, req.key_prefix, req.key_hash, now)
-        if isinstance(verified, AdmissionResult):
-            return verified
-        caller = verified
-    elif req.caller is not None:
-        caller = req.caller
-    else:
-        return _refused(ErrorCode.UNAUTHORIZED, "missing_credentials", "No credentials")
-
-    settings = settings_of(env)
-    limits = settings.limits_for(caller.tier)
-    if reservation is None and req.kind == "events" and req.events:  # a batch the api sends to the queue itself
-        reservation = Reservation(id=req.reservation_id or req.request_id, kind="events", events=req.events)
-    window_start, reset = _window(now)
-    stores = stores_of(env)
-    ahead = 0
-    if stores.counters is not None:  # the key's Durable Object: no D1 write for admission
-        admission = {"id": req.request_id}
-        if reservation is not None:
-            admission |= {"reservation": asdict(reservation), "limits": asdict(Quotas.of(limits)), "ahead": req.events_ahead}
-        answer = await stores.counters.count(caller.key_id, window_start, day_of(now), req.reserve, limits.requests_per_minute,
-                                             admission)
-        count, taken, spent, ahead = answer["count"], answer["taken"], answer["committed"], answer.get("ahead", 0)
-    else:  # one slot at a time
-        (count, used), taken = await stores.db.count_request(caller.key_id, window_start, day_of(now), req.request_id), 1
-        spent = committed(used)
-        if count == 1:  # this key's first request in a new window: drop its old ones, off the hot path
-            drop = stores.db.drop_old_windows(caller.key_id, window_start)
-            ctx.waitUntil(asyncio.ensure_future(drop))
-        if reservation is not None and count <= limits.requests_per_minute:
-            held, checked = await stores.db.hold(caller.key_id, day_of(now), reservation, Quotas.of(limits), now)
-            if not held:  # refused: what the quota was checked against, reservations held included
-                spent = checked
-    position = count - taken + 1  # this request's place in its window; the slots after it are the caller's next requests'
-    window = RateWindow(limit=limits.requests_per_minute, remaining=max(0, limits.requests_per_minute - position), reset_seconds=reset)
-    result = _checked(limits, req.kind, caller, position, spent, window, taken, now)
-    result.events_ahead = ahead
-    return result
-
-
-def _checked(limits: TierLimits, kind: str, caller: Caller, position: int, spent: dict[str, float], window: RateWindow,
-             taken: int, now: float) -> AdmissionResult:
-    """The admission of a request counted at `position` in its window, against the limit and the
-    day's quotas its kind spends (`spent`: usage and reservations held, shared/reservations.py)."""
-    reset = window.reset_seconds
-    if position > limits.requests_per_minute:
-        return _refused(ErrorCode.RATE_LIMITED, "rate_limit", f"More than {limits.requests_per_minute} requests a minute",
-                        caller=caller, retry_after=reset, window=window)
-    if (refusal := spent_quota(kind, limits, spent)) is not None:
-        return _quota_refusal(refusal, limits, caller, window, now)
-    return AdmissionResult(allowed=True, caller=caller, window=window, granted=taken)
-
-
-def _quota_refusal(reason: str, limits: TierLimits, caller: Caller, window: RateWindow | None, now: float) -> AdmissionResult:
-    message = {"token_quota": f"The daily quota of {limits.tokens_per_day} AI tokens is used up",
-               "budget": f"The daily budget of ${limits.daily_budget_usd:g} for models is spent",
-               "event_quota": f"The daily quota of {limits.events_per_day} events is used up"}[reason]
-    return _refused(ErrorCode.RATE_LIMITED, reason, message, caller=caller, retry_after=_seconds_to_midnight(now), window=window)
-
-
-def _raise_refusal(result: AdmissionResult) -> None:
-    raise ServiceFailed(ServiceFailure(code=result.code or ErrorCode.RATE_LIMITED, message=result.message or "Refused",
-                                       retry_after=result.retry_after, reason=result.reason, window=result.window))
-
-
-async def admitted(env: Any, ctx: Any, req: AdmissionRequest | None, caller: Caller | None = None,
-                   reservation: Reservation | None = None) -> RateWindow | None:
-    """Admits the request a work call carries (see AdmissionRequest) and holds its `reservation`
-    (for `caller`, when the request was admitted before), or raises the refusal as the
-    ServiceFailure the api answers; the caller's window, for its headers."""
-    if req is not None:
-        result = await admit(env, ctx, req, reservation=reservation)
-        if not result.allowed:
-            _raise_refusal(result)
-        return result.window
-    if reservation is not None and caller is not None:
-        await reserve(env, caller, reservation)
-    return None
-
-
-async def reserve(env: Any, caller: Caller, reservation: Reservation, now: float | None = None) -> None:
-    """Holds the reservation of a request admitted before, or raises the quota's refusal."""
-    now = time.time() if now is None else now
-    limits = settings_of(env).limits_for(caller.tier)
-    stores = stores_of(env)
-    if stores.counters is not None:
-        held, spent = await stores.counters.hold(caller.key_id, day_of(now), reservation, Quotas.of(limits))
-    else:
-        held, spent = await stores.db.hold(caller.key_id, day_of(now), reservation, Quotas.of(limits), now)
-    if not held:
-        _raise_refusal(_quota_refusal(spent_quota(reservation.kind, limits, spent) or "budget", limits, caller, None, now))
-
-
-async def settle(env: Any, caller: Caller, reservation_id: str, now: float | None = None) -> None:
-    """Frees a reservation whose request spent nothing more than its usage records said (or failed)."""
-    stores = stores_of(env)
-    if stores.counters is not None:
-        await stores.counters.add(caller.key_id, day_of(time.time() if now is None else now), settles=[reservation_id])
-    else:
-        await stores.db.settle(caller.key_id, reservation_id)
 
 
 async def usage_report(env: Any, caller: Caller, now: float | None = None) -> UsageReport:
     now = time.time() if now is None else now
     limits = settings_of(env).limits_for(caller.tier)
-    window_start, reset = _window(now)
+    window_start, reset = window_of(now)
     since_ms = (int(now // 86_400) - (SPEND_DAYS - 1)) * 86_400_000  # midnight UTC, SPEND_DAYS - 1 days ago
     stores = stores_of(env)
     used, count, spend = await stores.db.usage_and_window(caller.key_id, day_of(now), window_start, since_ms)
@@ -230,7 +43,7 @@ async def create_key(env: Any, spec: KeySpec) -> CreatedKey:
     key_id = f"key_{uuid.uuid4().hex[:16]}"
     created = datetime.now(UTC).isoformat(timespec="seconds")
     await stores_of(env).db.insert_key(key_id, prefix, digest, spec.name, spec.tier, created)
-    _verified_keys.pop(prefix, None)  # in case this isolate had remembered the prefix as unknown
+    known_keys.discard(prefix)  # in case this isolate had remembered the prefix as unknown
     return CreatedKey(id=key_id, prefix=prefix, name=spec.name, tier=spec.tier, created_at=created, key=key)
 
 
@@ -241,7 +54,5 @@ async def list_keys(env: Any) -> list[KeyInfo]:
 async def revoke_key(env: Any, key_id: str) -> bool:
     revoked = datetime.now(UTC).isoformat(timespec="seconds")
     revoked_now = await stores_of(env).db.revoke_key(key_id, revoked)
-    for prefix, (_, row) in list(_verified_keys.items()):
-        if row is not None and row["id"] == key_id:
-            del _verified_keys[prefix]
+    known_keys.discard_where(lambda row: row is not None and row["id"] == key_id)
     return revoked_now

@@ -15,10 +15,10 @@ from typing import Any
 
 from workers import DurableObject
 
-from inference.access import slots_to_take
 from inference.store import stores_of
 from inference.store.d1 import EMPTY_USAGE
 from shared.json_reader import parse_internal
+from shared.leases import slots_to_take
 from shared.reservations import Ledger, Quotas, Reservation
 from shared.sdk import runtime_ctx
 

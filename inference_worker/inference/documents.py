@@ -20,13 +20,13 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from inference import access
+from inference import admission
 from inference.ai_client import RetryPolicy, run_once
 from inference.log import log
 from inference.settings import settings_of
 from inference.store import Stores, stores_of
 from inference.usage import Meter, embedding_reservation, embedding_tokens
-from shared.contract import Caller, RateWindow, ServiceFailed, ServiceFailure, Source
+from shared.contract import Caller, ServiceFailed, ServiceFailure, Source
 from shared.documents import (
     EMBED_BATCH,
     DocumentInfo,
@@ -77,8 +77,8 @@ class _Deleted(Exception):
     """The document was deleted while its passages went in."""
 
 
-def _deleted(document_id: str, window: RateWindow | None) -> ServiceFailed:
-    return ServiceFailed(ServiceFailure(code=ErrorCode.CONFLICT, reason="document_deleted", window=window,
+def _deleted(document_id: str) -> ServiceFailed:
+    return ServiceFailed(ServiceFailure(code=ErrorCode.CONFLICT, reason="document_deleted",
                                         message=f"{document_id} was deleted while it was being ingested; none of its passages is kept"))
 
 
@@ -87,8 +87,7 @@ async def _remove_vectors(stores: Stores, document_id: str, passages: int) -> No
     await _vectors(stores).delete([passage_id(document_id, n) for n in range(passages)])
 
 
-async def _ingest(env: Any, stores: Stores, caller: Caller, info: dict[str, Any], passages: list[str], request_id: str,
-                  window: RateWindow | None) -> DocumentInfo:
+async def _ingest(env: Any, stores: Stores, caller: Caller, info: dict[str, Any], passages: list[str], request_id: str) -> DocumentInfo:
     """Embeds and upserts the passages from `embedded` on; the document as it ends (ready or
     failed). ServiceFailed (409) if it was deleted meanwhile, once its vectors are removed."""
     done = info["embedded"]
@@ -108,7 +107,7 @@ async def _ingest(env: Any, stores: Stores, caller: Caller, info: dict[str, Any]
                 raise _Deleted
         if not await stores.db.document_progress(key_id, document_id, done, "ready"):
             raise _Deleted
-        return DocumentInfo.model_validate({**info, "embedded": done, "status": "ready", "error": None, "window": window})
+        return DocumentInfo.model_validate({**info, "embedded": done, "status": "ready", "error": None})
     except _Deleted:
         pass
     except Exception as exc:
@@ -120,26 +119,26 @@ async def _ingest(env: Any, stores: Stores, caller: Caller, info: dict[str, Any]
             log(f"document {document_id}: could not mark it failed: {marking}")
             marked = True
         if marked:
-            return DocumentInfo.model_validate({**info, "embedded": done, "status": "failed", "error": reason, "window": window})
+            return DocumentInfo.model_validate({**info, "embedded": done, "status": "failed", "error": reason})
     try:
         await _remove_vectors(stores, document_id, len(passages))
     except Exception as exc:  # the document is gone all the same; what its delete did not remove stays
         log(f"document {document_id}: deleted while it was being ingested, and its vectors could not be removed: {exc}")
-    raise _deleted(document_id, window)
+    raise _deleted(document_id)
 
 
 async def store_document(env: Any, ctx: Any, req: DocumentRequest) -> DocumentInfo:
     # Its passages' embeddings reserved before any is made, freed once they are recorded.
     passages = split_passages(req.document.text)
     reservation = embedding_reservation(env, req.request_id, EMBEDDING_MODEL, passages)
-    window = await access.admitted(env, ctx, req.admission, req.caller, reservation)
+    await admission.admitted(env, ctx, req.admission, req.caller, reservation)
     try:
-        return await _stored(env, req, passages, window)
+        return await _stored(env, req, passages)
     finally:
-        await access.settle(env, req.caller, reservation.id)
+        await admission.settle(env, req.caller, reservation.id)
 
 
-async def _stored(env: Any, req: DocumentRequest, passages: list[str], window: RateWindow | None) -> DocumentInfo:
+async def _stored(env: Any, req: DocumentRequest, passages: list[str]) -> DocumentInfo:
     stores = stores_of(env)
     _vectors(stores)
     document = req.document
@@ -151,7 +150,7 @@ async def _stored(env: Any, req: DocumentRequest, passages: list[str], window: R
     await stores.db.insert_document(req.caller.key_id, document_id, document.title, document.metadata, size, len(passages), r2_key, created)
     info = {"id": document_id, "title": document.title, "metadata": document.metadata, "bytes": size, "passages": len(passages),
             "embedded": 0, "status": "ingesting", "error": None, "r2_key": r2_key, "created_at": created}
-    return await _ingest(env, stores, req.caller, info, passages, req.request_id, window)
+    return await _ingest(env, stores, req.caller, info, passages, req.request_id)
 
 
 async def _document(stores: Stores, ref: DocumentRef) -> dict[str, Any]:
@@ -162,21 +161,21 @@ async def _document(stores: Stores, ref: DocumentRef) -> dict[str, Any]:
 
 
 async def resume_document(env: Any, ctx: Any, ref: DocumentRef) -> DocumentInfo:
-    window = await access.admitted(env, ctx, ref.admission)
+    await admission.admitted(env, ctx, ref.admission)
     stores = stores_of(env)
     info = await _document(stores, ref)
     if info["status"] == "ready":
-        return DocumentInfo.model_validate({**info, "window": window})
+        return DocumentInfo.model_validate(info)
     text = await stores.archive.read_document(info["r2_key"])
     if text is None:
         raise ServiceFailed(ServiceFailure(code=ErrorCode.SERVICE_UNAVAILABLE, message=f"The text of {ref.document_id} is missing"))
     passages = split_passages(text)
     reservation = embedding_reservation(env, ref.request_id, EMBEDDING_MODEL, passages[info["embedded"]:])
-    await access.reserve(env, ref.caller, reservation)
+    await admission.reserve(env, ref.caller, reservation)
     try:
-        return await _ingest(env, stores, ref.caller, info, passages, ref.request_id, window)
+        return await _ingest(env, stores, ref.caller, info, passages, ref.request_id)
     finally:
-        await access.settle(env, ref.caller, reservation.id)
+        await admission.settle(env, ref.caller, reservation.id)
 
 
 async def list_documents(env: Any, caller: Caller) -> list[DocumentInfo]:
@@ -220,11 +219,11 @@ async def retrieve(env: Any, caller: Caller, query: str, top_k: int, min_score: 
 
 async def search(env: Any, ctx: Any, req: SearchRequest) -> SearchResult:
     reservation = embedding_reservation(env, req.request_id, EMBEDDING_MODEL, [req.query])
-    window = await access.admitted(env, ctx, req.admission, req.caller, reservation)
+    await admission.admitted(env, ctx, req.admission, req.caller, reservation)
     options = req.retrieval
     try:
         sources = await retrieve(env, req.caller, req.query, options.top_k, options.min_score, options.documents, req.request_id,
                                  req.backend)
     finally:
-        await access.settle(env, req.caller, reservation.id)
-    return SearchResult(sources=sources, window=window)
+        await admission.settle(env, req.caller, reservation.id)
+    return SearchResult(sources=sources)

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from inference import access
+from inference import admission
 from inference.ai_client import RetryPolicy, run_once
 from inference.settings import settings_of
 from inference.usage import Meter, embedding_reservation, embedding_tokens
@@ -12,7 +12,7 @@ from shared.workers_ai import Usage
 
 
 async def embed(env: Any, ctx: Any, req: EmbeddingRequest) -> EmbeddingResult:
-    window = await access.admitted(env, ctx, req.admission, req.caller, embedding_reservation(env, req.request_id, req.model, req.texts))
+    await admission.admitted(env, ctx, req.admission, req.caller, embedding_reservation(env, req.request_id, req.model, req.texts))
     meter = Meter.of(env, req, "embedding")
     async with meter.settled_if_unrecorded():
         _, model, answer = await run_once(env, [(WORKERS_AI, req.model)], {"text": req.texts}, RetryPolicy.of(settings_of(env)),
@@ -20,5 +20,5 @@ async def embed(env: Any, ctx: Any, req: EmbeddingRequest) -> EmbeddingResult:
         used = Usage(prompt_tokens=embedding_tokens(req.texts))
         await meter.done(model, "ok", used)
     if req.vectors_as_json:
-        return EmbeddingResult(model=model, vectors_json=answer, usage=used.as_dict(), window=window)
-    return EmbeddingResult(model=model, vectors=[list(vector) for vector in answer["data"]], usage=used.as_dict(), window=window)
+        return EmbeddingResult(model=model, vectors_json=answer, usage=used.as_dict())
+    return EmbeddingResult(model=model, vectors=[list(vector) for vector in answer["data"]], usage=used.as_dict())

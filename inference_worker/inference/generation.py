@@ -14,7 +14,7 @@ from typing import Any
 
 from workers import Response
 
-from inference import access, cache, documents
+from inference import admission, cache, documents
 from inference.ai_client import ClientGone, ModelStalled, ModelStream, ModelStreamBroken, ModelTimedOut, RetryPolicy, open_stream, run_once
 from inference.deadlines import StreamDeadlines
 from inference.images import with_fetched_images
@@ -239,7 +239,7 @@ async def _grounded(env: Any, req: GenerationRequest) -> tuple[list[Source], dic
 
 async def stream_generation(env: Any, ctx: Any, req: GenerationRequest) -> Response:
     """A Response whose body streams the answer; ServiceFailed before the first token."""
-    window = await access.admitted(env, ctx, req.admission, req.caller, worst_case(env, req))
+    window = await admission.admitted(env, ctx, req.admission, req.caller, worst_case(env, req))
     meter = Meter.of(env, req, req.kind)
     async with meter.settled_if_unrecorded():
         return await _streamed(env, ctx, req, meter, window)
@@ -268,20 +268,20 @@ async def _streamed(env: Any, ctx: Any, req: GenerationRequest, meter: Meter, wi
 
 async def generate(env: Any, ctx: Any, req: GenerationRequest) -> GenerationResult:
     """The whole answer at once; ServiceFailed if the model failed or the deadline passed."""
-    window = await access.admitted(env, ctx, req.admission, req.caller, worst_case(env, req))
+    await admission.admitted(env, ctx, req.admission, req.caller, worst_case(env, req))
     meter = Meter.of(env, req, req.kind)
     async with meter.settled_if_unrecorded():
-        return await _generated(env, req, meter, window)
+        return await _generated(env, req, meter)
 
 
-async def _generated(env: Any, req: GenerationRequest, meter: Meter, window: RateWindow | None) -> GenerationResult:
+async def _generated(env: Any, req: GenerationRequest, meter: Meter) -> GenerationResult:
     req = await with_fetched_images(req)  # before the cache key: an answer is kept for the image's bytes
     key = cache.cache_key(req, settings_of(env).generation_cache_shared)
     if key and (entry := await cache.lookup(env, key)):
         used, calls = cache.entry_usage(entry), cache.entry_calls(entry)
         await meter.done(entry["model"], "cache_hit", used)
         return GenerationResult(model=entry["model"], text=entry["text"], tool_calls=calls, usage=used.as_dict(),
-                                finish_reason=finish_reason(req, used, tool_calls=calls), cached=True, window=window)
+                                finish_reason=finish_reason(req, used, tool_calls=calls), cached=True)
     sources, inputs = await _grounded(env, req)
     if req.json_schema is not None:
         # Not streamed, so Workers AI's JSON mode can hold the model to the schema.
@@ -291,7 +291,7 @@ async def _generated(env: Any, req: GenerationRequest, meter: Meter, window: Rat
     if key:
         await cache.store_quietly(env, key, cache.entry(answer.model, answer.text, answer.used, answer.tool_calls), req.request_id)
     return GenerationResult(model=answer.model, provider=answer.provider, text=answer.text, tool_calls=answer.tool_calls,
-                            usage=answer.used.as_dict(), window=window, sources=sources,
+                            usage=answer.used.as_dict(), sources=sources,
                             finish_reason=finish_reason(req, answer.used, answer.stopped, answer.tool_calls))
 
 

@@ -7,12 +7,12 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from inference import access
+from inference import admission
 from inference.log import log
 from inference.settings import settings_of
 from inference.store import stores_of
 from inference.store.d1 import day_of
-from inference.store.records import CallRecord
+from inference.store.records import ModelCallRecord
 from inference.store.telemetry import call_point
 from shared.contract import Caller, GenerationRequest, WorkRequest
 from shared.reservations import Reservation
@@ -32,7 +32,7 @@ def embedding_reservation(env: Any, reservation_id: str, model: str, texts: list
     return Reservation(id=reservation_id, kind="ai", tokens=tokens, cost_usd=cost)
 
 
-async def record(env: Any, call: CallRecord, settles: str | None = None) -> None:
+async def record(env: Any, call: ModelCallRecord, settles: str | None = None) -> None:
     """Records a model call; `settles`: the reservation its request held (freed now that its usage is counted)."""
     stores = stores_of(env)
     try:
@@ -46,7 +46,7 @@ async def record(env: Any, call: CallRecord, settles: str | None = None) -> None
         stores.telemetry.write(call_point(call))
 
 
-async def record_quietly(env: Any, call: CallRecord, request_id: str, settles: str | None = None) -> None:
+async def record_quietly(env: Any, call: ModelCallRecord, request_id: str, settles: str | None = None) -> None:
     """Record, logging a failure instead of raising it: the client has (or is getting) its
     answer, and a lost counter must not take that away."""
     try:
@@ -83,7 +83,7 @@ class Meter:
             yield
         except BaseException:
             if not self.recorded and self.settles:
-                await access.settle(self.env, self.caller, self.settles)
+                await admission.settle(self.env, self.caller, self.settles)
             raise
 
     def elapsed_ms(self) -> float:
@@ -100,7 +100,7 @@ class Meter:
         used = used or Usage()
         cost = 0.0 if outcome == "cache_hit" else \
             settings_of(self.env).routing.cost_usd(provider, model, used.prompt_tokens, used.completion_tokens)
-        call = CallRecord(self.caller, model, self.kind, outcome, used, latency, ttft_ms, self.backend, self.failovers, provider, cost,
+        call = ModelCallRecord(self.caller, model, self.kind, outcome, used, latency, ttft_ms, self.backend, self.failovers, provider, cost,
                           self.used_tools)
         self.recorded = True
         await record_quietly(self.env, call, self.request_id, self.settles)

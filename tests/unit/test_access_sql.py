@@ -2,7 +2,7 @@
 
 import asyncio
 
-from inference import access
+from inference import admission
 from inference.store.d1 import Database
 from shared.contract import AdmissionRequest, Caller
 from shared.reservations import Reservation
@@ -37,8 +37,8 @@ def test_old_windows_of_a_key_are_dropped_and_others_kept():
 
 
 def test_the_window_and_the_seconds_left_in_it():
-    assert access._window(1_000_000_030.5) == (1_000_000_020, 50)
-    assert access._seconds_to_midnight(86_400 * 3 + 3_600) == 82_800
+    assert admission.window_of(1_000_000_030.5) == (1_000_000_020, 50)
+    assert admission.seconds_to_midnight(86_400 * 3 + 3_600) == 82_800
 
 
 def test_a_key_is_found_by_prefix_and_revoked_once():
@@ -62,7 +62,7 @@ def test_admission_counts_each_request_and_refuses_past_the_limit_in_one_batch_e
     now = 1_800_000_000.0
 
     async def admit_three():
-        return [await access.admit(env, ctx, AdmissionRequest(request_id=f"r{i}", kind="ai", caller=caller), now) for i in range(3)]
+        return [await admission.admit(env, ctx, AdmissionRequest(request_id=f"r{i}", kind="ai", caller=caller), now) for i in range(3)]
 
     results = asyncio.run(admit_three())
 
@@ -78,13 +78,13 @@ def test_without_a_key_counter_d1_holds_reservations_so_concurrent_calls_pass_a_
     ctx = type("Ctx", (), {"waitUntil": lambda self, work: None})()
 
     async def scenario():
-        calls = await asyncio.gather(*(access.admit(env, ctx, AdmissionRequest(request_id=f"r{i}", kind="ai", caller=caller),
+        calls = await asyncio.gather(*(admission.admit(env, ctx, AdmissionRequest(request_id=f"r{i}", kind="ai", caller=caller),
                                                     reservation=Reservation(f"r{i}", "ai", tokens=1100, cost_usd=0.000015))
                                        for i in range(20)))
-        batches = [await access.admit(env, ctx, AdmissionRequest(request_id=f"e{i}", kind="events", caller=caller, events=3,
+        batches = [await admission.admit(env, ctx, AdmissionRequest(request_id=f"e{i}", kind="events", caller=caller, events=3,
                                                                   reservation_id=f"b{i}")) for i in range(4)]
-        await access.settle(env, caller, "r0")
-        after_settling = await access.admit(env, ctx, AdmissionRequest(request_id="r20", kind="ai", caller=caller),
+        await admission.settle(env, caller, "r0")
+        after_settling = await admission.admit(env, ctx, AdmissionRequest(request_id="r20", kind="ai", caller=caller),
                                             reservation=Reservation("r20", "ai", cost_usd=0.000015))
         return calls, batches, after_settling
 

@@ -5,11 +5,11 @@ contract (count / peek / add over JSON text); the object itself runs in the e2e 
 import asyncio
 import json
 
-from inference import access
+from inference import admission
 from inference.settings import settings_of
 from inference.store.counters import Counters
 from shared.contract import AdmissionRequest, Caller
-from shared.leases import Leases
+from shared.leases import Leases, slots_to_take
 from shared.reservations import Ledger, Quotas, Reservation
 from tests.fakes import inference_env
 
@@ -34,7 +34,7 @@ class CounterStandIn:
         ahead = int(extra.get("ahead", 0))
         if reservation is not None and not self.ledger.room_ahead(reservation, quotas, ahead):
             reserve, ahead = 1, 0
-        taken = access.slots_to_take(self.windows.get(window_start, 0), reserve, limit)
+        taken = slots_to_take(self.windows.get(window_start, 0), reserve, limit)
         self.windows[window_start] = self.windows.get(window_start, 0) + taken
         answer = {"count": self.windows[window_start], "taken": taken, "used": self.used, "committed": spent}
         if reservation is not None and self.windows[window_start] - taken < limit:
@@ -76,7 +76,7 @@ def test_admission_counts_in_the_keys_counter_and_writes_nothing_to_d1():
     caller = Caller(key_id="jwt:alice", tier="free")
 
     async def three():
-        return [await access.admit(env, None, AdmissionRequest(request_id=f"r{i}", kind="read", caller=caller), now=1_800_000_000)
+        return [await admission.admit(env, None, AdmissionRequest(request_id=f"r{i}", kind="read", caller=caller), now=1_800_000_000)
                 for i in range(3)]
 
     results = asyncio.run(three())
@@ -93,7 +93,7 @@ def test_the_daily_budget_is_checked_against_the_counters_usage():
     caller = Caller(key_id="jwt:bob", tier="pro")
     env.KEY_COUNTER.get("jwt:bob").used["cost_usd"] = 0.02
 
-    result = asyncio.run(access.admit(env, None, AdmissionRequest(request_id="r", kind="ai", caller=caller)))
+    result = asyncio.run(admission.admit(env, None, AdmissionRequest(request_id="r", kind="ai", caller=caller)))
 
     assert (result.allowed, result.reason) == (False, "budget")
 
@@ -104,7 +104,7 @@ def test_a_read_takes_the_slots_it_asks_for_only_while_they_fit_under_the_limit(
     caller = Caller(key_id="jwt:carol", tier="free")
 
     async def reads():
-        return [await access.admit(env, None, AdmissionRequest(request_id=f"r{i}", kind="read", caller=caller, reserve=5),
+        return [await admission.admit(env, None, AdmissionRequest(request_id=f"r{i}", kind="read", caller=caller, reserve=5),
                                    now=1_800_000_000) for i in range(4)]
 
     results = asyncio.run(reads())
@@ -116,8 +116,8 @@ def test_a_read_takes_the_slots_it_asks_for_only_while_they_fit_under_the_limit(
 
 
 def test_slots_taken_never_pass_the_limit_and_a_request_always_counts():
-    assert [access.slots_to_take(current, 10, 12) for current in (0, 2, 5, 11, 12, 20)] == [10, 10, 7, 1, 1, 1]
-    assert access.slots_to_take(3, 10, 0) == 1
+    assert [slots_to_take(current, 10, 12) for current in (0, 2, 5, 11, 12, 20)] == [10, 10, 7, 1, 1, 1]
+    assert slots_to_take(3, 10, 0) == 1
 
 
 class CountingNamespace(Namespace):
@@ -139,8 +139,8 @@ class CountingNamespace(Namespace):
 
 
 def batches(env, caller: Caller, sizes: list[int], leases: Leases, now: float = 1_800_000_000) -> list:
-    """Batches admitted as the api admits them (shared/leases.py, api/auth.py admit_batch): from a
-    slot its isolate holds, with events held for it, else by the counter through access.admit (an
+    """Batches admitted as the api admits them (shared/leases.py, api/admission.py admit_batch): from a
+    slot its isolate holds, with events held for it, else by the counter through admission.admit (an
     RPC in the workers), the batch's events reserved."""
     limit = settings_of(env).limits_for(caller.tier).requests_per_minute
 
@@ -150,7 +150,7 @@ def batches(env, caller: Caller, sizes: list[int], leases: Leases, now: float = 
             async def ask(reserve: int, i=i, size=size):
                 request = AdmissionRequest(request_id=f"r{i}", kind="events", caller=caller, reserve=reserve, events=size,
                                            reservation_id=f"b{i}", events_ahead=(reserve - 1) * size)
-                return await access.admit(env, None, request, now=now)
+                return await admission.admit(env, None, request, now=now)
             results.append(await leases.admit(caller.key_id, now, ask, verified=True, limit=limit, lease_size=10, events=size))
         return results
     return asyncio.run(admit_all())
@@ -224,7 +224,7 @@ def test_concurrent_model_calls_reserve_their_worst_case_so_a_budget_is_passed_b
     caller = Caller(key_id="jwt:dave", tier="pro")
 
     async def twenty_at_once():
-        return await asyncio.gather(*(access.admit(env, None, AdmissionRequest(request_id=f"r{i}", kind="ai", caller=caller),
+        return await asyncio.gather(*(admission.admit(env, None, AdmissionRequest(request_id=f"r{i}", kind="ai", caller=caller),
                                                    reservation=Reservation(f"r{i}", "ai", tokens=1100, cost_usd=0.000015))
                                       for i in range(20)))
 
@@ -237,7 +237,7 @@ def test_concurrent_model_calls_reserve_their_worst_case_so_a_budget_is_passed_b
     for i in range(2):
         asyncio.run(Counters(env.KEY_COUNTER).add("jwt:dave", "2027-01-15", settles=[f"r{i}"], cost_usd=0.000004))
     assert counter.ledger.committed()["cost_usd"] == 0.000008
-    again = asyncio.run(access.admit(env, None, AdmissionRequest(request_id="r20", kind="ai", caller=caller),
+    again = asyncio.run(admission.admit(env, None, AdmissionRequest(request_id="r20", kind="ai", caller=caller),
                                      reservation=Reservation("r20", "ai", cost_usd=0.000015)))
     assert again.allowed
 
@@ -248,8 +248,8 @@ def test_the_same_admission_sent_again_after_a_failover_is_counted_once():
     caller = Caller(key_id="jwt:erin", tier="free")
     request = AdmissionRequest(request_id="same", kind="ai", caller=caller)
 
-    first = asyncio.run(access.admit(env, None, request, now=1_800_000_000))
-    again = asyncio.run(access.admit(env, None, request, now=1_800_000_000))
+    first = asyncio.run(admission.admit(env, None, request, now=1_800_000_000))
+    again = asyncio.run(admission.admit(env, None, request, now=1_800_000_000))
 
     assert first.window.remaining == again.window.remaining == 19
     assert env.KEY_COUNTER.objects["jwt:erin"].windows == {1_800_000_000 - 1_800_000_000 % 60: 1}

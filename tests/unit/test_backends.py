@@ -12,12 +12,13 @@ from types import SimpleNamespace
 import pytest
 
 from api.backends import BackendPool, backend_names
-from api.inference_client import FAILURE_PREFIX, InferenceClient
+from api.inference_client import InferenceClient
 from scripts import bindings
 from scripts.bindings import PROJECT_ROOT
 from shared.contract import Caller, ServiceFailure
 from shared.documents import DocumentRef
 from shared.errors import ApiError, ErrorCode
+from shared.rpc import encode_failure
 
 
 def circuits(pool: BackendPool, now: float) -> dict[str, str]:
@@ -98,7 +99,7 @@ class _Backend:
         outcome = self.outcomes.pop(0)
         if isinstance(outcome, Exception):
             raise outcome
-        return f"{FAILURE_PREFIX}{outcome.model_dump_json()}}}"
+        return encode_failure(outcome, None)
 
 
 BROKEN = RuntimeError("Error: D1_ERROR: the database is unavailable")
@@ -111,7 +112,7 @@ def _requests(pool: BackendPool, backend: _Backend, count: int) -> list[int]:
     """`count` requests, each one call to the service; the status each was answered with."""
     statuses = []
     for number in range(count):
-        client = InferenceClient(SimpleNamespace(A=backend), pool, f"r{number}", 1_000, lambda window: None)
+        client = InferenceClient(SimpleNamespace(A=backend), pool, f"r{number}", 1_000)
         with pytest.raises(ApiError) as refused:
             asyncio.run(client.get_document(DocumentRef(request_id=f"r{number}", caller=Caller(key_id="k"), document_id="d1")))
         statuses.append(refused.value.status)

@@ -1,15 +1,17 @@
 """A request that fails over to another inference backend is counted exactly once: its admission
 goes with every attempt under the request's id, and the key's counter counts an id once. The api's
 client (api/inference_client.py) against two backends that admit as the inference service does
-(inference/access.py), one of them failing before or after it counted the request."""
+(inference/admission.py), one of them failing before or after it counted the request."""
 
 import asyncio
 from types import SimpleNamespace
 
+from api.admission import Admission
 from api.backends import BackendPool
 from api.inference_client import InferenceClient
-from inference import access
+from inference import admission
 from shared.contract import AdmissionRequest, Caller, EmbeddingRequest, EmbeddingResult
+from shared.rpc import METHODS, encode_result
 from tests.fakes import inference_env
 from tests.unit.test_admission_counter import Namespace
 
@@ -27,29 +29,31 @@ class Backend:
         req = EmbeddingRequest.model_validate_json(request)
         if self.fails == "before":
             raise RuntimeError("Network connection lost")
-        window = await access.admitted(self.env, None, req.admission)
+        window = await admission.admitted(self.env, None, req.admission)
         if self.fails == "after":
             raise RuntimeError("Network connection lost")
-        return EmbeddingResult(model=req.model, vectors=[[0.0]], usage={}, window=window).model_dump_json()
+        return encode_result(METHODS["embed"], EmbeddingResult(model=req.model, vectors=[[0.0]], usage={}), window)
 
     async def admit(self, request: str, request_id: str) -> str:
-        result = await access.admit(self.env, None, AdmissionRequest.model_validate_json(request))
+        result = await admission.admit(self.env, None, AdmissionRequest.model_validate_json(request))
         if self.fails == "after":
             raise RuntimeError("Network connection lost")
-        return result.model_dump_json()
+        return encode_result(METHODS["admit"], result, None)
 
 
 def counted(fails: str, method: str) -> int:
     service = inference_env(TIER_FREE_REQUESTS_PER_MINUTE="20")
     service.KEY_COUNTER = Namespace()
     api_env = SimpleNamespace(INFERENCE=Backend(service, fails), INFERENCE_2=Backend(service))
-    client = InferenceClient(api_env, BackendPool(("INFERENCE", "INFERENCE_2")), "req-1", 3000, lambda window: None)
-    admission = AdmissionRequest(request_id="req-1", kind="ai", caller=CALLER)
+    client = InferenceClient(api_env, BackendPool(("INFERENCE", "INFERENCE_2")), "req-1", 3000)
+    request = AdmissionRequest(request_id="req-1", kind="ai", caller=CALLER)
     if method == "embed":
-        client.admission = admission
-        asyncio.run(client.embed(EmbeddingRequest(request_id="req-1", caller=CALLER, model="@cf/baai/bge-base-en-v1.5", texts=["x"])))
+        pending = Admission(request, holder="jwt:failover", proof="free", pending=True)
+        embedding = EmbeddingRequest(request_id="req-1", caller=CALLER, model="@cf/baai/bge-base-en-v1.5", texts=["x"])
+        asyncio.run(client.embed(embedding, pending))
+        assert pending.window is not None and pending.window.remaining == 19  # the window came back with the answer
     else:
-        asyncio.run(client.admit(admission))
+        asyncio.run(client.admit(request))
     assert client.backend == "INFERENCE_2" and client.failovers  # answered by the second backend
     return sum(service.KEY_COUNTER.objects["jwt:failover"].windows.values())
 

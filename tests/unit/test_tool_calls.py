@@ -12,7 +12,7 @@ from types import SimpleNamespace
 import pytest
 
 from inference import cache, planning, usage
-from inference.store.records import CallRecord
+from inference.store.records import ModelCallRecord
 from inference.store.telemetry import call_point
 from inference.tool_calls import ToolCallAssembler, parse_tool_calls
 from shared.contract import Caller, ChatMessage, GenerationRequest, ServiceFailed, ToolCall
@@ -248,10 +248,10 @@ def test_an_answer_with_tool_calls_is_cached_with_them_under_a_key_that_holds_th
 
 def test_a_call_that_used_tools_says_so_in_its_row_and_its_point():
     env = inference_env()
-    record = CallRecord(Caller(key_id="k1"), SCOUT, "chat", "ok", Usage(3, 4), 10, 5, used_tools=True)
+    record = ModelCallRecord(Caller(key_id="k1"), SCOUT, "chat", "ok", Usage(3, 4), 10, 5, used_tools=True)
 
     asyncio.run(usage.record(env, record))
-    asyncio.run(usage.record(env, CallRecord(Caller(key_id="k1"), SCOUT, "chat", "ok", Usage(3, 4), 10, 5)))
+    asyncio.run(usage.record(env, ModelCallRecord(Caller(key_id="k1"), SCOUT, "chat", "ok", Usage(3, 4), 10, 5)))
 
     assert env.DB.rows("SELECT used_tools FROM ai_calls ORDER BY rowid") == [(1,), (0,)]
     assert call_point(record)["doubles"][-1] == 1

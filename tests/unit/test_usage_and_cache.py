@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from inference import cache, usage
 from inference.settings import settings_of
-from inference.store.records import CallRecord
+from inference.store.records import ModelCallRecord
 from inference.store.telemetry import call_point
 from shared.contract import Caller, ChatMessage, GenerationRequest
 from shared.workers_ai import Usage
@@ -14,7 +14,7 @@ from tests.fakes import inference_env
 
 
 def call(outcome, prompt, completion, key="k1"):
-    return CallRecord(Caller(key_id=key, tier="pro"), "m", "chat", outcome, Usage(prompt, completion), 10, 5)
+    return ModelCallRecord(Caller(key_id=key, tier="pro"), "m", "chat", outcome, Usage(prompt, completion), 10, 5)
 
 
 def test_usage_accumulates_per_key_and_day_with_a_point_each():
@@ -45,7 +45,7 @@ def test_a_failed_record_is_logged_not_raised_and_its_point_still_written(capsys
 
 
 def test_a_data_point_has_one_index_and_the_call_measures():
-    record = CallRecord(Caller(key_id="k1", tier="pro"), "m", "chat", "ok", Usage(3, 4), 12.345, 6.789,
+    record = ModelCallRecord(Caller(key_id="k1", tier="pro"), "m", "chat", "ok", Usage(3, 4), 12.345, 6.789,
                         backend="INFERENCE_2", failovers=1, provider="external", cost_usd=0.0002)
 
     assert call_point(record) == {"indexes": ["k1"], "blobs": ["m", "chat", "ok", "pro", "INFERENCE_2", "external"],

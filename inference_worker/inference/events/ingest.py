@@ -9,7 +9,7 @@ answered."""
 import asyncio
 from typing import Any
 
-from inference import access, enrichment
+from inference import admission, enrichment
 from inference.events.indexing import data_points, index_batch
 from inference.log import log
 from inference.store import Stores, stores_of
@@ -21,11 +21,10 @@ from shared.reservations import Reservation
 
 async def process_events(env: Any, ctx: Any, batch: EventBatch) -> BatchResult:
     # Its events reserved of the day's quota under the batch's id (settled once it is indexed).
-    window = await access.admitted(env, ctx, batch.admission, batch.caller, Reservation(batch.batch_id, "events", events=batch.count))
+    await admission.admitted(env, ctx, batch.admission, batch.caller, Reservation(batch.batch_id, "events", events=batch.count))
     stores = stores_of(env)
     marker = Marker.received(batch.batch_id, batch.caller.key_id, batch.caller.tier, batch.received_at)
-    result = BatchResult(batch_id=batch.batch_id, received=batch.count, accepted=None, duplicates=None, indexed=False,
-                         window=window)
+    result = BatchResult(batch_id=batch.batch_id, received=batch.count, accepted=None, duplicates=None, indexed=False)
     try:
         if stores.queue is not None:
             # Counted in Analytics Engine by the consumer, as it indexes the batch.

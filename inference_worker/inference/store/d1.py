@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from inference.store.analytics_sql import events_sql, metric_sql, shape
-from inference.store.records import CallRecord
+from inference.store.records import ModelCallRecord
 from shared.analytics import EventPage, EventQuery, MetricQuery, MetricSeries, encode_cursor
 from shared.json_reader import parse_internal
 from shared.reservations import RESERVATION_SECONDS, Quotas, Reservation
@@ -179,13 +179,13 @@ def json_chunks(ndjson: str, max_bytes: int = MAX_EVENTS_JSON_BYTES) -> list[str
     return chunks
 
 
-def usage_row(call: CallRecord, now: datetime | None = None) -> list[Any]:
+def usage_row(call: ModelCallRecord, now: datetime | None = None) -> list[Any]:
     day = (now or datetime.now(UTC)).strftime("%Y-%m-%d")
     hit = 1 if call.outcome == "cache_hit" else 0
     return [call.caller.key_id, day, call.usage.prompt_tokens, call.usage.completion_tokens, hit, call.cost_usd]
 
 
-def call_row(call: CallRecord, now: datetime | None = None) -> list[Any]:
+def call_row(call: ModelCallRecord, now: datetime | None = None) -> list[Any]:
     ts = int((now or datetime.now(UTC)).timestamp() * 1000)
     return [call.caller.key_id, ts, call.model, call.kind, call.outcome, round(call.latency_ms, 2),
             round(call.ttft_ms, 2), call.usage.prompt_tokens, call.usage.completion_tokens, call.provider, call.backend,
@@ -285,7 +285,7 @@ class Database:
         return used, window_rows.results[0]["count"] if window_rows.results else 0, list(spend_rows.results)
 
     # --- model calls ------------------------------------------------------------------------
-    async def record_call(self, call: CallRecord, settles: str | None = None) -> None:
+    async def record_call(self, call: ModelCallRecord, settles: str | None = None) -> None:
         """The key's daily counters, the call's row and a new analytics version, in one transaction,
         which frees the reservation `settles` names (where D1 holds them: no key counter is bound)."""
         await self._d1.batch([

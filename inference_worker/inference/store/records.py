@@ -8,7 +8,7 @@ from shared.workers_ai import Usage
 
 
 @dataclass(frozen=True)
-class CallRecord:
+class ModelCallRecord:
     caller: Caller
     model: str
     kind: str  # chat | completion | object | embedding | enrichment

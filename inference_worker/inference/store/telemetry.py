@@ -6,12 +6,12 @@ failing a request whose data is already stored."""
 from typing import Any
 
 from inference.log import log
-from inference.store.records import CallRecord
+from inference.store.records import ModelCallRecord
 
 WRITES_PER_INVOCATION = 25
 
 
-def call_point(call: CallRecord) -> dict[str, list[Any]]:
+def call_point(call: ModelCallRecord) -> dict[str, list[Any]]:
     return {
         "indexes": [call.caller.key_id],
         "blobs": [call.model, call.kind, call.outcome, call.caller.tier, call.backend or "", call.provider],
