@@ -3,7 +3,7 @@
 NODE := .devhost/bin/node
 PYTHON := .venv/bin/python
 
-.PHONY: setup dev devhost test unit e2e lint bench profile fuzz load key jwt openapi replay bindings clean
+.PHONY: setup dev test unit e2e lint bench profile fuzz load key jwt openapi replay bindings clean
 
 setup:
 	@python3 scripts/bootstrap.py
@@ -18,13 +18,8 @@ dev: setup
 	@echo "    Every route but /health needs a key: in another shell, make key ARGS=\"create --name me\""
 	@$(NODE) $(WATCH) devhost/workerd.mjs $(ARGS)
 
-# The same workers in devhost's Pyodide-in-Node host, which can inject binding faults.
-devhost: setup
-	@echo "==> Starting both workers on devhost's Pyodide host; Ctrl-C stops it"
-	@$(NODE) $(WATCH) --experimental-wasm-jspi devhost/host.mjs $(ARGS)
-
 test: setup
-	@echo "==> Running unit (CPython), deploy-bundle and end-to-end (workerd; faults on devhost) tests"
+	@echo "==> Running unit (CPython), deploy-bundle and end-to-end (workerd) tests"
 	@$(PYTHON) -m pytest tests $(ARGS)
 
 unit: setup
@@ -39,7 +34,7 @@ lint: setup
 bench: setup
 	@$(PYTHON) scripts/bench.py $(ARGS)
 
-# Where one route's Python time goes (cProfile in both workers, on devhost): make profile ROUTE=events
+# Where one route's Python time goes (cProfile in both workers, on workerd): make profile ROUTE=events
 profile: setup
 	@$(PYTHON) scripts/profile.py $(or $(ROUTE),models) $(ARGS)
 
