@@ -9,14 +9,14 @@ setup:
 	@python3 scripts/bootstrap.py
 
 # Restarts the host when a worker's code changes (state in .wrangler/state survives), not when
-# the host's start writes each worker's copy of shared/ (devhost/watch.mjs).
-WATCH := devhost/watch.mjs --watch-path=api_worker --watch-path=inference_worker --watch-path=shared --watch-path=devhost --watch-path=playground --
+# the host's start writes each worker's copy of shared/ (local/watch.mjs).
+WATCH := local/watch.mjs --watch-path=api_worker --watch-path=inference_worker --watch-path=shared --watch-path=local --watch-path=playground --
 
-# Both workers on the real workerd (devhost/workerd.mjs).
+# Both workers on the real workerd (local/workerd.mjs).
 dev: setup
 	@echo "==> Starting both workers on workerd; it restarts when code changes; Ctrl-C stops it"
 	@echo "    Every route but /health needs a key: in another shell, make key ARGS=\"create --name me\""
-	@$(NODE) $(WATCH) devhost/workerd.mjs $(ARGS)
+	@$(NODE) $(WATCH) local/workerd.mjs $(ARGS)
 
 test: setup
 	@echo "==> Running unit (CPython), deploy-bundle and end-to-end (workerd) tests"

@@ -1,7 +1,7 @@
 """Starts a local host as a client would find it: a process on 127.0.0.1 and a free port, both
-workers on the real workerd through miniflare (devhost/workerd.mjs). An instrumented host (the
+workers on the real workerd through miniflare (local/workerd.mjs). An instrumented host (the
 end-to-end tests') can also make a binding's calls fail and keeps the Analytics Engine points
-written, through its control routes (devhost/workerd/instrumented-plugin.mjs)."""
+written, through its control routes (local/workerd/instrumented-plugin.mjs)."""
 
 import os
 import re
@@ -34,7 +34,7 @@ WORKERD_RESTARTED = "The Workers runtime crashed unexpectedly"
 # recent call first.
 PYODIDE_DIED = "Pyodide has suffered a fatal error"
 PROJECT_FRAME = re.compile(r'File "[^"]*?/((?:api|inference|shared)/[^"]+)", line (\d+) in (\S+)')
-HOST_SCRIPT = "devhost/workerd.mjs"
+HOST_SCRIPT = "local/workerd.mjs"
 
 
 def free_port() -> int:
@@ -51,7 +51,7 @@ class LocalHost:
         self.configs = configs
         self.state_dir = state_dir
         self.variables = variables or {}  # worker vars (--var)
-        self.environment = environment or {}  # the host's own settings (DEVHOST_*)
+        self.environment = environment or {}  # the host's own settings (DEVHOST_AI_*, DEVHOST_VECTORIZE_*)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.lines: list[str] = []

@@ -1,5 +1,5 @@
 """Where a route's Python time goes: cProfile in both workers on workerd (a host started with
---profile: devhost/workerd/profiler.py), over N requests of one route.
+--profile: local/workerd/profiler.py), over N requests of one route.
 
     make profile ROUTE=models            # or: .venv/bin/python scripts/profile.py models -n 50
     routes: health, models, graphql, events, chat (a 411-token stream), embeddings (100 texts)

@@ -1,15 +1,15 @@
 // Both workers on the real runtime: workerd, through miniflare, with the Pyodide bundle that
-// setup builds offline (devhost/workerd/README.md says how and why). What `wrangler dev -c
+// setup builds offline (local/workerd/README.md says how and why). What `wrangler dev -c
 // wrangler.toml -c inference_worker/wrangler.toml` runs, with two local-only changes that
 // leave the deployed configs alone: the dev Pyodide bundle's compatibility flags, and the
-// remote-only AI binding replaced by an in-isolate stand-in (devhost/workerd/ai-plugin.mjs)
-// whose knobs live in a control worker (devhost/workerd/standin.mjs). With --instrumented (the
+// remote-only AI binding replaced by an in-isolate stand-in (local/workerd/ai-plugin.mjs)
+// whose knobs live in a control worker (local/workerd/standin.mjs). With --instrumented (the
 // end-to-end tests' host), the storage, queue and service bindings can be made to fail and the Analytics
-// Engine points are kept, both through that control worker (devhost/workerd/instrumented-plugin.mjs).
+// Engine points are kept, both through that control worker (local/workerd/instrumented-plugin.mjs).
 // With --profile (`make profile`), the control worker can run cProfile in each Python worker
-// (devhost/workerd/profiler.py).
+// (local/workerd/profiler.py).
 //
-//   node devhost/workerd.mjs [-c wrangler.toml ...] [--port 8787] [--ip 127.0.0.1]
+//   node local/workerd.mjs [-c wrangler.toml ...] [--port 8787] [--ip 127.0.0.1]
 //        [--persist-to .wrangler/state] [--var KEY:VALUE ...] [--instrumented] [--profile]
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -28,13 +28,13 @@ const BUNDLE_DIR = path.join(PROJECT_ROOT, '.devhost', 'pyodide-bundle');
 // workerd reads its "dev" Pyodide bundle from the disk cache, unchecked; these flags select it.
 // They are passed here only: the deployed configs keep `python_workers` alone.
 const DEV_BUNDLE_FLAGS = ['python_workers_development', 'no_python_workers_20250116', 'no_python_workers_314'];
-const CONTROL_WORKER = 'devhost-control';
-const AI_PLUGIN_PATH = path.join(PROJECT_ROOT, 'devhost', 'workerd', 'ai-plugin.mjs');
-const VECTORIZE_PLUGIN_PATH = path.join(PROJECT_ROOT, 'devhost', 'workerd', 'vectorize-plugin.mjs');
-const INSTRUMENTED_PLUGIN_PATH = path.join(PROJECT_ROOT, 'devhost', 'workerd', 'instrumented-plugin.mjs');
-const PROFILER_PATH = path.join(PROJECT_ROOT, 'devhost', 'workerd', 'profiler.py');
+const CONTROL_WORKER = 'local-control';
+const AI_PLUGIN_PATH = path.join(PROJECT_ROOT, 'local', 'workerd', 'ai-plugin.mjs');
+const VECTORIZE_PLUGIN_PATH = path.join(PROJECT_ROOT, 'local', 'workerd', 'vectorize-plugin.mjs');
+const INSTRUMENTED_PLUGIN_PATH = path.join(PROJECT_ROOT, 'local', 'workerd', 'instrumented-plugin.mjs');
+const PROFILER_PATH = path.join(PROJECT_ROOT, 'local', 'workerd', 'profiler.py');
 // The profiler's module name in a worker: one no project module has.
-const PROFILER_MODULE = 'devhost_profiler.py';
+const PROFILER_MODULE = 'local_profiler.py';
 // The bindings --instrumented wraps, by their miniflare option and their kind for the wrapper.
 const INSTRUMENTED_KINDS = { d1Databases: 'd1', kvNamespaces: 'kv', r2Buckets: 'r2', queueProducers: 'queue', serviceBindings: 'service', analyticsEngineDatasets: 'analytics' };
 // The local index's shape: `wrangler vectorize create` sets it remotely (README: Documents).
@@ -57,7 +57,7 @@ function filesUnder(dir, skip = () => false) {
 // The modules wrangler uploads for a Python worker: every .py under base_dir (main first), and
 // the packages vendored in python_modules/ next to the config, as Data (the SDK's .js as ESM).
 // (Test-only workers without a pyproject.toml of their own borrow the project's.)
-// With --profile, the main module is devhost/workerd/profiler.py, which re-exports the worker's own.
+// With --profile, the main module is local/workerd/profiler.py, which re-exports the worker's own.
 function workerModules(config, profile) {
   const root = config.baseDir;
   const main = path.resolve(config.main);
@@ -131,7 +131,7 @@ function controlWorker(configs, instance, profile) {
   // Every worker's stores, by id (the same data): R2 contents for tests to read and write, and, with
   // --instrumented having moved the workers' own bindings to the instrumented plugin, what keeps
   // miniflare running each store.
-  const stores = { d1Databases: { VECTOR_STORE: 'devhost-vectorize' }, kvNamespaces: {}, r2Buckets: {} };
+  const stores = { d1Databases: { VECTOR_STORE: 'local-vectorize' }, kvNamespaces: {}, r2Buckets: {} };
   const queueProducers = {};
   for (const config of configs) {
     // Messages sent by hand (tests: a batch that fails, or one that never will).
@@ -152,8 +152,8 @@ function controlWorker(configs, instance, profile) {
   for (const [name, value] of Object.entries(process.env)) if (name.startsWith('DEVHOST_AI_')) bindings[name] = value;
   return {
     name: CONTROL_WORKER,
-    modulesRoot: path.join(PROJECT_ROOT, 'devhost'),
-    modules: ['workerd/standin.mjs', 'ai.mjs', 'vectorize.mjs', 'faults.mjs', 'control-guard.mjs'].map((name) => ({ type: 'ESModule', path: path.join(PROJECT_ROOT, 'devhost', name) })),
+    modulesRoot: path.join(PROJECT_ROOT, 'local'),
+    modules: ['workerd/standin.mjs', 'ai.mjs', 'vectorize.mjs', 'faults.mjs', 'control-guard.mjs'].map((name) => ({ type: 'ESModule', path: path.join(PROJECT_ROOT, 'local', name) })),
     compatibilityDate: '2026-10-01',
     // Fetcher.scheduled(), for the cron trigger route.
     compatibilityFlags: ['service_binding_extra_handlers'],
@@ -161,7 +161,7 @@ function controlWorker(configs, instance, profile) {
     bindings,
     serviceBindings,
     queueProducers,
-    // With the Vectorize stand-in's vectors (devhost/vectorize.mjs), persisted with the other local data.
+    // With the Vectorize stand-in's vectors (local/vectorize.mjs), persisted with the other local data.
     ...stores,
   };
 }
@@ -170,7 +170,7 @@ async function main() {
   const options = parseHostOptions();
   const bundle = path.join(BUNDLE_DIR, 'pyodide_dev.capnp.bin');
   if (!fs.existsSync(bundle)) throw new Error(`${bundle} is missing: run \`make setup\` (it builds the Pyodide bundle)`);
-  process.env.MINIFLARE_WORKERD_PATH = path.join(PROJECT_ROOT, 'devhost', 'workerd', 'workerd.sh');
+  process.env.MINIFLARE_WORKERD_PATH = path.join(PROJECT_ROOT, 'local', 'workerd', 'workerd.sh');
   process.env.WORKERD_BIN = require('workerd').default;
   process.env.PYODIDE_BUNDLE_DIR = BUNDLE_DIR;
 

@@ -46,7 +46,7 @@ export class AnalyticsEntrypoint extends WorkerEntrypoint {
   }
 }
 
-// The Vectorize stand-in's data, for every index of every worker (devhost/vectorize.mjs).
+// The Vectorize stand-in's data, for every index of every worker (local/vectorize.mjs).
 let vectorStore;
 const storeFor = (env) => (vectorStore ??= new VectorStore(env.VECTOR_STORE));
 
@@ -101,7 +101,7 @@ async function control(request, env) {
     return json({ knobs: store.knobs, pendingWrites: store.pendingWrites, vectors: await store.count(namespace) });
   }
   if (route === 'faults') {
-    // {"target", "message", "count", "match"} (devhost/faults.mjs); DELETE clears them.
+    // {"target", "message", "count", "match"} (local/faults.mjs); DELETE clears them.
     if (request.method === 'POST') faults.add(await request.json());
     if (request.method === 'DELETE') faults.clear();
     return json({ rules: faults.rules });
@@ -112,7 +112,7 @@ async function control(request, env) {
   }
   if (route === 'profile' && request.method === 'POST') {
     // On a host started with --profile: {"action": "start"}, then {"action": "stop", "top": 30,
-    // "sort": "tottime"} answers each Python worker's busiest functions (devhost/workerd/profiler.py).
+    // "sort": "tottime"} answers each Python worker's busiest functions (local/workerd/profiler.py).
     const { action, top = 30, sort = 'tottime' } = await request.json();
     if (!env.PROFILED.length) return json({ error: { code: 'not_found', message: 'start the host with --profile to profile' } }, 404);
     const profiles = {};

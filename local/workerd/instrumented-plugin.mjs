@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import { PLUGINS } from 'miniflare';
 
-export const PLUGIN = 'devhost-instrumented';
+export const PLUGIN = 'local-instrumented';
 const BINDING_TYPE = `unsafe:${PLUGIN}`;
 const source = (relative) => fs.readFileSync(new URL(relative, import.meta.url), 'utf8');
 const instrumented = (options) => Object.entries(options.config.env ?? {}).filter(([, binding]) => binding?.type === BINDING_TYPE);
@@ -26,12 +26,12 @@ async function realBinding(real, workerOptions, sharedOptions, workerIndex) {
 async function wrappedBinding(name, { kind, target, real, controlWorker }, workerOptions, sharedOptions, workerIndex) {
   const control = (entrypoint) => ({ service: { name: `core:user:${controlWorker}`, entrypoint } });
   if (kind === 'analytics') {
-    return { name, wrapped: { moduleName: 'devhost:analytics-binding', innerBindings: [
+    return { name, wrapped: { moduleName: 'local:analytics-binding', innerBindings: [
       { name: 'analytics', ...control('AnalyticsEntrypoint') },
       { name: 'dataset', text: real.name },
     ] } };
   }
-  return { name, wrapped: { moduleName: 'devhost:guarded-binding', innerBindings: [
+  return { name, wrapped: { moduleName: 'local:guarded-binding', innerBindings: [
     await realBinding(real, workerOptions, sharedOptions, workerIndex),
     { name: 'faults', ...control('FaultsEntrypoint') },
     { name: 'kind', text: kind },
@@ -55,8 +55,8 @@ export const plugins = {
       if (!options.some((worker) => instrumented(worker).length)) return [];
       return [{
         modules: [
-          { name: 'devhost:guarded-binding', esModule: source('guarded-binding.mjs'), internal: true },
-          { name: 'devhost:analytics-binding', esModule: source('analytics-binding.mjs'), internal: true },
+          { name: 'local:guarded-binding', esModule: source('guarded-binding.mjs'), internal: true },
+          { name: 'local:analytics-binding', esModule: source('analytics-binding.mjs'), internal: true },
         ],
       }];
     },
