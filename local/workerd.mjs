@@ -125,8 +125,8 @@ function javascriptWorker(config, host) {
   return { ...workerOptions(config, host.vars, false), modulesRoot: path.dirname(main), modules: [{ type: 'ESModule', path: main }] };
 }
 
-function controlWorker(configs, instance, profile) {
-  const bindings = { CRONS: {}, HOST_INSTANCE: instance, PROFILED: [] };
+function controlWorker(configs, instance, { instrumented, profile }) {
+  const bindings = { CRONS: {}, HOST_INSTANCE: instance, INSTRUMENTED: instrumented, PROFILED: [] };
   const serviceBindings = {};
   // Every worker's stores, by id (the same data): R2 contents for tests to read and write, and, with
   // --instrumented having moved the workers' own bindings to the instrumented plugin, what keeps
@@ -189,7 +189,7 @@ async function main() {
     // Where `wrangler dev --persist-to` keeps D1, KV and R2 (and the migrations were applied).
     resourcePersistencePath: path.join(options.stateDir, 'v3'),
     workers: [...configs.map((config) => (config.language === 'python' ? pythonWorker : javascriptWorker)(config, options)),
-      controlWorker(configs, instance, options.profile)],
+      controlWorker(configs, instance, options)],
   }));
   const url = await mf.ready;
   say(`started in ${Math.round(performance.now() - started)} ms; state in ${path.relative(PROJECT_ROOT, options.stateDir) || '.'}`);

@@ -100,6 +100,9 @@ async function control(request, env) {
     const namespace = url.searchParams.get('namespace');
     return json({ knobs: store.knobs, pendingWrites: store.pendingWrites, vectors: await store.count(namespace) });
   }
+  if ((route === 'faults' || route === 'analytics') && !env.INSTRUMENTED) {
+    return json({ error: { code: 'not_found', message: `/__devhost/${route} needs a host started with --instrumented` } }, 404);
+  }
   if (route === 'faults') {
     // {"target", "message", "count", "match"} (local/faults.mjs); DELETE clears them.
     if (request.method === 'POST') faults.add(await request.json());
