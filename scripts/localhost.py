@@ -1,8 +1,7 @@
-"""Starts a local host as a client would find it: a process on 127.0.0.1 and a free port.
-
-Two runtimes serve the same workers: "workerd", the real runtime through miniflare
-(devhost/workerd.mjs), and "devhost", Pyodide in Node (devhost/host.mjs), which alone can inject
-binding faults."""
+"""Starts a local host as a client would find it: a process on 127.0.0.1 and a free port, both
+workers on the real workerd through miniflare (local/workerd.mjs). An instrumented host (the
+end-to-end tests') can also make a binding's calls fail and keeps the Analytics Engine points
+written, through its control routes (local/workerd/instrumented-plugin.mjs)."""
 
 import os
 import re
@@ -28,18 +27,14 @@ CONFIGS = [PROJECT_ROOT / "wrangler.toml", PROJECT_ROOT / "inference_worker" / "
 # Enterprise limits far above any run of the scripts, so requests reach the code behind admission.
 UNLIMITED_ENTERPRISE = {"TIER_ENTERPRISE_REQUESTS_PER_MINUTE": "1000000", "TIER_ENTERPRISE_TOKENS_PER_DAY": "1000000000",
                         "TIER_ENTERPRISE_EVENTS_PER_DAY": "1000000000"}
-RUNTIMES = ("workerd", "devhost")
 # What miniflare prints each time workerd dies under it (an isolate aborted: every request in
 # flight there is lost) and it starts workerd again.
 WORKERD_RESTARTED = "The Workers runtime crashed unexpectedly"
-# What Pyodide prints when it dies (on devhost the host process ends with it), then the Python
-# stack of the request that killed it, most recent call first.
+# What Pyodide prints when it dies, then the Python stack of the request that killed it, most
+# recent call first.
 PYODIDE_DIED = "Pyodide has suffered a fatal error"
 PROJECT_FRAME = re.compile(r'File "[^"]*?/((?:api|inference|shared)/[^"]+)", line (\d+) in (\S+)')
-SCRIPTS = {
-    "workerd": ["devhost/workerd.mjs"],
-    "devhost": ["--experimental-wasm-jspi", "devhost/host.mjs"],
-}
+HOST_SCRIPT = "local/workerd.mjs"
 
 
 def free_port() -> int:
@@ -50,19 +45,21 @@ def free_port() -> int:
 
 class LocalHost:
     def __init__(self, configs: list[Path], state_dir: Path, variables: dict[str, str] | None = None,
-                 environment: dict[str, str] | None = None, runtime: str = "workerd"):
-        self.runtime = runtime
+                 environment: dict[str, str] | None = None, instrumented: bool = False, profile: bool = False):
+        self.instrumented = instrumented  # faults and Analytics Engine points through the control routes
+        self.profile = profile  # cProfile in each Python worker through /__devhost/profile
         self.configs = configs
         self.state_dir = state_dir
         self.variables = variables or {}  # worker vars (--var)
-        self.environment = environment or {}  # the host's own settings (DEVHOST_*)
+        self.environment = environment or {}  # the host's own settings (DEVHOST_AI_*, DEVHOST_VECTORIZE_*)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.lines: list[str] = []
         self._ready = threading.Event()
 
     def __enter__(self) -> "LocalHost":
-        args = [str(NODE), *SCRIPTS[self.runtime], "--port", str(self.port), "--persist-to", str(self.state_dir)]
+        args = [str(NODE), HOST_SCRIPT, "--port", str(self.port), "--persist-to", str(self.state_dir)]
+        args += ["--instrumented"] * self.instrumented + ["--profile"] * self.profile
         for config in self.configs:
             args += ["-c", str(config)]
         for name, value in self.variables.items():
@@ -74,7 +71,7 @@ class LocalHost:
         while not self._ready.wait(0.1):
             if self.process.poll() is not None or time.monotonic() > deadline:
                 self.__exit__(None, None, None)
-                raise RuntimeError(f"local host ({self.runtime}) did not start:\n" + "\n".join(self.lines))
+                raise RuntimeError("local host did not start:\n" + "\n".join(self.lines))
         # workerd loads a worker's Python on its first call: pay that here, once, so that no test's
         # deadline (INFERENCE_TIMEOUT_MS is 3 s on the test host) includes a cold start.
         httpx.get(f"{self.url}/health", timeout=START_TIMEOUT_SECONDS)

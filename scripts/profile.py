@@ -1,5 +1,5 @@
-"""Where a route's Python time goes: cProfile in both workers on devhost (whose clocks are real;
-workerd's stand still while a request runs), over N requests of one route.
+"""Where a route's Python time goes: cProfile in both workers on workerd (a host started with
+--profile: local/workerd/profiler.py), over N requests of one route.
 
     make profile ROUTE=models            # or: .venv/bin/python scripts/profile.py models -n 50
     routes: health, models, graphql, events, chat (a 411-token stream), embeddings (100 texts)
@@ -35,7 +35,7 @@ def main() -> None:
     args = parser.parse_args()
     send = SENDS[args.route]
     with tempfile.TemporaryDirectory() as state, \
-            LocalHost(CONFIGS, Path(state), variables={"ADMIN_TOKEN": ADMIN_TOKEN, "JWT_SECRET": JWT_SECRET}, runtime="devhost") as host:
+            LocalHost(CONFIGS, Path(state), variables={"ADMIN_TOKEN": ADMIN_TOKEN, "JWT_SECRET": JWT_SECRET}, profile=True) as host:
         headers = {"authorization": f"Bearer {create_key(host.url)}"}
         with httpx.Client(base_url=host.url, timeout=60, headers=headers) as client:
             for i in range(3):

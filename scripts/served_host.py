@@ -1,6 +1,6 @@
 """Where the scripts that carry the admin token (`make key`, `make replay`) may send it: the URL
 the user names, or else the host `make dev` serves, as recorded in its state folder
-(devhost/served-host.mjs) and checked before anything is sent. Never a default port: whatever
+(local/served-host.mjs) and checked before anything is sent. Never a default port: whatever
 listens there would receive the token."""
 
 import json
@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
-# Where `make dev` and `make devhost` keep their local data (their --persist-to) and the record.
+# Where `make dev` keeps its local data (its --persist-to) and the record.
 RECORD = ROOT / ".wrangler" / "state" / "served-host.json"
 IDENTITY_PATH = "/__devhost/host"
 START_HINT = "start `make dev` in another shell, or name a server with --url"

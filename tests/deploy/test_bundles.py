@@ -32,12 +32,12 @@ def dry_run(project: Path, config: str, outdir: Path) -> set[str]:
 
 
 @pytest.mark.parametrize(("config", "own_module", "_wheels"), WORKERS)
-def test_bundle_has_the_worker_and_shared_but_no_tests_or_devhost(tmp_path, config, own_module, _wheels):
+def test_bundle_has_the_worker_and_shared_but_no_tests_or_local_host(tmp_path, config, own_module, _wheels):
     files = dry_run(ROOT, config, tmp_path)
 
     assert {"entry.py", own_module, "shared/__init__.py", "shared/contract.py", "shared/errors.py"} <= files
     own = [f for f in files if not f.startswith("python_modules/")]  # vendored packages ship their own files
-    assert not [f for f in own if f.startswith(("tests/", "devhost/")) or "/test_" in f or f.endswith(".mjs")]
+    assert not [f for f in own if f.startswith(("tests/", "local/")) or "/test_" in f or f.endswith(".mjs")]
 
 
 @pytest.fixture(scope="module")

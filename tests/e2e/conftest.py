@@ -2,9 +2,9 @@
 named by E2E_BASE_URL (wrangler dev, a deployment; E2E_ADMIN_TOKEN is then its admin token)
 for the tests that do not need the local host's knobs.
 
-Locally every test runs on the real workerd unless it is marked for other runtimes:
-`@on_runtimes("devhost")` for the tests that inject binding faults, which only devhost's
-Pyodide host can do. A test's id names its runtime, e.g. `test_x[workerd]`."""
+Locally every test runs on the real workerd, on an instrumented host: its control routes can make
+a binding's calls fail and show the Analytics Engine points written (`needs_faults` marks the
+tests that need them, which a remote server cannot run)."""
 
 import json
 import os
@@ -15,7 +15,7 @@ import httpx
 import openai
 import pytest
 
-from scripts.localhost import FRESH_CONNECTIONS, PROJECT_ROOT, RUNTIMES, LocalHost
+from scripts.localhost import FRESH_CONNECTIONS, PROJECT_ROOT, LocalHost
 
 E2E_BASE_URL = os.environ.get("E2E_BASE_URL", "").rstrip("/")
 LOCAL = not E2E_BASE_URL
@@ -33,19 +33,9 @@ TEST_PRO_DAILY_BUDGET_USD = 0.05
 TEST_RETENTION_DAYS = 20
 
 host_only = pytest.mark.skipif(bool(E2E_BASE_URL), reason="needs the local host (E2E_BASE_URL is set)")
-on_runtimes = pytest.mark.runtimes
-# Injected binding faults (D1, KV, an RPC method failing) and the Analytics Engine points kept
-# for inspection exist on devhost's Pyodide host only.
-needs_faults = on_runtimes("devhost")
-
-
-def pytest_generate_tests(metafunc):
-    if not LOCAL or "runtime" not in metafunc.fixturenames:
-        return
-    marker = metafunc.definition.get_closest_marker("runtimes")
-    runtimes = marker.args if marker else ("workerd",)
-    assert set(runtimes) <= set(RUNTIMES), runtimes
-    metafunc.parametrize("runtime", runtimes, scope="session")
+# Injected binding faults (D1, KV, R2, an RPC method failing) and the Analytics Engine points kept
+# for inspection: the local host's control routes.
+needs_faults = pytest.mark.skipif(bool(E2E_BASE_URL), reason="injects binding faults or reads kept Analytics Engine points (local host only)")
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -55,17 +45,11 @@ def pytest_runtest_makereport(item, call):
     report = outcome.get_result()
     host = item.funcargs.get("host") if hasattr(item, "funcargs") else None
     if report.failed and isinstance(host, LocalHost):
-        report.sections.append((f"{host.runtime} host log (last 40 lines)", "\n".join(host.lines[-40:])))
+        report.sections.append(("host log (last 40 lines)", "\n".join(host.lines[-40:])))
 
 
 @pytest.fixture(scope="session")
-def runtime():
-    """The runtime serving a test (parametrized locally; against E2E_BASE_URL, whatever serves it)."""
-    return "remote"
-
-
-@pytest.fixture(scope="session")
-def host(tmp_path_factory, runtime):
+def host(tmp_path_factory):
     if E2E_BASE_URL:
         yield None
         return
@@ -99,7 +83,7 @@ def host(tmp_path_factory, runtime):
                                      {"provider": TEST_PROVIDER, "min_prompt_tokens": 2000}]),
         "TIER_PRO_DAILY_BUDGET_USD": str(TEST_PRO_DAILY_BUDGET_USD),
     }
-    local = LocalHost(configs, tmp_path_factory.mktemp(f"state-{runtime}"), variables=variables, runtime=runtime)
+    local = LocalHost(configs, tmp_path_factory.mktemp("state"), variables=variables, instrumented=True)
     # The external provider is the AI stand-in's OpenAI-compatible face, on the same host.
     local.variables["PROVIDER_URL"] = f"{local.url}/__devhost/openai/v1"
     with local as running:
@@ -154,11 +138,10 @@ def client(base_url, api_key):
 
 class HostControl:
     """The local host's control routes (/__devhost/...): the Workers AI stand-in's knobs,
-    injected faults (devhost only), R2 contents, and the cron trigger."""
+    injected faults, R2 contents, and the cron trigger."""
 
-    def __init__(self, client: httpx.Client, runtime: str) -> None:
+    def __init__(self, client: httpx.Client) -> None:
         self.client = client
-        self.runtime = runtime
 
     def set(self, **knobs) -> None:
         self.client.post("/__devhost/ai", json=knobs).raise_for_status()
@@ -189,15 +172,14 @@ class HostControl:
 
     def reset(self) -> None:
         self.client.delete("/__devhost/ai").raise_for_status()
-        if self.runtime == "devhost":
-            self.client.delete("/__devhost/faults").raise_for_status()
+        self.client.delete("/__devhost/faults").raise_for_status()
 
 
 @pytest.fixture
-def ai(anonymous, runtime):
+def ai(anonymous):
     if E2E_BASE_URL:
         pytest.skip("needs the local host's Workers AI stand-in")
-    control = HostControl(anonymous, runtime)
+    control = HostControl(anonymous)
     control.reset()
     yield control
     control.reset()

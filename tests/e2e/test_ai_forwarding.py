@@ -15,11 +15,11 @@ ADMIN = "forwarding-admin-token"
 
 
 @pytest.fixture(scope="module")
-def forwarding(base_url, new_key, tmp_path_factory, runtime):
+def forwarding(base_url, new_key, tmp_path_factory):
     upstream_key = new_key("enterprise", "forwarding-upstream")["key"]
     environment = {"DEVHOST_AI_FORWARD_URL": f"{base_url}/v1", "DEVHOST_AI_FORWARD_KEY": upstream_key}
     with LocalHost(CONFIGS, tmp_path_factory.mktemp("forwarding"), variables={"ADMIN_TOKEN": ADMIN},
-                   environment=environment, runtime=runtime) as host:
+                   environment=environment) as host:
         created = httpx.post(f"{host.url}/graphql", headers={"authorization": f"Bearer {ADMIN}"}, json={
             "query": 'mutation { createApiKey(name: "f", tier: ENTERPRISE) { key } }'}).json()
         key = created["data"]["createApiKey"]["key"]

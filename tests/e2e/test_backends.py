@@ -23,7 +23,7 @@ CHAT = {"messages": [{"id": "u", "role": "user", "parts": [{"type": "text", "tex
 
 
 @contextmanager
-def two_backends(folder, runtime: str = "workerd"):
+def two_backends(folder):
     """The local host with two inference backends, and a client with an enterprise key."""
     (folder / "backends.txt").write_text(f"inference-service\n{SECOND}  # one line a backend\n")
     # At the project's root, so that the config's relative paths (main, base_dir) hold.
@@ -35,13 +35,13 @@ def two_backends(folder, runtime: str = "workerd"):
         inference = PROJECT_ROOT / "inference_worker" / "wrangler.toml"
         variables = {"ADMIN_TOKEN": ADMIN, "BACKEND_FAILURES": str(FAILURES_TO_OPEN),
                      "BACKEND_COOLDOWN_SECONDS": str(COOLDOWN_SECONDS), "RETRY_BACKOFF_MS": "1", "MODEL_ATTEMPTS": "1", "FALLBACK_MODELS": ""}
-        with LocalHost([config, inference, f"{inference}@{SECOND}"], folder / "state", variables=variables, runtime=runtime) as host:
+        with LocalHost([config, inference, f"{inference}@{SECOND}"], folder / "state", variables=variables, instrumented=True) as host:
             created = httpx.post(f"{host.url}/graphql", headers={"authorization": f"Bearer {ADMIN}"}, json={
                 "query": 'mutation { createApiKey(name: "pool", tier: ENTERPRISE) { key } }'}).json()
             key = created["data"]["createApiKey"]["key"]
             with httpx.Client(base_url=host.url, timeout=30, limits=FRESH_CONNECTIONS,
                               headers={"authorization": f"Bearer {key}"}) as client:
-                control = HostControl(client, runtime)
+                control = HostControl(client)
                 control.reset()
                 yield client, control
     finally:
@@ -148,10 +148,10 @@ def test_a_request_that_fails_over_is_counted_once(pool):
 
 
 def test_requests_that_fail_over_before_they_were_counted_are_counted_by_the_next_backend(tmp_path):
-    """The second backend's method throws before it admits anything (devhost's injected fault):
+    """The second backend's method throws before it admits anything (an injected fault):
     every request the rotation sends there first fails over, and the backend that answers counts
     it, so a limit of 20 a minute lets exactly 20 through."""
-    with two_backends(tmp_path, runtime="devhost") as (client, control):
+    with two_backends(tmp_path) as (client, control):
         created = client.post("/graphql", headers={"authorization": f"Bearer {ADMIN}"}, json={
             "query": 'mutation { createApiKey(name: "failover", tier: FREE) { key } }'}).json()
         headers = {"authorization": f"Bearer {created['data']['createApiKey']['key']}"}

@@ -2,7 +2,7 @@
 only by one of them cites that one (as a `source-document` part that useChat shows, and in a
 field OpenAI clients ignore), a deleted document is never cited again, an ingestion that fails
 half-way is marked failed, searched by no one, and resumable, a document deleted while it is
-ingested keeps no vector. Vectorize is the local stand-in (devhost/vectorize.mjs); the AI
+ingested keeps no vector. Vectorize is the local stand-in (local/vectorize.mjs); the AI
 stand-in's embeddings are lexical (shared words score)."""
 
 import time

@@ -218,7 +218,9 @@ def test_a_cache_that_cannot_be_read_is_a_miss_not_a_failure(client, ai):
     assert '"type":"finish"' in response.text
 
 
-@needs_faults  # reads the Analytics Engine points devhost keeps
+@needs_faults  # reads the Analytics Engine points the local host keeps
+@pytest.mark.xfail(strict=True, reason="local workerd does not tell the relay that the client left before the model's "
+                   "idle timeout (1 s here) ends the call as stalled")
 def test_a_client_that_goes_away_is_noticed_before_the_models_next_token(client, ai):
     client.delete("/__devhost/analytics")
     ai.set(tokenDelayMs=5000)  # the model's next token would come after the idle timeout (1 s here)

@@ -3,8 +3,6 @@ and the host keeps serving (issue 9)."""
 
 import pytest
 
-from tests.e2e.conftest import on_runtimes
-
 POST_ROUTES = ["/stream/chat", "/stream/completion", "/stream/object", "/v1/chat/completions",
                "/v1/embeddings", "/events", "/graphql"]
 
@@ -88,7 +86,6 @@ def test_a_schema_with_a_bad_pattern_or_a_ref_out_of_the_document_is_a_400_namin
     assert ai.calls() == []
 
 
-@on_runtimes("workerd", "devhost")
 @pytest.mark.parametrize("path", ["/__devhost/ai", "/__devhost/scheduled"])
 def test_the_control_routes_refuse_a_post_a_web_page_could_send_without_a_preflight(anonymous, ai, path):
     response = anonymous.post(path, content='{"latencyMs": 5000}', headers={"content-type": "text/plain"})

@@ -7,9 +7,9 @@ import time
 import pytest
 
 from shared import jwt
-from tests.e2e.conftest import TEST_JWT_SECRET, host_only, on_runtimes
+from tests.e2e.conftest import TEST_JWT_SECRET, host_only
 
-pytestmark = [host_only, on_runtimes("workerd")]  # devhost prefixes each line with its worker's name
+pytestmark = host_only
 
 
 def line_of(host, request_id: str, timeout: float = 10) -> dict:

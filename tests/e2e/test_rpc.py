@@ -9,17 +9,16 @@ import httpx
 import pytest
 
 from scripts.localhost import FRESH_CONNECTIONS, PROJECT_ROOT, LocalHost
-from tests.e2e.conftest import host_only, on_runtimes
+from tests.e2e.conftest import host_only
 
-# On both: workerd is the reference, and devhost's Pyodide host must behave as it does.
-pytestmark = [host_only, on_runtimes("workerd", "devhost")]
+pytestmark = host_only
 FIXTURES = PROJECT_ROOT / "tests" / "e2e" / "fixtures"
 
 
 @pytest.fixture(scope="module")
-def probe(tmp_path_factory, runtime):
+def probe(tmp_path_factory):
     configs = [FIXTURES / "rpc_caller" / "wrangler.toml", FIXTURES / "rpc_target" / "wrangler.toml"]
-    with LocalHost(configs, tmp_path_factory.mktemp("rpc-state"), runtime=runtime) as host:
+    with LocalHost(configs, tmp_path_factory.mktemp("rpc-state")) as host:
         with httpx.Client(base_url=host.url, timeout=30, limits=FRESH_CONNECTIONS) as http:
             yield http
 
@@ -79,25 +78,7 @@ def test_work_handed_to_workers_wait_until_outlives_the_call(probe):
         time.sleep(0.05)
 
 
-# workerd's local Analytics Engine simulator counts no writes; devhost enforces Cloudflare's 25.
-@on_runtimes("devhost")
-def test_analytics_engine_refuses_the_26th_write_of_an_invocation_as_cloudflare_does(probe):
-    refused = probe.get("/write-points", params={"now": 20, "later": 10}).json()["value"]
-    assert refused == []  # 20 in the call itself
-
-    deadline = time.monotonic() + 5
-    while not (later := probe.get("/refused-later").json()["value"]):
-        assert time.monotonic() < deadline, "the later writes never ran"
-        time.sleep(0.05)
-    # Work given to wait_until belongs to the same invocation: 5 of its 10 writes fit.
-    assert later == ["Error: Analytics Engine write limit exceeded."] * 5
-
-    # The next call is a new invocation, with its own 25.
-    assert probe.get("/write-points", params={"now": 25, "later": 0}).json()["value"] == []
-
-
 @host_only
-@on_runtimes("workerd")  # devhost prefixes each line with its worker's name
 def test_both_workers_log_json_lines_that_carry_the_requests_id(host, client):
     """`wrangler tail` of both workers follows a request by its id: the api's line and the
     inference service's line for each RPC call it made (here the admission and the work call)."""

@@ -4,11 +4,10 @@
 import stat
 
 from scripts.served_host import target_url
-from tests.e2e.conftest import host_only, on_runtimes
+from tests.e2e.conftest import host_only
 
 
 @host_only
-@on_runtimes("workerd", "devhost")
 def test_the_host_records_its_port_and_proves_it_is_the_host_recorded(host):
     record = host.state_dir / "served-host.json"
 

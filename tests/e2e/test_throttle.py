@@ -15,9 +15,9 @@ ALLOWANCE = 5
 
 
 @pytest.fixture(scope="module")
-def throttled(tmp_path_factory, runtime):
+def throttled(tmp_path_factory):
     variables = {"ADMIN_TOKEN": ADMIN, "FAILED_AUTH_PER_MINUTE": str(ALLOWANCE)}
-    with LocalHost(CONFIGS, tmp_path_factory.mktemp("throttle"), variables=variables, runtime=runtime) as host:
+    with LocalHost(CONFIGS, tmp_path_factory.mktemp("throttle"), variables=variables) as host:
         with httpx.Client(base_url=host.url, timeout=30, limits=FRESH_CONNECTIONS) as client:
             yield client
 

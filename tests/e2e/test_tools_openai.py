@@ -1,5 +1,5 @@
 """Tool calling on /v1/chat/completions, through the official OpenAI Python SDK and the AI SDK's
-OpenAI-compatible provider. Locally the Workers AI stand-in (devhost/ai.mjs) calls tools as
+OpenAI-compatible provider. Locally the Workers AI stand-in (local/ai.mjs) calls tools as
 Workers AI's models do: llama-3.3 answers whole (flat calls, no streaming with tools), llama-4-scout
 answers in OpenAI's shape and streams its calls in pieces."""
 

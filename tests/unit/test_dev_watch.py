@@ -46,7 +46,7 @@ def wait_for(predicate, timeout: float = 15) -> bool:
 
 @pytest.fixture
 def fresh_clone(tmp_path):
-    for folder in ("api_worker/api", "inference_worker/inference", "shared", "devhost", "playground"):
+    for folder in ("api_worker/api", "inference_worker/inference", "shared", "local", "playground"):
         (tmp_path / folder).mkdir(parents=True)
     (tmp_path / "shared" / "models.py").write_text("MODELS = 1\n")
     (tmp_path / "host.mjs").write_text(FAKE_HOST)

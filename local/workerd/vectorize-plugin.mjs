@@ -1,10 +1,10 @@
 // A miniflare plugin (loaded through `unsafeBindings`) that binds the Vectorize stand-in
-// (devhost/vectorize.mjs) where the config has `[[vectorize]]`: a wrapped binding, so
+// (local/vectorize.mjs) where the config has `[[vectorize]]`: a wrapped binding, so
 // `env.<binding>` is a Vectorize-shaped object in the worker's own isolate, whose data lives in
 // the control worker's VectorStore (a D1 database in the host's state folder).
 import fs from 'node:fs';
 
-export const PLUGIN = 'devhost-vectorize';
+export const PLUGIN = 'local-vectorize';
 const BINDING_TYPE = `unsafe:${PLUGIN}`;
 const source = (relative) => fs.readFileSync(new URL(relative, import.meta.url), 'utf8');
 const vectorizeBindings = (options) => Object.entries(options.config.env ?? {}).filter(([, binding]) => binding?.type === BINDING_TYPE);
@@ -18,7 +18,7 @@ export const plugins = {
         return {
           name,
           wrapped: {
-            moduleName: 'devhost:vectorize-binding',
+            moduleName: 'local:vectorize-binding',
             innerBindings: [
               { name: 'store', service: { name: `core:user:${storeWorker}`, entrypoint: 'VectorStoreEntrypoint' } },
               { name: 'index', text: index },
@@ -38,8 +38,8 @@ export const plugins = {
       if (!options.some((worker) => vectorizeBindings(worker).length)) return [];
       return [{
         modules: [
-          { name: 'devhost:vectorize', esModule: source('../vectorize.mjs'), internal: true },
-          { name: 'devhost:vectorize-binding', esModule: 'import { VectorizeBinding } from "devhost:vectorize";\n'
+          { name: 'local:vectorize', esModule: source('../vectorize.mjs'), internal: true },
+          { name: 'local:vectorize-binding', esModule: 'import { VectorizeBinding } from "local:vectorize";\n'
             + 'export default function makeBinding(env) { return new VectorizeBinding(env.store, env.index, env.config); }', internal: true },
         ],
       }];

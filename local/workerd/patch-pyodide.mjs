@@ -3,7 +3,7 @@
 // can load it as `pyodideRuntime-internal:pyodide.asm`. Each rewrite must match exactly as
 // often as expected: a Pyodide or workerd upgrade that moves the code fails here, loudly.
 //
-//   node devhost/workerd/patch-pyodide.mjs <pyodide.asm.mjs> <out.mjs>
+//   node local/workerd/patch-pyodide.mjs <pyodide.asm.mjs> <out.mjs>
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parse, parseExpressionAt } from 'acorn';
 import { generate } from 'astring';
@@ -86,7 +86,7 @@ function visit(node, container, key, counts, functions) {
 
 const [input, output] = process.argv.slice(2);
 if (!input || !output) {
-  console.error('usage: node devhost/workerd/patch-pyodide.mjs <pyodide.asm.mjs> <out.mjs>');
+  console.error('usage: node local/workerd/patch-pyodide.mjs <pyodide.asm.mjs> <out.mjs>');
   process.exit(2);
 }
 const ast = parse(readFileSync(input, 'utf8'), OPTIONS);

@@ -1,7 +1,7 @@
 """Writes workerd's "dev" Pyodide bundle: a capnp `jsg::Bundle` (modules.capnp, from workerd's
 src/workerd/jsg/modules.capnp) of the three internal modules workerd's glue imports.
 
-    python devhost/workerd/write_bundle.py <pyodide package dir> <patched pyodide.asm.mjs> <out .capnp.bin>
+    python local/workerd/write_bundle.py <pyodide package dir> <patched pyodide.asm.mjs> <out .capnp.bin>
 """
 
 import sys

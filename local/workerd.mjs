@@ -1,12 +1,16 @@
 // Both workers on the real runtime: workerd, through miniflare, with the Pyodide bundle that
-// setup builds offline (devhost/workerd/README.md says how and why). What `wrangler dev -c
+// setup builds offline (local/workerd/README.md says how and why). What `wrangler dev -c
 // wrangler.toml -c inference_worker/wrangler.toml` runs, with two local-only changes that
 // leave the deployed configs alone: the dev Pyodide bundle's compatibility flags, and the
-// remote-only AI binding replaced by an in-isolate stand-in (devhost/workerd/ai-plugin.mjs)
-// whose knobs live in a control worker (devhost/workerd/standin.mjs).
+// remote-only AI binding replaced by an in-isolate stand-in (local/workerd/ai-plugin.mjs)
+// whose knobs live in a control worker (local/workerd/standin.mjs). With --instrumented (the
+// end-to-end tests' host), the storage, queue and service bindings can be made to fail and the Analytics
+// Engine points are kept, both through that control worker (local/workerd/instrumented-plugin.mjs).
+// With --profile (`make profile`), the control worker can run cProfile in each Python worker
+// (local/workerd/profiler.py).
 //
-//   node devhost/workerd.mjs [-c wrangler.toml ...] [--port 8787] [--ip 127.0.0.1]
-//        [--persist-to .wrangler/state] [--var KEY:VALUE ...]
+//   node local/workerd.mjs [-c wrangler.toml ...] [--port 8787] [--ip 127.0.0.1]
+//        [--persist-to .wrangler/state] [--var KEY:VALUE ...] [--instrumented] [--profile]
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -14,6 +18,7 @@ import { Log, LogLevel, Miniflare, convertV4MiniflareOptions } from 'miniflare';
 import { unstable_getMiniflareWorkerOptions } from 'wrangler';
 import { applyMigrations, hasStorageBindings } from './bindings.mjs';
 import { PLUGIN as AI_PLUGIN } from './workerd/ai-plugin.mjs';
+import { PLUGIN as INSTRUMENTED_PLUGIN } from './workerd/instrumented-plugin.mjs';
 import { PLUGIN as VECTORIZE_PLUGIN } from './workerd/vectorize-plugin.mjs';
 import { PROJECT_ROOT, parseHostOptions, readWorkerConfig, runBuild } from './config.mjs';
 import { hostInstance, recordServedHost } from './served-host.mjs';
@@ -23,9 +28,15 @@ const BUNDLE_DIR = path.join(PROJECT_ROOT, '.devhost', 'pyodide-bundle');
 // workerd reads its "dev" Pyodide bundle from the disk cache, unchecked; these flags select it.
 // They are passed here only: the deployed configs keep `python_workers` alone.
 const DEV_BUNDLE_FLAGS = ['python_workers_development', 'no_python_workers_20250116', 'no_python_workers_314'];
-const CONTROL_WORKER = 'devhost-control';
-const AI_PLUGIN_PATH = path.join(PROJECT_ROOT, 'devhost', 'workerd', 'ai-plugin.mjs');
-const VECTORIZE_PLUGIN_PATH = path.join(PROJECT_ROOT, 'devhost', 'workerd', 'vectorize-plugin.mjs');
+const CONTROL_WORKER = 'local-control';
+const AI_PLUGIN_PATH = path.join(PROJECT_ROOT, 'local', 'workerd', 'ai-plugin.mjs');
+const VECTORIZE_PLUGIN_PATH = path.join(PROJECT_ROOT, 'local', 'workerd', 'vectorize-plugin.mjs');
+const INSTRUMENTED_PLUGIN_PATH = path.join(PROJECT_ROOT, 'local', 'workerd', 'instrumented-plugin.mjs');
+const PROFILER_PATH = path.join(PROJECT_ROOT, 'local', 'workerd', 'profiler.py');
+// The profiler's module name in a worker: one no project module has.
+const PROFILER_MODULE = 'local_profiler.py';
+// The bindings --instrumented wraps, by their miniflare option and their kind for the wrapper.
+const INSTRUMENTED_KINDS = { d1Databases: 'd1', kvNamespaces: 'kv', r2Buckets: 'r2', queueProducers: 'queue', serviceBindings: 'service', analyticsEngineDatasets: 'analytics' };
 // The local index's shape: `wrangler vectorize create` sets it remotely (README: Documents).
 const VECTORIZE_DIMENSIONS = Number(process.env.DEVHOST_VECTORIZE_DIMENSIONS ?? 768);
 const VECTORIZE_METRIC = process.env.DEVHOST_VECTORIZE_METRIC ?? 'cosine';
@@ -46,12 +57,17 @@ function filesUnder(dir, skip = () => false) {
 // The modules wrangler uploads for a Python worker: every .py under base_dir (main first), and
 // the packages vendored in python_modules/ next to the config, as Data (the SDK's .js as ESM).
 // (Test-only workers without a pyproject.toml of their own borrow the project's.)
-function workerModules(config) {
+// With --profile, the main module is local/workerd/profiler.py, which re-exports the worker's own.
+function workerModules(config, profile) {
   const root = config.baseDir;
   const main = path.resolve(config.main);
   const vendored = config.pythonModules;
   const own = filesUnder(root, (file) => !file.endsWith('.py') || file.startsWith(vendored + path.sep));
   const modules = [main, ...own.filter((file) => file !== main)].map((file) => ({ type: 'PythonModule', path: file }));
+  if (profile) {
+    const profiler = fs.readFileSync(PROFILER_PATH, 'utf8').replace(/^WORKER_MAIN_MODULE = .*$/m, `WORKER_MAIN_MODULE = ${JSON.stringify(config.mainModule)}`);
+    modules.unshift({ type: 'PythonModule', path: path.join(root, PROFILER_MODULE), contents: profiler });
+  }
   if (!vendored || !fs.existsSync(vendored)) throw new Error(`${vendored} is missing: run \`make setup\` (it vendors each worker's packages)`);
   for (const file of filesUnder(vendored, (f) => f.endsWith('.pyc'))) {
     const name = path.relative(vendored, file).split(path.sep).join('/');
@@ -61,9 +77,30 @@ function workerModules(config) {
   return { modulesRoot: root, modules };
 }
 
-function workerOptions(config, vars) {
-  // Without `ai` and `vectorize`, which are replaced here (wrangler would reach for Cloudflare).
-  const { workerOptions: options } = unstable_getMiniflareWorkerOptions({ ...config, ai: undefined, vectorize: [] });
+// The bindings of `options` that --instrumented wraps, moved to unsafe bindings of the instrumented
+// plugin, each carrying its real binding as miniflare's config spells it (convertV4MiniflareOptions).
+function instrument(options, config) {
+  const moved = Object.fromEntries(Object.keys(INSTRUMENTED_KINDS).map((option) => [option, options[option] ?? {}]));
+  const { workers: [converted] } = convertV4MiniflareOptions({ workers: [{ name: config.name, modules: true, script: '', ...moved }] });
+  const unsafeBindings = Object.entries(moved).flatMap(([option, bindings]) => Object.keys(bindings).map((name) => {
+    // As JSON (a plugin's options are): without the fields miniflare left undefined.
+    const real = JSON.parse(JSON.stringify(converted.config.env[name]));
+    const target = real.type === 'worker' ? real.worker : `${config.name}.${name}`;
+    return { name, type: INSTRUMENTED_PLUGIN, plugin: { package: INSTRUMENTED_PLUGIN_PATH, name: INSTRUMENTED_PLUGIN },
+      options: { kind: INSTRUMENTED_KINDS[option], target, real, controlWorker: CONTROL_WORKER } };
+  }));
+  const untouched = Object.fromEntries(Object.keys(INSTRUMENTED_KINDS).map((option) => [option, undefined]));
+  return { ...options, ...untouched, unsafeBindings: [...options.unsafeBindings, ...unsafeBindings] };
+}
+
+// What wrangler dev would give miniflare for `config`, without `ai` and `vectorize`, which are
+// replaced here (wrangler would reach for Cloudflare).
+function miniflareOptions(config) {
+  return unstable_getMiniflareWorkerOptions({ ...config, ai: undefined, vectorize: [] }).workerOptions;
+}
+
+function workerOptions(config, vars, instrumented) {
+  const options = miniflareOptions(config);
   const { ai } = config;
   const unsafeBindings = [...options.unsafeBindings ?? []];
   if (ai?.binding) {
@@ -73,24 +110,28 @@ function workerOptions(config, vars) {
     unsafeBindings.push({ name: index.binding, type: VECTORIZE_PLUGIN, plugin: { package: VECTORIZE_PLUGIN_PATH, name: VECTORIZE_PLUGIN },
       options: { storeWorker: CONTROL_WORKER, index: index.index_name, dimensions: VECTORIZE_DIMENSIONS, metric: VECTORIZE_METRIC } });
   }
-  return { ...options, name: config.name, bindings: { ...options.bindings, ...config.vars, ...vars }, unsafeBindings };
+  const all = { ...options, name: config.name, bindings: { ...options.bindings, ...config.vars, ...vars }, unsafeBindings };
+  return instrumented ? instrument(all, config) : all;
 }
 
-function pythonWorker(config, vars) {
-  const options = workerOptions(config, vars);
-  return { ...options, ...workerModules(config), compatibilityFlags: [...options.compatibilityFlags, ...DEV_BUNDLE_FLAGS] };
+function pythonWorker(config, host) {
+  const options = workerOptions(config, host.vars, host.instrumented);
+  return { ...options, ...workerModules(config, host.profile), compatibilityFlags: [...options.compatibilityFlags, ...DEV_BUNDLE_FLAGS] };
 }
 
 // A self-contained ES module (bench/js): no bundling needed.
-function javascriptWorker(config, vars) {
+function javascriptWorker(config, host) {
   const main = path.resolve(config.main);
-  return { ...workerOptions(config, vars), modulesRoot: path.dirname(main), modules: [{ type: 'ESModule', path: main }] };
+  return { ...workerOptions(config, host.vars, false), modulesRoot: path.dirname(main), modules: [{ type: 'ESModule', path: main }] };
 }
 
-function controlWorker(configs, instance) {
-  const bindings = { CRONS: {}, HOST_INSTANCE: instance };
+function controlWorker(configs, instance, { instrumented, profile }) {
+  const bindings = { CRONS: {}, HOST_INSTANCE: instance, INSTRUMENTED: instrumented, PROFILED: [] };
   const serviceBindings = {};
-  const r2Buckets = {};
+  // Every worker's stores, by id (the same data): R2 contents for tests to read and write, and, with
+  // --instrumented having moved the workers' own bindings to the instrumented plugin, what keeps
+  // miniflare running each store.
+  const stores = { d1Databases: { VECTOR_STORE: 'local-vectorize' }, kvNamespaces: {}, r2Buckets: {} };
   const queueProducers = {};
   for (const config of configs) {
     // Messages sent by hand (tests: a batch that fails, or one that never will).
@@ -99,23 +140,29 @@ function controlWorker(configs, instance) {
       bindings.CRONS[config.name] = config.triggers.crons[0];
       serviceBindings[`SCHEDULED:${config.name}`] = config.name;
     }
-    for (const bucket of config.r2_buckets ?? []) r2Buckets[`R2:${config.name}:${bucket.binding}`] = bucket.bucket_name;
+    if (profile && config.language === 'python') {
+      bindings.PROFILED.push(config.name);
+      serviceBindings[`PROFILER:${config.name}`] = { name: config.name, entrypoint: 'Profiler' };
+    }
+    const options = miniflareOptions(config);
+    for (const [option, prefix] of [['d1Databases', 'D1'], ['kvNamespaces', 'KV'], ['r2Buckets', 'R2']]) {
+      for (const [binding, store] of Object.entries(options[option] ?? {})) stores[option][`${prefix}:${config.name}:${binding}`] = store;
+    }
   }
   for (const [name, value] of Object.entries(process.env)) if (name.startsWith('DEVHOST_AI_')) bindings[name] = value;
   return {
     name: CONTROL_WORKER,
-    modulesRoot: path.join(PROJECT_ROOT, 'devhost'),
-    modules: ['workerd/standin.mjs', 'ai.mjs', 'vectorize.mjs', 'control-guard.mjs'].map((name) => ({ type: 'ESModule', path: path.join(PROJECT_ROOT, 'devhost', name) })),
+    modulesRoot: path.join(PROJECT_ROOT, 'local'),
+    modules: ['workerd/standin.mjs', 'ai.mjs', 'vectorize.mjs', 'faults.mjs', 'control-guard.mjs'].map((name) => ({ type: 'ESModule', path: path.join(PROJECT_ROOT, 'local', name) })),
     compatibilityDate: '2026-10-01',
     // Fetcher.scheduled(), for the cron trigger route.
     compatibilityFlags: ['service_binding_extra_handlers'],
     routes: ['*/__devhost/*'],
     bindings,
     serviceBindings,
-    r2Buckets,
     queueProducers,
-    // The Vectorize stand-in's vectors (devhost/vectorize.mjs), persisted with the other local data.
-    d1Databases: { VECTOR_STORE: 'devhost-vectorize' },
+    // With the Vectorize stand-in's vectors (local/vectorize.mjs), persisted with the other local data.
+    ...stores,
   };
 }
 
@@ -123,7 +170,7 @@ async function main() {
   const options = parseHostOptions();
   const bundle = path.join(BUNDLE_DIR, 'pyodide_dev.capnp.bin');
   if (!fs.existsSync(bundle)) throw new Error(`${bundle} is missing: run \`make setup\` (it builds the Pyodide bundle)`);
-  process.env.MINIFLARE_WORKERD_PATH = path.join(PROJECT_ROOT, 'devhost', 'workerd', 'workerd.sh');
+  process.env.MINIFLARE_WORKERD_PATH = path.join(PROJECT_ROOT, 'local', 'workerd', 'workerd.sh');
   process.env.WORKERD_BIN = require('workerd').default;
   process.env.PYODIDE_BUNDLE_DIR = BUNDLE_DIR;
 
@@ -141,7 +188,8 @@ async function main() {
     cf: false,
     // Where `wrangler dev --persist-to` keeps D1, KV and R2 (and the migrations were applied).
     resourcePersistencePath: path.join(options.stateDir, 'v3'),
-    workers: [...configs.map((config) => (config.language === 'python' ? pythonWorker : javascriptWorker)(config, options.vars)), controlWorker(configs, instance)],
+    workers: [...configs.map((config) => (config.language === 'python' ? pythonWorker : javascriptWorker)(config, options)),
+      controlWorker(configs, instance, options)],
   }));
   const url = await mf.ready;
   say(`started in ${Math.round(performance.now() - started)} ms; state in ${path.relative(PROJECT_ROOT, options.stateDir) || '.'}`);

@@ -1,6 +1,6 @@
-// Injected failures for reliability tests, set through the host's /__devhost/faults control
-// route. A rule names a target, "<worker>.<method>" for an RPC method of a worker's
-// entrypoint or "<worker>.<binding>.<method>" for a binding method, and fails its next
+// Injected failures for reliability tests, set through the instrumented host's /__devhost/faults
+// control route (workerd/standin.mjs). A rule names a target, "<worker>.<method>" for an RPC method
+// of a worker's entrypoint or "<worker>.<binding>.<method>" for a binding method, and fails its next
 // `count` calls (-1: every call) with `message`. With `match`, only calls whose detail (for
 // D1, the SQL) contains that text count: {"target": "inference-service.DB.batch",
 // "match": "INTO events"} fails event indexing and nothing else.
@@ -16,12 +16,12 @@ export class Faults {
     this.rules = [];
   }
 
-  // Throws the injected error if a rule for `target` has calls left.
+  // The message of the failure to inject if a rule for `target` has calls left, else null.
   check(target, detail = '') {
     const rule = this.rules.find((r) => r.target === target && r.count !== 0 && detail.includes(r.match));
-    if (!rule) return;
+    if (!rule) return null;
     if (rule.count > 0) rule.count -= 1;
     rule.hits += 1;
-    throw new Error(rule.message);
+    return rule.message;
   }
 }

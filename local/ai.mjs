@@ -8,7 +8,7 @@
 // does, while the knobs live where the control routes are: `AiRecorder` (knobs, the queue of
 // failures, the calls made) and `Ai` (the binding: asks a recorder, directly or over RPC, how
 // to answer each call, then answers it itself). No imports and no Node APIs: workerd loads
-// this file too (devhost/workerd/ai-plugin.mjs).
+// this file too (local/workerd/ai-plugin.mjs).
 const TEXT_MODELS = [
   '@cf/meta/llama-3.1-8b-instruct-fast',
   '@cf/meta/llama-3.3-70b-instruct-fp8-fast',

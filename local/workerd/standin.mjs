@@ -1,10 +1,12 @@
 // The local-only companion worker of the workerd host: it keeps the Workers AI stand-in's
 // knobs and record of calls (the AI bindings, in the workers' own isolates, ask it how to
-// answer each call: ai-plugin.mjs), and serves the host's control routes under /__devhost/
-// (routed here by the host; never part of a deployed worker).
+// answer each call: ai-plugin.mjs), the injected faults and the Analytics Engine points of an
+// instrumented host (instrumented-plugin.mjs), and serves the host's control routes under
+// /__devhost/ (routed here by the host; never part of a deployed worker).
 import { WorkerEntrypoint } from 'cloudflare:workers';
 import { Ai, AiRecorder } from '../ai.mjs';
 import { VectorStore } from '../vectorize.mjs';
+import { Faults } from '../faults.mjs';
 import { IDENTITY_ROUTE, NOT_JSON, isJson } from '../control-guard.mjs';
 
 // One recorder for the isolate: the calls the AI bindings report and the knobs the control
@@ -22,7 +24,29 @@ export class AiRecorderEntrypoint extends WorkerEntrypoint {
   }
 }
 
-// The Vectorize stand-in's data, for every index of every worker (devhost/vectorize.mjs).
+// The injected faults, which the guarded bindings ask about each call (guarded-binding.mjs).
+const faults = new Faults();
+
+export class FaultsEntrypoint extends WorkerEntrypoint {
+  // The message of the failure to throw, or null: go ahead.
+  check(target, detail) {
+    return faults.check(target, detail);
+  }
+}
+
+// The Analytics Engine points the instrumented datasets wrote (analytics-binding.mjs), the latest
+// 10,000 (a long session must not grow without bound).
+const KEPT_POINTS = 10_000;
+const analyticsPoints = [];
+
+export class AnalyticsEntrypoint extends WorkerEntrypoint {
+  record(point) {
+    analyticsPoints.push(point);
+    if (analyticsPoints.length > KEPT_POINTS) analyticsPoints.splice(0, analyticsPoints.length - KEPT_POINTS);
+  }
+}
+
+// The Vectorize stand-in's data, for every index of every worker (local/vectorize.mjs).
 let vectorStore;
 const storeFor = (env) => (vectorStore ??= new VectorStore(env.VECTOR_STORE));
 
@@ -76,6 +100,28 @@ async function control(request, env) {
     const namespace = url.searchParams.get('namespace');
     return json({ knobs: store.knobs, pendingWrites: store.pendingWrites, vectors: await store.count(namespace) });
   }
+  if ((route === 'faults' || route === 'analytics') && !env.INSTRUMENTED) {
+    return json({ error: { code: 'not_found', message: `/__devhost/${route} needs a host started with --instrumented` } }, 404);
+  }
+  if (route === 'faults') {
+    // {"target", "message", "count", "match"} (local/faults.mjs); DELETE clears them.
+    if (request.method === 'POST') faults.add(await request.json());
+    if (request.method === 'DELETE') faults.clear();
+    return json({ rules: faults.rules });
+  }
+  if (route === 'analytics') {
+    if (request.method === 'DELETE') analyticsPoints.length = 0;
+    return json({ points: analyticsPoints });
+  }
+  if (route === 'profile' && request.method === 'POST') {
+    // On a host started with --profile: {"action": "start"}, then {"action": "stop", "top": 30,
+    // "sort": "tottime"} answers each Python worker's busiest functions (local/workerd/profiler.py).
+    const { action, top = 30, sort = 'tottime' } = await request.json();
+    if (!env.PROFILED.length) return json({ error: { code: 'not_found', message: 'start the host with --profile to profile' } }, 404);
+    const profiles = {};
+    for (const name of env.PROFILED) profiles[name] = action === 'stop' ? await env[`PROFILER:${name}`].stop(top, sort) : await env[`PROFILER:${name}`].start();
+    return json({ profiles });
+  }
   if (route === 'scheduled' && request.method === 'POST') {
     // Like wrangler dev's /__scheduled: fire the cron trigger of every worker that has one.
     const fired = {};
@@ -111,7 +157,7 @@ async function control(request, env) {
   }
   if (route === 'status') return json({ runtime: 'workerd', userAgent: navigator.userAgent });
   if (route === IDENTITY_ROUTE && request.method === 'GET') return json({ instance: env.HOST_INSTANCE });
-  return json({ error: { code: 'not_found', message: `no control route ${route} on the workerd host (the Node host has more)` } }, 404);
+  return json({ error: { code: 'not_found', message: `no control route ${route}` } }, 404);
 }
 
 export default {

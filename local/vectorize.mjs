@@ -8,7 +8,7 @@
 // a query compares against every vector of the namespace: enough for tests and a dev loop.
 //
 // Two parts, as for the AI stand-in: `VectorizeBinding` lives in the calling worker's isolate
-// (made by devhost/workerd/vectorize-binding.mjs) and asks `VectorStore`, in the control worker,
+// (made by local/workerd/vectorize-binding.mjs) and asks `VectorStore`, in the control worker,
 // over RPC. No imports and no Node APIs: workerd loads this file.
 const MAX_ID_BYTES = 64;
 const MAX_METADATA_BYTES = 10_240;

@@ -4,7 +4,7 @@
 // errors' messages crossing RPC). The knobs stay in the control worker (standin.mjs).
 import fs from 'node:fs';
 
-export const PLUGIN = 'devhost-ai';
+export const PLUGIN = 'local-ai';
 const BINDING_TYPE = `unsafe:${PLUGIN}`;
 const source = (relative) => fs.readFileSync(new URL(relative, import.meta.url), 'utf8');
 const aiBindings = (options) => Object.entries(options.config.env ?? {}).filter(([, binding]) => binding?.type === BINDING_TYPE);
@@ -16,7 +16,7 @@ export const plugins = {
       return aiBindings(options).map(([name, binding]) => ({
         name,
         wrapped: {
-          moduleName: 'devhost:ai-binding',
+          moduleName: 'local:ai-binding',
           // miniflare names a user worker's workerd service `core:user:<name>`.
           innerBindings: [
             { name: 'recorder', service: { name: `core:user:${binding.dev.options.recorderWorker}`, entrypoint: 'AiRecorderEntrypoint' } },
@@ -36,8 +36,8 @@ export const plugins = {
       if (!options.some((worker) => aiBindings(worker).length)) return [];
       return [{
         modules: [
-          { name: 'devhost:ai', esModule: source('../ai.mjs'), internal: true },
-          { name: 'devhost:ai-binding', esModule: source('ai-binding.mjs'), internal: true },
+          { name: 'local:ai', esModule: source('../ai.mjs'), internal: true },
+          { name: 'local:ai-binding', esModule: source('ai-binding.mjs'), internal: true },
         ],
       }];
     },

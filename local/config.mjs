@@ -1,6 +1,6 @@
 // What the host needs to know about one worker, read from its wrangler config the way
-// wrangler reads it: name, main module, bundle folder, vars (+ .dev.vars), bindings and the
-// Pyodide wheels for the pyproject.toml that pywrangler would vendor from.
+// wrangler reads it: name, main module, bundle folder, vars (+ .dev.vars), bindings and where its
+// vendored packages are.
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -8,24 +8,12 @@ import { parseArgs } from 'node:util';
 import { unstable_readConfig } from 'wrangler';
 
 export const PROJECT_ROOT = path.resolve(new URL('..', import.meta.url).pathname);
-export const WHEELS_DIR = path.join(PROJECT_ROOT, '.devhost', 'wheels');
 
 function nearestPyproject(dir) {
   for (let current = dir; ; current = path.dirname(current)) {
     if (fs.existsSync(path.join(current, 'pyproject.toml'))) return path.join(current, 'pyproject.toml');
     if (current === path.dirname(current)) return null;
   }
-}
-
-// scripts/bootstrap.py downloads the wheels for each pyproject.toml into a folder named after
-// its path relative to the project, e.g. `inference_worker__pyproject.toml`.
-export function wheelsFor(pyproject) {
-  const slug = path.relative(PROJECT_ROOT, pyproject).split(path.sep).join('__');
-  const dir = path.join(WHEELS_DIR, slug);
-  if (!fs.existsSync(dir)) {
-    throw new Error(`No Pyodide wheels for ${pyproject}: run \`make setup\` (scripts/bootstrap.py) first`);
-  }
-  return fs.readdirSync(dir).filter((f) => f.endsWith('.whl')).map((f) => path.join(dir, f));
 }
 
 function parseDevVars(file) {
@@ -67,7 +55,6 @@ export function readWorkerConfig(spec) {
     configDir,
     baseDir,
     mainModule: path.relative(baseDir, main).slice(0, -3).split(path.sep).join('.'),
-    wheels: pyproject ? wheelsFor(pyproject) : [],
     // Where setup vendors that pyproject's packages (next to the config, for a deployed worker).
     pythonModules: pyproject ? path.join(path.dirname(pyproject), 'python_modules') : null,
     // Like wrangler dev: [vars] overlaid by .dev.vars next to the config (secrets live there).
@@ -75,7 +62,7 @@ export function readWorkerConfig(spec) {
   };
 }
 
-// The options both hosts take, as `wrangler dev` spells them.
+// The host's options, as `wrangler dev` spells them (and --instrumented, --profile).
 export function parseHostOptions() {
   const { values } = parseArgs({
     options: {
@@ -84,6 +71,8 @@ export function parseHostOptions() {
       ip: { type: 'string', default: '127.0.0.1' },
       'persist-to': { type: 'string', default: path.join(PROJECT_ROOT, '.wrangler', 'state') },
       var: { type: 'string', multiple: true },
+      instrumented: { type: 'boolean', default: false },
+      profile: { type: 'boolean', default: false },
     },
   });
   // Like `wrangler dev --var KEY:VALUE`: overrides [vars] of every worker.
@@ -98,6 +87,8 @@ export function parseHostOptions() {
     ip: values.ip,
     stateDir: path.resolve(values['persist-to']),
     vars,
+    instrumented: values.instrumented,
+    profile: values.profile,
   };
 }
 

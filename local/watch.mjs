@@ -4,7 +4,7 @@
 // folders. Node's watcher cannot leave paths out, so the first start of a fresh clone, whose
 // copies did not exist yet, restarted itself once, and every edit of shared/ restarted it twice.
 //
-//   node devhost/watch.mjs --watch-path=DIR [--watch-path=DIR ...] -- [node flags] script [args]
+//   node local/watch.mjs --watch-path=DIR [--watch-path=DIR ...] -- [node flags] script [args]
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -21,7 +21,7 @@ export function ignored(root, relative) {
 
 function parse(argv) {
   const split = argv.indexOf('--');
-  if (split < 0 || split === argv.length - 1) throw new Error('usage: node devhost/watch.mjs --watch-path=DIR ... -- script [args]');
+  if (split < 0 || split === argv.length - 1) throw new Error('usage: node local/watch.mjs --watch-path=DIR ... -- script [args]');
   const roots = argv.slice(0, split).filter((arg) => arg.startsWith('--watch-path=')).map((arg) => arg.slice('--watch-path='.length));
   return { roots, command: argv.slice(split + 1) };
 }
