@@ -127,7 +127,7 @@ class EventQueue:
 
 def event_queue(env: Any) -> EventQueue | None:
     """The queue bound as EVENT_QUEUE, or None where the worker has none (a deployment without
-    Queues, devhost): only then is a batch stored and indexed as it comes (inference/events/ingest.py).
+    Queues): only then is a batch stored and indexed as it comes (inference/events/ingest.py).
     Under the runtime its own binding is spoken to (shared/queue_binding.py); a test's stand-in as it is."""
     source = runtime_env(env)
     binding = getattr(source, "EVENT_QUEUE", None)

@@ -1,6 +1,6 @@
 """The name of the runtime this code runs on, as /health reports it: the JS global
-`navigator.userAgent` ("Cloudflare-Workers" on workerd, on Cloudflare and locally; "Node.js/24"
-in devhost's Pyodide host); CPython, where the unit tests run, has no JS globals."""
+`navigator.userAgent` ("Cloudflare-Workers" on workerd, on Cloudflare and locally); CPython,
+where the unit tests run, has no JS globals."""
 
 import platform
 

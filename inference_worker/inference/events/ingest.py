@@ -2,7 +2,7 @@
 quota), then made durable before the client is answered. Where the event queue is bound it is the
 only way in (shared/batches.py: the events in the message when they fit, else stored in R2 first
 and the marker sent); if it refuses the batch, the client is told to send it again. Without a
-queue (a deployment without Queues, devhost), the one fallback: the batch is stored in R2 and
+queue (a deployment without Queues), the one fallback: the batch is stored in R2 and
 indexed in the request, and if D1 fails its marker is written for the replay before the client is
 answered."""
 

@@ -47,15 +47,15 @@ class Stores:
 
     @cached_property
     def counters(self) -> Counters | None:
-        """None where no KEY_COUNTER namespace is bound: admission then counts in D1 (devhost)."""
+        """None where no KEY_COUNTER namespace is bound: admission then counts in D1 (a deployment without Durable Objects)."""
         if not has_binding(self._env, "KEY_COUNTER"):
             return None
         return Counters(runtime_env(self._env).KEY_COUNTER)  # the runtime's namespace: its stubs take strings as they are
 
     @cached_property
     def queue(self) -> EventQueue | None:
-        """None where no queue is bound: batches are then indexed as they come (devhost, or a
-        deployment without Queues)."""
+        """None where no queue is bound: batches are then indexed as they come (a deployment
+        without Queues)."""
         return event_queue(self._env)
 
     @cached_property
