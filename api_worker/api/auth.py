@@ -18,7 +18,6 @@ tier may not use) is admitted after it (`settle_admission`): every authenticated
 counted exactly once, and a refused admission still wins over the handler's own error."""
 
 import hmac
-import time
 from typing import Any
 
 from api.call import Call
@@ -26,7 +25,7 @@ from api.event_queue import event_queue_of
 from api.inference_client import refused
 from api.router import Route
 from api.settings import Settings
-from shared import jwt
+from shared import clock, jwt
 from shared.contract import AdmissionRequest, AdmissionResult, Caller
 from shared.errors import ApiError, ErrorCode
 from shared.keys import parse_key
@@ -102,7 +101,7 @@ async def authenticate(call: Call, route: Route) -> None:
     address that has failed too often this minute gets 429 whatever it presents, so that it
     cannot learn whether a guess was right."""
     address = call.headers.get("cf-connecting-ip") or "unknown"
-    now = time.time()
+    now = clock.now()
     _failed_attempts.allowance = call.settings.failed_auth_per_minute
     if (wait := _failed_attempts.retry_after(address, now)) is not None:
         raise ApiError(ErrorCode.RATE_LIMITED, "Too many failed credentials from this address; try again later",
@@ -126,7 +125,7 @@ async def _authenticate(call: Call, route: Route) -> None:
         call.caller, call.is_admin, call.credential = ADMIN, True, "admin"
         return
     admission = AdmissionRequest(request_id=call.request_id, kind=route.kind)
-    now = time.time()
+    now = clock.now()
     known: Caller | None = None
     if token.count(".") == 2:
         admission.caller = known = caller_from_jwt(token, call.settings)
@@ -183,7 +182,7 @@ async def admit_batch(call: Call, batch_id: str, events: int) -> bool:
         return await client.admit(admission)
 
     limit = call.settings.limits_for(call.caller.tier).requests_per_minute
-    result = await _leases["events"].admit(call.credential, time.time(), ask, verified=True, limit=limit,
+    result = await _leases["events"].admit(call.credential, clock.now(), ask, verified=True, limit=limit,
                                            lease_size=call.settings.events_lease_size, events=events)
     _apply(call, result)
     return True

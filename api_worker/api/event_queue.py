@@ -11,8 +11,7 @@ from shared.runtime import runtime_env
 
 class EventQueue:
     def __init__(self, binding: Any) -> None:
-        from js import Object
-        from pyodide.ffi import to_js
+        from api.runtime import Object, to_js
 
         self._queue = binding
         # Sent as text: no conversion, and its size is its UTF-8 bytes (shared/batches.py keeps them under the limit).

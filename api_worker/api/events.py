@@ -4,11 +4,10 @@ durable (its queue message sent, or in R2), with what was accepted, what was a d
 
 from typing import Any
 
-from workers import Response
-
 from api.bodies import read_bytes, validated
 from api.call import Call
 from api.ingestion import ingest
+from api.runtime import Response
 from shared import json_reader
 from shared.base import Model
 from shared.contract import BatchRef

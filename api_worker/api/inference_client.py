@@ -6,13 +6,13 @@ service is a 502 (its traceback goes to the log, not the client), a ServiceFailu
 its code names (502, 503 with Retry-After, 504)."""
 
 import asyncio
-import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
 from api.backends import BackendPool
+from shared import clock
 from shared.analytics import EventPage, EventQuery, MetricQuery, MetricSeries
 from shared.contract import (
     AdmissionRequest,
@@ -103,7 +103,7 @@ class InferenceClient:
         that failed may or may not have counted it, and the key's counter counts a request id
         once (inference/counter.py), so the request is counted exactly once."""
         if self._plan is None:
-            self._plan = self.pool.plan(time.monotonic())
+            self._plan = self.pool.plan(clock.monotonic())
         last: BackendFailed | None = None
         for backend in list(self._plan):
             if work is not None:
@@ -111,7 +111,7 @@ class InferenceClient:
             try:
                 result = await self._attempt(backend, method, args)
             except BackendFailed as failed:
-                self.pool.failed(backend, time.monotonic())
+                self.pool.failed(backend, clock.monotonic())
                 self._plan.remove(backend)
                 self.failovers.append(f"{backend}: {failed.error.message}")
                 last = failed

@@ -5,12 +5,12 @@ usually from a slot held in this isolate, so the batch takes no call to the infe
 or else handed to the inference service, which admits it or reserves its events."""
 
 import hashlib
-import time
 from typing import Any
 
 from api.auth import admit_batch
 from api.call import Call
 from api.event_queue import event_queue_of
+from shared import clock
 from shared.batches import Marker, message_of
 from shared.contract import EventBatch
 from shared.errors import ApiError, ErrorCode
@@ -30,7 +30,7 @@ async def ingest(call: Call, raw_events: list[Any], *, validated: bool = False) 
     if len(raw_events) > limit:
         raise ApiError(ErrorCode.PAYLOAD_TOO_LARGE, f"events: at most {limit} a batch; this one has {len(raw_events)}",
                        field="events", limit=limit)
-    now_ms = int(time.time() * 1000)
+    now_ms = int(clock.now() * 1000)
     accepted, ndjson, rejected = checked_batch(raw_events, now_ms, validated=validated)
     rejections = [r.model_dump() for r in rejected]
     if not accepted:

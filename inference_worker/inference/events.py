@@ -18,7 +18,6 @@ that added events (`data_points`: one point per key, type and component for all 
 indexed together)."""
 
 import asyncio
-import time
 from collections import Counter
 from typing import Any
 
@@ -28,6 +27,7 @@ from inference.settings import Settings, settings_of
 from inference.store import Stores, stores_of
 from inference.store.d1 import day_of
 from inference.store.telemetry import WRITES_PER_INVOCATION, event_point
+from shared import clock
 from shared.batches import Groups, Marker, batch_of, message_of
 from shared.contract import BatchRef, BatchResult, BatchStatus, Caller, EventBatch, ServiceFailed, ServiceFailure, UnindexedBatch
 from shared.errors import ErrorCode
@@ -245,7 +245,7 @@ async def unindexed_batches(env: Any) -> list[UnindexedBatch]:
 async def purge_expired(env: Any, now: float | None = None, rounds: int = 20) -> int:
     """Deletes raw events past the retention window, 10,000 a statement, at most `rounds` a run
     (the cron runs every five minutes: a backlog drains over a few runs). The number deleted."""
-    now = time.time() if now is None else now
+    now = clock.now() if now is None else now
     before_ms = int((now - settings_of(env).events_retention_days * 86_400) * 1000)
     deleted = 0
     for _ in range(rounds):
