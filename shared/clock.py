@@ -14,8 +14,11 @@ class Clock(Protocol):
 
 
 class _RealClock:
-    time = staticmethod(time.time)
-    monotonic = staticmethod(time.monotonic)
+    def time(self) -> float:
+        return time.time()
+
+    def monotonic(self) -> float:
+        return time.monotonic()
 
 
 _clock: Clock = _RealClock()

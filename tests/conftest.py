@@ -1,12 +1,12 @@
-"""A line per suite at the end of a run, so `make test` shows that unit (CPython), deploy
-(wrangler dry-run bundles) and end-to-end tests each ran, the end-to-end ones per runtime
+"""A line per suite at the end of a run, so `make test` shows that unit (CPython), in-process
+(both workers' pipeline on CPython), deploy (wrangler dry-run bundles) and end-to-end tests each ran, the end-to-end ones per runtime
 (workerd, devhost's Pyodide host, or a remote server)."""
 
 from collections import Counter
 
 import pytest
 
-SUITES = ("unit", "deploy", "e2e")
+SUITES = ("unit", "inprocess", "deploy", "e2e")
 
 
 @pytest.hookimpl(hookwrapper=True)

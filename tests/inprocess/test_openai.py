@@ -1,0 +1,13 @@
+"""The /v1 routes through the official OpenAI Python SDK, pointed at this server."""
+
+
+
+
+DEFAULT_MODEL = "@cf/meta/llama-3.1-8b-instruct-fast"
+
+
+def test_a_model_id_sent_with_its_slashes_unescaped_is_found(client):
+    response = client.get(f"/v1/models/{DEFAULT_MODEL}")
+
+    assert response.status_code == 200, response.text
+    assert response.json()["id"] == DEFAULT_MODEL
