@@ -49,3 +49,26 @@ def ai(host) -> WorkersAI:
 @pytest.fixture
 def clock(host) -> FakeClock:
     return host.clock
+
+
+class Control:
+    """What the local host's control routes give a test (tests/e2e/conftest.py's HostControl):
+    the AI stand-in's knobs and calls, R2's contents, and the cron trigger."""
+
+    def __init__(self, host: InProcessHost) -> None:
+        self.host = host
+        self.set, self.fail_next, self.calls = host.ai.set, host.ai.fail_next, host.ai.calls
+
+    def r2_keys(self, prefix: str) -> list[str]:
+        return sorted(key for key in self.host.inference_env.ARCHIVE.objects if key.startswith(prefix))
+
+    def r2_text(self, key: str) -> str:
+        return self.host.inference_env.ARCHIVE.objects[key][0]
+
+    def fire_cron(self) -> None:
+        self.host.run(self.host.scheduled())
+
+
+@pytest.fixture
+def control(host, ai) -> Control:
+    return Control(host)
