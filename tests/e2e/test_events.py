@@ -46,8 +46,6 @@ def iso(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, UTC).isoformat().replace("+00:00", "Z")
 
 
-def hour_start(ms: int) -> int:
-    return ms - ms % HOUR_MS
 
 
 @needs_faults

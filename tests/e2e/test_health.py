@@ -10,6 +10,21 @@ BINDINGS = {"DB", "CACHE", "ARCHIVE", "ANALYTICS", "AI", "VECTORS"}
 RUNTIME_NAMES = {"workerd": "Cloudflare-Workers", "devhost": "Node.js/"}
 
 
+def test_health_reports_every_binding_ok_through_the_service_binding(anonymous):
+    response = anonymous.get("/health")
+
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["service"] == "inference-ui-api"
+    inference = body["inference"]
+    assert inference["service"] == "inference-service"
+    assert set(inference["bindings"]) == BINDINGS
+    failing = {name: b["error"] for name, b in inference["bindings"].items() if not b["ok"]}
+    assert failing == {}
+
+
 def test_head_health_answers_without_a_body(anonymous):
     response = anonymous.head("/health")
 

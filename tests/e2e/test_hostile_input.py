@@ -17,6 +17,24 @@ def nested_properties(levels: int) -> dict:
     return value
 
 
+@pytest.mark.parametrize("path", POST_ROUTES)
+def test_a_deeply_nested_body_is_a_400_and_the_host_keeps_serving(client, path):
+    response = client.post(path, content="[" * 5000 + "]" * 5000, headers={"content-type": "application/json"})
+
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert (error["field"], error["limit"]) == ("body", 32)
+    assert client.get("/health").status_code == 200
+
+
+def test_event_properties_as_deep_as_the_budget_allows_are_stored(client):
+    # body {events: [ {properties: ...} ]}: 3 levels before the properties' own
+    response = client.post("/events", json={"events": [{"type": "deep", "properties": nested_properties(28)}]})
+
+    assert response.status_code == 202, response.text
+    assert response.json()["accepted"] == 1
+
+
 @on_runtimes("workerd", "devhost")
 @pytest.mark.parametrize("path", ["/__devhost/ai", "/__devhost/scheduled"])
 def test_the_control_routes_refuse_a_post_a_web_page_could_send_without_a_preflight(anonymous, ai, path):

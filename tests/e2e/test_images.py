@@ -116,6 +116,15 @@ def test_use_chat_sends_an_image_file_part_that_the_vision_model_sees(base_url, 
     assert message_text(result["message"]).startswith(f"You said: What is this? {SEEN}")
 
 
+def test_role_and_content_messages_carry_an_image_file_part_too(client, ai):
+    content = [{"type": "text", "text": "What is this?"}, {"type": "file", "mediaType": "image/png", "url": PNG_URL}]
+
+    response = client.post("/stream/chat", json={"model": "llama-4-scout", "messages": [{"role": "user", "content": content}]})
+
+    assert response.status_code == 200 and SEEN in ui_text(response.text)
+    assert response.headers["x-model"] == VISION_MODELS[1]
+
+
 def test_an_image_url_is_fetched_by_the_service_without_the_callers_credentials(sdk, client, api_key, images, ai):
     images.requests.clear()
 
@@ -157,6 +166,14 @@ def test_an_endless_image_is_not_read_past_the_limit(client, images, ai):
 
     assert response.status_code == 400
     assert images.stopped_sending.wait(30), "the service kept reading the image past its limit"
+
+
+def test_an_unreachable_image_is_a_400_naming_its_part(client, ai):
+    response = client.post("/stream/chat", json=ui_image(f"http://127.0.0.1:{closed_port()}/dot.png"))
+
+    error = response.json()["error"]
+    assert response.status_code == 400 and error["field"] == "messages.0.parts.1"
+    assert "could not be fetched" in error["message"]
 
 
 @pytest.mark.parametrize(("url", "media_type", "problem"), [

@@ -31,15 +31,8 @@ def token(**claims) -> str:
 
 
 
-SURROGATE_BYTES = b"\xed\xa0\x80"  # a lone surrogate's UTF-8-like bytes: not UTF-8
 
 
-BODIES = {
-    "/events": b'{"events": [{"type": "note", "properties": {"text": "a \xed\xa0\x80 b"}}]}',
-    "/v1/chat/completions": b'{"model": "@cf/meta/llama-3.1-8b-instruct-fast", "messages": [{"role": "user", "content": "\xed\xa0\x80"}]}',
-    "/v1/embeddings": b'{"model": "@cf/baai/bge-base-en-v1.5", "input": "\xed\xa0\x80"}',
-    "/graphql": b'{"query": "query($t: String!) { models { id } }", "variables": {"t": "\xed\xa0\x80"}}',
-}
 
 
 @on_runtimes("workerd", "devhost")

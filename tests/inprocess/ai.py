@@ -234,11 +234,11 @@ def _sse(payload: Any) -> Uint8Array:
     return Uint8Array(f"data: {payload if isinstance(payload, str) else json.dumps(payload, separators=(',', ':'))}\n\n".encode())
 
 
-class WorkersAI:
-    """The AI binding of one inference worker (`worker`: its name, for failures aimed at it)."""
+class AiRecorder:
+    """The knobs and the calls, shared by every inference worker's AI binding (as the local
+    host's recorder is): a failure can name the worker it is for."""
 
-    def __init__(self, worker: str = "") -> None:
-        self.worker = worker
+    def __init__(self) -> None:
         self.reset()
 
     def reset(self) -> None:
@@ -255,27 +255,40 @@ class WorkersAI:
     def fail_next(self, *failures: dict) -> None:
         self.set(failures=list(failures))
 
-    def _begin(self, model: str, inputs: dict) -> tuple[dict, dict | None]:
+    def begin(self, worker: str, model: str, inputs: dict) -> tuple[dict, dict | None]:
+        """Records a call and says which failure it takes, if any."""
         options = {name: inputs[name] for name in SAMPLING_OPTIONS if name in inputs}
         if isinstance(inputs.get("tools"), list):
             options["tools"] = len(inputs["tools"])
         if "tool_choice" in inputs:
             options["tool_choice"] = inputs["tool_choice"]
-        call = {"id": len(self.recorded) + 1, "model": model, "stream": bool(inputs.get("stream")), "worker": self.worker, "options": options}
+        call = {"id": len(self.recorded) + 1, "model": model, "stream": bool(inputs.get("stream")), "worker": worker, "options": options}
         self.recorded.append(call)
         failures = self.knobs["failures"]
-        index = next((i for i, f in enumerate(failures) if not f.get("worker") or f["worker"] == self.worker), None)
+        index = next((i for i, f in enumerate(failures) if not f.get("worker") or f["worker"] == worker), None)
         failure = None
         if index is not None and failures[index].get("skip", 0) > 0:
             failures[index]["skip"] -= 1
         elif index is not None:
             failure = failures.pop(index)
-        if failure is None and self.worker in self.knobs["failingWorkers"]:
-            failure = {"mode": "error", "code": 3040, "message": f"Capacity temporarily exceeded ({self.worker})"}
+        if failure is None and worker in self.knobs["failingWorkers"]:
+            failure = {"mode": "error", "code": 3040, "message": f"Capacity temporarily exceeded ({worker})"}
         return call, failure
 
+
+class WorkersAI:
+    """The AI binding of one inference worker (`worker`: its name, for failures aimed at it)."""
+
+    def __init__(self, recorder: AiRecorder, worker: str) -> None:
+        self.recorder = recorder
+        self.worker = worker
+
+    @property
+    def knobs(self) -> dict[str, Any]:
+        return self.recorder.knobs
+
     async def run(self, model: str, inputs: dict, options: Any = None) -> Any:
-        call, failure = self._begin(model, inputs)
+        call, failure = self.recorder.begin(self.worker, model, inputs)
         if self.knobs["latencyMs"]:
             try:
                 await asyncio.sleep(self.knobs["latencyMs"] / 1000)

@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import HOST_VARIABLES, api_key, new_key  # noqa: F401, F811 (fixtures, used by name)
-from tests.inprocess.ai import WorkersAI
+from tests.inprocess.ai import AiRecorder
 from tests.inprocess.host import ORIGIN, FakeClock, InProcessHost
 
 
@@ -39,7 +39,7 @@ def client(host, api_key):  # noqa: F811 (the fixture)
 
 
 @pytest.fixture
-def ai(host) -> WorkersAI:
+def ai(host) -> AiRecorder:
     """The Workers AI stand-in, its knobs and calls reset around the test."""
     host.ai.reset()
     yield host.ai

@@ -14,6 +14,7 @@ that tests advance instead of sleeping."""
 import asyncio
 import importlib.util
 import sqlite3
+import sys
 import time
 import tomllib
 from collections.abc import Awaitable
@@ -28,12 +29,11 @@ from tests.inprocess import sdk
 
 sdk.install()  # before any worker module: they import the runtime's names at import time
 
-from api.app import handle  # noqa: E402 (after the runtime's stand-ins)
 from inference.counter import KeyCounter  # noqa: E402
 from inference.settings import settings_of  # noqa: E402
 from shared import clock  # noqa: E402
 from tests import fakes  # noqa: E402
-from tests.inprocess.ai import WorkersAI  # noqa: E402
+from tests.inprocess.ai import AiRecorder, WorkersAI  # noqa: E402
 from tests.inprocess.streams import JsObject  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -194,38 +194,63 @@ class Queue:
         self.waiting.append(QueueMessage(body))
 
 
+def _api_modules() -> dict[str, ModuleType]:
+    return {name: module for name, module in sys.modules.items() if name == "api" or name.startswith("api.")}
+
+
 class InProcessHost:
-    def __init__(self, variables: dict[str, str] | None = None) -> None:
+    """`backends`: the inference workers' names, each bound to the api as INFERENCE, INFERENCE_2,
+    ... (api/backends.py), all on the same storage, each with its own AI binding (its failures
+    can be aimed at it). The api runs in an isolate of its own: its own copy of the api's
+    modules (their per-isolate state), put in place while the host serves a request."""
+
+    def __init__(self, variables: dict[str, str] | None = None, backends: tuple[str, ...] = ("inference-service",)) -> None:
         variables = variables or {}
         self.loop = asyncio.new_event_loop()
         self.clock = FakeClock()
-        clock.use(self.clock)
         self.pending: list[asyncio.Future] = []
-        self.ai = WorkersAI("inference-service")
+        self.ai = AiRecorder()
         dead_letters = Queue("", max_retries=100)
         self.queue = Queue(EVENTS_QUEUE, max_retries=5, dead_letter=dead_letters)
         self.queues = (self.queue, dead_letters)
-        self.inference_env = SimpleNamespace(
-            DB=fakes.D1(), CACHE=fakes.KV(), ARCHIVE=fakes.R2(), ANALYTICS=fakes.AnalyticsEngine(), VECTORS=fakes.Vectorize(),
-            AI=self.ai, EVENT_QUEUE=self.queue, **{**wrangler_vars(ROOT / "inference_worker" / "wrangler.toml"), **variables})
-        self.inference_env.KEY_COUNTER = DurableObjectNamespace(KeyCounter, self.inference_env)
+        storage = {"DB": fakes.D1(), "CACHE": fakes.KV(), "ARCHIVE": fakes.R2(), "ANALYTICS": fakes.AnalyticsEngine(),
+                   "VECTORS": fakes.Vectorize(), "EVENT_QUEUE": self.queue}
+        inference_vars = {**wrangler_vars(ROOT / "inference_worker" / "wrangler.toml"), **variables}
+        self.inference_envs = [SimpleNamespace(**storage, AI=WorkersAI(self.ai, name), **inference_vars) for name in backends]
+        self.inference_env = self.inference_envs[0]  # the primary: it consumes the queue and owns the counter
+        counters = DurableObjectNamespace(KeyCounter, self.inference_env)
+        for env in self.inference_envs:
+            env.KEY_COUNTER = counters
         dead_letters.name = settings_of(self.inference_env).event_dead_letter_queue
-        self.env = SimpleNamespace(INFERENCE=ServiceBinding(InferenceService, self.inference_env, self.pending),
-                                   EVENT_QUEUE=self.queue, **{**wrangler_vars(ROOT / "wrangler.toml"), **variables})
+        bindings = {f"INFERENCE_{number}" if number > 1 else "INFERENCE": ServiceBinding(InferenceService, env, self.pending)
+                    for number, env in enumerate(self.inference_envs, start=1)}
+        self.env = SimpleNamespace(**bindings, EVENT_QUEUE=self.queue, **{**wrangler_vars(ROOT / "wrangler.toml"), **variables})
+        for name in _api_modules():  # a new isolate: the api's modules imported afresh
+            del sys.modules[name]
+        self._handle = importlib.import_module("api.app").handle
+        self._isolate = _api_modules()
 
     def close(self) -> None:
-        clock.use(None)
         self.loop.close()
 
     def run(self, work: Awaitable[Any]) -> Any:
-        return self.loop.run_until_complete(work)
+        """Runs `work` in this host: its isolate's api modules and its clock in place meanwhile."""
+        for name in _api_modules():
+            del sys.modules[name]
+        sys.modules.update(self._isolate)
+        clock.use(self.clock)
+        try:
+            return self.loop.run_until_complete(work)
+        finally:
+            clock.use(None)
+            self._isolate = _api_modules()  # with any module a request imported
 
     async def fetch(self, method: str, path: str, headers: dict[str, str] | list[tuple[str, str]] | None = None,
                     body: bytes | None = None) -> tuple[int, list[tuple[str, str]], bytes]:
         """(status, headers, body) of one request through the api's pipeline; whatever the
         request started (waitUntil, queued batches) done before it returns."""
         request = sdk.Request(sdk.JsRequest(method, f"{ORIGIN}{path}", sdk.Headers(headers), body))
-        response = await handle(request, self.env, ExecutionContext(self.pending))
+        response = await self._handle(request, self.env, ExecutionContext(self.pending))
         content = await sdk._read_all(response.js_object.body)
         await self.settle()
         return response.status, response.js_object.headers.entries(), content
@@ -269,6 +294,10 @@ class InProcessHost:
     def transport(self) -> httpx.BaseTransport:
         return _Transport(self)
 
+    def async_transport(self) -> httpx.AsyncBaseTransport:
+        """For requests sent at once (an httpx.AsyncClient's, awaited together in `run`)."""
+        return _AsyncTransport(self)
+
 
 class _Transport(httpx.BaseTransport):
     """httpx's way into the host: a request sent through an httpx.Client is one `fetch`."""
@@ -279,4 +308,14 @@ class _Transport(httpx.BaseTransport):
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         path = request.url.raw_path.decode()
         status, headers, content = self._host.run(self._host.fetch(request.method, path, request.headers.multi_items(), request.read()))
+        return httpx.Response(status, headers=headers, content=content, request=request)
+
+
+class _AsyncTransport(httpx.AsyncBaseTransport):
+    def __init__(self, host: InProcessHost) -> None:
+        self._host = host
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        path = request.url.raw_path.decode()
+        status, headers, content = await self._host.fetch(request.method, path, request.headers.multi_items(), await request.aread())
         return httpx.Response(status, headers=headers, content=content, request=request)

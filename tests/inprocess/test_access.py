@@ -8,7 +8,7 @@ import pytest
 from api.routes import router
 from scripts import jwt_token
 from shared import jwt
-from tests.e2e.conftest import TEST_FREE_TOKENS_PER_DAY, TEST_JWT_SECRET, host_only, landed
+from tests.e2e.conftest import TEST_FREE_TOKENS_PER_DAY, TEST_JWT_SECRET, landed
 
 CHAT = {"messages": [{"id": "u", "role": "user", "parts": [{"type": "text", "text": "hello"}]}]}
 PROTECTED = [route for route in router.routes() if not route.public]
@@ -120,7 +120,6 @@ def test_keys_are_listed_without_the_key(anonymous, new_key, admin_token):
     assert created["key"] not in response.text
 
 
-@host_only
 def test_a_valid_jwt_is_a_caller_with_its_tier(anonymous):
     response = anonymous.get("/v1/usage", headers={"authorization": f"Bearer {token()}"})
 
@@ -128,7 +127,6 @@ def test_a_valid_jwt_is_a_caller_with_its_tier(anonymous):
     assert (response.json()["key_id"], response.json()["tier"]) == ("jwt:user-42", "pro")
 
 
-@host_only
 def test_a_token_from_make_jwt_is_a_caller_with_its_tier(anonymous, monkeypatch):
     monkeypatch.setenv("JWT_SECRET", TEST_JWT_SECRET)  # the local host's secret, as .dev.vars holds `make dev`'s
     minted = jwt_token.main(["--sub", "user-7", "--tier", "pro", "--minutes", "5"])
@@ -139,7 +137,6 @@ def test_a_token_from_make_jwt_is_a_caller_with_its_tier(anonymous, monkeypatch)
     assert (response.json()["key_id"], response.json()["tier"]) == ("jwt:user-7", "pro")
 
 
-@host_only
 @pytest.mark.parametrize(("bad_token", "reason"), [
     (token()[:-3] + "AAA", "token_signature"),
     (jwt.encode({"sub": "u", "exp": int(time.time()) + 600}, "another-secret"), "token_signature"),
@@ -165,7 +162,6 @@ def test_every_authenticated_response_has_rate_limit_headers(anonymous, new_key)
     assert not_found.status_code == 400 and not_found.headers["x-ratelimit-remaining"] == "18"
 
 
-@host_only
 def test_over_the_daily_token_quota_is_a_429_before_the_model_is_called(anonymous, new_key, ai):
     key = new_key("free")["key"]
     long_prompt = {"messages": [{"id": "u", "role": "user", "parts": [{"type": "text", "text": "word " * 60}]}]}
@@ -221,7 +217,6 @@ def test_usage_counts_the_callers_requests_and_tokens(anonymous, new_key):
     assert usage["limits"]["requests_per_minute"] == 300
 
 
-@host_only
 def test_preflight_from_an_allowed_origin_needs_no_credentials(anonymous):
     response = anonymous.options("/stream/chat", headers={"origin": "http://localhost:3000",
                                                          "access-control-request-method": "POST",
@@ -241,7 +236,6 @@ def test_preflight_from_another_origin_is_refused(anonymous):
     assert "access-control-allow-origin" not in response.headers
 
 
-@host_only
 def test_responses_to_an_allowed_origin_expose_the_useful_headers(client):
     response = client.get("/v1/models", headers={"origin": "http://localhost:5173"})
 

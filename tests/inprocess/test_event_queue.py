@@ -1,14 +1,10 @@
-"""Event batches through the queue (EVENT_QUEUE), on the local runtime: answered once queued (the
-events in the message), archived in R2 and indexed by the consumer shortly after, several at a time; a batch the consumer keeps
-failing on goes to the dead-letter queue, whose consumer leaves it visible to the admin and to
-the replay, which indexes it once it can. Nothing accepted is lost."""
+"""Event batches through the queue (EVENT_QUEUE): answered once queued (the events in the
+message), archived in R2 and indexed by the consumer; a key's batches admitted ahead by the api,
+each counted once."""
 
 import json
 
-from tests.e2e.conftest import host_only, landed
-
-pytestmark = host_only
-QUEUE = "inference-ui-events"
+from tests.e2e.conftest import landed
 
 
 def test_a_batch_is_answered_once_stored_and_queued_then_indexed(anonymous, new_key, control):

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.e2e.conftest import TEST_FREE_EVENTS_PER_DAY, host_only, landed
+from tests.e2e.conftest import TEST_FREE_EVENTS_PER_DAY, landed
 
 HOUR_MS = 3_600_000
 
@@ -181,7 +181,6 @@ def test_track_events_mutation_shares_the_validation(caller):
     assert body["data"]["trackEvents"] == {"accepted": 1, "rejected": [{"index": 1, "field": "type"}]}
 
 
-@host_only  # the test host's free tier has a 5-event daily quota
 def test_a_free_key_is_held_to_its_daily_event_quota_and_batch_size(anonymous, new_key):
     key = new_key("free")["key"]
     post = lambda events: anonymous.post("/events", headers={"x-api-key": key}, json=events)  # noqa: E731

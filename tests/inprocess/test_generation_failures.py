@@ -20,13 +20,6 @@ def assert_error(response, status, code):
 
 
 
-def wait_for_cancellation(ai) -> dict:
-    """The last model call, once the stand-in saw it cancelled (a hang fails the test)."""
-    deadline = time.monotonic() + 15
-    while not (call := ai.calls()[-1]).get("cancelled"):
-        assert time.monotonic() < deadline, f"the model's stream was never cancelled: {call}"
-        time.sleep(0.1)
-    return call
 
 
 def test_a_failure_before_the_first_token_is_a_502(client, ai):

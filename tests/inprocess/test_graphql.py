@@ -1,25 +1,13 @@
-"""/graphql with clients nobody here wrote (gql; urql, in Node), and the limits every query is held to."""
+"""/graphql: the limits every query is held to, GET and POST, errors in GraphQL's shape, and the resolvers' answers."""
 
 import json
 import subprocess
 
 import pytest
-from gql import Client
-from gql.transport.httpx import HTTPXTransport
 
 from api.schema import MAX_ALIASES, MAX_DEPTH
-from scripts.localhost import FRESH_CONNECTIONS, NODE, PROJECT_ROOT
+from scripts.localhost import NODE, PROJECT_ROOT
 from tests.e2e.conftest import landed
-
-
-@pytest.fixture
-def session(base_url, api_key):
-    transport = HTTPXTransport(url=f"{base_url}/graphql", headers={"authorization": f"Bearer {api_key}"}, timeout=30,
-                               limits=FRESH_CONNECTIONS)
-    with Client(transport=transport, fetch_schema_from_transport=True) as session:
-        yield session
-
-
 
 URQL_CLIENT = PROJECT_ROOT / "tests" / "e2e" / "urql" / "client.mjs"
 

@@ -1,6 +1,4 @@
-"""The /v1 routes through the official OpenAI Python SDK, pointed at this server."""
-
-
+"""The /v1 routes' paths: a model id with its slashes is a path of its own."""
 
 
 DEFAULT_MODEL = "@cf/meta/llama-3.1-8b-instruct-fast"
