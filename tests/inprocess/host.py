@@ -30,7 +30,6 @@ from tests.inprocess import sdk
 sdk.install()  # before any worker module: they import the runtime's names at import time
 
 from inference.counter import KeyCounter  # noqa: E402
-from inference.settings import settings_of  # noqa: E402
 from shared import clock  # noqa: E402
 from tests import fakes  # noqa: E402
 from tests.inprocess.ai import AiRecorder, WorkersAI  # noqa: E402
@@ -50,12 +49,22 @@ def _inference_entry() -> ModuleType:
 inference_entry = _inference_entry()
 Default, InferenceService = inference_entry.Default, inference_entry.InferenceService
 ORIGIN = "http://inprocess.test"
-EVENTS_QUEUE = "inference-ui-events"
-QUEUE_BATCH_SIZE = 10  # the consumer's max_batch_size (inference_worker/wrangler.toml)
+INFERENCE_CONFIG = ROOT / "inference_worker" / "wrangler.toml"
 
 
 def wrangler_vars(config: Path) -> dict[str, str]:
     return dict(tomllib.loads(config.read_text()).get("vars", {}))
+
+
+def event_queues() -> tuple["Queue", ...]:
+    """The queues the inference worker consumes, as its wrangler.toml configures them (the first
+    one's dead letters go to the second)."""
+    consumers = tomllib.loads(INFERENCE_CONFIG.read_text())["queues"]["consumers"]
+    queues = {c["queue"]: Queue(c["queue"], c["max_retries"], c["max_batch_size"]) for c in consumers}
+    for consumer in consumers:
+        if "dead_letter_queue" in consumer:
+            queues[consumer["queue"]].dead_letter = queues[consumer["dead_letter_queue"]]
+    return tuple(queues.values())
 
 
 class FakeClock:
@@ -184,6 +193,7 @@ class Queue:
 
     name: str
     max_retries: int
+    batch_size: int
     dead_letter: "Queue | None" = None
     waiting: list[QueueMessage] = field(default_factory=list)
     failing: bool = False
@@ -210,18 +220,16 @@ class InProcessHost:
         self.clock = FakeClock()
         self.pending: list[asyncio.Future] = []
         self.ai = AiRecorder()
-        dead_letters = Queue("", max_retries=100)
-        self.queue = Queue(EVENTS_QUEUE, max_retries=5, dead_letter=dead_letters)
-        self.queues = (self.queue, dead_letters)
+        self.queues = event_queues()
+        self.queue = self.queues[0]  # the one both workers send to (EVENT_QUEUE)
         storage = {"DB": fakes.D1(), "CACHE": fakes.KV(), "ARCHIVE": fakes.R2(), "ANALYTICS": fakes.AnalyticsEngine(),
                    "VECTORS": fakes.Vectorize(), "EVENT_QUEUE": self.queue}
-        inference_vars = {**wrangler_vars(ROOT / "inference_worker" / "wrangler.toml"), **variables}
+        inference_vars = {**wrangler_vars(INFERENCE_CONFIG), **variables}
         self.inference_envs = [SimpleNamespace(**storage, AI=WorkersAI(self.ai, name), **inference_vars) for name in backends]
         self.inference_env = self.inference_envs[0]  # the primary: it consumes the queue and owns the counter
         counters = DurableObjectNamespace(KeyCounter, self.inference_env)
         for env in self.inference_envs:
             env.KEY_COUNTER = counters
-        dead_letters.name = settings_of(self.inference_env).event_dead_letter_queue
         bindings = {f"INFERENCE_{number}" if number > 1 else "INFERENCE": ServiceBinding(InferenceService, env, self.pending)
                     for number, env in enumerate(self.inference_envs, start=1)}
         self.env = SimpleNamespace(**bindings, EVENT_QUEUE=self.queue, **{**wrangler_vars(ROOT / "wrangler.toml"), **variables})
@@ -267,7 +275,7 @@ class InProcessHost:
         """One batch of each queue to the inference worker's consumer; a message not acked is
         retried (its attempts counted) up to the queue's max_retries, then dead-lettered."""
         for queue in self.queues:
-            batch, queue.waiting = queue.waiting[:QUEUE_BATCH_SIZE], queue.waiting[QUEUE_BATCH_SIZE:]
+            batch, queue.waiting = queue.waiting[:queue.batch_size], queue.waiting[queue.batch_size:]
             if not batch:
                 continue
             consumer = Default(ExecutionContext(self.pending), self.inference_env)
