@@ -46,8 +46,6 @@ def iso(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, UTC).isoformat().replace("+00:00", "Z")
 
 
-
-
 @needs_faults
 def test_a_batch_is_durable_while_d1_fails_and_counted_once_after_the_replay(caller, control):
     now = int(time.time() * 1000)
@@ -71,26 +69,6 @@ def test_a_batch_is_durable_while_d1_fails_and_counted_once_after_the_replay(cal
     assert totals == [{"key": "purchase", "value": 2.0}]
     resent = caller.post("/events", json=[{"id": "d1", "type": "purchase"}, {"id": "d2", "type": "purchase"}]).json()
     assert (resent["accepted"], resent["duplicates"]) == (0, 2)
-
-
-def test_events_with_free_text_get_a_sentiment_label_after_the_answer(caller, control):
-    response = caller.post("/events", json=[
-        {"id": "fb1", "type": "feedback", "properties": {"text": "I love this chat!"}},
-        {"id": "v1", "type": "view"},
-    ])
-    assert response.status_code == 202
-
-    query = "{ events(first: 10) { edges { node { id enrichment } } } }"
-    deadline = time.monotonic() + 10
-    while True:
-        nodes = {e["node"]["id"]: e["node"]["enrichment"] for e in caller.graphql(query)["data"]["events"]["edges"]}
-        if nodes.get("fb1") or time.monotonic() > deadline:
-            break
-        time.sleep(0.2)
-
-    assert nodes["fb1"]["sentiment"]["sentiment"] in {"positive", "neutral", "negative"}
-    assert nodes["v1"] is None
-    assert sum(1 for call in control.calls() if call["model"] == "@cf/meta/llama-3.1-8b-instruct-fast") == 1
 
 
 @needs_faults

@@ -222,3 +222,23 @@ def test_ranges_are_bounded(caller):
 
     assert body["data"] is None
     assert "buckets" in body["errors"][0]["message"]
+
+
+def test_events_with_free_text_get_a_sentiment_label_after_the_answer(caller, control):
+    response = caller.post("/events", json=[
+        {"id": "fb1", "type": "feedback", "properties": {"text": "I love this chat!"}},
+        {"id": "v1", "type": "view"},
+    ])
+    assert response.status_code == 202
+
+    query = "{ events(first: 10) { edges { node { id enrichment } } } }"
+    deadline = time.monotonic() + 10
+    while True:
+        nodes = {e["node"]["id"]: e["node"]["enrichment"] for e in caller.graphql(query)["data"]["events"]["edges"]}
+        if nodes.get("fb1") or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+
+    assert nodes["fb1"]["sentiment"]["sentiment"] in {"positive", "neutral", "negative"}
+    assert nodes["v1"] is None
+    assert sum(1 for call in control.calls() if call["model"] == "@cf/meta/llama-3.1-8b-instruct-fast") == 1
