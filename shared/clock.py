@@ -1,6 +1,6 @@
 """Now, for everything that counts time in windows: the rate limit's minute, a day's quotas, the
 api's key cache, leases and failed-credential throttle, the backends' cool-downs, the counter's
-reservations, tokens' expiry and the events' retention. The real clock unless a test installs
+reservations and the events' retention. The real clock unless a test installs
 its own (`use`), which it advances instead of waiting for a minute to pass."""
 
 import time
