@@ -53,7 +53,7 @@ def clock(host) -> FakeClock:
 
 class Control:
     """What the local host's control routes give a test (tests/e2e/conftest.py's HostControl):
-    the AI stand-in's knobs and calls, R2's contents, and the cron trigger."""
+    the AI stand-in's knobs and calls, R2's contents, a message on the queue, and the cron trigger."""
 
     def __init__(self, host: InProcessHost) -> None:
         self.host = host
@@ -64,6 +64,16 @@ class Control:
 
     def r2_text(self, key: str) -> str:
         return self.host.inference_env.ARCHIVE.objects[key][0]
+
+    def r2_put(self, key: str, text: str) -> None:
+        self.host.run(self.host.inference_env.ARCHIVE.put(key, text))
+
+    def send_to_queue(self, body: str) -> None:
+        """A message on the event queue, as a producer would send it; delivered at once."""
+        async def send() -> None:
+            await self.host.queue.send(body)
+            await self.host.settle()
+        self.host.run(send())
 
     def fire_cron(self) -> None:
         self.host.run(self.host.scheduled())
