@@ -1,9 +1,10 @@
-"""A line per suite at the end of a run, so `make test` shows that unit (CPython), deploy
-(wrangler dry-run bundles) and end-to-end (workerd, or a remote server) tests each ran."""
+"""A line per suite at the end of a run, so `make test` shows that unit (CPython), in-process
+(both workers' pipeline on CPython), deploy (wrangler dry-run bundles) and end-to-end (workerd,
+or a remote server) tests each ran."""
 
 from collections import Counter
 
-SUITES = ("unit", "deploy", "e2e")
+SUITES = ("unit", "inprocess", "deploy", "e2e")
 
 
 def suite_of(report) -> str | None:

@@ -4,6 +4,7 @@ SQLite's), so the store's SQL runs for real; KV, R2, Analytics Engine and Worker
 they are given. Each can be told to fail, as the real one can."""
 
 import json
+import math
 import sqlite3
 from pathlib import Path
 from types import SimpleNamespace
@@ -181,6 +182,22 @@ class Vectorize:
     async def deleteByIds(self, ids: list[str]) -> None:  # noqa: N802 (the binding's own name)
         for vector_id in ids:
             self.vectors.pop(vector_id, None)
+
+    async def query(self, vector: list[float], options: dict) -> dict:
+        """The `topK` nearest of the namespace by cosine similarity (a `doc` $in filter applied), best first."""
+        wanted = (options.get("filter") or {}).get("doc", {}).get("$in")
+        candidates = [v for v in self.vectors.values() if v.get("namespace") == options.get("namespace")
+                      and (wanted is None or v["metadata"].get("doc") in wanted)]
+        matches = [{"id": v["id"], "score": _cosine(vector, v["values"]), "metadata": v["metadata"]} for v in candidates]
+        return {"matches": sorted(matches, key=lambda m: -m["score"])[:options["topK"]]}
+
+    async def describe(self) -> dict:
+        return {"vectorCount": len(self.vectors)}
+
+
+def _cosine(a: list[float], b: list[float]) -> float:
+    norms = math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b))
+    return sum(x * y for x, y in zip(a, b, strict=False)) / norms if norms else 0.0
 
 
 class Queue:

@@ -20,13 +20,13 @@ not use) is admitted after it (`settle`): every authenticated request is counted
 and a refused admission still wins over the handler's own error."""
 
 import hmac
-import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from api.auth import ADMIN, identify
 from api.inference_client import refused
 from api.router import Route
+from shared import clock
 from shared.batches import event_queue
 from shared.contract import AdmissionRequest, AdmissionResult, Caller, RateWindow
 from shared.errors import ApiError, ErrorCode
@@ -116,7 +116,7 @@ async def admit(call: "RequestContext", route: Route) -> None:
     raises the 401/429 the client gets. A client address that has failed too often this minute
     gets 429 whatever it presents, so that it cannot learn whether a guess was right."""
     address = call.headers.get("cf-connecting-ip") or "unknown"
-    now = time.time()
+    now = clock.now()
     failed = isolate.failed_credentials
     failed.allowance = call.settings.failed_auth_per_minute
     if (wait := failed.retry_after(address, now)) is not None:
@@ -179,7 +179,7 @@ async def admit_batch(call: "RequestContext", batch_id: str, events: int) -> boo
         request.reserve, request.events_ahead = reserve, (reserve - 1) * events
         return await call.inference.admit(request)
 
-    result = await isolate.leases["events"].admit(admission.holder, time.time(), ask, verified=True,
+    result = await isolate.leases["events"].admit(admission.holder, clock.now(), ask, verified=True,
                                                   limit=admission.limits.requests_per_minute,
                                                   lease_size=call.settings.events_lease_size, events=events)
     admission.apply(result)

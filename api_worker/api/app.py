@@ -12,13 +12,12 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from workers import Response
-
 from api import cors
 from api.admission import admit, settle
 from api.call import RequestContext, RequestHeaders, json_response
 from api.negotiation import preferred_type
 from api.routes import router
+from api.runtime import Response
 from api.settings import settings_of
 from shared.errors import ApiError, ErrorCode, error_body, openai_error_body
 

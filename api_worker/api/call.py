@@ -6,11 +6,10 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from pydantic_core import to_json
-from pyodide.ffi import jsnull
-from workers import Response
 
 from api.backends import pool_of
 from api.inference_client import InferenceClient
+from api.runtime import Response, jsnull
 from api.settings import Settings
 from shared.contract import Caller
 

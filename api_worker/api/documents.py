@@ -4,10 +4,9 @@ whose ingestion failed. Each caller sees only its own documents."""
 
 from typing import Any
 
-from workers import Response
-
 from api import bodies
 from api.call import RequestContext
+from api.runtime import Response
 from shared.documents import MAX_TITLE_CHARS, DocumentIn, DocumentInfo, DocumentRef, DocumentRequest
 from shared.errors import ApiError, ErrorCode, error_body
 

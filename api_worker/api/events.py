@@ -2,11 +2,10 @@
 durable (its queue message sent, or in R2), with what was accepted, what was a duplicate, and what was rejected and why
 (api/ingestion.py, shared with GraphQL's trackEvents)."""
 
-from workers import Response
-
 from api.bodies import read_bytes
 from api.call import RequestContext
 from api.ingestion import ingest
+from api.runtime import Response
 from shared.contract import BatchRef
 
 

@@ -5,11 +5,10 @@ validates, calls, and relays the bytes without reading them."""
 import uuid
 from typing import Any
 
-from workers import Response
-
 from api import bodies
 from api.call import RequestContext
 from api.relay import relay
+from api.runtime import Response
 from shared.errors import ApiError, ErrorCode
 
 COMPLETION_PROTOCOLS = {"data": "ui", "text": "text"}

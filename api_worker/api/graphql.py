@@ -8,7 +8,6 @@ from typing import Any
 from graphql import DocumentNode, GraphQLError, execute, parse, validate
 from pydantic import BaseModel, ValidationError
 from pydantic_core import to_json
-from workers import Response
 
 from api import admission, bodies
 from api.auth import require_admin
@@ -26,6 +25,7 @@ from api.graphql_http import (
     request_errors,
 )
 from api.ingestion import batch_limit, ingest
+from api.runtime import Response
 from api.schema import schema, selects_static_fields_only, validation_rules
 from shared.analytics import EventQuery, MetricQuery
 from shared.contract import Caller, KeySpec, Retrieval

@@ -7,10 +7,10 @@ admin token runs the deep check, which does write and call (inference/health.py)
 from typing import Any
 
 from pydantic import ValidationError
-from workers import Response
 
 from api.auth import is_admin_token, presented_token
 from api.call import RequestContext
+from api.runtime import Response
 from shared import __version__
 from shared.errors import ApiError, ErrorCode
 from shared.runtime import runtime_name

@@ -7,10 +7,10 @@ api's errors: an exception in the service is a 502 (its traceback goes to the lo
 client), a ServiceFailure is the status its code names (502, 503 with Retry-After, 504)."""
 
 import asyncio
-import time
 from typing import TYPE_CHECKING, Any
 
 from api.backends import BackendPool
+from shared import clock
 from shared.analytics import EventPage, EventQuery, MetricQuery, MetricSeries
 from shared.contract import (
     AdmissionRequest,
@@ -88,7 +88,7 @@ class InferenceClient:
         request is counted exactly once. The answer's window goes to the admission."""
         method = METHODS[name]
         if self._plan is None:
-            self._plan = self.pool.plan(time.monotonic())
+            self._plan = self.pool.plan(clock.monotonic())
         work: WorkRequest | None = None
         if method.work:
             work = arguments[0].model_copy(update={"admission": admission.carried() if admission is not None else None})
@@ -99,7 +99,7 @@ class InferenceClient:
             try:
                 result = await self._attempt(backend, method, method.encode_arguments(*arguments), admission)
             except BackendFailed as failed:
-                self.pool.failed(backend, time.monotonic())
+                self.pool.failed(backend, clock.monotonic())
                 self._plan.remove(backend)
                 self.failovers.append(f"{backend}: {failed.error.message}")
                 last = failed

@@ -6,11 +6,11 @@ the inference service), or else handed to the inference service, which admits it
 events and sends or stores it (shared/batches.py)."""
 
 import hashlib
-import time
 from typing import Any
 
 from api.admission import admit_batch, caller_limits
 from api.call import RequestContext
+from shared import clock
 from shared.batches import BatchNotStored, Groups, Marker, event_queue
 from shared.contract import EventBatch
 from shared.events import checked_events, group_counts
@@ -24,7 +24,7 @@ def batch_limit(call: RequestContext) -> int:
 
 async def ingest(call: RequestContext, source: bytes | list[Any]) -> dict[str, Any]:
     """Checks, hands over and answers a batch: a request's body, or events already read."""
-    now_ms = int(time.time() * 1000)
+    now_ms = int(clock.now() * 1000)
     accepted, ndjson, rejected = checked_events(source, now_ms, max_events=batch_limit(call),
                                                 max_bytes=call.settings.events_max_body_bytes)
     rejections = [r.model_dump() for r in rejected]

@@ -8,12 +8,11 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from workers import Response
-
 from api import bodies
 from api.admission import check_model_allowed
 from api.call import RequestContext
 from api.relay import relay
+from api.runtime import Response
 from shared.contract import GenerationRequest, GenerationResult
 from shared.embeddings import embedding_list_json
 from shared.errors import ApiError, ErrorCode

@@ -4,15 +4,9 @@ and OpenAI's streamed chat completions and completions share this). The body goe
 identity stream (the runtime's, no Python a chunk) whose end the request's log line waits for,
 so that it says how long the whole answer took, not only its headers (api/app.py)."""
 
-from workers import Response
-
-try:  # the runtime's own byte stream: the pipe pumps it without JavaScript a chunk
-    from js import IdentityTransformStream as Passage
-except ImportError:  # devhost (Node) has only the standard one
-    from js import TransformStream as Passage
-
 from api.admission import check_model_allowed
 from api.call import RequestContext
+from api.runtime import Passage, Response
 from shared.contract import GenerationRequest
 from shared.streams import PROTOCOL_HEADERS
 

@@ -1,8 +1,7 @@
 """GET /v1/usage: the caller's usage today, against its tier's limits."""
 
-from workers import Response
-
 from api.call import RequestContext
+from api.runtime import Response
 
 
 async def get_usage(call: RequestContext) -> Response:

@@ -2,7 +2,6 @@
 itself (verification, rate limit, quotas) is inference/admission.py, whose cache of verified
 keys a key created or revoked here is dropped from at once."""
 
-import time
 import uuid
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -12,6 +11,7 @@ from inference.admission import known_keys, window_of
 from inference.settings import settings_of
 from inference.store import stores_of
 from inference.store.d1 import day_of
+from shared import clock
 from shared.contract import Caller, CreatedKey, KeyInfo, KeySpec, RateWindow, UsageReport
 from shared.keys import new_key
 
@@ -19,7 +19,7 @@ SPEND_DAYS = 7  # the days of spend a usage report lists, today included
 
 
 async def usage_report(env: Any, caller: Caller, now: float | None = None) -> UsageReport:
-    now = time.time() if now is None else now
+    now = clock.now() if now is None else now
     limits = settings_of(env).limits_for(caller.tier)
     window_start, reset = window_of(now)
     since_ms = (int(now // 86_400) - (SPEND_DAYS - 1)) * 86_400_000  # midnight UTC, SPEND_DAYS - 1 days ago

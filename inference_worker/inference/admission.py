@@ -25,7 +25,6 @@ api needs no tier table of its own; and leaves its window to the RPC call it bel
 
 import asyncio
 import hmac
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -35,6 +34,7 @@ from typing import Any
 from inference.settings import settings_of
 from inference.store import stores_of
 from inference.store.d1 import day_of
+from shared import clock
 from shared.contract import AdmissionRequest, AdmissionResult, Caller, RateWindow, ServiceFailed, ServiceFailure
 from shared.errors import ErrorCode
 from shared.expiring import MISSING, ExpiringMap
@@ -111,7 +111,7 @@ async def admit(env: Any, ctx: Any, req: AdmissionRequest, now: float | None = N
     """Admits `req`, counting it (and the slots it reserves) in its caller's window, once however
     often it is sent (a failover sends it again: its request id is the counter's key), and
     holding `reservation` (shared/reservations.py) if it is admitted."""
-    now = time.time() if now is None else now
+    now = clock.now() if now is None else now
     if req.key_prefix and req.key_hash:
         verified = await _verify_key(env, req.key_prefix, req.key_hash, now)
         if isinstance(verified, AdmissionResult):
@@ -196,7 +196,7 @@ async def admitted(env: Any, ctx: Any, req: AdmissionRequest | None, caller: Cal
 
 async def reserve(env: Any, caller: Caller, reservation: Reservation, now: float | None = None) -> None:
     """Holds the reservation of a request admitted before, or raises the quota's refusal."""
-    now = time.time() if now is None else now
+    now = clock.now() if now is None else now
     limits = settings_of(env).limits_for(caller.tier)
     stores = stores_of(env)
     if stores.counters is not None:
@@ -211,6 +211,6 @@ async def settle(env: Any, caller: Caller, reservation_id: str, now: float | Non
     """Frees a reservation whose request spent nothing more than its usage records said (or failed)."""
     stores = stores_of(env)
     if stores.counters is not None:
-        await stores.counters.add(caller.key_id, day_of(time.time() if now is None else now), settles=[reservation_id])
+        await stores.counters.add(caller.key_id, day_of(clock.now() if now is None else now), settles=[reservation_id])
     else:
         await stores.db.settle(caller.key_id, reservation_id)

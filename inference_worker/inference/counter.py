@@ -10,13 +10,13 @@ holds across the first deploy of the counter and across an object that was evict
 
 import asyncio
 import json
-import time
 from typing import Any
 
 from workers import DurableObject
 
 from inference.store import stores_of
 from inference.store.d1 import EMPTY_USAGE
+from shared import clock
 from shared.json_reader import parse_internal
 from shared.leases import slots_to_take
 from shared.reservations import Ledger, Quotas, Reservation
@@ -108,13 +108,13 @@ class KeyCounter(DurableObject):
 
     def _expired(self, ledger: Ledger) -> Ledger:
         """The ledger without the reservations nobody settled in time."""
-        for gone in ledger.expired(time.time()):
+        for gone in ledger.expired(clock.now()):
             self._sql.exec("DELETE FROM holds WHERE id = ?", gone)
         return ledger
 
     def _reserve(self, ledger: Ledger, day: str, reservation: Reservation, limits: Quotas, ahead_events: int) -> tuple[str | None, int]:
         before = set(ledger.holds)
-        refusal, ahead = ledger.reserve(reservation, limits, time.time(), ahead_events)
+        refusal, ahead = ledger.reserve(reservation, limits, clock.now(), ahead_events)
         for hold_id in set(ledger.holds) - before:
             self._sql.exec("INSERT OR REPLACE INTO holds (id, day, reservation) VALUES (?, ?, ?)", hold_id, day,
                            ledger.holds[hold_id].to_json())

@@ -14,6 +14,7 @@ from inference.store import stores_of
 from inference.store.d1 import day_of
 from inference.store.records import ModelCallRecord
 from inference.store.telemetry import call_point
+from shared import clock
 from shared.contract import Caller, GenerationRequest, WorkRequest
 from shared.reservations import Reservation
 from shared.routing import WORKERS_AI
@@ -38,7 +39,7 @@ async def record(env: Any, call: ModelCallRecord, settles: str | None = None) ->
     try:
         await stores.db.record_call(call, settles if stores.counters is None else None)
         if stores.counters is not None:  # what the key's quotas are checked against
-            await stores.counters.add(call.caller.key_id, day_of(time.time()), settles=[settles] if settles else [],
+            await stores.counters.add(call.caller.key_id, day_of(clock.now()), settles=[settles] if settles else [],
                                       requests=1, prompt_tokens=call.usage.prompt_tokens,
                                       completion_tokens=call.usage.completion_tokens, cost_usd=call.cost_usd,
                                       cache_hits=1 if call.outcome == "cache_hit" else 0)

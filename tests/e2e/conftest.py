@@ -32,6 +32,37 @@ TEST_PROVIDER_MODEL = "standin-mistral-large"
 TEST_PRO_DAILY_BUDGET_USD = 0.05
 TEST_RETENTION_DAYS = 20
 
+# The test host's vars (both workers), also the in-process host's (tests/inprocess/conftest.py).
+HOST_VARIABLES = {
+    # A short RPC deadline and backoff keep the failure tests quick.
+    "INFERENCE_TIMEOUT_MS": "3000",
+    "RETRY_BACKOFF_MS": "10",
+    # A stalled model stream is given up on after a second (30 s deployed).
+    "MODEL_IDLE_TIMEOUT_MS": "1000",
+    # A streamed answer is cut off after 5 s, however steadily the model sends (5 min deployed).
+    "STREAM_TIMEOUT_MS": "5000",
+    "ADMIN_TOKEN": TEST_ADMIN_TOKEN,
+    "JWT_SECRET": TEST_JWT_SECRET,
+    "TIER_FREE_TOKENS_PER_DAY": str(TEST_FREE_TOKENS_PER_DAY),
+    "TIER_FREE_EVENTS_PER_DAY": str(TEST_FREE_EVENTS_PER_DAY),
+    # The suite presents bad credentials on purpose, all from 127.0.0.1 (test_throttle.py tests the 20).
+    "FAILED_AUTH_PER_MINUTE": "100000",
+    # Off by default (billed model calls); on here, so the tests can see it work.
+    "EVENTS_ENRICHMENT": "true",
+    # A batch the queue consumer fails on is retried at once (2 s, doubling, deployed).
+    "EVENT_RETRY_BASE_SECONDS": "0",
+    # Events older than this are purged by the cron (30 deployed; events may be 30 days old).
+    "EVENTS_RETENTION_DAYS": str(TEST_RETENTION_DAYS),
+    # Provider routing (test_providers.py): one model mapped to the external provider, at
+    # prices high enough for a few calls to spend the pro tier's daily budget.
+    "PROVIDER_NAME": TEST_PROVIDER,
+    "PROVIDER_API_KEY": TEST_PROVIDER_KEY,
+    "PROVIDER_MODELS": json.dumps({"mistral-small-3.1": {"model": TEST_PROVIDER_MODEL, "input_price": 500, "output_price": 1000}}),
+    "ROUTING_RULES": json.dumps([{"provider": TEST_PROVIDER, "complexity": "high"},
+                                 {"provider": TEST_PROVIDER, "min_prompt_tokens": 2000}]),
+    "TIER_PRO_DAILY_BUDGET_USD": str(TEST_PRO_DAILY_BUDGET_USD),
+}
+
 host_only = pytest.mark.skipif(bool(E2E_BASE_URL), reason="needs the local host (E2E_BASE_URL is set)")
 # Injected binding faults (D1, KV, R2, an RPC method failing) and the Analytics Engine points kept
 # for inspection: the local host's control routes.
@@ -54,36 +85,7 @@ def host(tmp_path_factory):
         yield None
         return
     configs = [PROJECT_ROOT / "wrangler.toml", PROJECT_ROOT / "inference_worker" / "wrangler.toml"]
-    variables = {
-        # A short RPC deadline and backoff keep the failure tests quick.
-        "INFERENCE_TIMEOUT_MS": "3000",
-        "RETRY_BACKOFF_MS": "10",
-        # A stalled model stream is given up on after a second (30 s deployed).
-        "MODEL_IDLE_TIMEOUT_MS": "1000",
-        # A streamed answer is cut off after 5 s, however steadily the model sends (5 min deployed).
-        "STREAM_TIMEOUT_MS": "5000",
-        "ADMIN_TOKEN": TEST_ADMIN_TOKEN,
-        "JWT_SECRET": TEST_JWT_SECRET,
-        "TIER_FREE_TOKENS_PER_DAY": str(TEST_FREE_TOKENS_PER_DAY),
-        "TIER_FREE_EVENTS_PER_DAY": str(TEST_FREE_EVENTS_PER_DAY),
-        # The suite presents bad credentials on purpose, all from 127.0.0.1 (test_throttle.py tests the 20).
-        "FAILED_AUTH_PER_MINUTE": "100000",
-        # Off by default (billed model calls); on here, so the tests can see it work.
-        "EVENTS_ENRICHMENT": "true",
-        # A batch the queue consumer fails on is retried at once (2 s, doubling, deployed).
-        "EVENT_RETRY_BASE_SECONDS": "0",
-        # Events older than this are purged by the cron (30 deployed; events may be 30 days old).
-        "EVENTS_RETENTION_DAYS": str(TEST_RETENTION_DAYS),
-        # Provider routing (test_providers.py): one model mapped to the external provider, at
-        # prices high enough for a few calls to spend the pro tier's daily budget.
-        "PROVIDER_NAME": TEST_PROVIDER,
-        "PROVIDER_API_KEY": TEST_PROVIDER_KEY,
-        "PROVIDER_MODELS": json.dumps({"mistral-small-3.1": {"model": TEST_PROVIDER_MODEL, "input_price": 500, "output_price": 1000}}),
-        "ROUTING_RULES": json.dumps([{"provider": TEST_PROVIDER, "complexity": "high"},
-                                     {"provider": TEST_PROVIDER, "min_prompt_tokens": 2000}]),
-        "TIER_PRO_DAILY_BUDGET_USD": str(TEST_PRO_DAILY_BUDGET_USD),
-    }
-    local = LocalHost(configs, tmp_path_factory.mktemp("state"), variables=variables, instrumented=True)
+    local = LocalHost(configs, tmp_path_factory.mktemp("state"), variables=dict(HOST_VARIABLES), instrumented=True)
     # The external provider is the AI stand-in's OpenAI-compatible face, on the same host.
     local.variables["PROVIDER_URL"] = f"{local.url}/__devhost/openai/v1"
     with local as running:

@@ -9,7 +9,6 @@ from collections import Counter
 from contextlib import contextmanager
 
 import httpx
-import pytest
 
 from scripts.localhost import FRESH_CONNECTIONS, PROJECT_ROOT, LocalHost
 from tests.e2e.conftest import HostControl, host_only
@@ -19,7 +18,6 @@ ADMIN = "backends-admin-token"
 SECOND = "inference-service-2"
 COOLDOWN_SECONDS = 2
 FAILURES_TO_OPEN = 3
-CHAT = {"messages": [{"id": "u", "role": "user", "parts": [{"type": "text", "text": "which backend?"}]}]}
 
 
 @contextmanager
@@ -46,105 +44,6 @@ def two_backends(folder):
                 yield client, control
     finally:
         config.unlink(missing_ok=True)
-
-
-@pytest.fixture(scope="module")
-def pool(tmp_path_factory):
-    with two_backends(tmp_path_factory.mktemp("backends")) as running:
-        yield running
-
-
-def served_by(client: httpx.Client, count: int) -> Counter:
-    backends = Counter()
-    for _ in range(count):
-        response = client.post("/v1/chat/completions", json={"model": "llama-3.1-8b", "messages": [{"role": "user", "content": "hi"}]})
-        assert response.status_code == 200, response.text
-        backends[response.headers["x-inference-backend"]] += 1
-    return backends
-
-
-def model_calls_by_worker(control: HostControl) -> Counter:
-    return Counter(call["worker"] for call in control.calls())
-
-
-def test_a_hundred_calls_are_spread_evenly_over_two_backends(pool):
-    client, control = pool
-    control.reset()
-
-    backends = served_by(client, 100)
-
-    assert abs(backends["INFERENCE"] - 50) <= 1 and abs(backends["INFERENCE_2"] - 50) <= 1, backends
-    assert model_calls_by_worker(control) == Counter({"inference-service": backends["INFERENCE"], SECOND: backends["INFERENCE_2"]})
-
-
-def test_a_failing_backend_is_taken_out_and_probed_back_in_after_its_cool_down(pool):
-    client, control = pool
-    control.reset()
-    control.set(failingWorkers=[SECOND])
-
-    backends = served_by(client, 20)
-
-    # Every request answered, by the healthy backend; the failing one was tried until its circuit opened.
-    assert backends == Counter({"INFERENCE": 20})
-    assert model_calls_by_worker(control)[SECOND] == FAILURES_TO_OPEN
-
-    control.set(failingWorkers=[])  # it recovers; its circuit stays open until the cool-down is over
-    assert served_by(client, 4) == Counter({"INFERENCE": 4})
-    time.sleep(COOLDOWN_SECONDS + 0.5)
-
-    backends = served_by(client, 10)
-
-    assert abs(backends["INFERENCE"] - 5) <= 1 and abs(backends["INFERENCE_2"] - 5) <= 1, backends  # closed again
-
-
-def test_a_stream_that_started_is_not_sent_to_another_backend(pool):
-    client, control = pool
-    control.reset()
-    # Whichever backend gets it, its model breaks after 2 tokens.
-    control.set(failures=[{"mode": "mid_stream", "afterTokens": 2, "worker": worker} for worker in ("inference-service", SECOND)])
-
-    response = client.post("/stream/chat", json=CHAT)
-
-    assert response.status_code == 200
-    assert '"type":"error"' in response.text and '"type":"finish"' not in response.text
-    assert len(control.calls()) == 1  # one model call: the stream was not replayed elsewhere
-
-
-def test_a_clients_mistake_a_backend_answers_never_opens_its_circuit(pool):
-    client, control = pool
-    control.reset()
-    control.set(failingWorkers=[SECOND])
-    groups = 2 * FAILURES_TO_OPEN
-
-    for _ in range(groups):
-        # Two chats: round-robin sends one of them to the failing backend first (a failure, then
-        # the failover); two lookups of a document that does not exist: one is its 404 to answer.
-        served_by(client, 2)
-        assert [client.get("/v1/documents/doc_none").status_code for _ in range(2)] == [404, 404]
-
-    # The failures never came FAILURES_TO_OPEN in a row: it was tried in every group, its circuit closed.
-    assert model_calls_by_worker(control)[SECOND] == groups
-
-
-def test_a_request_that_fails_over_is_counted_once(pool):
-    """A backend that fails takes the admission with it; the backend that answers admits the
-    request again under the same id, which the key's counter counts once: a limit of 20 a
-    minute lets exactly 20 through, whichever backend answered."""
-    client, control = pool
-    control.reset()
-    created = client.post("/graphql", headers={"authorization": f"Bearer {ADMIN}"}, json={
-        "query": 'mutation { createApiKey(name: "failover", tier: FREE) { key } }'}).json()
-    headers = {"authorization": f"Bearer {created['data']['createApiKey']['key']}"}
-    time.sleep(COOLDOWN_SECONDS + 0.5)  # every circuit closed: the failing backend is tried until its circuit opens
-    control.set(failingWorkers=[SECOND])
-    if int(time.time()) % 60 > 45:  # every request in one window
-        time.sleep(61 - int(time.time()) % 60)
-
-    statuses = Counter(client.post("/v1/chat/completions", headers=headers, json={
-        "model": "llama-3.1-8b", "messages": [{"role": "user", "content": "hi"}]}).status_code for _ in range(25))
-
-    assert model_calls_by_worker(control)[SECOND] >= 1  # some requests failed over
-    assert statuses == {200: 20, 429: 5}
 
 
 def test_requests_that_fail_over_before_they_were_counted_are_counted_by_the_next_backend(tmp_path):

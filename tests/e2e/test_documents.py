@@ -44,6 +44,40 @@ def sources_of(message: dict) -> list[dict]:
     return [part for part in message["parts"] if part["type"] == "source-document"]
 
 
+
+class StandInIndex:
+    """The Vectorize stand-in's control route: its write delay, the writes waiting on it, and the
+    vectors it holds (in one namespace: a caller's key id)."""
+
+    def __init__(self, client: httpx.Client) -> None:
+        self.client = client
+
+    def set(self, **knobs) -> None:
+        self.client.post("/__devhost/vectorize", json=knobs).raise_for_status()
+
+    def state(self, namespace: str | None = None) -> dict:
+        return self.client.get("/__devhost/vectorize", params={"namespace": namespace} if namespace else None).json()
+
+    def reset(self) -> None:
+        self.client.delete("/__devhost/vectorize").raise_for_status()
+
+
+@pytest.fixture
+def index(anonymous, ai):
+    stand_in = StandInIndex(anonymous)
+    stand_in.reset()
+    yield stand_in
+    stand_in.reset()
+
+
+def until(check, what: str, timeout: float = 30):
+    deadline = time.monotonic() + timeout
+    while not (found := check()):
+        assert time.monotonic() < deadline, f"never saw {what}"
+        time.sleep(0.05)
+    return found
+
+
 @pytest.mark.parametrize("sdk", SDK_VERSIONS)
 def test_the_ai_sdk_shows_the_one_document_that_answers_and_never_a_deleted_one(base_url, library, sdk):
     caller, key, ids = library
@@ -103,29 +137,6 @@ def test_embedding_calls_are_recorded_and_priced_like_generations(library):
     assert spend["@cf/baai/bge-base-en-v1.5"]["cost_usd"] > 0
 
 
-@pytest.mark.parametrize(("request_args", "status", "field"), [
-    ({"json": {"title": "T", "text": "x" * (512 * 1024 + 1)}}, 400, "text"),
-    ({"json": {"title": "", "text": "words"}}, 400, "title"),
-    ({"json": {"title": "T", "text": "   "}}, 400, "text"),
-    ({"json": {"title": "T", "text": "ok", "metadata": {"k": "v" * 3000}}}, 400, "metadata"),
-    ({"content": b"words", "headers": {"content-type": "text/plain"}}, 400, "title"),
-    ({"content": b"\xff\xfe", "headers": {"content-type": "text/plain"}, "params": {"title": "T"}}, 400, "body"),
-])
-def test_a_bad_document_is_refused_naming_the_field(client, request_args, status, field):
-    response = client.post("/v1/documents", **request_args)
-
-    assert response.status_code == status, response.text
-    assert response.json()["error"]["param"] == field
-
-
-def test_a_bad_retrieval_option_is_refused_naming_it(client):
-    response = client.post("/v1/chat/completions", json={"model": "llama-3.1-8b", "messages": [{"role": "user", "content": "hi"}],
-                                                         "retrieval": {"top_k": 50}})
-
-    assert response.status_code == 400
-    assert response.json()["error"]["param"] == "retrieval.top_k"
-
-
 def test_an_ingestion_that_fails_half_way_is_marked_searched_by_no_one_and_resumable(base_url, new_key, ai):
     key = new_key("pro", "documents-failure")["key"]
     # 120 passages of their own words: three embedding calls of 50; the second fails for good.
@@ -150,39 +161,6 @@ def test_an_ingestion_that_fails_half_way_is_marked_searched_by_no_one_and_resum
         found = caller.post("/graphql", json={"query": '{ search(query: "Section 117 keyword quasar117 appears only here filler words pad", '
                                                        'minScore: 0.1, topK: 1) { documentId passage } }'})
         assert found.json()["data"]["search"] == [{"documentId": document["id"], "passage": 117}]
-
-
-class StandInIndex:
-    """The Vectorize stand-in's control route: its write delay, the writes waiting on it, and the
-    vectors it holds (in one namespace: a caller's key id)."""
-
-    def __init__(self, client: httpx.Client) -> None:
-        self.client = client
-
-    def set(self, **knobs) -> None:
-        self.client.post("/__devhost/vectorize", json=knobs).raise_for_status()
-
-    def state(self, namespace: str | None = None) -> dict:
-        return self.client.get("/__devhost/vectorize", params={"namespace": namespace} if namespace else None).json()
-
-    def reset(self) -> None:
-        self.client.delete("/__devhost/vectorize").raise_for_status()
-
-
-@pytest.fixture
-def index(anonymous, ai):
-    stand_in = StandInIndex(anonymous)
-    stand_in.reset()
-    yield stand_in
-    stand_in.reset()
-
-
-def until(check, what: str, timeout: float = 30):
-    deadline = time.monotonic() + timeout
-    while not (found := check()):
-        assert time.monotonic() < deadline, f"never saw {what}"
-        time.sleep(0.05)
-    return found
 
 
 @pytest.mark.parametrize("lands_during", ["embedding", "upsert"])

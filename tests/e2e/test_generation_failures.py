@@ -24,61 +24,14 @@ def assert_error(response, status, code):
     return error
 
 
-def test_a_failure_before_the_first_token_is_a_502(client, ai):
-    ai.fail_next({"mode": "error", "code": 5000, "message": "model crashed"})
 
-    error = assert_error(chat(client), 502, "upstream_error")
-
-    assert "model crashed" in error["message"]
-    assert len(ai.calls()) == 1  # not a transient error: no retry
-
-
-def test_a_transient_failure_is_retried(client, ai):
-    ai.fail_next({"mode": "error", "code": 3040})
-
-    response = chat(client)
-
-    assert response.status_code == 200
-    assert '"type":"finish"' in response.text
-    assert [c["model"] for c in ai.calls()] == ["@cf/meta/llama-3.1-8b-instruct-fast"] * 2
-
-
-def test_repeated_capacity_errors_fall_back_to_the_next_model(client, ai):
-    ai.fail_next({"mode": "error", "code": 3040}, {"mode": "error", "code": 3040})
-
-    response = chat(client)
-
-    assert response.status_code == 200
-    assert response.headers["x-model"] == "@cf/meta/llama-3.3-70b-instruct-fp8-fast"
-
-
-def test_capacity_exhausted_everywhere_is_a_503_with_retry_after(client, ai):
-    ai.fail_next(*[{"mode": "error", "code": 3040}] * 4)  # two attempts on each of two models
-
-    response = chat(client)
-
-    assert_error(response, 503, "service_unavailable")
-    assert response.headers["retry-after"] == "5"
-    assert chat(client).status_code == 200  # the failures were used up: served again
-
-
-def test_a_failure_before_the_first_token_of_a_stream_is_retried_too(client, ai):
-    ai.fail_next({"mode": "mid_stream", "afterTokens": 0, "code": 3040})
-
-    assert chat(client).status_code == 200
-    assert len(ai.calls()) == 2
-
-
-def test_a_mid_stream_failure_ends_the_ui_stream_with_an_error_chunk(client, ai):
-    ai.fail_next({"mode": "mid_stream", "afterTokens": 2, "message": "gone"})
-
-    response = chat(client)
-
-    assert response.status_code == 200
-    events = [line for line in response.text.split("\n\n") if line]
-    assert sum('"type":"text-delta"' in e for e in events) == 2
-    assert '"type":"error"' in events[-2] and "gone" in events[-2]
-    assert events[-1] == "data: [DONE]"
+def wait_for_cancellation(ai) -> dict:
+    """The last model call, once the stand-in saw it cancelled (a hang fails the test)."""
+    deadline = time.monotonic() + 15
+    while not (call := ai.calls()[-1]).get("cancelled"):
+        assert time.monotonic() < deadline, f"the model's stream was never cancelled: {call}"
+        time.sleep(0.1)
+    return call
 
 
 def test_a_mid_stream_failure_breaks_a_plain_text_stream(client, ai):
@@ -105,15 +58,6 @@ def test_a_model_slower_than_the_deadline_is_a_504_and_its_prompt_is_recorded(cl
 
     assert "The model did not answer within" in error["message"]  # the service's own answer, inside the api's deadline
     assert client.get("/v1/usage").json()["prompt_tokens"] > prompt_tokens
-
-
-def wait_for_cancellation(ai) -> dict:
-    """The last model call, once the stand-in saw it cancelled (a hang fails the test)."""
-    deadline = time.monotonic() + 15
-    while not (call := ai.calls()[-1]).get("cancelled"):
-        assert time.monotonic() < deadline, f"the model's stream was never cancelled: {call}"
-        time.sleep(0.1)
-    return call
 
 
 def test_a_model_that_goes_silent_for_good_ends_the_stream_with_an_error_chunk(client, ai):
@@ -174,23 +118,6 @@ def test_a_client_that_goes_away_cancels_the_model_stream(client, ai):
     call = wait_for_cancellation(ai)
     assert "client went away" in call["reason"]  # as soon as the runtime says the body was cancelled
     assert not call.get("completed")
-
-
-def test_a_deterministic_request_is_answered_from_cache_the_second_time(client, ai):
-    body = {"messages": [{"id": "u1", "role": "user", "parts": [{"type": "text", "text": "cache me"}]}], "temperature": 0}
-    hits_before = client.get("/v1/usage").json()["cache_hits"]
-
-    first, second = chat(client, **body), chat(client, **body)
-
-    assert (first.headers["x-cache"], second.headers["x-cache"]) == ("miss", "hit")
-    texts = ["".join(e.split('"delta":"')[1].split('"')[0] for e in r.text.split("\n\n") if '"text-delta"' in e) for r in (first, second)]
-    assert texts[0] == texts[1] != ""
-    assert '"cached":true' in second.text
-    assert len(ai.calls()) == 1  # the model saw only the first
-    deadline = time.monotonic() + 10
-    while client.get("/v1/usage").json()["cache_hits"] != hits_before + 1:  # recorded as the stream ends
-        assert time.monotonic() < deadline, "the cache hit was never recorded"
-        time.sleep(0.1)
 
 
 def test_a_cached_answer_is_served_only_to_the_caller_that_asked(base_url, new_key, ai):

@@ -167,19 +167,14 @@ def test_json_mode_without_a_schema_answers_an_object_with_something_in_it(sdk):
 
     answer = json.loads(completion.choices[0].message.content)
     assert isinstance(answer, dict) and answer
+
+
 @pytest.mark.parametrize("name", [DEFAULT_MODEL, "llama-3.1-8b", "@cf/meta/llama-3.1-8b-instruct"])
 def test_a_model_is_retrieved_by_its_id_with_slashes_or_an_alias(sdk, name):
     model = sdk.models.retrieve(name)
 
     assert (model.id, model.object, model.owned_by) == (DEFAULT_MODEL, "model", "meta")
     assert model.capabilities["context_window"] == 128_000
-
-
-def test_a_model_id_sent_with_its_slashes_unescaped_is_found(client):
-    response = client.get(f"/v1/models/{DEFAULT_MODEL}")
-
-    assert response.status_code == 200, response.text
-    assert response.json()["id"] == DEFAULT_MODEL
 
 
 def test_an_unknown_model_is_a_404_model_not_found(sdk):

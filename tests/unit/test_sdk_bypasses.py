@@ -34,7 +34,8 @@ def pinned_version(pyproject: Path) -> str:
 def workers(monkeypatch):
     """The SDK as installed (the version both workers pin), imported whatever `workers` a test
     put in sys.modules before, and taken out again afterwards."""
-    for name in [name for name in sys.modules if name == "workers" or name.startswith("workers.")]:
+    # The in-process tests' stand-ins of the SDK and of pyodide (tests/inprocess/sdk.py) put aside.
+    for name in [name for name in sys.modules if name.split(".")[0] in ("workers", "pyodide")]:
         monkeypatch.delitem(sys.modules, name)
     for name in RUNTIME_MODULES:
         monkeypatch.setitem(sys.modules, name, MagicMock(name=name))

@@ -13,6 +13,7 @@ from typing import Any
 
 from inference.store.analytics_sql import events_sql, metric_sql, shape
 from inference.store.records import ModelCallRecord
+from shared import clock
 from shared.analytics import EventPage, EventQuery, MetricQuery, MetricSeries, encode_cursor
 from shared.json_reader import parse_internal
 from shared.reservations import RESERVATION_SECONDS, Quotas, Reservation
@@ -180,13 +181,13 @@ def json_chunks(ndjson: str, max_bytes: int = MAX_EVENTS_JSON_BYTES) -> list[str
 
 
 def usage_row(call: ModelCallRecord, now: datetime | None = None) -> list[Any]:
-    day = (now or datetime.now(UTC)).strftime("%Y-%m-%d")
+    day = (now or datetime.fromtimestamp(clock.now(), UTC)).strftime("%Y-%m-%d")
     hit = 1 if call.outcome == "cache_hit" else 0
     return [call.caller.key_id, day, call.usage.prompt_tokens, call.usage.completion_tokens, hit, call.cost_usd]
 
 
 def call_row(call: ModelCallRecord, now: datetime | None = None) -> list[Any]:
-    ts = int((now or datetime.now(UTC)).timestamp() * 1000)
+    ts = int((now.timestamp() if now else clock.now()) * 1000)
     return [call.caller.key_id, ts, call.model, call.kind, call.outcome, round(call.latency_ms, 2),
             round(call.ttft_ms, 2), call.usage.prompt_tokens, call.usage.completion_tokens, call.provider, call.backend,
             call.cost_usd, int(call.used_tools)]

@@ -5,21 +5,19 @@ the main test host allows the suite's own deliberate failures."""
 import httpx
 import pytest
 
-from scripts.localhost import FRESH_CONNECTIONS, PROJECT_ROOT, LocalHost
-from tests.e2e.conftest import host_only
+from tests.inprocess.host import ORIGIN, InProcessHost
 
-pytestmark = host_only
-CONFIGS = [PROJECT_ROOT / "wrangler.toml", PROJECT_ROOT / "inference_worker" / "wrangler.toml"]
 ADMIN = "throttle-admin-token"
 ALLOWANCE = 5
 
 
 @pytest.fixture(scope="module")
-def throttled(tmp_path_factory):
-    variables = {"ADMIN_TOKEN": ADMIN, "FAILED_AUTH_PER_MINUTE": str(ALLOWANCE)}
-    with LocalHost(CONFIGS, tmp_path_factory.mktemp("throttle"), variables=variables) as host:
-        with httpx.Client(base_url=host.url, timeout=30, limits=FRESH_CONNECTIONS) as client:
-            yield client
+def throttled():
+    host = InProcessHost({"ADMIN_TOKEN": ADMIN, "FAILED_AUTH_PER_MINUTE": str(ALLOWANCE)})
+    # The client's address, as the runtime tells the worker (cf-connecting-ip).
+    with httpx.Client(base_url=ORIGIN, transport=host.transport(), headers={"cf-connecting-ip": "203.0.113.7"}) as client:
+        yield client
+    host.close()
 
 
 def test_guessed_keys_are_refused_then_held_back_even_a_valid_one(throttled):
