@@ -10,6 +10,7 @@ import json
 import os
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 import openai
@@ -74,9 +75,19 @@ def pytest_runtest_makereport(item, call):
     """A failed test's report ends with what its host printed last (both workers' logs)."""
     outcome = yield
     report = outcome.get_result()
-    host = item.funcargs.get("host") if hasattr(item, "funcargs") else None
-    if report.failed and isinstance(host, LocalHost):
-        report.sections.append(("host log (last 40 lines)", "\n".join(host.lines[-40:])))
+    hosts = [value for value in getattr(item, "funcargs", {}).values() if isinstance(value, LocalHost)]
+    if report.failed:
+        for host in hosts:
+            report.sections.append(("host log (last 40 lines)", "\n".join(host.lines[-40:])))
+
+
+def instrumented_host(state_dir: Path, without_queues: bool = False) -> LocalHost:
+    """The instrumented local host the tests run on, with the test settings below."""
+    configs = [PROJECT_ROOT / "wrangler.toml", PROJECT_ROOT / "inference_worker" / "wrangler.toml"]
+    local = LocalHost(configs, state_dir, variables=dict(HOST_VARIABLES), instrumented=True, without_queues=without_queues)
+    # The external provider is the AI stand-in's OpenAI-compatible face, on the same host.
+    local.variables["PROVIDER_URL"] = f"{local.url}/__devhost/openai/v1"
+    return local
 
 
 @pytest.fixture(scope="session")
@@ -84,11 +95,18 @@ def host(tmp_path_factory):
     if E2E_BASE_URL:
         yield None
         return
-    configs = [PROJECT_ROOT / "wrangler.toml", PROJECT_ROOT / "inference_worker" / "wrangler.toml"]
-    local = LocalHost(configs, tmp_path_factory.mktemp("state"), variables=dict(HOST_VARIABLES), instrumented=True)
-    # The external provider is the AI stand-in's OpenAI-compatible face, on the same host.
-    local.variables["PROVIDER_URL"] = f"{local.url}/__devhost/openai/v1"
-    with local as running:
+    with instrumented_host(tmp_path_factory.mktemp("state")) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def queueless_host(tmp_path_factory):
+    """A second local host, started by the first test that asks for it: both workers without the
+    EVENT_QUEUE binding, as deployed without Queues, where a batch is stored and indexed in the
+    request (and left to the replay if D1 fails)."""
+    if E2E_BASE_URL:
+        pytest.skip("needs a local host without the event queue")
+    with instrumented_host(tmp_path_factory.mktemp("queueless-state"), without_queues=True) as running:
         yield running
 
 
@@ -109,12 +127,12 @@ def anonymous(base_url):
         yield http
 
 
-@pytest.fixture(scope="session")
-def new_key(anonymous, admin_token) -> Callable[..., dict]:
-    """Creates an API key through the admin GraphQL API: {"key", "id", "tier"}."""
+def key_creator(client: httpx.Client, admin_token: str) -> Callable[..., dict]:
+    """Creates an API key on the server `client` speaks to, through the admin GraphQL API:
+    {"key", "id", "tier"}."""
 
     def create(tier: str = "free", name: str = "e2e") -> dict:
-        response = anonymous.post(
+        response = client.post(
             "/graphql",
             json={"query": "mutation($n: String!, $t: Tier) { createApiKey(name: $n, tier: $t) { key apiKey { id tier } } }",
                   "variables": {"n": name, "t": tier.upper()}},
@@ -124,6 +142,11 @@ def new_key(anonymous, admin_token) -> Callable[..., dict]:
         return {"key": created["key"], "id": created["apiKey"]["id"], "tier": tier}
 
     return create
+
+
+@pytest.fixture(scope="session")
+def new_key(anonymous, admin_token) -> Callable[..., dict]:
+    return key_creator(anonymous, admin_token)
 
 
 @pytest.fixture(scope="session")

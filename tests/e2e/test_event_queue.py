@@ -1,11 +1,13 @@
 """Event batches through the runtime's queue (EVENT_QUEUE): concurrent batches are all indexed and
-none is lost. The queue's other behaviours (archived, indexed, dead-lettered, replayed, purged)
+none is lost, and a batch the queue refuses is the client's to send again. Its other behaviours (archived, indexed, dead-lettered, replayed, purged)
 run in process (tests/inprocess/test_event_queue.py)."""
 
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
+import pytest
 
+from shared.batches import RESEND_AFTER_SECONDS
 from tests.e2e.conftest import host_only, landed
 
 pytestmark = host_only
@@ -37,3 +39,25 @@ def test_concurrent_batches_are_all_indexed_and_none_is_lost(base_url, new_key):
 
     assert [s["accepted"] for s in statuses] == [50] * 20
     assert usage["events"] == 1000
+
+
+@pytest.mark.parametrize(("producer", "earlier_batches"), [
+    ("inference-service", 0),  # a key's first batch: the inference service admits and sends it
+    ("inference-ui-api", 1),  # a later one, within the key's lease: the api admits and sends it itself
+])
+def test_a_batch_the_queue_refuses_is_a_503_to_send_again_and_counts_once_when_resent(anonymous, new_key, control, producer, earlier_batches):
+    headers = {"x-api-key": new_key("pro")["key"]}
+    for earlier in range(earlier_batches):
+        landed(anonymous, anonymous.post("/events", headers=headers, json=[{"id": f"earlier-{earlier}", "type": "view"}]), headers=headers)
+    batch = [{"id": "refused-1", "type": "view"}, {"id": "refused-2", "type": "click"}]
+    control.fault(f"{producer}.EVENT_QUEUE.send", "Queue unavailable")
+
+    refused = anonymous.post("/events", headers=headers, json=batch)
+
+    assert refused.status_code == 503
+    assert refused.headers["retry-after"] == str(RESEND_AFTER_SECONDS)
+    assert refused.json()["error"] == {"code": "service_unavailable", "message": "The events could not be stored; send them again"}
+    resent = anonymous.post("/events", headers=headers, json=batch)  # the queue works again
+    status = landed(anonymous, resent, headers=headers)
+    assert (status["accepted"], status["duplicates"]) == (2, 0)
+    assert anonymous.get("/v1/usage", headers=headers).json()["events"] == earlier_batches + 2  # the refused send counted nothing

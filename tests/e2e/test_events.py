@@ -4,62 +4,83 @@ replay of batches D1 could not index, and analytics that match what was sent."""
 import time
 from datetime import UTC, datetime
 
+import httpx
 import pytest
 
-from tests.e2e.conftest import landed, needs_faults
+from scripts.localhost import FRESH_CONNECTIONS
+from tests.e2e.conftest import HostControl, key_creator, landed, needs_faults
 
 HOUR_MS = 3_600_000
 
 
+class Caller:
+    """A pro key of its own on one server: its metrics hold only what the test sent."""
+
+    def __init__(self, client: httpx.Client, created: dict) -> None:
+        self.client = client
+        self.key = created["key"]
+        self.key_id = created["id"]  # the index of its Analytics Engine points
+
+    def post(self, path, **kwargs):
+        return self.client.post(path, headers={"x-api-key": self.key}, **kwargs)
+
+    def landed(self, response):
+        return landed(self.client, response, headers={"x-api-key": self.key})
+
+    def send(self, events):
+        """Posts a batch and waits until it is indexed: its status."""
+        return self.landed(self.post("/events", json=events))
+
+    def graphql(self, query, **variables):
+        response = self.post("/graphql", json={"query": query, "variables": variables})
+        return response.json()
+
+    def metrics(self, metric, start, end, bucket="HOUR", **filter_):
+        body = self.graphql(
+            "query($m: Metric!, $r: TimeRange!, $b: Bucket, $f: MetricFilter) { eventMetrics(metric: $m, range: $r, bucket: $b, filter: $f) "
+            "{ points { bucket key value } totals { key value } cached } }",
+            m=metric, r={"from": iso(start), "to": iso(end)}, b=bucket, f=filter_ or None)
+        assert "errors" not in body, body
+        return body["data"]["eventMetrics"]
+
+    def events_counted(self) -> int:
+        """The key's events of the day, as usage reports them."""
+        return self.graphql("{ usage { events } }")["data"]["usage"]["events"]
+
+
 @pytest.fixture
 def caller(anonymous, new_key):
-    """A fresh pro key per test: its metrics hold only what the test sent."""
-    created = new_key("pro")
-    key = created["key"]
-
-    class Caller:
-        key_id = created["id"]  # the index of its Analytics Engine points
-
-        def post(self, path, **kwargs):
-            return anonymous.post(path, headers={"x-api-key": key}, **kwargs)
-
-        def landed(self, response):
-            return landed(anonymous, response, headers={"x-api-key": key})
-
-        def send(self, events):
-            """Posts a batch and waits until it is indexed: its status."""
-            return self.landed(self.post("/events", json=events))
-
-        def graphql(self, query, **variables):
-            response = self.post("/graphql", json={"query": query, "variables": variables})
-            return response.json()
-
-        def metrics(self, metric, start, end, bucket="HOUR", **filter_):
-            body = self.graphql(
-                "query($m: Metric!, $r: TimeRange!, $b: Bucket, $f: MetricFilter) { eventMetrics(metric: $m, range: $r, bucket: $b, filter: $f) "
-                "{ points { bucket key value } totals { key value } cached } }",
-                m=metric, r={"from": iso(start), "to": iso(end)}, b=bucket, f=filter_ or None)
-            assert "errors" not in body, body
-            return body["data"]["eventMetrics"]
-
-    return Caller()
+    return Caller(anonymous, new_key("pro"))
 
 
-def queue_unavailable(control) -> None:
-    """The event queue refusing every message: each worker then stores and indexes a batch itself,
-    as it does where no queue is bound."""
-    for worker in ("inference-ui-api", "inference-service"):
-        control.fault(f"{worker}.EVENT_QUEUE.send", "Queue unavailable", count=-1)
+@pytest.fixture(scope="module")
+def queueless_client(queueless_host):
+    with httpx.Client(base_url=queueless_host.url, timeout=30, limits=FRESH_CONNECTIONS) as client:
+        yield client
+
+
+@pytest.fixture
+def queueless_caller(queueless_client, admin_token):
+    """A caller of the host without the event queue (conftest.py `queueless_host`)."""
+    return Caller(queueless_client, key_creator(queueless_client, admin_token)("pro"))
+
+
+@pytest.fixture
+def queueless_control(queueless_client):
+    control = HostControl(queueless_client)
+    control.reset()
+    yield control
+    control.reset()
 
 
 def iso(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, UTC).isoformat().replace("+00:00", "Z")
 
 
-@needs_faults
-def test_a_batch_is_durable_while_d1_fails_and_counted_once_after_the_replay(caller, control):
+def test_a_batch_is_durable_while_d1_fails_and_counted_once_after_the_replay(queueless_caller, queueless_control):
+    """Without a queue, a batch is stored in R2 before the answer, and indexed in the request."""
+    caller, control = queueless_caller, queueless_control
     now = int(time.time() * 1000)
-    queue_unavailable(control)
     # Only the indexing transaction fails: admission, which also batches, goes through.
     control.fault("inference-service.DB.batch", "D1 is unavailable", match="INTO events")
 
@@ -102,9 +123,8 @@ def test_a_varied_batch_with_free_text_stays_within_analytics_engines_25_writes(
     assert len(labels) == 5  # EVENTS_ENRICHMENT_MAX_PER_BATCH's default: 20 + 5 writes
 
 
-@needs_faults
-def test_free_text_stored_while_d1_failed_is_labelled_by_the_replay(caller, control):
-    queue_unavailable(control)
+def test_free_text_stored_while_d1_failed_is_labelled_by_the_replay(queueless_caller, queueless_control):
+    caller, control = queueless_caller, queueless_control
     control.fault("inference-service.DB.batch", "D1 is unavailable", match="INTO events")
     body = caller.post("/events", json=[{"id": "late-fb", "type": "feedback", "properties": {"text": "Too slow today"}}]).json()
     assert body["indexed"] is False
@@ -160,10 +180,9 @@ def test_metrics_are_answered_from_d1_while_kv_fails(caller, control):
     assert answer["cached"] is False
 
 
-@needs_faults
-def test_events_that_could_not_be_stored_leave_no_marker_for_the_replay(caller, control):
+def test_events_that_could_not_be_stored_leave_no_marker_for_the_replay(queueless_caller, queueless_control):
+    caller, control = queueless_caller, queueless_control
     markers_before = set(control.r2_keys("unindexed/"))
-    queue_unavailable(control)
     control.fault("inference-service.ARCHIVE.put", "R2 is unavailable", match="events/")
 
     response = caller.post("/events", json=[{"id": "r2-down", "type": "purchase"}])
