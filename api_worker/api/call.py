@@ -46,7 +46,6 @@ class RequestContext:
     credential: str | None = None  # what to log of the credentials: never the secret part
     is_admin: bool = False
     admission: "Admission | None" = None  # the caller's (api/admission.py); none for the admin
-    graphql_events: int = 0  # events tracked so far by this request's trackEvents fields
     stream_end: Any = None  # a relayed answer's end (a JS promise: api/relay.py), which the log line waits for
 
     @cached_property

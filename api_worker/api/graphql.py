@@ -1,6 +1,7 @@
 """/graphql: POST runs queries and mutations, GET queries only (GraphQL over HTTP, api/graphql_http.py),
 in GraphQL's response shape. Resolvers reach data only through the inference service's RPC methods."""
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from inspect import isawaitable
 from typing import Any
@@ -32,6 +33,14 @@ from shared.contract import Caller, KeySpec, Retrieval
 from shared.documents import SearchRequest
 from shared.errors import ApiError, ErrorCode
 from shared.models import ALL_MODELS, ModelInfo
+
+
+@dataclass
+class Execution:
+    """What the resolvers of one GraphQL request share (graphql-core's context value)."""
+
+    request: RequestContext
+    tracked_events: int = 0  # events tracked so far by the request's trackEvents fields
 
 
 def _camel(name: str) -> str:
@@ -70,31 +79,31 @@ def _models(info: Any) -> list[dict[str, Any]]:
 
 
 async def _usage(info: Any) -> dict[str, Any]:
-    call = info.context
+    call = info.context.request
     return _with_tier_enum(_camelize((await call.inference.get_usage(call.caller)).model_dump(mode="json")))
 
 
 async def _unindexed_batches(info: Any) -> list[dict[str, Any]]:
-    require_admin(info.context)
-    return [_camelize(batch.model_dump()) for batch in await info.context.inference.unindexed_batches()]
+    require_admin(info.context.request)
+    return [_camelize(batch.model_dump()) for batch in await info.context.request.inference.unindexed_batches()]
 
 
 async def _api_keys(info: Any) -> list[dict[str, Any]]:
-    require_admin(info.context)
-    return [_with_tier_enum(_camelize(k.model_dump(mode="json"))) for k in await info.context.inference.list_keys()]
+    require_admin(info.context.request)
+    return [_with_tier_enum(_camelize(k.model_dump(mode="json"))) for k in await info.context.request.inference.list_keys()]
 
 
 async def _create_api_key(info: Any, name: str, tier: str = "FREE") -> dict[str, Any]:
-    require_admin(info.context)
+    require_admin(info.context.request)
     spec = _query(KeySpec, name=name, tier=tier.lower())
-    created = _camelize((await info.context.inference.create_key(spec)).model_dump(mode="json"))
+    created = _camelize((await info.context.request.inference.create_key(spec)).model_dump(mode="json"))
     key = created.pop("key")
     return {"key": key, "apiKey": _with_tier_enum(created)}
 
 
 async def _revoke_api_key(info: Any, id: str) -> bool:  # noqa: A002 (the GraphQL argument's name)
-    require_admin(info.context)
-    revoked = await info.context.inference.revoke_key(id)
+    require_admin(info.context.request)
+    revoked = await info.context.request.inference.revoke_key(id)
     admission.isolate.forget_key(id)
     return revoked
 
@@ -102,8 +111,8 @@ async def _revoke_api_key(info: Any, id: str) -> bool:  # noqa: A002 (the GraphQ
 def _scope(info: Any, key_id: str | None) -> Caller:
     """Whose data a query reads: the caller's own, or, for the admin, the caller it names."""
     if key_id is None:
-        return info.context.caller
-    require_admin(info.context)
+        return info.context.request.caller
+    require_admin(info.context.request)
     return Caller(key_id=key_id)
 
 
@@ -126,7 +135,7 @@ def _query(model: type[BaseModel], **fields: Any) -> BaseModel:
 
 async def _event_metrics(info: Any, metric: str, range: dict[str, str], bucket: str | None = "HOUR",  # noqa: A002
                          filter: dict[str, Any] | None = None, keyId: str | None = None) -> dict[str, Any]:  # noqa: A002, N803
-    call = info.context
+    call = info.context.request
     # An explicit null means the default, as leaving the argument out does.
     query = _query(MetricQuery, caller=_scope(info, keyId), metric=metric.lower(), bucket=(bucket or "HOUR").lower(),
                    start_ms=_instant_ms(range["from"], "range.from"), end_ms=_instant_ms(range["to"], "range.to"),
@@ -137,7 +146,7 @@ async def _event_metrics(info: Any, metric: str, range: dict[str, str], bucket: 
 
 async def _events(info: Any, filter: dict[str, Any] | None = None, first: int | None = 50, after: str | None = None,  # noqa: A002
                   keyId: str | None = None) -> dict[str, Any]:  # noqa: N803 (the GraphQL argument's name)
-    call = info.context
+    call = info.context.request
     filter = filter or {}
     query = _query(EventQuery, caller=_scope(info, keyId), first=50 if first is None else first, after=after, type=filter.get("type"),
                    component=filter.get("component"), session_id=filter.get("sessionId"))
@@ -151,10 +160,11 @@ async def _events(info: Any, filter: dict[str, Any] | None = None, first: int | 
 
 
 async def _track_events(info: Any, events: list[dict[str, Any]]) -> dict[str, Any]:
-    call = info.context
+    execution: Execution = info.context
+    call = execution.request
     # Every trackEvents of one request (aliases included) shares one batch's worth of events.
-    call.graphql_events += len(events)
-    if call.graphql_events > (limit := batch_limit(call)):
+    execution.tracked_events += len(events)
+    if execution.tracked_events > (limit := batch_limit(call)):
         raise ApiError(ErrorCode.PAYLOAD_TOO_LARGE, f"events: at most {limit} a request across every trackEvents",
                        field="events", limit=limit)
     # Admitted as a GraphQL request: the inference service reserves the events of the daily quota (api/ingestion.py).
@@ -163,12 +173,12 @@ async def _track_events(info: Any, events: list[dict[str, Any]]) -> dict[str, An
 
 
 async def _documents(info: Any) -> list[dict[str, Any]]:
-    call = info.context
+    call = info.context.request
     return [_camelize(d.model_dump(mode="json")) for d in await call.inference.list_documents(call.caller)]
 
 
 async def _search(info: Any, query: str, topK: int = 4, minScore: float = 0.5, documents: list[str] | None = None) -> list[dict[str, Any]]:  # noqa: N803 (GraphQL's names)
-    call = info.context
+    call = info.context.request
     try:
         request = SearchRequest(request_id=call.request_id, caller=call.caller, query=query,
                                 retrieval=Retrieval(top_k=topK, min_score=minScore, documents=documents))
@@ -244,7 +254,7 @@ async def _run(call: RequestContext, body: GraphQLBody, method: str) -> Response
         kept = (body.query, introspection, body.operationName, to_json(body.variables))
         if (answer := _static_answers.get(kept)) is not None:
             return _answer(call, answer, media_type)
-    result = execute(schema, document, root_value=ROOT, context_value=call,
+    result = execute(schema, document, root_value=ROOT, context_value=Execution(call),
                      variable_values=body.variables, operation_name=body.operationName)
     if isawaitable(result):  # only when a resolver is async: not for introspection alone
         result = await result

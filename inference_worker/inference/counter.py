@@ -2,8 +2,8 @@
 its usage today, which admission reads and counts in one call, exactly, whatever isolate or
 location the request came through (one object per key, one request at a time).
 
-Admission used to count each request in D1 (a write a request, on the database that also indexes
-events); the counter keeps it in the object's own SQLite storage instead. Usage reaches the
+The counter keeps its counts in the object's own SQLite storage, not in D1, so that admission
+writes nothing to the database that also indexes events. Usage reaches the
 counter from the work itself (a model call's tokens and cost, an indexed batch's events), as it
 reaches D1; on a new day the counter seeds itself once from D1's usage_daily, so a key's quota
 holds across the first deploy of the counter and across an object that was evicted."""

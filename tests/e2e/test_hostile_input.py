@@ -1,5 +1,5 @@
 """Bodies built to break a parser or a store: refused with a 4xx naming the limit or the field,
-and the host keeps serving (issue 9)."""
+and the host keeps serving."""
 
 import pytest
 
