@@ -5,6 +5,8 @@
 // copies did not exist yet, restarted itself once, and every edit of shared/ restarted it twice.
 //
 //   node local/watch.mjs --watch-path=DIR [--watch-path=DIR ...] -- [node flags] script [args]
+//
+// WATCH_VERBOSE=1 logs each change as it is seen, ignored or not, in the order they came.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -50,9 +52,13 @@ function main() {
     child.kill('SIGTERM');
   };
 
+  const verbose = process.env.WATCH_VERBOSE === '1';
   for (const root of roots) {
     fs.watch(root, { recursive: true }, (_event, relative) => {
-      if (!relative || ignored(root, relative)) return;
+      if (!relative) return;
+      const skip = ignored(root, relative);
+      if (verbose) console.log(`[watch] seen ${path.join(root, relative)}${skip ? ': ignored' : ''}`);
+      if (skip) return;
       clearTimeout(pending);
       pending = setTimeout(() => restart(path.join(root, relative)), 100);  // an editor's save is often several events
     });

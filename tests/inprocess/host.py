@@ -17,7 +17,9 @@ import sqlite3
 import sys
 import time
 import tomllib
-from collections.abc import Awaitable
+from collections import Counter
+from collections.abc import Awaitable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
@@ -102,13 +104,19 @@ class ExecutionContext:
 class ServiceBinding:
     """A service binding to an entrypoint class: each method call is a new instance of it with
     the worker's env, called with the arguments as JS RPC passes them (strings, numbers, booleans
-    as they are); a Response crosses as the runtime's (its body still streaming)."""
+    as they are); a Response crosses as the runtime's (its body still streaming). A method named
+    in `failing` raises its error instead, before the service sees the call (counted in `refused`)."""
 
     def __init__(self, entrypoint: type, env: Any, pending: list[asyncio.Future]) -> None:
         self._entrypoint, self._env, self._pending = entrypoint, env, pending
+        self.failing: dict[str, Exception] = {}
+        self.refused: Counter[str] = Counter()
 
     def __getattr__(self, method: str) -> Any:
         async def call(*args: Any) -> Any:
+            if method in self.failing:
+                self.refused[method] += 1
+                raise self.failing[method]
             service = self._entrypoint(ExecutionContext(self._pending), self._env)
             result = await getattr(service, method)(*args)
             return result.js_object if isinstance(result, sdk.Response) else result
@@ -240,6 +248,19 @@ class InProcessHost:
 
     def close(self) -> None:
         self.loop.close()
+
+    @contextmanager
+    def rpc_failing(self, binding: str, method: str, message: str = "Network connection lost.") -> Iterator["ServiceBinding"]:
+        """Every call of `method` on the api's `binding` (INFERENCE_2, ...) raises meanwhile, as
+        the runtime's JS RPC does when the call never reaches the other worker; gives the binding
+        (its `refused` calls counted from now)."""
+        service = getattr(self.env, binding)
+        service.refused.clear()
+        service.failing[method] = sdk.JsException(f"Error: {message}")
+        try:
+            yield service
+        finally:
+            del service.failing[method]
 
     def run(self, work: Awaitable[Any]) -> Any:
         """Runs `work` in this host: its isolate's api modules and its clock in place meanwhile."""

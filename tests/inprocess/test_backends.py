@@ -123,3 +123,25 @@ def test_a_request_that_fails_over_is_counted_once(pool):
 
     assert model_calls_by_worker(control)[SECOND] >= 1  # some requests failed over
     assert statuses == {200: 20, 429: 5}
+
+
+def test_requests_that_fail_over_before_they_were_counted_are_counted_by_the_next_backend(pool):
+    """The second backend's RPC throws before it admits anything (the call never reached it):
+    every request the rotation sends there first fails over, and the backend that answers counts
+    it, so a limit of 20 a minute lets exactly 20 through."""
+    client, control, host = pool
+    control.reset()
+    created = client.post("/graphql", headers={"authorization": f"Bearer {ADMIN}"}, json={
+        "query": 'mutation { createApiKey(name: "unreached", tier: FREE) { key } }'}).json()
+    headers = {"authorization": f"Bearer {created['data']['createApiKey']['key']}"}
+    host.clock.advance(COOLDOWN_SECONDS + 0.5)  # every circuit closed: the failing backend is tried until its circuit opens
+    host.clock.next_minute()  # every request in one window
+
+    with host.rpc_failing("INFERENCE_2", "generate") as second:
+        responses = [client.post("/v1/chat/completions", headers=headers, json={
+            "model": "llama-3.1-8b", "messages": [{"role": "user", "content": "hi"}]}) for _ in range(25)]
+
+    assert second.refused["generate"] >= 1  # some requests failed over
+    assert Counter(r.status_code for r in responses) == {200: 20, 429: 5}
+    assert {r.headers["x-inference-backend"] for r in responses if r.status_code == 200} == {"INFERENCE"}
+    assert model_calls_by_worker(control)[SECOND] == 0  # the second backend never saw a call
