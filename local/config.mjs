@@ -62,7 +62,7 @@ export function readWorkerConfig(spec) {
   };
 }
 
-// The host's options, as `wrangler dev` spells them (and --instrumented, --profile, --without-queues).
+// The host's options, as `wrangler dev` spells them (and --instrumented, --profile).
 export function parseHostOptions() {
   const { values } = parseArgs({
     options: {
@@ -73,7 +73,6 @@ export function parseHostOptions() {
       var: { type: 'string', multiple: true },
       instrumented: { type: 'boolean', default: false },
       profile: { type: 'boolean', default: false },
-      'without-queues': { type: 'boolean', default: false },
     },
   });
   // Like `wrangler dev --var KEY:VALUE`: overrides [vars] of every worker.
@@ -90,7 +89,6 @@ export function parseHostOptions() {
     vars,
     instrumented: values.instrumented,
     profile: values.profile,
-    withoutQueues: values['without-queues'],
   };
 }
 

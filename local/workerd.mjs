@@ -7,12 +7,10 @@
 // end-to-end tests' host), the storage, queue and service bindings can be made to fail and the Analytics
 // Engine points are kept, both through that control worker (local/workerd/instrumented-plugin.mjs).
 // With --profile (`make profile`), the control worker can run cProfile in each Python worker
-// (local/workerd/profiler.py). With --without-queues, the workers run as a deployment without
-// Queues would: no queue producer or consumer is bound (the configs on disk are not changed).
+// (local/workerd/profiler.py).
 //
 //   node local/workerd.mjs [-c wrangler.toml ...] [--port 8787] [--ip 127.0.0.1]
 //        [--persist-to .wrangler/state] [--var KEY:VALUE ...] [--instrumented] [--profile]
-//        [--without-queues]
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -93,11 +91,6 @@ function instrument(options, config) {
   }));
   const untouched = Object.fromEntries(Object.keys(INSTRUMENTED_KINDS).map((option) => [option, undefined]));
   return { ...options, ...untouched, unsafeBindings: [...options.unsafeBindings, ...unsafeBindings] };
-}
-
-// `config` as deployed where Queues are not available: no producer, no consumer.
-function withoutQueues(config) {
-  return { ...config, queues: { producers: [], consumers: [] } };
 }
 
 // What wrangler dev would give miniflare for `config`, without `ai` and `vectorize`, which are
@@ -183,7 +176,7 @@ async function main() {
 
   const started = performance.now();
   const instance = hostInstance();
-  const configs = options.configs.map(readWorkerConfig).map((config) => (options.withoutQueues ? withoutQueues(config) : config));
+  const configs = options.configs.map(readWorkerConfig);
   await Promise.all(configs.map(runBuild));
   // One after the other: two backends share one local database.
   for (const config of configs) if (hasStorageBindings(config)) await applyMigrations(config, options.stateDir, say);

@@ -45,11 +45,9 @@ def free_port() -> int:
 
 class LocalHost:
     def __init__(self, configs: list[Path], state_dir: Path, variables: dict[str, str] | None = None,
-                 environment: dict[str, str] | None = None, instrumented: bool = False, profile: bool = False,
-                 without_queues: bool = False):
+                 environment: dict[str, str] | None = None, instrumented: bool = False, profile: bool = False):
         self.instrumented = instrumented  # faults and Analytics Engine points through the control routes
         self.profile = profile  # cProfile in each Python worker through /__devhost/profile
-        self.without_queues = without_queues  # no queue bound, as deployed without Queues
         self.configs = configs
         self.state_dir = state_dir
         self.variables = variables or {}  # worker vars (--var)
@@ -62,7 +60,6 @@ class LocalHost:
     def __enter__(self) -> "LocalHost":
         args = [str(NODE), HOST_SCRIPT, "--port", str(self.port), "--persist-to", str(self.state_dir)]
         args += ["--instrumented"] * self.instrumented + ["--profile"] * self.profile
-        args += ["--without-queues"] * self.without_queues
         for config in self.configs:
             args += ["-c", str(config)]
         for name, value in self.variables.items():

@@ -81,10 +81,10 @@ def pytest_runtest_makereport(item, call):
             report.sections.append(("host log (last 40 lines)", "\n".join(host.lines[-40:])))
 
 
-def instrumented_host(state_dir: Path, without_queues: bool = False) -> LocalHost:
+def instrumented_host(state_dir: Path) -> LocalHost:
     """The instrumented local host the tests run on, with the test settings below."""
     configs = [PROJECT_ROOT / "wrangler.toml", PROJECT_ROOT / "inference_worker" / "wrangler.toml"]
-    local = LocalHost(configs, state_dir, variables=dict(HOST_VARIABLES), instrumented=True, without_queues=without_queues)
+    local = LocalHost(configs, state_dir, variables=dict(HOST_VARIABLES), instrumented=True)
     # The external provider is the AI stand-in's OpenAI-compatible face, on the same host.
     local.variables["PROVIDER_URL"] = f"{local.url}/__devhost/openai/v1"
     return local
@@ -96,17 +96,6 @@ def host(tmp_path_factory):
         yield None
         return
     with instrumented_host(tmp_path_factory.mktemp("state")) as running:
-        yield running
-
-
-@pytest.fixture(scope="session")
-def queueless_host(tmp_path_factory):
-    """A second local host, started by the first test that asks for it: both workers without the
-    EVENT_QUEUE binding, as deployed without Queues, where a batch is stored and indexed in the
-    request (and left to the replay if D1 fails)."""
-    if E2E_BASE_URL:
-        pytest.skip("needs a local host without the event queue")
-    with instrumented_host(tmp_path_factory.mktemp("queueless-state"), without_queues=True) as running:
         yield running
 
 

@@ -7,14 +7,13 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from scripts.localhost import FRESH_CONNECTIONS
-from tests.e2e.conftest import HostControl, key_creator, landed, needs_faults
+from tests.e2e.conftest import landed, needs_faults
 
 HOUR_MS = 3_600_000
 
 
 class Caller:
-    """A pro key of its own on one server: its metrics hold only what the test sent."""
+    """A pro key of its own: its metrics hold only what the test sent."""
 
     def __init__(self, client: httpx.Client, created: dict) -> None:
         self.client = client
@@ -53,54 +52,8 @@ def caller(anonymous, new_key):
     return Caller(anonymous, new_key("pro"))
 
 
-@pytest.fixture(scope="module")
-def queueless_client(queueless_host):
-    with httpx.Client(base_url=queueless_host.url, timeout=30, limits=FRESH_CONNECTIONS) as client:
-        yield client
-
-
-@pytest.fixture
-def queueless_caller(queueless_client, admin_token):
-    """A caller of the host without the event queue (conftest.py `queueless_host`)."""
-    return Caller(queueless_client, key_creator(queueless_client, admin_token)("pro"))
-
-
-@pytest.fixture
-def queueless_control(queueless_client):
-    control = HostControl(queueless_client)
-    control.reset()
-    yield control
-    control.reset()
-
-
 def iso(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, UTC).isoformat().replace("+00:00", "Z")
-
-
-def test_a_batch_is_durable_while_d1_fails_and_counted_once_after_the_replay(queueless_caller, queueless_control):
-    """Without a queue, a batch is stored in R2 before the answer, and indexed in the request."""
-    caller, control = queueless_caller, queueless_control
-    now = int(time.time() * 1000)
-    # Only the indexing transaction fails: admission, which also batches, goes through.
-    control.fault("inference-service.DB.batch", "D1 is unavailable", match="INTO events")
-
-    response = caller.post("/events", json=[{"id": "d1", "type": "purchase"}, {"id": "d2", "type": "purchase"}])
-
-    assert response.status_code == 202
-    body = response.json()
-    assert (body["indexed"], body["accepted"], body["duplicates"]) == (False, 2, None)
-    assert any(body["batchId"] in key for key in control.r2_keys("events/"))
-    assert control.r2_keys(f"unindexed/{body['batchId']}") == [f"unindexed/{body['batchId']}"]
-    assert caller.metrics("EVENTS_BY_TYPE", now - HOUR_MS, now + HOUR_MS)["totals"] == []
-
-    control.fire_cron()
-    control.fire_cron()  # a second replay finds nothing to do
-
-    assert control.r2_keys(f"unindexed/{body['batchId']}") == []
-    totals = caller.metrics("EVENTS_BY_TYPE", now - HOUR_MS, now + HOUR_MS)["totals"]
-    assert totals == [{"key": "purchase", "value": 2.0}]
-    resent = caller.post("/events", json=[{"id": "d1", "type": "purchase"}, {"id": "d2", "type": "purchase"}]).json()
-    assert (resent["accepted"], resent["duplicates"]) == (0, 2)
 
 
 @needs_faults
@@ -121,21 +74,6 @@ def test_a_varied_batch_with_free_text_stays_within_analytics_engines_25_writes(
     event_points = [p for p in points if p["blobs"][0] == "event"]
     assert len(event_points) == 20 and sum(p["doubles"][0] for p in event_points) == 31
     assert len(labels) == 5  # EVENTS_ENRICHMENT_MAX_PER_BATCH's default: 20 + 5 writes
-
-
-def test_free_text_stored_while_d1_failed_is_labelled_by_the_replay(queueless_caller, queueless_control):
-    caller, control = queueless_caller, queueless_control
-    control.fault("inference-service.DB.batch", "D1 is unavailable", match="INTO events")
-    body = caller.post("/events", json=[{"id": "late-fb", "type": "feedback", "properties": {"text": "Too slow today"}}]).json()
-    assert body["indexed"] is False
-    time.sleep(0.3)
-    assert not any(call["model"] == "@cf/meta/llama-3.1-8b-instruct-fast" for call in control.calls())  # nothing to label yet
-
-    control.fire_cron()  # the fault was for one transaction
-
-    node = caller.graphql("{ events(first: 5) { edges { node { id enrichment } } } }")["data"]["events"]["edges"][0]["node"]
-    assert node["id"] == "late-fb"
-    assert node["enrichment"]["sentiment"]["sentiment"] in {"positive", "neutral", "negative"}
 
 
 @needs_faults
@@ -178,15 +116,3 @@ def test_metrics_are_answered_from_d1_while_kv_fails(caller, control):
 
     assert answer["totals"] == [{"key": "kv-down", "value": 2.0}]
     assert answer["cached"] is False
-
-
-def test_events_that_could_not_be_stored_leave_no_marker_for_the_replay(queueless_caller, queueless_control):
-    caller, control = queueless_caller, queueless_control
-    markers_before = set(control.r2_keys("unindexed/"))
-    control.fault("inference-service.ARCHIVE.put", "R2 is unavailable", match="events/")
-
-    response = caller.post("/events", json=[{"id": "r2-down", "type": "purchase"}])
-
-    assert response.status_code == 503
-    assert set(control.r2_keys("unindexed/")) == markers_before  # no marker for events R2 does not hold
-    control.fire_cron()

@@ -10,12 +10,14 @@ from tests.e2e.conftest import HOST_VARIABLES, api_key, new_key  # noqa: F401, F
 from tests.inprocess.ai import AiRecorder
 from tests.inprocess.host import ORIGIN, FakeClock, InProcessHost
 
+# The external provider is not reachable in-process (the runtime's fetch is absent): the tests
+# routed to it stay end to end (tests/e2e/test_providers.py).
+INPROCESS_VARIABLES = {**HOST_VARIABLES, "PROVIDER_URL": f"{ORIGIN}/provider/v1"}
+
 
 @pytest.fixture(scope="session")
 def host():
-    # The external provider is not reachable in-process (the runtime's fetch is absent): the
-    # tests routed to it stay end to end (tests/e2e/test_providers.py).
-    running = InProcessHost({**HOST_VARIABLES, "PROVIDER_URL": f"{ORIGIN}/provider/v1"})
+    running = InProcessHost(INPROCESS_VARIABLES)
     yield running
     running.close()
 

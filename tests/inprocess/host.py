@@ -220,9 +220,11 @@ class InProcessHost:
     """`backends`: the inference workers' names, each bound to the api as INFERENCE, INFERENCE_2,
     ... (api/backends.py), all on the same storage, each with its own AI binding (its failures
     can be aimed at it). The api runs in an isolate of its own: its own copy of the api's
-    modules (their per-isolate state), put in place while the host serves a request."""
+    modules (their per-isolate state), put in place while the host serves a request.
+    `event_queue=False`: neither worker has the EVENT_QUEUE binding, as deployed without Queues."""
 
-    def __init__(self, variables: dict[str, str] | None = None, backends: tuple[str, ...] = ("inference-service",)) -> None:
+    def __init__(self, variables: dict[str, str] | None = None, backends: tuple[str, ...] = ("inference-service",),
+                 event_queue: bool = True) -> None:
         variables = variables or {}
         self.loop = asyncio.new_event_loop()
         self.clock = FakeClock()
@@ -230,8 +232,9 @@ class InProcessHost:
         self.ai = AiRecorder()
         self.queues = event_queues()
         self.queue = self.queues[0]  # the one both workers send to (EVENT_QUEUE)
+        queue_binding = {"EVENT_QUEUE": self.queue} if event_queue else {}
         storage = {"DB": fakes.D1(), "CACHE": fakes.KV(), "ARCHIVE": fakes.R2(), "ANALYTICS": fakes.AnalyticsEngine(),
-                   "VECTORS": fakes.Vectorize(), "EVENT_QUEUE": self.queue}
+                   "VECTORS": fakes.Vectorize(), **queue_binding}
         inference_vars = {**wrangler_vars(INFERENCE_CONFIG), **variables}
         self.inference_envs = [SimpleNamespace(**storage, AI=WorkersAI(self.ai, name), **inference_vars) for name in backends]
         self.inference_env = self.inference_envs[0]  # the primary: it consumes the queue and owns the counter
@@ -240,7 +243,7 @@ class InProcessHost:
             env.KEY_COUNTER = counters
         bindings = {f"INFERENCE_{number}" if number > 1 else "INFERENCE": ServiceBinding(InferenceService, env, self.pending)
                     for number, env in enumerate(self.inference_envs, start=1)}
-        self.env = SimpleNamespace(**bindings, EVENT_QUEUE=self.queue, **{**wrangler_vars(ROOT / "wrangler.toml"), **variables})
+        self.env = SimpleNamespace(**bindings, **queue_binding, **{**wrangler_vars(ROOT / "wrangler.toml"), **variables})
         for name in _api_modules():  # a new isolate: the api's modules imported afresh
             del sys.modules[name]
         self._handle = importlib.import_module("api.app").handle

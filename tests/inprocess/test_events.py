@@ -6,42 +6,49 @@ import time
 from collections import Counter
 from datetime import UTC, datetime
 
+import httpx
 import pytest
 
-from tests.e2e.conftest import TEST_FREE_EVENTS_PER_DAY, landed
+from tests.e2e.conftest import HOST_VARIABLES, TEST_FREE_EVENTS_PER_DAY, key_creator, landed
+from tests.inprocess.conftest import INPROCESS_VARIABLES, Control
+from tests.inprocess.host import ORIGIN, InProcessHost
 
 HOUR_MS = 3_600_000
 
 
+class Caller:
+    """A pro key of its own on one host: its metrics hold only what the test sent."""
+
+    def __init__(self, client, key: str) -> None:
+        self.client, self.key = client, key
+
+    def post(self, path, **kwargs):
+        return self.client.post(path, headers={"x-api-key": self.key}, **kwargs)
+
+    def landed(self, response):
+        return landed(self.client, response, headers={"x-api-key": self.key})
+
+    def send(self, events):
+        """Posts a batch and waits until it is indexed: its status."""
+        return self.landed(self.post("/events", json=events))
+
+    def graphql(self, query, **variables):
+        response = self.post("/graphql", json={"query": query, "variables": variables})
+        return response.json()
+
+    def metrics(self, metric, start, end, bucket="HOUR", **filter_):
+        body = self.graphql(
+            "query($m: Metric!, $r: TimeRange!, $b: Bucket, $f: MetricFilter) { eventMetrics(metric: $m, range: $r, bucket: $b, filter: $f) "
+            "{ points { bucket key value } totals { key value } cached } }",
+            m=metric, r={"from": iso(start), "to": iso(end)}, b=bucket, f=filter_ or None)
+        assert "errors" not in body, body
+        return body["data"]["eventMetrics"]
+
+
 @pytest.fixture
 def caller(anonymous, new_key):
-    """A fresh pro key per test: its metrics hold only what the test sent."""
-    key = new_key("pro")["key"]
-
-    class Caller:
-        def post(self, path, **kwargs):
-            return anonymous.post(path, headers={"x-api-key": key}, **kwargs)
-
-        def landed(self, response):
-            return landed(anonymous, response, headers={"x-api-key": key})
-
-        def send(self, events):
-            """Posts a batch and waits until it is indexed: its status."""
-            return self.landed(self.post("/events", json=events))
-
-        def graphql(self, query, **variables):
-            response = self.post("/graphql", json={"query": query, "variables": variables})
-            return response.json()
-
-        def metrics(self, metric, start, end, bucket="HOUR", **filter_):
-            body = self.graphql(
-                "query($m: Metric!, $r: TimeRange!, $b: Bucket, $f: MetricFilter) { eventMetrics(metric: $m, range: $r, bucket: $b, filter: $f) "
-                "{ points { bucket key value } totals { key value } cached } }",
-                m=metric, r={"from": iso(start), "to": iso(end)}, b=bucket, f=filter_ or None)
-            assert "errors" not in body, body
-            return body["data"]["eventMetrics"]
-
-    return Caller()
+    """A fresh pro key per test."""
+    return Caller(anonymous, new_key("pro")["key"])
 
 
 def iso(ms: int) -> str:
@@ -242,3 +249,85 @@ def test_events_with_free_text_get_a_sentiment_label_after_the_answer(caller, co
     assert nodes["fb1"]["sentiment"]["sentiment"] in {"positive", "neutral", "negative"}
     assert nodes["v1"] is None
     assert sum(1 for call in control.calls() if call["model"] == "@cf/meta/llama-3.1-8b-instruct-fast") == 1
+
+
+@pytest.fixture(scope="module")
+def queueless():
+    """A host whose workers have no EVENT_QUEUE binding, as deployed without Queues: a batch is
+    stored and indexed in the request (and left to the replay if D1 fails)."""
+    host = InProcessHost(INPROCESS_VARIABLES, event_queue=False)
+    with httpx.Client(base_url=ORIGIN, transport=host.transport()) as anonymous:
+        yield host, anonymous
+    host.close()
+
+
+@pytest.fixture
+def queueless_caller(queueless):
+    host, anonymous = queueless
+    return Caller(anonymous, key_creator(anonymous, HOST_VARIABLES["ADMIN_TOKEN"])("pro")["key"])
+
+
+@pytest.fixture
+def queueless_control(queueless):
+    host, _ = queueless
+    host.ai.reset()
+    yield Control(host)
+    host.ai.reset()
+    host.inference_env.DB.failing = None
+    host.inference_env.ARCHIVE.failing_puts_under = None
+
+
+def test_a_batch_is_durable_while_d1_fails_and_counted_once_after_the_replay(queueless_caller, queueless_control):
+    """Without a queue, a batch is stored in R2 before the answer, and indexed in the request."""
+    caller, control = queueless_caller, queueless_control
+    database = control.host.inference_env.DB
+    now = int(control.host.clock.time() * 1000)
+    # Only the indexing transaction fails: admission, which also batches, goes through.
+    database.failing = "INTO events"
+
+    response = caller.post("/events", json=[{"id": "d1", "type": "purchase"}, {"id": "d2", "type": "purchase"}])
+
+    assert response.status_code == 202
+    body = response.json()
+    assert (body["indexed"], body["accepted"], body["duplicates"]) == (False, 2, None)
+    assert any(body["batchId"] in key for key in control.r2_keys("events/"))
+    assert control.r2_keys(f"unindexed/{body['batchId']}") == [f"unindexed/{body['batchId']}"]
+    assert caller.metrics("EVENTS_BY_TYPE", now - HOUR_MS, now + HOUR_MS)["totals"] == []
+
+    database.failing = None  # D1 is back
+    control.fire_cron()
+    control.fire_cron()  # a second replay finds nothing to do
+
+    assert control.r2_keys(f"unindexed/{body['batchId']}") == []
+    totals = caller.metrics("EVENTS_BY_TYPE", now - HOUR_MS, now + HOUR_MS)["totals"]
+    assert totals == [{"key": "purchase", "value": 2.0}]
+    resent = caller.post("/events", json=[{"id": "d1", "type": "purchase"}, {"id": "d2", "type": "purchase"}]).json()
+    assert (resent["accepted"], resent["duplicates"]) == (0, 2)
+
+
+def test_free_text_stored_while_d1_failed_is_labelled_by_the_replay(queueless_caller, queueless_control):
+    caller, control = queueless_caller, queueless_control
+    control.host.inference_env.DB.failing = "INTO events"
+    body = caller.post("/events", json=[{"id": "late-fb", "type": "feedback", "properties": {"text": "Too slow today"}}]).json()
+    assert body["indexed"] is False
+    # What the request left to waitUntil has run: nothing labelled it.
+    assert not any(call["model"] == "@cf/meta/llama-3.1-8b-instruct-fast" for call in control.calls())  # nothing to label yet
+
+    control.host.inference_env.DB.failing = None  # D1 is back
+    control.fire_cron()
+
+    node = caller.graphql("{ events(first: 5) { edges { node { id enrichment } } } }")["data"]["events"]["edges"][0]["node"]
+    assert node["id"] == "late-fb"
+    assert node["enrichment"]["sentiment"]["sentiment"] in {"positive", "neutral", "negative"}
+
+
+def test_events_that_could_not_be_stored_leave_no_marker_for_the_replay(queueless_caller, queueless_control):
+    caller, control = queueless_caller, queueless_control
+    markers_before = set(control.r2_keys("unindexed/"))
+    control.host.inference_env.ARCHIVE.failing_puts_under = "events/"
+
+    response = caller.post("/events", json=[{"id": "r2-down", "type": "purchase"}])
+
+    assert response.status_code == 503
+    assert set(control.r2_keys("unindexed/")) == markers_before  # no marker for events R2 does not hold
+    control.fire_cron()
