@@ -2,78 +2,67 @@
 worker's code and its copy of shared/, its vendored packages, and nothing of the tests or the
 local host."""
 
-import os
-import shutil
 import subprocess
-import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-NODE = ROOT / ".devhost" / "bin" / "node"
+from tests.deploy.conftest import NODE, ROOT, WORKERS, bundle_files, wrangler_environment
+
 WRANGLER = ROOT / "node_modules" / "wrangler" / "bin" / "wrangler.js"
-WHEELS = ROOT / ".devhost" / "wheels"
-WORKERS = [
-    ("wrangler.toml", "api/app.py", "pyproject.toml"),
-    ("inference_worker/wrangler.toml", "inference/health.py", "inference_worker__pyproject.toml"),
-]
 
 
-def dry_run(project: Path, config: str, outdir: Path) -> set[str]:
-    env = {**os.environ, "PATH": f"{NODE.parent}{os.pathsep}{os.environ['PATH']}",
-           "WRANGLER_SEND_METRICS": "false", "CI": "true"}
+@dataclass
+class DryRun:
+    files: set[str]  # the bundle's, relative to its directory
+    output: str  # what wrangler printed
+
+
+def dry_run(project: Path, config: str, outdir: Path) -> DryRun:
     result = subprocess.run(
         [NODE, WRANGLER, "deploy", "--dry-run", "-c", config, "--outdir", outdir],
-        cwd=project, env=env, capture_output=True, text=True, timeout=120,
+        cwd=project, env=wrangler_environment(), capture_output=True, text=True, timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    return {p.relative_to(outdir).as_posix() for p in outdir.rglob("*") if p.is_file()}
+    return DryRun(bundle_files(outdir), result.stdout)
 
 
-@pytest.mark.parametrize(("config", "own_module", "_wheels"), WORKERS)
-def test_bundle_has_the_worker_and_shared_but_no_tests_or_local_host(tmp_path, config, own_module, _wheels):
-    files = dry_run(ROOT, config, tmp_path)
+@pytest.fixture(scope="module")
+def project_dry_run(tmp_path_factory):
+    """Each worker's dry run from the project itself, built once for the tests that read it."""
+    runs: dict[str, DryRun] = {}
+
+    def of(config: str) -> DryRun:
+        if config not in runs:
+            runs[config] = dry_run(ROOT, config, tmp_path_factory.mktemp("bundle"))
+        return runs[config]
+    return of
+
+
+@pytest.mark.parametrize(("config", "own_module", "_wheels", "_name"), WORKERS)
+def test_bundle_has_the_worker_and_shared_but_no_tests_or_local_host(project_dry_run, config, own_module, _wheels, _name):
+    files = project_dry_run(config).files
 
     assert {"entry.py", own_module, "shared/__init__.py", "shared/contract.py", "shared/errors.py"} <= files
     own = [f for f in files if not f.startswith("python_modules/")]  # vendored packages ship their own files
     assert not [f for f in own if f.startswith(("tests/", "local/")) or "/test_" in f or f.endswith(".mjs")]
 
 
-@pytest.fixture(scope="module")
-def synced_project(tmp_path_factory) -> Path:
-    """A copy of the project as `pywrangler sync` leaves it: each worker's pyproject.toml
-    dependencies installed, for Pyodide, into python_modules/ next to its wrangler config (here
-    from the same Pyodide wheels the local host loads)."""
-    project = tmp_path_factory.mktemp("project")
-    for name in ("api_worker", "inference_worker", "shared", "scripts", "migrations", "playground"):
-        shutil.copytree(ROOT / name, project / name, ignore=shutil.ignore_patterns("__pycache__", "shared", "python_modules"))
-    for name in ("wrangler.toml", "pyproject.toml", "package.json"):
-        shutil.copy(ROOT / name, project / name)
-    (project / "node_modules").symlink_to(ROOT / "node_modules")
-    for config, _, wheels in WORKERS:
-        target = project / Path(config).parent / "python_modules"
-        for wheel in (WHEELS / wheels).glob("*.whl"):
-            zipfile.ZipFile(wheel).extractall(target)
-    return project
-
-
-@pytest.mark.parametrize(("config", "_own_module", "_wheels"), WORKERS)
-def test_a_synced_bundle_carries_its_packages(tmp_path, synced_project, config, _own_module, _wheels):
-    files = dry_run(synced_project, config, tmp_path)
+@pytest.mark.parametrize(("config", "_own_module", "_wheels", "name"), WORKERS)
+def test_a_synced_bundle_carries_its_packages(dry_run_of_two_backends, config, _own_module, _wheels, name):
+    project, result = dry_run_of_two_backends
+    assert result.returncode == 0, result.stdout + result.stderr
+    files = bundle_files(project / "dist" / name)
 
     for package in ("pydantic", "pydantic_core", "workers"):
         assert f"python_modules/{package}/__init__.py" in files
     assert ("python_modules/graphql/__init__.py" in files) == (config == "wrangler.toml")
 
 
-def test_the_api_uploads_the_playground_as_static_assets(tmp_path):
-    result = subprocess.run(
-        [NODE, WRANGLER, "deploy", "--dry-run", "-c", "wrangler.toml", "--outdir", tmp_path], cwd=ROOT, capture_output=True, text=True,
-        timeout=120, env={**os.environ, "PATH": f"{NODE.parent}{os.pathsep}{os.environ['PATH']}", "WRANGLER_SEND_METRICS": "false", "CI": "true"},
-    )
+def test_the_api_uploads_the_playground_as_static_assets(project_dry_run):
+    output = project_dry_run("wrangler.toml").output
 
-    assert result.returncode == 0, result.stdout + result.stderr
     built = {p.name for p in (ROOT / "build" / "playground").iterdir()}
     assert {"index.html", "app.js", "app.css", "graphiql.html", "graphiql-bundle", "_headers"} <= built
-    assert "playground built into build/playground/" in result.stdout  # by the [build] command, before the upload
+    assert "playground built into build/playground/" in output  # by the [build] command, before the upload

@@ -11,21 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.deploy.test_bundles import NODE, ROOT
-
-DEPLOY = [sys.executable, str(ROOT / "scripts" / "deploy.py")]
-
-
-def project_with_backends(tmp_path: Path, *names: str) -> Path:
-    project = tmp_path / "project"
-    for name in ("api_worker", "inference_worker", "shared", "scripts", "migrations", "playground"):
-        shutil.copytree(ROOT / name, project / name, ignore=shutil.ignore_patterns("__pycache__", "shared", "python_modules", ".wrangler"))
-    for name in ("wrangler.toml", "pyproject.toml", "package.json"):
-        shutil.copy(ROOT / name, project / name)
-    (project / "node_modules").symlink_to(ROOT / "node_modules")
-    (project / "backends.txt").write_text("\n".join(names) + "\n")
-    subprocess.run([sys.executable, str(project / "scripts" / "bindings.py")], cwd=project, check=True, capture_output=True)
-    return project
+from tests.deploy.conftest import DEPLOY, NODE, ROOT, project_with_backends, wrangler_environment
 
 
 def fake_tool(tmp_path: Path, fail_on: str) -> tuple[Path, Path]:
@@ -72,12 +58,8 @@ def test_a_list_the_config_does_not_bind_yet_is_refused_before_any_deploy(tmp_pa
     assert not log.exists()
 
 
-def test_the_dry_run_builds_every_backend_and_the_api_with_their_names(tmp_path):
-    project = project_with_backends(tmp_path, "inference-service", "inference-service-2")
-    env = {**os.environ, "PATH": f"{NODE.parent}{os.pathsep}{os.environ['PATH']}", "WRANGLER_SEND_METRICS": "false", "CI": "true"}
-
-    result = subprocess.run([*DEPLOY, "--root", str(project), "--dry-run", "--tool", "wrangler"],
-                            capture_output=True, text=True, env=env, timeout=300)
+def test_the_dry_run_builds_every_backend_and_the_api_with_their_names(dry_run_of_two_backends):
+    project, result = dry_run_of_two_backends
 
     assert result.returncode == 0, result.stdout + result.stderr
     for name in ("inference-service", "inference-service-2", "inference-ui-api"):
@@ -103,7 +85,7 @@ def test_a_rollback_takes_the_api_back_first_then_every_backend(tmp_path):
 def test_a_fresh_clone_builds_production_offline_with_the_production_names(tmp_path):
     """`npm run deploy:production -- --dry-run`: every bundle built, nothing uploaded, no network."""
     project = project_with_backends(tmp_path, "inference-service", "inference-service-2")
-    env = {**os.environ, "PATH": f"{NODE.parent}{os.pathsep}{os.environ['PATH']}", "WRANGLER_SEND_METRICS": "false", "CI": "true"}
+    env = wrangler_environment()
 
     for environment, api, inference in (("production", "inference-ui-api", "inference-service"),
                                         ("staging", "inference-ui-api-staging", "inference-service-staging")):
