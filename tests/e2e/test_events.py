@@ -2,58 +2,19 @@
 replay of batches D1 could not index, and analytics that match what was sent."""
 
 import time
-from datetime import UTC, datetime
 
-import httpx
 import pytest
 
-from tests.e2e.conftest import landed, needs_faults
+from tests.e2e.conftest import needs_faults
+from tests.events_caller import Caller
 
 HOUR_MS = 3_600_000
 
 
-class Caller:
-    """A pro key of its own: its metrics hold only what the test sent."""
-
-    def __init__(self, client: httpx.Client, created: dict) -> None:
-        self.client = client
-        self.key = created["key"]
-        self.key_id = created["id"]  # the index of its Analytics Engine points
-
-    def post(self, path, **kwargs):
-        return self.client.post(path, headers={"x-api-key": self.key}, **kwargs)
-
-    def landed(self, response):
-        return landed(self.client, response, headers={"x-api-key": self.key})
-
-    def send(self, events):
-        """Posts a batch and waits until it is indexed: its status."""
-        return self.landed(self.post("/events", json=events))
-
-    def graphql(self, query, **variables):
-        response = self.post("/graphql", json={"query": query, "variables": variables})
-        return response.json()
-
-    def metrics(self, metric, start, end, bucket="HOUR", **filter_):
-        body = self.graphql(
-            "query($m: Metric!, $r: TimeRange!, $b: Bucket, $f: MetricFilter) { eventMetrics(metric: $m, range: $r, bucket: $b, filter: $f) "
-            "{ points { bucket key value } totals { key value } cached } }",
-            m=metric, r={"from": iso(start), "to": iso(end)}, b=bucket, f=filter_ or None)
-        assert "errors" not in body, body
-        return body["data"]["eventMetrics"]
-
-    def events_counted(self) -> int:
-        """The key's events of the day, as usage reports them."""
-        return self.graphql("{ usage { events } }")["data"]["usage"]["events"]
-
-
 @pytest.fixture
 def caller(anonymous, new_key):
-    return Caller(anonymous, new_key("pro"))
-
-
-def iso(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, UTC).isoformat().replace("+00:00", "Z")
+    created = new_key("pro")
+    return Caller(anonymous, created["key"], created["id"])
 
 
 @needs_faults

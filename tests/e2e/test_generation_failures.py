@@ -7,22 +7,7 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import needs_faults
-
-CHAT = {"messages": [{"id": "u1", "role": "user", "parts": [{"type": "text", "text": "hello"}]}]}
-
-
-def chat(client, **extra):
-    return client.post("/stream/chat", json={**CHAT, **extra})
-
-
-def assert_error(response, status, code):
-    assert response.status_code == status
-    assert response.headers["content-type"] == "application/json"
-    error = response.json()["error"]
-    assert error["code"] == code
-    assert "Traceback" not in response.text
-    return error
-
+from tests.stream_failures import CHAT, assert_error, chat
 
 
 def wait_for_cancellation(ai) -> dict:

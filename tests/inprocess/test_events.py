@@ -4,55 +4,22 @@ replay of batches D1 could not index, and analytics that match what was sent."""
 import json
 import time
 from collections import Counter
-from datetime import UTC, datetime
 
 import httpx
 import pytest
 
 from tests.e2e.conftest import HOST_VARIABLES, TEST_FREE_EVENTS_PER_DAY, key_creator, landed
+from tests.events_caller import Caller, iso
 from tests.inprocess.conftest import INPROCESS_VARIABLES, Control
 from tests.inprocess.host import ORIGIN, InProcessHost
 
 HOUR_MS = 3_600_000
 
 
-class Caller:
-    """A pro key of its own on one host: its metrics hold only what the test sent."""
-
-    def __init__(self, client, key: str) -> None:
-        self.client, self.key = client, key
-
-    def post(self, path, **kwargs):
-        return self.client.post(path, headers={"x-api-key": self.key}, **kwargs)
-
-    def landed(self, response):
-        return landed(self.client, response, headers={"x-api-key": self.key})
-
-    def send(self, events):
-        """Posts a batch and waits until it is indexed: its status."""
-        return self.landed(self.post("/events", json=events))
-
-    def graphql(self, query, **variables):
-        response = self.post("/graphql", json={"query": query, "variables": variables})
-        return response.json()
-
-    def metrics(self, metric, start, end, bucket="HOUR", **filter_):
-        body = self.graphql(
-            "query($m: Metric!, $r: TimeRange!, $b: Bucket, $f: MetricFilter) { eventMetrics(metric: $m, range: $r, bucket: $b, filter: $f) "
-            "{ points { bucket key value } totals { key value } cached } }",
-            m=metric, r={"from": iso(start), "to": iso(end)}, b=bucket, f=filter_ or None)
-        assert "errors" not in body, body
-        return body["data"]["eventMetrics"]
-
-
 @pytest.fixture
 def caller(anonymous, new_key):
     """A fresh pro key per test."""
     return Caller(anonymous, new_key("pro")["key"])
-
-
-def iso(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, UTC).isoformat().replace("+00:00", "Z")
 
 
 def hour_start(ms: int) -> int:

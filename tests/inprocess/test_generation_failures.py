@@ -3,23 +3,7 @@ in-band after it; never a hang, never a 500 or a traceback."""
 
 import time
 
-CHAT = {"messages": [{"id": "u1", "role": "user", "parts": [{"type": "text", "text": "hello"}]}]}
-
-
-def chat(client, **extra):
-    return client.post("/stream/chat", json={**CHAT, **extra})
-
-
-def assert_error(response, status, code):
-    assert response.status_code == status
-    assert response.headers["content-type"] == "application/json"
-    error = response.json()["error"]
-    assert error["code"] == code
-    assert "Traceback" not in response.text
-    return error
-
-
-
+from tests.stream_failures import assert_error, chat
 
 
 def test_a_failure_before_the_first_token_is_a_502(client, ai):

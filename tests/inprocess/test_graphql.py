@@ -1,23 +1,10 @@
 """/graphql: the limits every query is held to, GET and POST, errors in GraphQL's shape, and the resolvers' answers."""
 
-import json
-import subprocess
 
 import pytest
 
 from api.schema import MAX_ALIASES, MAX_DEPTH
-from scripts.localhost import NODE, PROJECT_ROOT
 from tests.e2e.conftest import landed
-
-URQL_CLIENT = PROJECT_ROOT / "tests" / "e2e" / "urql" / "client.mjs"
-
-
-def urql(base_url: str, api_key: str, query: str, **variables) -> dict:
-    options = {"query": query, "variables": variables, "headers": {"authorization": f"Bearer {api_key}"}}
-    result = subprocess.run([str(NODE), str(URQL_CLIENT), base_url, json.dumps(options)], cwd=PROJECT_ROOT,
-                            capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
 
 
 def test_a_query_too_deep_is_refused_with_a_graphql_error(client):
