@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any, NamedTuple, Protocol
 
 from shared.errors import ApiError, ErrorCode
+from shared.isolate import PerIsolate
 from shared.json_reader import parse_internal
 from shared.sdk import runtime_env
 
@@ -125,7 +126,7 @@ class EventQueue:
         return True
 
 
-def event_queue(env: Any) -> EventQueue | None:
+def _event_queue(env: Any) -> EventQueue | None:
     """The queue bound as EVENT_QUEUE, or None where the worker has none (a deployment without
     Queues): only then is a batch stored and indexed as it comes (inference/events/ingest.py).
     Under the runtime its own binding is spoken to (shared/queue_binding.py); a test's stand-in as it is."""
@@ -138,3 +139,7 @@ def event_queue(env: Any) -> EventQueue | None:
 
         binding = TextQueue(binding)
     return EventQueue(binding)
+
+
+# Made once an isolate: its text option is a JavaScript object, built once, not a batch.
+event_queue = PerIsolate(_event_queue)
