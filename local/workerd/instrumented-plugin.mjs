@@ -4,13 +4,12 @@
 // and each Analytics Engine dataset one that keeps its points there (analytics-binding.mjs). The
 // real binding is built by miniflare's own plugin for its kind, so that what a call reaches and
 // returns is what it would be without the guard.
-import fs from 'node:fs';
 import { PLUGINS } from 'miniflare';
 
+import { sourceOf, wrappedBindingPlugin } from './wrapped-plugin.mjs';
+
 export const PLUGIN = 'local-instrumented';
-const BINDING_TYPE = `unsafe:${PLUGIN}`;
-const source = (relative) => fs.readFileSync(new URL(relative, import.meta.url), 'utf8');
-const instrumented = (options) => Object.entries(options.config.env ?? {}).filter(([, binding]) => binding?.type === BINDING_TYPE);
+const source = sourceOf(import.meta.url);
 // miniflare's plugin for each kind of storage binding, by its config type.
 const STORAGE_PLUGINS = { d1: 'd1', kv: 'kv', r2: 'r2', queue: 'queues' };
 
@@ -39,26 +38,12 @@ async function wrappedBinding(name, { kind, target, real, controlWorker }, worke
   ] } };
 }
 
-export const plugins = {
-  [PLUGIN]: {
-    bindingTypeDescription: 'binding the control worker can fail or inspect',
-    getBindings(workerOptions, sharedOptions, workerIndex) {
-      return Promise.all(instrumented(workerOptions).map(([name, binding]) => wrappedBinding(name, binding.dev.options, workerOptions, sharedOptions, workerIndex)));
-    },
-    getNodeBindings() {
-      return {};
-    },
-    getServices() {
-      return [];
-    },
-    getExtensions({ options }) {
-      if (!options.some((worker) => instrumented(worker).length)) return [];
-      return [{
-        modules: [
-          { name: 'local:guarded-binding', esModule: source('guarded-binding.mjs'), internal: true },
-          { name: 'local:analytics-binding', esModule: source('analytics-binding.mjs'), internal: true },
-        ],
-      }];
-    },
-  },
-};
+export const plugins = wrappedBindingPlugin({
+  plugin: PLUGIN,
+  description: 'binding the control worker can fail or inspect',
+  wrap: wrappedBinding,
+  modules: () => [
+    ['local:guarded-binding', source('guarded-binding.mjs')],
+    ['local:analytics-binding', source('analytics-binding.mjs')],
+  ],
+});
