@@ -16,7 +16,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Log, LogLevel, Miniflare, convertV4MiniflareOptions } from 'miniflare';
 import { unstable_getMiniflareWorkerOptions } from 'wrangler';
-import { applyMigrations, hasStorageBindings } from './bindings.mjs';
+import { applyMigrations } from './bindings.mjs';
 import { PLUGIN as AI_PLUGIN } from './workerd/ai-plugin.mjs';
 import { PLUGIN as INSTRUMENTED_PLUGIN } from './workerd/instrumented-plugin.mjs';
 import { PLUGIN as VECTORIZE_PLUGIN } from './workerd/vectorize-plugin.mjs';
@@ -178,8 +178,6 @@ async function main() {
   const instance = hostInstance();
   const configs = options.configs.map(readWorkerConfig);
   await Promise.all(configs.map(runBuild));
-  // One after the other: two backends share one local database.
-  for (const config of configs) if (hasStorageBindings(config)) await applyMigrations(config, options.stateDir, say);
   const mf = new Miniflare(convertV4MiniflareOptions({
     host: options.ip,
     port: options.port,
@@ -192,6 +190,9 @@ async function main() {
       controlWorker(configs, instance, options)],
   }));
   const url = await mf.ready;
+  // Before the host says it is ready: no request reaches a database without its tables. Through
+  // the control worker's handle on each store (a worker's own may be wrapped by --instrumented).
+  await applyMigrations(configs, (config, binding) => mf.getD1Database(`D1:${config.name}:${binding}`, CONTROL_WORKER), say);
   say(`started in ${Math.round(performance.now() - started)} ms; state in ${path.relative(PROJECT_ROOT, options.stateDir) || '.'}`);
   recordServedHost(options.stateDir, options.ip, url.port, instance);
   console.log(`[workerd-host] Ready on ${url.origin}`);

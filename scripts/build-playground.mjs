@@ -3,7 +3,10 @@
 // uPlot's stylesheet before the page's own, GraphiQL bundled into graphiql-bundle/ (its code
 // split so that the editor loads after the page, and Monaco's web workers as files of their
 // own), and the static files as they are. Run by the api worker's [build] command, so `wrangler
-// dev`, `wrangler deploy` and `make dev` all rebuild it.
+// dev`, `wrangler deploy` and `make dev` all run it; it builds again only when what it builds
+// from changed (the playground's files, the locked packages, this script), which build/
+// records outside the assets folder.
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
@@ -31,7 +34,26 @@ const monacoStylesInGraphiQL = {
 };
 const COMMON = { bundle: true, platform: 'browser', target: 'es2022', minify: true, legalComments: 'none', metafile: true, logLevel: 'warning' };
 
+// Every input of the build, hashed in a stable order.
+function inputsHash() {
+  const hash = createHash('sha256');
+  const files = [new URL(import.meta.url).pathname, path.join(root, 'package-lock.json'),
+    ...fs.readdirSync(source, { recursive: true }).map((name) => path.join(source, name)).sort()];
+  for (const file of files) {
+    if (!fs.statSync(file).isFile()) continue;
+    hash.update(`${path.relative(root, file)}\0`).update(fs.readFileSync(file)).update('\0');
+  }
+  return hash.digest('hex');
+}
+
+const stamp = path.join(root, 'build', '.playground-inputs');
+const inputs = inputsHash();
+if (fs.existsSync(path.join(out, 'index.html')) && fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === inputs) {
+  console.log(`==> playground in ${path.relative(root, out)}/ is up to date`);
+  process.exit(0);
+}
 const started = performance.now();
+fs.rmSync(stamp, { force: true });
 fs.rmSync(out, { recursive: true, force: true });
 fs.mkdirSync(out, { recursive: true });
 const results = await Promise.all([
@@ -49,3 +71,4 @@ fs.writeFileSync(path.join(out, 'app.css'), `${uplotCss}\n${fs.readFileSync(path
 const kib = (result) => (Object.values(result.metafile.outputs).reduce((total, output) => total + output.bytes, 0) / 1024).toFixed(0);
 console.log(`==> playground built into ${path.relative(root, out)}/ (app.js ${kib(results[0])} KiB; GraphiQL ${kib(results[1])} KiB, `
   + `its workers ${kib(results[2])} KiB) in ${Math.round(performance.now() - started)} ms`);
+fs.writeFileSync(stamp, inputs);

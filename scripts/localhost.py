@@ -35,6 +35,8 @@ WORKERD_RESTARTED = "The Workers runtime crashed unexpectedly"
 PYODIDE_DIED = "Pyodide has suffered a fatal error"
 PROJECT_FRAME = re.compile(r'File "[^"]*?/((?:api|inference|shared)/[^"]+)", line (\d+) in (\S+)')
 HOST_SCRIPT = "local/workerd.mjs"
+# What the host prints once its databases are migrated (miniflare's own "Ready on" comes first).
+READY_LINE = "[workerd-host] Ready on http"
 
 
 def free_port() -> int:
@@ -58,6 +60,10 @@ class LocalHost:
         self._ready = threading.Event()
 
     def __enter__(self) -> "LocalHost":
+        return self.start().wait_ready()
+
+    def start(self) -> "LocalHost":
+        """Starts the host's process and returns at once (wait_ready() waits for it to serve)."""
         args = [str(NODE), HOST_SCRIPT, "--port", str(self.port), "--persist-to", str(self.state_dir)]
         args += ["--instrumented"] * self.instrumented + ["--profile"] * self.profile
         for config in self.configs:
@@ -67,6 +73,9 @@ class LocalHost:
         self.process = subprocess.Popen(args, cwd=PROJECT_ROOT, stdout=subprocess.PIPE,
                                         stderr=subprocess.STDOUT, text=True, env={**os.environ, **self.environment})
         threading.Thread(target=self._read_output, daemon=True).start()
+        return self
+
+    def wait_ready(self) -> "LocalHost":
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
         while not self._ready.wait(0.1):
             if self.process.poll() is not None or time.monotonic() > deadline:
@@ -80,7 +89,7 @@ class LocalHost:
     def _read_output(self) -> None:
         for line in self.process.stdout:
             self.lines.append(line.rstrip("\n"))
-            if "Ready on http" in line:
+            if line.startswith(READY_LINE):
                 self._ready.set()
 
     def log(self) -> str:

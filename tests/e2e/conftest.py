@@ -16,7 +16,10 @@ import httpx
 import openai
 import pytest
 
+from scripts.jwt_token import claims_for
 from scripts.localhost import FRESH_CONNECTIONS, PROJECT_ROOT, LocalHost
+from shared import jwt
+from tests.e2e.hosts import EarlyHosts
 
 E2E_BASE_URL = os.environ.get("E2E_BASE_URL", "").rstrip("/")
 LOCAL = not E2E_BASE_URL
@@ -81,22 +84,60 @@ def pytest_runtest_makereport(item, call):
             report.sections.append(("host log (last 40 lines)", "\n".join(host.lines[-40:])))
 
 
+CONFIGS = [PROJECT_ROOT / "wrangler.toml", PROJECT_ROOT / "inference_worker" / "wrangler.toml"]
+FIXTURES = PROJECT_ROOT / "tests" / "e2e" / "fixtures"
+FORWARDING_ADMIN_TOKEN = "forwarding-admin-token"
+
+
 def instrumented_host(state_dir: Path) -> LocalHost:
-    """The instrumented local host the tests run on, with the test settings below."""
-    configs = [PROJECT_ROOT / "wrangler.toml", PROJECT_ROOT / "inference_worker" / "wrangler.toml"]
-    local = LocalHost(configs, state_dir, variables=dict(HOST_VARIABLES), instrumented=True)
+    """The instrumented local host the tests run on, with the test settings above."""
+    local = LocalHost(CONFIGS, state_dir, variables=dict(HOST_VARIABLES), instrumented=True)
     # The external provider is the AI stand-in's OpenAI-compatible face, on the same host.
     local.variables["PROVIDER_URL"] = f"{local.url}/__devhost/openai/v1"
     return local
 
 
+def forwarding_host(state_dir: Path) -> LocalHost:
+    """A second host whose Workers AI stand-in forwards every model call to the session host's
+    /v1 (an OpenAI-compatible server), as an enterprise caller with a JWT of the session host's."""
+    upstream = EARLY_HOSTS.get("host")
+    token = jwt.encode(claims_for("forwarding-upstream", "enterprise", minutes=24 * 60), TEST_JWT_SECRET)
+    environment = {"DEVHOST_AI_FORWARD_URL": f"{upstream.url}/v1", "DEVHOST_AI_FORWARD_KEY": token}
+    return LocalHost(CONFIGS, state_dir, variables={"ADMIN_TOKEN": FORWARDING_ADMIN_TOKEN}, environment=environment)
+
+
+def rpc_probe_host(state_dir: Path) -> LocalHost:
+    """Two test-only workers (tests/e2e/fixtures) that show how the local service bindings carry RPC."""
+    return LocalHost([FIXTURES / "rpc_caller" / "wrangler.toml", FIXTURES / "rpc_target" / "wrangler.toml"], state_dir)
+
+
+# Every local host of the run, by the fixture that yields it, in the order they start.
+EARLY_HOSTS = EarlyHosts({"host": instrumented_host, "forwarding_host": forwarding_host, "rpc_probe_host": rpc_probe_host})
+
+
+def pytest_collection_finish(session):
+    if LOCAL and not session.config.option.collectonly:
+        used = {name for item in session.items for name in getattr(item, "fixturenames", ())}
+        EARLY_HOSTS.start_in_background(used)
+
+
+def pytest_sessionfinish(session):
+    EARLY_HOSTS.stop_all()
+
+
 @pytest.fixture(scope="session")
-def host(tmp_path_factory):
-    if E2E_BASE_URL:
-        yield None
-        return
-    with instrumented_host(tmp_path_factory.mktemp("state")) as running:
-        yield running
+def host():
+    return EARLY_HOSTS.get("host") if LOCAL else None
+
+
+@pytest.fixture(scope="session")
+def forwarding_host():
+    return EARLY_HOSTS.get("forwarding_host")
+
+
+@pytest.fixture(scope="session")
+def rpc_probe_host():
+    return EARLY_HOSTS.get("rpc_probe_host")
 
 
 @pytest.fixture(scope="session")

@@ -1,30 +1,25 @@
 """The Workers AI stand-in forwarding to an OpenAI-compatible server (DEVHOST_AI_FORWARD_URL).
-The server is this project's own /v1, on the session's host: a second host forwards its model
-calls there, so what comes back is what that server's model said, relayed twice."""
+The server is this project's own /v1, on the session's host: a second host (conftest's
+forwarding_host) forwards its model calls there, so what comes back is what that server's model
+said, relayed twice."""
 
 import httpx
 import pytest
 
-from scripts.localhost import FRESH_CONNECTIONS, PROJECT_ROOT, LocalHost
-from tests.e2e.conftest import host_only
+from scripts.localhost import FRESH_CONNECTIONS
+from tests.e2e.conftest import FORWARDING_ADMIN_TOKEN, host_only
 from tests.e2e.test_ai_sdk import STAND_IN_REPLY
 
 pytestmark = host_only
-CONFIGS = [PROJECT_ROOT / "wrangler.toml", PROJECT_ROOT / "inference_worker" / "wrangler.toml"]
-ADMIN = "forwarding-admin-token"
 
 
 @pytest.fixture(scope="module")
-def forwarding(base_url, new_key, tmp_path_factory):
-    upstream_key = new_key("enterprise", "forwarding-upstream")["key"]
-    environment = {"DEVHOST_AI_FORWARD_URL": f"{base_url}/v1", "DEVHOST_AI_FORWARD_KEY": upstream_key}
-    with LocalHost(CONFIGS, tmp_path_factory.mktemp("forwarding"), variables={"ADMIN_TOKEN": ADMIN},
-                   environment=environment) as host:
-        created = httpx.post(f"{host.url}/graphql", headers={"authorization": f"Bearer {ADMIN}"}, json={
-            "query": 'mutation { createApiKey(name: "f", tier: ENTERPRISE) { key } }'}).json()
-        key = created["data"]["createApiKey"]["key"]
-        with httpx.Client(base_url=host.url, timeout=30, limits=FRESH_CONNECTIONS, headers={"authorization": f"Bearer {key}"}) as client:
-            yield client
+def forwarding(forwarding_host):
+    created = httpx.post(f"{forwarding_host.url}/graphql", headers={"authorization": f"Bearer {FORWARDING_ADMIN_TOKEN}"}, json={
+        "query": 'mutation { createApiKey(name: "f", tier: ENTERPRISE) { key } }'}).json()
+    key = created["data"]["createApiKey"]["key"]
+    with httpx.Client(base_url=forwarding_host.url, timeout=30, limits=FRESH_CONNECTIONS, headers={"authorization": f"Bearer {key}"}) as client:
+        yield client
 
 
 def test_a_streamed_chat_is_answered_by_the_forwarded_server(forwarding):

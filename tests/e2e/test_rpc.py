@@ -8,19 +8,16 @@ import time
 import httpx
 import pytest
 
-from scripts.localhost import FRESH_CONNECTIONS, PROJECT_ROOT, LocalHost
+from scripts.localhost import FRESH_CONNECTIONS
 from tests.e2e.conftest import host_only
 
 pytestmark = host_only
-FIXTURES = PROJECT_ROOT / "tests" / "e2e" / "fixtures"
 
 
 @pytest.fixture(scope="module")
-def probe(tmp_path_factory):
-    configs = [FIXTURES / "rpc_caller" / "wrangler.toml", FIXTURES / "rpc_target" / "wrangler.toml"]
-    with LocalHost(configs, tmp_path_factory.mktemp("rpc-state")) as host:
-        with httpx.Client(base_url=host.url, timeout=30, limits=FRESH_CONNECTIONS) as http:
-            yield http
+def probe(rpc_probe_host):
+    with httpx.Client(base_url=rpc_probe_host.url, timeout=30, limits=FRESH_CONNECTIONS) as http:
+        yield http
 
 
 def test_plain_data_arrives_as_python_values(probe):
