@@ -40,7 +40,7 @@ function inputsHash() {
   const files = [new URL(import.meta.url).pathname, path.join(root, 'package-lock.json'),
     ...fs.readdirSync(source, { recursive: true }).map((name) => path.join(source, name)).sort()];
   for (const file of files) {
-    if (!fs.statSync(file).isFile()) continue;
+    if (!fs.existsSync(file) || !fs.statSync(file).isFile()) continue;
     hash.update(`${path.relative(root, file)}\0`).update(fs.readFileSync(file)).update('\0');
   }
   return hash.digest('hex');
@@ -49,7 +49,7 @@ function inputsHash() {
 const stamp = path.join(root, 'build', '.playground-inputs');
 const inputs = inputsHash();
 if (fs.existsSync(path.join(out, 'index.html')) && fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === inputs) {
-  console.log(`==> playground in ${path.relative(root, out)}/ is up to date`);
+  console.log(`==> playground in ${path.relative(root, out)}/: up to date`);
   process.exit(0);
 }
 const started = performance.now();
@@ -69,6 +69,6 @@ for (const name of STATIC) fs.copyFileSync(path.join(source, name), path.join(ou
 const uplotCss = fs.readFileSync(path.join(root, 'node_modules', 'uplot', 'dist', 'uPlot.min.css'), 'utf8');
 fs.writeFileSync(path.join(out, 'app.css'), `${uplotCss}\n${fs.readFileSync(path.join(source, 'app.css'), 'utf8')}`);
 const kib = (result) => (Object.values(result.metafile.outputs).reduce((total, output) => total + output.bytes, 0) / 1024).toFixed(0);
-console.log(`==> playground built into ${path.relative(root, out)}/ (app.js ${kib(results[0])} KiB; GraphiQL ${kib(results[1])} KiB, `
+console.log(`==> playground in ${path.relative(root, out)}/: built (app.js ${kib(results[0])} KiB; GraphiQL ${kib(results[1])} KiB, `
   + `its workers ${kib(results[2])} KiB) in ${Math.round(performance.now() - started)} ms`);
 fs.writeFileSync(stamp, inputs);

@@ -65,4 +65,4 @@ def test_the_api_uploads_the_playground_as_static_assets(project_dry_run):
 
     built = {p.name for p in (ROOT / "build" / "playground").iterdir()}
     assert {"index.html", "app.js", "app.css", "graphiql.html", "graphiql-bundle", "_headers"} <= built
-    assert "playground built into build/playground/" in output  # by the [build] command, before the upload
+    assert "==> playground in build/playground/:" in output  # built, or found up to date, by the [build] command before the upload
