@@ -22,6 +22,8 @@ from scripts.localhost import CONFIGS, UNLIMITED_ENTERPRISE, LocalHost  # noqa: 
 
 ADMIN_TOKEN = "memory-admin-token"
 SENDERS = 8  # the mixed requests' concurrency: a busy isolate's, and quick on two cores
+MIXED_REQUESTS = 1000
+STREAMS = 200  # as `make load` sends them
 
 
 def mixed_request(run: str, n: int) -> tuple[str, str, dict | None]:
@@ -77,8 +79,8 @@ def measure(mixed_count: int, streams: int) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--mixed", type=int, default=1000)
-    parser.add_argument("--streams", type=int, default=200)
+    parser.add_argument("--mixed", type=int, default=MIXED_REQUESTS)
+    parser.add_argument("--streams", type=int, default=STREAMS)
     args = parser.parse_args()
     print("\n".join(measure(args.mixed, args.streams)))
 
