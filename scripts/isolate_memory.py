@@ -30,6 +30,7 @@ class IsolateMemory:
     js_heap_bytes: int  # V8's heap live after a full collection (what the runtime, Pyodide's JS side and the bindings hold)
     js_external_bytes: int  # ArrayBuffers' backing stores, off V8's heap (bodies, streams' chunks, Pyodide's files)
     js_heap_used_bytes: int  # V8's heap as used before that collection: with garbage not collected yet
+    malloc_bytes: int  # of the linear memory, what malloc has handed out now (Python's objects among them)
 
     @property
     def total_bytes(self) -> int:
@@ -75,14 +76,15 @@ class IsolateReader:
         for worker, message_id in collections.items():
             self._answer(worker, message_id)
             after = self._call(worker, "Runtime.getHeapUsage")
-            memory[worker] = IsolateMemory(wasm[worker], after["usedSize"], after.get("backingStorageSize", 0), before[worker]["usedSize"])
+            memory[worker] = IsolateMemory(wasm[worker]["wasm_bytes"], after["usedSize"], after.get("backingStorageSize", 0),
+                                           before[worker]["usedSize"], wasm[worker]["malloc_bytes"])
         return memory
 
-    def workers(self) -> dict[str, int]:
-        """worker name -> its WebAssembly memory's bytes, as its MemoryProbe reads it."""
+    def workers(self) -> dict[str, dict[str, int]]:
+        """worker name -> its WebAssembly memory's bytes and malloc's, as its MemoryProbe reads them."""
         probed = httpx.get(f"{self.url}/__devhost/memory", timeout=60)
         probed.raise_for_status()
-        return {worker: read["wasm_bytes"] for worker, read in probed.json()["workers"].items()}
+        return probed.json()["workers"]
 
     def close(self) -> None:
         for connection in self._connections.values():
@@ -134,21 +136,22 @@ def mib(count: int) -> str:
 
 
 def describe(worker: str, memory: IsolateMemory, total: int | None = None) -> str:
-    """`api: 65.0 MiB (Wasm 43.2 + JS heap 8.7 live, 9.1 used + external 13.0), 51% of 128 MiB`."""
+    """`api: 65.0 MiB (Wasm 43.2, malloc 25.6 of it + JS heap 8.7 live, 9.1 used + external 13.0), 51% of 128 MiB`."""
     total = memory.total_bytes if total is None else total
-    return (f"{worker}: {mib(total)} MiB (Wasm {mib(memory.wasm_bytes)} + JS heap {mib(memory.js_heap_bytes)} live, "
+    return (f"{worker}: {mib(total)} MiB (Wasm {mib(memory.wasm_bytes)}, malloc {mib(memory.malloc_bytes)} of it + "
+            f"JS heap {mib(memory.js_heap_bytes)} live, "
             f"{mib(memory.js_heap_used_bytes)} used + external {mib(memory.js_external_bytes)}), "
             f"{total / (ISOLATE_LIMIT_MIB * MIB):.0%} of {ISOLATE_LIMIT_MIB} MiB")
 
 
 def table(stages: list[tuple[str, dict[str, IsolateMemory], dict[str, int] | None]]) -> list[str]:
     """A Markdown table: one row per (stage, worker): the parts and the total (Wasm + live JS heap + external)."""
-    lines = ["| isolate memory (workerd, MiB) | worker | Wasm linear | JS heap live (used) | JS external | total | of 128 MiB |",
-             "|---|---|---|---|---|---|---|"]
+    lines = ["| isolate memory (workerd, MiB) | worker | Wasm linear (malloc in use) | JS heap live (used) | JS external | total "
+             "| of 128 MiB |", "|---|---|---|---|---|---|---|"]
     for stage, memory, totals in stages:
         for worker, reading in sorted(memory.items()):
             total = reading.total_bytes if totals is None else totals[worker]
-            lines.append(f"| {stage} | {worker} | {mib(reading.wasm_bytes)} | {mib(reading.js_heap_bytes)} "
+            lines.append(f"| {stage} | {worker} | {mib(reading.wasm_bytes)} ({mib(reading.malloc_bytes)}) | {mib(reading.js_heap_bytes)} "
                          f"({mib(reading.js_heap_used_bytes)}) | {mib(reading.js_external_bytes)} | {mib(total)} | "
                          f"{total / (ISOLATE_LIMIT_MIB * MIB):.0%} |")
     return lines

@@ -1,7 +1,8 @@
 """`make bench`'s memory section: each Python worker's isolate memory (scripts/isolate_memory.py)
 on a workerd host started for it, after start (the first request answered), after 1,000 mixed
 requests (chat streams, completions, event batches, GraphQL, embeddings, models), and at the peak
-of 200 concurrent /stream/chat streams (as `make load` sends them).
+of 200 concurrent /stream/chat streams (as `make load` sends them); beside the floor: a bare Python
+worker (bench/python) after its first answer.
 
     .venv/bin/python scripts/memory_bench.py [--mixed 1000] [--streams 200]
 """
@@ -16,6 +17,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from scripts.bench import PYTHON_FLOORS  # noqa: E402
 from scripts.isolate_memory import IsolateMemory, IsolateReader, PeakSampler, table  # noqa: E402
 from scripts.load import one_stream  # noqa: E402
 from scripts.localhost import CONFIGS, UNLIMITED_ENTERPRISE, LocalHost  # noqa: E402
@@ -23,6 +25,7 @@ from scripts.localhost import CONFIGS, UNLIMITED_ENTERPRISE, LocalHost  # noqa: 
 ADMIN_TOKEN = "memory-admin-token"
 SENDERS = 8  # the mixed requests' concurrency: a busy isolate's, and quick on two cores
 MIXED_REQUESTS = 1000
+FLOOR_WORKER = "bench-python-floor"
 STREAMS = 200  # as `make load` sends them
 
 
@@ -60,8 +63,16 @@ async def concurrent_streams(url: str, key: str, streams: int) -> None:
         await asyncio.gather(*(one_stream(client) for _ in range(streams)))
 
 
+def floor() -> dict[str, IsolateMemory]:
+    """The bare Python worker's isolate (its RPC peer's left out) after its first answer."""
+    with tempfile.TemporaryDirectory() as state, LocalHost(PYTHON_FLOORS, Path(state), memory=True) as host, \
+            IsolateReader(host.url, host.inspector_port) as reader:
+        httpx.get(host.url, timeout=60).raise_for_status()
+        return {name: memory for name, memory in reader.read().items() if name == FLOOR_WORKER}
+
+
 def measure(mixed_count: int, streams: int) -> list[str]:
-    stages: list[tuple[str, dict[str, IsolateMemory], dict[str, int] | None]] = []
+    stages: list[tuple[str, dict[str, IsolateMemory], dict[str, int] | None]] = [("a bare Python worker (the floor)", floor(), None)]
     with tempfile.TemporaryDirectory() as state, \
             LocalHost(CONFIGS, Path(state), variables={"ADMIN_TOKEN": ADMIN_TOKEN, **UNLIMITED_ENTERPRISE}, memory=True) as host, \
             IsolateReader(host.url, host.inspector_port) as reader:

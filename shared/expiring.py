@@ -11,11 +11,11 @@ from shared.bounded import BoundedMap
 Value = TypeVar("Value")
 MISSING = object()  # what `get` answers for no entry, or an expired one (an entry may hold None)
 
-# An entry (a key's prefix or a credential's holder, and what was verified of it) takes ~0.5-1 KB:
-# 2,000 of them a megabyte. Both bounds are far above the callers one isolate sees in
-# KEY_CACHE_SECONDS, and far below its memory.
+# An entry (a key's prefix or a credential's holder, and what was verified of it) takes 1-2.5 KB:
+# ~800-2,000 fit the bytes, more callers than one isolate sees in KEY_CACHE_SECONDS; the bytes stay
+# a small share of the headroom its memory has (docs/benchmarks.md, Memory).
 MAX_ENTRIES = 10_000
-MAX_BYTES = 4 * 1024 * 1024
+MAX_BYTES = 2 * 1024 * 1024
 
 
 class ExpiringMap(Generic[Value]):

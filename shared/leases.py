@@ -31,7 +31,7 @@ from shared.contract import AdmissionResult, RateWindow
 # Holders with slots held here (a lease takes ~1 KB): past either bound the least recently used
 # holder's unused slots are lost (never used twice), far above the callers an isolate serves at once.
 MAX_LEASED_CALLERS = 10_000
-MAX_LEASE_BYTES = 2 * 1024 * 1024
+MAX_LEASE_BYTES = 1024 * 1024
 PLENTY = 4  # slots are asked for only while the window's remaining is at least this many times the ask
 WINDOW_SECONDS = 60  # the counter's fixed windows
 LIMIT_SHARE = 30  # an ask is at most this share of the limit: at most 3% of a window held unused per isolate

@@ -9,10 +9,10 @@ from shared.bounded import BoundedMap
 
 WINDOW_SECONDS = 60
 DEFAULT_ALLOWANCE = 20  # failed attempts a client address may make a minute
-# Addresses remembered at once (~250 bytes each); past either bound, the addresses whose last
+# Addresses remembered at once (~250 bytes each: ~4,000 fit the bytes); past either bound, the addresses whose last
 # failure is the oldest are forgotten first (a forgotten address starts its window again).
 MAX_TRACKED = 10_000
-MAX_TRACKED_BYTES = 4 * 1024 * 1024
+MAX_TRACKED_BYTES = 1024 * 1024
 
 
 def _tracked() -> BoundedMap[str, tuple[int, int]]:

@@ -1,6 +1,7 @@
 """/graphql: POST runs queries and mutations, GET queries only (GraphQL over HTTP, api/graphql_http.py),
 in GraphQL's response shape. Resolvers reach data only through the inference service's RPC methods."""
 
+import gc
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from inspect import isawaitable
@@ -210,7 +211,7 @@ ROOT = {
 # ~430 KB), so a flood of distinct or large queries only recycles the least recently used
 # (shared/bounded.py).
 MAX_CHECKED_DOCUMENTS = 256
-MAX_CHECKED_BYTES = 4 * 1024 * 1024
+MAX_CHECKED_BYTES = 1024 * 1024
 _checked: BoundedMap[tuple[str, bool], DocumentNode | list[dict[str, Any]]] = BoundedMap(MAX_CHECKED_DOCUMENTS, MAX_CHECKED_BYTES)
 
 
@@ -226,6 +227,11 @@ def checked_document(query: str, introspection: bool) -> DocumentNode | list[dic
     else:
         errors = validate(schema, document, validation_rules(introspection))
         checked = [formatted_error(e) for e in errors] if errors else document
+        # Validation leaves its visitors in reference cycles (~80 KB a new query), which Python's
+        # collector would reclaim only later: meanwhile they grow Pyodide's linear memory, which
+        # never shrinks (one 20% step, +8.7 MiB, after ~80 new queries: docs/benchmarks.md,
+        # Memory). Still young now, they go for ~0.1 ms, paid by a new query only.
+        gc.collect(0)
     _checked.put(key, checked)
     return checked
 
@@ -233,7 +239,7 @@ def checked_document(query: str, introspection: bool) -> DocumentNode | list[dic
 # Answers of queries of static fields only (api/schema.py), per query text and variables: the same
 # for every caller. Bounded like the documents (a key holds a query and its variables, up to 200 KB).
 MAX_STATIC_ANSWERS = 64
-MAX_STATIC_ANSWER_BYTES = 1024 * 1024
+MAX_STATIC_ANSWER_BYTES = 256 * 1024
 _static_answers: BoundedMap[tuple[str, bool, str | None, bytes], str] = BoundedMap(MAX_STATIC_ANSWERS, MAX_STATIC_ANSWER_BYTES)
 
 

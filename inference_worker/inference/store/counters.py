@@ -12,7 +12,7 @@ from shared.reservations import Quotas, Reservation
 
 # Key ids whose object id is kept (least recently used forgotten first: it is only computed again).
 MAX_KNOWN_IDS = 10_000
-MAX_KNOWN_ID_BYTES = 2 * 1024 * 1024
+MAX_KNOWN_ID_BYTES = 1024 * 1024
 # An object id lives in the JS heap, out of Python's sight: its 64 hex digits and its wrapper.
 OBJECT_ID_BYTES = 256
 
