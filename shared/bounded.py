@@ -22,6 +22,16 @@ Value = TypeVar("Value")
 _NOT_OWNED = (type, ModuleType, FunctionType, BuiltinFunctionType, MethodType, Enum, bool, type(None))
 
 
+_slots: dict[type, tuple[str, ...]] = {}  # a class's slot names, its bases' included: one entry per class sized
+
+
+def _slots_of(cls: type) -> tuple[str, ...]:
+    if (names := _slots.get(cls)) is None:
+        declared = [(slots,) if isinstance(slots := getattr(klass, "__slots__", ()), str) else slots for klass in cls.__mro__]
+        names = _slots[cls] = tuple(slot for slots in declared for slot in slots if slot not in ("__dict__", "__weakref__"))
+    return names
+
+
 def approximate_size(value: object) -> int:
     """The bytes `value` and what it holds take: containers' items, instances' attributes (in a
     __dict__ or in __slots__), each object counted once; classes, modules, functions and enum
@@ -40,14 +50,15 @@ def approximate_size(value: object) -> int:
         if isinstance(item, dict):
             pending.extend(item.keys())
             pending.extend(item.values())
-        elif isinstance(item, list | tuple | set | frozenset):
+            continue
+        if isinstance(item, list | tuple | set | frozenset):
             pending.extend(item)
+            continue
         if (attributes := getattr(item, "__dict__", None)) is not None and isinstance(attributes, dict):
             pending.append(attributes)
-        for cls in type(item).__mro__:
-            for slot in getattr(cls, "__slots__", ()):
-                if slot not in ("__dict__", "__weakref__") and (held := getattr(item, slot, None)) is not None:
-                    pending.append(held)
+        for slot in _slots_of(type(item)):
+            if (held := getattr(item, slot, None)) is not None:
+                pending.append(held)
     return total
 
 
