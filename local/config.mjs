@@ -62,7 +62,7 @@ export function readWorkerConfig(spec) {
   };
 }
 
-// The host's options, as `wrangler dev` spells them (and --instrumented, --profile).
+// The host's options, as `wrangler dev` spells them (and --instrumented, --profile, --memory).
 export function parseHostOptions() {
   const { values } = parseArgs({
     options: {
@@ -73,6 +73,8 @@ export function parseHostOptions() {
       var: { type: 'string', multiple: true },
       instrumented: { type: 'boolean', default: false },
       profile: { type: 'boolean', default: false },
+      memory: { type: 'boolean', default: false },
+      'inspector-port': { type: 'string' },
     },
   });
   // Like `wrangler dev --var KEY:VALUE`: overrides [vars] of every worker.
@@ -89,6 +91,8 @@ export function parseHostOptions() {
     vars,
     instrumented: values.instrumented,
     profile: values.profile,
+    memory: values.memory,
+    inspectorPort: values['inspector-port'] === undefined ? undefined : Number(values['inspector-port']),
   };
 }
 

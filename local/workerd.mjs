@@ -7,10 +7,13 @@
 // end-to-end tests' host), the storage, queue and service bindings can be made to fail and the Analytics
 // Engine points are kept, both through that control worker (local/workerd/instrumented-plugin.mjs).
 // With --profile (`make profile`), the control worker can run cProfile in each Python worker
-// (local/workerd/profiler.py).
+// (local/workerd/profiler.py); with --memory (`make load`, `make bench`), read each Python
+// worker's WebAssembly memory (local/workerd/memory.py); with --inspector-port, workerd serves the
+// DevTools protocol there (each isolate's JS heap: docs/benchmarks.md, Memory).
 //
 //   node local/workerd.mjs [-c wrangler.toml ...] [--port 8787] [--ip 127.0.0.1]
 //        [--persist-to .wrangler/state] [--var KEY:VALUE ...] [--instrumented] [--profile]
+//        [--memory] [--inspector-port PORT]
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -32,9 +35,13 @@ const CONTROL_WORKER = 'local-control';
 const AI_PLUGIN_PATH = path.join(PROJECT_ROOT, 'local', 'workerd', 'ai-plugin.mjs');
 const VECTORIZE_PLUGIN_PATH = path.join(PROJECT_ROOT, 'local', 'workerd', 'vectorize-plugin.mjs');
 const INSTRUMENTED_PLUGIN_PATH = path.join(PROJECT_ROOT, 'local', 'workerd', 'instrumented-plugin.mjs');
-const PROFILER_PATH = path.join(PROJECT_ROOT, 'local', 'workerd', 'profiler.py');
-// The profiler's module name in a worker: one no project module has.
-const PROFILER_MODULE = 'local_profiler.py';
+// Modules the host puts in front of a worker's main module, each re-exporting the one after it and
+// adding an entrypoint the control worker calls; their names in a worker are ones no project
+// module has.
+const WRAPPERS = {
+  profile: { file: path.join(PROJECT_ROOT, 'local', 'workerd', 'profiler.py'), module: 'local_profiler', entrypoint: 'Profiler' },
+  memory: { file: path.join(PROJECT_ROOT, 'local', 'workerd', 'memory.py'), module: 'local_memory', entrypoint: 'MemoryProbe' },
+};
 // The bindings --instrumented wraps, by their miniflare option and their kind for the wrapper.
 const INSTRUMENTED_KINDS = { d1Databases: 'd1', kvNamespaces: 'kv', r2Buckets: 'r2', queueProducers: 'queue', serviceBindings: 'service', analyticsEngineDatasets: 'analytics' };
 // The local index's shape: `wrangler vectorize create` sets it remotely (README: Documents).
@@ -57,16 +64,19 @@ function filesUnder(dir, skip = () => false) {
 // The modules wrangler uploads for a Python worker: every .py under base_dir (main first), and
 // the packages vendored in python_modules/ next to the config, as Data (the SDK's .js as ESM).
 // (Test-only workers without a pyproject.toml of their own borrow the project's.)
-// With --profile, the main module is local/workerd/profiler.py, which re-exports the worker's own.
-function workerModules(config, profile) {
+// With --profile or --memory, the main module is a wrapper (WRAPPERS), which re-exports the worker's own.
+function workerModules(config, host) {
   const root = config.baseDir;
   const main = path.resolve(config.main);
   const vendored = config.pythonModules;
   const own = filesUnder(root, (file) => !file.endsWith('.py') || file.startsWith(vendored + path.sep));
   const modules = [main, ...own.filter((file) => file !== main)].map((file) => ({ type: 'PythonModule', path: file }));
-  if (profile) {
-    const profiler = fs.readFileSync(PROFILER_PATH, 'utf8').replace(/^WORKER_MAIN_MODULE = .*$/m, `WORKER_MAIN_MODULE = ${JSON.stringify(config.mainModule)}`);
-    modules.unshift({ type: 'PythonModule', path: path.join(root, PROFILER_MODULE), contents: profiler });
+  let wrapped = config.mainModule;
+  for (const [option, wrapper] of Object.entries(WRAPPERS)) {
+    if (!host[option]) continue;
+    const source = fs.readFileSync(wrapper.file, 'utf8').replace(/^WORKER_MAIN_MODULE = .*$/m, `WORKER_MAIN_MODULE = ${JSON.stringify(wrapped)}`);
+    modules.unshift({ type: 'PythonModule', path: path.join(root, `${wrapper.module}.py`), contents: source });
+    wrapped = wrapper.module;
   }
   if (!vendored || !fs.existsSync(vendored)) throw new Error(`${vendored} is missing: run \`make setup\` (it vendors each worker's packages)`);
   for (const file of filesUnder(vendored, (f) => f.endsWith('.pyc'))) {
@@ -116,7 +126,7 @@ function workerOptions(config, vars, instrumented) {
 
 function pythonWorker(config, host) {
   const options = workerOptions(config, host.vars, host.instrumented);
-  return { ...options, ...workerModules(config, host.profile), compatibilityFlags: [...options.compatibilityFlags, ...DEV_BUNDLE_FLAGS] };
+  return { ...options, ...workerModules(config, host), compatibilityFlags: [...options.compatibilityFlags, ...DEV_BUNDLE_FLAGS] };
 }
 
 // A self-contained ES module (bench/js): no bundling needed.
@@ -125,8 +135,8 @@ function javascriptWorker(config, host) {
   return { ...workerOptions(config, host.vars, false), modulesRoot: path.dirname(main), modules: [{ type: 'ESModule', path: main }] };
 }
 
-function controlWorker(configs, instance, { instrumented, profile }) {
-  const bindings = { CRONS: {}, HOST_INSTANCE: instance, INSTRUMENTED: instrumented, PROFILED: [] };
+function controlWorker(configs, instance, { instrumented, profile, memory }) {
+  const bindings = { CRONS: {}, HOST_INSTANCE: instance, INSTRUMENTED: instrumented, PROFILED: [], MEMORY_PROBED: [] };
   const serviceBindings = {};
   // Every worker's stores, by id (the same data): R2 contents for tests to read and write, and, with
   // --instrumented having moved the workers' own bindings to the instrumented plugin, what keeps
@@ -142,7 +152,11 @@ function controlWorker(configs, instance, { instrumented, profile }) {
     }
     if (profile && config.language === 'python') {
       bindings.PROFILED.push(config.name);
-      serviceBindings[`PROFILER:${config.name}`] = { name: config.name, entrypoint: 'Profiler' };
+      serviceBindings[`PROFILER:${config.name}`] = { name: config.name, entrypoint: WRAPPERS.profile.entrypoint };
+    }
+    if (memory && config.language === 'python') {
+      bindings.MEMORY_PROBED.push(config.name);
+      serviceBindings[`MEMORY:${config.name}`] = { name: config.name, entrypoint: WRAPPERS.memory.entrypoint };
     }
     const options = miniflareOptions(config);
     for (const [option, prefix] of [['d1Databases', 'D1'], ['kvNamespaces', 'KV'], ['r2Buckets', 'R2']]) {
@@ -181,6 +195,8 @@ async function main() {
   const mf = new Miniflare(convertV4MiniflareOptions({
     host: options.ip,
     port: options.port,
+    // workerd's own DevTools endpoint, one target per isolate (miniflare proxies none of them).
+    inspectorPort: options.inspectorPort,
     log: new Log(LogLevel.INFO),
     // No Request.cf from Cloudflare's API (there is no internet here): requests carry none.
     cf: false,

@@ -12,6 +12,8 @@ Prints Markdown tables; docs/benchmarks.md (and the README's summary) copy them:
   sequential requests; work a request leaves to waitUntil lands in the next. Relay cost per token: a 411-token answer minus a 1-token answer
   to the same prompt, less what the AI stand-in spends streaming the same tokens by itself.
 - on workerd: start-up, time to first byte, event throughput, analytics.
+- each Python worker's isolate memory after start, after 1,000 mixed requests and at the peak of
+  200 concurrent streams (scripts/memory_bench.py; `--memory-only` runs it alone).
 These are local numbers on this machine, not Cloudflare's.
 """
 
@@ -434,8 +436,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=50, help="timed requests per measurement")
     parser.add_argument("--routes-only", action="store_true", help="only the per-route CPU table")
+    parser.add_argument("--memory-only", action="store_true", help="only the isolate memory table")
     args = parser.parse_args()
     n = args.requests
+    if args.memory_only:
+        print("\n".join(memory_table()))
+        return
 
     print("\n".join(per_route(n)), flush=True)
     print("\n".join(events_all_in(n)), flush=True)
@@ -488,6 +494,14 @@ def main() -> None:
     print("| measurement (workerd) | result |\n|---|---|")
     for name, value in rows:
         print(f"| {name} | {value} |")
+    print()
+    print("\n".join(memory_table()), flush=True)
+
+
+def memory_table() -> list[str]:
+    from scripts import memory_bench  # it imports scripts/load.py, which imports this module
+
+    return memory_bench.measure(memory_bench.MIXED_REQUESTS, memory_bench.STREAMS)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
 """`make load`: concurrent load against a workerd host started for the run (or E2E_BASE_URL with
 E2E_ADMIN_TOKEN): 200 concurrent /stream/chat streams, then 50 concurrent 100-event batches.
-Prints errors, latency (p50/p95), the host's memory before and after, and whether every
-accepted event can be counted back; exits 1 on any error or lost event. Then bursts against
+Prints errors, latency (p50/p95), each Python worker's isolate memory before, at the peak of the
+streams and after (on the host started here: scripts/isolate_memory.py; docs/benchmarks.md says
+what counts), and whether every accepted event can be counted back; exits 1 on any error or lost
+event. Then bursts against
 limits (pro keys; the host started here gives the pro tier a $0.00002 daily budget and 150 events
 a day): 4 rounds of 100 concurrent reads against 300 a minute, 20 concurrent chats and 10
 concurrent document uploads against the budget, 20 concurrent 100-event batches against the event
@@ -20,6 +22,7 @@ requests; different keys spread over objects). docs/capacity.md reads its number
 
 import argparse
 import asyncio
+import contextlib
 import statistics
 import sys
 import time
@@ -31,7 +34,8 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from scripts.bench import percentile, process_tree  # noqa: E402
-from scripts.localhost import UNLIMITED_ENTERPRISE, script_target  # noqa: E402
+from scripts.isolate_memory import IsolateReader, PeakSampler, describe  # noqa: E402
+from scripts.localhost import UNLIMITED_ENTERPRISE, LocalHost, script_target  # noqa: E402
 
 ADMIN_TOKEN = "load-admin-token"
 LIMITS = {"TIER_PRO_DAILY_BUDGET_USD": "0.00002", "TIER_PRO_EVENTS_PER_DAY": "150"}  # the bursts' tiny budget and small quota
@@ -50,6 +54,13 @@ def rss_mib(root: int | None) -> str:
         except (OSError, StopIteration):
             pass
     return f"{total / 1024:.0f} MiB"
+
+
+def print_memory(stage: str, reader: IsolateReader | None, host_pid: int | None) -> None:
+    """Each Python worker's isolate memory (on a host started here), and the host's processes' RSS."""
+    print(f"memory {stage}: host processes' RSS {rss_mib(host_pid)}")
+    for worker, memory in sorted(reader.read().items()) if reader is not None else ():
+        print(f"  {describe(worker, memory)}")
 
 
 def spread(samples: list[float]) -> str:
@@ -91,7 +102,9 @@ async def counted_events(client: httpx.AsyncClient, since: datetime) -> int:
     return int(sum(t["value"] for t in body["data"]["eventMetrics"]["totals"]))
 
 
-async def load(url: str, admin_token: str, streams: int, batches: int, host_pid: int | None) -> int:
+async def load(url: str, admin_token: str, streams: int, batches: int, host: LocalHost | None) -> int:
+    host_pid = host.process.pid if host is not None else None
+    reader = IsolateReader(url, host.inspector_port) if host is not None else None
     created = httpx.post(f"{url}/graphql", headers={"authorization": f"Bearer {admin_token}"}, json={
         "query": 'mutation { createApiKey(name: "load", tier: ENTERPRISE) { key } }'}).json()
     key = created["data"]["createApiKey"]["key"]
@@ -99,14 +112,19 @@ async def load(url: str, admin_token: str, streams: int, batches: int, host_pid:
     errors: list[str] = []
     async with httpx.AsyncClient(base_url=url, timeout=120, limits=limits, headers={"authorization": f"Bearer {key}"}) as client:
         await one_stream(client)  # warm-up: imports and caches of both workers
-        print(f"host memory before: {rss_mib(host_pid)}")
+        print_memory("before", reader, host_pid)
         started = time.perf_counter()
-        done, failed = await gather_outcomes([one_stream(client) for _ in range(streams)])
+        with PeakSampler(reader) if reader is not None else contextlib.nullcontext() as sampler:
+            done, failed = await gather_outcomes([one_stream(client) for _ in range(streams)])
         took = time.perf_counter() - started
         errors += failed
         print(f"{streams} concurrent /stream/chat: {len(done)} ok, {len(failed)} errors in {took:.1f} s; "
               f"first byte {spread([d[0] for d in done])}; whole stream {spread([d[1] for d in done])}")
-        print(f"host memory after the streams: {rss_mib(host_pid)}")
+        if sampler is not None:
+            print(f"memory at the peak of the streams (the largest of {sampler.samples} samples of each part; total: the largest sum):")
+            for worker, peak in sorted(sampler.peak.items()):
+                print(f"  {describe(worker, peak, sampler.total_peak[worker])}")
+        print_memory("after the streams", reader, host_pid)
 
         since = datetime.now(UTC).replace(microsecond=0)
         run = uuid.uuid4().hex[:8]
@@ -123,7 +141,9 @@ async def load(url: str, admin_token: str, streams: int, batches: int, host_pid:
         lost = expected - counted
         print(f"events accepted {expected}, counted back by eventMetrics {counted} ({time.perf_counter() - started:.1f} s after "
               f"the first was sent): {lost} lost")
-        print(f"host memory after the batches: {rss_mib(host_pid)}")
+        print_memory("after the batches", reader, host_pid)
+    if reader is not None:
+        reader.close()
     for error in errors[:10]:
         print(f"  error: {error}")
     within = await limit_bursts(url, admin_token)
@@ -266,12 +286,12 @@ def main() -> None:
     parser.add_argument("--senders", type=int, default=16)
     parser.add_argument("--limits", action="store_true", help="run the bursts against limits only")
     args = parser.parse_args()
-    with script_target(ADMIN_TOKEN, VARIABLES) as (url, token, host):
+    with script_target(ADMIN_TOKEN, VARIABLES, memory=True) as (url, token, host):
         if args.limits:
             sys.exit(0 if asyncio.run(limit_bursts(url, token)) else 1)
         if args.sustain:
             sys.exit(asyncio.run(sustained(url, token, args.sustain, args.senders)))
-        sys.exit(asyncio.run(load(url, token, args.streams, args.batches, host.process.pid if host else None)))
+        sys.exit(asyncio.run(load(url, token, args.streams, args.batches, host)))
 
 
 if __name__ == "__main__":

@@ -47,9 +47,12 @@ def free_port() -> int:
 
 class LocalHost:
     def __init__(self, configs: list[Path], state_dir: Path, variables: dict[str, str] | None = None,
-                 environment: dict[str, str] | None = None, instrumented: bool = False, profile: bool = False):
+                 environment: dict[str, str] | None = None, instrumented: bool = False, profile: bool = False,
+                 memory: bool = False):
         self.instrumented = instrumented  # faults and Analytics Engine points through the control routes
         self.profile = profile  # cProfile in each Python worker through /__devhost/profile
+        # Each Python worker's isolate memory: /__devhost/memory and workerd's DevTools port (scripts/isolate_memory.py).
+        self.inspector_port = free_port() if memory else None
         self.configs = configs
         self.state_dir = state_dir
         self.variables = variables or {}  # worker vars (--var)
@@ -66,6 +69,8 @@ class LocalHost:
         """Starts the host's process and returns at once (wait_ready() waits for it to serve)."""
         args = [str(NODE), HOST_SCRIPT, "--port", str(self.port), "--persist-to", str(self.state_dir)]
         args += ["--instrumented"] * self.instrumented + ["--profile"] * self.profile
+        if self.inspector_port is not None:
+            args += ["--memory", "--inspector-port", str(self.inspector_port)]
         for config in self.configs:
             args += ["-c", str(config)]
         for name, value in self.variables.items():
@@ -121,12 +126,13 @@ class LocalHost:
 
 
 @contextmanager
-def script_target(admin_token: str, variables: dict[str, str]) -> Iterator[tuple[str, str, "LocalHost | None"]]:
+def script_target(admin_token: str, variables: dict[str, str], memory: bool = False) -> Iterator[tuple[str, str, "LocalHost | None"]]:
     """(url, admin token, host) for scripts/fuzz.py and load.py: the server named by
-    E2E_BASE_URL (with E2E_ADMIN_TOKEN), or a workerd host started for the run."""
+    E2E_BASE_URL (with E2E_ADMIN_TOKEN), or a workerd host started for the run (`memory`: its
+    isolates' memory readable, LocalHost)."""
     if base_url := os.environ.get("E2E_BASE_URL"):
         yield base_url.rstrip("/"), os.environ["E2E_ADMIN_TOKEN"], None
         return
     with tempfile.TemporaryDirectory() as state, \
-            LocalHost(CONFIGS, Path(state), variables={"ADMIN_TOKEN": admin_token, **variables}) as host:
+            LocalHost(CONFIGS, Path(state), variables={"ADMIN_TOKEN": admin_token, **variables}, memory=memory) as host:
         yield host.url, admin_token, host

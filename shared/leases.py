@@ -25,9 +25,13 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from shared.bounded import BoundedMap
 from shared.contract import AdmissionResult, RateWindow
 
+# Holders with slots held here (a lease takes ~1 KB): past either bound the least recently used
+# holder's unused slots are lost (never used twice), far above the callers an isolate serves at once.
 MAX_LEASED_CALLERS = 10_000
+MAX_LEASE_BYTES = 1024 * 1024
 PLENTY = 4  # slots are asked for only while the window's remaining is at least this many times the ask
 WINDOW_SECONDS = 60  # the counter's fixed windows
 LIMIT_SHARE = 30  # an ask is at most this share of the limit: at most 3% of a window held unused per isolate
@@ -62,7 +66,7 @@ class Leases:
     """Per isolate: each holder's slots of its current window, and its admissions in flight."""
 
     def __init__(self) -> None:
-        self._leases: dict[str, Lease] = {}
+        self._leases: BoundedMap[str, Lease] = BoundedMap(MAX_LEASED_CALLERS, MAX_LEASE_BYTES)
         self._in_flight: Counter[str] = Counter()  # admissions at the counter now, per holder
 
     def take(self, holder: str, now: float, events: int = 0) -> RateWindow | None:
@@ -114,13 +118,11 @@ class Leases:
             if events_held is not None:
                 lease.events_held = (lease.events_held or 0) + events_held
             return
-        if len(self._leases) >= MAX_LEASED_CALLERS:
-            self._leases.clear()  # unused slots are lost, never used twice
-        self._leases[holder] = Lease(window_end=window_end, left=max(0, granted - 1), limit=window.limit,
-                                     remaining=window.remaining, events_held=events_held)
+        self._leases.put(holder, Lease(window_end=window_end, left=max(0, granted - 1), limit=window.limit,
+                                       remaining=window.remaining, events_held=events_held))
 
     def forget(self, holder: str) -> None:
-        self._leases.pop(holder, None)
+        self._leases.pop(holder)
 
     async def admit(self, holder: str, now: float, ask: Callable[[int], Awaitable[AdmissionResult]], *, verified: bool,
                     limit: int, lease_size: int, events: int | None = None) -> AdmissionResult:

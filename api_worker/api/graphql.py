@@ -1,6 +1,7 @@
 """/graphql: POST runs queries and mutations, GET queries only (GraphQL over HTTP, api/graphql_http.py),
 in GraphQL's response shape. Resolvers reach data only through the inference service's RPC methods."""
 
+import gc
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from inspect import isawaitable
@@ -29,6 +30,7 @@ from api.ingestion import batch_limit, ingest
 from api.runtime import Response
 from api.schema import schema, selects_static_fields_only, validation_rules
 from shared.analytics import EventQuery, MetricQuery
+from shared.bounded import BoundedMap
 from shared.contract import Caller, KeySpec, Retrieval
 from shared.documents import SearchRequest
 from shared.errors import ApiError, ErrorCode
@@ -204,10 +206,13 @@ ROOT = {
 
 
 # Parsed and validated documents (or their errors), per isolate: clients send the same few
-# queries again and again, and parsing and validating one costs more than executing it. Bounded:
-# a flood of distinct queries only recycles the oldest entries.
-_checked: dict[tuple[str, bool], DocumentNode | list[dict[str, Any]]] = {}
+# queries again and again, and parsing and validating one costs more than executing it. Bounded
+# by entries and by bytes (a parsed document takes over 100 times its query's text: a 3 KB query
+# ~430 KB), so a flood of distinct or large queries only recycles the least recently used
+# (shared/bounded.py).
 MAX_CHECKED_DOCUMENTS = 256
+MAX_CHECKED_BYTES = 1024 * 1024
+_checked: BoundedMap[tuple[str, bool], DocumentNode | list[dict[str, Any]]] = BoundedMap(MAX_CHECKED_DOCUMENTS, MAX_CHECKED_BYTES)
 
 
 def checked_document(query: str, introspection: bool) -> DocumentNode | list[dict[str, Any]]:
@@ -222,15 +227,20 @@ def checked_document(query: str, introspection: bool) -> DocumentNode | list[dic
     else:
         errors = validate(schema, document, validation_rules(introspection))
         checked = [formatted_error(e) for e in errors] if errors else document
-    if len(_checked) >= MAX_CHECKED_DOCUMENTS:
-        del _checked[next(iter(_checked))]
-    _checked[key] = checked
+        # Validation leaves its visitors in reference cycles (~80 KB a new query), which Python's
+        # collector would reclaim only later: meanwhile they grow Pyodide's linear memory, which
+        # never shrinks (one 20% step, +8.7 MiB, after ~80 new queries: docs/benchmarks.md,
+        # Memory). Still young now, they go for ~0.1 ms, paid by a new query only.
+        gc.collect(0)
+    _checked.put(key, checked)
     return checked
 
 
-# Answers of queries of static fields only (api/schema.py), per query text and variables.
-_static_answers: dict[tuple[str, bool, str | None, bytes], str] = {}
+# Answers of queries of static fields only (api/schema.py), per query text and variables: the same
+# for every caller. Bounded like the documents (a key holds a query and its variables, up to 200 KB).
 MAX_STATIC_ANSWERS = 64
+MAX_STATIC_ANSWER_BYTES = 256 * 1024
+_static_answers: BoundedMap[tuple[str, bool, str | None, bytes], str] = BoundedMap(MAX_STATIC_ANSWERS, MAX_STATIC_ANSWER_BYTES)
 
 
 def _answer(call: RequestContext, answer: str, media_type: str, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -263,9 +273,7 @@ async def _run(call: RequestContext, body: GraphQLBody, method: str) -> Response
         response["errors"] = [formatted_error(e) for e in result.errors]
     answer = to_json(response).decode()
     if kept is not None and not result.errors:
-        if len(_static_answers) >= MAX_STATIC_ANSWERS:
-            del _static_answers[next(iter(_static_answers))]
-        _static_answers[kept] = answer
+        _static_answers.put(kept, answer)
     return _answer(call, answer, media_type)
 
 

@@ -122,6 +122,14 @@ async function control(request, env) {
     for (const name of env.PROFILED) profiles[name] = action === 'stop' ? await env[`PROFILER:${name}`].stop(top, sort) : await env[`PROFILER:${name}`].start();
     return json({ profiles });
   }
+  if (route === 'memory' && request.method === 'GET') {
+    // On a host started with --memory: each Python worker's isolate, as its MemoryProbe reads it
+    // (local/workerd/memory.py): {"workers": {name: {"wasm_bytes"}}}.
+    if (!env.MEMORY_PROBED.length) return json({ error: { code: 'not_found', message: 'start the host with --memory to read memory' } }, 404);
+    const workers = {};
+    for (const name of env.MEMORY_PROBED) workers[name] = JSON.parse(await env[`MEMORY:${name}`].read());
+    return json({ workers });
+  }
   if (route === 'scheduled' && request.method === 'POST') {
     // Like wrangler dev's /__scheduled: fire the cron trigger of every worker that has one.
     const fired = {};

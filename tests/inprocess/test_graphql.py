@@ -1,9 +1,11 @@
 """/graphql: the limits every query is held to, GET and POST, errors in GraphQL's shape, and the resolvers' answers."""
 
+import gc
 
 import pytest
 
 from api.schema import MAX_ALIASES, MAX_DEPTH
+from shared.bounded import entry_size
 from tests.e2e.conftest import landed
 
 
@@ -158,3 +160,33 @@ def test_aliased_track_events_share_one_batchs_worth_of_events(anonymous, new_ke
     tracked = [v for v in (body["data"] or {}).values() if v]
     assert len(tracked) * 100 <= limit
     assert {e["extensions"]["code"] for e in body["errors"]} == {"payload_too_large"}
+
+
+
+def test_parsed_queries_kept_by_the_isolate_stay_within_their_bytes(host, client):
+    graphql = host._isolate["api.graphql"]  # the api isolate's own module (tests/inprocess/host.py)
+    for n in range(20):  # 20 distinct queries of 3 KB: their documents take ~430 KB each, ~9 MB unbounded
+        query = "{ models { " + "id ownedBy task " * 200 + "} } # " + str(n)
+        assert client.post("/graphql", json={"query": query}).status_code == 200
+
+    kept = list(graphql._checked.items())
+    assert sum(entry_size(key, document) for key, document in kept) <= graphql.MAX_CHECKED_BYTES
+    assert kept[-1][0][0].endswith("# 19")  # the latest is kept, and answered from it again
+    assert client.post("/graphql", json={"query": kept[-1][0][0]}).status_code == 200
+
+
+def test_a_new_query_leaves_no_garbage_waiting_for_the_collector(client):
+    def cyclic_garbage_after(queries: list[str]) -> int:
+        gc.collect()
+        gc.disable()  # what would wait for the collector's next pass
+        try:
+            for query in queries:
+                assert client.post("/graphql", json={"query": query}).status_code == 200
+            return gc.collect()
+        finally:
+            gc.enable()
+
+    repeated = cyclic_garbage_after(["{ models { id } }"] * 20)  # parsed and validated once
+    new = cyclic_garbage_after([f"{{ models {{ id }} }} # {n}" for n in range(20)])  # each parsed and validated
+
+    assert new < 2 * repeated + 200

@@ -5,8 +5,9 @@ tests/unit/test_admission_counter.py.)"""
 
 import asyncio
 
+from shared.bounded import entry_size
 from shared.contract import AdmissionResult, RateWindow
-from shared.leases import Leases
+from shared.leases import MAX_LEASE_BYTES, MAX_LEASED_CALLERS, Leases
 
 NOW = 1_800_000_000.0
 
@@ -101,3 +102,17 @@ def test_an_answer_of_a_new_window_replaces_the_slots_of_the_last_one():
     leases.answered("k", granted=3, window=RateWindow(limit=300, remaining=297, reset_seconds=60), now=NOW + 1)
 
     assert [leases.take("k", NOW + 3) is not None for _ in range(3)] == [True, True, False]
+
+
+def test_slots_held_for_many_callers_stay_bounded_and_the_busy_callers_keep_theirs():
+    leases = Leases()
+    window = RateWindow(limit=6000, remaining=5000, reset_seconds=30)
+    leases.answered("busy", granted=100, window=window, now=NOW)
+    for n in range(MAX_LEASED_CALLERS + 500):
+        leases.answered(f"caller-{n}-" + "x" * 200, granted=5, window=window, now=NOW)
+        if n % 500 == 0:
+            assert leases.take("busy", NOW) is not None  # a caller still served is not forgotten
+
+    held = list(leases._leases.items())
+    assert len(held) <= MAX_LEASED_CALLERS and sum(entry_size(holder, lease) for holder, lease in held) <= MAX_LEASE_BYTES
+    assert leases.take("busy", NOW) is not None

@@ -1,4 +1,5 @@
-from shared.throttle import MAX_TRACKED, FailedAttempts
+from shared.bounded import entry_size
+from shared.throttle import MAX_TRACKED, MAX_TRACKED_BYTES, FailedAttempts
 
 NOW = 1_800_000_020.0  # 20 s into a window
 
@@ -29,3 +30,13 @@ def test_memory_stays_bounded_under_many_addresses():
         attempts.record_failure(f"10.0.{i // 256}.{i % 256}", NOW)
 
     assert len(attempts.windows) <= MAX_TRACKED
+
+
+def test_memory_stays_bounded_in_bytes_under_long_addresses():
+    attempts = FailedAttempts()
+    for i in range(5_000):
+        attempts.record_failure(f"{i}-" + "f" * 1_000, NOW)  # 5,000 addresses of 1 KB: 5 MB unbounded
+
+    assert sum(entry_size(address, window) for address, window in attempts.windows.items()) <= MAX_TRACKED_BYTES
+    assert attempts.retry_after(f"4999-{'f' * 1_000}", NOW) is None  # the latest is still counted
+    assert attempts.windows.get(f"4999-{'f' * 1_000}") == (NOW - 20, 1)

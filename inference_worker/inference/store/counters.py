@@ -6,24 +6,33 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
+from shared.bounded import BoundedMap, approximate_size
 from shared.json_reader import parse_internal
 from shared.reservations import Quotas, Reservation
 
+# Key ids whose object id is kept (least recently used forgotten first: it is only computed again).
 MAX_KNOWN_IDS = 10_000
+MAX_KNOWN_ID_BYTES = 1024 * 1024
+# An object id lives in the JS heap, out of Python's sight: its 64 hex digits and its wrapper.
+OBJECT_ID_BYTES = 256
+
+
+def _known_id_size(key_id: str, _object_id: Any) -> int:
+    return approximate_size(key_id) + OBJECT_ID_BYTES
 
 
 class Counters:
     def __init__(self, namespace: Any) -> None:
         self._namespace = namespace
-        self._ids: dict[str, Any] = {}  # key id -> its object's id (a hash of the name: the same every time)
+        # key id -> its object's id (a hash of the name: the same every time)
+        self._ids: BoundedMap[str, Any] = BoundedMap(MAX_KNOWN_IDS, MAX_KNOWN_ID_BYTES, _known_id_size)
 
     def _counter(self, key_id: str) -> Any:
         # A stub belongs to the request that made it; the object's id does not, so it is kept.
         object_id = self._ids.get(key_id)
         if object_id is None:
-            if len(self._ids) >= MAX_KNOWN_IDS:
-                self._ids.clear()
-            object_id = self._ids[key_id] = self._namespace.idFromName(key_id)
+            object_id = self._namespace.idFromName(key_id)
+            self._ids.put(key_id, object_id)
         return self._namespace.get(object_id)
 
     async def count(self, key_id: str, window_start: int, day: str, reserve: int = 1, limit: int = 0,
