@@ -84,6 +84,7 @@ export function parseHostOptions() {
       'rpc-socket': { type: 'string', multiple: true },
       'remote-service': { type: 'string', multiple: true },
       'no-build': { type: 'boolean', default: false },
+      'no-migrations': { type: 'boolean', default: false },
       'build-only': { type: 'boolean', default: false },
     },
   });
@@ -112,6 +113,7 @@ export function parseHostOptions() {
     rpcSockets: (values['rpc-socket'] ?? []).map(parseRpcSocket),
     remoteServices: Object.fromEntries((values['remote-service'] ?? []).map(parseRemoteService)),
     build: !values['no-build'],
+    migrations: !values['no-migrations'],
     buildOnly: values['build-only'],
   };
 }

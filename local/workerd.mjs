@@ -13,7 +13,7 @@
 //        [--persist-to .wrangler/state] [--var KEY:VALUE ...] [--instrumented] [--profile]
 //        [--compat-flag FLAG ...] [--python-snapshot-dir DIR] [--python-save-snapshot]
 //        [--python-save-baseline-snapshot] [--python-load-snapshot NAME]
-//        [--rpc-socket WORKER:ENTRYPOINT@PORT ...] [--remote-service BINDING=HOST:PORT ...] [--no-build | --build-only]
+//        [--rpc-socket WORKER:ENTRYPOINT@PORT ...] [--remote-service BINDING=HOST:PORT ...] [--no-build | --build-only] [--no-migrations]
 // The snapshot options are scripts/snapshots.py's: workerd's snapshot settings hold for the whole
 // process, so each snapshotted Python worker runs in a host of its own, and a service binding
 // to a worker in another host crosses over --rpc-socket/--remote-service (JS RPC over Cap'n Proto).
@@ -199,8 +199,10 @@ async function main() {
   const configs = options.configs.map(readWorkerConfig);
   if (options.build) await Promise.all(configs.map(runBuild));
   if (options.buildOnly) return;
-  // One after the other: two backends share one local database.
-  for (const config of configs) if (hasStorageBindings(config)) await applyMigrations(config, options.stateDir, say);
+  // One after the other: two backends share one local database. Not for a host that only saves
+  // a snapshot: it serves nothing (scripts/snapshots.py).
+  const saving = options.pythonSnapshotArgs.some((arg) => arg.startsWith('--python-save'));
+  if (options.migrations && !saving) for (const config of configs) if (hasStorageBindings(config)) await applyMigrations(config, options.stateDir, say);
   // For scripts/snapshots.py's timings (workerd.sh): the host's own workerd, not the migrations' above.
   for (const name of ['WORKERD_SPAWN_STAMP', 'WORKERD_START_GATE']) {
     if (process.env[`DEVHOST_${name}`]) process.env[name] = process.env[`DEVHOST_${name}`];

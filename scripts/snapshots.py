@@ -51,6 +51,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -116,6 +117,7 @@ def _snapshot_file(directory: Path, worker: Worker, kind: str) -> Path:
 
 
 _built: set[Path] = set()
+_migrated: set[Path] = set()  # state folders whose D1 migrations a host of this run applied
 
 
 def build(worker: Worker) -> None:
@@ -135,7 +137,8 @@ class WorkerProcess:
 
     def __init__(self, worker: Worker, *, state_dir: Path, snapshot: Snapshot | None = None, save: str | None = None,
                  dedicated: bool = False, rpc_port: int | None = None, peer_address: str | None = None,
-                 variables: dict[str, str] | None = None, snapshot_dir: Path | None = None, gate: Path | None = None):
+                 variables: dict[str, str] | None = None, snapshot_dir: Path | None = None, gate: Path | None = None,
+                 migrate: bool = True):
         self.worker = worker
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -149,6 +152,10 @@ class WorkerProcess:
         self._ready = threading.Event()
         args = [str(NODE), HOST_SCRIPT, "-c", str(worker.config), "--port", str(self.port), "--persist-to", str(state_dir),
                 "--no-build"]
+        self._migrates = migrate and state_dir not in _migrated
+        self.state_dir = state_dir
+        if not self._migrates:
+            args += ["--no-migrations"]
         for name, value in (variables or {}).items():
             args += ["--var", f"{name}:{value}"]
         if dedicated:
@@ -184,6 +191,10 @@ class WorkerProcess:
     def log(self) -> str:
         return "\n".join(self.lines)
 
+    def _answered(self) -> None:
+        if self._migrates:
+            _migrated.add(self.state_dir)
+
     def _check_alive(self, deadline: float, doing: str) -> None:
         if self.process.poll() is not None or time.monotonic() > deadline:
             raise RuntimeError(f"{self.worker.key}: {doing} failed:\n{self.log()}")
@@ -193,6 +204,7 @@ class WorkerProcess:
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
         while not self._ready.wait(0.05):
             self._check_alive(deadline, "start")
+        self._answered()
 
     @property
     def spawned_at(self) -> float:
@@ -213,6 +225,7 @@ class WorkerProcess:
                 self._check_alive(deadline, f"waiting for {url}")
                 time.sleep(POLL_SECONDS)
         answered = time.time()
+        self._answered()
         self.spawn_to_answer = answered - self.spawned_at
         self.start_to_answer = answered - self._started
         return self.spawn_to_answer
@@ -241,21 +254,25 @@ def save(worker: Worker, kind: str, directory: Path) -> Snapshot:
         base = snapshot_for(worker, "baseline", directory)
     elif kind != "dedicated-alone":
         raise ValueError(f"unknown snapshot kind {kind!r}")
-    written = directory / SNAPSHOT_FILE
-    written.unlink(missing_ok=True)
-    with tempfile.TemporaryDirectory() as state, \
-            WorkerProcess(worker, state_dir=Path(state), snapshot=base, snapshot_dir=directory,
-                          save="baseline" if kind == "baseline" else "dedicated", dedicated=kind != "baseline") as saver:
-        # workerd evaluates every worker's modules (the Python top level included) before it
-        # listens, and saves the snapshot at the end of that: once Ready, the file is whole.
-        saver.wait_until_ready()
-        if not written.exists():
-            raise RuntimeError(f"{worker.key}: no {written} after start:\n{saver.log()}")
-    expected = "baseline" if kind == "baseline" else "dedicated"
-    if (found := snapshot_type(written)) != expected:
-        raise RuntimeError(f"{worker.key}: saved a {found} snapshot, expected {expected}")
-    target = _snapshot_file(directory, worker, kind)
-    written.replace(target)
+    # A folder of its own (workerd always writes snapshot.bin, and loads from the same folder), so
+    # that saves run side by side.
+    with tempfile.TemporaryDirectory(dir=directory, prefix=".saving-") as saving, tempfile.TemporaryDirectory() as state:
+        if base:
+            os.link(base.path, Path(saving) / base.path.name)
+            base = Snapshot(Path(saving) / base.path.name, base.kind)
+        written = Path(saving) / SNAPSHOT_FILE
+        with WorkerProcess(worker, state_dir=Path(state), snapshot=base, snapshot_dir=Path(saving),
+                           save="baseline" if kind == "baseline" else "dedicated", dedicated=kind != "baseline") as saver:
+            # workerd evaluates every worker's modules (the Python top level included) before it
+            # listens, and saves the snapshot at the end of that: once Ready, the file is whole.
+            saver.wait_until_ready()
+            if not written.exists():
+                raise RuntimeError(f"{worker.key}: no {written} after start:\n{saver.log()}")
+        expected = "baseline" if kind == "baseline" else "dedicated"
+        if (found := snapshot_type(written)) != expected:
+            raise RuntimeError(f"{worker.key}: saved a {found} snapshot, expected {expected}")
+        target = _snapshot_file(directory, worker, kind)
+        written.replace(target)
     return Snapshot(target, expected)
 
 
@@ -276,15 +293,19 @@ def snapshot_for(worker: Worker, mode: str, directory: Path | None) -> Snapshot 
 @contextmanager
 def start(worker: Worker, mode: str = "none", directory: Path | None = None, *, peer_address: str | None = None,
           rpc_port: int | None = None, variables: dict[str, str] | None = None, wait: bool = True,
-          gate: Path | None = None) -> Iterator[WorkerProcess]:
+          gate: Path | None = None, state_dir: Path | None = None, migrate: bool = True) -> Iterator[WorkerProcess]:
     """`worker` in a host of its own, restored as `mode` says (its snapshot saved into `directory`
-    first if missing), with its own state folder. With `wait` (the default), yields once its probe
-    answered (`spawn_to_answer` set); the inference worker's probe is an api's, so start it with
-    wait=False and time it through the api (start_pair does)."""
+    first if missing), with `state_dir` as its local state (a temporary folder if None; D1
+    migrations applied on its first start in this run, unless not `migrate`: the inference
+    worker's /health needs none). With `wait` (the default), yields once its probe answered
+    (`spawn_to_answer` set); the inference worker's probe is an api's, so start it with wait=False
+    and time it through the api (start_pair does)."""
     snapshot = snapshot_for(worker, mode, directory)
-    with tempfile.TemporaryDirectory() as state, \
-            WorkerProcess(worker, state_dir=Path(state), snapshot=snapshot, dedicated=mode.startswith("dedicated"),
-                          rpc_port=rpc_port, peer_address=peer_address, variables=variables, gate=gate) as process:
+    with ExitStack() as stack:
+        state = state_dir or Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        process = stack.enter_context(WorkerProcess(
+            worker, state_dir=state, snapshot=snapshot, dedicated=mode.startswith("dedicated"), rpc_port=rpc_port,
+            peer_address=peer_address, variables=variables, gate=gate, migrate=migrate))
         if wait:
             process.wait_for_answer()
         yield process
@@ -292,23 +313,29 @@ def start(worker: Worker, mode: str = "none", directory: Path | None = None, *, 
 
 @contextmanager
 def start_pair(mode: str = "none", directory: Path | None = None, *, variables: dict[str, str] | None = None,
-               api_mode: str | None = None) -> Iterator[tuple[WorkerProcess, WorkerProcess]]:
+               api_mode: str | None = None, state_dir: Path | None = None,
+               migrate: bool = True) -> Iterator[tuple[WorkerProcess, WorkerProcess]]:
     """The api and the inference worker, each in its own process restored as `mode` says (the
     api as `api_mode` if given), their workerd started at the same moment (each host's Node side
     first gets ready, then both wait at a gate); yields (api, inference) once the api's /health
     answers 200, which needs the inference worker's RPC health: the api's `spawn_to_answer` is
-    the pair's cold start (the inference's is the same moment, from its own spawn)."""
+    the pair's cold start (the inference's is the same moment, from its own spawn). `state_dir`
+    and `migrate` are the inference worker's (see start)."""
     inference_worker, api_worker = WORKERS["inference"], WORKERS["api"]
-    # Saved and built before either clock starts.
-    snapshot_for(inference_worker, mode, directory)
-    snapshot_for(api_worker, api_mode or mode, directory)
+    # Built and saved before either clock starts (the shared baseline first, then both side by side).
     build(inference_worker)
     build(api_worker)
+    if "dedicated" in (mode, api_mode):
+        snapshot_for(inference_worker, "baseline", directory)
+    with ThreadPoolExecutor(2) as pool:
+        for saving in [pool.submit(snapshot_for, inference_worker, mode, directory),
+                       pool.submit(snapshot_for, api_worker, api_mode or mode, directory)]:
+            saving.result()
     rpc_port = free_port()
     with ExitStack() as stack:
         gate = Path(stack.enter_context(tempfile.TemporaryDirectory())) / "start"
         inference = stack.enter_context(start(inference_worker, mode, directory, rpc_port=rpc_port, variables=variables,
-                                              wait=False, gate=gate))
+                                              wait=False, gate=gate, state_dir=state_dir, migrate=migrate))
         api = stack.enter_context(start(api_worker, api_mode or mode, directory, peer_address=f"127.0.0.1:{rpc_port}",
                                         variables=variables, wait=False, gate=gate))
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
