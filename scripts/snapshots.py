@@ -153,6 +153,7 @@ class HostProcess:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.state_dir = state_dir
+        state_dir.mkdir(parents=True, exist_ok=True)
         self.lines: list[str] = []
         self.spawn_to_ready: float | None = None
         self.start_to_ready: float | None = None
@@ -273,13 +274,14 @@ class WorkerProcess(HostProcess):
         return super().wait_for_answer(url or f"{self.url}{self.worker.probe}")
 
 
-def dev_host(state_dir: Path, snapshot: Path | None = None, variables: dict[str, str] | None = None) -> HostProcess:
-    """The host `make dev` runs (both workers in one process, its [build] step included), restored
-    from the baseline `snapshot` if given."""
+def dev_host(state_dir: Path, snapshot: Path | None = None, variables: dict[str, str] | None = None,
+             migrations: str = "always") -> HostProcess:
+    """The host `make dev` runs (both workers in one process, its [build] step and D1 migrations
+    included), restored from the baseline `snapshot` if given."""
     options = [item for name, value in (variables or {}).items() for item in ("--var", f"{name}:{value}")]
     if snapshot:
         options += ["--python-snapshot-dir", str(snapshot.parent), "--python-load-snapshot", snapshot.name]
-    return HostProcess("make dev's host", options, state_dir=state_dir, migrations="always")
+    return HostProcess("make dev's host", options, state_dir=state_dir, migrations=migrations)
 
 
 def save(worker: Worker, kind: str, directory: Path) -> Snapshot:
@@ -425,6 +427,7 @@ def dev_baseline(directory: Path = DEV_SNAPSHOTS) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     for stale in directory.glob("baseline-*.bin"):
         stale.unlink()
+    print("==> Saving the runtime's baseline snapshot (once: later starts restore it)", file=sys.stderr, flush=True)
     with tempfile.TemporaryDirectory(dir=directory, prefix=".saving-") as saving:
         save(WORKERS["floor"], "baseline", Path(saving)).path.replace(target)
     return target
