@@ -275,10 +275,15 @@ class WorkerProcess(HostProcess):
 
 
 def dev_host(state_dir: Path, snapshot: Path | None = None, variables: dict[str, str] | None = None,
-             migrations: str = "always") -> HostProcess:
+             migrations: str = "always", rebuild: bool = True) -> HostProcess:
     """The host `make dev` runs (both workers in one process, its [build] step and D1 migrations
-    included), restored from the baseline `snapshot` if given."""
+    included), restored from the baseline `snapshot` if given. Without `rebuild`, the [build]
+    step runs only if this run has not run it yet (build())."""
     options = [item for name, value in (variables or {}).items() for item in ("--var", f"{name}:{value}")]
+    if not rebuild:
+        for worker in (WORKERS["api"], WORKERS["inference"]):
+            build(worker)
+        options.append("--no-build")
     if snapshot:
         options += ["--python-snapshot-dir", str(snapshot.parent), "--python-load-snapshot", snapshot.name]
     return HostProcess("make dev's host", options, state_dir=state_dir, migrations=migrations)
@@ -369,8 +374,8 @@ def start_pair(mode: str = "none", directory: Path | None = None, *, variables: 
     hosts are Ready, before any request: the first request is then the caller's."""
     inference_worker, api_worker = WORKERS["inference"], WORKERS["api"]
     # Built and saved before either clock starts (the shared baseline first, then both side by side).
-    build(inference_worker)
-    build(api_worker)
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(build, [inference_worker, api_worker]))
     if "dedicated" in (mode, api_mode):
         snapshot_for(inference_worker, "baseline", directory)
     with ThreadPoolExecutor(2) as pool:

@@ -36,8 +36,9 @@ def test_make_devs_host_restored_from_its_kept_baseline_serves_both_workers(tmp_
     assert dev_baseline(tmp_path / "snapshots") == baseline and baseline.stat().st_mtime_ns == saved  # kept, not saved again
 
     admin = "snapshot-test-admin"
-    # /health and the admin's GraphQL read no table: no D1 migrations (a wrangler run) needed.
-    with dev_host(tmp_path / "state", baseline, {"ADMIN_TOKEN": admin}, migrations="never") as host:
+    # /health and the admin's GraphQL read no table: no D1 migrations (a wrangler run) needed; the
+    # [build] step is run once a test run.
+    with dev_host(tmp_path / "state", baseline, {"ADMIN_TOKEN": admin}, migrations="never", rebuild=False) as host:
         host.wait_until_ready()
         health = httpx.get(f"{host.url}/health", timeout=30)
         models = httpx.post(f"{host.url}/graphql", json={"query": "{ models { id } }"},
