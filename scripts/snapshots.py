@@ -31,6 +31,8 @@ From Python (the project root on sys.path):
             print(floor.url, floor.spawn_to_answer)            # seconds from spawning workerd to a 200
         with start_pair("dedicated", Path(snapshots), variables={"ADMIN_TOKEN": "t"}) as (api, inference):
             httpx.get(f"{api.url}/health")
+        # Both hosts Ready and no request sent yet: the first request (a route's first-use cost) is yours.
+        with start_pair("dedicated", Path(snapshots), answer=False) as (api, inference): ...
 
     save(worker, kind, directory)  -> Snapshot   # kind: "baseline" (one for all) | "dedicated" | "dedicated-alone"
     snapshot_type(path)            -> "baseline" | "dedicated"
