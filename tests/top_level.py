@@ -1,6 +1,7 @@
 """Runs a worker's top level (its main module and everything that imports) on CPython under the
 rules a memory snapshot imposes, and reports each break: `python -m tests.top_level ENTRY.py`
-prints one JSON list of breaks and exits 1 if there is any.
+prints one JSON object (the breaks, the error the top level ended with, the project's models
+whose validator is left to build, the project's modules imported) and exits 1 on a break.
 
 Cloudflare runs a Python Worker's top level once, at deploy, and restores every isolate from a
 snapshot of its memory (docs/architecture.md, "Top level and snapshot"). What the top level
@@ -32,6 +33,7 @@ from types import FrameType, ModuleType
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+PROJECT_PACKAGES = {"api", "inference", "shared"}
 STDLIB = sysconfig.get_paths()["stdlib"]
 STAND_INS = {str(ROOT / "tests" / "inprocess" / name) for name in ("sdk.py", "streams.py")}
 
@@ -111,6 +113,18 @@ class Guard:
         sys.meta_path.remove(self)  # type: ignore[arg-type]
 
 
+def deferred_models() -> list[str]:
+    """The project's pydantic models whose validator is still to build: their first use, in a
+    request, would build it in every isolate instead of once in the snapshot."""
+    from pydantic import BaseModel
+
+    def subclasses(model: type[BaseModel]) -> list[type[BaseModel]]:
+        return [found for sub in model.__subclasses__() for found in (sub, *subclasses(sub))]
+
+    return sorted({f"{model.__module__}.{model.__qualname__}" for model in subclasses(BaseModel)
+                   if model.__module__.split(".")[0] in PROJECT_PACKAGES and not model.__pydantic_complete__})
+
+
 def run_top_level(entry: Path) -> tuple[list[dict[str, Any]], str | None]:
     """The breaks the worker whose main module is `entry` makes at top level, and the error its
     top level ended with, if any. Its directory comes first on sys.path (its bundle's root), then
@@ -134,7 +148,8 @@ def run_top_level(entry: Path) -> tuple[list[dict[str, Any]], str | None]:
 
 def main() -> int:
     breaks, failure = run_top_level(Path(sys.argv[1]).resolve())
-    print(json.dumps({"breaks": breaks, "failure": failure}))
+    imported = sorted(name for name in sys.modules if name.split(".")[0] in PROJECT_PACKAGES)
+    print(json.dumps({"breaks": breaks, "failure": failure, "deferred_models": deferred_models(), "modules": imported}))
     return 1 if breaks or failure else 0
 
 

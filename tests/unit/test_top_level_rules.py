@@ -1,6 +1,7 @@
 """Each worker's top level keeps the rules of the memory snapshot Cloudflare restores it from
-(tests/top_level.py): no entropy, no clock read, no network, no JavaScript object made by a call.
-Run in a fresh interpreter, so that every module the top level imports runs under the guard."""
+(tests/top_level.py): no entropy, no clock read, no network, no JavaScript object made by a call;
+and it leaves nothing to a fresh isolate's first request (a handler to import, a validator to
+build). Run in a fresh interpreter, so that every module the top level imports runs under the guard."""
 
 import json
 import subprocess
@@ -8,6 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from api.routes import router
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -18,9 +21,29 @@ def top_level(entry: Path) -> dict:
     return json.loads(run.stdout.splitlines()[-1])
 
 
-@pytest.mark.parametrize("entry", ["api_worker/entry.py", "inference_worker/entry.py"])
-def test_a_workers_top_level_keeps_the_snapshot_rules(entry):
-    assert top_level(ROOT / entry) == {"breaks": [], "failure": None}
+WORKERS = ["api_worker/entry.py", "inference_worker/entry.py"]
+
+
+@pytest.fixture(scope="module")
+def workers() -> dict[str, dict]:
+    return {entry: top_level(ROOT / entry) for entry in WORKERS}
+
+
+@pytest.mark.parametrize("entry", WORKERS)
+def test_a_workers_top_level_keeps_the_snapshot_rules(workers, entry):
+    assert (workers[entry]["breaks"], workers[entry]["failure"]) == ([], None)
+
+
+# What a fresh isolate restored from the snapshot would otherwise do on its first request
+# (docs/architecture.md, "Top level and snapshot").
+@pytest.mark.parametrize("entry", WORKERS)
+def test_no_models_validator_is_left_to_build_in_a_request(workers, entry):
+    assert workers[entry]["deferred_models"] == []
+
+
+def test_every_routes_handler_is_imported_at_the_api_workers_top_level(workers):
+    handlers = {route.handler.partition(":")[0] for route in router.routes()}
+    assert handlers - set(workers["api_worker/entry.py"]["modules"]) == set()
 
 
 @pytest.mark.parametrize(("statement", "rule"), [
@@ -60,4 +83,5 @@ def test_the_guard_allows_what_is_deterministic(tmp_path):
         "PATTERN = re.compile('a+')\n"
     )
 
-    assert top_level(tmp_path / "entry.py") == {"breaks": [], "failure": None}
+    result = top_level(tmp_path / "entry.py")
+    assert (result["breaks"], result["failure"]) == ([], None)
