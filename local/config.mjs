@@ -73,6 +73,19 @@ export function parseHostOptions() {
       var: { type: 'string', multiple: true },
       instrumented: { type: 'boolean', default: false },
       profile: { type: 'boolean', default: false },
+      // Snapshots (scripts/snapshots.py): extra compatibility flags for every Python worker, workerd's
+      // snapshot arguments, a socket serving one entrypoint to another workerd process (JS RPC
+      // over Cap'n Proto), a service binding answered by such a socket, no [build] step.
+      'compat-flag': { type: 'string', multiple: true },
+      'python-snapshot-dir': { type: 'string' },
+      'python-save-snapshot': { type: 'boolean', default: false },
+      'python-save-baseline-snapshot': { type: 'boolean', default: false },
+      'python-load-snapshot': { type: 'string' },
+      'rpc-socket': { type: 'string', multiple: true },
+      'remote-service': { type: 'string', multiple: true },
+      'no-build': { type: 'boolean', default: false },
+      'no-migrations': { type: 'boolean', default: false },
+      'build-only': { type: 'boolean', default: false },
     },
   });
   // Like `wrangler dev --var KEY:VALUE`: overrides [vars] of every worker.
@@ -89,7 +102,35 @@ export function parseHostOptions() {
     vars,
     instrumented: values.instrumented,
     profile: values.profile,
+    compatFlags: values['compat-flag'] ?? [],
+    // workerd's own snapshot flags, as workerd spells them (they apply to the whole process).
+    pythonSnapshotArgs: [
+      ...(values['python-snapshot-dir'] ? [`--python-snapshot-dir=${path.resolve(values['python-snapshot-dir'])}`] : []),
+      ...(values['python-save-snapshot'] ? ['--python-save-snapshot'] : []),
+      ...(values['python-save-baseline-snapshot'] ? ['--python-save-baseline-snapshot'] : []),
+      ...(values['python-load-snapshot'] ? [`--python-load-snapshot=${values['python-load-snapshot']}`] : []),
+    ],
+    rpcSockets: (values['rpc-socket'] ?? []).map(parseRpcSocket),
+    remoteServices: Object.fromEntries((values['remote-service'] ?? []).map(parseRemoteService)),
+    build: !values['no-build'],
+    migrations: !values['no-migrations'],
+    buildOnly: values['build-only'],
   };
+}
+
+// WORKER:ENTRYPOINT@PORT: a socket on 127.0.0.1:PORT serving that entrypoint of that worker.
+function parseRpcSocket(item) {
+  const match = item.match(/^([^:@]+):([^:@]+)@(\d+)$/);
+  if (!match) throw new Error(`--rpc-socket takes WORKER:ENTRYPOINT@PORT, got ${item}`);
+  return { worker: match[1], entrypoint: match[2], port: Number(match[3]) };
+}
+
+// BINDING=HOST:PORT: that service binding, in every worker that has it, answered by an --rpc-socket
+// of another workerd process.
+function parseRemoteService(item) {
+  const at = item.indexOf('=');
+  if (at < 1) throw new Error(`--remote-service takes BINDING=HOST:PORT, got ${item}`);
+  return [item.slice(0, at), item.slice(at + 1)];
 }
 
 // wrangler runs [build].command before dev and deploy; so does the host.

@@ -11,6 +11,12 @@
 //
 //   node local/workerd.mjs [-c wrangler.toml ...] [--port 8787] [--ip 127.0.0.1]
 //        [--persist-to .wrangler/state] [--var KEY:VALUE ...] [--instrumented] [--profile]
+//        [--compat-flag FLAG ...] [--python-snapshot-dir DIR] [--python-save-snapshot]
+//        [--python-save-baseline-snapshot] [--python-load-snapshot NAME]
+//        [--rpc-socket WORKER:ENTRYPOINT@PORT ...] [--remote-service BINDING=HOST:PORT ...] [--no-build | --build-only] [--no-migrations]
+// The snapshot options are scripts/snapshots.py's: workerd's snapshot settings hold for the whole
+// process, so each snapshotted Python worker runs in a host of its own, and a service binding
+// to a worker in another host crosses over --rpc-socket/--remote-service (JS RPC over Cap'n Proto).
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -114,9 +120,22 @@ function workerOptions(config, vars, instrumented) {
   return instrumented ? instrument(all, config) : all;
 }
 
+// A service binding answered by another workerd process's --rpc-socket: miniflare makes an
+// external server's connection a Cap'n Proto one, over which JS RPC works.
+function withRemoteServices(options, remoteServices) {
+  const serviceBindings = { ...options.serviceBindings };
+  for (const [binding, address] of Object.entries(remoteServices)) {
+    if (binding in serviceBindings) serviceBindings[binding] = { external: { address, http: {} } };
+  }
+  return { ...options, serviceBindings };
+}
+
 function pythonWorker(config, host) {
-  const options = workerOptions(config, host.vars, host.instrumented);
-  return { ...options, ...workerModules(config, host.profile), compatibilityFlags: [...options.compatibilityFlags, ...DEV_BUNDLE_FLAGS] };
+  const options = withRemoteServices(workerOptions(config, host.vars, host.instrumented), host.remoteServices);
+  const unsafeDirectSockets = host.rpcSockets.filter((socket) => socket.worker === config.name)
+    .map(({ entrypoint, port }) => ({ host: '127.0.0.1', port, entrypoint }));
+  return { ...options, ...workerModules(config, host.profile), unsafeDirectSockets,
+    compatibilityFlags: [...options.compatibilityFlags, ...DEV_BUNDLE_FLAGS, ...host.compatFlags] };
 }
 
 // A self-contained ES module (bench/js): no bundling needed.
@@ -173,13 +192,21 @@ async function main() {
   process.env.MINIFLARE_WORKERD_PATH = path.join(PROJECT_ROOT, 'local', 'workerd', 'workerd.sh');
   process.env.WORKERD_BIN = require('workerd').default;
   process.env.PYODIDE_BUNDLE_DIR = BUNDLE_DIR;
+  process.env.WORKERD_PYTHON_SNAPSHOT_ARGS = options.pythonSnapshotArgs.join(' ');
 
   const started = performance.now();
   const instance = hostInstance();
   const configs = options.configs.map(readWorkerConfig);
-  await Promise.all(configs.map(runBuild));
-  // One after the other: two backends share one local database.
-  for (const config of configs) if (hasStorageBindings(config)) await applyMigrations(config, options.stateDir, say);
+  if (options.build) await Promise.all(configs.map(runBuild));
+  if (options.buildOnly) return;
+  // One after the other: two backends share one local database. Not for a host that only saves
+  // a snapshot: it serves nothing (scripts/snapshots.py).
+  const saving = options.pythonSnapshotArgs.some((arg) => arg.startsWith('--python-save'));
+  if (options.migrations && !saving) for (const config of configs) if (hasStorageBindings(config)) await applyMigrations(config, options.stateDir, say);
+  // For scripts/snapshots.py's timings (workerd.sh): the host's own workerd, not the migrations' above.
+  for (const name of ['WORKERD_SPAWN_STAMP', 'WORKERD_START_GATE']) {
+    if (process.env[`DEVHOST_${name}`]) process.env[name] = process.env[`DEVHOST_${name}`];
+  }
   const mf = new Miniflare(convertV4MiniflareOptions({
     host: options.ip,
     port: options.port,
