@@ -12,11 +12,14 @@ setup:
 # the host's start writes each worker's copy of shared/ (local/watch.mjs).
 WATCH := local/watch.mjs --watch-path=api_worker --watch-path=inference_worker --watch-path=shared --watch-path=local --watch-path=playground --
 
-# Both workers on the real workerd (local/workerd.mjs).
+# Both workers on the real workerd (local/workerd.mjs), restored from the runtime's baseline memory
+# snapshot kept in .wrangler/snapshots (saved on the first start; no worker code in it, so code
+# changes keep it: scripts/snapshots.py dev-baseline). Without it if it cannot be saved.
 dev: setup
 	@echo "==> Starting both workers on workerd; it restarts when code changes; Ctrl-C stops it"
 	@echo "    Every route but /health needs a key: in another shell, make key ARGS=\"create --name me\""
-	@$(NODE) $(WATCH) local/workerd.mjs $(ARGS)
+	@snapshot="$$($(PYTHON) scripts/snapshots.py dev-baseline)" || { echo "    (starting without a baseline snapshot)"; snapshot=""; }; \
+		$(NODE) $(WATCH) local/workerd.mjs $$snapshot $(ARGS)
 
 test: setup typecheck
 	@echo "==> Running unit (CPython), deploy-bundle and end-to-end (workerd) tests"

@@ -12,6 +12,13 @@ Prints Markdown tables; docs/benchmarks.md (and the README's summary) copy them:
   sequential requests; work a request leaves to waitUntil lands in the next. Relay cost per token: a 411-token answer minus a 1-token answer
   to the same prompt, less what the AI stand-in spends streaming the same tokens by itself.
 - on workerd: start-up, time to first byte, event throughput, analytics.
+- cold starts (scripts/snapshots.py; `--cold-only` runs this section alone): spawn of workerd to
+  first answer with no snapshot, a baseline snapshot and a dedicated one (saved as Cloudflare's
+  validator saves it), median of --spawns starts, for the bare Python worker (the floor), the api
+  alone (its inference peer up in its own process), the inference worker alone (timed through a
+  running api's /health, which calls its RPC health) and the pair (both spawned at once); the
+  snapshots' sizes; then, in a fresh pair restored from dedicated snapshots, the first request of
+  each route against its warm median (one fresh pair per route).
 These are local numbers on this machine, not Cloudflare's.
 """
 
@@ -26,7 +33,8 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from scripts.localhost import PROJECT_ROOT, LocalHost  # noqa: E402
+from scripts import snapshots  # noqa: E402
+from scripts.localhost import PROJECT_ROOT, LocalHost, free_port  # noqa: E402
 from shared import jwt  # noqa: E402
 
 CONFIGS = [PROJECT_ROOT / "wrangler.toml", PROJECT_ROOT / "inference_worker" / "wrangler.toml"]
@@ -430,12 +438,182 @@ def create_key(url: str) -> str:
     return response.json()["data"]["createApiKey"]["key"]
 
 
+COLD_MODES = ("none", "baseline", "dedicated")
+COLD_VARIABLES = {"ADMIN_TOKEN": ADMIN_TOKEN, "JWT_SECRET": JWT_SECRET}
+
+
+def cold_start_samples(directory: Path, state: Path, spawns: int) -> dict[tuple[str, str], list[float]]:
+    """(row, mode) -> seconds from workerd's spawn to the first 200, one per spawn; modes in
+    rotated order each round, so that a machine whose speed drifts slows every mode alike."""
+    samples: dict[tuple[str, str], list[float]] = {}
+
+    def rounds(row: str, spawn) -> None:
+        for i in range(spawns):
+            for mode in rotated(list(COLD_MODES), i):
+                samples.setdefault((row, mode), []).append(spawn(mode))
+                print(f"  {row}, {mode}: {samples[row, mode][-1]:.2f} s", file=sys.stderr, flush=True)
+
+    workers = snapshots.WORKERS
+
+    def floor(mode: str) -> float:
+        with snapshots.start(workers["floor"], mode, directory) as worker:
+            return worker.spawn_to_answer
+
+    rounds("the bare Python worker (floor)", floor)
+
+    rpc_port = free_port()
+    peer_address = f"127.0.0.1:{rpc_port}"
+    with snapshots.start(workers["inference"], "dedicated", directory, rpc_port=rpc_port, variables=COLD_VARIABLES,
+                         state_dir=state, wait=False) as peer:
+        peer.wait_until_ready()
+
+        def api(mode: str) -> float:
+            with snapshots.start(workers["api"], mode, directory, peer_address=peer_address, variables=COLD_VARIABLES) as worker:
+                return worker.spawn_to_answer
+
+        rounds("the api worker alone", api)
+
+    with snapshots.start(workers["api"], "dedicated", directory, peer_address=peer_address, variables=COLD_VARIABLES,
+                         wait=False) as front:
+        front.wait_until_ready()
+
+        def inference(mode: str) -> float:
+            with snapshots.start(workers["inference"], mode, directory, rpc_port=rpc_port, variables=COLD_VARIABLES,
+                                 state_dir=state, wait=False) as worker:
+                return worker.wait_for_answer(f"{front.url}/health")
+
+        rounds("the inference worker alone (RPC health)", inference)
+
+    def pair(mode: str) -> float:
+        with snapshots.start_pair(mode, directory, variables=COLD_VARIABLES, state_dir=state) as (api_process, _):
+            return api_process.spawn_to_answer
+
+    rounds("the pair (api /health through the inference worker)", pair)
+    return samples
+
+
+def cold_routes(token: str) -> list[tuple[str, object]]:
+    """(label, send(client)) of every route for the first-request rows, with a JWT (no key to
+    create first: that would be a GraphQL request)."""
+    auth = {"authorization": f"Bearer {token}"}
+
+    def get(path: str):
+        return lambda c: c.get(path, headers=auth).raise_for_status()
+
+    def post(path: str, body):
+        return lambda c: c.post(path, json=body, headers=auth).raise_for_status()
+
+    def stream(path: str, body: dict):
+        def send(c: httpx.Client) -> None:
+            with c.stream("POST", path, json=body, headers=auth) as response:
+                response.raise_for_status()
+                for _ in response.iter_raw():
+                    pass
+        return send
+
+    return [
+        ("GET /health", get("/health")),
+        ("GET /v1/models", get("/v1/models")),
+        ("POST /graphql { models }", post("/graphql", {"query": "{ models { id } }"})),
+        ("POST /events, a 100-event batch", post("/events", event_batch(0))),
+        ("POST /stream/chat, a 1-token answer", stream("/stream/chat", ONE_TOKEN)),
+        ("POST /v1/embeddings, 100 texts", post("/v1/embeddings", EMBEDDINGS)),
+        ("POST /stream/completion", stream("/stream/completion", {"prompt": "Hello", "maxOutputTokens": 16})),
+        ("POST /stream/object", stream("/stream/object", {"prompt": "Write", "schema": {"type": "string"}})),
+        ("POST /v1/chat/completions", post("/v1/chat/completions", {"model": MODEL, "max_tokens": 16,
+                                                                    "messages": [{"role": "user", "content": "Hello"}]})),
+    ]
+
+
+def first_requests(directory: Path, state: Path, warm: int) -> list[str]:
+    """Each route's first request in a fresh pair restored from dedicated snapshots (started
+    without any request: Ready is the probe), then its warm median of `warm` requests."""
+    token = jwt.encode({"sub": "bench", "tier": "enterprise", "exp": int(time.time()) + 3600}, JWT_SECRET)
+    lines = [f"First request of each route in a fresh pair restored from dedicated snapshots, against the same route's "
+             f"warm median ({warm} requests after 3 unmeasured), wall ms:", "",
+             "| route | first request | warm median (p95) | first-request penalty |", "|---|---|---|---|"]
+    for label, send in cold_routes(token):
+        with snapshots.start_pair("dedicated", directory, variables=COLD_VARIABLES, state_dir=state, answer=False) as (api, _):
+            with httpx.Client(base_url=api.url, timeout=60) as client:
+                started = time.perf_counter()
+                send(client)
+                first = (time.perf_counter() - started) * 1000
+                for _ in range(3):
+                    send(client)
+                samples = []
+                for _ in range(warm):
+                    started = time.perf_counter()
+                    send(client)
+                    samples.append((time.perf_counter() - started) * 1000)
+        lines.append(f"| {label} | {first:.0f} | {ms(samples)} | {first - statistics.median(samples):.0f} |")
+        print(f"  {label}: first {first:.0f} ms", file=sys.stderr, flush=True)
+    return lines
+
+
+def dev_second_starts(spawns: int) -> list[str]:
+    """make dev's host started again on a state folder it started on before (no code change):
+    as it is, and restored from the baseline snapshot kept between starts (scripts/snapshots.py
+    dev_baseline), in rotated order."""
+    variables = {"ADMIN_TOKEN": ADMIN_TOKEN}
+    samples: dict[str, list[tuple[float, float, float]]] = {"as it is": [], "from the kept baseline": []}
+    with tempfile.TemporaryDirectory() as state_dir, tempfile.TemporaryDirectory() as snapshot_dir:
+        state = Path(state_dir)
+        with snapshots.dev_host(state, variables=variables) as first:  # the first start: state, migrations
+            first.wait_until_ready()
+        baseline = snapshots.dev_baseline(Path(snapshot_dir))
+        for i in range(spawns):
+            for mode in rotated(list(samples), i):
+                with snapshots.dev_host(state, baseline if mode != "as it is" else None, variables) as host:
+                    host.wait_until_ready()
+                    host.wait_for_answer(f"{host.url}/health")
+                    samples[mode].append((host.start_to_ready, host.spawn_to_ready, host.spawn_to_answer))
+                print(f"  make dev, {mode}: {samples[mode][-1][0]:.2f} s to Ready", file=sys.stderr, flush=True)
+    lines = [f"make dev's second start (no code change), seconds, median (p95) of {spawns}:", "",
+             "| start | host start to 'Ready' (what make dev prints) | workerd spawn to 'Ready' | workerd spawn to the first "
+             "/health 200 |", "|---|---|---|---|"]
+    for mode, runs in samples.items():
+        cells = [f"{statistics.median(column):.2f} ({percentile(list(column), 0.95):.2f})" for column in zip(*runs, strict=True)]
+        lines.append(f"| {mode} | {' | '.join(cells)} |")
+    return lines
+
+
+def cold_starts(spawns: int, warm: int) -> list[str]:
+    """The cold-start section: spawn to first answer per worker and mode, the snapshots' sizes,
+    the first-request penalties."""
+    with tempfile.TemporaryDirectory() as snapshot_dir, tempfile.TemporaryDirectory() as state_dir:
+        directory, state = Path(snapshot_dir), Path(state_dir)
+        for worker in snapshots.WORKERS.values():  # saved before any clock starts
+            snapshots.snapshot_for(worker, "dedicated", directory)
+        samples = cold_start_samples(directory, state, spawns)
+        rows = dict.fromkeys(row for row, _ in samples)
+        floor = {mode: statistics.median(samples["the bare Python worker (floor)", mode]) for mode in COLD_MODES}
+        lines = [f"Cold starts: workerd's spawn to the first 200, seconds, median (p95) of {spawns} spawns, each worker in a "
+                 "workerd process of its own (scripts/snapshots.py); in brackets, above the floor in the same mode:", "",
+                 "| worker | no snapshot | baseline snapshot | dedicated snapshot |", "|---|---|---|---|"]
+        for row in rows:
+            cells = []
+            for mode in COLD_MODES:
+                runs = samples[row, mode]
+                above = "" if row.startswith("the bare") else f" [+{statistics.median(runs) - floor[mode]:.2f}]"
+                cells.append(f"{statistics.median(runs):.2f} ({percentile(runs, 0.95):.2f}){above}")
+            lines.append(f"| {row} | {' | '.join(cells)} |")
+        sizes = ", ".join(f"{path.stem} {path.stat().st_size / 1e6:.1f} MB" for path in sorted(directory.glob("*.bin")))
+        lines += ["", f"Snapshot sizes: {sizes}.", ""]
+        lines += first_requests(directory, state, warm)
+    return [*lines, "", *dev_second_starts(spawns)]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=50, help="timed requests per measurement")
     parser.add_argument("--routes-only", action="store_true", help="only the per-route CPU table")
+    parser.add_argument("--cold-only", action="store_true", help="only the cold-start section")
+    parser.add_argument("--spawns", type=int, default=5, help="starts per worker and snapshot mode in the cold-start section")
     args = parser.parse_args()
     n = args.requests
+    if args.cold_only:
+        print("\n".join(cold_starts(args.spawns, n)), flush=True)
+        return
 
     print("\n".join(per_route(n)), flush=True)
     print("\n".join(events_all_in(n)), flush=True)
@@ -488,6 +666,8 @@ def main() -> None:
     print("| measurement (workerd) | result |\n|---|---|")
     for name, value in rows:
         print(f"| {name} | {value} |")
+    print()
+    print("\n".join(cold_starts(args.spawns, n)), flush=True)
 
 
 if __name__ == "__main__":

@@ -35,14 +35,21 @@ From Python (the project root on sys.path):
     save(worker, kind, directory)  -> Snapshot   # kind: "baseline" (one for all) | "dedicated" | "dedicated-alone"
     snapshot_type(path)            -> "baseline" | "dedicated"
 
+`make dev` starts both workers in one process from a baseline snapshot kept between starts
+(dev_baseline(): saved once, then reused while its key holds: the workerd release, the Pyodide
+bundle and the Python workers' compatibility date and flags; a baseline holds none of the
+workers' code, so a code change keeps it, and one file suits both workers).
+
 From a shell:
 
     .venv/bin/python scripts/snapshots.py save api --kind dedicated --dir /tmp/snaps
     .venv/bin/python scripts/snapshots.py start floor --mode dedicated --dir /tmp/snaps   # serves until Ctrl-C
     .venv/bin/python scripts/snapshots.py start pair --mode baseline
+    .venv/bin/python scripts/snapshots.py dev-baseline    # make dev's: prints the host's snapshot options
 """
 
 import argparse
+import hashlib
 import json
 import os
 import subprocess
@@ -50,6 +57,7 @@ import sys
 import tempfile
 import threading
 import time
+import tomllib
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
@@ -67,6 +75,10 @@ SNAPSHOT_FILE = "snapshot.bin"  # the name workerd always saves to, in --python-
 START_TIMEOUT_SECONDS = 180
 POLL_SECONDS = 0.02
 HEADER_BYTES = 65536
+DEV_SNAPSHOTS = PROJECT_ROOT / ".wrangler" / "snapshots"
+WORKERD_PACKAGE = PROJECT_ROOT / "node_modules" / "workerd" / "package.json"
+PYODIDE_BUNDLE = PROJECT_ROOT / ".devhost" / "pyodide-bundle" / "pyodide_dev.capnp.bin"
+DEV_CONFIGS = [PROJECT_ROOT / "wrangler.toml", PROJECT_ROOT / "inference_worker" / "wrangler.toml"]
 
 
 @dataclass(frozen=True)
@@ -130,52 +142,32 @@ def build(worker: Worker) -> None:
     _built.add(worker.config)
 
 
-class WorkerProcess:
-    """One host (local/workerd.mjs) running one Python worker, started on enter. `spawn_to_answer`:
-    seconds from workerd's exec to the probe's first 200 (set by `wait_for_answer`);
-    `start_to_answer`: the same from this process's spawn of the host (Node and miniflare included)."""
+class HostProcess:
+    """One host (local/workerd.mjs, its options `options`), started on enter. Timings, from workerd's
+    exec (`spawn_to_*`) and from this process's spawn of the host, Node and miniflare included
+    (`start_to_*`): to "Ready" (`wait_until_ready`) and to a probe's first 200 (`wait_for_answer`).
+    `migrations`: D1 migrations applied "once" a run per state folder, "always" (as make dev) or "never"."""
 
-    def __init__(self, worker: Worker, *, state_dir: Path, snapshot: Snapshot | None = None, save: str | None = None,
-                 dedicated: bool = False, rpc_port: int | None = None, peer_address: str | None = None,
-                 variables: dict[str, str] | None = None, snapshot_dir: Path | None = None, gate: Path | None = None,
-                 migrate: bool = True):
-        self.worker = worker
+    def __init__(self, label: str, options: list[str], *, state_dir: Path, gate: Path | None = None, migrations: str = "once"):
+        self.label = label
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.rpc_port = rpc_port
+        self.state_dir = state_dir
+        state_dir.mkdir(parents=True, exist_ok=True)
         self.lines: list[str] = []
+        self.spawn_to_ready: float | None = None
+        self.start_to_ready: float | None = None
         self.spawn_to_answer: float | None = None
         self.start_to_answer: float | None = None
         self._stamp = state_dir / "workerd-spawned-at"
         self._environment = {"DEVHOST_WORKERD_SPAWN_STAMP": str(self._stamp),
                              **({"DEVHOST_WORKERD_START_GATE": str(gate)} if gate else {})}
         self._ready = threading.Event()
-        args = [str(NODE), HOST_SCRIPT, "-c", str(worker.config), "--port", str(self.port), "--persist-to", str(state_dir),
-                "--no-build"]
-        self._migrates = migrate and state_dir not in _migrated
-        self.state_dir = state_dir
-        if not self._migrates:
-            args += ["--no-migrations"]
-        for name, value in (variables or {}).items():
-            args += ["--var", f"{name}:{value}"]
-        if dedicated:
-            args += ["--compat-flag", DEDICATED_FLAG]
-        directory = snapshot.path.parent if snapshot else snapshot_dir
-        if directory:
-            args += ["--python-snapshot-dir", str(directory)]
-        if snapshot:
-            args += ["--python-load-snapshot", snapshot.path.name]
-        if save:
-            args += ["--python-save-baseline-snapshot" if save == "baseline" else "--python-save-snapshot"]
-        if rpc_port and worker.rpc_entrypoint:
-            args += ["--rpc-socket", f"{worker.name}:{worker.rpc_entrypoint}@{rpc_port}"]
-        if worker.service_binding:
-            # Unanswered (port 1) when no peer is given: the floor's /rpc, the api alone before its peer is up.
-            args += ["--remote-service", f"{worker.service_binding}={peer_address or '127.0.0.1:1'}"]
-        self.args = args
+        self._migrates = migrations == "always" or (migrations == "once" and state_dir not in _migrated)
+        self.args = [str(NODE), HOST_SCRIPT, "--port", str(self.port), "--persist-to", str(state_dir), *options,
+                     *([] if self._migrates else ["--no-migrations"])]
 
-    def __enter__(self) -> "WorkerProcess":
-        build(self.worker)
+    def __enter__(self) -> "HostProcess":
         self._started = time.time()
         self.process = subprocess.Popen(self.args, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                         text=True, env={**os.environ, **self._environment})
@@ -186,34 +178,38 @@ class WorkerProcess:
         for line in self.process.stdout:
             self.lines.append(line.rstrip("\n"))
             if "Ready on http" in line:
+                self._ready_at = time.time()
                 self._ready.set()
 
     def log(self) -> str:
         return "\n".join(self.lines)
 
-    def _answered(self) -> None:
+    def _up(self) -> None:
         if self._migrates:
             _migrated.add(self.state_dir)
 
     def _check_alive(self, deadline: float, doing: str) -> None:
         if self.process.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"{self.worker.key}: {doing} failed:\n{self.log()}")
-
-    def wait_until_ready(self) -> None:
-        """Until the host prints "Ready" (workerd listens: the worker's modules are evaluated)."""
-        deadline = time.monotonic() + START_TIMEOUT_SECONDS
-        while not self._ready.wait(0.05):
-            self._check_alive(deadline, "start")
-        self._answered()
+            raise RuntimeError(f"{self.label}: {doing} failed:\n{self.log()}")
 
     @property
     def spawned_at(self) -> float:
         """The wall clock when workerd started."""
         return float(self._stamp.read_text())
 
-    def wait_for_answer(self, url: str | None = None) -> float:
-        """Polls `url` (the worker's probe) until it answers 200; returns spawn_to_answer."""
-        url = url or f"{self.url}{self.worker.probe}"
+    def wait_until_ready(self) -> float:
+        """Until the host prints "Ready" (workerd listens: the workers' modules are evaluated);
+        returns spawn_to_ready."""
+        deadline = time.monotonic() + START_TIMEOUT_SECONDS
+        while not self._ready.wait(0.05):
+            self._check_alive(deadline, "start")
+        self._up()
+        self.spawn_to_ready = self._ready_at - self.spawned_at
+        self.start_to_ready = self._ready_at - self._started
+        return self.spawn_to_ready
+
+    def wait_for_answer(self, url: str) -> float:
+        """Polls `url` until it answers 200; returns spawn_to_answer."""
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
         with httpx.Client(timeout=START_TIMEOUT_SECONDS) as client:
             while True:
@@ -225,7 +221,7 @@ class WorkerProcess:
                 self._check_alive(deadline, f"waiting for {url}")
                 time.sleep(POLL_SECONDS)
         answered = time.time()
-        self._answered()
+        self._up()
         self.spawn_to_answer = answered - self.spawned_at
         self.start_to_answer = answered - self._started
         return self.spawn_to_answer
@@ -237,6 +233,55 @@ class WorkerProcess:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+
+
+class WorkerProcess(HostProcess):
+    """A host running one Python worker: restored from `snapshot` (or none), or saving one
+    (`save`: "baseline" or "dedicated"), with `dedicated` adding the flag; serving its RPC
+    entrypoint on `rpc_port`, its service binding answered at `peer_address`."""
+
+    def __init__(self, worker: Worker, *, state_dir: Path, snapshot: Snapshot | None = None, save: str | None = None,
+                 dedicated: bool = False, rpc_port: int | None = None, peer_address: str | None = None,
+                 variables: dict[str, str] | None = None, snapshot_dir: Path | None = None, gate: Path | None = None,
+                 migrate: bool = True):
+        self.worker = worker
+        options = ["-c", str(worker.config), "--no-build"]
+        for name, value in (variables or {}).items():
+            options += ["--var", f"{name}:{value}"]
+        if dedicated:
+            options += ["--compat-flag", DEDICATED_FLAG]
+        directory = snapshot.path.parent if snapshot else snapshot_dir
+        if directory:
+            options += ["--python-snapshot-dir", str(directory)]
+        if snapshot:
+            options += ["--python-load-snapshot", snapshot.path.name]
+        if save:
+            options += ["--python-save-baseline-snapshot" if save == "baseline" else "--python-save-snapshot"]
+        if rpc_port and worker.rpc_entrypoint:
+            options += ["--rpc-socket", f"{worker.name}:{worker.rpc_entrypoint}@{rpc_port}"]
+        if worker.service_binding:
+            # Unanswered (port 1) when no peer is given: the floor's /rpc, the api alone before its peer is up.
+            options += ["--remote-service", f"{worker.service_binding}={peer_address or '127.0.0.1:1'}"]
+        super().__init__(worker.key, options, state_dir=state_dir, gate=gate, migrations="once" if migrate else "never")
+
+    def __enter__(self) -> "WorkerProcess":
+        build(self.worker)
+        super().__enter__()
+        return self
+
+    def wait_for_answer(self, url: str | None = None) -> float:
+        """Polls `url` (by default the worker's probe) until it answers 200; returns spawn_to_answer."""
+        return super().wait_for_answer(url or f"{self.url}{self.worker.probe}")
+
+
+def dev_host(state_dir: Path, snapshot: Path | None = None, variables: dict[str, str] | None = None,
+             migrations: str = "always") -> HostProcess:
+    """The host `make dev` runs (both workers in one process, its [build] step and D1 migrations
+    included), restored from the baseline `snapshot` if given."""
+    options = [item for name, value in (variables or {}).items() for item in ("--var", f"{name}:{value}")]
+    if snapshot:
+        options += ["--python-snapshot-dir", str(snapshot.parent), "--python-load-snapshot", snapshot.name]
+    return HostProcess("make dev's host", options, state_dir=state_dir, migrations=migrations)
 
 
 def save(worker: Worker, kind: str, directory: Path) -> Snapshot:
@@ -313,14 +358,15 @@ def start(worker: Worker, mode: str = "none", directory: Path | None = None, *, 
 
 @contextmanager
 def start_pair(mode: str = "none", directory: Path | None = None, *, variables: dict[str, str] | None = None,
-               api_mode: str | None = None, state_dir: Path | None = None,
-               migrate: bool = True) -> Iterator[tuple[WorkerProcess, WorkerProcess]]:
+               api_mode: str | None = None, state_dir: Path | None = None, migrate: bool = True,
+               answer: bool = True) -> Iterator[tuple[WorkerProcess, WorkerProcess]]:
     """The api and the inference worker, each in its own process restored as `mode` says (the
     api as `api_mode` if given), their workerd started at the same moment (each host's Node side
     first gets ready, then both wait at a gate); yields (api, inference) once the api's /health
     answers 200, which needs the inference worker's RPC health: the api's `spawn_to_answer` is
     the pair's cold start (the inference's is the same moment, from its own spawn). `state_dir`
-    and `migrate` are the inference worker's (see start)."""
+    and `migrate` are the inference worker's (see start). Without `answer`, yields once both
+    hosts are Ready, before any request: the first request is then the caller's."""
     inference_worker, api_worker = WORKERS["inference"], WORKERS["api"]
     # Built and saved before either clock starts (the shared baseline first, then both side by side).
     build(inference_worker)
@@ -344,14 +390,53 @@ def start_pair(mode: str = "none", directory: Path | None = None, *, variables: 
                 process._check_alive(deadline, "reaching workerd's start")
             time.sleep(POLL_SECONDS)
         gate.touch()
-        api.wait_for_answer()
-        inference.spawn_to_answer = api.spawn_to_answer + (api.spawned_at - inference.spawned_at)
+        if answer:
+            api.wait_for_answer()
+            inference.spawn_to_answer = api.spawn_to_answer + (api.spawned_at - inference.spawned_at)
+        else:
+            inference.wait_until_ready()
+            api.wait_until_ready()
         yield api, inference
+
+
+def baseline_key(workerd_package: Path, bundle: Path, configs: list[Path]) -> str:
+    """What a baseline snapshot depends on, hashed: the workerd release (its npm package's
+    version), the Pyodide bundle's bytes and each Python worker's compatibility date and flags
+    (the host adds the same development flags to all). Not the workers' code: the baseline is
+    taken before it is mounted."""
+    digest = hashlib.sha256()
+    digest.update(json.loads(workerd_package.read_text())["version"].encode())
+    digest.update(hashlib.sha256(bundle.read_bytes()).digest())
+    for config in configs:
+        settings = tomllib.loads(config.read_text())
+        digest.update(json.dumps([settings.get("compatibility_date"), sorted(settings.get("compatibility_flags", []))]).encode())
+    return digest.hexdigest()[:16]
+
+
+def dev_baseline(directory: Path = DEV_SNAPSHOTS) -> Path:
+    """make dev's baseline snapshot, saved into `directory` if no file there has the current
+    key (older ones are removed), else the one kept from an earlier start. The saver is the bare
+    worker (see save), with the same compatibility date and flags as the project's workers
+    (checked: they are part of the key)."""
+    key = baseline_key(WORKERD_PACKAGE, PYODIDE_BUNDLE, DEV_CONFIGS)
+    if key != baseline_key(WORKERD_PACKAGE, PYODIDE_BUNDLE, [WORKERS["floor"].config] * len(DEV_CONFIGS)):
+        raise RuntimeError("the bare worker's compatibility date or flags differ from the workers': its baseline would not suit them")
+    target = directory / f"baseline-{key}.bin"
+    if target.exists():
+        return target
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("baseline-*.bin"):
+        stale.unlink()
+    print("==> Saving the runtime's baseline snapshot (once: later starts restore it)", file=sys.stderr, flush=True)
+    with tempfile.TemporaryDirectory(dir=directory, prefix=".saving-") as saving:
+        save(WORKERS["floor"], "baseline", Path(saving)).path.replace(target)
+    return target
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("dev-baseline", help="make dev's baseline snapshot (saved if missing): prints the host's options")
     saving = commands.add_parser("save", help="save a worker's snapshot and print its type and size")
     saving.add_argument("worker", choices=sorted(WORKERS))
     saving.add_argument("--kind", choices=["baseline", "dedicated", "dedicated-alone"], default="dedicated")
@@ -363,6 +448,10 @@ def main() -> None:
     starting.add_argument("--var", action="append", default=[], help="KEY:VALUE, a worker variable")
     args = parser.parse_args()
 
+    if args.command == "dev-baseline":
+        path = dev_baseline()
+        print(f"--python-snapshot-dir {path.parent} --python-load-snapshot {path.name}")
+        return
     if args.command == "save":
         snapshot = save(WORKERS[args.worker], args.kind, args.dir)
         print(json.dumps({"path": str(snapshot.path), "type": snapshot.kind, "bytes": snapshot.size}))
