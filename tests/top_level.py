@@ -6,9 +6,9 @@ whose validator is left to build, the project's modules imported) and exits 1 on
 Cloudflare runs a Python Worker's top level once, at deploy, and restores every isolate from a
 snapshot of its memory (docs/architecture.md, "Top level and snapshot"). What the top level
 computed is then shared by every isolate, so it must not
-- draw entropy (os.urandom, uuid.uuid4, secrets, the `random` module's shared generator, an
-  unseeded random.Random(), SystemRandom: all reach os.urandom): every isolate would repeat the same "random" values;
-  workerd raises;
+- draw entropy (os.urandom, uuid.uuid4, secrets and SystemRandom, which reach it; the `random`
+  module's shared generator; an unseeded random.Random()): every isolate would repeat the same
+  "random" values; workerd raises;
 - read the clock (time.time, monotonic, perf_counter, datetime.now/today): outside a request the
   runtime's clock reads 0, a value silently frozen into the snapshot;
 - make network I/O (a socket), or call the runtime's JavaScript (the `js`, `pyodide.ffi` and
@@ -67,7 +67,7 @@ def _refused_python(frame: FrameType) -> str | None:
     """Why running this Python function at top level breaks the snapshot, or None."""
     code = frame.f_code
     if code.co_filename in STAND_INS:
-        return f"runtime call: {code.co_qualname if hasattr(code, 'co_qualname') else code.co_name} (a JS object or JS call)"
+        return f"runtime call: {code.co_qualname} (a JS object or JS call)"
     if code.co_filename == random.__file__:
         own = frame.f_locals.get("self")
         if own is random._inst:  # type: ignore[attr-defined]
