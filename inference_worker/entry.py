@@ -24,6 +24,7 @@ from inference.health import check_bindings
 from inference.log import log
 from inference.log import request_id as log_context
 from inference.settings import settings_of
+from inference.store.runtime import QueueMessage  # the bindings' adapters: in the snapshot (inference/bindings.py imports them late)
 from shared.contract import ServiceFailed
 from shared.rpc import METHODS, encode_failure, encode_result
 from shared.sdk import runtime_batch
@@ -126,8 +127,6 @@ class Default(WorkerEntrypoint):
 
     # The event queue's consumer, and its dead-letter queue's (inference_worker/wrangler.toml).
     async def queue(self, batch, _env=None, _ctx=None):
-        from inference.store.runtime import QueueMessage
-
         raw = runtime_batch(batch)
         messages = [QueueMessage(message) for message in raw.messages]
         if raw.queue == settings_of(self.env).event_dead_letter_queue:

@@ -13,25 +13,24 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DOCUMENT = ROOT / "docs" / "openapi.json"
 sys.path[:0] = [str(ROOT), str(ROOT / "api_worker")]
-from api.openapi import document_text  # noqa: E402
+from api.openapi import DOCUMENT_TEXT  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--check", action="store_true", help="fail if docs/openapi.json is stale; write nothing")
     args = parser.parse_args(argv)
-    text = document_text()
     current = DOCUMENT.read_text() if DOCUMENT.exists() else None
     if args.check:
-        if current != text:
+        if current != DOCUMENT_TEXT:
             print(f"{DOCUMENT.relative_to(ROOT)} is stale: run `make openapi`")
             return 1
         print(f"{DOCUMENT.relative_to(ROOT)} is current")
         return 0
-    if current == text:
+    if current == DOCUMENT_TEXT:
         print(f"{DOCUMENT.relative_to(ROOT)}: unchanged")
         return 0
-    DOCUMENT.write_text(text)
+    DOCUMENT.write_text(DOCUMENT_TEXT)
     print(f"Wrote {DOCUMENT.relative_to(ROOT)}")
     return 0
 

@@ -1,9 +1,9 @@
 """The base of every contract model."""
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
 
 class Model(BaseModel):
-    # A validator is built when its model is first used, not at import: a worker's cold
-    # start pays only for the models its first request touches.
-    model_config = ConfigDict(defer_build=True)
+    """A model's validator is built when its class is made, at import: a worker's top level runs
+    once, at deploy, and every isolate is restored from a snapshot of it, so no request builds one
+    (docs/architecture.md, "Top level and snapshot")."""

@@ -12,7 +12,6 @@ import hashlib
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
-from functools import cache
 from typing import Annotated, Any, NamedTuple, NotRequired
 
 from pydantic import ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError, with_config
@@ -93,36 +92,29 @@ def batch_digest(events: list[Any]) -> str:
     return hashlib.sha256(to_json(events, inf_nan_mode="null")).hexdigest()
 
 
-@cache  # built on the first batch, not at import: every cold start would pay for it
-def _batch_validator() -> TypeAdapter[list[EventIn]]:
-    return TypeAdapter(list[EventIn])
-
-
-@cache
-def _event_validator() -> TypeAdapter[EventIn]:
-    return TypeAdapter(EventIn)
+# Built at import, as the models' validators are (shared/base.py).
+_BATCH_VALIDATOR = TypeAdapter(list[EventIn])
+_EVENT_VALIDATOR = TypeAdapter(EventIn)
 
 
 class _EventsBody(TypedDict):
     events: list[EventIn]
 
 
-@cache
-def _body_validator() -> TypeAdapter[list[EventIn] | _EventsBody]:
-    return TypeAdapter(list[EventIn] | _EventsBody)
+_BODY_VALIDATOR: TypeAdapter[list[EventIn] | _EventsBody] = TypeAdapter(list[EventIn] | _EventsBody)
 
 
 def _checked(raw_events: list[Any]) -> Sequence[EventIn | Rejection]:
     """Each event validated, or why not. The whole list in one call first (one pass in Rust for
     the usual batch, every event valid); event by event only to find which ones are not."""
     try:
-        return _batch_validator().validate_python(raw_events)
+        return _BATCH_VALIDATOR.validate_python(raw_events)
     except ValidationError:
         pass
     checked: list[EventIn | Rejection] = []
     for index, raw in enumerate(raw_events):
         try:
-            checked.append(_event_validator().validate_python(raw))
+            checked.append(_EVENT_VALIDATOR.validate_python(raw))
         except ValidationError as exc:
             first = exc.errors()[0]
             field = ".".join(str(p) for p in first["loc"]) or "event"
@@ -177,7 +169,7 @@ def _valid_events(body: bytes, max_bytes: int) -> list[EventIn] | None:
     outside the budget or not JSON that reads back as it was sent (a lone surrogate escape): the
     body is then read and checked event by event, or refused."""
     try:
-        value = parse_json_as(_body_validator(), body, max_bytes=max_bytes)
+        value = parse_json_as(_BODY_VALIDATOR, body, max_bytes=max_bytes)
     except (JsonRefused, ValidationError):
         return None
     return value if isinstance(value, list) else value["events"]

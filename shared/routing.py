@@ -57,11 +57,16 @@ class RoutingConfigError(ValueError):
     """A routing var that cannot be used: named, so the log says which and why."""
 
 
+# Built at import, as the models' validators are (shared/base.py).
+_PROVIDER_MODELS: TypeAdapter[dict[str, str | ProviderModel]] = TypeAdapter(dict[str, str | ProviderModel])
+_RULES: TypeAdapter[list[Rule]] = TypeAdapter(list[Rule])
+
+
 def parse_provider_models(text: str | None) -> dict[str, ProviderModel]:
     if not text:
         return {}
     try:
-        raw = parse_json_as(TypeAdapter(dict[str, str | ProviderModel]), text, max_bytes=MAX_BODY_BYTES, field="PROVIDER_MODELS")
+        raw = parse_json_as(_PROVIDER_MODELS, text, max_bytes=MAX_BODY_BYTES, field="PROVIDER_MODELS")
     except ValueError as exc:
         raise RoutingConfigError(f"PROVIDER_MODELS: {exc}") from None
     mapped = {}
@@ -77,7 +82,7 @@ def parse_rules(text: str | None, providers: set[str]) -> list[Rule]:
     if not text:
         return []
     try:
-        rules = parse_json_as(TypeAdapter(list[Rule]), text, max_bytes=MAX_BODY_BYTES, field="ROUTING_RULES")
+        rules = parse_json_as(_RULES, text, max_bytes=MAX_BODY_BYTES, field="ROUTING_RULES")
     except ValueError as exc:
         raise RoutingConfigError(f"ROUTING_RULES: {exc}") from None
     for index, rule in enumerate(rules):

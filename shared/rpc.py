@@ -16,7 +16,6 @@ Response: its window is in its x-ratelimit-* headers, a failure before its first
 envelope. `encode_*` and `decode_answer` are the only conversions of answers."""
 
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Any, Generic, TypeVar, cast
 
 from pydantic import BaseModel
@@ -65,15 +64,9 @@ class Method:
     # (name, type) of each argument, in order: a contract model (sent as its JSON text), or a str or bool as is.
     arguments: tuple[tuple[str, type], ...]
     result: Any  # a model, a list of one, bool, a dict; STREAM for a Response
+    envelope: type[Envelope[Any]]  # its answer as it crosses, made (and its validator built) at import
     work: bool = False  # carries the request's admission (its one argument is a WorkRequest)
     failover: bool = True  # may be sent again to the next backend if this one fails
-
-    @cached_property
-    def envelope(self) -> type[Envelope[Any]]:
-        """Made on first use, as the contract models' validators are (shared/base.py)."""
-        if self.streams:
-            return Envelope[None]
-        return cast(type[Envelope[Any]], Envelope.__class_getitem__(self.result))  # a type known at run time only
 
     @property
     def streams(self) -> bool:
@@ -93,7 +86,8 @@ class Method:
 
 
 def _method(name: str, *arguments: tuple[str, type], result: Any, work: bool = False, failover: bool = True) -> Method:
-    return Method(name, arguments, result, work, failover)
+    envelope = Envelope[None] if result is STREAM else Envelope.__class_getitem__(result)  # a type known at run time only
+    return Method(name, arguments, result, cast(type[Envelope[Any]], envelope), work, failover)
 
 
 METHODS: dict[str, Method] = {method.name: method for method in (

@@ -16,21 +16,25 @@ from api import cors
 from api.admission import admit, settle
 from api.call import RequestContext, RequestHeaders, json_response
 from api.negotiation import preferred_type
+from api.router import Handler
 from api.routes import router
 from api.runtime import Response
 from api.settings import settings_of
 from shared.errors import ApiError, ErrorCode, error_body, openai_error_body
 
-_handlers: dict[str, Any] = {}
 
-
-def _resolve(handler: Any) -> Any:
+def _imported(handler: Handler) -> Any:
     if not isinstance(handler, str):
         return handler
-    if handler not in _handlers:
-        module, _, name = handler.partition(":")
-        _handlers[handler] = getattr(importlib.import_module(module), name)
-    return _handlers[handler]
+    module, _, name = handler.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+# Every route's handler, imported with this module: Cloudflare runs a worker's top level once, at
+# deploy, and restores every isolate from a snapshot of it, so what is imported here (graphql-core
+# and the schema, the OpenAPI document, the models' validators) costs no isolate's first request
+# (docs/architecture.md, "Top level and snapshot").
+_HANDLERS = {route.handler: _imported(route.handler) for route in router.routes()}
 
 
 def _error_response(err: ApiError, path: str, request_id: str) -> Response:
@@ -145,7 +149,7 @@ async def _respond(request: Any, env: Any, ctx: Any, exchange: _Exchange) -> Res
             if not route.public:
                 await admit(call, route)
             try:
-                response = await _resolve(route.handler)(call)
+                response = await _HANDLERS[route.handler](call)
             finally:
                 await settle(call)
     except ApiError as err:

@@ -4,13 +4,12 @@ bodies' models (api/bodies.py: pydantic's JSON Schemas, so a field added to a bo
 document), the answers' models or shapes (api/openapi_shapes.py), the error shape with its codes
 (shared/errors.py) and the credentials each route needs.
 
-GET /openapi.json serves it, made on the isolate's first request for it and kept (the import
-and the schemas cost nothing to the other routes' cold starts: the route table names this module
-as a string); `make openapi` writes it to docs/openapi.json (scripts/openapi.py)."""
+GET /openapi.json serves it, made once at import (in the worker's top level, which the snapshot
+an isolate is restored from holds: api/app.py); `make openapi` writes it to docs/openapi.json
+(scripts/openapi.py)."""
 
 import json
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any
 
 from pydantic import TypeAdapter
@@ -244,11 +243,9 @@ def document() -> JSON:
     }
 
 
-@cache
-def document_text() -> str:
-    """The document as served and as written to docs/openapi.json."""
-    return json.dumps(document(), indent=2, sort_keys=False) + "\n"
+# The document as served and as written to docs/openapi.json.
+DOCUMENT_TEXT = json.dumps(document(), indent=2, sort_keys=False) + "\n"
 
 
 async def get_openapi(call: Any) -> Any:
-    return call.json_text(document_text())
+    return call.json_text(DOCUMENT_TEXT)

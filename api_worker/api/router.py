@@ -11,8 +11,8 @@ from urllib.parse import unquote
 
 from shared.errors import ApiError, ErrorCode
 
-# A handler, or "module:function" naming one: imported on first use, so a cold start pays
-# only for the modules its route needs.
+# A handler, or "module:function" naming one (the route table stays plain data, readable without
+# the handlers' modules; api/app.py imports them all at its own import).
 Handler = Callable[[Any], Awaitable[Any]] | str
 
 
