@@ -4,7 +4,8 @@ A streamed generation answers once the model's first token is in (so a model tha
 before it can still be answered as an HTTP error by the api worker), then relays tokens as
 they arrive into a body encoded for the client's protocol (tool calls as their pieces come).
 Offered tools, a model that does not stream tool calls is run whole, and its answer sent as
-the stream, as a cached answer is. Usage is recorded when the stream ends, however it ends."""
+the stream, as a cached answer is. Usage is recorded when the stream ends, however it ends, a
+moment after the end (RECORD_AFTER_END_S)."""
 
 import asyncio
 import json
@@ -39,6 +40,14 @@ from shared.errors import ErrorCode
 from shared.routing import WORKERS_AI
 from shared.streams import make_encoder
 from shared.workers_ai import SSEDecoder, StreamEvent, Usage
+
+# The records of a streamed answer (the call's usage and row, its Analytics Engine point) wait
+# this long after the answer's end (its cache entry does not: the same question may follow at
+# once). Their work runs in the same isolate (on a local host, the bindings' too, in one thread)
+# and would otherwise go ahead of the end on its way to the client, which then arrived only once
+# they were written. They are still written within the stream's waitUntil, so none is lost; the
+# request's reservation holds its worst case meanwhile.
+RECORD_AFTER_END_S = 0.02
 
 
 class _AnswerCut(Exception):
@@ -143,6 +152,7 @@ class _Stream:
         if outcome == "ok" and cache_key:
             entry = cache.entry(self.model, "".join(self.parts), used, self.tools.calls)
             await cache.store_quietly(self.env, cache_key, entry, self.req.request_id)
+        await asyncio.sleep(RECORD_AFTER_END_S)
         await self.meter.done(self.model, outcome, used, self.ttft_ms, self.provider)
 
     def _usage(self) -> Usage:
@@ -167,6 +177,7 @@ class _Stream:
         """A cached answer, with its tool calls as they were."""
         used = cache.entry_usage(entry)
         outcome = await self._send_whole(entry["text"], cache.entry_calls(entry), used, cached=True)
+        await asyncio.sleep(RECORD_AFTER_END_S)
         await self.meter.done(self.model, "cache_hit" if outcome == "ok" else outcome, used, 0.0)
 
     async def deliver(self, answer: _Answer, cache_key: str | None) -> None:
@@ -175,6 +186,7 @@ class _Stream:
         if outcome == "ok" and cache_key:
             entry = cache.entry(self.model, answer.text, answer.used, answer.tool_calls)
             await cache.store_quietly(self.env, cache_key, entry, self.req.request_id)
+        await asyncio.sleep(RECORD_AFTER_END_S)
         await self.meter.done(self.model, outcome, answer.used, provider=self.provider)
 
     async def _finish(self, text: str, used: Usage, stopped: bool = False, cached: bool = False) -> str:
