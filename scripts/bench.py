@@ -498,7 +498,7 @@ def events_and_metrics(client: httpx.Client, n: int) -> list[tuple[str, str]]:
 
 
 def create_key(url: str) -> str:
-    response = httpx.post(f"{url}/graphql", headers={"authorization": f"Bearer {ADMIN_TOKEN}"}, json={
+    response = httpx.post(f"{url}/graphql", timeout=60, headers={"authorization": f"Bearer {ADMIN_TOKEN}"}, json={
         "query": 'mutation { createApiKey(name: "bench", tier: ENTERPRISE) { key } }'})
     return response.json()["data"]["createApiKey"]["key"]
 
