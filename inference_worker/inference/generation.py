@@ -148,6 +148,7 @@ class _Stream:
             log(f"stream {self.req.request_id} failed: {type(exc).__name__}: {exc}")
             await source.cancel()
             await self._fail("Internal error")
+        self.meter.ended()
         used = self._usage()
         if outcome == "ok" and cache_key:
             entry = cache.entry(self.model, "".join(self.parts), used, self.tools.calls)
@@ -177,12 +178,14 @@ class _Stream:
         """A cached answer, with its tool calls as they were."""
         used = cache.entry_usage(entry)
         outcome = await self._send_whole(entry["text"], cache.entry_calls(entry), used, cached=True)
+        self.meter.ended()
         await asyncio.sleep(RECORD_AFTER_END_S)
         await self.meter.done(self.model, "cache_hit" if outcome == "ok" else outcome, used, 0.0)
 
     async def deliver(self, answer: _Answer, cache_key: str | None) -> None:
         """The answer of a model that was run unstreamed (it does not stream tool calls)."""
         outcome = await self._send_whole(answer.text, answer.tool_calls, answer.used, answer.stopped)
+        self.meter.ended()
         if outcome == "ok" and cache_key:
             entry = cache.entry(self.model, answer.text, answer.used, answer.tool_calls)
             await cache.store_quietly(self.env, cache_key, entry, self.req.request_id)

@@ -69,6 +69,7 @@ class Meter:
     settles: str | None = None  # the reservation of the request this call is the last of: freed when it is recorded
     used_tools: bool = False  # a generation's that offered tools or carried tool calls or results
     started: float = field(default_factory=time.perf_counter)
+    ended_at: float | None = None  # when the answer ended, if its record is written later
     recorded: bool = False
 
     @classmethod
@@ -87,8 +88,12 @@ class Meter:
                 await admission.settle(self.env, self.caller, self.settles)
             raise
 
+    def ended(self) -> None:
+        """The answer has ended: its latency stops here, however much later it is recorded."""
+        self.ended_at = time.perf_counter()
+
     def elapsed_ms(self) -> float:
-        return (time.perf_counter() - self.started) * 1000
+        return ((self.ended_at or time.perf_counter()) - self.started) * 1000
 
     async def done(self, model: str, outcome: str, used: Usage | None = None, ttft_ms: float | None = None,
                    provider: str = WORKERS_AI) -> None:
