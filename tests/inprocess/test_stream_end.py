@@ -1,5 +1,5 @@
 """A streamed answer ends as soon as the model's stream has: neither what comes after the end
-(the call's usage record) nor the relay's wait for fast tokens to pile up holds it back."""
+(the call's usage reports) nor the relay's wait for fast tokens to pile up holds it back."""
 
 import asyncio
 import json
@@ -47,14 +47,14 @@ def hour_long_flush():
     running.close()
 
 
-def test_the_answer_ends_before_its_usage_is_recorded(host, api_key, ai):
+def test_the_answer_ends_before_its_usage_report_is_written(host, api_key, ai):
     before = recorded_calls(host)
 
     answer, recorded_at_end = stream_then_look(host, api_key, "hello")
 
     assert '"type":"finish"' in answer
     assert recorded_at_end == before  # the client had the whole answer first
-    assert recorded_calls(host) == before + 1  # and the usage is not lost
+    assert recorded_calls(host) == before + 1  # and the report is not lost
 
 
 def test_a_fast_models_answer_ends_when_its_stream_does_not_at_the_next_flush(hour_long_flush):
