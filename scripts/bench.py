@@ -11,6 +11,8 @@ Prints Markdown tables; docs/benchmarks.md (and the README's summary) copy them:
   prints log lines), read from each thread's /proc schedstat (ns) before and after each of N
   sequential requests; work a request leaves to waitUntil lands in the next. Relay cost per token: a 411-token answer minus a 1-token answer
   to the same prompt, less what the AI stand-in spends streaming the same tokens by itself.
+- a 1-token answer's end after its first byte, per streamed protocol (through the external
+  provider's path, whose chunks come apart).
 - on workerd: start-up, time to first byte, event throughput, analytics.
 - each Python worker's isolate memory after start, after 1,000 mixed requests and at the peak of
   200 concurrent streams (scripts/memory_bench.py; `--memory-only` runs it alone).
@@ -26,6 +28,7 @@ These are local numbers on this machine, not Cloudflare's.
 
 import argparse
 import contextlib
+import json
 import statistics
 import sys
 import tempfile
@@ -178,6 +181,18 @@ MODEL_ALONE = [("model alone, 1 token", direct_send(1)), ("model alone, all toke
 EMBEDDINGS = {"model": "@cf/baai/bge-base-en-v1.5", "input": [f"text number {n} about something" for n in range(100)]}
 
 
+# A tool round trip through useChat: the model (one that streams its calls) calls the tool, then
+# answers from the tool's output sent back in the conversation.
+STREAMING_TOOL_MODEL = "@cf/meta/llama-4-scout-17b-16e-instruct"
+UI_WEATHER_TOOL = {"weather": {"description": "The weather in a city",
+                               "inputSchema": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}}
+UI_QUESTION = {"id": "u1", "role": "user", "parts": [{"type": "text", "text": "What is the weather in Paris?"}]}
+UI_TOOL_OUTPUT = {"id": "a1", "role": "assistant", "parts": [{"type": "step-start"}, {
+    "type": "tool-weather", "toolCallId": "c1", "state": "output-available", "input": {"city": "Paris"}, "output": "21C, sunny"}]}
+TOOL_CALL_CHAT = {"model": STREAMING_TOOL_MODEL, "tools": UI_WEATHER_TOOL, "messages": [UI_QUESTION], "maxOutputTokens": 64}
+TOOL_RESULT_CHAT = {**TOOL_CALL_CHAT, "messages": [UI_QUESTION, UI_TOOL_OUTPUT]}
+
+
 def route_requests() -> list[tuple[str, object]]:
     """(label, send(client, i)) for the per-route table; each send reads the whole answer. The JS
     baseline worker (bench/js) answers the same paths with the same binding calls."""
@@ -189,6 +204,10 @@ def route_requests() -> list[tuple[str, object]]:
         ("POST /v1/embeddings, 100 texts", lambda c, _i: c.post("/v1/embeddings", json=EMBEDDINGS).raise_for_status()),
         ("POST /stream/chat, a 1-token answer", stream_send(ONE_TOKEN)),
         (f"POST /stream/chat, a {REPLY_TOKENS}-token answer", stream_send(ALL_TOKENS)),
+        # The JavaScript worker answers these as a chat (the same binding calls: admission, the
+        # model, the records); ours also offers the tool and reads the conversation's tool parts.
+        ("POST /stream/chat, the model calls a tool", stream_send(TOOL_CALL_CHAT)),
+        ("POST /stream/chat, the tool's output sent back, the model answers", stream_send(TOOL_RESULT_CHAT)),
     ]
 
 
@@ -381,6 +400,60 @@ def tool_round_trip(n: int) -> list[str]:
     ]
 
 
+STREAM_END_PROVIDER = "standin-provider"
+OBJECT_SCHEMA = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
+
+
+def stream_end_requests() -> list[tuple[str, str, dict]]:
+    """(protocol, path, body) of a 1-token answer on each streamed protocol."""
+    openai_chat = {"model": MODEL, "stream": True, "max_tokens": 1, "messages": [{"role": "user", "content": LONG_PROMPT}]}
+    return [
+        ("AI SDK UI message stream (/stream/chat)", "/stream/chat", ONE_TOKEN),
+        ("AI SDK text stream (/stream/completion?protocol=text)", "/stream/completion?protocol=text",
+         {"prompt": LONG_PROMPT, "maxOutputTokens": 1}),
+        ("AI SDK data stream (/stream/completion)", "/stream/completion", {"prompt": LONG_PROMPT, "maxOutputTokens": 1}),
+        ("AI SDK object stream (/stream/object)", "/stream/object", {"prompt": "a city", "schema": OBJECT_SCHEMA}),
+        ("OpenAI SSE (/v1/chat/completions, stream)", "/v1/chat/completions", openai_chat),
+        ("OpenAI SSE (/v1/completions, stream)", "/v1/completions",
+         {"model": MODEL, "stream": True, "max_tokens": 1, "prompt": LONG_PROMPT}),
+        ("the provider alone (the AI stand-in's OpenAI face, no worker of ours)", "/__devhost/openai/v1/chat/completions", openai_chat),
+    ]
+
+
+def first_to_end_ms(client: httpx.Client, path: str, body: dict) -> float:
+    """From the answer's first body byte to its end (the last byte, or the close after it)."""
+    first = 0.0
+    with client.stream("POST", path, json=body) as response:
+        response.raise_for_status()
+        for _ in response.iter_raw():
+            first = first or time.perf_counter()
+    return (time.perf_counter() - first) * 1000
+
+
+def stream_end(n: int) -> list[str]:
+    """How long a 1-token answer's end comes after its first byte, per protocol, through the
+    external provider's path (the AI stand-in's OpenAI-compatible face, which sends the token,
+    the finish reason, the usage and [DONE] as chunks of their own, as providers do)."""
+    with tempfile.TemporaryDirectory() as state:
+        host = LocalHost(CONFIGS, Path(state), variables={
+            "ADMIN_TOKEN": ADMIN_TOKEN, "JWT_SECRET": JWT_SECRET, "PROVIDER_NAME": STREAM_END_PROVIDER,
+            "PROVIDER_API_KEY": "bench-provider-key", "PROVIDER_MODELS": json.dumps({MODEL: "standin-model"}),
+            "ROUTING_RULES": json.dumps([{"provider": STREAM_END_PROVIDER, "models": [MODEL]}])})
+        host.variables["PROVIDER_URL"] = f"{host.url}/__devhost/openai/v1"
+        with host, httpx.Client(base_url=host.url, timeout=60, headers={"authorization": f"Bearer {create_key(host.url)}"}) as client:
+            requests = stream_end_requests()
+            for _label, path, body in requests:
+                for _ in range(3):
+                    first_to_end_ms(client, path, body)
+            samples: dict[str, list[float]] = {label: [] for label, _, _ in requests}
+            for i in range(n):
+                for label, path, body in rotated(requests, i):
+                    samples[label].append(first_to_end_ms(client, path, body))
+    return [f"A 1-token answer's end after its first byte, through the external provider ({n} interleaved requests each; wall ms):",
+            "", "| protocol | first byte to end, median (p95) |", "|---|---|",
+            *(f"| {label} | {ms(times)} |" for label, times in samples.items()), ""]
+
+
 def crossings(n: int = 20_000) -> list[str]:
     """Each operation of bench/crossings n times in one request, less the same request doing
     nothing n times: the CPU one operation costs (best of three)."""
@@ -435,7 +508,7 @@ def events_and_metrics(client: httpx.Client, n: int) -> list[tuple[str, str]]:
 
 
 def create_key(url: str) -> str:
-    response = httpx.post(f"{url}/graphql", headers={"authorization": f"Bearer {ADMIN_TOKEN}"}, json={
+    response = httpx.post(f"{url}/graphql", timeout=60, headers={"authorization": f"Bearer {ADMIN_TOKEN}"}, json={
         "query": 'mutation { createApiKey(name: "bench", tier: ENTERPRISE) { key } }'})
     return response.json()["data"]["createApiKey"]["key"]
 
@@ -626,6 +699,7 @@ def main() -> None:
     print("\n".join(paced_relay(max(5, n // 5))), flush=True)
     print()
     print("\n".join(tool_round_trip(n)), flush=True)
+    print("\n".join(stream_end(n)), flush=True)
     if args.routes_only:
         return
     print("\n".join(crossings()), flush=True)

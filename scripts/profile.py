@@ -2,7 +2,8 @@
 --profile: local/workerd/profiler.py), over N requests of one route.
 
     make profile ROUTE=models            # or: .venv/bin/python scripts/profile.py models -n 50
-    routes: health, models, graphql, events, chat (a 411-token stream), embeddings (100 texts)
+    routes: health, models, graphql, events, chat (a 411-token stream), chat1 (a 1-token stream: a
+    chat's fixed cost), tools (a streamed tool call and the answer to its output), embeddings (100 texts)
 """
 
 import argparse
@@ -13,7 +14,19 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from scripts.bench import ADMIN_TOKEN, ALL_TOKENS, CONFIGS, EMBEDDINGS, JWT_SECRET, create_key, event_batch, stream_send  # noqa: E402
+from scripts.bench import (  # noqa: E402
+    ADMIN_TOKEN,
+    ALL_TOKENS,
+    CONFIGS,
+    EMBEDDINGS,
+    JWT_SECRET,
+    ONE_TOKEN,
+    TOOL_CALL_CHAT,
+    TOOL_RESULT_CHAT,
+    create_key,
+    event_batch,
+    stream_send,
+)
 from scripts.localhost import LocalHost  # noqa: E402
 
 SENDS = {
@@ -22,6 +35,8 @@ SENDS = {
     "graphql": lambda c, _i: c.post("/graphql", json={"query": "{ models { id } }"}).raise_for_status(),
     "events": lambda c, i: c.post("/events", json=event_batch(2000 + i)).raise_for_status(),
     "chat": stream_send(ALL_TOKENS),
+    "chat1": stream_send(ONE_TOKEN),
+    "tools": lambda c, i: (stream_send(TOOL_CALL_CHAT)(c, i), stream_send(TOOL_RESULT_CHAT)(c, i)),
     "embeddings": lambda c, _i: c.post("/v1/embeddings", json=EMBEDDINGS).raise_for_status(),
 }
 

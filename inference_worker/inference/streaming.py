@@ -6,11 +6,11 @@ timer). So the model's stream is relayed in one of two ways, chosen by how its c
 - chunk by chunk, while they come slower than STREAM_FLUSH_MS apart (a model generating at its
   usual pace): the runtime pipes the stream into a sink whose `write` is a Python callback, one
   synchronous call a chunk, no await;
-- in batches, from the first chunk that comes sooner than that after the one before (a model
-  faster than the relay, or chunks that queued up): the runtime pipes the rest, with no Python
+- in batches, once FAST_CHUNKS_TO_BATCH chunks in a row came sooner than that after the one
+  before (a model faster than the relay, or chunks that queued up): the runtime pipes the rest, with no Python
   in the loop, into an inbox (a byte stream whose `enqueue` is the pipe's sink), and Python reads
   it with a BYOB reader, which takes everything queued since its last read, at most once per
-  STREAM_FLUSH_MS; what it took leaves as one chunk.
+  STREAM_FLUSH_MS (the model's stream ending cuts that wait short); what it took leaves as one chunk.
 
 Either way one AbortController, the body's stop, ends the relay: the reader cancelling the body
 (the client went away), the watchdog's timer (a deadline passed), or a chunk we cannot relay.
@@ -30,6 +30,11 @@ from pyodide.ffi import JsException, create_once_callable, create_proxy, to_js
 from inference.ai_client import ClientGone, ModelStreamBroken
 from inference.deadlines import StreamDeadlines
 
+# Chunks in a row sooner than STREAM_FLUSH_MS apart that switch the relay to batches. An answer's
+# tail (the last token, its finish reason, the usage, [DONE]) comes at once, so a short answer
+# stays chunk by chunk: switching costs more turns of the event loop than its few chunks, and its
+# end would wait for them.
+FAST_CHUNKS_TO_BATCH = 8
 INBOX_READ_BYTES = 64 * 1024  # at most this much of the model's stream per read; more is read at once after
 CLIENT_GONE = "the client went away"  # why the model's stream is cancelled when the reader cancels the body
 DRAIN_POLL_S = 0.005  # how often a failing body looks whether its reader took what was written
@@ -127,14 +132,16 @@ class AnswerBody:
         failed: list[BaseException] = []
         sink_controller: list[Any] = []
 
+        fast_run = [0]  # chunks in a row that came within `flush_interval_s` of the one before
+
         def write(chunk: Any, _controller: Any = None) -> None:
-            fast = time.monotonic() - self.last_chunk_at < flush_interval_s
+            fast_run[0] = fast_run[0] + 1 if time.monotonic() - self.last_chunk_at < flush_interval_s else 0
             try:
                 self.relay(chunk.to_bytes())
             except BaseException as exc:  # raised into the runtime it would reach us as a JsException
                 failed.append(exc)
                 return
-            if fast:
+            if fast_run[0] >= FAST_CHUNKS_TO_BATCH:
                 switch.abort()
 
         sink_write = create_proxy(write)
@@ -168,7 +175,9 @@ class AnswerBody:
         sink = WritableStream.new(_options(start=create_once_callable(inbox_controller.append), write=inbox_in.enqueue.bind(inbox_in),
                                            close=inbox_in.close.bind(inbox_in), abort=inbox_in.error.bind(inbox_in)))
         self._sinks = inbox_controller  # the inbox and the sink: a stop fails the read below and lets go of the source
-        piped = source.pipeTo(sink, _options(signal=self._stop.signal))
+        # Settles when the model's stream has ended (or failed, or was stopped): a flush tick
+        # waiting for more to pile up wakes then, so the answer's end never waits for the tick.
+        piped = asyncio.ensure_future(source.pipeTo(sink, _options(signal=self._stop.signal)))
         reader = inbox.getReader(_options(mode="byob"))
         view = Uint8Array.new(INBOX_READ_BYTES)
         read_at = 0.0
@@ -183,8 +192,8 @@ class AnswerBody:
                 received = result.value
                 self.relay(received.to_bytes())
                 view = Uint8Array.new(received.buffer)  # the read handed its buffer back: the next read fills it again
-                if (wait := read_at + flush_interval_s - self.last_chunk_at) > 0:
-                    await asyncio.sleep(wait)  # let what the model sends meanwhile pile up: one read for all of it
+                if (wait := read_at + flush_interval_s - self.last_chunk_at) > 0 and not piped.done():
+                    await asyncio.wait([piped], timeout=wait)  # let what the model sends meanwhile pile up: one read for all of it
                 read_at = self.last_chunk_at
         finally:
             self._sinks = []

@@ -1,6 +1,7 @@
 """Usage accounting for model calls: per-key daily counters and one row per call in D1 (what
 quotas and metrics read), and one Analytics Engine point per call (what dashboards read)."""
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -33,25 +34,30 @@ def embedding_reservation(env: Any, reservation_id: str, model: str, texts: list
     return Reservation(id=reservation_id, kind="ai", tokens=tokens, cost_usd=cost)
 
 
-async def record(env: Any, call: ModelCallRecord, settles: str | None = None) -> None:
-    """Records a model call; `settles`: the reservation its request held (freed now that its usage is counted)."""
+async def record(env: Any, call: ModelCallRecord, settles: str | None = None, reports_after_s: float = 0.0) -> None:
+    """Records a model call; `settles`: the reservation its request held (freed now that its usage
+    is counted). The key's counter (what its quotas are checked against) first; the call's D1 row
+    and usage (what reports read) and its point `reports_after_s` later."""
     stores = stores_of(env)
     try:
-        await stores.db.record_call(call, settles if stores.counters is None else None)
-        if stores.counters is not None:  # what the key's quotas are checked against
+        if stores.counters is not None:
             await stores.counters.add(call.caller.key_id, day_of(clock.now()), settles=[settles] if settles else [],
                                       requests=1, prompt_tokens=call.usage.prompt_tokens,
                                       completion_tokens=call.usage.completion_tokens, cost_usd=call.cost_usd,
                                       cache_hits=1 if call.outcome == "cache_hit" else 0)
+        if reports_after_s:
+            await asyncio.sleep(reports_after_s)
+        await stores.db.record_call(call, settles if stores.counters is None else None)
     finally:
         stores.telemetry.write(call_point(call))
 
 
-async def record_quietly(env: Any, call: ModelCallRecord, request_id: str, settles: str | None = None) -> None:
+async def record_quietly(env: Any, call: ModelCallRecord, request_id: str, settles: str | None = None,
+                         reports_after_s: float = 0.0) -> None:
     """Record, logging a failure instead of raising it: the client has (or is getting) its
     answer, and a lost counter must not take that away."""
     try:
-        await record(env, call, settles)
+        await record(env, call, settles, reports_after_s)
     except Exception as exc:
         log(f"usage record failed for request {request_id}: {exc}")
 
@@ -69,6 +75,7 @@ class Meter:
     settles: str | None = None  # the reservation of the request this call is the last of: freed when it is recorded
     used_tools: bool = False  # a generation's that offered tools or carried tool calls or results
     started: float = field(default_factory=time.perf_counter)
+    ended_at: float | None = None  # when the answer ended, if its record is written later
     recorded: bool = False
 
     @classmethod
@@ -87,11 +94,15 @@ class Meter:
                 await admission.settle(self.env, self.caller, self.settles)
             raise
 
+    def ended(self) -> None:
+        """The answer has ended: its latency stops here, however much later it is recorded."""
+        self.ended_at = time.perf_counter()
+
     def elapsed_ms(self) -> float:
-        return (time.perf_counter() - self.started) * 1000
+        return ((self.ended_at or time.perf_counter()) - self.started) * 1000
 
     async def done(self, model: str, outcome: str, used: Usage | None = None, ttft_ms: float | None = None,
-                   provider: str = WORKERS_AI) -> None:
+                   provider: str = WORKERS_AI, reports_after_s: float = 0.0) -> None:
         """`ttft_ms` defaults to the whole latency for an answer given at once, and to 0 for a
         failure. The call costs its usage at the model's price with its provider (a cached answer
         ran no model: it costs nothing)."""
@@ -104,4 +115,4 @@ class Meter:
         call = ModelCallRecord(self.caller, model, self.kind, outcome, used, latency, ttft_ms, self.backend, self.failovers, provider, cost,
                           self.used_tools)
         self.recorded = True
-        await record_quietly(self.env, call, self.request_id, self.settles)
+        await record_quietly(self.env, call, self.request_id, self.settles, reports_after_s)

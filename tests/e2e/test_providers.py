@@ -4,6 +4,9 @@ streams to the AI SDK and OpenAI clients like any other, falls back to Workers A
 provider fails before its first token, and is priced at the provider's prices in the usage
 report; a tier's daily budget stops its keys once spent."""
 
+import time
+from collections.abc import Callable
+
 import httpx
 import openai
 import pytest
@@ -13,10 +16,22 @@ from tests.e2e.sdk import message_text, run_client
 from tests.e2e.test_ai_sdk import STAND_IN_REPLY
 
 MAPPED = "@cf/mistralai/mistral-small-3.1-24b-instruct"  # the one model PROVIDER_MODELS maps
+USAGE_LOOKS, USAGE_LOOK_INTERVAL_S = 100, 0.05
 
 
 def chat(text: str, **extra) -> dict:
     return {"model": "mistral-small-3.1", "messages": [{"id": "u", "role": "user", "parts": [{"type": "text", "text": text}]}], **extra}
+
+
+def landed_usage(caller: httpx.Client, landed: Callable[[dict], bool]) -> dict:
+    """/v1/usage once `landed` says it counts what was sent: a streamed answer's usage report is
+    written just after its end."""
+    for _ in range(USAGE_LOOKS):
+        usage = caller.get("/v1/usage").json()
+        if landed(usage):
+            return usage
+        time.sleep(USAGE_LOOK_INTERVAL_S)
+    return usage
 
 
 def provider_calls(ai) -> list[dict]:
@@ -82,7 +97,7 @@ def test_usage_shows_spend_per_day_and_model_at_the_provider_prices(base_url, ne
     with httpx.Client(base_url=base_url, timeout=30, headers={"authorization": f"Bearer {key}"}) as caller:
         caller.post("/stream/chat", json=chat("priced", complexity="high")).raise_for_status()
         caller.post("/stream/chat", json=chat("priced too")).raise_for_status()
-        usage = caller.get("/v1/usage").json()
+        usage = landed_usage(caller, lambda usage: sum(row["calls"] for row in usage["spend"]) == 2)
         graphql = caller.post("/graphql", json={"query": "{ usage { costUsd spend { day model provider calls costUsd } } models { id inputPrice outputPrice } }"}).json()
 
     by_provider = {row["provider"]: row for row in usage["spend"]}
@@ -107,7 +122,7 @@ def test_a_tier_budget_stops_its_keys_once_spent(base_url, new_key, ai):
             statuses.append(response.status_code)
             if response.status_code == 429:
                 break
-        spent = caller.get("/v1/usage").json()
+        spent = landed_usage(caller, lambda usage: usage["cost_usd"] >= TEST_PRO_DAILY_BUDGET_USD)
 
     assert statuses[-1] == 429 and set(statuses[:-1]) == {200}, statuses
     assert response.json()["error"]["reason"] == "budget"

@@ -86,3 +86,18 @@ def test_replay_pieces_rebuild_the_text():
     text = "Hello  there,\nworld "
     assert "".join(cache.replay_pieces(text)) == text
     assert cache.replay_pieces(text) == ["Hello", "  there,", "\nworld", " "]
+
+
+
+def test_a_streamed_calls_latency_ends_with_its_answer_not_with_its_later_record(monkeypatch):
+    env = inference_env()
+    now = [100.0]
+    monkeypatch.setattr(usage.time, "perf_counter", lambda: now[0])
+    meter = usage.Meter(env, Caller(key_id="k1", tier="pro"), "chat", "r1", started=now[0])
+    now[0] += 0.25  # the answer takes 250 ms
+    meter.ended()
+    now[0] += 5.0  # and its record is written later
+
+    asyncio.run(meter.done("@cf/meta/llama-3.1-8b-instruct-fast", "ok"))
+
+    assert env.DB.rows("SELECT latency_ms, ttft_ms FROM ai_calls") == [(250.0, 250.0)]
