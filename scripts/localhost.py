@@ -48,11 +48,13 @@ def free_port() -> int:
 class LocalHost:
     def __init__(self, configs: list[Path], state_dir: Path, variables: dict[str, str] | None = None,
                  environment: dict[str, str] | None = None, instrumented: bool = False, profile: bool = False,
-                 memory: bool = False):
+                 memory: bool = False, snapshot: Path | None = None):
         self.instrumented = instrumented  # faults and Analytics Engine points through the control routes
         self.profile = profile  # cProfile in each Python worker through /__devhost/profile
         # Each Python worker's isolate memory: /__devhost/memory and workerd's DevTools port (scripts/isolate_memory.py).
         self.inspector_port = free_port() if memory else None
+        # A baseline snapshot to restore both workers from, as `make dev` does (scripts/snapshots.py dev_baseline).
+        self.snapshot = snapshot
         self.configs = configs
         self.state_dir = state_dir
         self.variables = variables or {}  # worker vars (--var)
@@ -71,6 +73,8 @@ class LocalHost:
         args += ["--instrumented"] * self.instrumented + ["--profile"] * self.profile
         if self.inspector_port is not None:
             args += ["--memory", "--inspector-port", str(self.inspector_port)]
+        if self.snapshot:
+            args += ["--python-snapshot-dir", str(self.snapshot.parent), "--python-load-snapshot", self.snapshot.name]
         for config in self.configs:
             args += ["-c", str(config)]
         for name, value in self.variables.items():

@@ -10,6 +10,7 @@ import json
 import os
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
@@ -18,6 +19,7 @@ import pytest
 
 from scripts.jwt_token import claims_for
 from scripts.localhost import FRESH_CONNECTIONS, PROJECT_ROOT, LocalHost
+from scripts.snapshots import dev_baseline, start_pair
 from shared import jwt
 from tests.e2e.hosts import EarlyHosts
 
@@ -89,9 +91,18 @@ FIXTURES = PROJECT_ROOT / "tests" / "e2e" / "fixtures"
 FORWARDING_ADMIN_TOKEN = "forwarding-admin-token"
 
 
+def kept_baseline() -> Path | None:
+    """The baseline snapshot `make dev` restores its workers from (saved on a first start; without
+    it if it cannot be saved, as make dev): the test hosts start as make dev's does."""
+    try:
+        return dev_baseline()
+    except (RuntimeError, OSError):
+        return None
+
+
 def instrumented_host(state_dir: Path) -> LocalHost:
     """The instrumented local host the tests run on, with the test settings above."""
-    local = LocalHost(CONFIGS, state_dir, variables=dict(HOST_VARIABLES), instrumented=True)
+    local = LocalHost(CONFIGS, state_dir, variables=dict(HOST_VARIABLES), instrumented=True, snapshot=kept_baseline())
     # The external provider is the AI stand-in's OpenAI-compatible face, on the same host.
     local.variables["PROVIDER_URL"] = f"{local.url}/__devhost/openai/v1"
     return local
@@ -103,7 +114,8 @@ def forwarding_host(state_dir: Path) -> LocalHost:
     upstream = EARLY_HOSTS.get("host")
     token = jwt.encode(claims_for("forwarding-upstream", "enterprise", minutes=24 * 60), TEST_JWT_SECRET)
     environment = {"DEVHOST_AI_FORWARD_URL": f"{upstream.url}/v1", "DEVHOST_AI_FORWARD_KEY": token}
-    return LocalHost(CONFIGS, state_dir, variables={"ADMIN_TOKEN": FORWARDING_ADMIN_TOKEN}, environment=environment)
+    return LocalHost(CONFIGS, state_dir, variables={"ADMIN_TOKEN": FORWARDING_ADMIN_TOKEN}, environment=environment,
+                     snapshot=kept_baseline())
 
 
 def rpc_probe_host(state_dir: Path) -> LocalHost:
@@ -111,8 +123,31 @@ def rpc_probe_host(state_dir: Path) -> LocalHost:
     return LocalHost([FIXTURES / "rpc_caller" / "wrangler.toml", FIXTURES / "rpc_target" / "wrangler.toml"], state_dir)
 
 
+class RestoredPair:
+    """The api and the inference worker as Cloudflare starts them: each restored from its dedicated
+    snapshot, saved in `directory` (scripts/snapshots.py "dedicated-alone": without the baseline
+    underneath, one process less to save each), in a process of its own."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self._running = ExitStack()
+
+    def start(self) -> "RestoredPair":
+        return self
+
+    def wait_ready(self) -> "RestoredPair":
+        # /health reads no table: no D1 migrations needed.
+        pair = start_pair("dedicated-alone", self.directory, variables={"ADMIN_TOKEN": "restored-pair-admin"}, migrate=False)
+        self.api, self.inference = self._running.enter_context(pair)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._running.close()
+
+
 # Every local host of the run, by the fixture that yields it, in the order they start.
-EARLY_HOSTS = EarlyHosts({"host": instrumented_host, "forwarding_host": forwarding_host, "rpc_probe_host": rpc_probe_host})
+EARLY_HOSTS = EarlyHosts({"host": instrumented_host, "forwarding_host": forwarding_host, "rpc_probe_host": rpc_probe_host,
+                          "restored_pair": RestoredPair})
 
 
 def pytest_collection_finish(session):
@@ -138,6 +173,11 @@ def forwarding_host():
 @pytest.fixture(scope="session")
 def rpc_probe_host():
     return EARLY_HOSTS.get("rpc_probe_host")
+
+
+@pytest.fixture(scope="session")
+def restored_pair() -> RestoredPair:
+    return EARLY_HOSTS.get("restored_pair")
 
 
 @pytest.fixture(scope="session")

@@ -8,16 +8,26 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any, Protocol, Self
 
-from scripts.localhost import LocalHost
+
+class Host(Protocol):
+    """What a host of the run does (scripts/localhost.LocalHost, or conftest's RestoredPair)."""
+
+    def start(self) -> Self: ...
+
+    def wait_ready(self) -> Self: ...
+
+    def __exit__(self, *exc: Any) -> None: ...
+
 
 # A host's definition: its state folder in, the host (not started) out.
-HostFactory = Callable[[Path], LocalHost]
+HostFactory = Callable[[Path], Host]
 
 
 class _Start:
     def __init__(self) -> None:
-        self.host: LocalHost | None = None
+        self.host: Host | None = None
         self.finished = threading.Event()
         self.error: BaseException | None = None
 
@@ -35,7 +45,7 @@ class EarlyHosts:
         ordered = [name for name in self._factories if name in set(names)]
         threading.Thread(target=lambda: [self._run(name) for name in ordered], daemon=True).start()
 
-    def get(self, name: str) -> LocalHost:
+    def get(self, name: str) -> Any:
         """The host named `name`, ready (started now if no one started it)."""
         start = self._run(name)
         start.finished.wait()
