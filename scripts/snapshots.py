@@ -69,7 +69,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from scripts.localhost import HOST_SCRIPT, NODE, PROJECT_ROOT, READY_LINE, free_port  # noqa: E402
+from scripts.localhost import HOST_SCRIPT, NODE, PROJECT_ROOT, READY_LINE, free_port, stop  # noqa: E402
 
 MODES = ("none", "baseline", "dedicated", "dedicated-alone")
 DEDICATED_FLAG = "python_dedicated_snapshot"
@@ -229,12 +229,7 @@ class HostProcess:
         return self.spawn_to_answer
 
     def __exit__(self, *exc) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop(self.process)
 
 
 class WorkerProcess(HostProcess):
