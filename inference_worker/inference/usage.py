@@ -39,7 +39,7 @@ async def record(env: Any, call: ModelCallRecord, settles: str | None = None) ->
     row and usage (what reports read) and its point: after a streamed answer's end, the counter's
     update is what a request sent next may find, and its round trip also lets the end reach the
     client before the reports' work (a timer to hold them back further costs the isolate another
-    wake-up, ~1.9 ms of CPU a chat, and moved no answer's end: docs/benchmarks.md)."""
+    wake-up, 0.7-2.0 ms of CPU a chat, and moved no answer's end: docs/benchmarks.md)."""
     stores = stores_of(env)
     try:
         if stores.counters is not None:
