@@ -4,8 +4,8 @@ A streamed generation answers once the model's first token is in (so a model tha
 before it can still be answered as an HTTP error by the api worker), then relays tokens as
 they arrive into a body encoded for the client's protocol (tool calls as their pieces come).
 Offered tools, a model that does not stream tool calls is run whole, and its answer sent as
-the stream, as a cached answer is. Usage is recorded when the stream ends, however it ends (its
-reports a moment after the end: REPORTS_AFTER_END_S)."""
+the stream, as a cached answer is. Usage is recorded when the stream ends, however it ends: the
+key's counter first, then the call's reports (its D1 row and usage, its Analytics Engine point)."""
 
 import asyncio
 import json
@@ -40,14 +40,6 @@ from shared.errors import ErrorCode
 from shared.routing import WORKERS_AI
 from shared.streams import make_encoder
 from shared.workers_ai import SSEDecoder, StreamEvent, Usage
-
-# A streamed answer's reports (the call's D1 row and usage, its Analytics Engine point) are written
-# this long after its end; the key's counter, which quotas are checked against and which frees
-# the request's reservation, is not held back, nor is the cache entry (the same question may
-# follow at once). The reports' work runs in the same isolate (on a local host, the bindings'
-# too, in one thread) and would otherwise go ahead of the end on its way to the client. They are
-# still written within the stream's waitUntil: none is lost.
-REPORTS_AFTER_END_S = 0.02
 
 
 class _AnswerCut(Exception):
@@ -153,7 +145,7 @@ class _Stream:
         if outcome == "ok" and cache_key:
             entry = cache.entry(self.model, "".join(self.parts), used, self.tools.calls)
             await cache.store_quietly(self.env, cache_key, entry, self.req.request_id)
-        await self.meter.done(self.model, outcome, used, self.ttft_ms, self.provider, reports_after_s=REPORTS_AFTER_END_S)
+        await self.meter.done(self.model, outcome, used, self.ttft_ms, self.provider)
 
     def _usage(self) -> Usage:
         return self.reported or estimate_usage(self.req, "".join(self.parts), self.tools.calls)
@@ -178,7 +170,7 @@ class _Stream:
         used = cache.entry_usage(entry)
         outcome = await self._send_whole(entry["text"], cache.entry_calls(entry), used, cached=True)
         self.meter.ended()
-        await self.meter.done(self.model, "cache_hit" if outcome == "ok" else outcome, used, 0.0, reports_after_s=REPORTS_AFTER_END_S)
+        await self.meter.done(self.model, "cache_hit" if outcome == "ok" else outcome, used, 0.0)
 
     async def deliver(self, answer: _Answer, cache_key: str | None) -> None:
         """The answer of a model that was run unstreamed (it does not stream tool calls)."""
@@ -187,7 +179,7 @@ class _Stream:
         if outcome == "ok" and cache_key:
             entry = cache.entry(self.model, answer.text, answer.used, answer.tool_calls)
             await cache.store_quietly(self.env, cache_key, entry, self.req.request_id)
-        await self.meter.done(self.model, outcome, answer.used, provider=self.provider, reports_after_s=REPORTS_AFTER_END_S)
+        await self.meter.done(self.model, outcome, answer.used, provider=self.provider)
 
     async def _finish(self, text: str, used: Usage, stopped: bool = False, cached: bool = False) -> str:
         errors = object_errors(self.req, text)

@@ -47,14 +47,31 @@ def hour_long_flush():
     running.close()
 
 
-def test_the_answer_ends_before_its_usage_report_is_written(host, api_key, ai):
+def test_the_answer_ends_while_its_usage_report_is_still_being_written(host, api_key, ai, monkeypatch):
+    db = host.inference_env.DB
+    written = db.batch
+    released = asyncio.Event()
+
+    async def held_back(statements):  # a D1 that answers only once the client has read the whole answer
+        await released.wait()
+        return await written(statements)
+
+    monkeypatch.setattr(db, "batch", held_back)
+    monkeypatch.setattr(host, "settle", _released_then_settled(host.settle, released))
     before = recorded_calls(host)
 
     answer, recorded_at_end = stream_then_look(host, api_key, "hello")
 
     assert '"type":"finish"' in answer
-    assert recorded_at_end == before  # the client had the whole answer first
-    assert recorded_calls(host) == before + 1  # and the report is not lost
+    assert recorded_at_end == before  # the client had the whole answer; the report was still on its way
+    assert recorded_calls(host) == before + 1  # and it is not lost
+
+
+def _released_then_settled(settle, released: asyncio.Event):
+    async def run() -> None:
+        released.set()
+        await settle()
+    return run
 
 
 def test_a_fast_models_answer_ends_when_its_stream_does_not_at_the_next_flush(hour_long_flush):
