@@ -131,7 +131,6 @@ def _snapshot_file(directory: Path, worker: Worker, kind: str) -> Path:
 
 
 _built: set[Path] = set()
-_migrated: set[Path] = set()  # state folders whose D1 migrations a host of this run applied
 
 
 def build(worker: Worker) -> None:
@@ -148,9 +147,9 @@ class HostProcess:
     """One host (local/workerd.mjs, its options `options`), started on enter. Timings, from workerd's
     exec (`spawn_to_*`) and from this process's spawn of the host, Node and miniflare included
     (`start_to_*`): to "Ready" (`wait_until_ready`) and to a probe's first 200 (`wait_for_answer`).
-    `migrations`: D1 migrations applied "once" a run per state folder, "always" (as make dev) or "never"."""
+    Without `migrate`, no D1 migrations (a host that reads no table)."""
 
-    def __init__(self, label: str, options: list[str], *, state_dir: Path, gate: Path | None = None, migrations: str = "once"):
+    def __init__(self, label: str, options: list[str], *, state_dir: Path, gate: Path | None = None, migrate: bool = True):
         self.label = label
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -165,9 +164,8 @@ class HostProcess:
         self._environment = {"DEVHOST_WORKERD_SPAWN_STAMP": str(self._stamp),
                              **({"DEVHOST_WORKERD_START_GATE": str(gate)} if gate else {})}
         self._ready = threading.Event()
-        self._migrates = migrations == "always" or (migrations == "once" and state_dir not in _migrated)
         self.args = [str(NODE), HOST_SCRIPT, "--port", str(self.port), "--persist-to", str(state_dir), *options,
-                     *([] if self._migrates else ["--no-migrations"])]
+                     *([] if migrate else ["--no-migrations"])]
 
     def __enter__(self) -> "HostProcess":
         self._started = time.time()
@@ -186,10 +184,6 @@ class HostProcess:
     def log(self) -> str:
         return "\n".join(self.lines)
 
-    def _up(self) -> None:
-        if self._migrates:
-            _migrated.add(self.state_dir)
-
     def _check_alive(self, deadline: float, doing: str) -> None:
         if self.process.poll() is not None or time.monotonic() > deadline:
             raise RuntimeError(f"{self.label}: {doing} failed:\n{self.log()}")
@@ -205,7 +199,6 @@ class HostProcess:
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
         while not self._ready.wait(0.05):
             self._check_alive(deadline, "start")
-        self._up()
         self.spawn_to_ready = self._ready_at - self.spawned_at
         self.start_to_ready = self._ready_at - self._started
         return self.spawn_to_ready
@@ -223,7 +216,6 @@ class HostProcess:
                 self._check_alive(deadline, f"waiting for {url}")
                 time.sleep(POLL_SECONDS)
         answered = time.time()
-        self._up()
         self.spawn_to_answer = answered - self.spawned_at
         self.start_to_answer = answered - self._started
         return self.spawn_to_answer
@@ -259,7 +251,7 @@ class WorkerProcess(HostProcess):
         if worker.service_binding:
             # Unanswered (port 1) when no peer is given: the floor's /rpc, the api alone before its peer is up.
             options += ["--remote-service", f"{worker.service_binding}={peer_address or '127.0.0.1:1'}"]
-        super().__init__(worker.key, options, state_dir=state_dir, gate=gate, migrations="once" if migrate else "never")
+        super().__init__(worker.key, options, state_dir=state_dir, gate=gate, migrate=migrate)
 
     def __enter__(self) -> "WorkerProcess":
         build(self.worker)
@@ -272,7 +264,7 @@ class WorkerProcess(HostProcess):
 
 
 def dev_host(state_dir: Path, snapshot: Path | None = None, variables: dict[str, str] | None = None,
-             migrations: str = "always", rebuild: bool = True) -> HostProcess:
+             rebuild: bool = True) -> HostProcess:
     """The host `make dev` runs (both workers in one process, its [build] step and D1 migrations
     included), restored from the baseline `snapshot` if given. Without `rebuild`, the [build]
     step runs only if this run has not run it yet (build())."""
@@ -283,7 +275,7 @@ def dev_host(state_dir: Path, snapshot: Path | None = None, variables: dict[str,
         options.append("--no-build")
     if snapshot:
         options += ["--python-snapshot-dir", str(snapshot.parent), "--python-load-snapshot", snapshot.name]
-    return HostProcess("make dev's host", options, state_dir=state_dir, migrations=migrations)
+    return HostProcess("make dev's host", options, state_dir=state_dir)
 
 
 def save(worker: Worker, kind: str, directory: Path) -> Snapshot:
@@ -343,8 +335,8 @@ def start(worker: Worker, mode: str = "none", directory: Path | None = None, *, 
           gate: Path | None = None, state_dir: Path | None = None, migrate: bool = True) -> Iterator[WorkerProcess]:
     """`worker` in a host of its own, restored as `mode` says (its snapshot saved into `directory`
     first if missing), with `state_dir` as its local state (a temporary folder if None; D1
-    migrations applied on its first start in this run, unless not `migrate`: the inference
-    worker's /health needs none). With `wait` (the default), yields once its probe answered
+    migrations applied before it is Ready, unless not `migrate`: the inference worker's /health
+    needs none). With `wait` (the default), yields once its probe answered
     (`spawn_to_answer` set); the inference worker's probe is an api's, so start it with wait=False
     and time it through the api (start_pair does)."""
     snapshot = snapshot_for(worker, mode, directory)
