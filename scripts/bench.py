@@ -630,7 +630,7 @@ def dev_second_starts(spawns: int) -> list[str]:
     as it is, and restored from the baseline snapshot kept between starts (scripts/snapshots.py
     dev_baseline), in rotated order."""
     variables = {"ADMIN_TOKEN": ADMIN_TOKEN}
-    samples: dict[str, list[tuple[float, float, float]]] = {"as it is": [], "from the kept baseline": []}
+    samples: dict[str, list[tuple[float, float, float]]] = {"no snapshot": [], "from the kept baseline": []}
     with tempfile.TemporaryDirectory() as state_dir, tempfile.TemporaryDirectory() as snapshot_dir:
         state = Path(state_dir)
         with snapshots.dev_host(state, variables=variables) as first:  # the first start: state, migrations
@@ -638,7 +638,7 @@ def dev_second_starts(spawns: int) -> list[str]:
         baseline = snapshots.dev_baseline(Path(snapshot_dir))
         for i in range(spawns):
             for mode in rotated(list(samples), i):
-                with snapshots.dev_host(state, baseline if mode != "as it is" else None, variables) as host:
+                with snapshots.dev_host(state, baseline if mode != "no snapshot" else None, variables) as host:
                     host.wait_until_ready()
                     host.wait_for_answer(f"{host.url}/health")
                     samples[mode].append((host.start_to_ready, host.spawn_to_ready, host.spawn_to_answer))
