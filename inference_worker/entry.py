@@ -14,7 +14,7 @@ from typing import Any
 
 from workers import WorkerEntrypoint
 
-from inference import access, admission, analytics, documents, events
+from inference import access, admission, alerts, analytics, documents, events
 from inference.admission import admission_of_call
 from inference.counter import KeyCounter  # noqa: F401 (a Durable Object class: the runtime finds it in the main module)
 from inference.embeddings import embed
@@ -71,6 +71,15 @@ class InferenceService(WorkerEntrypoint):
 
     async def revoke_key(self, key_id, request_id=""):
         return await _serve("revoke_key", request_id, lambda key_id: access.revoke_key(self.env, key_id), key_id)
+
+    async def set_key_policy(self, change, request_id=""):
+        return await _serve("set_key_policy", request_id, lambda change: access.set_key_policy(self.env, change), change)
+
+    async def rotate_key(self, rotation, request_id=""):
+        return await _serve("rotate_key", request_id, lambda rotation: access.rotate_key(self.env, rotation), rotation)
+
+    async def list_alerts(self, query, request_id=""):
+        return await _serve("list_alerts", request_id, lambda query: alerts.list_alerts(self.env, query), query)
 
     async def stream_generation(self, request, request_id=""):
         return await _serve("stream_generation", request_id, lambda request: stream_generation(self.env, self.ctx, request), request)
@@ -131,5 +140,7 @@ class Default(WorkerEntrypoint):
         messages = [QueueMessage(message) for message in raw.messages]
         if raw.queue == settings_of(self.env).event_dead_letter_queue:
             await dead_letters.dead_letter(self.env, messages)
+        elif raw.queue == settings_of(self.env).alert_queue:
+            await alerts.deliver(self.env, messages)
         else:
             await consumer.consume(self.env, messages)

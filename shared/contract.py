@@ -21,6 +21,7 @@ from shared.limits import (
     MAX_TOP_K,
 )
 from shared.models import CATALOG
+from shared.policy import KeyPolicy
 from shared.tiers import TierLimits
 
 
@@ -49,6 +50,8 @@ StreamProtocol = Literal["ui", "text", "openai", "openai-completion", "openai-re
 class Caller(Model):
     key_id: str
     tier: str = "free"
+    # The key's own limits (shared/policy.py), as its admission found them: none for a JWT's caller.
+    policy: KeyPolicy | None = None
 
 
 TOOL_NAME_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"  # OpenAI's rule for function names, which Workers AI follows
@@ -346,14 +349,44 @@ class AdmissionResult(Model):
     window: RateWindow | None = None  # as this request leaves it (slots granted beyond it count as remaining)
     granted: int = 0  # slots taken for the caller, this request's included (AdmissionRequest.reserve)
     events_ahead: int = 0  # an event batch's: events held for the batches its slots taken ahead admit
-    # The caller's limits (its tier's, with the deployment's TIER_* vars), once it is known: what the
-    # api checks the request against (the model, the batch size) and leases slots by.
+    # The caller's limits (its tier's, with the deployment's TIER_* vars, narrowed by its key's
+    # policy), once it is known: what the api checks the request against (the model, the batch
+    # size) and leases slots by.
     limits: TierLimits | None = None
+    # When the credential presented stops being valid (unix seconds: a key's expiry, a rotated
+    # key's old secret's grace), if it does: the api trusts it no longer than that.
+    valid_until: float | None = None
 
 
 class KeySpec(Model):
     name: str = Field(min_length=1, max_length=100)
     tier: Literal["free", "pro", "enterprise"] = "free"
+    policy: KeyPolicy | None = None
+
+
+class KeyPolicyChange(Model):
+    """A key's new policy (None: its tier's limits only), set by the admin."""
+
+    key_id: str = Field(min_length=1, max_length=64)
+    policy: KeyPolicy | None = None
+
+
+class KeyRotation(Model):
+    """A new secret for a key; the old one stays valid `grace_seconds` (0: not at all)."""
+
+    key_id: str = Field(min_length=1, max_length=64)
+    grace_seconds: int = Field(default=3600, ge=0, le=30 * 86_400)
+
+
+class Budget(Model):
+    """A key's spend against its own budget, in the current period (shared/policy.py)."""
+
+    limit_usd: float
+    soft_limit_usd: float | None = None
+    period: str
+    period_start: str  # its first day (UTC)
+    spent_usd: float
+    remaining_usd: float
 
 
 class KeyInfo(Model):
@@ -363,6 +396,28 @@ class KeyInfo(Model):
     tier: str
     created_at: str
     revoked_at: str | None = None
+    policy: KeyPolicy | None = None
+    rotated_at: str | None = None
+    previous_valid_until: str | None = None  # a rotated key's old secret works until then
+
+
+class Alert(Model):
+    """A limit a key reached: its soft budget, or 80% or 100% of a quota or budget, once a period."""
+
+    key_id: str
+    kind: str
+    period: str
+    limit_value: float
+    value: float
+    created_at: str
+    delivered_at: str | None = None
+
+
+class AlertQuery(Model):
+    """Alerts newest first: one key's, or (the admin's, key_id None) every key's."""
+
+    key_id: str | None = Field(default=None, max_length=64)
+    first: int = Field(default=50, ge=1, le=100)
 
 
 class CreatedKey(KeyInfo):
@@ -394,6 +449,8 @@ class UsageReport(Model):
     spend: list[Spend] = []  # per day and model, the last seven days, newest first
     limits: dict[str, Any]
     window: RateWindow
+    policy: KeyPolicy | None = None  # the key's own limits, if it has any
+    budget: Budget | None = None  # the key's spend against its own budget, if it has one
 
 
 # --- events and analytics -------------------------------------------------------------------

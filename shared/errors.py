@@ -23,6 +23,13 @@ class ErrorCode(StrEnum):
     UNSUPPORTED = "unsupported"
     # Input beyond the model's context window (OpenAI's code, which its clients recognise).
     CONTEXT_LENGTH_EXCEEDED = "context_length_exceeded"
+    # A model outside what the caller's tier and key policy allow.
+    MODEL_NOT_ALLOWED = "model_not_allowed"
+    # A key's own limits (shared/policy.py): its budget for the period, its AI tokens a minute,
+    # its AI requests in flight at once.
+    BUDGET_EXCEEDED = "budget_exceeded"
+    TOKENS_PER_MINUTE_EXCEEDED = "tokens_per_minute_exceeded"
+    CONCURRENCY_LIMIT_EXCEEDED = "concurrency_limit_exceeded"
 
 
 STATUS_BY_CODE: dict[ErrorCode, int] = {
@@ -42,6 +49,10 @@ STATUS_BY_CODE: dict[ErrorCode, int] = {
     ErrorCode.NOT_IMPLEMENTED: 501,
     ErrorCode.UNSUPPORTED: 400,
     ErrorCode.CONTEXT_LENGTH_EXCEEDED: 400,
+    ErrorCode.MODEL_NOT_ALLOWED: 403,
+    ErrorCode.BUDGET_EXCEEDED: 429,
+    ErrorCode.TOKENS_PER_MINUTE_EXCEEDED: 429,
+    ErrorCode.CONCURRENCY_LIMIT_EXCEEDED: 429,
 }
 
 

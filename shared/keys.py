@@ -16,8 +16,13 @@ def hash_key(key: str) -> str:
 def new_key() -> tuple[str, str, str]:
     """A fresh key, its prefix and its hash."""
     prefix = "".join(secrets.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(8))
-    key = f"iui_{prefix}_{secrets.token_urlsafe(24)}"
+    key = new_secret(prefix)
     return key, prefix, hash_key(key)
+
+
+def new_secret(prefix: str) -> str:
+    """A key with a fresh secret under `prefix` (a rotation keeps the key's prefix)."""
+    return f"iui_{prefix}_{secrets.token_urlsafe(24)}"
 
 
 def parse_key(presented: str) -> tuple[str, str] | None:

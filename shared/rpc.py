@@ -25,6 +25,8 @@ from shared.base import Model
 from shared.contract import (
     AdmissionRequest,
     AdmissionResult,
+    Alert,
+    AlertQuery,
     BatchRef,
     BatchResult,
     BatchStatus,
@@ -37,6 +39,8 @@ from shared.contract import (
     GenerationResult,
     HealthReport,
     KeyInfo,
+    KeyPolicyChange,
+    KeyRotation,
     KeySpec,
     RateWindow,
     ServiceFailure,
@@ -99,6 +103,10 @@ METHODS: dict[str, Method] = {method.name: method for method in (
     _method("create_key", ("spec", KeySpec), result=CreatedKey, failover=False),
     _method("list_keys", result=list[KeyInfo]),
     _method("revoke_key", ("key_id", str), result=bool),
+    _method("set_key_policy", ("change", KeyPolicyChange), result=KeyInfo),
+    # Not sent again: a rotation answered by a backend that then failed would leave a secret nobody holds.
+    _method("rotate_key", ("rotation", KeyRotation), result=CreatedKey, failover=False),
+    _method("list_alerts", ("query", AlertQuery), result=list[Alert]),
     # A Response whose body streams the answer in the request's protocol (x-model, x-cache).
     _method("stream_generation", ("request", GenerationRequest), result=STREAM, work=True),
     _method("generate", ("request", GenerationRequest), result=GenerationResult, work=True),

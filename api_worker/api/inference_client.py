@@ -15,6 +15,8 @@ from shared.analytics import EventPage, EventQuery, MetricQuery, MetricSeries
 from shared.contract import (
     AdmissionRequest,
     AdmissionResult,
+    Alert,
+    AlertQuery,
     BatchRef,
     BatchResult,
     BatchStatus,
@@ -27,6 +29,8 @@ from shared.contract import (
     GenerationResult,
     HealthReport,
     KeyInfo,
+    KeyPolicyChange,
+    KeyRotation,
     KeySpec,
     RateWindow,
     UnindexedBatch,
@@ -164,6 +168,15 @@ class InferenceClient:
 
     async def revoke_key(self, key_id: str) -> bool:
         return await self._invoke("revoke_key", key_id)
+
+    async def set_key_policy(self, change: KeyPolicyChange) -> KeyInfo:
+        return await self._invoke("set_key_policy", change)
+
+    async def rotate_key(self, rotation: KeyRotation) -> CreatedKey:
+        return await self._invoke("rotate_key", rotation)
+
+    async def list_alerts(self, query: AlertQuery) -> list[Alert]:
+        return await self._invoke("list_alerts", query)
 
     async def stream_generation(self, request: GenerationRequest, admission: "Admission | None") -> Any:
         """A Response (JS, from the service) whose body streams the answer: passed through, never read."""

@@ -38,7 +38,9 @@ from shared import clock
 from shared.contract import AdmissionRequest, AdmissionResult, Caller, RateWindow, ServiceFailed, ServiceFailure
 from shared.errors import ErrorCode
 from shared.expiring import MISSING, ExpiringMap
+from shared.json_reader import parse_internal_as
 from shared.leases import WINDOW_SECONDS
+from shared.policy import BudgetPeriod, KeyPolicy, narrowed, period_end
 from shared.reservations import Quotas, Reservation, committed, spent_quota
 from shared.tiers import TierLimits
 
@@ -82,6 +84,11 @@ def seconds_to_midnight(now: float) -> int:
     return int(86_400 - now % 86_400) or 1
 
 
+def seconds_to_period_end(period: BudgetPeriod, now: float) -> int:
+    """Seconds until the calendar period (UTC) `now` falls in ends."""
+    return max(1, int(period_end(period, day_of(now)) - now))
+
+
 def window_of(now: float) -> tuple[int, int]:
     """The fixed window `now` falls in: its start, and the seconds until it ends."""
     start = int(now) - int(now) % WINDOW_SECONDS
@@ -93,17 +100,44 @@ async def _find_key(env: Any, prefix: str, now: float) -> dict[str, Any] | None:
     if cached is not MISSING:
         return cached
     row = await stores_of(env).db.find_key(prefix)
+    if row is not None:  # its policy read once, as it is kept
+        policy_json = row.pop("policy_json", None)
+        row["policy"] = parse_internal_as(KeyPolicy, policy_json, field="policy") if policy_json else None
     known_keys.put(prefix, row, now + settings_of(env).key_cache_seconds)
     return row
 
 
-async def _verify_key(env: Any, prefix: str, presented_hash: str, now: float) -> Caller | AdmissionResult:
+@dataclass(frozen=True)
+class VerifiedKey:
+    caller: Caller
+    valid_until: float | None  # unix seconds: the key's expiry, or its old secret's grace
+
+
+async def _verify_key(env: Any, prefix: str, presented_hash: str, now: float) -> VerifiedKey | AdmissionResult:
+    """The key's caller if the secret presented is its current one, or its previous one within
+    the grace its rotation gave; else the 401's refusal."""
     row = await _find_key(env, prefix, now)
-    if row is None or not hmac.compare_digest(row["hash"], presented_hash):
+    current = row is not None and hmac.compare_digest(row["hash"], presented_hash)
+    previous = row is not None and not current and bool(row.get("previous_hash")) \
+        and hmac.compare_digest(row["previous_hash"], presented_hash)
+    if row is None or not (current or previous):
         return _refused(ErrorCode.UNAUTHORIZED, "invalid_key", "The API key is not valid")
     if row["revoked_at"]:
         return _refused(ErrorCode.UNAUTHORIZED, "revoked_key", "The API key has been revoked")
-    return Caller(key_id=row["id"], tier=row["tier"])
+    policy: KeyPolicy | None = row.get("policy")
+    deadlines = [policy.expires()] if policy is not None and policy.expires() is not None else []
+    if previous:
+        if now >= (row.get("previous_valid_until") or 0):
+            return _refused(ErrorCode.UNAUTHORIZED, "rotated_key", "This secret of the API key was replaced by a new one")
+        deadlines.append(row["previous_valid_until"])
+    if policy is not None and (expires := policy.expires()) is not None and now >= expires:
+        return _refused(ErrorCode.UNAUTHORIZED, "expired_key", f"The API key expired at {policy.expires_at.isoformat()}")
+    return VerifiedKey(Caller(key_id=row["id"], tier=row["tier"], policy=policy), min(deadlines) if deadlines else None)
+
+
+def limits_of(env: Any, caller: Caller) -> TierLimits:
+    """The caller's limits: its tier's (with the deployment's TIER_* vars), narrowed by its key's policy."""
+    return narrowed(settings_of(env).limits_for(caller.tier), caller.policy)
 
 
 async def admit(env: Any, ctx: Any, req: AdmissionRequest, now: float | None = None,
@@ -112,29 +146,32 @@ async def admit(env: Any, ctx: Any, req: AdmissionRequest, now: float | None = N
     often it is sent (a failover sends it again: its request id is the counter's key), and
     holding `reservation` (shared/reservations.py) if it is admitted."""
     now = clock.now() if now is None else now
+    valid_until = None
     if req.key_prefix and req.key_hash:
         verified = await _verify_key(env, req.key_prefix, req.key_hash, now)
         if isinstance(verified, AdmissionResult):
             return verified
-        caller = verified
+        caller, valid_until = verified.caller, verified.valid_until
     elif req.caller is not None:
-        caller = req.caller
+        caller = req.caller.model_copy(update={"policy": None})  # a JWT's: no key, no key policy
     else:
         return _refused(ErrorCode.UNAUTHORIZED, "missing_credentials", "No credentials")
 
-    limits = settings_of(env).limits_for(caller.tier)
+    limits = limits_of(env, caller)
+    quotas = Quotas.of(limits, caller.policy, day_of(now))
     if reservation is None and req.kind == "events" and req.events:  # a batch the api sends to the queue itself
         reservation = Reservation(id=req.reservation_id or req.request_id, kind="events", events=req.events)
     window_start, reset = window_of(now)
     stores = stores_of(env)
     ahead = 0
     if stores.counters is not None:  # the key's Durable Object: no D1 write for admission
-        admission = {"id": req.request_id}
+        admission = {"id": req.request_id, "kind": req.kind, "limits": asdict(quotas)}
         if reservation is not None:
-            admission |= {"reservation": asdict(reservation), "limits": asdict(Quotas.of(limits)), "ahead": req.events_ahead}
+            admission |= {"reservation": asdict(reservation), "ahead": req.events_ahead}
         answer = await stores.counters.count(caller.key_id, window_start, day_of(now), req.reserve, limits.requests_per_minute,
                                              admission)
-        count, taken, spent, ahead = answer["count"], answer["taken"], answer["committed"], answer.get("ahead", 0)
+        count, taken, ahead = answer["count"], answer["taken"], answer.get("ahead", 0)
+        refusal = answer.get("refusal")
     else:  # one slot at a time
         (count, used), taken = await stores.db.count_request(caller.key_id, window_start, day_of(now), req.request_id), 1
         spent = committed(used)
@@ -142,34 +179,48 @@ async def admit(env: Any, ctx: Any, req: AdmissionRequest, now: float | None = N
             drop = stores.db.drop_old_windows(caller.key_id, window_start)
             ctx.waitUntil(asyncio.ensure_future(drop))
         if reservation is not None and count <= limits.requests_per_minute:
-            held, checked = await stores.db.hold(caller.key_id, day_of(now), reservation, Quotas.of(limits), now)
+            held, checked = await stores.db.hold(caller.key_id, day_of(now), reservation, quotas, now)
             if not held:  # refused: what the quota was checked against, reservations held included
                 spent = checked
+        refusal = spent_quota(req.kind, quotas, spent)
     position = count - taken + 1  # this request's place in its window; the slots after it are the caller's next requests'
     window = RateWindow(limit=limits.requests_per_minute, remaining=max(0, limits.requests_per_minute - position), reset_seconds=reset)
-    result = _checked(limits, req.kind, caller, position, spent, window, taken, now)
+    result = _checked(limits, quotas, caller, position, refusal, window, taken, now)
     result.events_ahead = ahead
     result.limits = limits
+    result.valid_until = valid_until
     return result
 
 
-def _checked(limits: TierLimits, kind: str, caller: Caller, position: int, spent: dict[str, float], window: RateWindow,
+def _checked(limits: TierLimits, quotas: Quotas, caller: Caller, position: int, refusal: str | None, window: RateWindow,
              taken: int, now: float) -> AdmissionResult:
     """The admission of a request counted at `position` in its window, against the limit and the
-    day's quotas its kind spends (`spent`: usage and reservations held, shared/reservations.py)."""
+    limit its counter found reached (`refusal`: shared/reservations.py), if any."""
     reset = window.reset_seconds
     if position > limits.requests_per_minute:
         return _refused(ErrorCode.RATE_LIMITED, "rate_limit", f"More than {limits.requests_per_minute} requests a minute",
                         caller=caller, retry_after=reset, window=window)
-    if (refusal := spent_quota(kind, limits, spent)) is not None:
-        return _quota_refusal(refusal, limits, caller, window, now)
+    if refusal is not None:
+        return _quota_refusal(refusal, quotas, caller, window, now)
     return AdmissionResult(allowed=True, caller=caller, window=window, granted=taken)
 
 
-def _quota_refusal(reason: str, limits: TierLimits, caller: Caller, window: RateWindow | None, now: float) -> AdmissionResult:
-    message = {"token_quota": f"The daily quota of {limits.tokens_per_day} AI tokens is used up",
-               "budget": f"The daily budget of ${limits.daily_budget_usd:g} for models is spent",
-               "event_quota": f"The daily quota of {limits.events_per_day} events is used up"}[reason]
+def _quota_refusal(reason: str, quotas: Quotas, caller: Caller, window: RateWindow | None, now: float) -> AdmissionResult:
+    """The 429 of a limit reached: its code and reason name the limit, Retry-After says when it reopens."""
+    policy = caller.policy
+    if reason == "key_budget" and policy is not None:
+        return _refused(ErrorCode.BUDGET_EXCEEDED, reason, f"The key's {policy.budget_period}ly budget of ${quotas.key_budget_usd:g} "
+                        "for models is spent", caller=caller, retry_after=seconds_to_period_end(policy.budget_period, now),
+                        window=window)
+    if reason == "tokens_per_minute":
+        return _refused(ErrorCode.TOKENS_PER_MINUTE_EXCEEDED, reason, f"The key's {quotas.tokens_per_minute:g} AI tokens a minute "
+                        "are used or held by requests in flight", caller=caller, retry_after=window_of(now)[1], window=window)
+    if reason == "concurrency":
+        return _refused(ErrorCode.CONCURRENCY_LIMIT_EXCEEDED, reason, f"The key's {quotas.max_concurrent} AI requests at once "
+                        "are in flight", caller=caller, retry_after=1, window=window)
+    message = {"token_quota": f"The daily quota of {quotas.tokens_per_day:g} AI tokens is used up",
+               "budget": f"The daily budget of ${quotas.daily_budget_usd:g} for models is spent",
+               "event_quota": f"The daily quota of {quotas.events_per_day:g} events is used up"}[reason]
     return _refused(ErrorCode.RATE_LIMITED, reason, message, caller=caller, retry_after=seconds_to_midnight(now), window=window)
 
 
@@ -195,16 +246,17 @@ async def admitted(env: Any, ctx: Any, req: AdmissionRequest | None, caller: Cal
 
 
 async def reserve(env: Any, caller: Caller, reservation: Reservation, now: float | None = None) -> None:
-    """Holds the reservation of a request admitted before, or raises the quota's refusal."""
+    """Holds the reservation of a request admitted before, or raises the limit's refusal."""
     now = clock.now() if now is None else now
-    limits = settings_of(env).limits_for(caller.tier)
+    quotas = Quotas.of(limits_of(env, caller), caller.policy, day_of(now))
     stores = stores_of(env)
     if stores.counters is not None:
-        held, spent = await stores.counters.hold(caller.key_id, day_of(now), reservation, Quotas.of(limits))
+        held, refusal = await stores.counters.hold(caller.key_id, day_of(now), reservation, quotas)
     else:
-        held, spent = await stores.db.hold(caller.key_id, day_of(now), reservation, Quotas.of(limits), now)
+        held, spent = await stores.db.hold(caller.key_id, day_of(now), reservation, quotas, now)
+        refusal = spent_quota(reservation.kind, quotas, spent)
     if not held:
-        _raise_refusal(_quota_refusal(spent_quota(reservation.kind, limits, spent) or "budget", limits, caller, None, now))
+        _raise_refusal(_quota_refusal(refusal or "budget", quotas, caller, None, now))
 
 
 async def settle(env: Any, caller: Caller, reservation_id: str, now: float | None = None) -> None:

@@ -19,7 +19,7 @@ from inference.store.d1 import EMPTY_USAGE
 from shared import clock
 from shared.json_reader import parse_internal
 from shared.leases import slots_to_take
-from shared.reservations import Ledger, Quotas, Reservation
+from shared.reservations import Ledger, Quotas, Reservation, minute_of
 from shared.sdk import runtime_ctx
 
 USAGE_FIELDS = tuple(EMPTY_USAGE)  # requests, prompt_tokens, completion_tokens, cache_hits, events, cost_usd
@@ -37,11 +37,15 @@ class KeyCounter(DurableObject):
         # The admissions counted in the current window, by request id: one sent again (after a
         # failover) is answered as it was, never counted twice.
         self._sql.exec("CREATE TABLE IF NOT EXISTS admitted (id TEXT PRIMARY KEY, start INTEGER NOT NULL, answer TEXT NOT NULL)")
+        # AI tokens used per minute window (a key's tokens_per_minute: shared/policy.py).
+        self._sql.exec("CREATE TABLE IF NOT EXISTS minute_tokens (start INTEGER PRIMARY KEY, tokens REAL NOT NULL)")
         self._seeding = asyncio.Lock()
         # Today's row and reservations, as stored: one object per key and one instance of it, so
         # every write goes through here and the copy stays exact (a new instance reads it back once).
         self._day: str | None = None
         self._ledger: Ledger | None = None
+        # The budget period whose earlier days' spend the ledger holds (its first day), for today.
+        self._period: tuple[str, str] | None = None
 
     def _one(self, sql: str, *params: Any) -> dict[str, Any] | None:
         rows = self._sql.exec(sql, *params).toArray().to_py()
@@ -63,8 +67,20 @@ class KeyCounter(DurableObject):
                     row = self._one("SELECT * FROM days WHERE day = ?", day)
         holds = [Reservation.from_json(r["reservation"])
                  for r in self._sql.exec("SELECT reservation FROM holds WHERE day = ?", day).toArray().to_py()]
-        self._day, self._ledger = day, Ledger({name: row[name] for name in USAGE_FIELDS}, holds)
+        self._day, self._ledger, self._period = day, Ledger({name: row[name] for name in USAGE_FIELDS}, holds), None
+        minute = self._one("SELECT start, tokens FROM minute_tokens ORDER BY start DESC LIMIT 1")
+        if minute is not None:
+            self._ledger.minute = (int(minute["start"]), float(minute["tokens"]))
         return self._ledger
+
+    async def _in_period(self, key_id: str, day: str, first_day: str) -> Ledger:
+        """Today's ledger with the spend of the budget period's earlier days (from `first_day`),
+        read from D1 once a day per period."""
+        ledger = await self._today(key_id, day)
+        if first_day and self._period != (first_day, day):  # none: the ledger's spend before today stays as it was
+            ledger.prior_cost = await stores_of(self.env).db.period_spend(key_id, first_day, day) if first_day < day else 0.0
+            self._period = (first_day, day)
+        return ledger
 
     def _window_count(self, window_start: int) -> int:
         row = self._sql.exec("SELECT count FROM windows WHERE start = ?", window_start).toArray()
@@ -84,10 +100,10 @@ class KeyCounter(DurableObject):
         if admission_id and (seen := self._one("SELECT answer FROM admitted WHERE id = ? AND start = ?", admission_id, window_start)):
             return seen["answer"]
         current = self._window_count(window_start)
-        ledger = self._expired(await self._today(key_id, day))
+        quotas = Quotas.from_dict(extra["limits"]) if extra.get("limits") else None
+        ledger = self._expired(await self._in_period(key_id, day, quotas.budget_period_start if quotas else ""))
         spent_before = ledger.committed()
         reservation = Reservation.from_dict(extra["reservation"]) if extra.get("reservation") else None
-        quotas = Quotas.from_dict(extra["limits"]) if reservation is not None else None
         ahead_events = int(extra.get("ahead", 0))
         if reservation is not None and not ledger.room_ahead(reservation, quotas, ahead_events):
             reserve, ahead_events = 1, 0  # slots ahead only with the events their batches need
@@ -97,10 +113,12 @@ class KeyCounter(DurableObject):
         if count == taken:  # a new window: the ones before it are done with
             self._sql.exec("DELETE FROM windows WHERE start < ?", window_start)
             self._sql.exec("DELETE FROM admitted WHERE start < ?", window_start)
-        answer = {"count": count, "taken": taken, "used": ledger.used, "committed": spent_before}
+        answer = {"count": count, "taken": taken, "used": ledger.used, "committed": spent_before, "refusal": None}
         if reservation is not None and (limit <= 0 or count - taken < limit):
             refusal, ahead = self._reserve(ledger, day, reservation, quotas, ahead_events)
-            answer |= {"held": refusal is None, "ahead": ahead}
+            answer |= {"held": refusal is None, "ahead": ahead, "refusal": refusal}
+        elif quotas is not None:  # nothing to hold: the limits its kind is checked against
+            answer["refusal"] = ledger.refusal(str(extra.get("kind", "read")), quotas, window_start)
         text = json.dumps(answer)
         if admission_id:
             self._sql.exec("INSERT OR REPLACE INTO admitted (id, start, answer) VALUES (?, ?, ?)", admission_id, window_start, text)
@@ -121,27 +139,36 @@ class KeyCounter(DurableObject):
         return refusal, ahead
 
     async def hold(self, key_id: str, day: str, reservation: str, limits: str) -> str:
-        """Holds a reservation of a request admitted before (JSON, as in `count`) if its quotas are
-        open: {"held", "committed"}."""
-        ledger = self._expired(await self._today(key_id, day))
-        spent_before = ledger.committed()
+        """Holds a reservation of a request admitted before (JSON, as in `count`) if its limits are
+        open: {"held", "committed", "refusal": the limit found reached, if any}."""
         quotas = Quotas.from_dict(parse_internal(limits, field="limits"))
+        ledger = self._expired(await self._in_period(key_id, day, quotas.budget_period_start))
+        spent_before = ledger.committed()
         refusal, _ = self._reserve(ledger, day, Reservation.from_json(reservation), quotas, 0)
-        return json.dumps({"held": refusal is None, "committed": spent_before})
+        return json.dumps({"held": refusal is None, "committed": spent_before, "refusal": refusal})
 
     async def peek(self, key_id: str, window_start: int, day: str) -> str:
         """The window's count and today's usage, counting nothing (a usage report)."""
         return json.dumps({"count": self._window_count(window_start), "used": (await self._today(key_id, day)).used})
 
-    async def add(self, key_id: str, day: str, delta: str, settles: str = "") -> None:
+    async def add(self, key_id: str, day: str, delta: str, settles: str = "", period_start: str = "") -> str:
         """Adds usage (JSON: any of the usage fields) to the day's, and frees the reservations
-        `settles` names (a JSON list of ids: the requests that spent it)."""
-        ledger = await self._today(key_id, day)
+        `settles` names (a JSON list of ids: the requests that spent it). The key's totals after
+        it, for its alerts: {"used": today's usage, "period_cost": the spend of the budget period
+        from `period_start` (a day), today's included}."""
+        ledger = await self._in_period(key_id, day, period_start)
         changes = {name: value for name, value in parse_internal(delta, field="usage delta").items() if name in USAGE_FIELDS}
         if changes:
             self._sql.exec("UPDATE days SET " + ", ".join(f"{name} = {name} + ?" for name in changes) + " WHERE day = ?",
                            *changes.values(), day)
+        if tokens := changes.get("prompt_tokens", 0) + changes.get("completion_tokens", 0):
+            minute = minute_of(clock.now())
+            self._sql.exec("INSERT INTO minute_tokens (start, tokens) VALUES (?, ?) ON CONFLICT (start) DO UPDATE "
+                           "SET tokens = tokens + excluded.tokens", minute, tokens)
+            self._sql.exec("DELETE FROM minute_tokens WHERE start < ?", minute)
+            ledger.add_minute_tokens(minute, tokens)
         settled = [hold_id for hold_id in (parse_internal(settles, field="settles") if settles else ()) if hold_id in ledger.holds]
         for hold_id in settled:
             self._sql.exec("DELETE FROM holds WHERE id = ?", hold_id)
         ledger.settle(settled, changes)
+        return json.dumps({"used": ledger.used, "period_cost": ledger.prior_cost + ledger.used["cost_usd"]})

@@ -61,6 +61,11 @@ class Settings(EnvSettings):
     provider_name: str = setting("PROVIDER_NAME", "external", text, doc="the external OpenAI-compatible provider's name in ROUTING_RULES")
     provider_url: str | None = setting("PROVIDER_URL", None, text, doc="its base URL; none: Workers AI only")
     provider_api_key: str | None = setting("PROVIDER_API_KEY", None, text, secret=True, doc="its API key (a secret)")
+    alert_webhook_url: str | None = setting("ALERT_WEBHOOK_URL", None, text,
+                                            doc="where alerts are POSTed (inference/alerts.py); none: alerts are only listed")
+    alert_webhook_secret: str | None = setting("ALERT_WEBHOOK_SECRET", None, text, secret=True,
+                                               doc="the HMAC-SHA256 key of the webhook's x-alert-signature (a secret)")
+    alert_queue: str = setting("ALERT_QUEUE", "inference-ui-alerts", text, doc="the queue whose messages are alerts to POST")
     routing: Routing = derived(_routing, lambda: Routing([], None, {}), vars=("ROUTING_RULES", "PROVIDER_MODELS"),
                                doc="which generations go to the provider, and its models (shared/routing.py)")
     tiers: Mapping[str, TierLimits] = derived(_tiers, lambda: dict(TIERS), vars=TIER_VARS, doc="shared/tiers.py's limits, overridden")

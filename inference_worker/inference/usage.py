@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from inference import admission
+from inference import admission, alerts
 from inference.log import log
 from inference.settings import settings_of
 from inference.store import stores_of
@@ -16,6 +16,7 @@ from inference.store.records import ModelCallRecord
 from inference.store.telemetry import call_point
 from shared import clock
 from shared.contract import Caller, GenerationRequest, WorkRequest
+from shared.policy import budget_period_start
 from shared.reservations import Reservation
 from shared.routing import WORKERS_AI
 from shared.workers_ai import Usage, estimate_tokens
@@ -41,15 +42,20 @@ async def record(env: Any, call: ModelCallRecord, settles: str | None = None) ->
     client before the reports' work (a timer to hold them back further costs the isolate another
     wake-up, 0.7-2.0 ms of CPU a chat, and moved no answer's end: docs/benchmarks.md)."""
     stores = stores_of(env)
+    day = day_of(clock.now())
+    totals: dict[str, Any] = {}
     try:
         if stores.counters is not None:
-            await stores.counters.add(call.caller.key_id, day_of(clock.now()), settles=[settles] if settles else [],
-                                      requests=1, prompt_tokens=call.usage.prompt_tokens,
-                                      completion_tokens=call.usage.completion_tokens, cost_usd=call.cost_usd,
-                                      cache_hits=1 if call.outcome == "cache_hit" else 0)
+            totals = await stores.counters.add(call.caller.key_id, day, settles=[settles] if settles else [],
+                                               period_start=budget_period_start(call.caller.policy, day),
+                                               requests=1, prompt_tokens=call.usage.prompt_tokens,
+                                               completion_tokens=call.usage.completion_tokens, cost_usd=call.cost_usd,
+                                               cache_hits=1 if call.outcome == "cache_hit" else 0)
         await stores.db.record_call(call, settles if stores.counters is None else None)
     finally:
         stores.telemetry.write(call_point(call))
+    if call.cost_usd or call.usage.prompt_tokens or call.usage.completion_tokens:
+        await alerts.raise_due(env, call.caller, day, totals)
 
 
 async def record_quietly(env: Any, call: ModelCallRecord, request_id: str, settles: str | None = None) -> None:

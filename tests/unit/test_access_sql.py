@@ -51,7 +51,8 @@ def test_a_key_is_found_by_prefix_and_revoked_once():
 
     found, first, second = asyncio.run(scenario())
 
-    assert found == {"id": "key_1", "hash": "h", "tier": "pro", "revoked_at": None}
+    assert found == {"id": "key_1", "hash": "h", "tier": "pro", "revoked_at": None, "policy_json": None, "previous_hash": None,
+                     "previous_valid_until": None}
     assert (first, second) == (True, False)
 
 

@@ -30,16 +30,18 @@ class CounterStandIn:
         self.ledger.used = self.used
         spent = self.ledger.committed()
         reservation = Reservation.from_dict(extra["reservation"]) if extra.get("reservation") else None
-        quotas = Quotas.from_dict(extra["limits"]) if reservation is not None else None
+        quotas = Quotas.from_dict(extra["limits"]) if extra.get("limits") else None
         ahead = int(extra.get("ahead", 0))
         if reservation is not None and not self.ledger.room_ahead(reservation, quotas, ahead):
             reserve, ahead = 1, 0
         taken = slots_to_take(self.windows.get(window_start, 0), reserve, limit)
         self.windows[window_start] = self.windows.get(window_start, 0) + taken
-        answer = {"count": self.windows[window_start], "taken": taken, "used": self.used, "committed": spent}
+        answer = {"count": self.windows[window_start], "taken": taken, "used": self.used, "committed": spent, "refusal": None}
         if reservation is not None and self.windows[window_start] - taken < limit:
             refusal, ahead = self.ledger.reserve(reservation, quotas, 0, ahead)
-            answer |= {"held": refusal is None, "ahead": ahead}
+            answer |= {"held": refusal is None, "ahead": ahead, "refusal": refusal}
+        elif quotas is not None:
+            answer["refusal"] = self.ledger.refusal(extra.get("kind", "read"), quotas, window_start)
         text = json.dumps(answer)
         if extra.get("id"):
             self.admitted[extra["id"]] = text
@@ -49,14 +51,15 @@ class CounterStandIn:
         self.ledger.used = self.used
         spent = self.ledger.committed()
         refusal, _ = self.ledger.reserve(Reservation.from_json(reservation), Quotas.from_dict(json.loads(limits)), 0)
-        return json.dumps({"held": refusal is None, "committed": spent})
+        return json.dumps({"held": refusal is None, "committed": spent, "refusal": refusal})
 
     async def peek(self, key_id: str, window_start: int, day: str) -> str:
         return json.dumps({"count": self.windows.get(window_start, 0), "used": self.used})
 
-    async def add(self, key_id: str, day: str, delta: str, settles: str = "") -> None:
+    async def add(self, key_id: str, day: str, delta: str, settles: str = "", period_start: str = "") -> str:
         self.ledger.used = self.used
         self.ledger.settle(json.loads(settles) if settles else (), json.loads(delta))
+        return json.dumps({"used": self.used, "period_cost": self.ledger.prior_cost + self.used["cost_usd"]})
 
 
 class Namespace:

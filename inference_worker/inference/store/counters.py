@@ -43,16 +43,19 @@ class Counters:
         answer = await self._counter(key_id).count(key_id, window_start, day, reserve, limit, json.dumps(admission) if admission else "")
         return parse_internal(answer, field="count answer")
 
-    async def hold(self, key_id: str, day: str, reservation: Reservation, quotas: Quotas) -> tuple[bool, dict[str, float]]:
-        """(whether the reservation is held, what quotas were checked against before it)."""
+    async def hold(self, key_id: str, day: str, reservation: Reservation, quotas: Quotas) -> tuple[bool, str | None]:
+        """(whether the reservation is held, the limit found reached if it is not)."""
         answer = parse_internal(await self._counter(key_id).hold(key_id, day, reservation.to_json(), json.dumps(asdict(quotas))),
                                 field="hold answer")
-        return answer["held"], answer["committed"]
+        return answer["held"], answer.get("refusal")
 
     async def peek(self, key_id: str, window_start: int, day: str) -> tuple[int, dict[str, Any]]:
         answer = parse_internal(await self._counter(key_id).peek(key_id, window_start, day), field="peek answer")
         return answer["count"], answer["used"]
 
-    async def add(self, key_id: str, day: str, settles: Sequence[str] = (), **delta: float) -> None:
-        """Adds usage to the key's day, freeing the reservations `settles` names (their requests spent it)."""
-        await self._counter(key_id).add(key_id, day, json.dumps(delta), json.dumps(list(settles)) if settles else "")
+    async def add(self, key_id: str, day: str, settles: Sequence[str] = (), period_start: str = "", **delta: float) -> dict[str, Any]:
+        """Adds usage to the key's day, freeing the reservations `settles` names (their requests
+        spent it); the key's totals after it (inference/counter.py: add)."""
+        answer = await self._counter(key_id).add(key_id, day, json.dumps(delta), json.dumps(list(settles)) if settles else "",
+                                                 period_start)
+        return parse_internal(answer, field="add answer") if answer else {}

@@ -19,10 +19,27 @@ from shared.json_reader import parse_internal
 from shared.reservations import RESERVATION_SECONDS, Quotas, Reservation
 
 # --- keys and admission ---------------------------------------------------------------------
-FIND_KEY_SQL = "SELECT id, hash, tier, revoked_at FROM api_keys WHERE prefix = ?1"
-INSERT_KEY_SQL = "INSERT INTO api_keys (id, prefix, hash, name, tier, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
-LIST_KEYS_SQL = "SELECT id, prefix, name, tier, created_at, revoked_at FROM api_keys ORDER BY created_at, id"
+FIND_KEY_SQL = "SELECT id, hash, tier, revoked_at, policy_json, previous_hash, previous_valid_until FROM api_keys WHERE prefix = ?1"
+INSERT_KEY_SQL = "INSERT INTO api_keys (id, prefix, hash, name, tier, created_at, policy_json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+KEY_INFO_COLUMNS = "id, prefix, name, tier, created_at, revoked_at, policy_json, rotated_at, previous_valid_until"
+LIST_KEYS_SQL = f"SELECT {KEY_INFO_COLUMNS} FROM api_keys ORDER BY created_at, id"
 REVOKE_KEY_SQL = "UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL RETURNING id"
+LIVE_KEY_PREFIX_SQL = "SELECT prefix FROM api_keys WHERE id = ?1 AND revoked_at IS NULL"
+SET_KEY_POLICY_SQL = f"UPDATE api_keys SET policy_json = ?2 WHERE id = ?1 RETURNING {KEY_INFO_COLUMNS}"
+# A new secret; the current one becomes the previous, valid until ?4 (a revoked key stays revoked).
+ROTATE_KEY_SQL = f"""
+UPDATE api_keys SET previous_hash = hash, previous_valid_until = ?4, hash = ?2, rotated_at = ?3
+WHERE id = ?1 AND revoked_at IS NULL RETURNING {KEY_INFO_COLUMNS}
+"""
+# Spend on the days from ?2 up to (not including) ?3: the key's budget period before today.
+PERIOD_SPEND_SQL = "SELECT COALESCE(SUM(cost_usd), 0) AS cost_usd FROM usage_daily WHERE key_id = ?1 AND day >= ?2 AND day < ?3"
+# --- alerts (one per key, kind and period: a second insert writes nothing) ------------------
+INSERT_ALERT_SQL = """
+INSERT OR IGNORE INTO alerts (key_id, kind, period, limit_value, value, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+"""
+MARK_ALERT_DELIVERED_SQL = "UPDATE alerts SET delivered_at = ?4 WHERE key_id = ?1 AND kind = ?2 AND period = ?3"
+ALERT_COLUMNS = "key_id, kind, period, limit_value, value, created_at, delivered_at"
+LIST_ALERTS_SQL = f"SELECT {ALERT_COLUMNS} FROM alerts WHERE ?1 IS NULL OR key_id = ?1 ORDER BY created_at DESC, kind LIMIT ?2"
 # A request is counted once however often it is sent (?3: its id), at the place it first took.
 COUNT_REQUEST_SQL = """
 INSERT INTO rate_windows (key_id, window_start, count)
@@ -226,8 +243,9 @@ class Database:
         row = await self._statement(FIND_KEY_SQL, prefix).first()
         return dict(row) if row is not None else None
 
-    async def insert_key(self, key_id: str, prefix: str, digest: str, name: str, tier: str, created_at: str) -> None:
-        await self._statement(INSERT_KEY_SQL, key_id, prefix, digest, name, tier, created_at).run()
+    async def insert_key(self, key_id: str, prefix: str, digest: str, name: str, tier: str, created_at: str,
+                         policy_json: str | None = None) -> None:
+        await self._statement(INSERT_KEY_SQL, key_id, prefix, digest, name, tier, created_at, policy_json).run()
 
     async def list_keys(self) -> list[dict[str, Any]]:
         return [dict(row) for row in (await self._d1.prepare(LIST_KEYS_SQL).all()).results]
@@ -235,6 +253,37 @@ class Database:
     async def revoke_key(self, key_id: str, revoked_at: str) -> bool:
         """True if the key was live and is now revoked."""
         return bool((await self._statement(REVOKE_KEY_SQL, key_id, revoked_at).all()).results)
+
+    async def live_key_prefix(self, key_id: str) -> str | None:
+        row = await self._statement(LIVE_KEY_PREFIX_SQL, key_id).first()
+        return row["prefix"] if row else None
+
+    async def set_key_policy(self, key_id: str, policy_json: str | None) -> dict[str, Any] | None:
+        """The key's row with its new policy, or None if there is no such key."""
+        rows = (await self._statement(SET_KEY_POLICY_SQL, key_id, policy_json).all()).results
+        return dict(rows[0]) if rows else None
+
+    async def rotate_key(self, key_id: str, digest: str, rotated_at: str, previous_valid_until: float) -> dict[str, Any] | None:
+        """The key's row with its new secret's hash, or None if there is no live key of that id."""
+        rows = (await self._statement(ROTATE_KEY_SQL, key_id, digest, rotated_at, previous_valid_until).all()).results
+        return dict(rows[0]) if rows else None
+
+    async def period_spend(self, key_id: str, first_day: str, today: str) -> float:
+        """The key's spend on the days from `first_day` to yesterday."""
+        row = await self._statement(PERIOD_SPEND_SQL, key_id, first_day, today).first()
+        return float(row["cost_usd"]) if row else 0.0
+
+    # --- alerts -----------------------------------------------------------------------------
+    async def insert_alert(self, key_id: str, kind: str, period: str, limit_value: float, value: float, created_at: str) -> bool:
+        """True if this is the key's first alert of `kind` in `period` (written now)."""
+        result = await self._statement(INSERT_ALERT_SQL, key_id, kind, period, limit_value, value, created_at).run()
+        return int(result.meta.changes) > 0
+
+    async def mark_alert_delivered(self, key_id: str, kind: str, period: str, delivered_at: str) -> None:
+        await self._statement(MARK_ALERT_DELIVERED_SQL, key_id, kind, period, delivered_at).run()
+
+    async def list_alerts(self, key_id: str | None, first: int) -> list[dict[str, Any]]:
+        return [dict(row) for row in (await self._statement(LIST_ALERTS_SQL, key_id, first).all()).results]
 
     # --- admission --------------------------------------------------------------------------
     async def count_request(self, key_id: str, window_start: int, day: str, request_id: str) -> tuple[int, dict[str, Any]]:
