@@ -70,7 +70,8 @@ class IsolateAdmissions:
         return known
 
     def forget_key(self, key_id: str) -> None:
-        """A key revoked through this isolate is distrusted here at once (elsewhere within KEY_CACHE_SECONDS)."""
+        """A key revoked, rotated or given a new policy through this isolate is trusted here no
+        more (elsewhere within KEY_CACHE_SECONDS)."""
         for holder in self.known.discard_where(lambda known: known.caller.key_id == key_id):
             for leases in self.leases.values():
                 leases.forget(holder)
@@ -160,7 +161,9 @@ async def _admit(call: "RequestContext", route: Route, now: float) -> None:
     call.caller = result.caller or call.caller  # a slot held here has no caller: the known one
     admission.apply(result)
     if result.caller is not None and result.limits is not None:
-        isolate.known.put(admission.holder, KnownCaller(proof, result.caller, result.limits), now + call.settings.key_cache_seconds)
+        # Trusted here no longer than the credential is valid (an expiring key, a rotated key's old secret).
+        trusted_until = min(now + call.settings.key_cache_seconds, result.valid_until or float("inf"))
+        isolate.known.put(admission.holder, KnownCaller(proof, result.caller, result.limits), trusted_until)
 
 
 async def admit_batch(call: "RequestContext", batch_id: str, events: int) -> bool:

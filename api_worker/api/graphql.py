@@ -31,7 +31,7 @@ from api.runtime import Response
 from api.schema import schema, selects_static_fields_only, validation_rules
 from shared.analytics import EventQuery, MetricQuery
 from shared.bounded import BoundedMap
-from shared.contract import Caller, KeySpec, Retrieval
+from shared.contract import AlertQuery, Caller, KeyPolicyChange, KeyRotation, KeySpec, Retrieval
 from shared.documents import SearchRequest
 from shared.errors import ApiError, ErrorCode
 from shared.models import ALL_MODELS, ModelInfo
@@ -67,6 +67,30 @@ def _with_tier_enum(record: dict[str, Any]) -> dict[str, Any]:
     return {**record, "tier": str(record["tier"]).upper()}
 
 
+def _key_record(key: BaseModel) -> dict[str, Any]:
+    """A key (or a usage report) as GraphQL answers it: its enums upper case, its policy's
+    metadata (the admin's own data) as given."""
+    dumped = key.model_dump(mode="json")
+    record = _with_tier_enum(_camelize(dumped))
+    for name in ("policy", "budget"):
+        if record.get(name):
+            record[name] = {**record[name], "budgetPeriod": str(record[name].get("budgetPeriod", "")).upper(),
+                            "period": str(record[name].get("period", "")).upper()}
+    if dumped.get("policy"):
+        record["policy"]["metadata"] = dumped["policy"].get("metadata")
+    return record
+
+
+def _policy_input(policy: dict[str, Any] | None) -> dict[str, Any] | None:
+    """KeyPolicyInput in the contract's names (shared/policy.py)."""
+    if policy is None:
+        return None
+    snake = {"".join(f"_{c.lower()}" if c.isupper() else c for c in name): value for name, value in policy.items()}
+    if snake.get("budget_period"):
+        snake["budget_period"] = str(snake["budget_period"]).lower()
+    return snake
+
+
 def _capabilities(model: ModelInfo) -> dict[str, Any] | None:
     if model.task != "text-generation":
         return None
@@ -82,7 +106,7 @@ def _models(info: Any) -> list[dict[str, Any]]:
 
 async def _usage(info: Any) -> dict[str, Any]:
     call = info.context.request
-    return _with_tier_enum(_camelize((await call.inference.get_usage(call.caller)).model_dump(mode="json")))
+    return _key_record(await call.inference.get_usage(call.caller))
 
 
 async def _unindexed_batches(info: Any) -> list[dict[str, Any]]:
@@ -92,15 +116,42 @@ async def _unindexed_batches(info: Any) -> list[dict[str, Any]]:
 
 async def _api_keys(info: Any) -> list[dict[str, Any]]:
     require_admin(info.context.request)
-    return [_with_tier_enum(_camelize(k.model_dump(mode="json"))) for k in await info.context.request.inference.list_keys()]
+    return [_key_record(k) for k in await info.context.request.inference.list_keys()]
 
 
-async def _create_api_key(info: Any, name: str, tier: str = "FREE") -> dict[str, Any]:
+def _created(created: BaseModel) -> dict[str, Any]:
+    record = _key_record(created)
+    key = record.pop("key")
+    return {"key": key, "apiKey": record}
+
+
+async def _create_api_key(info: Any, name: str, tier: str = "FREE", policy: dict[str, Any] | None = None) -> dict[str, Any]:
     require_admin(info.context.request)
-    spec = _query(KeySpec, name=name, tier=tier.lower())
-    created = _camelize((await info.context.request.inference.create_key(spec)).model_dump(mode="json"))
-    key = created.pop("key")
-    return {"key": key, "apiKey": _with_tier_enum(created)}
+    spec = _query(KeySpec, name=name, tier=tier.lower(), policy=_policy_input(policy))
+    return _created(await info.context.request.inference.create_key(spec))
+
+
+async def _set_api_key_policy(info: Any, id: str, policy: dict[str, Any] | None = None) -> dict[str, Any]:  # noqa: A002
+    require_admin(info.context.request)
+    change = _query(KeyPolicyChange, key_id=id, policy=_policy_input(policy))
+    updated = await info.context.request.inference.set_key_policy(change)
+    admission.isolate.forget_key(id)
+    return _key_record(updated)
+
+
+async def _rotate_api_key(info: Any, id: str, graceSeconds: int = 3600) -> dict[str, Any]:  # noqa: A002, N803 (GraphQL's names)
+    require_admin(info.context.request)
+    rotation = _query(KeyRotation, key_id=id, grace_seconds=graceSeconds)
+    created = await info.context.request.inference.rotate_key(rotation)
+    admission.isolate.forget_key(id)
+    return _created(created)
+
+
+async def _alerts(info: Any, keyId: str | None = None, first: int = 50) -> list[dict[str, Any]]:  # noqa: N803 (GraphQL's name)
+    call = info.context.request
+    scope = keyId if call.is_admin else _scope(info, keyId).key_id
+    query = _query(AlertQuery, key_id=scope, first=first)
+    return [_camelize(alert.model_dump()) for alert in await call.inference.list_alerts(query)]
 
 
 async def _revoke_api_key(info: Any, id: str) -> bool:  # noqa: A002 (the GraphQL argument's name)
@@ -202,6 +253,9 @@ ROOT = {
     "unindexedBatches": _unindexed_batches,
     "createApiKey": _create_api_key,
     "revokeApiKey": _revoke_api_key,
+    "setApiKeyPolicy": _set_api_key_policy,
+    "rotateApiKey": _rotate_api_key,
+    "alerts": _alerts,
 }
 
 

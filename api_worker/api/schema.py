@@ -185,6 +185,10 @@ type Usage {
   spend: [Spend!]!
   limits: Limits!
   window: RateWindow!
+  \"\"\"The key's own limits, if it has any.\"\"\"
+  policy: KeyPolicy
+  \"\"\"The key's spend against its own budget, if it has one.\"\"\"
+  budget: Budget
 }
 
 type Spend {
@@ -211,6 +215,70 @@ type ApiKey {
   tier: Tier!
   createdAt: String!
   revokedAt: String
+  \"\"\"The key's own limits; null: its tier's only.\"\"\"
+  policy: KeyPolicy
+  rotatedAt: String
+  \"\"\"After a rotation, the old secret works until then.\"\"\"
+  previousValidUntil: String
+}
+
+\"\"\"A calendar period in UTC: a day, an ISO week (from Monday), a month.\"\"\"
+enum BudgetPeriod { DAY WEEK MONTH }
+
+\"\"\"A key's own limits: each narrows its tier's, never widens it; null: the tier's.\"\"\"
+type KeyPolicy {
+  \"\"\"The models the key may use (within its tier's).\"\"\"
+  allowedModels: [String!]
+  \"\"\"US dollars the key may spend on models per budget period.\"\"\"
+  budgetUsd: Float
+  budgetPeriod: BudgetPeriod!
+  \"\"\"Spend at which an alert is raised (nothing is stopped).\"\"\"
+  softBudgetUsd: Float
+  requestsPerMinute: Int
+  \"\"\"AI tokens a minute (prompt and answer; requests in flight hold their worst case).\"\"\"
+  tokensPerMinute: Int
+  \"\"\"AI requests in flight at once.\"\"\"
+  maxConcurrent: Int
+  \"\"\"ISO 8601: the key is refused (401) from then on.\"\"\"
+  expiresAt: String
+  metadata: JSON
+}
+
+input KeyPolicyInput {
+  allowedModels: [String!]
+  budgetUsd: Float
+  budgetPeriod: BudgetPeriod = MONTH
+  softBudgetUsd: Float
+  requestsPerMinute: Int
+  tokensPerMinute: Int
+  maxConcurrent: Int
+  expiresAt: String
+  metadata: JSON
+}
+
+\"\"\"A key's spend against its own budget in the current period.\"\"\"
+type Budget {
+  limitUsd: Float!
+  softLimitUsd: Float
+  period: BudgetPeriod!
+  \"\"\"The period's first day (UTC).\"\"\"
+  periodStart: String!
+  spentUsd: Float!
+  remainingUsd: Float!
+}
+
+\"\"\"A limit a key reached, once a period: budget_soft, budget_reached, or a daily quota's 80% or
+100% (daily_budget_usd_80, tokens_per_day_100, events_per_day_80, ...).\"\"\"
+type Alert {
+  keyId: ID!
+  kind: String!
+  \"\"\"The first day of the period it belongs to.\"\"\"
+  period: String!
+  limitValue: Float!
+  value: Float!
+  createdAt: String!
+  \"\"\"When ALERT_WEBHOOK_URL took it.\"\"\"
+  deliveredAt: String
 }
 
 \"\"\"A new key: `key` is shown this once and never stored.\"\"\"
@@ -259,6 +327,8 @@ type Query {
   search(query: String!, topK: Int = 4, minScore: Float = 0.5, documents: [ID!]): [Passage!]!
   \"\"\"Admin only.\"\"\"
   apiKeys: [ApiKey!]!
+  \"\"\"The caller's alerts, newest first; the admin's: every key's, or `keyId`'s.\"\"\"
+  alerts(keyId: ID, first: Int = 50): [Alert!]!
   \"\"\"Admin only: stored event batches waiting for the replay (D1 failed, or the queue gave up), and why.\"\"\"
   unindexedBatches: [UnindexedBatch!]!
 }
@@ -267,9 +337,13 @@ type Mutation {
   \"\"\"The same validation and storage as POST /events.\"\"\"
   trackEvents(events: [EventInput!]!): TrackResult!
   \"\"\"Admin only.\"\"\"
-  createApiKey(name: String!, tier: Tier = FREE): CreatedApiKey!
+  createApiKey(name: String!, tier: Tier = FREE, policy: KeyPolicyInput): CreatedApiKey!
   \"\"\"Admin only. False when the key was already revoked or does not exist.\"\"\"
   revokeApiKey(id: ID!): Boolean!
+  \"\"\"Admin only: replaces the key's policy (null: its tier's limits only).\"\"\"
+  setApiKeyPolicy(id: ID!, policy: KeyPolicyInput): ApiKey!
+  \"\"\"Admin only: a new secret (shown this once); the old one works `graceSeconds` more.\"\"\"
+  rotateApiKey(id: ID!, graceSeconds: Int = 3600): CreatedApiKey!
 }
 """
 

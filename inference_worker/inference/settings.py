@@ -65,7 +65,7 @@ class Settings(EnvSettings):
                                             doc="where alerts are POSTed (inference/alerts.py); none: alerts are only listed")
     alert_webhook_secret: str | None = setting("ALERT_WEBHOOK_SECRET", None, text, secret=True,
                                                doc="the HMAC-SHA256 key of the webhook's x-alert-signature (a secret)")
-    alert_queue: str = setting("ALERT_QUEUE", "inference-ui-alerts", text, doc="the queue whose messages are alerts to POST")
+    alert_queue: str = setting("ALERT_QUEUE_NAME", "inference-ui-alerts", text, doc="the queue whose messages are alerts to POST")
     routing: Routing = derived(_routing, lambda: Routing([], None, {}), vars=("ROUTING_RULES", "PROVIDER_MODELS"),
                                doc="which generations go to the provider, and its models (shared/routing.py)")
     tiers: Mapping[str, TierLimits] = derived(_tiers, lambda: dict(TIERS), vars=TIER_VARS, doc="shared/tiers.py's limits, overridden")

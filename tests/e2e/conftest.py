@@ -18,7 +18,7 @@ import openai
 import pytest
 
 from scripts.jwt_token import claims_for
-from scripts.localhost import FRESH_CONNECTIONS, PROJECT_ROOT, LocalHost
+from scripts.localhost import FRESH_CONNECTIONS, PROJECT_ROOT, LocalHost, free_port
 from scripts.snapshots import dev_baseline, start_pair
 from shared import jwt
 from tests.e2e.hosts import EarlyHosts
@@ -37,6 +37,9 @@ TEST_PROVIDER_KEY = "test-provider-key-0123456789"
 TEST_PROVIDER_MODEL = "standin-mistral-large"
 TEST_PRO_DAILY_BUDGET_USD = 0.05
 TEST_RETENTION_DAYS = 20
+# Alerts go to a webhook a test serves on this port (tests/e2e/test_key_policy.py), signed with this secret.
+TEST_ALERT_WEBHOOK_PORT = free_port()
+TEST_ALERT_WEBHOOK_SECRET = "test-alert-webhook-secret-0123"
 
 # The test host's vars (both workers), also the in-process host's (tests/inprocess/conftest.py).
 HOST_VARIABLES = {
@@ -67,6 +70,8 @@ HOST_VARIABLES = {
     "ROUTING_RULES": json.dumps([{"provider": TEST_PROVIDER, "complexity": "high"},
                                  {"provider": TEST_PROVIDER, "min_prompt_tokens": 2000}]),
     "TIER_PRO_DAILY_BUDGET_USD": str(TEST_PRO_DAILY_BUDGET_USD),
+    "ALERT_WEBHOOK_URL": f"http://127.0.0.1:{TEST_ALERT_WEBHOOK_PORT}/alerts",
+    "ALERT_WEBHOOK_SECRET": TEST_ALERT_WEBHOOK_SECRET,
 }
 
 host_only = pytest.mark.skipif(bool(E2E_BASE_URL), reason="needs the local host (E2E_BASE_URL is set)")
