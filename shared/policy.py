@@ -81,15 +81,13 @@ class KeyPolicy(Model):
 def narrowed(limits: TierLimits, policy: KeyPolicy | None) -> TierLimits:
     """The tier's limits as the key's policy narrows them: the fewer requests a minute, and only
     the models both allow."""
-    if policy is None:
+    if policy is None or (policy.requests_per_minute is None and policy.allowed_models is None):
         return limits
-    changes: dict[str, object] = {}
-    if policy.requests_per_minute is not None:
-        changes["requests_per_minute"] = min(limits.requests_per_minute, policy.requests_per_minute)
-    if policy.allowed_models is not None:
-        models = tuple(m for m in policy.allowed_models if limits.allows_model(m))
-        changes["allowed_models"] = models if models else ()
-    return replace(limits, **changes) if changes else limits
+    per_minute = limits.requests_per_minute if policy.requests_per_minute is None \
+        else min(limits.requests_per_minute, policy.requests_per_minute)
+    models = limits.allowed_models if policy.allowed_models is None \
+        else tuple(model for model in policy.allowed_models if limits.allows_model(model))
+    return replace(limits, requests_per_minute=per_minute, allowed_models=models)
 
 
 def period_start(period: BudgetPeriod, day: str) -> str:

@@ -43,7 +43,7 @@ async def count_events(stores: Stores, indexed: list[tuple[Marker, int]]) -> Non
     for (key_id, day), settled in batches.items():
         accepted = totals[(key_id, day)]
         try:
-            await stores.counters.add(key_id, day, settles=settled, **({"events": accepted} if accepted else {}))
+            await stores.counters.add(key_id, day, settles=settled, events=accepted)
         except Exception as exc:  # D1 has them: the counter is short until tomorrow's seed
             log(f"key {key_id}: {accepted} events indexed on {day} were not added to its counter: {exc}")
 

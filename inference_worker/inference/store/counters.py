@@ -56,6 +56,7 @@ class Counters:
     async def add(self, key_id: str, day: str, settles: Sequence[str] = (), period_start: str = "", **delta: float) -> dict[str, Any]:
         """Adds usage to the key's day, freeing the reservations `settles` names (their requests
         spent it); the key's totals after it (inference/counter.py: add)."""
-        answer = await self._counter(key_id).add(key_id, day, json.dumps(delta), json.dumps(list(settles)) if settles else "",
+        changes = {name: value for name, value in delta.items() if value}  # a zero changes nothing: not written
+        answer = await self._counter(key_id).add(key_id, day, json.dumps(changes), json.dumps(list(settles)) if settles else "",
                                                  period_start)
         return parse_internal(answer, field="add answer") if answer else {}
