@@ -4,6 +4,9 @@ rotation with a grace period, expiry."""
 
 import asyncio
 import json
+import os
+import subprocess
+import sys
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -13,7 +16,7 @@ import httpx
 import pytest
 
 from shared.alerts import SIGNATURE_HEADER, TIMESTAMP_HEADER, signature
-from tests.e2e.conftest import TEST_ALERT_WEBHOOK_PORT, TEST_ALERT_WEBHOOK_SECRET, host_only
+from tests.e2e.conftest import PROJECT_ROOT, TEST_ALERT_WEBHOOK_PORT, TEST_ALERT_WEBHOOK_SECRET, host_only
 
 ADMIN_KEY_FIELDS = "id prefix tier policy { allowedModels budgetUsd budgetPeriod softBudgetUsd maxConcurrent expiresAt metadata }"
 
@@ -162,3 +165,27 @@ def test_an_expired_key_is_401(anonymous, admin_token):
 
     assert before.status_code == 200, before.text
     assert after.status_code == 401 and after.json()["error"]["reason"] == "expired_key"
+
+
+@host_only
+def test_make_key_sets_a_policy_clears_it_and_rotates_a_key(base_url, anonymous, admin_token):
+    def make_key(*args: str) -> list[str]:
+        done = subprocess.run([sys.executable, "scripts/keys.py", "--url", base_url, *args], capture_output=True, text=True,
+                              cwd=PROJECT_ROOT, env={**os.environ, "ADMIN_TOKEN": admin_token}, timeout=60)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip().splitlines()
+
+    created = make_key("create", "--name", "cli", "--tier", "pro", "--models", "llama-3.1-8b", "--budget", "2", "--period", "week",
+                       "--concurrency", "3", "--meta", "team=search")
+    key_id = created[0].split()[1]
+    listed = {k["id"]: k for k in admin(anonymous, admin_token, f"{{ apiKeys {{ {ADMIN_KEY_FIELDS} }} }}", {})["apiKeys"]}
+    refused = chat(anonymous, created[-1], model="llama-3.3-70b")
+    cleared = make_key("policy", key_id, "--clear")
+    rotated = make_key("rotate", key_id, "--grace", "60")
+
+    assert listed[key_id]["policy"] == {"allowedModels": ["@cf/meta/llama-3.1-8b-instruct-fast"], "budgetUsd": 2.0, "budgetPeriod": "WEEK",
+                                        "softBudgetUsd": None, "maxConcurrent": 3, "expiresAt": None, "metadata": {"team": "search"}}
+    assert refused.status_code == 403
+    assert cleared == [f"{key_id}: its tier's limits"]
+    assert chat(anonymous, rotated[-1], model="llama-3.3-70b").status_code == 200  # the new secret, and no policy any more
+    assert chat(anonymous, created[-1]).status_code == 200  # the old one, in its grace
