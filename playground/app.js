@@ -51,9 +51,31 @@ async function graphql(query, variables = {}) {
 // --- the key --------------------------------------------------------------------------------
 
 // The key's line: its usage today, from /v1/usage as the key is taken, then with every refresh of the charts.
-function showUsage({ keyId, tier, requests, costUsd }) {
+function showUsage({ keyId, tier, requests, costUsd, policy, budget }) {
   const count = `${requests} request${requests === 1 ? '' : 's'}`;
   $('key-state').textContent = `Using key ${keyId} (${tier.toLowerCase()} tier): ${count} and $${costUsd.toFixed(6)} today.`;
+  if (policy !== undefined) showPolicy(policy, budget);
+}
+
+// The key's own limits (null: its tier's only) and what is left of its budget this period.
+function showPolicy(policy, budget) {
+  const line = $('key-policy');
+  line.hidden = false;
+  if (!policy) {
+    line.textContent = "Key policy: none (the tier's limits).";
+    return;
+  }
+  const parts = [];
+  if (budget) {
+    parts.push(`budget $${budget.remainingUsd.toFixed(6)} left of $${budget.limitUsd} this ${budget.period.toLowerCase()}`
+      + (budget.softLimitUsd ? ` (alert at $${budget.softLimitUsd})` : ''));
+  }
+  if (policy.allowedModels) parts.push(`models ${policy.allowedModels.join(', ')}`);
+  if (policy.requestsPerMinute) parts.push(`${policy.requestsPerMinute} requests a minute`);
+  if (policy.tokensPerMinute) parts.push(`${policy.tokensPerMinute} tokens a minute`);
+  if (policy.maxConcurrent) parts.push(`${policy.maxConcurrent} at once`);
+  if (policy.expiresAt) parts.push(`expires ${policy.expiresAt}`);
+  line.textContent = `Key policy: ${parts.join(' · ') || 'metadata only'}.`;
 }
 
 async function useKey(key, { quiet = false } = {}) {
@@ -84,6 +106,7 @@ function forgetKey({ keepAlert = false } = {}) {
   sentNote = '';
   setEnabled(false);
   $('key-state').textContent = 'No key yet: the key stays in this tab (session storage) only.';
+  $('key-policy').hidden = true;
   if (!keepAlert) say('');
 }
 
@@ -217,7 +240,11 @@ const METRICS_QUERY = `query($range: TimeRange!) {
   tokens: eventMetrics(metric: TOKENS_BY_MODEL, range: $range, bucket: MINUTE) { points { bucket value } totals { value } }
   latency: eventMetrics(metric: AI_LATENCY, range: $range, bucket: MINUTE) { points { bucket key value } totals { key value } }
   cost: eventMetrics(metric: COST_BY_MODEL, range: $range, bucket: MINUTE) { points { bucket value } totals { value } }
-  usage { keyId tier requests costUsd }
+  usage {
+    keyId tier requests costUsd
+    policy { allowedModels requestsPerMinute tokensPerMinute maxConcurrent expiresAt }
+    budget { limitUsd softLimitUsd period spentUsd remainingUsd }
+  }
 }`;
 
 // One value a minute over the range (summed over the keys), as uPlot's columns.

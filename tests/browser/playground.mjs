@@ -195,6 +195,16 @@ const scenarios = {
     return { buttons: seen };
   },
 
+  // The key's own policy and what is left of its budget, under the key's line.
+  async policy() {
+    await page.goto(baseUrl);
+    await enterKey(options.key);
+    await keyAccepted();
+    await page.waitForFunction(() => !document.querySelector('#key-policy').hidden);
+    if (options.screenshot) await page.screenshot({ path: options.screenshot });
+    return { policy: await text('#key-policy') };
+  },
+
   // GraphiQL, opened from the playground's link once the key is in: it runs a query with that key.
   async graphiql() {
     await page.goto(baseUrl);

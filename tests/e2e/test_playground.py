@@ -112,3 +112,15 @@ def test_every_buttons_label_is_legible_enabled_or_disabled(base_url):
     for button in seen["buttons"]:
         assert button["label"], button
         assert button["contrast"] >= 4.5, button  # WCAG AA for text
+
+
+def test_the_keys_policy_and_its_budget_left_show_under_the_keys_line(base_url, anonymous, admin_token):
+    created = anonymous.post("/graphql", headers={"authorization": f"Bearer {admin_token}"}, json={
+        "query": "mutation($p: KeyPolicyInput) { createApiKey(name: \"playground-policy\", tier: PRO, policy: $p) { key } }",
+        "variables": {"p": {"budgetUsd": 5, "budgetPeriod": "WEEK", "softBudgetUsd": 4, "maxConcurrent": 3,
+                            "allowedModels": ["llama-3.1-8b"]}}}).json()["data"]["createApiKey"]
+
+    seen = browse(base_url, "policy", key=created["key"])
+
+    assert seen["policy"] == ("Key policy: budget $5.000000 left of $5 this week (alert at $4) · "
+                              "models @cf/meta/llama-3.1-8b-instruct-fast · 3 at once.")
