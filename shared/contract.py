@@ -399,6 +399,7 @@ class KeyInfo(Model):
     policy: KeyPolicy | None = None
     rotated_at: str | None = None
     previous_valid_until: str | None = None  # a rotated key's old secret works until then
+    budget: Budget | None = None  # its spend against its own budget, where it has one
 
 
 class Alert(Model):

@@ -100,6 +100,10 @@ def period_start(period: BudgetPeriod, day: str) -> str:
     return current.isoformat()
 
 
+def next_day(day: str) -> str:
+    return (date.fromisoformat(day) + timedelta(days=1)).isoformat()
+
+
 def budget_period_start(policy: KeyPolicy | None, day: str) -> str:
     """The first day of a key's budget period, "" when it has no budget."""
     return period_start(policy.budget_period, day) if policy is not None and policy.budget_usd else ""

@@ -220,6 +220,8 @@ type ApiKey {
   rotatedAt: String
   \"\"\"After a rotation, the old secret works until then.\"\"\"
   previousValidUntil: String
+  \"\"\"The key's spend against its own budget this period, if it has one.\"\"\"
+  budget: Budget
 }
 
 \"\"\"A calendar period in UTC: a day, an ISO week (from Monday), a month.\"\"\"

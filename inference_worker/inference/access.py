@@ -27,7 +27,7 @@ from shared.contract import (
 from shared.errors import ApiError, ErrorCode
 from shared.json_reader import parse_internal_as
 from shared.keys import hash_key, new_key, new_secret
-from shared.policy import KeyPolicy, period_start
+from shared.policy import KeyPolicy, next_day, period_start
 
 SPEND_DAYS = 7  # the days of spend a usage report lists, today included
 
@@ -50,16 +50,17 @@ async def usage_report(env: Any, caller: Caller, now: float | None = None) -> Us
         limits={**asdict(limits), "allowed_models": list(limits.allowed_models)},
         window=RateWindow(limit=limits.requests_per_minute, remaining=max(0, limits.requests_per_minute - count), reset_seconds=reset),
         policy=caller.policy,
-        budget=await _budget(env, caller.key_id, caller.policy, day_of(now), used["cost_usd"]),
+        budget=await _budget(env, caller.key_id, caller.policy, day_of(now)),
     )
 
 
-async def _budget(env: Any, key_id: str, policy: KeyPolicy | None, day: str, spent_today: float) -> Budget | None:
-    """The key's spend against its own budget, this period (D1's: what the counter was seeded from)."""
+async def _budget(env: Any, key_id: str, policy: KeyPolicy | None, day: str) -> Budget | None:
+    """The key's spend against its own budget this period, today's included (D1's usage, which
+    the counter's is seeded from and kept in step with)."""
     if policy is None or policy.budget_usd is None:
         return None
     first_day = period_start(policy.budget_period, day)
-    spent = spent_today + (await stores_of(env).db.period_spend(key_id, first_day, day) if first_day < day else 0.0)
+    spent = await stores_of(env).db.period_spend(key_id, first_day, next_day(day))
     return Budget(limit_usd=policy.budget_usd, soft_limit_usd=policy.soft_budget_usd, period=policy.budget_period,
                   period_start=first_day, spent_usd=spent, remaining_usd=max(0.0, policy.budget_usd - spent))
 
@@ -96,7 +97,13 @@ async def create_key(env: Any, spec: KeySpec) -> CreatedKey:
 
 
 async def list_keys(env: Any) -> list[KeyInfo]:
-    return [key_info(row) for row in await stores_of(env).db.list_keys()]
+    """Every key, with its spend against its budget where it has one."""
+    keys = [key_info(row) for row in await stores_of(env).db.list_keys()]
+    today = day_of(clock.now())
+    for key in keys:
+        if key.policy is not None and key.policy.budget_usd is not None and key.revoked_at is None:
+            key.budget = await _budget(env, key.id, key.policy, today)
+    return keys
 
 
 async def revoke_key(env: Any, key_id: str) -> bool:

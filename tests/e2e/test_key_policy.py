@@ -112,8 +112,10 @@ def test_a_budget_stops_the_key_after_its_spend_and_alerts_once_at_its_soft_limi
     body = next(body for h, body in webhook.received if h is headers)
     assert headers[SIGNATURE_HEADER] == signature(TEST_ALERT_WEBHOOK_SECRET, int(headers[TIMESTAMP_HEADER]), body)
     assert alert["limit_value"] == 0.00005 and alert["value"] >= 0.00005
-    listed = admin(anonymous, admin_token, "query($k: ID) { alerts(keyId: $k) { kind limitValue deliveredAt } }", {"k": key["id"]})["alerts"]
-    assert sorted(a["kind"] for a in listed) == ["budget_reached", "budget_soft"]
+    listed = admin(anonymous, admin_token, "query($k: ID) { alerts(keyId: $k) { kind limitValue } apiKeys { id budget { spentUsd } } }",
+                   {"k": key["id"]})
+    assert sorted(a["kind"] for a in listed["alerts"]) == ["budget_reached", "budget_soft"]
+    assert next(k for k in listed["apiKeys"] if k["id"] == key["id"])["budget"]["spentUsd"] == usage["budget"]["spentUsd"]
 
 
 @host_only
