@@ -178,11 +178,12 @@ async def admit(env: Any, ctx: Any, req: AdmissionRequest, now: float | None = N
         if count == 1:  # this key's first request in a new window: drop its old ones, off the hot path
             drop = stores.db.drop_old_windows(caller.key_id, window_start)
             ctx.waitUntil(asyncio.ensure_future(drop))
-        if reservation is not None and count <= limits.requests_per_minute:
+        # Without the counter a key's budget is checked against today's spend only (docs/admission.md).
+        refusal = spent_quota(req.kind, quotas, spent)
+        if reservation is not None and count <= limits.requests_per_minute and refusal is None:
             held, checked = await stores.db.hold(caller.key_id, day_of(now), reservation, quotas, now)
             if not held:  # refused: what the quota was checked against, reservations held included
-                spent = checked
-        refusal = spent_quota(req.kind, quotas, spent)
+                refusal = spent_quota(req.kind, quotas, checked)
     position = count - taken + 1  # this request's place in its window; the slots after it are the caller's next requests'
     window = RateWindow(limit=limits.requests_per_minute, remaining=max(0, limits.requests_per_minute - position), reset_seconds=reset)
     result = _checked(limits, quotas, caller, position, refusal, window, taken, now)

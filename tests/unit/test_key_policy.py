@@ -1,17 +1,23 @@
 """A key's own policy (shared/policy.py), the limits its counter enforces (shared/reservations.py)
 and the alerts its usage raises (shared/alerts.py): plain Python, as the workers apply them."""
 
+import asyncio
 import hashlib
 import hmac
 from datetime import UTC, datetime
+from types import SimpleNamespace
 
 import pytest
 from pydantic import ValidationError
 
+from inference import access, admission
 from shared.alerts import alerts_due, signature
+from shared.contract import AdmissionRequest, KeyRotation, KeySpec
+from shared.keys import parse_key
 from shared.policy import KeyPolicy, narrowed, period_end, period_start
 from shared.reservations import Ledger, Quotas, Reservation, minute_of
 from shared.tiers import TIERS
+from tests.fakes import inference_env
 
 EMPTY = {"requests": 0, "prompt_tokens": 0, "completion_tokens": 0, "cache_hits": 0, "events": 0, "cost_usd": 0.0}
 NOW = 1_800_000_000.0
@@ -107,3 +113,52 @@ def test_the_webhooks_signature_is_the_hmac_of_its_timestamp_and_body():
     expected = hmac.new(b"secret", b'1800000000.{"kind": "budget_soft"}', hashlib.sha256).hexdigest()
 
     assert signature("secret", 1_800_000_000, '{"kind": "budget_soft"}') == f"sha256={expected}"
+
+
+CTX = SimpleNamespace(waitUntil=lambda work: work.cancel())  # the old windows' delete is not awaited here
+
+
+def admit_key(env, key: str, now: float, kind: str = "read"):
+    prefix, digest = parse_key(key)
+    return asyncio.run(admission.admit(env, CTX, AdmissionRequest(request_id=f"r{now}", kind=kind, key_prefix=prefix, key_hash=digest),
+                                       now=now))
+
+
+def test_a_keys_policy_narrows_what_its_admission_answers_and_expiry_and_rotation_refuse_it():
+    env = inference_env()
+    expires = NOW + 100
+    created = asyncio.run(access.create_key(env, KeySpec(name="k", tier="free", policy=KeyPolicy(
+        requests_per_minute=3, allowed_models=["llama-3.1-8b"], expires_at=datetime.fromtimestamp(expires, UTC)))))
+
+    admitted = admit_key(env, created.key, NOW)
+    expired = admit_key(env, created.key, expires)
+
+    assert admitted.allowed and admitted.limits.requests_per_minute == 3 and admitted.valid_until == expires
+    assert admitted.limits.allowed_models == ("@cf/meta/llama-3.1-8b-instruct-fast",)
+    assert (expired.allowed, expired.reason) == (False, "expired_key")
+
+
+def test_a_rotated_keys_old_secret_is_admitted_until_its_grace_ends():
+    env = inference_env()
+    created = asyncio.run(access.create_key(env, KeySpec(name="k")))
+    rotated = asyncio.run(access.rotate_key(env, KeyRotation(key_id=created.id, grace_seconds=60)))
+    grace_end = datetime.fromisoformat(rotated.previous_valid_until).timestamp()
+
+    old_in_grace, new = admit_key(env, created.key, grace_end - 1), admit_key(env, rotated.key, grace_end - 1)
+    old_after, new_after = admit_key(env, created.key, grace_end), admit_key(env, rotated.key, grace_end + 1)
+
+    assert rotated.prefix == created.prefix and rotated.key != created.key
+    assert (old_in_grace.allowed, new.allowed, new.valid_until) == (True, True, None)
+    assert old_in_grace.valid_until == pytest.approx(grace_end, abs=1)  # the list shows it to the second
+    assert (old_after.allowed, old_after.reason, new_after.allowed) == (False, "rotated_key", True)
+
+
+def test_without_the_counter_a_keys_budget_stops_it_on_todays_spend():
+    env = inference_env()
+    created = asyncio.run(access.create_key(env, KeySpec(name="k", tier="pro", policy=KeyPolicy(budget_usd=0.001, budget_period="day"))))
+    env.DB.conn.execute("INSERT INTO usage_daily (key_id, day, requests, cost_usd) VALUES (?, ?, 1, 0.002)",
+                        (created.id, datetime.fromtimestamp(NOW, UTC).strftime("%Y-%m-%d")))
+
+    refused = admit_key(env, created.key, NOW, kind="ai")
+
+    assert (refused.allowed, refused.code, refused.reason) == (False, "budget_exceeded", "key_budget")
