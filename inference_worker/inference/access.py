@@ -130,7 +130,7 @@ async def rotate_key(env: Any, rotation: KeyRotation) -> CreatedKey:
     prefix = await db.live_key_prefix(rotation.key_id)
     key = new_secret(prefix or "")
     updated = await db.rotate_key(rotation.key_id, hash_key(key), rotated.isoformat(timespec="seconds"),
-                                  rotated.timestamp() + rotation.grace_seconds) if prefix else None
+                                  int(rotated.timestamp()) + rotation.grace_seconds) if prefix else None
     _forget(rotation.key_id)
     if updated is None:  # unknown, revoked (perhaps in the meantime)
         raise ServiceFailed(ServiceFailure.refusing(ApiError(ErrorCode.NOT_FOUND, f"No live API key {rotation.key_id}", field="id")))
