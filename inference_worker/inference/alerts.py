@@ -21,6 +21,7 @@ from shared.json_reader import parse_internal
 from shared.policy import narrowed
 from shared.sdk import runtime_env
 
+WEBHOOK_TIMEOUT_MS = 10_000
 # (key id, kind, period) of the alerts this isolate wrote or found written: none is written twice.
 _written: BoundedMap[tuple[str, str, str], bool] = BoundedMap(10_000, 1024 * 1024)
 
@@ -75,11 +76,13 @@ async def deliver(env: Any, messages: list[Any]) -> None:
 async def _post(url: str | None, headers: dict[str, str], body: str) -> None:
     if not url:
         raise RuntimeError("ALERT_WEBHOOK_URL is not set")
-    from js import fetch  # the runtime's fetch: this module imports on CPython too
+    from js import AbortSignal, fetch  # the runtime's: this module imports on CPython too
 
     from inference.store.runtime import js_value
 
-    response = await fetch(url, js_value({"method": "POST", "headers": headers, "body": body}))
+    init = js_value({"method": "POST", "headers": headers, "body": body})
+    init.signal = AbortSignal.timeout(WEBHOOK_TIMEOUT_MS)  # a webhook that hangs is retried, not waited for
+    response = await fetch(url, init)
     if not response.ok:
         raise RuntimeError(f"the webhook answered {response.status}")
 

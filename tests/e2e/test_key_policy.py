@@ -43,14 +43,21 @@ class Webhook:
     """A webhook receiver on the port the host's ALERT_WEBHOOK_URL names: every POST kept."""
 
     def __init__(self) -> None:
-        self.received: list[tuple[dict[str, str], str]] = []
-        received = self.received
+        self.received: list[tuple[dict[str, str], str]] = []  # the POSTs it took (answered 204)
+        self.refused: list[str] = []  # the bodies it answered 500, while `failures` lasted
+        self.failures = 0
+        webhook = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802 (http.server's name)
                 body = self.rfile.read(int(self.headers.get("content-length", 0))).decode()
-                received.append(({k.lower(): v for k, v in self.headers.items()}, body))
-                self.send_response(204)
+                if webhook.failures > 0:
+                    webhook.failures -= 1
+                    webhook.refused.append(body)
+                    self.send_response(500)
+                else:
+                    webhook.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                    self.send_response(204)
                 self.end_headers()
 
             def log_message(self, *args: object) -> None:
@@ -116,6 +123,24 @@ def test_a_budget_stops_the_key_after_its_spend_and_alerts_once_at_its_soft_limi
                    {"k": key["id"]})
     assert sorted(a["kind"] for a in listed["alerts"]) == ["budget_reached", "budget_soft"]
     assert next(k for k in listed["apiKeys"] if k["id"] == key["id"])["budget"]["spentUsd"] == usage["budget"]["spentUsd"]
+
+
+@host_only
+def test_an_alert_the_webhook_refuses_is_retried_through_the_queue_until_it_takes_it(anonymous, admin_token, webhook, ai):
+    key = create(anonymous, admin_token, {"budgetUsd": 1, "softBudgetUsd": 0.000001, "budgetPeriod": "DAY"})
+    webhook.failures = 2
+
+    assert chat(anonymous, key["key"]).status_code == 200  # one chat's spend passes the soft limit
+
+    deadline = time.monotonic() + 20
+    while not webhook.alerts_of(key["id"]):
+        assert time.monotonic() < deadline, f"never delivered; refused: {webhook.refused}"
+        time.sleep(0.2)
+    assert [json.loads(body)["key_id"] for body in webhook.refused] == [key["id"]] * 2
+    assert [alert["kind"] for _, alert in webhook.alerts_of(key["id"])] == ["budget_soft"]
+    while not (listed := admin(anonymous, admin_token, "query($k: ID) { alerts(keyId: $k) { kind deliveredAt } }", {"k": key["id"]})["alerts"])[0]["deliveredAt"]:
+        assert time.monotonic() < deadline, listed
+        time.sleep(0.2)
 
 
 @host_only
