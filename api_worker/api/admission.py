@@ -207,6 +207,6 @@ def check_model_allowed(call: "RequestContext", model: str) -> None:
     """Refuses a model outside the caller's limits (its tier's, narrowed by its key's policy)."""
     limits = caller_limits(call)
     if limits is not None and not limits.allows_model(model):
-        raise ApiError(ErrorCode.MODEL_NOT_ALLOWED, f"This key may not use {model} (its {call.caller.tier} tier's and its own "
-                       f"allowed models: {', '.join(limits.allowed_models) or 'none'})", field="model", reason="model_not_allowed",
+        raise ApiError(ErrorCode.MODEL_NOT_ALLOWED, f"This caller may not use {model}; its {call.caller.tier} tier and its key's "
+                       f"policy allow {', '.join(limits.allowed_models) or 'no model'}", field="model", reason="model_not_allowed",
                        model=model)

@@ -163,6 +163,21 @@ def test_30_concurrent_requests_on_a_key_with_5_in_flight_at_most_run_5_and_refu
     assert chat(anonymous, key["key"]).status_code == 200  # the 5 done, their places are free again
 
 
+def test_a_keys_tokens_a_minute_stop_it_with_a_429_naming_the_limit(anonymous, admin_token):
+    key = create(anonymous, admin_token, {"tokensPerMinute": 100})  # a chat here uses ~40 tokens
+
+    statuses = []
+    for _ in range(10):  # 100 tokens are used within 3 chats of one minute, 6 across a minute's edge
+        response = chat(anonymous, key["key"])
+        statuses.append(response.status_code)
+        if response.status_code != 200:
+            break
+
+    assert statuses[-1] == 429 and set(statuses[:-1]) == {200}, statuses
+    assert response.json()["error"]["code"] == "tokens_per_minute_exceeded"
+    assert 0 < int(response.headers["retry-after"]) <= 60
+
+
 @host_only
 def test_a_rotated_keys_old_secret_works_in_its_grace_period_and_not_after(anonymous, admin_token):
     key = create(anonymous, admin_token, {})
