@@ -3,8 +3,8 @@ and the security headers every response carries."""
 
 ALLOWED_HEADERS = "authorization, content-type, x-api-key, x-stream-protocol, x-cache-skip, x-cache-ttl"
 EXPOSED_HEADERS = (
-    "x-request-id, x-model, x-provider, x-cache, x-cache-score, x-inference-backend, retry-after, x-ratelimit-limit, x-ratelimit-remaining, "
-    "x-ratelimit-reset, x-vercel-ai-ui-message-stream"
+    "x-request-id, x-model, x-provider, x-cache, x-cache-score, x-inference-backend, retry-after, x-ratelimit-limit, "
+    "x-ratelimit-remaining, x-ratelimit-reset, x-vercel-ai-ui-message-stream"
 )
 PREFLIGHT_MAX_AGE = "600"
 

@@ -80,7 +80,7 @@ async def lookup(env: Any, key: str) -> dict[str, Any] | None:
         raw = await stores.cache.get(key)
     if not raw:
         return None
-    kept = parse_internal(raw, field="cached answer")
+    kept: dict[str, Any] = parse_internal(raw, field="cached answer")
     left = int(kept.get("expires_at", 0) - clock.now())
     if left <= 0:
         return None

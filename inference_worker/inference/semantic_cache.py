@@ -9,7 +9,6 @@ A question costs an embedding (recorded as the caller's, like a retrieval's) and
 query; its answer, when generated, one upsert. A cache that fails is a miss."""
 
 import hashlib
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +18,7 @@ from inference.log import log
 from inference.settings import settings_of
 from inference.store import stores_of
 from shared.contract import Caller, GenerationRequest
+from shared.json_reader import parse_internal
 
 ANSWER_PREFIX = "semantic:v1:"
 # Vectorize indexes the first 64 bytes of a metadata string: the options' digest fits in them.
@@ -49,12 +49,13 @@ def namespace(caller: Caller) -> str:
 
 @dataclass
 class SemanticLookup:
-    """A question looked up: its id (its vector's, 64 hex digits), its options, its vector (None
-    if it could not be embedded) and, on a hit, the answer found and its question's similarity."""
+    """A question looked up: its id (its vector's, 64 hex digits), its options, its vector's
+    numbers as JSON text (None if it could not be embedded) and, on a hit, the answer found and
+    its question's similarity."""
 
     question_id: str
     options: str
-    vector: list[float] | None = None
+    vector: str | None = None
     entry: dict[str, Any] | None = None
     score: float | None = None
 
@@ -67,9 +68,10 @@ async def lookup(env: Any, req: GenerationRequest) -> SemanticLookup | None:
         return None
     found = SemanticLookup(cache.digest({"caller": req.caller.key_id, **cache.answer_identity(req)}), options_digest(req))
     try:
-        [vector] = await embed_texts(env, req.caller, [text], req.request_id, req.backend)
-        found.vector = list(vector)
-        matches = await stores.vectors.query(namespace(req.caller), found.vector, 1, where={"options": found.options})
+        [vector] = await embed_texts(env, req.caller, [text], req.request_id, req.backend, as_text=True)
+        found.vector = str(vector)
+        values = parse_internal(f"[{vector}]", field="question vector")
+        matches = await stores.vectors.query(namespace(req.caller), values, 1, where={"options": found.options})
     except Exception as exc:
         log(f"semantic cache lookup failed for request {req.request_id}, a miss: {exc}")
         return found
@@ -87,6 +89,6 @@ async def remember(env: Any, req: GenerationRequest, found: SemanticLookup, entr
         return
     await cache.store_quietly(env, ANSWER_PREFIX + found.question_id, entry, req.request_id, ttl)
     try:
-        await vectors.upsert(namespace(req.caller), [(found.question_id, json.dumps(found.vector)[1:-1], {"options": found.options})])
+        await vectors.upsert(namespace(req.caller), [(found.question_id, found.vector, {"options": found.options})])
     except Exception as exc:  # the answer was delivered; only the next similar question pays
         log(f"semantic cache store failed for request {req.request_id}: {exc}")
