@@ -39,6 +39,7 @@ TEST_PRO_DAILY_BUDGET_USD = 0.05
 TEST_RETENTION_DAYS = 20
 
 # The test host's vars (both workers), also the in-process host's (tests/inprocess/conftest.py).
+SEMANTIC_CALLERS = ("semantic-a", "semantic-b")
 HOST_VARIABLES = {
     # A short RPC deadline and backoff keep the failure tests quick.
     "INFERENCE_TIMEOUT_MS": "3000",
@@ -67,6 +68,10 @@ HOST_VARIABLES = {
     "ROUTING_RULES": json.dumps([{"provider": TEST_PROVIDER, "complexity": "high"},
                                  {"provider": TEST_PROVIDER, "min_prompt_tokens": 2000}]),
     "TIER_PRO_DAILY_BUDGET_USD": str(TEST_PRO_DAILY_BUDGET_USD),
+    # The pro tier's keys share their cached answers (test_generation_cache.py); other callers keep their own.
+    "GENERATION_CACHE_SCOPE": "tier:pro",
+    # The semantic cache, for two JWT subjects only (its embeddings would be calls other tests count).
+    "SEMANTIC_CACHE": f"key:jwt:{SEMANTIC_CALLERS[0]}, key:jwt:{SEMANTIC_CALLERS[1]}",
 }
 
 host_only = pytest.mark.skipif(bool(E2E_BASE_URL), reason="needs the local host (E2E_BASE_URL is set)")
