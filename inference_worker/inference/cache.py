@@ -10,6 +10,7 @@ kept (x-cache-ttl): the request's CacheControl."""
 
 import hashlib
 import json
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -81,17 +82,17 @@ async def lookup(env: Any, key: str) -> dict[str, Any] | None:
     if not raw:
         return None
     kept: dict[str, Any] = parse_internal(raw, field="cached answer")
-    left = int(kept.get("expires_at", 0) - clock.now())
+    left = kept.get("expires_at", 0) - clock.now()
     if left <= 0:
         return None
     if from_kv and edge:
-        await edge.put(key, raw, left)
+        await edge.put(key, raw, math.ceil(left))
     return kept
 
 
 async def store_quietly(env: Any, key: str, entry: dict[str, Any], request_id: str, ttl: int) -> None:
     """Keeps the answer for `ttl` seconds in KV and the data center's Cache API."""
-    stores, text = stores_of(env), json.dumps(entry | {"expires_at": int(clock.now()) + ttl})
+    stores, text = stores_of(env), json.dumps(entry | {"expires_at": clock.now() + ttl})
     try:
         await stores.cache.put(key, text, ttl)
         if settings_of(env).generation_cache_edge and stores.edge:
