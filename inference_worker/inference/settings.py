@@ -43,8 +43,8 @@ class Settings(EnvSettings):
     generation_cache_scopes: CacheScopes = setting("GENERATION_CACHE_SCOPE", CacheScopes(), cache_scopes,
                                                    doc='"caller" (each caller its own answers), "shared", or pools of callers '
                                                        '(inference/cache_scopes.py)')
-    generation_cache_edge: bool = setting("GENERATION_CACHE_EDGE", True, flag,
-                                          doc="answers are also kept in the data center's Cache API, read before KV")
+    generation_cache_edge: bool = setting("GENERATION_CACHE_EDGE", False, flag,
+                                          doc="answers are also kept in the data center's Cache API, read before KV (store/edge.py)")
     semantic_cache: CallerSet = setting("SEMANTIC_CACHE", CallerSet(), semantic_callers,
                                         doc="the callers (tier:<name>, key:<id>, *) whose similar questions are answered from the cache")
     semantic_cache_threshold: float = setting("SEMANTIC_CACHE_THRESHOLD", 0.9, number,

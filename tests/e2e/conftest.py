@@ -70,6 +70,8 @@ HOST_VARIABLES = {
     "TIER_PRO_DAILY_BUDGET_USD": str(TEST_PRO_DAILY_BUDGET_USD),
     # The pro tier's keys share their cached answers (test_generation_cache.py); other callers keep their own.
     "GENERATION_CACHE_SCOPE": "tier:pro",
+    # The Cache API in front of KV (off by default), so that the tests see it serve.
+    "GENERATION_CACHE_EDGE": "true",
     # The semantic cache, for two JWT subjects only (its embeddings would be calls other tests count).
     "SEMANTIC_CACHE": f"key:jwt:{SEMANTIC_CALLERS[0]}, key:jwt:{SEMANTIC_CALLERS[1]}",
 }

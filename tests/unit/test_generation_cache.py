@@ -132,7 +132,7 @@ def test_an_answer_lives_as_long_as_the_callers_ttl_says(fake_clock):
 
 
 def test_an_answer_read_from_kv_is_then_served_by_the_data_centers_cache_for_the_rest_of_its_life(fake_clock):
-    env = inference_env()
+    env = inference_env(GENERATION_CACHE_EDGE="true")
     env.EDGE_CACHE = EdgeCache()
     key = key_of(generation())
     asyncio.run(env.CACHE.put(key, json.dumps(answer() | {"expires_at": fake_clock.now + 600})))
@@ -144,13 +144,13 @@ def test_an_answer_read_from_kv_is_then_served_by_the_data_centers_cache_for_the
     assert asyncio.run(cache.lookup(env, key))["text"] == "kept"  # the data center's copy
 
 
-def test_a_stored_answer_goes_to_both_layers_unless_the_edge_layer_is_off(fake_clock):
-    env = inference_env()
+def test_a_stored_answer_goes_to_both_layers_only_when_the_edge_layer_is_on(fake_clock):
+    env = inference_env(GENERATION_CACHE_EDGE="true")
     env.EDGE_CACHE = EdgeCache()
     asyncio.run(cache.store_quietly(env, "k1", answer(), "r", 300))
     assert list(env.CACHE.data) == ["k1"] and len(env.EDGE_CACHE.data) == 1
 
-    off = inference_env(GENERATION_CACHE_EDGE="false")
+    off = inference_env()  # the default
     off.EDGE_CACHE = EdgeCache()
     asyncio.run(cache.store_quietly(off, "k1", answer(), "r", 300))
     assert asyncio.run(cache.lookup(off, "k1"))["text"] == "kept"
@@ -158,7 +158,7 @@ def test_a_stored_answer_goes_to_both_layers_unless_the_edge_layer_is_off(fake_c
 
 
 def test_a_data_centers_cache_that_fails_is_a_miss_and_kv_answers(fake_clock):
-    env = inference_env()
+    env = inference_env(GENERATION_CACHE_EDGE="true")
     env.EDGE_CACHE = EdgeCache()
     asyncio.run(cache.store_quietly(env, "k1", answer(), "r", 300))
     env.EDGE_CACHE.failing = True

@@ -2,8 +2,9 @@
 (store/kv.py): a read that fails is a miss and a write that fails is skipped. It is read before
 KV: a hit there is answered from the data center the request is in, without KV's read (which,
 for a key not read there lately, goes to KV's central store). Each data center keeps its own
-copy, so a miss here falls back to KV, whose hit is then copied here. On a workers.dev domain
-the Cache API keeps nothing (Cloudflare's docs): every read is a miss and KV answers."""
+copy, so a miss here falls back to KV, whose hit is then copied here. Cloudflare's Cache API
+keeps entries for Workers on custom domains only (on workers.dev every read is a miss and KV
+answers): GENERATION_CACHE_EDGE turns it on where it pays."""
 
 from typing import Any
 
