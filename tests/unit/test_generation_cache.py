@@ -14,7 +14,7 @@ from shared import clock
 from shared.contract import CacheControl, Caller, ChatMessage, FunctionTool, GenerationRequest, ImageInput
 from shared.errors import ApiError
 from shared.workers_ai import Usage
-from tests.fakes import EdgeCache, inference_env
+from tests.fakes import EdgeCache, Vectorize, inference_env
 
 ALICE, BOB = Caller(key_id="alice", tier="pro"), Caller(key_id="bob", tier="pro")
 CAROL = Caller(key_id="carol", tier="free")
@@ -188,3 +188,47 @@ def test_semantic_options_are_everything_but_the_question():
         assert semantic_cache.options_digest(other) != same
     assert semantic_cache.namespace(ALICE) != semantic_cache.namespace(BOB)
     assert len(semantic_cache.namespace(ALICE)) <= 64
+
+
+def semantic_env(**variables):
+    env = inference_env(SEMANTIC_CACHE="*", **variables)
+    env.VECTORS = Vectorize()
+    env.AI.answer = {"data": [[0.6, 0.8, 0.0]]}  # every question embeds alike: each one is the other's paraphrase
+    return env
+
+
+def test_a_similar_question_is_answered_with_the_answer_kept_for_the_first(fake_clock):
+    env = semantic_env()
+    first = generation(temperature=0.5)
+    asked = asyncio.run(semantic_cache.lookup(env, first))
+    assert asked.entry is None
+    asyncio.run(semantic_cache.remember(env, first, asked, answer("kept for the first"), 300))
+
+    similar = asyncio.run(semantic_cache.lookup(env, generation(temperature=0.5, messages=[ChatMessage(role="user", content="hello")])))
+
+    assert similar.entry["text"] == "kept for the first" and similar.score == 1.0
+    # Another caller, or another option, looks elsewhere.
+    assert asyncio.run(semantic_cache.lookup(env, generation(caller=BOB, temperature=0.5))).entry is None
+    assert asyncio.run(semantic_cache.lookup(env, generation(temperature=0.6))).entry is None
+
+
+def test_a_question_below_the_threshold_is_a_miss(fake_clock):
+    env = semantic_env(SEMANTIC_CACHE_THRESHOLD="0.9")
+    first = generation()
+    asyncio.run(semantic_cache.remember(env, first, asyncio.run(semantic_cache.lookup(env, first)), answer(), 300))
+    env.AI.answer = {"data": [[0.8, 0.6, 0.0]]}  # cosine 0.96 with the first
+    assert asyncio.run(semantic_cache.lookup(env, generation())).score == 0.96
+    env.AI.answer = {"data": [[0.0, 0.6, 0.8]]}  # cosine 0.48
+
+    assert asyncio.run(semantic_cache.lookup(env, generation())).entry is None
+
+
+def test_a_semantic_cache_that_cannot_embed_or_search_is_a_miss_not_a_failure(fake_clock):
+    env = semantic_env()
+    env.AI.answer = {}  # no vectors in the model's answer
+
+    looked = asyncio.run(semantic_cache.lookup(env, generation()))
+
+    assert looked.entry is None and looked.vector is None
+    asyncio.run(semantic_cache.remember(env, generation(), looked, answer(), 300))  # nothing to keep it by
+    assert env.VECTORS.vectors == {}
