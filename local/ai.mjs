@@ -281,15 +281,12 @@ function fnv1a(text, seed = 2166136261) {
 const FILLER_WORDS = new Set(('can could would should may might shall i me my mine we us our they them their there '
   + 'please some any so if than then also just').split(' '));
 
-// A word without its plural or tense ending: "passwords" and "password", "resets" and "reset" agree.
+// A word without its plural ending: "passwords" and "password", "resets" and "reset" agree.
 function stem(word) {
-  for (const suffix of ['ing', 'ed', 's']) {
-    if (word.length > suffix.length + 2 && word.endsWith(suffix) && !word.endsWith('ss')) return word.slice(0, -suffix.length);
-  }
-  return word;
+  return word.length > 3 && word.endsWith('s') && !word.endsWith('ss') ? word.slice(0, -1) : word;
 }
 
-// Lexical hashing: each word (lowercased, stemmed, stop and filler words left out) adds ±1 to the
+// Lexical hashing: each word (lowercased, singular, stop and filler words left out) adds ±1 to the
 // dimension its hash picks, and the vector is normalized; texts that share words point the same
 // way, so cosine similarity ranks passages by the words they share with a question, and scores a
 // reworded question close to the original, as a real embedding model's would (if less well). A

@@ -12,7 +12,7 @@ the run with SEMANTIC_CACHE = "*":
 2. The same set's best scores (cosine, each paraphrase and different question against the
    questions) from the embedding model the cache uses, for a sweep of thresholds.
 
-The local embedding model is a stand-in (local/ai.mjs: lexical hashing, words stemmed, filler
+The local embedding model is a stand-in (local/ai.mjs: lexical hashing, plurals made singular, filler
 words left out); the numbers on Workers AI's @cf/baai/bge-base-en-v1.5 are a deployment's to take
 (E2E_BASE_URL-style: --url URL --key KEY runs the first part against it)."""
 

@@ -224,14 +224,11 @@ FILLER_WORDS = set(("can could would should may might shall i me my mine we us o
 
 
 def _stem(word: str) -> str:
-    for suffix in ("ing", "ed", "s"):
-        if len(word) > len(suffix) + 2 and word.endswith(suffix) and not word.endswith("ss"):
-            return word[:-len(suffix)]
-    return word
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
 
 
 def embed(text: str, dimensions: int) -> list[float]:
-    """Lexical hashing, as local/ai.mjs's: texts that share words (stemmed, stop and filler words
+    """Lexical hashing, as local/ai.mjs's: texts that share words (singular, stop and filler words
     left out) point the same way (cosine ranks by shared words)."""
     vector = [0.0] * dimensions
     words = [_stem(w) for w in WORD.findall(text.lower())
