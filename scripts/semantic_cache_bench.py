@@ -13,8 +13,8 @@ the run with SEMANTIC_CACHE = "*":
    questions) from the embedding model the cache uses, for a sweep of thresholds.
 
 The local embedding model is a stand-in (local/ai.mjs: lexical hashing, plurals made singular, filler
-words left out); the numbers on Workers AI's @cf/baai/bge-base-en-v1.5 are a deployment's to take
-(E2E_BASE_URL-style: --url URL --key KEY runs the first part against it)."""
+words left out); the numbers on Workers AI's @cf/baai/bge-base-en-v1.5 are a deployment's to take:
+--url URL --key KEY runs both parts against it (its SEMANTIC_CACHE naming the key's caller)."""
 
 import argparse
 import json
