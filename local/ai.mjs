@@ -277,13 +277,24 @@ function fnv1a(text, seed = 2166136261) {
   return hash >>> 0;
 }
 
-// Lexical hashing: each word (lowercased, stop words left out) adds ±1 to the dimension its hash
-// picks, and the vector is normalized; texts that share words point the same way, so cosine
-// similarity ranks passages by the words they share with a question, as a real embedding
-// model's would (if less well). A text with no such word gets a vector from its whole text.
+// Besides STOP_WORDS, words that say little of what a question asks (a paraphrase swaps them).
+const FILLER_WORDS = new Set(('can could would should may might shall i me my mine we us our they them their there '
+  + 'please some any so if than then also just').split(' '));
+
+// A word without its plural ending: "passwords" and "password", "resets" and "reset" agree.
+function stem(word) {
+  return word.length > 3 && word.endsWith('s') && !word.endsWith('ss') ? word.slice(0, -1) : word;
+}
+
+// Lexical hashing: each word (lowercased, singular, stop and filler words left out) adds ±1 to the
+// dimension its hash picks, and the vector is normalized; texts that share words point the same
+// way, so cosine similarity ranks passages by the words they share with a question, and scores a
+// reworded question close to the original, as a real embedding model's would (if less well). A
+// text with no such word gets a vector from its whole text.
 function embed(text, dimensions) {
   const vector = new Array(dimensions).fill(0);
-  const words = (text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).filter((w) => w.length > 1 && !STOP_WORDS.has(w));
+  const words = (text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [])
+    .filter((w) => w.length > 1 && !STOP_WORDS.has(w) && !FILLER_WORDS.has(w)).map(stem);
   if (words.length === 0) words.push(`\u0000${text}`);
   for (const word of words) {
     const hash = fnv1a(word);

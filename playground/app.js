@@ -213,7 +213,7 @@ async function send(event) {
     history = [...history, last];
     const meta = last?.metadata ?? {};
     const usage = meta.usage ?? {};
-    $('answer-meta').textContent = `${meta.model ?? 'model?'} · ${meta.provider ?? ''} · ${meta.cached ? 'from the cache' : 'generated'} · `
+    $('answer-meta').textContent = `${meta.model ?? 'model?'} · ${meta.provider ?? ''} · ${cacheText(meta)} · `
       + `${usage.prompt_tokens ?? '?'} prompt + ${usage.completion_tokens ?? '?'} completion tokens · ${meta.finishReason ?? ''}`;
   } catch (error) {
     const message = String(error?.message ?? error);
@@ -368,3 +368,9 @@ setEnabled(false);
 const stored = sessionStorage.getItem(KEY_STORAGE);
 if (stored) useKey(stored, { quiet: true });
 else $('key').focus();
+
+// How the answer came: generated, or from the cache (a similar question's answer, with its similarity).
+function cacheText(meta) {
+  if (meta.cache === 'semantic') return `a similar question's cached answer (similarity ${meta.cacheScore})`;
+  return meta.cached ? 'from the cache' : 'generated';
+}

@@ -13,7 +13,10 @@ Prints Markdown tables; docs/benchmarks.md (and the README's summary) copy them:
   to the same prompt, less what the AI stand-in spends streaming the same tokens by itself.
 - a 1-token answer's end after its first byte, per streamed protocol (through the external
   provider's path, whose chunks come apart).
-- on workerd: start-up, time to first byte, event throughput, analytics.
+- on workerd: start-up, time to first byte, event throughput, analytics; a cached answer with the
+  Cache API in front of KV and with KV alone, and what the semantic cache costs a request.
+- the semantic cache's hit and false-hit rates on bench/paraphrases.json (scripts/semantic_cache_bench.py;
+  `--semantic-only` runs it alone; `--cache-only` the cache rows alone).
 - each Python worker's isolate memory after start, after 1,000 mixed requests and at the peak of
   200 concurrent streams (scripts/memory_bench.py; `--memory-only` runs it alone).
 - cold starts (scripts/snapshots.py; `--cold-only` runs this section alone): spawn of workerd to
@@ -38,7 +41,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from scripts import snapshots  # noqa: E402
+from scripts import semantic_cache_bench, snapshots  # noqa: E402
 from scripts.localhost import PROJECT_ROOT, LocalHost, free_port  # noqa: E402
 from shared import jwt  # noqa: E402
 
@@ -507,6 +510,59 @@ def events_and_metrics(client: httpx.Client, n: int) -> list[tuple[str, str]]:
     ]
 
 
+def cache_send(body: dict, headers: dict | None = None):
+    """send(client, i): a chat whose `{i}` in the question is the request's number, read to its end."""
+    def send(client: httpx.Client, i: int) -> None:
+        numbered = json.loads(json.dumps(body).replace("{i}", str(i)))
+        with client.stream("POST", "/stream/chat", json=numbered, headers=headers) as response:
+            response.raise_for_status()
+            for _ in response.iter_raw():
+                pass
+    return send
+
+
+def generation_cache(n: int) -> list[tuple[str, str]]:
+    """A cached answer (exact hit) with the Cache API in front of KV (GENERATION_CACHE_EDGE) and
+    with KV alone, two hosts measured in turn; and, on the first, what the semantic cache costs: a
+    paraphrase answered from it, a new question (embedded, looked up, generated, kept) and the
+    same without any cache (x-cache-skip)."""
+    cached = {**chat_body(LONG_PROMPT), "temperature": 0}
+    question = "How do I reset the password of my account? ({i})"
+    sends = [("hit", cache_send(cached)),
+             ("semantic hit", cache_send(chat_body("how can I reset my account password"))),
+             ("semantic miss", cache_send(chat_body("Question {i}: which color is sky number {i}?"))),
+             ("uncached", cache_send(chat_body("Question {i}: which color is sea number {i}?"), {"x-cache-skip": "true"}))]
+    with contextlib.ExitStack() as stack:
+        runs = []
+        for edge in ("true", "false"):
+            state = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+            variables = {"ADMIN_TOKEN": ADMIN_TOKEN, "JWT_SECRET": JWT_SECRET, "GENERATION_CACHE_EDGE": edge, "SEMANTIC_CACHE": "*"}
+            host = stack.enter_context(LocalHost(CONFIGS, state, variables=variables))
+            headers = {"authorization": f"Bearer {create_key(host.url)}"}
+            client = stack.enter_context(httpx.Client(base_url=host.url, timeout=60, headers=headers))
+            cache_send(chat_body(question.replace(" ({i})", "")))(client, 0)  # the question the paraphrase finds
+            for _label, send in sends:
+                for warm_up in range(3):
+                    send(client, -1 - warm_up)
+            runs.append((host, client, {label: ([], []) for label, _ in sends}))
+        for i in range(n):
+            for host, client, samples in rotated(runs, i):
+                for label, send in rotated(sends, i):
+                    cpu, wall = cpu_and_wall(host, client, send, i)
+                    samples[label][0].append(cpu)
+                    samples[label][1].append(wall)
+    (edge, kv) = (samples for *_, samples in runs)
+    return [
+        (f"a cached {REPLY_TOKENS}-token answer (exact hit): Cache API in front of KV / KV alone, CPU ms median (p95) of {n}",
+         f"{ms(edge['hit'][0])} / {ms(kv['hit'][0])}"),
+        ("the same, wall ms", f"{ms(edge['hit'][1])} / {ms(kv['hit'][1])}"),
+        (f"semantic cache: a paraphrase answered / a new question (embedded, looked up, generated, kept) / the same "
+         f"uncached (x-cache-skip), CPU ms median (p95) of {n}",
+         f"{ms(edge['semantic hit'][0])} / {ms(edge['semantic miss'][0])} / {ms(edge['uncached'][0])}"),
+        ("the same, wall ms", f"{ms(edge['semantic hit'][1])} / {ms(edge['semantic miss'][1])} / {ms(edge['uncached'][1])}"),
+    ]
+
+
 def create_key(url: str) -> str:
     response = httpx.post(f"{url}/graphql", timeout=60, headers={"authorization": f"Bearer {ADMIN_TOKEN}"}, json={
         "query": 'mutation { createApiKey(name: "bench", tier: ENTERPRISE) { key } }'})
@@ -684,6 +740,8 @@ def main() -> None:
     parser.add_argument("--routes-only", action="store_true", help="only the per-route CPU table")
     parser.add_argument("--memory-only", action="store_true", help="only the isolate memory table")
     parser.add_argument("--cold-only", action="store_true", help="only the cold-start section")
+    parser.add_argument("--cache-only", action="store_true", help="only the generation cache's rows")
+    parser.add_argument("--semantic-only", action="store_true", help="only the semantic cache on the paraphrase set")
     parser.add_argument("--spawns", type=int, default=5, help="starts per worker and snapshot mode in the cold-start section")
     args = parser.parse_args()
     n = args.requests
@@ -692,6 +750,13 @@ def main() -> None:
         return
     if args.cold_only:
         print("\n".join(cold_starts(args.spawns, n)), flush=True)
+        return
+    if args.semantic_only:
+        print("\n".join(semantic_cache_bench.measure()), flush=True)
+        return
+    if args.cache_only:
+        print("| measurement (workerd) | result |\n|---|---|")
+        print("\n".join(f"| {name} | {value} |" for name, value in generation_cache(n)))
         return
 
     print("\n".join(per_route(n)), flush=True)
@@ -742,10 +807,13 @@ def main() -> None:
                 rows.append(("relay cost per token, api + inference workers (median, p95)", summary(per_token, "µs", 0)))
 
                 rows += events_and_metrics(client, n)
+    rows += generation_cache(n)
 
     print("| measurement (workerd) | result |\n|---|---|")
     for name, value in rows:
         print(f"| {name} | {value} |")
+    print()
+    print("\n".join(semantic_cache_bench.measure()), flush=True)
     print()
     print("\n".join(cold_starts(args.spawns, n)), flush=True)
     print("\n".join(memory_table()), flush=True)

@@ -214,6 +214,20 @@ class Sampling(Model):
         return {k: v for k, v in self.model_dump(exclude={"stop"}).items() if v is not None}
 
 
+# AI Gateway's bounds for a cached answer's life (cf-aig-cache-ttl); KV keeps nothing for under 60 s.
+MIN_CACHE_TTL_SECONDS = 60
+MAX_CACHE_TTL_SECONDS = 2_592_000  # 30 days
+
+CacheState = Literal["hit", "semantic", "miss", "bypass"]
+
+
+class CacheControl(Model):
+    """The caller's say over the generation cache (the x-cache-skip and x-cache-ttl headers)."""
+
+    skip: bool = False  # neither served from the cache nor kept in it
+    ttl_seconds: int | None = Field(default=None, ge=MIN_CACHE_TTL_SECONDS, le=MAX_CACHE_TTL_SECONDS)
+
+
 class GenerationRequest(WorkRequest):
     kind: Literal["chat", "completion", "object"]
     model: str
@@ -237,6 +251,7 @@ class GenerationRequest(WorkRequest):
     tools: list[FunctionTool] = Field(default=[], max_length=MAX_TOOLS)
     tool_choice: ToolChoice = ToolChoice()
     parallel_tool_calls: bool = True
+    cache: CacheControl = CacheControl()
 
     @model_validator(mode="after")
     def _within_context_window(self) -> "GenerationRequest":
@@ -282,7 +297,9 @@ class GenerationResult(Model):
     tool_calls: list[ToolCall] = []  # the functions the model called (finish_reason "tool_calls")
     usage: dict[str, int]
     finish_reason: str
-    cached: bool = False
+    cached: bool = False  # served from the cache, exactly or semantically
+    cache: CacheState = "bypass"
+    cache_score: float | None = None  # a semantic hit's similarity to the question it was the answer to
 
 
 class ServiceFailure(Model):

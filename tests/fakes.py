@@ -75,6 +75,7 @@ class D1:
 class KV:
     def __init__(self) -> None:
         self.data: dict[str, str] = {}
+        self.ttls: dict[str, int | None] = {}
         self.failing = False
 
     async def get(self, key: str) -> str | None:
@@ -86,6 +87,27 @@ class KV:
         if self.failing:
             raise RuntimeError("KV PUT failed: 503")
         self.data[key] = value
+        self.ttls[key] = expirationTtl
+
+
+class EdgeCache:
+    """The data center's Cache API as inference/store/runtime.py's CacheApi adapter presents it."""
+
+    def __init__(self) -> None:
+        self.data: dict[str, tuple[str, int]] = {}
+        self.reads = 0
+        self.failing = False
+
+    async def read_text(self, url: str) -> str | None:
+        if self.failing:
+            raise RuntimeError("cache match failed")
+        self.reads += 1
+        return self.data[url][0] if url in self.data else None
+
+    async def write_text(self, url: str, text: str, ttl_seconds: int) -> None:
+        if self.failing:
+            raise RuntimeError("cache put failed")
+        self.data[url] = (text, ttl_seconds)
 
 
 class R2:
@@ -184,10 +206,12 @@ class Vectorize:
             self.vectors.pop(vector_id, None)
 
     async def query(self, vector: list[float], options: dict) -> dict:
-        """The `topK` nearest of the namespace by cosine similarity (a `doc` $in filter applied), best first."""
-        wanted = (options.get("filter") or {}).get("doc", {}).get("$in")
-        candidates = [v for v in self.vectors.values() if v.get("namespace") == options.get("namespace")
-                      and (wanted is None or v["metadata"].get("doc") in wanted)]
+        """The `topK` nearest of the namespace by cosine similarity (its $in and $eq filters applied), best first."""
+        def kept(metadata: dict) -> bool:
+            return all(metadata.get(field) in condition["$in"] if "$in" in condition else metadata.get(field) == condition["$eq"]
+                       for field, condition in (options.get("filter") or {}).items())
+
+        candidates = [v for v in self.vectors.values() if v.get("namespace") == options.get("namespace") and kept(v["metadata"])]
         matches = [{"id": v["id"], "score": _cosine(vector, v["values"]), "metadata": v["metadata"]} for v in candidates]
         return {"matches": sorted(matches, key=lambda m: -m["score"])[:options["topK"]]}
 

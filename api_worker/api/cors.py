@@ -1,10 +1,10 @@
 """CORS with an origin allowlist (the ALLOWED_ORIGINS var: comma-separated origins, or *),
 and the security headers every response carries."""
 
-ALLOWED_HEADERS = "authorization, content-type, x-api-key, x-stream-protocol"
+ALLOWED_HEADERS = "authorization, content-type, x-api-key, x-stream-protocol, x-cache-skip, x-cache-ttl"
 EXPOSED_HEADERS = (
-    "x-request-id, x-model, x-provider, x-cache, x-inference-backend, retry-after, x-ratelimit-limit, x-ratelimit-remaining, "
-    "x-ratelimit-reset, x-vercel-ai-ui-message-stream"
+    "x-request-id, x-model, x-provider, x-cache, x-cache-score, x-inference-backend, retry-after, x-ratelimit-limit, "
+    "x-ratelimit-remaining, x-ratelimit-reset, x-vercel-ai-ui-message-stream"
 )
 PREFLIGHT_MAX_AGE = "600"
 

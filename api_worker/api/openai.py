@@ -10,6 +10,7 @@ from typing import Any
 
 from api import bodies
 from api.admission import check_model_allowed
+from api.cache_headers import cache_control
 from api.call import RequestContext
 from api.relay import relay
 from api.runtime import Response
@@ -22,7 +23,8 @@ from shared.responses import response_object, response_usage, whole_output
 
 def answer_headers(result: GenerationResult) -> dict[str, str]:
     """What a whole answer says of itself, as a streamed one's relay does (api/relay.py)."""
-    return {"x-model": result.model, "x-provider": result.provider, "x-cache": "hit" if result.cached else "miss"}
+    score = {"x-cache-score": str(result.cache_score)} if result.cache_score is not None else {}
+    return {"x-model": result.model, "x-provider": result.provider, "x-cache": result.cache, **score}
 
 
 def assistant_message(result: GenerationResult) -> dict[str, Any]:
@@ -57,6 +59,7 @@ async def _answered(call: RequestContext, generation: GenerationRequest,
     if generation.protocol:
         return await relay(call, generation)
     check_model_allowed(call, generation.model)
+    generation = generation.model_copy(update={"cache": cache_control(call.headers.get)})
     result = await call.inference.generate(generation, call.admission)
     return call.json(shaped(result, generation.stream_id, int(time.time())), headers=answer_headers(result))
 

@@ -5,6 +5,7 @@ identity stream (the runtime's, no Python a chunk) whose end the request's log l
 so that it says how long the whole answer took, not only its headers (api/app.py)."""
 
 from api.admission import check_model_allowed
+from api.cache_headers import cache_control
 from api.call import RequestContext
 from api.runtime import Passage, Response
 from shared.contract import GenerationRequest
@@ -13,9 +14,10 @@ from shared.streams import PROTOCOL_HEADERS
 
 async def relay(call: RequestContext, generation: GenerationRequest) -> Response:
     check_model_allowed(call, generation.model)
+    generation = generation.model_copy(update={"cache": cache_control(call.headers.get)})
     result = await call.inference.stream_generation(generation, call.admission)
     headers = {**PROTOCOL_HEADERS[generation.protocol], "x-request-id": call.request_id}
-    for name in ("x-model", "x-provider", "x-cache"):
+    for name in ("x-model", "x-provider", "x-cache", "x-cache-score"):
         if value := result.headers.get(name):
             headers[name] = value
     passage = Passage.new()

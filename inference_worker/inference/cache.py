@@ -1,35 +1,44 @@
 """The cache of deterministic generations (temperature 0): the same model, messages and limits
-(and tools) give the same answer, so the answer is kept in KV (which fails open: store/kv.py) and
-replayed as a stream, its tool calls as they were.
+(and tools, and images, by their bytes) give the same answer, so the answer is kept and replayed
+as a stream, its tool calls as they were. It is kept in KV and, in front of it, in the data
+center's Cache API (store/edge.py), both failing open: a cache that cannot be read is a miss.
 
-An answer is kept for the caller that asked: a hit would tell another caller what was asked
-before it. A deployment whose callers may see each other's prompts (one tenant, many keys)
-shares the answers with GENERATION_CACHE_SCOPE = "shared"."""
+An answer is kept in the caller's scope (inference/cache_scopes.py): its own, unless the admin
+put it in a pool of callers who share their answers, since a hit would tell another caller what
+was asked before it. The caller can skip the cache (x-cache-skip) and say how long its answer is
+kept (x-cache-ttl): the request's CacheControl."""
 
 import hashlib
 import json
+import math
 from collections.abc import Sequence
 from typing import Any
 
 from inference.log import log
 from inference.settings import settings_of
 from inference.store import stores_of
+from shared import clock
 from shared.contract import GenerationRequest, ToolCall
 from shared.json_reader import parse_internal
 from shared.workers_ai import Usage
 
 
-def cache_key(req: GenerationRequest, shared: bool = False) -> str | None:
-    """The KV key of the request's answer; None when it is not cached. `shared`: one key for
-    every caller (GENERATION_CACHE_SCOPE = "shared"), else one per caller."""
+def cache_key(req: GenerationRequest, scope: str) -> str | None:
+    """The key of the request's answer in `scope` (CacheScopes.scope_of the caller); None when
+    it is not cached."""
     # A grounded answer depends on the caller's documents as they are now: never cached.
-    if req.temperature != 0 or req.retrieval is not None:
+    if req.cache.skip or req.temperature != 0 or req.retrieval is not None:
         return None
+    return f"generation:v3:{digest({'scope': scope, **answer_identity(req)})}"
+
+
+def answer_identity(req: GenerationRequest) -> dict[str, Any]:
+    """Everything the answer depends on, the messages (and their images) included."""
     identity = {
-        "caller": None if shared else req.caller.key_id,
         "kind": req.kind,
         "model": req.model,
-        "messages": [m.model_dump() for m in req.messages],
+        "messages": [m.model_dump(exclude={"images": {"__all__": {"field"}}}) for m in req.messages],
+        "temperature": req.temperature,
         "max_tokens": req.max_tokens,
         "sampling": req.sampling.model_dump(exclude_none=True),
         "json_schema": req.json_schema,
@@ -37,8 +46,15 @@ def cache_key(req: GenerationRequest, shared: bool = False) -> str | None:
     if req.tools:  # an answer with tool calls is kept and replayed with them, ids and all
         identity |= {"tools": [t.model_dump() for t in req.tools], "tool_choice": req.tool_choice.model_dump(),
                      "parallel_tool_calls": req.parallel_tool_calls}
-    digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
-    return f"generation:v2:{digest}"
+    return identity
+
+
+def digest(identity: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
+
+
+def ttl_seconds(env: Any, req: GenerationRequest) -> int:
+    return req.cache.ttl_seconds or settings_of(env).generation_cache_ttl_seconds
 
 
 def entry(model: str, text: str, used: Usage, tool_calls: Sequence[ToolCall] = ()) -> dict[str, Any]:
@@ -55,13 +71,32 @@ def entry_usage(cached: dict[str, Any]) -> Usage:
 
 
 async def lookup(env: Any, key: str) -> dict[str, Any] | None:
-    raw = await stores_of(env).cache.get(key)
-    return parse_internal(raw, field="cached answer") if raw else None
+    """The answer kept under `key`: the data center's copy, else KV's (then copied to the data
+    center for the rest of its life). None once its TTL has passed, wherever a copy lingers."""
+    stores = stores_of(env)
+    edge = stores.edge if settings_of(env).generation_cache_edge else None
+    raw = await edge.get(key) if edge else None
+    from_kv = raw is None
+    if from_kv:
+        raw = await stores.cache.get(key)
+    if not raw:
+        return None
+    kept: dict[str, Any] = parse_internal(raw, field="cached answer")
+    left = kept.get("expires_at", 0) - clock.now()
+    if left <= 0:
+        return None
+    if from_kv and edge:
+        await edge.put(key, raw, math.ceil(left))
+    return kept
 
 
-async def store_quietly(env: Any, key: str, entry: dict[str, Any], request_id: str) -> None:
+async def store_quietly(env: Any, key: str, entry: dict[str, Any], request_id: str, ttl: int) -> None:
+    """Keeps the answer for `ttl` seconds in KV and the data center's Cache API."""
+    stores, text = stores_of(env), json.dumps(entry | {"expires_at": clock.now() + ttl})
     try:
-        await stores_of(env).cache.put(key, json.dumps(entry), settings_of(env).generation_cache_ttl_seconds)
+        await stores.cache.put(key, text, ttl)
+        if settings_of(env).generation_cache_edge and stores.edge:
+            await stores.edge.put(key, text, ttl)
     except Exception as exc:  # the answer was delivered; only the next identical request pays
         log(f"cache store failed for request {request_id}: {exc}")
 

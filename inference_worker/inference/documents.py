@@ -21,11 +21,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from inference import admission
-from inference.ai_client import RetryPolicy, run_once
+from inference.embeddings import EMBEDDING_MODEL, embed_texts
 from inference.log import log
-from inference.settings import settings_of
 from inference.store import Stores, stores_of
-from inference.usage import Meter, embedding_reservation, embedding_tokens
+from inference.usage import embedding_reservation
 from shared.contract import Caller, ServiceFailed, ServiceFailure, Source
 from shared.documents import (
     EMBED_BATCH,
@@ -37,14 +36,7 @@ from shared.documents import (
     passage_id,
     split_passages,
 )
-from shared.embeddings import vector_texts
 from shared.errors import ErrorCode
-from shared.models import DEFAULT_EMBEDDING_MODEL
-from shared.routing import WORKERS_AI
-from shared.workers_ai import Usage
-
-# The index's model: its dimensions (768) are the Vectorize index's (README: wrangler vectorize create).
-EMBEDDING_MODEL = DEFAULT_EMBEDDING_MODEL
 
 
 def _vectors(stores: Stores) -> Any:
@@ -56,21 +48,6 @@ def _vectors(stores: Stores) -> Any:
 
 def _not_found(document_id: str) -> ServiceFailed:
     return ServiceFailed(ServiceFailure(code=ErrorCode.NOT_FOUND, message=f"No document {document_id}", reason="document_not_found"))
-
-
-async def embed_texts(env: Any, caller: Caller, texts: list[str], request_id: str, backend: str | None = None,
-                      as_text: bool = False) -> list[list[float]] | list[str]:
-    """Vectors for `texts`, the call recorded (and priced) like any model call; `as_text`: each
-    vector's numbers as the runtime wrote them (shared/embeddings.py), for an upsert."""
-    meter = Meter(env, caller, "embedding", request_id, backend)
-    try:
-        _, model, answer = await run_once(env, [(WORKERS_AI, EMBEDDING_MODEL)], {"text": texts}, RetryPolicy.of(settings_of(env)),
-                                          vectors_json=as_text)
-    except ServiceFailed:
-        await meter.done(EMBEDDING_MODEL, "failed")
-        raise
-    await meter.done(model, "ok", Usage(prompt_tokens=embedding_tokens(texts)))
-    return vector_texts(answer) if as_text else [list(vector) for vector in answer["data"]]
 
 
 class _Deleted(Exception):

@@ -1,4 +1,6 @@
-"""Text embeddings from Workers AI, with usage recorded like generations."""
+"""Text embeddings from Workers AI, with usage recorded like generations: asked for by a caller
+(/v1/embeddings), or by the service itself for a caller (its documents' passages and searches,
+the semantic cache's questions) with the index's model."""
 
 from typing import Any
 
@@ -6,9 +8,14 @@ from inference import admission
 from inference.ai_client import RetryPolicy, run_once
 from inference.settings import settings_of
 from inference.usage import Meter, embedding_reservation, embedding_tokens
-from shared.contract import EmbeddingRequest, EmbeddingResult
+from shared.contract import Caller, EmbeddingRequest, EmbeddingResult, ServiceFailed
+from shared.embeddings import vector_texts
+from shared.models import DEFAULT_EMBEDDING_MODEL
 from shared.routing import WORKERS_AI
 from shared.workers_ai import Usage
+
+# The index's model: its dimensions (768) are the Vectorize index's (README: wrangler vectorize create).
+EMBEDDING_MODEL = DEFAULT_EMBEDDING_MODEL
 
 
 async def embed(env: Any, ctx: Any, req: EmbeddingRequest) -> EmbeddingResult:
@@ -22,3 +29,18 @@ async def embed(env: Any, ctx: Any, req: EmbeddingRequest) -> EmbeddingResult:
     if req.vectors_as_json:
         return EmbeddingResult(model=model, vectors_json=answer, usage=used.as_dict())
     return EmbeddingResult(model=model, vectors=[list(vector) for vector in answer["data"]], usage=used.as_dict())
+
+
+async def embed_texts(env: Any, caller: Caller, texts: list[str], request_id: str, backend: str | None = None,
+                      as_text: bool = False) -> list[list[float]] | list[str]:
+    """Vectors for `texts` by the index's model, the call recorded (and priced) like any model
+    call; `as_text`: each vector's numbers as the runtime wrote them (shared/embeddings.py), for an upsert."""
+    meter = Meter(env, caller, "embedding", request_id, backend)
+    try:
+        _, model, answer = await run_once(env, [(WORKERS_AI, EMBEDDING_MODEL)], {"text": texts}, RetryPolicy.of(settings_of(env)),
+                                          vectors_json=as_text)
+    except ServiceFailed:
+        await meter.done(EMBEDDING_MODEL, "failed")
+        raise
+    await meter.done(model, "ok", Usage(prompt_tokens=embedding_tokens(texts)))
+    return vector_texts(answer) if as_text else [list(vector) for vector in answer["data"]]

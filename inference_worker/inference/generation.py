@@ -15,7 +15,7 @@ from typing import Any
 
 from workers import Response
 
-from inference import admission, cache, documents
+from inference import admission, cache, cache_lookup, documents
 from inference.ai_client import ClientGone, ModelStalled, ModelStream, ModelStreamBroken, ModelTimedOut, RetryPolicy, open_stream, run_once
 from inference.deadlines import StreamDeadlines
 from inference.images import with_fetched_images
@@ -61,9 +61,10 @@ class _Answer:
 class _Stream:
     """One streamed generation, from the first token to the usage record."""
 
-    def __init__(self, env: Any, req: GenerationRequest, model: str, meter: Meter, provider: str = WORKERS_AI,
-                 sources: list[Source] = ()) -> None:
+    def __init__(self, env: Any, req: GenerationRequest, model: str, meter: Meter, cached: cache_lookup.CacheLookup,
+                 provider: str = WORKERS_AI, sources: list[Source] = ()) -> None:
         self.env, self.req, self.model, self.meter, self.provider, self.sources = env, req, model, meter, provider, sources
+        self.cached = cached
         self.encoder = make_encoder(
             req.protocol or "text", stream_id=req.stream_id, model=model,
             created=int(time.time()), include_usage=req.include_usage,
@@ -105,7 +106,7 @@ class _Stream:
             raise _AnswerCut
         return text
 
-    async def relay(self, source: ModelStream, cache_key: str | None) -> None:
+    async def relay(self, source: ModelStream) -> None:
         self.ttft_ms = (source.first_token_at - self.meter.started) * 1000
         self.decoder = source.decoder
         outcome = "ok"
@@ -142,22 +143,20 @@ class _Stream:
             await self._fail("Internal error")
         self.meter.ended()
         used = self._usage()
-        if outcome == "ok" and cache_key:
-            entry = cache.entry(self.model, "".join(self.parts), used, self.tools.calls)
-            await cache.store_quietly(self.env, cache_key, entry, self.req.request_id)
+        if outcome == "ok":
+            await self.cached.remember(self.env, self.req, cache.entry(self.model, "".join(self.parts), used, self.tools.calls))
         await self.meter.done(self.model, outcome, used, self.ttft_ms, self.provider)
 
     def _usage(self) -> Usage:
         return self.reported or estimate_usage(self.req, "".join(self.parts), self.tools.calls)
 
-    async def _send_whole(self, text: str, calls: list[ToolCall], used: Usage, stopped: bool = False,
-                          cached: bool = False) -> str:
+    async def _send_whole(self, text: str, calls: list[ToolCall], used: Usage, stopped: bool = False) -> str:
         """An answer had whole, sent as the events a generation sends (its text in word-sized
         deltas, then its calls), in one chunk. Its outcome."""
         try:
             deltas = "".join(self.encoder.delta(piece) for piece in cache.replay_pieces(text))
             self.body.write(self.encoder.start(self.sources) + deltas + self.tools.feed(as_pieces(calls), self.encoder))
-            return await self._finish(text, used, stopped, cached)
+            return await self._finish(text, used, stopped)
         except ClientGone:
             return "cancelled"
         except Exception as exc:  # a bug must end the stream, not leave the client waiting
@@ -168,25 +167,24 @@ class _Stream:
     async def replay(self, entry: dict[str, Any]) -> None:
         """A cached answer, with its tool calls as they were."""
         used = cache.entry_usage(entry)
-        outcome = await self._send_whole(entry["text"], cache.entry_calls(entry), used, cached=True)
+        outcome = await self._send_whole(entry["text"], cache.entry_calls(entry), used)
         self.meter.ended()
         await self.meter.done(self.model, "cache_hit" if outcome == "ok" else outcome, used, 0.0)
 
-    async def deliver(self, answer: _Answer, cache_key: str | None) -> None:
+    async def deliver(self, answer: _Answer) -> None:
         """The answer of a model that was run unstreamed (it does not stream tool calls)."""
         outcome = await self._send_whole(answer.text, answer.tool_calls, answer.used, answer.stopped)
         self.meter.ended()
-        if outcome == "ok" and cache_key:
-            entry = cache.entry(self.model, answer.text, answer.used, answer.tool_calls)
-            await cache.store_quietly(self.env, cache_key, entry, self.req.request_id)
+        if outcome == "ok":
+            await self.cached.remember(self.env, self.req, cache.entry(self.model, answer.text, answer.used, answer.tool_calls))
         await self.meter.done(self.model, outcome, answer.used, provider=self.provider)
 
-    async def _finish(self, text: str, used: Usage, stopped: bool = False, cached: bool = False) -> str:
+    async def _finish(self, text: str, used: Usage, stopped: bool = False) -> str:
         errors = object_errors(self.req, text)
         if errors:
             await self._fail("The object does not match the schema: " + "; ".join(errors[:5]))
             return "invalid_object"
-        metadata = {"model": self.model, "provider": self.provider, "cached": cached}
+        metadata = {"model": self.model, "provider": self.provider, **_cache_metadata(self.cached)}
         calls = self.tools.calls
         self.body.write(self.tools.finish(self.encoder)
                         + self.encoder.finish(finish_reason(self.req, used, stopped, calls), used, metadata))
@@ -219,8 +217,16 @@ async def _model_call(req: GenerationRequest, meter: Meter, work: Any) -> Any:
         raise
 
 
-def _headers(model: str, cache_state: str, window: RateWindow | None, provider: str = WORKERS_AI) -> dict[str, str]:
-    headers = {"x-model": model, "x-provider": provider, "x-cache": cache_state}
+def _cache_metadata(cached: cache_lookup.CacheLookup) -> dict[str, Any]:
+    """How the cache answered, for the finish metadata."""
+    return {"cached": cached.entry is not None, "cache": cached.state,
+            **({"cacheScore": cached.score} if cached.score is not None else {})}
+
+
+def _headers(model: str, cached: cache_lookup.CacheLookup, window: RateWindow | None, provider: str = WORKERS_AI) -> dict[str, str]:
+    headers = {"x-model": model, "x-provider": provider, "x-cache": cached.state}
+    if cached.score is not None:
+        headers["x-cache-score"] = str(cached.score)
     if window is not None:  # this call admitted the request: the api sends the caller its window
         headers |= {"x-ratelimit-limit": str(window.limit), "x-ratelimit-remaining": str(window.remaining),
                     "x-ratelimit-reset": str(window.reset_seconds)}
@@ -251,23 +257,23 @@ async def stream_generation(env: Any, ctx: Any, req: GenerationRequest) -> Respo
 
 async def _streamed(env: Any, ctx: Any, req: GenerationRequest, meter: Meter, window: RateWindow | None) -> Response:
     req = await with_fetched_images(req)  # before the cache key: an answer is kept for the image's bytes
-    key = cache.cache_key(req, settings_of(env).generation_cache_shared)
-    if key and (entry := await cache.lookup(env, key)):
-        stream = _Stream(env, req, entry["model"], meter)
-        ctx.waitUntil(asyncio.ensure_future(stream.replay(entry)))
-        return Response(stream.body.readable, headers=_headers(entry["model"], "hit", window))
+    cached = await cache_lookup.find(env, req)
+    if cached.entry:
+        stream = _Stream(env, req, cached.entry["model"], meter, cached)
+        ctx.waitUntil(asyncio.ensure_future(stream.replay(cached.entry)))
+        return Response(stream.body.readable, headers=_headers(cached.entry["model"], cached, window))
     sources, inputs = await _grounded(env, req)
     attempts = streaming_attempts(env, req)
     if not attempts:
         answer = await _answer(env, req, meter, inputs)
-        stream = _Stream(env, req, answer.model, meter, answer.provider, sources)
-        ctx.waitUntil(asyncio.ensure_future(stream.deliver(answer, key)))
-        return Response(stream.body.readable, headers=_headers(answer.model, "miss" if key else "bypass", window, answer.provider))
+        stream = _Stream(env, req, answer.model, meter, cached, answer.provider, sources)
+        ctx.waitUntil(asyncio.ensure_future(stream.deliver(answer)))
+        return Response(stream.body.readable, headers=_headers(answer.model, cached, window, answer.provider))
     policy = RetryPolicy.of(settings_of(env))
     source = await _model_call(req, meter, open_stream(env, attempts, inputs, policy))
-    stream = _Stream(env, req, source.model, meter, source.provider, sources)
-    ctx.waitUntil(asyncio.ensure_future(stream.relay(source, key)))
-    return Response(stream.body.readable, headers=_headers(source.model, "miss" if key else "bypass", window, source.provider))
+    stream = _Stream(env, req, source.model, meter, cached, source.provider, sources)
+    ctx.waitUntil(asyncio.ensure_future(stream.relay(source)))
+    return Response(stream.body.readable, headers=_headers(source.model, cached, window, source.provider))
 
 
 async def generate(env: Any, ctx: Any, req: GenerationRequest) -> GenerationResult:
@@ -280,22 +286,22 @@ async def generate(env: Any, ctx: Any, req: GenerationRequest) -> GenerationResu
 
 async def _generated(env: Any, req: GenerationRequest, meter: Meter) -> GenerationResult:
     req = await with_fetched_images(req)  # before the cache key: an answer is kept for the image's bytes
-    key = cache.cache_key(req, settings_of(env).generation_cache_shared)
-    if key and (entry := await cache.lookup(env, key)):
+    cached = await cache_lookup.find(env, req)
+    if entry := cached.entry:
         used, calls = cache.entry_usage(entry), cache.entry_calls(entry)
         await meter.done(entry["model"], "cache_hit", used)
         return GenerationResult(model=entry["model"], text=entry["text"], tool_calls=calls, usage=used.as_dict(),
-                                finish_reason=finish_reason(req, used, tool_calls=calls), cached=True)
+                                finish_reason=finish_reason(req, used, tool_calls=calls), cached=True, cache=cached.state,
+                                cache_score=cached.score)
     sources, inputs = await _grounded(env, req)
     if req.json_schema is not None:
         # Not streamed, so Workers AI's JSON mode can hold the model to the schema.
         inputs["response_format"] = {"type": "json_schema", "json_schema": req.json_schema}
     answer = await _answer(env, req, meter, inputs)
     await meter.done(answer.model, "ok", answer.used, provider=answer.provider)
-    if key:
-        await cache.store_quietly(env, key, cache.entry(answer.model, answer.text, answer.used, answer.tool_calls), req.request_id)
+    await cached.remember(env, req, cache.entry(answer.model, answer.text, answer.used, answer.tool_calls))
     return GenerationResult(model=answer.model, provider=answer.provider, text=answer.text, tool_calls=answer.tool_calls,
-                            usage=answer.used.as_dict(), sources=sources,
+                            usage=answer.used.as_dict(), sources=sources, cache=cached.state,
                             finish_reason=finish_reason(req, answer.used, answer.stopped, answer.tool_calls))
 
 

@@ -5,6 +5,7 @@ for that test)."""
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from inference.cache_scopes import CacheScopes, CallerSet, cache_scopes, semantic_callers
 from shared.config import EnvSettings, VarReader, clamped, derived, flag, integer, number, setting, text
 from shared.isolate import PerIsolate
 from shared.models import DEFAULT_TEXT_MODEL, parse_model_list
@@ -14,10 +15,6 @@ from shared.tiers import TIER_VARS, TIERS, TierLimits, limits_for
 
 def _models(value: str) -> tuple[str, ...]:
     return tuple(parse_model_list(value))
-
-
-def _shared_scope(value: str) -> bool:
-    return value.strip().lower() == "shared"
 
 
 def _tiers(_settings: object, var: VarReader) -> Mapping[str, TierLimits]:
@@ -43,8 +40,15 @@ class Settings(EnvSettings):
                                      doc="chunks closer than this are relayed in batches, this often (inference/streaming.py); 0: never")
     generation_cache_ttl_seconds: int = setting("GENERATION_CACHE_TTL_SECONDS", 86_400, integer,
                                                 doc="how long a deterministic answer is cached")
-    generation_cache_shared: bool = setting("GENERATION_CACHE_SCOPE", False, _shared_scope,
-                                            doc='"shared": a cached answer serves every caller; else only the one that asked')
+    generation_cache_scopes: CacheScopes = setting("GENERATION_CACHE_SCOPE", CacheScopes(), cache_scopes,
+                                                   doc='"caller" (each caller its own answers), "shared", or pools of callers '
+                                                       '(inference/cache_scopes.py)')
+    generation_cache_edge: bool = setting("GENERATION_CACHE_EDGE", False, flag,
+                                          doc="answers are also kept in the data center's Cache API, read before KV (store/edge.py)")
+    semantic_cache: CallerSet = setting("SEMANTIC_CACHE", CallerSet(), semantic_callers,
+                                        doc="the callers (tier:<name>, key:<id>, *) whose similar questions are answered from the cache")
+    semantic_cache_threshold: float = setting("SEMANTIC_CACHE_THRESHOLD", 0.9, number,
+                                              doc="the least cosine similarity of a question to an earlier one for its answer to serve")
     analytics_cache_seconds: int = setting("ANALYTICS_CACHE_SECONDS", 60, clamped(integer, 60),
                                            doc="how long an analytics answer is cached (KV's minimum is 60)")
     events_enrichment: bool = setting("EVENTS_ENRICHMENT", False, flag, doc="sentiment labels for free text (billed model calls)")

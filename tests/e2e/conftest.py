@@ -42,6 +42,7 @@ TEST_ALERT_WEBHOOK_PORT = free_port()
 TEST_ALERT_WEBHOOK_SECRET = "test-alert-webhook-secret-0123"
 
 # The test host's vars (both workers), also the in-process host's (tests/inprocess/conftest.py).
+SEMANTIC_CALLERS = ("semantic-a", "semantic-b")
 HOST_VARIABLES = {
     # A short RPC deadline and backoff keep the failure tests quick.
     "INFERENCE_TIMEOUT_MS": "3000",
@@ -72,6 +73,12 @@ HOST_VARIABLES = {
     "TIER_PRO_DAILY_BUDGET_USD": str(TEST_PRO_DAILY_BUDGET_USD),
     "ALERT_WEBHOOK_URL": f"http://127.0.0.1:{TEST_ALERT_WEBHOOK_PORT}/alerts",
     "ALERT_WEBHOOK_SECRET": TEST_ALERT_WEBHOOK_SECRET,
+    # The pro tier's keys share their cached answers (test_generation_cache.py); other callers keep their own.
+    "GENERATION_CACHE_SCOPE": "tier:pro",
+    # The Cache API in front of KV (off by default), so that the tests see it serve.
+    "GENERATION_CACHE_EDGE": "true",
+    # The semantic cache, for two JWT subjects only (its embeddings would be calls other tests count).
+    "SEMANTIC_CACHE": f"key:jwt:{SEMANTIC_CALLERS[0]}, key:jwt:{SEMANTIC_CALLERS[1]}",
 }
 
 host_only = pytest.mark.skipif(bool(E2E_BASE_URL), reason="needs the local host (E2E_BASE_URL is set)")

@@ -219,10 +219,20 @@ def _reply_tokens(model: str, inputs: dict) -> list[str]:
     return _tokenize(text)[:inputs.get("max_tokens") or DEFAULT_MAX_TOKENS]
 
 
+FILLER_WORDS = set(("can could would should may might shall i me my mine we us our they them their there "
+                    "please some any so if than then also just").split())
+
+
+def _stem(word: str) -> str:
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
+
+
 def embed(text: str, dimensions: int) -> list[float]:
-    """Lexical hashing: texts that share words point the same way (cosine ranks by shared words)."""
+    """Lexical hashing, as local/ai.mjs's: texts that share words (singular, stop and filler words
+    left out) point the same way (cosine ranks by shared words)."""
     vector = [0.0] * dimensions
-    words = [w for w in WORD.findall(text.lower()) if len(w) > 1 and w not in STOP_WORDS] or [f"\u0000{text}"]
+    words = [_stem(w) for w in WORD.findall(text.lower())
+             if len(w) > 1 and w not in STOP_WORDS and w not in FILLER_WORDS] or [f"\u0000{text}"]
     for word in words:
         digest = _fnv1a(word)
         vector[digest % dimensions] += -1 if digest & 0x80000000 else 1

@@ -234,12 +234,11 @@ def test_tool_calls_count_as_answer_tokens_and_finish_the_answer_as_tool_calls()
 
 
 def test_an_answer_with_tool_calls_is_cached_with_them_under_a_key_that_holds_the_tools():
-    plain = cache.cache_key(request(temperature=0, tools=[]))
-    with_tools = cache.cache_key(request(temperature=0))
+    def key(**fields):
+        return cache.cache_key(request(temperature=0, **fields), "caller:k1")
 
-    assert len({plain, with_tools, cache.cache_key(request(temperature=0, tools=[WEATHER])),
-                cache.cache_key(request(temperature=0, tool_choice={"mode": "required"})),
-                cache.cache_key(request(temperature=0, parallel_tool_calls=False))}) == 5
+    assert len({key(tools=[]), key(), key(tools=[WEATHER]), key(tool_choice={"mode": "required"}),
+                key(parallel_tool_calls=False)}) == 5
     calls = [ToolCall(id="call_1", name="weather", arguments='{"city":"Paris"}')]
     kept = json.loads(json.dumps(cache.entry(SCOUT, "", Usage(3, 4), calls)))
     assert cache.entry_calls(kept) == calls

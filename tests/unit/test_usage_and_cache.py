@@ -59,27 +59,21 @@ def generation(**extra):
 
 
 def test_only_temperature_zero_is_cached_and_each_caller_has_its_own_answers():
-    assert cache.cache_key(generation()) is None
-    assert cache.cache_key(generation(temperature=0.7)) is None
-    key = cache.cache_key(generation(temperature=0))
-    assert key == cache.cache_key(generation(temperature=0, request_id="other"))
-    assert key != cache.cache_key(generation(temperature=0, max_tokens=11))
+    def key(**extra):
+        req = generation(**extra)
+        return cache.cache_key(req, settings_of(inference_env()).generation_cache_scopes.scope_of(req.caller))
+
+    assert key() is None
+    assert key(temperature=0.7) is None
+    first = key(temperature=0)
+    assert first == key(temperature=0, request_id="other")
+    assert first != key(temperature=0, max_tokens=11)
     # Other sampling options or stop sequences ask for another answer.
-    assert key != cache.cache_key(generation(temperature=0, sampling={"seed": 2}))
-    assert key != cache.cache_key(generation(temperature=0, sampling={"stop": ["."]}))
+    assert first != key(temperature=0, sampling={"seed": 2})
+    assert first != key(temperature=0, sampling={"stop": ["."]})
     # Another caller sending the same request never gets this caller's answer (nor learns what it asked).
-    assert key != cache.cache_key(generation(temperature=0, caller=Caller(key_id="z")))
-    assert key != cache.cache_key(generation(temperature=0, caller=Caller(key_id="jwt:k")))
-
-
-def test_a_shared_cache_serves_every_caller_the_same_answer_and_only_when_the_deployment_says_so():
-    shared = cache.cache_key(generation(temperature=0), shared=True)
-
-    assert shared == cache.cache_key(generation(temperature=0, caller=Caller(key_id="z", tier="pro")), shared=True)
-    assert shared != cache.cache_key(generation(temperature=0))  # a caller's own answers are not the shared ones
-    assert not settings_of(inference_env()).generation_cache_shared
-    assert not settings_of(inference_env(GENERATION_CACHE_SCOPE="caller")).generation_cache_shared
-    assert settings_of(inference_env(GENERATION_CACHE_SCOPE="shared")).generation_cache_shared
+    assert first != key(temperature=0, caller=Caller(key_id="z"))
+    assert first != key(temperature=0, caller=Caller(key_id="jwt:k"))
 
 
 def test_replay_pieces_rebuild_the_text():

@@ -1,5 +1,5 @@
 """The inference worker's storage, one object per binding: `Database` (D1), `Cache` (KV),
-`Archive` (R2), `Telemetry` (Analytics Engine) and `Vectors` (Vectorize), and the event queue
+`EdgeCache` (the Cache API), `Archive` (R2), `Telemetry` (Analytics Engine) and `Vectors` (Vectorize), and the event queue
 (shared/batches.py, as the api sends to it too). These modules are the only ones that touch
 env.DB, env.CACHE, env.ARCHIVE, env.ANALYTICS and env.VECTORS; capability modules ask `stores_of(env)`."""
 
@@ -10,6 +10,7 @@ from inference.bindings import binding, has_binding
 from inference.store.archive import Archive
 from inference.store.counters import Counters
 from inference.store.d1 import Database
+from inference.store.edge import EdgeCache
 from inference.store.kv import Cache
 from inference.store.telemetry import Telemetry
 from inference.store.vectors import Vectors
@@ -36,6 +37,16 @@ class Stores:
     @cached_property
     def cache(self) -> Cache:
         return Cache(self._binding("CACHE", "KV"))
+
+    @cached_property
+    def edge(self) -> EdgeCache | None:
+        """The data center's Cache API under the runtime; a test's env has one if it holds an EDGE_CACHE."""
+        if runtime_env(self._env) is self._env:
+            stand_in = getattr(self._env, "EDGE_CACHE", None)
+            return EdgeCache(stand_in) if stand_in is not None else None
+        from inference.store import runtime  # imports js: only under the runtime
+
+        return EdgeCache(runtime.default_cache())
 
     @cached_property
     def archive(self) -> Archive:

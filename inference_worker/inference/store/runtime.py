@@ -210,3 +210,25 @@ class Vectorize:
 
     async def describe(self) -> dict:
         return py_value(await self._index.describe())
+
+
+class CacheApi:
+    """The data center's Cache API (`caches.default`): text kept under a URL for a time."""
+
+    def __init__(self, cache: Any, response: Any) -> None:
+        self._cache, self._response = cache, response
+
+    async def read_text(self, url: str) -> str | None:
+        found = _present(await self._cache.match(url))
+        return None if found is None else await found.text()
+
+    async def write_text(self, url: str, text: str, ttl_seconds: int) -> None:
+        headers = {"content-type": "application/json", "cache-control": f"max-age={ttl_seconds}"}
+        await self._cache.put(url, self._response.new(text, js_value({"headers": headers})))
+
+
+def default_cache() -> CacheApi:
+    # Read when first used: the names exist in the runtime, not in the stand-ins a worker's top level is checked with.
+    from js import Response, caches
+
+    return CacheApi(caches.default, Response)

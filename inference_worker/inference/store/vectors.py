@@ -1,6 +1,7 @@
 """Vectorize (the VECTORS binding): one vector per document passage, id `<document id>#<n>`, in
 the caller's namespace (its key id: one caller's search never sees another's passages), with
-the passage's document, number, title and text as metadata (a match is citable as it comes)."""
+the passage's document, number, title and text as metadata (a match is citable as it comes);
+and the semantic cache's questions, in a namespace of their own per caller (inference/semantic_cache.py)."""
 
 import json
 from typing import Any
@@ -22,12 +23,16 @@ class Vectors:
                 f'{{"id":{json.dumps(vector_id)},"values":[{values}],"namespace":{json.dumps(namespace)},"metadata":{json.dumps(metadata)}}}'
                 for vector_id, values, metadata in vectors[start:start + MAX_IDS_PER_CALL]) + "]")
 
-    async def query(self, namespace: str, vector: list[float], top_k: int, documents: list[str] | None = None) -> list[dict[str, Any]]:
-        """The nearest passages: [{"id", "score", "metadata"}], best first."""
+    async def query(self, namespace: str, vector: list[float], top_k: int, documents: list[str] | None = None,
+                    where: dict[str, str] | None = None) -> list[dict[str, Any]]:
+        """The nearest vectors: [{"id", "score", "metadata"}], best first; of the `documents`, or
+        whose metadata holds `where`'s values."""
         options: dict[str, Any] = {"topK": top_k, "namespace": namespace, "returnMetadata": "all"}
+        # Each filtered field needs a metadata index (README: wrangler vectorize create-metadata-index).
         if documents:
-            # Needs a metadata index on `doc` (README: wrangler vectorize create-metadata-index).
             options["filter"] = {"doc": {"$in": documents}}
+        if where:
+            options["filter"] = {**options.get("filter", {}), **{field: {"$eq": value} for field, value in where.items()}}
         answer = await self._index.query(vector, options)
         return list(answer["matches"])
 
