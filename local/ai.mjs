@@ -235,13 +235,23 @@ function requestedSchema(inputs) {
   return undefined;
 }
 
+// Given the start of its answer as a last assistant message (a continuation), a model goes on
+// from where that start ends, when its own answer begins so; else it answers anew.
+function answerStart(inputs) {
+  const last = inputs.messages?.at(-1);
+  return last?.role === 'assistant' && typeof last.content === 'string' && !last.tool_calls ? last.content : undefined;
+}
+
 function replyTokens(model, inputs) {
-  const schema = requestedSchema(inputs);
-  const results = toolResultsReply(inputs);
+  const start = answerStart(inputs);
+  const asked = start === undefined ? inputs : { ...inputs, messages: inputs.messages.slice(0, -1) };
+  const schema = requestedSchema(asked);
+  const results = toolResultsReply(asked);
   const text = schema
     ? JSON.stringify(exampleFor(schema), null, 1)
-    : `${results ?? `You said: ${lastUserText(inputs).trim()}`} (a deterministic reply from the local stand-in for ${model})`;
-  return tokenize(text).slice(0, inputs.max_tokens ?? DEFAULT_MAX_TOKENS);
+    : `${results ?? `You said: ${lastUserText(asked).trim()}`} (a deterministic reply from the local stand-in for ${model})`;
+  const rest = start !== undefined && text.startsWith(start) ? text.slice(start.length) : text;
+  return tokenize(rest).slice(0, inputs.max_tokens ?? DEFAULT_MAX_TOKENS);
 }
 
 // A value that satisfies a JSON schema, built from its types, for JSON mode.

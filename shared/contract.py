@@ -234,6 +234,9 @@ class GenerationRequest(WorkRequest):
     tools: list[FunctionTool] = Field(default=[], max_length=MAX_TOOLS)
     tool_choice: ToolChoice = ToolChoice()
     parallel_tool_calls: bool = True
+    # A stream whose model fails or stalls after sending text is taken up by the next model of
+    # its chain (inference/continuation.py); False: it ends with an error part instead.
+    continuation: bool = True
 
     @model_validator(mode="after")
     def _within_context_window(self) -> "GenerationRequest":

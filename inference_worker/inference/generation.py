@@ -17,6 +17,7 @@ from workers import Response
 
 from inference import admission, cache, documents
 from inference.ai_client import ClientGone, ModelStalled, ModelStream, ModelStreamBroken, ModelTimedOut, RetryPolicy, open_stream, run_once
+from inference.continuation import Continued, Seam, attempts_after, can_continue, continuation_inputs
 from inference.deadlines import StreamDeadlines
 from inference.images import with_fetched_images
 from inference.log import log
@@ -62,8 +63,12 @@ class _Stream:
     """One streamed generation, from the first token to the usage record."""
 
     def __init__(self, env: Any, req: GenerationRequest, model: str, meter: Meter, provider: str = WORKERS_AI,
-                 sources: list[Source] = ()) -> None:
+                 sources: list[Source] = (), inputs: dict[str, Any] | None = None,
+                 attempts: list[tuple[str, str]] = ()) -> None:
         self.env, self.req, self.model, self.meter, self.provider, self.sources = env, req, model, meter, provider, sources
+        self.inputs, self.attempts = inputs, list(attempts)  # what a continuation asks the next model of the chain
+        self.continued: Continued | None = None
+        self.seam: Seam | None = None
         self.encoder = make_encoder(
             req.protocol or "text", stream_id=req.stream_id, model=model,
             created=int(time.time()), include_usage=req.include_usage,
@@ -82,7 +87,7 @@ class _Stream:
         for event in events:
             if event.usage:
                 self.reported = event.usage
-            if text := self.cutter.feed(event.text):
+            if text := self.cutter.feed(self.seam.feed(event.text) if self.seam else event.text):
                 self.parts.append(text)
                 out.append(self.encoder.delta(text))
             if event.tool_calls and not self.cutter.stopped:
@@ -115,14 +120,17 @@ class _Stream:
             # The whole answer's time counts from the request, like the deadline for its first token.
             deadlines = StreamDeadlines.starting(time.monotonic() - self.meter.elapsed_ms() / 1000,
                                                  settings.model_idle_timeout_ms / 1000, settings.stream_timeout_ms / 1000)
-            if self.cutter.stopped:  # the first events held a stop sequence
-                await source.cancel()
-            else:
+            while not self.cutter.stopped:
                 try:
                     await self.body.pump(source.release(), deadlines, settings.stream_flush_ms / 1000)
                     self.body.write(self._encoded(self.decoder.close()) + self._held_back())
+                    break
                 except _AnswerCut:
-                    pass
+                    break
+                except ModelStreamBroken as broken:
+                    source = await self._continuation(broken)
+            else:  # the first events held a stop sequence (a continuation's, too)
+                await source.cancel()
             outcome = await self._finish("".join(self.parts), self._usage(), stopped=self.cutter.stopped)
         except ClientGone:
             outcome = "cancelled"
@@ -142,13 +150,41 @@ class _Stream:
             await self._fail("Internal error")
         self.meter.ended()
         used = self._usage()
-        if outcome == "ok" and cache_key:
+        if outcome == "ok" and cache_key and self.continued is None:  # a cached answer is one model's
             entry = cache.entry(self.model, "".join(self.parts), used, self.tools.calls)
             await cache.store_quietly(self.env, cache_key, entry, self.req.request_id)
         await self.meter.done(self.model, outcome, used, self.ttft_ms, self.provider)
 
     def _usage(self) -> Usage:
         return self.reported or estimate_usage(self.req, "".join(self.parts), self.tools.calls)
+
+    async def _continuation(self, broken: ModelStreamBroken) -> ModelStream:
+        """The next model of the chain's stream, going on from the answer so far, its first events
+        relayed; raises `broken` when there is none to ask (or none answered), or no time is left."""
+        sent = "".join(self.parts) + self.cutter.held  # all the model said: a stop sequence may still start in what is held
+        following = attempts_after(self.attempts, (self.provider, self.model))
+        if isinstance(broken, ModelTimedOut) or not following or self.inputs is None or not can_continue(self.req, sent):
+            raise broken
+        partial = Meter(self.env, self.req.caller, self.meter.kind, self.req.request_id, self.meter.backend, self.meter.failovers,
+                        used_tools=self.meter.used_tools, started=self.meter.started)
+        estimate = estimate_usage(self.req, sent)
+        await partial.done(self.model, "stalled" if isinstance(broken, ModelStalled) else "failed_mid_stream",
+                           self.reported or estimate, self.ttft_ms, self.provider)
+        settings = settings_of(self.env)
+        work = open_stream(self.env, following, continuation_inputs(self.inputs, sent), RetryPolicy.of(settings))
+        try:
+            # The next model's first token is due as any token is: within the idle timeout.
+            source = await (asyncio.wait_for(work, settings.model_idle_timeout_ms / 1000) if settings.model_idle_timeout_ms > 0 else work)
+        except (ServiceFailed, TimeoutError) as exc:
+            log(f"stream {self.req.request_id}: no model continued it: {exc}")
+            raise broken from exc
+        log(f"stream {self.req.request_id}: {self.model} broke ({broken}); {source.model} continues it")
+        self.continued = Continued(self.model, source.model, source.provider, len(sent))
+        self.model, self.provider, self.decoder, self.reported = source.model, source.provider, source.decoder, None
+        self.seam = Seam(sent)
+        self.body.rearm()
+        self.body.write(self._encoded(source.first))
+        return source
 
     async def _send_whole(self, text: str, calls: list[ToolCall], used: Usage, stopped: bool = False,
                           cached: bool = False) -> str:
@@ -187,6 +223,8 @@ class _Stream:
             await self._fail("The object does not match the schema: " + "; ".join(errors[:5]))
             return "invalid_object"
         metadata = {"model": self.model, "provider": self.provider, "cached": cached}
+        if self.continued is not None:
+            metadata["continued"] = self.continued.as_metadata()
         calls = self.tools.calls
         self.body.write(self.tools.finish(self.encoder)
                         + self.encoder.finish(finish_reason(self.req, used, stopped, calls), used, metadata))
@@ -265,7 +303,7 @@ async def _streamed(env: Any, ctx: Any, req: GenerationRequest, meter: Meter, wi
         return Response(stream.body.readable, headers=_headers(answer.model, "miss" if key else "bypass", window, answer.provider))
     policy = RetryPolicy.of(settings_of(env))
     source = await _model_call(req, meter, open_stream(env, attempts, inputs, policy))
-    stream = _Stream(env, req, source.model, meter, source.provider, sources)
+    stream = _Stream(env, req, source.model, meter, source.provider, sources, inputs, attempts)
     ctx.waitUntil(asyncio.ensure_future(stream.relay(source, key)))
     return Response(stream.body.readable, headers=_headers(source.model, "miss" if key else "bypass", window, source.provider))
 

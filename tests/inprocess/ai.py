@@ -205,7 +205,22 @@ def _example_for(schema: Any = None) -> Any:
     return {"boolean": True, "null": None}.get(kind, "example")
 
 
+def _answer_start(inputs: dict) -> str | None:
+    """The start of its answer a model is given to go on from (a last assistant message), if any."""
+    last = (inputs.get("messages") or [{}])[-1]
+    content = last.get("content")
+    return content if last.get("role") == "assistant" and isinstance(content, str) and not last.get("tool_calls") else None
+
+
 def _reply_tokens(model: str, inputs: dict) -> list[str]:
+    start = _answer_start(inputs)
+    asked = inputs if start is None else {**inputs, "messages": inputs["messages"][:-1]}
+    text = _reply_text(model, asked)
+    rest = text[len(start):] if start is not None and text.startswith(start) else text
+    return _tokenize(rest)[:inputs.get("max_tokens") or DEFAULT_MAX_TOKENS]
+
+
+def _reply_text(model: str, inputs: dict) -> str:
     schema = _requested_schema(inputs)
     messages = inputs.get("messages") or []
     results = None
@@ -216,7 +231,7 @@ def _reply_tokens(model: str, inputs: dict) -> list[str]:
         text = json.dumps(_example_for(schema), indent=1, ensure_ascii=False)
     else:
         text = f"{results or f'You said: {_last_user_text(inputs).strip()}'} (a deterministic reply from the local stand-in for {model})"
-    return _tokenize(text)[:inputs.get("max_tokens") or DEFAULT_MAX_TOKENS]
+    return text
 
 
 def embed(text: str, dimensions: int) -> list[float]:
