@@ -36,5 +36,5 @@ def test_without_a_continuation_the_cut_stream_ends_with_the_error_part(client, 
     parts = parts_of(chat(client, messages=MESSAGES, continuation=False))
 
     assert text_of(parts) == "You said: one two three"
-    assert parts[-1] == {"type": "error", "errorText": "The model stream failed: 3040: connection reset"}
+    assert parts[-1]["type"] == "error" and "connection reset" in parts[-1]["errorText"]
     assert len(ai.calls()) == 1
