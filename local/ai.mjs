@@ -20,6 +20,10 @@ const EMBEDDING_MODELS = {
   '@cf/baai/bge-base-en-v1.5': 768,
   '@cf/baai/bge-large-en-v1.5': 1024,
 };
+// The guardrails' moderation model: it flags the conversation's last turn when it holds the marker
+// word, as violent crimes (Llama Guard's S1), and finds anything else safe.
+const MODERATION_MODEL = '@cf/meta/llama-guard-3-8b';
+const MODERATION_MARKER = 'unsafe-marker';
 const DEFAULT_MAX_TOKENS = 256;
 // The sampling options of Workers AI's text models: each call records those it was given, so
 // tests can see what reached the binding.
@@ -368,6 +372,7 @@ export class Ai {
       if (forward) return forwardEmbeddings(forward, model, texts);
       return { shape: [texts.length, EMBEDDING_MODELS[model]], data: texts.map((t) => embed(String(t), EMBEDDING_MODELS[model])), pooling: 'mean' };
     }
+    if (model === MODERATION_MODEL) return moderate(inputs);
     if (!TEXT_MODELS.includes(model)) throw new AiError(5007, `No such model ${model} or task`);
     if (typeof inputs.prompt !== 'string' && !Array.isArray(inputs.messages)) {
       throw new AiError(5006, 'Error: required properties at \'/\' are \'prompt\' or \'messages\'');
@@ -486,8 +491,18 @@ async function forwardChat(forward, model, inputs) {
   }));
 }
 
+// Llama Guard's answer: in JSON mode {safe, categories}, else "safe" or "unsafe\nS1".
+function moderate(inputs) {
+  if (!Array.isArray(inputs.messages) || !inputs.messages.length) throw new AiError(5006, 'Error: required properties at \'/\' are \'messages\'');
+  const flagged = contentText(inputs.messages.at(-1).content).toLowerCase().includes(MODERATION_MARKER);
+  const verdict = { safe: !flagged, categories: flagged ? ['S1'] : [] };
+  const response = inputs.response_format?.type === 'json_object' ? verdict : (flagged ? 'unsafe\nS1' : 'safe');
+  return { response, usage: usage(countTokens(promptText(inputs)), flagged ? 3 : 1) };
+}
+
 function usage(prompt, completion) {
   return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
 }
 
-export const catalog = { textModels: TEXT_MODELS, embeddingModels: Object.keys(EMBEDDING_MODELS) };
+export const catalog = { textModels: TEXT_MODELS, embeddingModels: Object.keys(EMBEDDING_MODELS), moderationModel: MODERATION_MODEL,
+  moderationMarker: MODERATION_MARKER };

@@ -17,7 +17,8 @@ from shared.json_reader import parse_json_as
 BUCKET_MS = {"minute": 60_000, "hour": 3_600_000, "day": 86_400_000}
 MAX_BUCKETS = 2_000
 MAX_RANGE_MS = 400 * 86_400_000
-Metric = Literal["events_by_type", "events_by_component", "error_rate", "ai_latency", "tokens_by_model", "cost_by_model"]
+Metric = Literal["events_by_type", "events_by_component", "error_rate", "ai_latency", "tokens_by_model", "cost_by_model",
+                 "guardrail_blocks"]
 EVENT_METRICS = {"events_by_type", "events_by_component", "error_rate"}
 
 

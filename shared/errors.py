@@ -23,6 +23,8 @@ class ErrorCode(StrEnum):
     UNSUPPORTED = "unsupported"
     # Input beyond the model's context window (OpenAI's code, which its clients recognise).
     CONTEXT_LENGTH_EXCEEDED = "context_length_exceeded"
+    # The guardrails' moderation model flagged the prompt (or, for a whole answer, the answer).
+    CONTENT_BLOCKED = "content_blocked"
 
 
 STATUS_BY_CODE: dict[ErrorCode, int] = {
@@ -42,6 +44,7 @@ STATUS_BY_CODE: dict[ErrorCode, int] = {
     ErrorCode.NOT_IMPLEMENTED: 501,
     ErrorCode.UNSUPPORTED: 400,
     ErrorCode.CONTEXT_LENGTH_EXCEEDED: 400,
+    ErrorCode.CONTENT_BLOCKED: 400,
 }
 
 

@@ -37,6 +37,8 @@ enum Metric {
   TOKENS_BY_MODEL
   \"\"\"Spend on models in US dollars (usage at each model's price).\"\"\"
   COST_BY_MODEL
+  \"\"\"Generations the guardrails blocked: points keyed prompt and answer.\"\"\"
+  GUARDRAIL_BLOCKS
 }
 
 \"\"\"ISO 8601 instants; `to` is exclusive.\"\"\"

@@ -15,7 +15,7 @@ from typing import Any
 
 from workers import Response
 
-from inference import admission, cache, documents
+from inference import admission, cache, documents, guardrails
 from inference.ai_client import ClientGone, ModelStalled, ModelStream, ModelStreamBroken, ModelTimedOut, RetryPolicy, open_stream, run_once
 from inference.continuation import Continued, Seam, attempts_after, can_continue, continuation_inputs
 from inference.deadlines import StreamDeadlines
@@ -222,6 +222,14 @@ class _Stream:
         if errors:
             await self._fail("The object does not match the schema: " + "; ".join(errors[:5]))
             return "invalid_object"
+        try:  # a cached answer was checked when it was made
+            refusal = None if cached else await guardrails.check(self.env, self.req, "answer", text)
+        except ServiceFailed as failed:
+            await self._fail(failed.failure.message)
+            return "failed"
+        if refusal is not None:
+            await self._fail(refusal.message)
+            return "blocked_answer"
         metadata = {"model": self.model, "provider": self.provider, "cached": cached}
         if self.continued is not None:
             metadata["continued"] = self.continued.as_metadata()
@@ -288,6 +296,7 @@ async def stream_generation(env: Any, ctx: Any, req: GenerationRequest) -> Respo
 
 
 async def _streamed(env: Any, ctx: Any, req: GenerationRequest, meter: Meter, window: RateWindow | None) -> Response:
+    await guardrails.check_prompt(env, req)
     req = await with_fetched_images(req)  # before the cache key: an answer is kept for the image's bytes
     key = cache.cache_key(req, settings_of(env).generation_cache_shared)
     if key and (entry := await cache.lookup(env, key)):
@@ -317,6 +326,7 @@ async def generate(env: Any, ctx: Any, req: GenerationRequest) -> GenerationResu
 
 
 async def _generated(env: Any, req: GenerationRequest, meter: Meter) -> GenerationResult:
+    await guardrails.check_prompt(env, req)
     req = await with_fetched_images(req)  # before the cache key: an answer is kept for the image's bytes
     key = cache.cache_key(req, settings_of(env).generation_cache_shared)
     if key and (entry := await cache.lookup(env, key)):
@@ -329,6 +339,9 @@ async def _generated(env: Any, req: GenerationRequest, meter: Meter) -> Generati
         # Not streamed, so Workers AI's JSON mode can hold the model to the schema.
         inputs["response_format"] = {"type": "json_schema", "json_schema": req.json_schema}
     answer = await _answer(env, req, meter, inputs)
+    if refusal := await guardrails.check(env, req, "answer", answer.text):
+        await meter.done(answer.model, "blocked_answer", answer.used, provider=answer.provider)
+        raise ServiceFailed(refusal)
     await meter.done(answer.model, "ok", answer.used, provider=answer.provider)
     if key:
         await cache.store_quietly(env, key, cache.entry(answer.model, answer.text, answer.used, answer.tool_calls), req.request_id)

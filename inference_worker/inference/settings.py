@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from shared.config import EnvSettings, VarReader, clamped, derived, flag, integer, number, setting, text
+from shared.guardrails import Guardrails, parse_guardrails
 from shared.isolate import PerIsolate
 from shared.models import DEFAULT_TEXT_MODEL, parse_model_list
 from shared.routing import WORKERS_AI, Routing, parse_provider_models, parse_rules
@@ -28,6 +29,10 @@ def _routing(settings: "Settings", var: VarReader) -> Routing:
     provider = settings.provider_name if settings.provider_url else None
     providers = {WORKERS_AI, *([provider] if provider else [])}
     return Routing(parse_rules(var("ROUTING_RULES"), providers), provider, parse_provider_models(var("PROVIDER_MODELS")))
+
+
+def _guardrails(_settings: object, var: VarReader) -> Guardrails:
+    return parse_guardrails(given) if (given := var("GUARDRAILS")) else Guardrails()
 
 
 @dataclass(frozen=True)
@@ -63,6 +68,8 @@ class Settings(EnvSettings):
     provider_api_key: str | None = setting("PROVIDER_API_KEY", None, text, secret=True, doc="its API key (a secret)")
     routing: Routing = derived(_routing, lambda: Routing([], None, {}), vars=("ROUTING_RULES", "PROVIDER_MODELS"),
                                doc="which generations go to the provider, and its models (shared/routing.py)")
+    guardrails: Guardrails = derived(_guardrails, Guardrails, vars=("GUARDRAILS",),
+                                     doc="whose prompts and answers the moderation model checks, by tier or key (shared/guardrails.py)")
     tiers: Mapping[str, TierLimits] = derived(_tiers, lambda: dict(TIERS), vars=TIER_VARS, doc="shared/tiers.py's limits, overridden")
 
     def limits_for(self, tier: str) -> TierLimits:

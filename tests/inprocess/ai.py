@@ -17,6 +17,9 @@ TEXT_MODELS = ("@cf/meta/llama-3.1-8b-instruct-fast", "@cf/meta/llama-3.3-70b-in
                "@cf/mistralai/mistral-small-3.1-24b-instruct", "@cf/meta/llama-4-scout-17b-16e-instruct")
 EMBEDDING_MODELS = {"@cf/baai/bge-small-en-v1.5": 384, "@cf/baai/bge-base-en-v1.5": 768, "@cf/baai/bge-large-en-v1.5": 1024}
 DEFAULT_MAX_TOKENS = 256
+# The guardrails' moderation model flags the last turn when it holds the marker (as local/ai.mjs's).
+MODERATION_MODEL = "@cf/meta/llama-guard-3-8b"
+MODERATION_MARKER = "unsafe-marker"
 SAMPLING_OPTIONS = ("temperature", "max_tokens", "top_p", "top_k", "seed", "stop", "repetition_penalty",
                     "frequency_penalty", "presence_penalty")
 TOOL_SHAPES = {"@cf/meta/llama-3.3-70b-instruct-fp8-fast": "flat", "@cf/mistralai/mistral-small-3.1-24b-instruct": "flat",
@@ -249,6 +252,17 @@ def _sse(payload: Any) -> Uint8Array:
     return Uint8Array(f"data: {payload if isinstance(payload, str) else json.dumps(payload, separators=(',', ':'))}\n\n".encode())
 
 
+def _moderate(inputs: dict) -> dict:
+    """Llama Guard's answer: in JSON mode {safe, categories}, else "safe" or "unsafe\nS1"."""
+    if not isinstance(inputs.get("messages"), list) or not inputs["messages"]:
+        raise AiError(5006, "Error: required properties at '/' are 'messages'")
+    flagged = MODERATION_MARKER in _content_text(inputs["messages"][-1].get("content")).lower()
+    verdict = {"safe": not flagged, "categories": ["S1"] if flagged else []}
+    json_mode = (inputs.get("response_format") or {}).get("type") == "json_object"
+    response = verdict if json_mode else ("unsafe\nS1" if flagged else "safe")
+    return {"response": response, "usage": _usage(_count_tokens(_prompt_text(inputs)), 3 if flagged else 1)}
+
+
 class AiRecorder:
     """The knobs and the calls, shared by every inference worker's AI binding (as the local
     host's recorder is): a failure can name the worker it is for."""
@@ -316,6 +330,8 @@ class WorkersAI:
             texts = inputs.get("text") if isinstance(inputs.get("text"), list) else [inputs.get("text") or ""]
             return {"shape": [len(texts), EMBEDDING_MODELS[model]], "data": [embed(str(t), EMBEDDING_MODELS[model]) for t in texts],
                     "pooling": "mean"}
+        if model == MODERATION_MODEL:
+            return _moderate(inputs)
         if model not in TEXT_MODELS:
             raise AiError(5007, f"No such model {model} or task")
         if not isinstance(inputs.get("prompt"), str) and not isinstance(inputs.get("messages"), list):

@@ -73,6 +73,9 @@ def metric_sql(query: MetricQuery) -> list[tuple[str, list[Any]]]:
                    f"FROM ai_calls WHERE {where} {group}")
         elif query.metric == "cost_by_model":
             sql = f"SELECT {bucket} AS bucket, model AS key, SUM(cost_usd) AS value FROM ai_calls WHERE {where} {group}"
+        elif query.metric == "guardrail_blocks":  # the moderation calls that blocked (inference/guardrails.py)
+            sql = (f"SELECT {bucket} AS bucket, substr(outcome, 9) AS key, COUNT(*) AS value FROM ai_calls "
+                   f"WHERE {where} AND kind = 'moderation' AND outcome IN ('blocked_prompt', 'blocked_answer') {group}")
         else:  # ai_latency: p50 and p95 per bucket
             partition = f"PARTITION BY {bucket}" if bucketed else ""
             sql = (
