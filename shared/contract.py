@@ -211,6 +211,16 @@ class Sampling(Model):
         return {k: v for k, v in self.model_dump(exclude={"stop"}).items() if v is not None}
 
 
+class ArmChoice(Model):
+    """The traffic split's arm a generation was put on (shared/splits.py): by the inference worker,
+    never the api; kept in the call's record."""
+
+    split: str
+    arm: str
+    model: str
+    provider: str | None = None  # tried first when set
+
+
 class GenerationRequest(WorkRequest):
     kind: Literal["chat", "completion", "object"]
     model: str
@@ -237,6 +247,7 @@ class GenerationRequest(WorkRequest):
     # A stream whose model fails or stalls after sending text is taken up by the next model of
     # its chain (inference/continuation.py); False: it ends with an error part instead.
     continuation: bool = True
+    arm: ArmChoice | None = None
 
     @model_validator(mode="after")
     def _within_context_window(self) -> "GenerationRequest":

@@ -27,6 +27,7 @@ from inference.planning import (
     model_attempts,
     model_inputs,
     object_errors,
+    routed,
     streaming_attempts,
     worst_case,
 )
@@ -289,6 +290,7 @@ async def _grounded(env: Any, req: GenerationRequest) -> tuple[list[Source], dic
 
 async def stream_generation(env: Any, ctx: Any, req: GenerationRequest) -> Response:
     """A Response whose body streams the answer; ServiceFailed before the first token."""
+    req = routed(env, req)
     window = await admission.admitted(env, ctx, req.admission, req.caller, worst_case(env, req))
     meter = Meter.of(env, req, req.kind)
     async with meter.settled_if_unrecorded():
@@ -319,6 +321,7 @@ async def _streamed(env: Any, ctx: Any, req: GenerationRequest, meter: Meter, wi
 
 async def generate(env: Any, ctx: Any, req: GenerationRequest) -> GenerationResult:
     """The whole answer at once; ServiceFailed if the model failed or the deadline passed."""
+    req = routed(env, req)
     await admission.admitted(env, ctx, req.admission, req.caller, worst_case(env, req))
     meter = Meter.of(env, req, req.kind)
     async with meter.settled_if_unrecorded():
