@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared.contract import GenerationRequest
+from shared.workers_ai import estimate_tokens
 
 
 @dataclass(frozen=True)
@@ -39,8 +40,9 @@ def attempts_after(attempts: list[tuple[str, str]], current: tuple[str, str]) ->
 def continuation_inputs(inputs: dict[str, Any], prefix: str) -> dict[str, Any]:
     """The first model's inputs with the answer so far as the assistant's own message, which the
     next model goes on from (Workers AI's chat models and OpenAI-compatible providers both take a
-    trailing assistant message)."""
-    return {**inputs, "messages": [*inputs["messages"], {"role": "assistant", "content": prefix}]}
+    trailing assistant message), and what is left of the answer's token budget."""
+    left = max(1, inputs["max_tokens"] - estimate_tokens(len(prefix)))
+    return {**inputs, "messages": [*inputs["messages"], {"role": "assistant", "content": prefix}], "max_tokens": left}
 
 
 class Seam:

@@ -46,8 +46,12 @@ def test_the_next_attempts_are_those_after_the_broken_one():
     assert attempts_after(attempts, ("external", "a")) == []
 
 
-def test_the_answer_so_far_is_the_assistants_own_message():
-    inputs = {"messages": [{"role": "user", "content": "hi"}], "max_tokens": 5}
+def test_the_answer_so_far_is_the_assistants_own_message_and_spent_its_tokens():
+    inputs = {"messages": [{"role": "user", "content": "hi"}], "max_tokens": 100}
 
-    assert continuation_inputs(inputs, "You said:")["messages"][-1] == {"role": "assistant", "content": "You said:"}
-    assert inputs["messages"] == [{"role": "user", "content": "hi"}]  # the first model's inputs as they were
+    continued = continuation_inputs(inputs, "You said: hi")  # 12 characters: about 3 tokens
+
+    assert continued["messages"][-1] == {"role": "assistant", "content": "You said: hi"}
+    assert continued["max_tokens"] == 97
+    assert continuation_inputs(inputs, "x" * 1000)["max_tokens"] == 1  # the budget spent: the next model still closes the answer
+    assert inputs == {"messages": [{"role": "user", "content": "hi"}], "max_tokens": 100}  # the first model's inputs as they were
