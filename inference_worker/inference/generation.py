@@ -166,11 +166,10 @@ class _Stream:
         following = attempts_after(self.attempts, (self.provider, self.model))
         if isinstance(broken, ModelTimedOut) or not following or self.inputs is None or not can_continue(self.req, sent):
             raise broken
+        # The broken model's call, recorded once another takes over (else it is the stream's one call).
         partial = Meter(self.env, self.req.caller, self.meter.kind, self.req.request_id, self.meter.backend, self.meter.failovers,
                         used_tools=self.meter.used_tools, started=self.meter.started)
-        estimate = estimate_usage(self.req, sent)
-        await partial.done(self.model, "stalled" if isinstance(broken, ModelStalled) else "failed_mid_stream",
-                           self.reported or estimate, self.ttft_ms, self.provider)
+        partial.ended()
         settings = settings_of(self.env)
         work = open_stream(self.env, following, continuation_inputs(self.inputs, sent), RetryPolicy.of(settings))
         try:
@@ -180,6 +179,8 @@ class _Stream:
             log(f"stream {self.req.request_id}: no model continued it: {exc}")
             raise broken from exc
         log(f"stream {self.req.request_id}: {self.model} broke ({broken}); {source.model} continues it")
+        await partial.done(self.model, "stalled" if isinstance(broken, ModelStalled) else "failed_mid_stream",
+                           self.reported or estimate_usage(self.req, sent), self.ttft_ms, self.provider)
         self.continued = Continued(self.model, source.model, source.provider, len(sent))
         self.model, self.provider, self.decoder, self.reported = source.model, source.provider, source.decoder, None
         self.seam = Seam(sent)

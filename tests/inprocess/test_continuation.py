@@ -71,11 +71,26 @@ def test_the_last_model_of_the_chain_ends_with_the_error_part(client, ai):
     assert len(ai.calls()) == 1
 
 
-def test_a_next_model_that_fails_too_leaves_the_first_failure_to_tell(client, ai):
+def recorded(host) -> list[tuple[str, str]]:
+    return host.inference_env.DB.rows("SELECT model, outcome FROM ai_calls ORDER BY rowid")
+
+
+def test_a_next_model_that_fails_too_leaves_the_first_failure_to_tell(host, client, ai):
     ai.fail_next({"mode": "mid_stream", "afterTokens": 2, "message": "gone"}, {"mode": "error", "code": 5000, "message": "crashed"})
+    before = len(recorded(host))
 
     parts = events(chat(client, messages=MESSAGES))
 
     assert answer_text(parts) == "You said:"
     assert parts[-1]["type"] == "error" and "gone" in parts[-1]["errorText"]
     assert [c["model"] for c in ai.calls()] == [FIRST, NEXT]
+    assert [tuple(r) for r in recorded(host)[before:]] == [(FIRST, "failed_mid_stream")]  # the broken call, once
+
+
+def test_a_continued_answer_records_the_broken_call_and_the_continuing_one(host, client, ai):
+    ai.fail_next({"mode": "mid_stream", "afterTokens": 4})
+    before = len(recorded(host))
+
+    chat(client, messages=MESSAGES)
+
+    assert [tuple(r) for r in recorded(host)[before:]] == [(FIRST, "failed_mid_stream"), (NEXT, "ok")]
