@@ -20,6 +20,10 @@ const EMBEDDING_MODELS = {
   '@cf/baai/bge-base-en-v1.5': 768,
   '@cf/baai/bge-large-en-v1.5': 1024,
 };
+// The guardrails' moderation model: it flags the conversation's last turn when it holds the marker
+// word, as violent crimes (Llama Guard's S1), and finds anything else safe.
+const MODERATION_MODEL = '@cf/meta/llama-guard-3-8b';
+const MODERATION_MARKER = 'unsafe-marker';
 const DEFAULT_MAX_TOKENS = 256;
 // The sampling options of Workers AI's text models: each call records those it was given, so
 // tests can see what reached the binding.
@@ -235,13 +239,23 @@ function requestedSchema(inputs) {
   return undefined;
 }
 
+// Given the start of its answer as a last assistant message (a continuation), a model goes on
+// from where that start ends, when its own answer begins so; else it answers anew.
+function answerStart(inputs) {
+  const last = inputs.messages?.at(-1);
+  return last?.role === 'assistant' && typeof last.content === 'string' && !last.tool_calls ? last.content : undefined;
+}
+
 function replyTokens(model, inputs) {
-  const schema = requestedSchema(inputs);
-  const results = toolResultsReply(inputs);
+  const start = answerStart(inputs);
+  const asked = start === undefined ? inputs : { ...inputs, messages: inputs.messages.slice(0, -1) };
+  const schema = requestedSchema(asked);
+  const results = toolResultsReply(asked);
   const text = schema
     ? JSON.stringify(exampleFor(schema), null, 1)
-    : `${results ?? `You said: ${lastUserText(inputs).trim()}`} (a deterministic reply from the local stand-in for ${model})`;
-  return tokenize(text).slice(0, inputs.max_tokens ?? DEFAULT_MAX_TOKENS);
+    : `${results ?? `You said: ${lastUserText(asked).trim()}`} (a deterministic reply from the local stand-in for ${model})`;
+  const rest = start !== undefined && text.startsWith(start) ? text.slice(start.length) : text;
+  return tokenize(rest).slice(0, inputs.max_tokens ?? DEFAULT_MAX_TOKENS);
 }
 
 // A value that satisfies a JSON schema, built from its types, for JSON mode.
@@ -369,6 +383,7 @@ export class Ai {
       if (forward) return forwardEmbeddings(forward, model, texts);
       return { shape: [texts.length, EMBEDDING_MODELS[model]], data: texts.map((t) => embed(String(t), EMBEDDING_MODELS[model])), pooling: 'mean' };
     }
+    if (model === MODERATION_MODEL) return moderate(inputs);
     if (!TEXT_MODELS.includes(model)) throw new AiError(5007, `No such model ${model} or task`);
     if (typeof inputs.prompt !== 'string' && !Array.isArray(inputs.messages)) {
       throw new AiError(5006, 'Error: required properties at \'/\' are \'prompt\' or \'messages\'');
@@ -487,8 +502,18 @@ async function forwardChat(forward, model, inputs) {
   }));
 }
 
+// Llama Guard's answer: in JSON mode {safe, categories}, else "safe" or "unsafe\nS1".
+function moderate(inputs) {
+  if (!Array.isArray(inputs.messages) || !inputs.messages.length) throw new AiError(5006, 'Error: required properties at \'/\' are \'messages\'');
+  const flagged = contentText(inputs.messages.at(-1).content).toLowerCase().includes(MODERATION_MARKER);
+  const verdict = { safe: !flagged, categories: flagged ? ['S1'] : [] };
+  const response = inputs.response_format?.type === 'json_object' ? verdict : (flagged ? 'unsafe\nS1' : 'safe');
+  return { response, usage: usage(countTokens(promptText(inputs)), flagged ? 3 : 1) };
+}
+
 function usage(prompt, completion) {
   return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
 }
 
-export const catalog = { textModels: TEXT_MODELS, embeddingModels: Object.keys(EMBEDDING_MODELS) };
+export const catalog = { textModels: TEXT_MODELS, embeddingModels: Object.keys(EMBEDDING_MODELS), moderationModel: MODERATION_MODEL,
+  moderationMarker: MODERATION_MARKER };

@@ -17,14 +17,18 @@ from shared.json_reader import parse_json_as
 BUCKET_MS = {"minute": 60_000, "hour": 3_600_000, "day": 86_400_000}
 MAX_BUCKETS = 2_000
 MAX_RANGE_MS = 400 * 86_400_000
-Metric = Literal["events_by_type", "events_by_component", "error_rate", "ai_latency", "tokens_by_model", "cost_by_model"]
+Metric = Literal["events_by_type", "events_by_component", "error_rate", "ai_latency", "tokens_by_model", "cost_by_model",
+                 "guardrail_blocks", "requests_by_arm", "errors_by_arm", "latency_by_arm", "tokens_by_arm", "cost_by_arm"]
 EVENT_METRICS = {"events_by_type", "events_by_component", "error_rate"}
+# A traffic split's arms (shared/splits.py), compared: the calls on each, keyed by arm.
+ARM_METRICS = {"requests_by_arm", "errors_by_arm", "latency_by_arm", "tokens_by_arm", "cost_by_arm"}
 
 
 class MetricFilter(Model):
     type: str | None = None
     component: str | None = None
     model: str | None = None
+    split: str | None = None  # the *_BY_ARM metrics: one traffic split's arms
 
 
 class MetricQuery(Model):

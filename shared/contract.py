@@ -226,6 +226,14 @@ class CacheControl(Model):
 
     skip: bool = False  # neither served from the cache nor kept in it
     ttl_seconds: int | None = Field(default=None, ge=MIN_CACHE_TTL_SECONDS, le=MAX_CACHE_TTL_SECONDS)
+class ArmChoice(Model):
+    """The traffic split's arm a generation was put on (shared/splits.py): by the inference worker,
+    never the api; kept in the call's record."""
+
+    split: str
+    arm: str
+    model: str
+    provider: str | None = None  # tried first when set
 
 
 class GenerationRequest(WorkRequest):
@@ -252,6 +260,10 @@ class GenerationRequest(WorkRequest):
     tool_choice: ToolChoice = ToolChoice()
     parallel_tool_calls: bool = True
     cache: CacheControl = CacheControl()
+    # A stream whose model fails or stalls after sending text is taken up by the next model of
+    # its chain (inference/continuation.py); False: it ends with an error part instead.
+    continuation: bool = True
+    arm: ArmChoice | None = None
 
     @model_validator(mode="after")
     def _within_context_window(self) -> "GenerationRequest":

@@ -30,6 +30,8 @@ class ErrorCode(StrEnum):
     BUDGET_EXCEEDED = "budget_exceeded"
     TOKENS_PER_MINUTE_EXCEEDED = "tokens_per_minute_exceeded"
     CONCURRENCY_LIMIT_EXCEEDED = "concurrency_limit_exceeded"
+    # The guardrails' moderation model flagged the prompt (or, for a whole answer, the answer).
+    CONTENT_BLOCKED = "content_blocked"
 
 
 STATUS_BY_CODE: dict[ErrorCode, int] = {
@@ -53,6 +55,7 @@ STATUS_BY_CODE: dict[ErrorCode, int] = {
     ErrorCode.BUDGET_EXCEEDED: 429,
     ErrorCode.TOKENS_PER_MINUTE_EXCEEDED: 429,
     ErrorCode.CONCURRENCY_LIMIT_EXCEEDED: 429,
+    ErrorCode.CONTENT_BLOCKED: 400,
 }
 
 

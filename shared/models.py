@@ -76,6 +76,12 @@ EMBEDDING_MODELS = {
     )
 }
 
+# The guardrails' moderation model (inference/guardrails.py): priced for its calls' records, not
+# offered to callers.
+MODERATION_MODEL = "@cf/meta/llama-guard-3-8b"
+MODERATION_MODELS = {MODERATION_MODEL: ModelInfo(MODERATION_MODEL, "meta", "text-classification", 131_072,
+                                                 input_price=0.48, output_price=0.03)}
+
 DEFAULT_TEXT_MODEL = "@cf/meta/llama-3.1-8b-instruct-fast"
 DEFAULT_EMBEDDING_MODEL = "@cf/baai/bge-base-en-v1.5"
 

@@ -22,7 +22,7 @@ from pydantic import Field, TypeAdapter, field_validator
 from shared.base import Model
 from shared.json_reader import parse_json_as
 from shared.limits import MAX_BODY_BYTES
-from shared.models import ALIASES, CATALOG, price_of
+from shared.models import ALIASES, CATALOG, MODERATION_MODELS, price_of
 
 WORKERS_AI = "workers-ai"
 Complexity = Literal["low", "normal", "high"]
@@ -117,7 +117,7 @@ class Routing:
         return workers_ai + external
 
     def cost_usd(self, provider: str, model: str, prompt_tokens: int, completion_tokens: int) -> float:
-        info = CATALOG.get(model)
+        info = CATALOG.get(model) or MODERATION_MODELS.get(model)
         input_price = info.input_price if info else 0.0
         output_price = info.output_price if info else 0.0
         if provider != WORKERS_AI and (mapped := self.provider_models.get(model)):

@@ -68,6 +68,8 @@ class _Generation(_Body):
                                         validation_alias=AliasChoices("maxOutputTokens", "maxTokens"))
     complexity: Complexity | None = None  # a hint for provider routing (shared/routing.py)
     retrieval: Retrieval | None = None  # ground the answer in the caller's documents (shared/documents.py)
+    # False: a stream whose model breaks after sending text ends with an error part, not taken up by the next model.
+    continuation: bool = True
     # The AI SDK's call settings (ranges checked as the contract's: shared/contract.py Sampling).
     topP: float | None = None
     topK: int | None = None
@@ -354,6 +356,7 @@ class OpenAIChatBody(_Strict):
     repetition_penalty: float | None = None  # not OpenAI's: Workers AI's
     complexity: Complexity | None = None  # not OpenAI's: a hint for provider routing (shared/routing.py)
     retrieval: Retrieval | None = None  # not OpenAI's: ground the answer in the caller's documents
+    continuation: bool = True  # not OpenAI's: False ends a stream whose model broke with an error (inference/continuation.py)
 
     @model_validator(mode="before")
     @classmethod
@@ -390,6 +393,7 @@ class OpenAICompletionBody(_Strict):
     stop: str | list[str] | None = None
     frequency_penalty: float | None = None
     presence_penalty: float | None = None
+    continuation: bool = True  # not OpenAI's: False ends a stream whose model broke with an error (inference/continuation.py)
 
     @model_validator(mode="before")
     @classmethod
@@ -524,6 +528,7 @@ class OpenAIResponsesBody(_Strict):
     tools: list[ResponseFunctionTool] | None = Field(default=None, max_length=MAX_TOOLS)
     tool_choice: Literal["auto", "none", "required"] | ResponseNamedToolChoice | None = None
     parallel_tool_calls: bool | None = None
+    continuation: bool = True  # not OpenAI's: False ends a stream whose model broke with an error (inference/continuation.py)
 
     @model_validator(mode="before")
     @classmethod
@@ -652,6 +657,7 @@ def _generation(body: _Generation, messages: list[ChatMessage], **fields: Any) -
         max_tokens=body.maxOutputTokens or DEFAULT_MAX_OUTPUT_TOKENS,
         complexity=body.complexity,
         retrieval=body.retrieval,
+        continuation=body.continuation,
         **fields,
     )
 
@@ -743,6 +749,7 @@ def openai_chat_request(body: OpenAIChatBody, *, caller: Caller, request_id: str
         tools=tools,
         tool_choice=tool_choice,
         parallel_tool_calls=body.parallel_tool_calls is not False,
+        continuation=body.continuation,
     )
 
 
@@ -780,6 +787,7 @@ def openai_completion_request(body: OpenAICompletionBody, *, caller: Caller, req
         protocol="openai-completion" if body.stream else None,
         include_usage=bool(body.stream_options and body.stream_options.include_usage),
         stream_id=stream_id,
+        continuation=body.continuation,
     )
 
 
@@ -843,4 +851,5 @@ def openai_responses_request(body: OpenAIResponsesBody, *, caller: Caller, reque
         tools=tools,
         tool_choice=choice,
         parallel_tool_calls=body.parallel_tool_calls is not False,
+        continuation=body.continuation,
     )

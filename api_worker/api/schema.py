@@ -37,6 +37,18 @@ enum Metric {
   TOKENS_BY_MODEL
   \"\"\"Spend on models in US dollars (usage at each model's price).\"\"\"
   COST_BY_MODEL
+  \"\"\"Generations the guardrails blocked: points keyed prompt and answer.\"\"\"
+  GUARDRAIL_BLOCKS
+  \"\"\"A traffic split's arms (filter.split names the split), keyed by arm: calls on each,\"\"\"
+  REQUESTS_BY_ARM
+  \"\"\"the calls that failed (neither answered nor cancelled by their client),\"\"\"
+  ERRORS_BY_ARM
+  \"\"\"the mean latency in ms of those answered,\"\"\"
+  LATENCY_BY_ARM
+  \"\"\"tokens in and out,\"\"\"
+  TOKENS_BY_ARM
+  \"\"\"and spend in US dollars.\"\"\"
+  COST_BY_ARM
 }
 
 \"\"\"ISO 8601 instants; `to` is exclusive.\"\"\"
@@ -49,6 +61,8 @@ input MetricFilter {
   type: String
   component: String
   model: String
+  \"\"\"The traffic split whose arms the *_BY_ARM metrics compare.\"\"\"
+  split: String
 }
 
 type MetricPoint {

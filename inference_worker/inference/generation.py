@@ -15,8 +15,9 @@ from typing import Any
 
 from workers import Response
 
-from inference import admission, cache, cache_lookup, documents
+from inference import admission, cache, cache_lookup, documents, guardrails
 from inference.ai_client import ClientGone, ModelStalled, ModelStream, ModelStreamBroken, ModelTimedOut, RetryPolicy, open_stream, run_once
+from inference.continuation import Continued, Seam, attempts_after, can_continue, continuation_inputs
 from inference.deadlines import StreamDeadlines
 from inference.images import with_fetched_images
 from inference.log import log
@@ -26,6 +27,7 @@ from inference.planning import (
     model_attempts,
     model_inputs,
     object_errors,
+    routed,
     streaming_attempts,
     worst_case,
 )
@@ -62,9 +64,13 @@ class _Stream:
     """One streamed generation, from the first token to the usage record."""
 
     def __init__(self, env: Any, req: GenerationRequest, model: str, meter: Meter, cached: cache_lookup.CacheLookup,
-                 provider: str = WORKERS_AI, sources: list[Source] = ()) -> None:
+                 provider: str = WORKERS_AI, sources: list[Source] = (), inputs: dict[str, Any] | None = None,
+                 attempts: list[tuple[str, str]] = ()) -> None:
         self.env, self.req, self.model, self.meter, self.provider, self.sources = env, req, model, meter, provider, sources
         self.cached = cached
+        self.inputs, self.attempts = inputs, list(attempts)  # what a continuation asks the next model of the chain
+        self.continued: Continued | None = None
+        self.seam: Seam | None = None
         self.encoder = make_encoder(
             req.protocol or "text", stream_id=req.stream_id, model=model,
             created=int(time.time()), include_usage=req.include_usage,
@@ -83,7 +89,7 @@ class _Stream:
         for event in events:
             if event.usage:
                 self.reported = event.usage
-            if text := self.cutter.feed(event.text):
+            if text := self.cutter.feed(self.seam.feed(event.text) if self.seam else event.text):
                 self.parts.append(text)
                 out.append(self.encoder.delta(text))
             if event.tool_calls and not self.cutter.stopped:
@@ -116,14 +122,17 @@ class _Stream:
             # The whole answer's time counts from the request, like the deadline for its first token.
             deadlines = StreamDeadlines.starting(time.monotonic() - self.meter.elapsed_ms() / 1000,
                                                  settings.model_idle_timeout_ms / 1000, settings.stream_timeout_ms / 1000)
-            if self.cutter.stopped:  # the first events held a stop sequence
-                await source.cancel()
-            else:
+            while not self.cutter.stopped:
                 try:
                     await self.body.pump(source.release(), deadlines, settings.stream_flush_ms / 1000)
                     self.body.write(self._encoded(self.decoder.close()) + self._held_back())
+                    break
                 except _AnswerCut:
-                    pass
+                    break
+                except ModelStreamBroken as broken:
+                    source = await self._continuation(broken)
+            else:  # the first events held a stop sequence (a continuation's, too)
+                await source.cancel()
             outcome = await self._finish("".join(self.parts), self._usage(), stopped=self.cutter.stopped)
         except ClientGone:
             outcome = "cancelled"
@@ -143,12 +152,41 @@ class _Stream:
             await self._fail("Internal error")
         self.meter.ended()
         used = self._usage()
-        if outcome == "ok":
+        if outcome == "ok" and self.continued is None:  # a cached answer is one model's
             await self.cached.remember(self.env, self.req, cache.entry(self.model, "".join(self.parts), used, self.tools.calls))
         await self.meter.done(self.model, outcome, used, self.ttft_ms, self.provider)
 
     def _usage(self) -> Usage:
         return self.reported or estimate_usage(self.req, "".join(self.parts), self.tools.calls)
+
+    async def _continuation(self, broken: ModelStreamBroken) -> ModelStream:
+        """The next model of the chain's stream, going on from the answer so far, its first events
+        relayed; raises `broken` when there is none to ask (or none answered), or no time is left."""
+        sent = "".join(self.parts) + self.cutter.held  # all the model said: a stop sequence may still start in what is held
+        following = attempts_after(self.attempts, (self.provider, self.model))
+        if isinstance(broken, ModelTimedOut) or not following or self.inputs is None or not can_continue(self.req, sent):
+            raise broken
+        # The broken model's call, recorded once another takes over (else it is the stream's one call).
+        partial = Meter(self.env, self.req.caller, self.meter.kind, self.req.request_id, self.meter.backend, self.meter.failovers,
+                        used_tools=self.meter.used_tools, started=self.meter.started)
+        partial.ended()
+        settings = settings_of(self.env)
+        work = open_stream(self.env, following, continuation_inputs(self.inputs, sent), RetryPolicy.of(settings))
+        try:
+            # The next model's first token is due as any token is: within the idle timeout.
+            source = await (asyncio.wait_for(work, settings.model_idle_timeout_ms / 1000) if settings.model_idle_timeout_ms > 0 else work)
+        except (ServiceFailed, TimeoutError) as exc:
+            log(f"stream {self.req.request_id}: no model continued it: {exc}")
+            raise broken from exc
+        log(f"stream {self.req.request_id}: {self.model} broke ({broken}); {source.model} continues it")
+        await partial.done(self.model, "stalled" if isinstance(broken, ModelStalled) else "failed_mid_stream",
+                           self.reported or estimate_usage(self.req, sent), self.ttft_ms, self.provider)
+        self.continued = Continued(self.model, source.model, source.provider, len(sent))
+        self.model, self.provider, self.decoder, self.reported = source.model, source.provider, source.decoder, None
+        self.seam = Seam(sent)
+        self.body.rearm()
+        self.body.write(self._encoded(source.first))
+        return source
 
     async def _send_whole(self, text: str, calls: list[ToolCall], used: Usage, stopped: bool = False) -> str:
         """An answer had whole, sent as the events a generation sends (its text in word-sized
@@ -184,7 +222,17 @@ class _Stream:
         if errors:
             await self._fail("The object does not match the schema: " + "; ".join(errors[:5]))
             return "invalid_object"
+        try:  # a cached answer was checked when it was made
+            refusal = None if self.cached.entry else await guardrails.check(self.env, self.req, "answer", text)
+        except ServiceFailed as failed:
+            await self._fail(failed.failure.message)
+            return "failed"
+        if refusal is not None:
+            await self._fail(refusal.message)
+            return "blocked_answer"
         metadata = {"model": self.model, "provider": self.provider, **_cache_metadata(self.cached)}
+        if self.continued is not None:
+            metadata["continued"] = self.continued.as_metadata()
         calls = self.tools.calls
         self.body.write(self.tools.finish(self.encoder)
                         + self.encoder.finish(finish_reason(self.req, used, stopped, calls), used, metadata))
@@ -249,6 +297,7 @@ async def _grounded(env: Any, req: GenerationRequest) -> tuple[list[Source], dic
 
 async def stream_generation(env: Any, ctx: Any, req: GenerationRequest) -> Response:
     """A Response whose body streams the answer; ServiceFailed before the first token."""
+    req = routed(env, req)
     window = await admission.admitted(env, ctx, req.admission, req.caller, worst_case(env, req))
     meter = Meter.of(env, req, req.kind)
     async with meter.settled_if_unrecorded():
@@ -256,6 +305,7 @@ async def stream_generation(env: Any, ctx: Any, req: GenerationRequest) -> Respo
 
 
 async def _streamed(env: Any, ctx: Any, req: GenerationRequest, meter: Meter, window: RateWindow | None) -> Response:
+    await guardrails.check_prompt(env, req)
     req = await with_fetched_images(req)  # before the cache key: an answer is kept for the image's bytes
     cached = await cache_lookup.find(env, req)
     if cached.entry:
@@ -271,13 +321,14 @@ async def _streamed(env: Any, ctx: Any, req: GenerationRequest, meter: Meter, wi
         return Response(stream.body.readable, headers=_headers(answer.model, cached, window, answer.provider))
     policy = RetryPolicy.of(settings_of(env))
     source = await _model_call(req, meter, open_stream(env, attempts, inputs, policy))
-    stream = _Stream(env, req, source.model, meter, cached, source.provider, sources)
+    stream = _Stream(env, req, source.model, meter, cached, source.provider, sources, inputs, attempts)
     ctx.waitUntil(asyncio.ensure_future(stream.relay(source)))
     return Response(stream.body.readable, headers=_headers(source.model, cached, window, source.provider))
 
 
 async def generate(env: Any, ctx: Any, req: GenerationRequest) -> GenerationResult:
     """The whole answer at once; ServiceFailed if the model failed or the deadline passed."""
+    req = routed(env, req)
     await admission.admitted(env, ctx, req.admission, req.caller, worst_case(env, req))
     meter = Meter.of(env, req, req.kind)
     async with meter.settled_if_unrecorded():
@@ -285,6 +336,7 @@ async def generate(env: Any, ctx: Any, req: GenerationRequest) -> GenerationResu
 
 
 async def _generated(env: Any, req: GenerationRequest, meter: Meter) -> GenerationResult:
+    await guardrails.check_prompt(env, req)
     req = await with_fetched_images(req)  # before the cache key: an answer is kept for the image's bytes
     cached = await cache_lookup.find(env, req)
     if entry := cached.entry:
@@ -298,6 +350,9 @@ async def _generated(env: Any, req: GenerationRequest, meter: Meter) -> Generati
         # Not streamed, so Workers AI's JSON mode can hold the model to the schema.
         inputs["response_format"] = {"type": "json_schema", "json_schema": req.json_schema}
     answer = await _answer(env, req, meter, inputs)
+    if refusal := await guardrails.check(env, req, "answer", answer.text):
+        await meter.done(answer.model, "blocked_answer", answer.used, provider=answer.provider)
+        raise ServiceFailed(refusal)
     await meter.done(answer.model, "ok", answer.used, provider=answer.provider)
     await cached.remember(env, req, cache.entry(answer.model, answer.text, answer.used, answer.tool_calls))
     return GenerationResult(model=answer.model, provider=answer.provider, text=answer.text, tool_calls=answer.tool_calls,

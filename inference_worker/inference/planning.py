@@ -14,6 +14,7 @@ from shared.json_schema import instruction, parse_model_json, validate
 from shared.models import CATALOG
 from shared.reservations import Reservation
 from shared.routing import WORKERS_AI
+from shared.splits import choose_arm
 from shared.workers_ai import Usage, estimate_tokens
 
 
@@ -27,18 +28,31 @@ def features_used(req: GenerationRequest) -> dict[str, str]:
     return used
 
 
+def _may_answer(env: Any, req: GenerationRequest, model: str) -> bool:
+    """Whether `model` may answer in the requested model's place: the caller's tier may use it, it
+    takes every option the request sets, has every feature it uses and holds its input."""
+    if not settings_of(env).limits_for(req.caller.tier).allows_model(model):
+        return False
+    features = frozenset(features_used(req))
+    if model not in CATALOG:  # known to have no feature
+        return not features
+    return can_serve(CATALOG[model], req.options_set(), req.prompt_chars(), features)
+
+
 def model_chain(env: Any, req: GenerationRequest) -> list[str]:
-    """The requested model, then the FALLBACK_MODELS the caller's tier may use that take every
-    option the request sets, have every feature it uses and hold its input (a fallback must not
-    drop what was asked)."""
-    settings = settings_of(env)
-    limits = settings.limits_for(req.caller.tier)
-    options, prompt_chars, features = req.options_set(), req.prompt_chars(), frozenset(features_used(req))
+    """The requested model, then the FALLBACK_MODELS that may answer in its place (a fallback must
+    not drop what was asked)."""
+    return [req.model] + [m for m in settings_of(env).fallback_models if m != req.model and _may_answer(env, req, m)]
 
-    def serves(model: str) -> bool:  # a model not in the catalog is known to have no feature
-        return can_serve(CATALOG[model], options, prompt_chars, features) if model in CATALOG else not features
 
-    return [req.model] + [m for m in settings.fallback_models if m != req.model and limits.allows_model(m) and serves(m)]
+def routed(env: Any, req: GenerationRequest) -> GenerationRequest:
+    """The request on the arm its traffic split draws (shared/splits.py): the arm's model, the arm
+    kept for the call's records. An arm whose model may not answer in the requested one's place
+    leaves the request as it came, on no arm: a split must not drop what was asked."""
+    choice = choose_arm(settings_of(env).splits, req)
+    if choice is None or (choice.model != req.model and not _may_answer(env, req, choice.model)):
+        return req
+    return req.model_copy(update={"model": choice.model, "arm": choice})
 
 
 def _serves(provider: str, model: str, features: dict[str, str]) -> bool:
@@ -56,6 +70,8 @@ def model_attempts(env: Any, req: GenerationRequest) -> list[tuple[str, str]]:
     prompt_tokens = estimate_usage(req, "").prompt_tokens
     chain = model_chain(env, req)
     attempts = settings_of(env).routing.attempts(req.model, chain[1:], prompt_tokens, req.complexity, req.caller.tier)
+    if req.arm is not None and (preferred := req.arm.provider) is not None:  # the arm's provider first, the others' order kept
+        attempts.sort(key=lambda attempt: attempt[0] != preferred)
     features = features_used(req)
     if not features:
         return attempts

@@ -7,9 +7,11 @@ from dataclasses import dataclass
 
 from inference.cache_scopes import CacheScopes, CallerSet, cache_scopes, semantic_callers
 from shared.config import EnvSettings, VarReader, clamped, derived, flag, integer, number, setting, text
+from shared.guardrails import Guardrails, parse_guardrails
 from shared.isolate import PerIsolate
 from shared.models import DEFAULT_TEXT_MODEL, parse_model_list
 from shared.routing import WORKERS_AI, Routing, parse_provider_models, parse_rules
+from shared.splits import Split, parse_splits
 from shared.tiers import TIER_VARS, TIERS, TierLimits, limits_for
 
 
@@ -25,6 +27,15 @@ def _routing(settings: "Settings", var: VarReader) -> Routing:
     provider = settings.provider_name if settings.provider_url else None
     providers = {WORKERS_AI, *([provider] if provider else [])}
     return Routing(parse_rules(var("ROUTING_RULES"), providers), provider, parse_provider_models(var("PROVIDER_MODELS")))
+
+
+def _splits(settings: "Settings", var: VarReader) -> list[Split]:
+    providers = {WORKERS_AI, *([settings.provider_name] if settings.provider_url else [])}
+    return parse_splits(var("TRAFFIC_SPLITS"), providers)
+
+
+def _guardrails(_settings: object, var: VarReader) -> Guardrails:
+    return parse_guardrails(given) if (given := var("GUARDRAILS")) else Guardrails()
 
 
 @dataclass(frozen=True)
@@ -72,6 +83,10 @@ class Settings(EnvSettings):
     alert_queue: str = setting("ALERT_QUEUE_NAME", "inference-ui-alerts", text, doc="the queue whose messages are alerts to POST")
     routing: Routing = derived(_routing, lambda: Routing([], None, {}), vars=("ROUTING_RULES", "PROVIDER_MODELS"),
                                doc="which generations go to the provider, and its models (shared/routing.py)")
+    splits: list[Split] = derived(_splits, list, vars=("TRAFFIC_SPLITS",),
+                                  doc="weighted routes between models or providers, sticky per caller or conversation (shared/splits.py)")
+    guardrails: Guardrails = derived(_guardrails, Guardrails, vars=("GUARDRAILS",),
+                                     doc="whose prompts and answers the moderation model checks, by tier or key (shared/guardrails.py)")
     tiers: Mapping[str, TierLimits] = derived(_tiers, lambda: dict(TIERS), vars=TIER_VARS, doc="shared/tiers.py's limits, overridden")
 
     def limits_for(self, tier: str) -> TierLimits:

@@ -57,7 +57,8 @@ class AnswerBody:
     def __init__(self, on_chunk: Callable[[bytes], str]) -> None:
         self._on_chunk = on_chunk
         self._controller: Any = None
-        self._stop = AbortController.new()  # stops the pipe from the model: the model's stream is cancelled
+        self._gone = AbortController.new()  # the reader cancelled the body
+        self._stop = self._new_stop()  # stops the pipe from the model: the model's stream is cancelled
         self._halted_by: ModelStreamBroken | None = None  # the deadline the watchdog stopped the pipe for
         self._source: Any = None  # the model's stream, while it is relayed
         self._sinks: list[Any] = []  # the controllers a stop errors: the pipe's sink, the inbox
@@ -65,8 +66,22 @@ class AnswerBody:
         # A reader that cancels the body stops the pipe (a bound runtime function: no Python to free later).
         # Reasons are Errors: a promise rejected with anything else cannot be awaited from Python.
         self.readable = ReadableStream.new(_options(start=create_once_callable(self._start),
-                                                    cancel=self._stop.abort.bind(self._stop, Error.new(CLIENT_GONE))))
+                                                    cancel=self._gone.abort.bind(self._gone, Error.new(CLIENT_GONE))))
         self.last_chunk_at = self.opened_at = time.monotonic()
+
+    def _new_stop(self) -> Any:
+        """A stop for one model's stream, which the reader cancelling also aborts."""
+        stop = AbortController.new()
+        self._gone.signal.addEventListener("abort", stop.abort.bind(stop, Error.new(CLIENT_GONE)))
+        return stop
+
+    def rearm(self) -> None:
+        """Ready to relay another model's stream after one broke (a continuation): a fresh stop,
+        and the silence counted from now."""
+        if self._stop.signal.aborted and not self._gone.signal.aborted:
+            self._stop = self._new_stop()
+        self._halted_by = None
+        self.last_chunk_at = time.monotonic()
 
     def _start(self, controller: Any) -> None:
         self._controller = controller

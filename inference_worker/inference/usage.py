@@ -15,7 +15,7 @@ from inference.store.d1 import day_of
 from inference.store.records import ModelCallRecord
 from inference.store.telemetry import call_point
 from shared import clock
-from shared.contract import Caller, GenerationRequest, WorkRequest
+from shared.contract import ArmChoice, Caller, GenerationRequest, WorkRequest
 from shared.policy import budget_period_start
 from shared.reservations import Reservation
 from shared.routing import WORKERS_AI
@@ -79,6 +79,7 @@ class Meter:
     failovers: int = 0
     settles: str | None = None  # the reservation of the request this call is the last of: freed when it is recorded
     used_tools: bool = False  # a generation's that offered tools or carried tool calls or results
+    arm: ArmChoice | None = None  # the traffic split's arm the generation was put on
     started: float = field(default_factory=time.perf_counter)
     ended_at: float | None = None  # when the answer ended, if its record is written later
     recorded: bool = False
@@ -86,8 +87,9 @@ class Meter:
     @classmethod
     def of(cls, env: Any, req: WorkRequest, kind: str) -> "Meter":
         """The meter of a request's one model call, which settles the request's reservation."""
+        generation = req if isinstance(req, GenerationRequest) else None
         return cls(env, req.caller, kind, req.request_id, req.backend, req.failovers, settles=req.request_id,
-                   used_tools=isinstance(req, GenerationRequest) and req.uses_tools())
+                   used_tools=bool(generation and generation.uses_tools()), arm=generation.arm if generation else None)
 
     @asynccontextmanager
     async def settled_if_unrecorded(self) -> AsyncIterator[None]:
@@ -118,6 +120,6 @@ class Meter:
         cost = 0.0 if outcome == "cache_hit" else \
             settings_of(self.env).routing.cost_usd(provider, model, used.prompt_tokens, used.completion_tokens)
         call = ModelCallRecord(self.caller, model, self.kind, outcome, used, latency, ttft_ms, self.backend, self.failovers, provider, cost,
-                          self.used_tools)
+                               self.used_tools, self.arm.split if self.arm else None, self.arm.arm if self.arm else None)
         self.recorded = True
         await record_quietly(self.env, call, self.request_id, self.settles)

@@ -120,6 +120,23 @@ def instrumented_host(state_dir: Path) -> LocalHost:
     return local
 
 
+# The steering host's settings (tests/e2e/test_steering.py): the pro tier's prompts and the free
+# tier's answers checked by the moderation model; llama-3.1-8b split 90/10 with llama-3.3-70b.
+STEERING_VARIABLES = {
+    "GUARDRAILS": json.dumps({"tiers": {"pro": ["prompt"], "free": ["answer"]}}),
+    "TRAFFIC_SPLITS": json.dumps([{"name": "canary", "models": ["llama-3.1-8b"], "sticky": "conversation",
+                                   "arms": [{"name": "A", "weight": 90}, {"name": "B", "weight": 10, "model": "llama-3.3-70b"}]}]),
+}
+
+
+def steering_host(state_dir: Path) -> LocalHost:
+    """An instrumented host with guardrails and a traffic split (the session host has neither)."""
+    local = LocalHost(CONFIGS, state_dir, variables={**HOST_VARIABLES, **STEERING_VARIABLES}, instrumented=True,
+                      snapshot=kept_baseline())
+    local.variables["PROVIDER_URL"] = f"{local.url}/__devhost/openai/v1"  # the provider ROUTING_RULES name
+    return local
+
+
 def forwarding_host(state_dir: Path) -> LocalHost:
     """A second host whose Workers AI stand-in forwards every model call to the session host's
     /v1 (an OpenAI-compatible server), as an enterprise caller with a JWT of the session host's."""
@@ -159,7 +176,7 @@ class RestoredPair:
 
 # Every local host of the run, by the fixture that yields it, in the order they start.
 EARLY_HOSTS = EarlyHosts({"host": instrumented_host, "forwarding_host": forwarding_host, "rpc_probe_host": rpc_probe_host,
-                          "restored_pair": RestoredPair})
+                          "restored_pair": RestoredPair, "steering_host": steering_host})
 
 
 def pytest_collection_finish(session):
@@ -185,6 +202,11 @@ def forwarding_host():
 @pytest.fixture(scope="session")
 def rpc_probe_host():
     return EARLY_HOSTS.get("rpc_probe_host")
+
+
+@pytest.fixture(scope="session")
+def steering_host():
+    return EARLY_HOSTS.get("steering_host")
 
 
 @pytest.fixture(scope="session")

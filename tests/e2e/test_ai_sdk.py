@@ -77,7 +77,9 @@ def test_an_object_that_breaks_its_schema_fails_in_band(base_url, api_key, ai):
 
 @pytest.mark.parametrize("sdk", SDK_VERSIONS)
 def test_use_chat_shows_a_mid_stream_model_failure(base_url, api_key, ai, sdk):
-    ai.fail_next({"mode": "mid_stream", "afterTokens": 3, "code": 3040, "message": "connection reset"})
+    # The next model, asked to continue, fails too: the first failure is what the client is told.
+    ai.fail_next({"mode": "mid_stream", "afterTokens": 3, "code": 3040, "message": "connection reset"},
+                 {"mode": "error", "code": 5000, "message": "model crashed"})
 
     result = run_client(sdk, base_url, "chat", api_key, text="one two three four five")
 

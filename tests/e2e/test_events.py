@@ -56,8 +56,8 @@ def test_analytics_engine_gets_counted_points_for_events_and_one_per_model_call(
     assert events == [("click", "B", 1), ("view", "A", 3)]
     assert [(c["blobs"][1], c["blobs"][2]) for c in calls] == [("chat", "ok")]
     assert calls[0]["doubles"][0] >= calls[0]["doubles"][1] > 0  # latency, then time to first token
-    # Which backend served (no failover) and who ran the model, at what cost.
-    assert calls[0]["blobs"][4:] == ["INFERENCE", "workers-ai"]
+    # Which backend served (no failover), who ran the model, at what cost, on no traffic split's arm.
+    assert calls[0]["blobs"][4:] == ["INFERENCE", "workers-ai", "", ""]
     assert calls[0]["doubles"][4] == 0 and calls[0]["doubles"][5] > 0
     assert all(len(p["indexes"]) == 1 for p in points)
 

@@ -23,7 +23,7 @@ def test_a_mid_stream_failure_breaks_a_plain_text_stream(client, ai):
     ai.fail_next({"mode": "mid_stream", "afterTokens": 2})
 
     with pytest.raises(httpx.RemoteProtocolError):
-        client.post("/stream/completion?protocol=text", json={"prompt": "one two three"})
+        client.post("/stream/completion?protocol=text", json={"prompt": "one two three", "continuation": False})
 
 
 @needs_faults
@@ -48,7 +48,7 @@ def test_a_model_slower_than_the_deadline_is_a_504_and_its_prompt_is_recorded(cl
 def test_a_model_that_goes_silent_for_good_ends_the_stream_with_an_error_chunk(client, ai):
     ai.fail_next({"mode": "stall", "afterTokens": 1})  # one token, then nothing ever: only a timer can end this
 
-    response = chat(client)  # the test host gives up on a silent model after 1 s; the client's read, after 30
+    response = chat(client, continuation=False)  # else the next model takes it up (tests/inprocess/test_continuation.py)  # the test host gives up on a silent model after 1 s; the client's read, after 30
 
     assert response.status_code == 200
     events = [e for e in response.text.split("\n\n") if e]
@@ -62,7 +62,7 @@ def test_a_model_that_goes_silent_for_good_breaks_a_plain_text_stream(client, ai
     ai.fail_next({"mode": "stall", "afterTokens": 1})
 
     with pytest.raises(httpx.RemoteProtocolError):
-        client.post("/stream/completion?protocol=text", json={"prompt": "one two three"})
+        client.post("/stream/completion?protocol=text", json={"prompt": "one two three", "continuation": False})
     wait_for_cancellation(ai)
 
 

@@ -82,7 +82,8 @@ def test_unknown_model_is_an_openai_error_listing_valid_models(sdk):
 def test_a_mid_stream_failure_raises_in_the_openai_client(sdk, ai):
     ai.fail_next({"mode": "mid_stream", "afterTokens": 2, "message": "model went away"})
 
-    stream = sdk.chat.completions.create(model=DEFAULT_MODEL, messages=[{"role": "user", "content": "a b c d"}], stream=True)
+    stream = sdk.chat.completions.create(model=DEFAULT_MODEL, messages=[{"role": "user", "content": "a b c d"}], stream=True,
+                                         extra_body={"continuation": False})
     received = []
     with pytest.raises(openai.APIError, match="model went away"):
         for chunk in stream:

@@ -111,7 +111,7 @@ def test_the_ai_sdks_openai_provider_runs_a_tool_and_answers_from_its_result(bas
 def test_a_mid_stream_failure_ends_the_stream_as_response_failed_with_its_message(sdk, ai):
     ai.fail_next({"mode": "mid_stream", "afterTokens": 2, "message": "model went away"})
 
-    events = list(sdk.responses.create(model=DEFAULT_MODEL, input="a b c d", stream=True))
+    events = list(sdk.responses.create(model=DEFAULT_MODEL, input="a b c d", stream=True, extra_body={"continuation": False}))
 
     assert events[-1].type == "response.failed" and "model went away" in events[-1].response.error.message
     assert "".join(e.delta for e in events if e.type == "response.output_text.delta") == "You said:"

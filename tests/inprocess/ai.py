@@ -17,6 +17,9 @@ TEXT_MODELS = ("@cf/meta/llama-3.1-8b-instruct-fast", "@cf/meta/llama-3.3-70b-in
                "@cf/mistralai/mistral-small-3.1-24b-instruct", "@cf/meta/llama-4-scout-17b-16e-instruct")
 EMBEDDING_MODELS = {"@cf/baai/bge-small-en-v1.5": 384, "@cf/baai/bge-base-en-v1.5": 768, "@cf/baai/bge-large-en-v1.5": 1024}
 DEFAULT_MAX_TOKENS = 256
+# The guardrails' moderation model flags the last turn when it holds the marker (as local/ai.mjs's).
+MODERATION_MODEL = "@cf/meta/llama-guard-3-8b"
+MODERATION_MARKER = "unsafe-marker"
 SAMPLING_OPTIONS = ("temperature", "max_tokens", "top_p", "top_k", "seed", "stop", "repetition_penalty",
                     "frequency_penalty", "presence_penalty")
 TOOL_SHAPES = {"@cf/meta/llama-3.3-70b-instruct-fp8-fast": "flat", "@cf/mistralai/mistral-small-3.1-24b-instruct": "flat",
@@ -205,7 +208,22 @@ def _example_for(schema: Any = None) -> Any:
     return {"boolean": True, "null": None}.get(kind, "example")
 
 
+def _answer_start(inputs: dict) -> str | None:
+    """The start of its answer a model is given to go on from (a last assistant message), if any."""
+    last = (inputs.get("messages") or [{}])[-1]
+    content = last.get("content")
+    return content if last.get("role") == "assistant" and isinstance(content, str) and not last.get("tool_calls") else None
+
+
 def _reply_tokens(model: str, inputs: dict) -> list[str]:
+    start = _answer_start(inputs)
+    asked = inputs if start is None else {**inputs, "messages": inputs["messages"][:-1]}
+    text = _reply_text(model, asked)
+    rest = text[len(start):] if start is not None and text.startswith(start) else text
+    return _tokenize(rest)[:inputs.get("max_tokens") or DEFAULT_MAX_TOKENS]
+
+
+def _reply_text(model: str, inputs: dict) -> str:
     schema = _requested_schema(inputs)
     messages = inputs.get("messages") or []
     results = None
@@ -216,7 +234,7 @@ def _reply_tokens(model: str, inputs: dict) -> list[str]:
         text = json.dumps(_example_for(schema), indent=1, ensure_ascii=False)
     else:
         text = f"{results or f'You said: {_last_user_text(inputs).strip()}'} (a deterministic reply from the local stand-in for {model})"
-    return _tokenize(text)[:inputs.get("max_tokens") or DEFAULT_MAX_TOKENS]
+    return text
 
 
 FILLER_WORDS = set(("can could would should may might shall i me my mine we us our they them their there "
@@ -242,6 +260,17 @@ def embed(text: str, dimensions: int) -> list[float]:
 
 def _sse(payload: Any) -> Uint8Array:
     return Uint8Array(f"data: {payload if isinstance(payload, str) else json.dumps(payload, separators=(',', ':'))}\n\n".encode())
+
+
+def _moderate(inputs: dict) -> dict:
+    """Llama Guard's answer: in JSON mode {safe, categories}, else "safe" or "unsafe\nS1"."""
+    if not isinstance(inputs.get("messages"), list) or not inputs["messages"]:
+        raise AiError(5006, "Error: required properties at '/' are 'messages'")
+    flagged = MODERATION_MARKER in _content_text(inputs["messages"][-1].get("content")).lower()
+    verdict = {"safe": not flagged, "categories": ["S1"] if flagged else []}
+    json_mode = (inputs.get("response_format") or {}).get("type") == "json_object"
+    response = verdict if json_mode else ("unsafe\nS1" if flagged else "safe")
+    return {"response": response, "usage": _usage(_count_tokens(_prompt_text(inputs)), 3 if flagged else 1)}
 
 
 class AiRecorder:
@@ -311,6 +340,8 @@ class WorkersAI:
             texts = inputs.get("text") if isinstance(inputs.get("text"), list) else [inputs.get("text") or ""]
             return {"shape": [len(texts), EMBEDDING_MODELS[model]], "data": [embed(str(t), EMBEDDING_MODELS[model]) for t in texts],
                     "pooling": "mean"}
+        if model == MODERATION_MODEL:
+            return _moderate(inputs)
         if model not in TEXT_MODELS:
             raise AiError(5007, f"No such model {model} or task")
         if not isinstance(inputs.get("prompt"), str) and not isinstance(inputs.get("messages"), list):

@@ -82,7 +82,7 @@ def test_a_stream_that_started_is_not_sent_to_another_backend(pool):
     # Whichever backend gets it, its model breaks after 2 tokens.
     control.set(failures=[{"mode": "mid_stream", "afterTokens": 2, "worker": worker} for worker in ("inference-service", SECOND)])
 
-    response = client.post("/stream/chat", json=CHAT)
+    response = client.post("/stream/chat", json={**CHAT, "continuation": False})  # no next model taking it up either
 
     assert response.status_code == 200
     assert '"type":"error"' in response.text and '"type":"finish"' not in response.text

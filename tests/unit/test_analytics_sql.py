@@ -144,3 +144,11 @@ def test_only_a_cursor_of_the_exact_shape_given_out_is_read(text):
 def test_a_cursor_at_the_edges_of_its_ranges_is_read():
     assert decode_cursor(cursor_of(f'[{2**63 - 1}, "{"x" * 128}"]')) == (2**63 - 1, "x" * 128)
     assert decode_cursor(cursor_of('[0, "e"]')) == (0, "e")
+
+
+def test_guardrail_blocks_count_the_moderation_calls_that_blocked(db):
+    for outcome in ("blocked_prompt", "blocked_prompt", "blocked_answer", "ok"):
+        db.execute("INSERT INTO ai_calls (key_id, ts, model, kind, outcome, latency_ms, ttft_ms, prompt_tokens, completion_tokens) "
+                   "VALUES ('k1', ?, '@cf/meta/llama-guard-3-8b', 'moderation', ?, 5, 5, 10, 1)", (T0 + 1, outcome))
+
+    assert [(t.key, t.value) for t in series(db, "guardrail_blocks").totals] == [("answer", 1), ("prompt", 2)]

@@ -46,9 +46,9 @@ def test_a_failed_record_is_logged_not_raised_and_its_point_still_written(capsys
 
 def test_a_data_point_has_one_index_and_the_call_measures():
     record = ModelCallRecord(Caller(key_id="k1", tier="pro"), "m", "chat", "ok", Usage(3, 4), 12.345, 6.789,
-                        backend="INFERENCE_2", failovers=1, provider="external", cost_usd=0.0002)
+                        backend="INFERENCE_2", failovers=1, provider="external", cost_usd=0.0002, split="canary", arm="B")
 
-    assert call_point(record) == {"indexes": ["k1"], "blobs": ["m", "chat", "ok", "pro", "INFERENCE_2", "external"],
+    assert call_point(record) == {"indexes": ["k1"], "blobs": ["m", "chat", "ok", "pro", "INFERENCE_2", "external", "canary", "B"],
                                   "doubles": [12.35, 6.79, 3, 4, 1, 0.0002, 0]}
 
 

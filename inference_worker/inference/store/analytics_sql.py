@@ -11,7 +11,7 @@ latency whose cumulative share of calls (CUME_DIST) is at least p."""
 from datetime import UTC, datetime
 from typing import Any
 
-from shared.analytics import BUCKET_MS, EVENT_METRICS, EventQuery, MetricPoint, MetricQuery, MetricSeries, decode_cursor
+from shared.analytics import ARM_METRICS, BUCKET_MS, EVENT_METRICS, EventQuery, MetricPoint, MetricQuery, MetricSeries, decode_cursor
 
 HOUR_MS = 3_600_000
 
@@ -37,10 +37,22 @@ def _where(query: MetricQuery, params: list[Any]) -> str:
         if query.filter.component is not None:
             clauses.append(f"component = {bind(query.filter.component)}")
     else:
-        clauses.append("outcome = 'ok'" if query.metric == "ai_latency" else "1 = 1")
+        clauses.append("outcome = 'ok'" if query.metric in ("ai_latency", "latency_by_arm") else "1 = 1")
         if query.filter.model is not None:
             clauses.append(f"model = {bind(query.filter.model)}")
+        if query.metric in ARM_METRICS:
+            clauses.append("arm IS NOT NULL" if query.filter.split is None else f"split = {bind(query.filter.split)} AND arm IS NOT NULL")
     return " AND ".join(clauses)
+
+
+# What each arm metric sums up over its calls (an error: neither answered nor cancelled by its client).
+ARM_VALUES = {
+    "requests_by_arm": "COUNT(*)",
+    "errors_by_arm": "SUM(outcome NOT IN ('ok', 'cache_hit', 'cancelled'))",
+    "latency_by_arm": "AVG(latency_ms)",
+    "tokens_by_arm": "SUM(prompt_tokens + completion_tokens)",
+    "cost_by_arm": "SUM(cost_usd)",
+}
 
 
 def metric_sql(query: MetricQuery) -> list[tuple[str, list[Any]]]:
@@ -73,6 +85,11 @@ def metric_sql(query: MetricQuery) -> list[tuple[str, list[Any]]]:
                    f"FROM ai_calls WHERE {where} {group}")
         elif query.metric == "cost_by_model":
             sql = f"SELECT {bucket} AS bucket, model AS key, SUM(cost_usd) AS value FROM ai_calls WHERE {where} {group}"
+        elif query.metric in ARM_METRICS:
+            sql = f"SELECT {bucket} AS bucket, arm AS key, {ARM_VALUES[query.metric]} AS value FROM ai_calls WHERE {where} {group}"
+        elif query.metric == "guardrail_blocks":  # the moderation calls that blocked (inference/guardrails.py)
+            sql = (f"SELECT {bucket} AS bucket, substr(outcome, 9) AS key, COUNT(*) AS value FROM ai_calls "
+                   f"WHERE {where} AND kind = 'moderation' AND outcome IN ('blocked_prompt', 'blocked_answer') {group}")
         else:  # ai_latency: p50 and p95 per bucket
             partition = f"PARTITION BY {bucket}" if bucketed else ""
             sql = (

@@ -14,7 +14,8 @@ WRITES_PER_INVOCATION = 25
 def call_point(call: ModelCallRecord) -> dict[str, list[Any]]:
     return {
         "indexes": [call.caller.key_id],
-        "blobs": [call.model, call.kind, call.outcome, call.caller.tier, call.backend or "", call.provider],
+        "blobs": [call.model, call.kind, call.outcome, call.caller.tier, call.backend or "", call.provider, call.split or "",
+                  call.arm or ""],
         "doubles": [round(call.latency_ms, 2), round(call.ttft_ms, 2), call.usage.prompt_tokens, call.usage.completion_tokens,
                     call.failovers, call.cost_usd, int(call.used_tools)],
     }
