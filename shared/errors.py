@@ -23,6 +23,10 @@ class ErrorCode(StrEnum):
     UNSUPPORTED = "unsupported"
     # Input beyond the model's context window (OpenAI's code, which its clients recognise).
     CONTEXT_LENGTH_EXCEEDED = "context_length_exceeded"
+    # The deployment's own limits upstream, when no other provider could answer (shared/failures.py).
+    WORKERS_AI_DAILY_LIMIT = "workers_ai_daily_limit"
+    PROVIDER_RATE_LIMITED = "provider_rate_limited"
+    PROVIDER_QUOTA_EXCEEDED = "provider_quota_exceeded"
 
 
 STATUS_BY_CODE: dict[ErrorCode, int] = {
@@ -42,6 +46,9 @@ STATUS_BY_CODE: dict[ErrorCode, int] = {
     ErrorCode.NOT_IMPLEMENTED: 501,
     ErrorCode.UNSUPPORTED: 400,
     ErrorCode.CONTEXT_LENGTH_EXCEEDED: 400,
+    ErrorCode.WORKERS_AI_DAILY_LIMIT: 429,
+    ErrorCode.PROVIDER_RATE_LIMITED: 429,
+    ErrorCode.PROVIDER_QUOTA_EXCEEDED: 503,
 }
 
 

@@ -1,7 +1,7 @@
 """Model calls: Workers AI (the AI binding) and the external provider (inference/external.py),
 with retries and fallbacks. An attempt is a (provider, model) pair, in the order routing chose
-(shared/routing.py): transient errors (capacity, timeouts) are retried with backoff, then the
-next attempt is made (a fallback model, or the other provider); anything else fails at once. A
+(shared/routing.py); what a failure leads to (a retry, the next attempt, the next provider, or an
+answer at once) is its class (shared/failures.py). A
 stream counts as open once its first token has arrived, so a model that fails before its first
 token is retried like one that failed to start."""
 
@@ -13,16 +13,16 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from inference.bindings import binding
-from inference.external import ExternalProvider
+from inference.external import ExternalProvider, ProviderError
 from inference.log import log
 from inference.settings import Settings, settings_of
+from shared import clock
 from shared.contract import ServiceFailed, ServiceFailure
-from shared.errors import ErrorCode
+from shared.failures import Failure, FailureClass, answer_for, workers_ai_failure
 from shared.isolate import PerIsolate
 from shared.routing import WORKERS_AI
-from shared.workers_ai import SSEDecoder, StreamEvent, is_retryable, is_timeout
+from shared.workers_ai import SSEDecoder, StreamEvent
 
-RETRY_AFTER_SECONDS = 5
 Answer = TypeVar("Answer")
 
 
@@ -123,40 +123,42 @@ async def _first_events(provider: str, model: str, stream: Any) -> ModelStream:
     return ModelStream(provider, model, stream, reader, decoder, events, opened, time.perf_counter())
 
 
-def _failure(message: str, retryable: bool) -> ServiceFailed:
-    if retryable and is_timeout(message):
-        return ServiceFailed(ServiceFailure(
-            code=ErrorCode.UPSTREAM_TIMEOUT,
-            message=f"The model timed out; try again shortly ({message})",
-            retry_after=RETRY_AFTER_SECONDS,
-        ))
-    if retryable:
-        return ServiceFailed(ServiceFailure(
-            code=ErrorCode.SERVICE_UNAVAILABLE,
-            message=f"The model is over capacity; try again shortly ({message})",
-            retry_after=RETRY_AFTER_SECONDS,
-        ))
-    return ServiceFailed(ServiceFailure(code=ErrorCode.UPSTREAM_ERROR, message=f"The model failed: {message}"))
+def classified(exc: Exception) -> Failure:
+    """What a failed call means: the provider classified its own; Workers AI's by its code."""
+    if isinstance(exc, ProviderError):
+        return exc.failure
+    return workers_ai_failure(str(exc), clock.now())
 
 
-def _retryable(exc: Exception) -> bool:
-    flagged = getattr(exc, "retryable", None)  # the external provider says; Workers AI's codes say
-    return flagged if flagged is not None else is_retryable(str(exc))
+def _service_failed(failure: Failure) -> ServiceFailed:
+    return ServiceFailed(ServiceFailure(code=failure.code, message=failure.message, retry_after=failure.retry_after))
 
 
 async def _with_retries(attempts: list[Attempt], policy: RetryPolicy, attempt_call: Callable[[str, str], Awaitable[Answer]]) -> Answer:
-    last = ""
+    """The first answer of the attempts, in order (shared/failures.py says what each failure
+    means): a transient failure is retried with backoff, then the next attempt is made; a model
+    that cannot answer is passed over at once; a provider's limit passes over its other models;
+    the client's fault is answered at once. Every attempt failed: the failure to answer."""
+    failures: list[Failure] = []
+    limited: set[str] = set()  # providers whose account limit was met: their other models would meet it too
     for provider, model in attempts:
+        if provider in limited:
+            continue
         for attempt in range(policy.attempts_per_model):
             try:
                 return await attempt_call(provider, model)
             except Exception as exc:
-                last = str(exc)
-                if not _retryable(exc):
-                    raise _failure(last, retryable=False) from exc
-                log(f"model {model} ({provider}) attempt {attempt + 1} failed, retrying: {last}")
+                failure = classified(exc)
+                failures.append(failure)
+                log(f"model {model} ({provider}) attempt {attempt + 1} failed ({failure.kind}): {exc}")
+                if failure.kind is FailureClass.CLIENT:
+                    raise _service_failed(failure) from exc
+                if failure.kind is FailureClass.LIMIT:
+                    limited.add(provider)
+                if failure.kind is not FailureClass.RETRY:
+                    break
                 await asyncio.sleep(policy.delay(attempt))
-    raise _failure(last, retryable=True)
+    raise _service_failed(answer_for(failures))
 
 
 async def open_stream(env: Any, attempts: list[Attempt], inputs: dict[str, Any], policy: RetryPolicy) -> ModelStream:

@@ -129,3 +129,25 @@ def test_a_tier_budget_stops_its_keys_once_spent(base_url, new_key, ai):
     assert int(response.headers["retry-after"]) > 0
     assert spent["cost_usd"] >= TEST_PRO_DAILY_BUDGET_USD
     assert spent["limits"]["daily_budget_usd"] == TEST_PRO_DAILY_BUDGET_USD
+
+
+def test_workers_ai_out_of_its_daily_allocation_is_answered_by_the_provider(client, ai):
+    ai.fail_next({"mode": "error", "code": 4006, "message": "you have used up your daily free allocation of 10,000 neurons"})
+
+    response = client.post("/stream/chat", json=chat("out of neurons"))
+
+    assert response.status_code == 200, response.text
+    assert response.headers["x-provider"] == TEST_PROVIDER and response.headers["x-model"] == MAPPED
+    assert STAND_IN_REPLY.format("out of neurons").split()[-1] in response.text
+    assert [call["worker"] for call in ai.calls()] == ["inference-service", "provider"]  # no other Workers AI model tried
+
+
+def test_workers_ai_out_of_its_daily_allocation_without_a_provider_is_a_429_naming_the_limit(client, ai):
+    ai.fail_next({"mode": "error", "code": 4006, "message": "you have used up your daily free allocation of 10,000 neurons"})
+
+    response = client.post("/stream/chat", json={**chat("no provider maps this model"), "model": "llama-3.1-8b"})
+
+    assert response.status_code == 429, response.text
+    assert response.json()["error"]["code"] == "workers_ai_daily_limit"
+    assert 0 < int(response.headers["retry-after"]) <= 86_400
+    assert provider_calls(ai) == []
