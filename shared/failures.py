@@ -18,12 +18,13 @@ allocation of 10,000 neurons, ..."); a provider's statuses and error codes are O
 (platform.openai.com/docs/guides/error-codes). A code or status not listed fails over: another
 model or provider may answer, and the request is not known to be at fault."""
 
-import json
 import re
 from dataclasses import dataclass
 from enum import StrEnum
 
 from shared.errors import ErrorCode
+from shared.json_reader import parse_json
+from shared.limits import MAX_BODY_BYTES
 
 SECONDS_A_DAY = 86_400
 # After a transient failure on every attempt: when to come back.
@@ -141,9 +142,10 @@ def workers_ai_failure(message: str, now: float) -> Failure:
 
 def _body_error_code(body: str) -> str | None:
     try:
-        error = json.loads(body).get("error")
-    except (ValueError, AttributeError):
+        answer = parse_json(body, max_bytes=MAX_BODY_BYTES, field="the provider's error")
+    except ValueError:
         return None
+    error = answer.get("error") if isinstance(answer, dict) else None
     code = error.get("code") or error.get("type") if isinstance(error, dict) else None
     return code if isinstance(code, str) else None
 

@@ -84,6 +84,11 @@ class BackendPool:
         # A probe that never reported (its request was cancelled) stops counting after a cool-down.
         return breaker.probe_started is not None and now - breaker.probe_started < self.cooldown_seconds
 
+    def states(self, now: float) -> dict[str, dict[str, Any]]:
+        """Each backend's circuit as the deep health check shows it: its state and failures in a row."""
+        return {name: {"state": breaker.state(now, self.cooldown_seconds), "failures": breaker.failures}
+                for name, breaker in self.breakers.items()}
+
     def succeeded(self, name: str) -> None:
         self.breakers[name] = Breaker()
 
