@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from inference.bindings import binding
+from inference.circuits import Attempt, ProviderCircuits
 from inference.external import ExternalProvider, ProviderError
 from inference.log import log
 from inference.settings import Settings, settings_of
 from shared import clock
+from shared.config import read_var
 from shared.contract import ServiceFailed, ServiceFailure
 from shared.failures import Failure, FailureClass, answer_for, workers_ai_failure
 from shared.isolate import PerIsolate
@@ -30,14 +32,15 @@ Answer = TypeVar("Answer")
 workers_ai = PerIsolate(lambda env: binding(env, "AI", "WorkersAI"))
 
 
-def _external(env: Any) -> ExternalProvider:
-    settings = settings_of(env)
-    return ExternalProvider(settings.provider_name, settings.provider_url or "", settings.provider_api_key,
-                            settings.routing.provider_models)
+def _external(env: Any) -> dict[str, ExternalProvider]:
+    """Each configured provider, with its key read from the secret it names."""
+    return {name: ExternalProvider(name, provider.url, read_var(env, provider.key_secret) if provider.key_secret else None,
+                                   provider.models)
+            for name, provider in settings_of(env).routing.providers.items()}
 
 
-external_provider = PerIsolate(_external)
-Attempt = tuple[str, str]  # (provider, catalog model)
+external_providers = PerIsolate(_external)
+provider_circuits = PerIsolate(lambda env: ProviderCircuits(settings_of(env).routing.providers))
 
 
 async def read_chunks(reader: Any) -> AsyncIterator[bytes]:
@@ -134,22 +137,26 @@ def _service_failed(failure: Failure) -> ServiceFailed:
     return ServiceFailed(ServiceFailure(code=failure.code, message=failure.message, retry_after=failure.retry_after))
 
 
-async def _with_retries(attempts: list[Attempt], policy: RetryPolicy, attempt_call: Callable[[str, str], Awaitable[Answer]]) -> Answer:
-    """The first answer of the attempts, in order (shared/failures.py says what each failure
-    means): a transient failure is retried with backoff, then the next attempt is made; a model
-    that cannot answer is passed over at once; a provider's limit passes over its other models;
-    the client's fault is answered at once. Every attempt failed: the failure to answer."""
+async def _with_retries(env: Any, attempts: list[Attempt], policy: RetryPolicy,
+                        attempt_call: Callable[[str, str], Awaitable[Answer]]) -> Answer:
+    """The first answer of the attempts, in order, a provider whose circuit is open passed over
+    (inference/circuits.py); shared/failures.py says what each failure means: a transient failure
+    is retried with backoff, then the next attempt is made; a model that cannot answer is passed
+    over at once; a provider's limit passes over its other models; the client's fault is answered
+    at once. Every attempt failed: the failure to answer."""
+    circuits = provider_circuits(env)
     failures: list[Failure] = []
     limited: set[str] = set()  # providers whose account limit was met: their other models would meet it too
-    for provider, model in attempts:
+    for provider, model in circuits.passable(attempts, clock.monotonic()):
         if provider in limited:
             continue
         for attempt in range(policy.attempts_per_model):
             try:
-                return await attempt_call(provider, model)
+                answer = await attempt_call(provider, model)
             except Exception as exc:
                 failure = classified(exc)
                 failures.append(failure)
+                circuits.failed(provider, failure, clock.monotonic())
                 log(f"model {model} ({provider}) attempt {attempt + 1} failed ({failure.kind}): {exc}")
                 if failure.kind is FailureClass.CLIENT:
                     raise _service_failed(failure) from exc
@@ -158,6 +165,9 @@ async def _with_retries(attempts: list[Attempt], policy: RetryPolicy, attempt_ca
                 if failure.kind is not FailureClass.RETRY:
                     break
                 await asyncio.sleep(policy.delay(attempt))
+            else:
+                circuits.succeeded(provider)
+                return answer
     raise _service_failed(answer_for(failures))
 
 
@@ -166,10 +176,10 @@ async def open_stream(env: Any, attempts: list[Attempt], inputs: dict[str, Any],
         if provider == WORKERS_AI:
             stream = await workers_ai(env).run(model, {**inputs, "stream": True})
         else:
-            stream = await external_provider(env).stream(model, inputs)
+            stream = await external_providers(env)[provider].stream(model, inputs)
         return await _first_events(provider, model, stream)
 
-    return await _with_retries(attempts, policy, attempt)
+    return await _with_retries(env, attempts, policy, attempt)
 
 
 async def run_once(env: Any, attempts: list[Attempt], inputs: dict[str, Any], policy: RetryPolicy,
@@ -180,9 +190,9 @@ async def run_once(env: Any, attempts: list[Attempt], inputs: dict[str, Any], po
         if provider == WORKERS_AI:
             ai = workers_ai(env)
             return provider, model, await (ai.run_vectors_json(model, inputs) if vectors_json else ai.run(model, inputs))
-        return provider, model, await external_provider(env).run(model, inputs)
+        return provider, model, await external_providers(env)[provider].run(model, inputs)
 
-    return await _with_retries(attempts, policy, attempt)
+    return await _with_retries(env, attempts, policy, attempt)
 
 
 async def probe(env: Any, model: str) -> None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from shared.config import EnvSettings, VarReader, clamped, derived, flag, integer, number, setting, text
 from shared.isolate import PerIsolate
 from shared.models import DEFAULT_TEXT_MODEL, parse_model_list
-from shared.routing import WORKERS_AI, Routing, parse_provider_models, parse_rules
+from shared.routing import WORKERS_AI, Routing, parse_providers, parse_rules
 from shared.tiers import TIER_VARS, TIERS, TierLimits, limits_for
 
 
@@ -24,10 +24,13 @@ def _tiers(_settings: object, var: VarReader) -> Mapping[str, TierLimits]:
     return {tier: limits_for(tier, var) for tier in TIERS}
 
 
-def _routing(settings: "Settings", var: VarReader) -> Routing:
-    provider = settings.provider_name if settings.provider_url else None
-    providers = {WORKERS_AI, *([provider] if provider else [])}
-    return Routing(parse_rules(var("ROUTING_RULES"), providers), provider, parse_provider_models(var("PROVIDER_MODELS")))
+ROUTING_VARS = ("PROVIDERS", "PROVIDER_URL", "PROVIDER_NAME", "PROVIDER_MODELS", "ROUTING_RULES")
+
+
+def _routing(_settings: object, var: VarReader) -> Routing:
+    providers = parse_providers(var("PROVIDERS"), var("PROVIDER_URL"), var("PROVIDER_NAME"), var("PROVIDER_MODELS"))
+    rules = parse_rules(var("ROUTING_RULES"), {WORKERS_AI, *(provider.name for provider in providers)})
+    return Routing(rules, providers)
 
 
 @dataclass(frozen=True)
@@ -58,11 +61,9 @@ class Settings(EnvSettings):
                                            doc="the queue whose messages the consumer hands to the replay")
     events_retention_days: float = setting("EVENTS_RETENTION_DAYS", 30.0, number,
                                            doc="raw events older than this are deleted by the cron (R2 and the rollups keep them)")
-    provider_name: str = setting("PROVIDER_NAME", "external", text, doc="the external OpenAI-compatible provider's name in ROUTING_RULES")
-    provider_url: str | None = setting("PROVIDER_URL", None, text, doc="its base URL; none: Workers AI only")
-    provider_api_key: str | None = setting("PROVIDER_API_KEY", None, text, secret=True, doc="its API key (a secret)")
-    routing: Routing = derived(_routing, lambda: Routing([], None, {}), vars=("ROUTING_RULES", "PROVIDER_MODELS"),
-                               doc="which generations go to the provider, and its models (shared/routing.py)")
+    routing: Routing = derived(_routing, lambda: Routing([], []), vars=ROUTING_VARS,
+                               doc="the external providers (their keys in the secrets they name), and which "
+                                   "generations go to each (shared/routing.py)")
     tiers: Mapping[str, TierLimits] = derived(_tiers, lambda: dict(TIERS), vars=TIER_VARS, doc="shared/tiers.py's limits, overridden")
 
     def limits_for(self, tier: str) -> TierLimits:
