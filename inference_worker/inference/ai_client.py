@@ -10,11 +10,12 @@ import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from inference.bindings import binding
 from inference.circuits import Attempt, ProviderCircuits
 from inference.external import ExternalProvider, ProviderError
+from inference.gateway import gateway_options
 from inference.log import log
 from inference.settings import Settings, settings_of
 from shared import clock
@@ -40,6 +41,25 @@ def _external(env: Any) -> dict[str, ExternalProvider]:
 
 
 external_providers = PerIsolate(_external)
+# The binding's options for every Workers AI call: AI Gateway's, when AI_GATEWAY_ID is set.
+gateway_of = PerIsolate(lambda env: gateway_options(
+    (s := settings_of(env)).ai_gateway_id, s.ai_gateway_skip_cache, s.ai_gateway_cache_ttl, s.ai_gateway_metadata))
+
+
+class CallRecorder(Protocol):
+    """What records a call (inference/usage.py's Meter): given the call's AI Gateway log."""
+
+    gateway_log_id: str | None
+
+
+async def _run_workers_ai(env: Any, model: str, inputs: dict[str, Any], recorder: CallRecorder | None,
+                          vectors_json: bool = False) -> Any:
+    """A Workers AI call, through AI Gateway when one is set: its log id goes to the call's record."""
+    ai, options = workers_ai(env), gateway_of(env)
+    answer = await (ai.run_vectors_json(model, inputs, options) if vectors_json else ai.run(model, inputs, options))
+    if options is not None and recorder is not None:
+        recorder.gateway_log_id = ai.gateway_log_id
+    return answer
 provider_circuits = PerIsolate(lambda env: ProviderCircuits(settings_of(env).routing.providers))
 
 
@@ -171,10 +191,11 @@ async def _with_retries(env: Any, attempts: list[Attempt], policy: RetryPolicy,
     raise _service_failed(answer_for(failures))
 
 
-async def open_stream(env: Any, attempts: list[Attempt], inputs: dict[str, Any], policy: RetryPolicy) -> ModelStream:
+async def open_stream(env: Any, attempts: list[Attempt], inputs: dict[str, Any], policy: RetryPolicy,
+                      recorder: CallRecorder | None = None) -> ModelStream:
     async def attempt(provider: str, model: str) -> ModelStream:
         if provider == WORKERS_AI:
-            stream = await workers_ai(env).run(model, {**inputs, "stream": True})
+            stream = await _run_workers_ai(env, model, {**inputs, "stream": True}, recorder)
         else:
             stream = await external_providers(env)[provider].stream(model, inputs)
         return await _first_events(provider, model, stream)
@@ -183,13 +204,12 @@ async def open_stream(env: Any, attempts: list[Attempt], inputs: dict[str, Any],
 
 
 async def run_once(env: Any, attempts: list[Attempt], inputs: dict[str, Any], policy: RetryPolicy,
-                   vectors_json: bool = False) -> tuple[str, str, Any]:
+                   vectors_json: bool = False, recorder: CallRecorder | None = None) -> tuple[str, str, Any]:
     """(provider, model, answer) of the first attempt that answered; `vectors_json`: the answer is
-    an embedding model's vectors as JSON text (Workers AI only)."""
+    an embedding model's vectors as JSON text (Workers AI only); `recorder`: what records the call."""
     async def attempt(provider: str, model: str) -> tuple[str, str, Any]:
         if provider == WORKERS_AI:
-            ai = workers_ai(env)
-            return provider, model, await (ai.run_vectors_json(model, inputs) if vectors_json else ai.run(model, inputs))
+            return provider, model, await _run_workers_ai(env, model, inputs, recorder, vectors_json)
         return provider, model, await external_providers(env)[provider].run(model, inputs)
 
     return await _with_retries(env, attempts, policy, attempt)
@@ -197,6 +217,6 @@ async def run_once(env: Any, attempts: list[Attempt], inputs: dict[str, Any], po
 
 async def probe(env: Any, model: str) -> None:
     """One token from `model`, failing loudly (what a health check needs)."""
-    result = await workers_ai(env).run(model, {"prompt": "ping", "max_tokens": 1})
+    result = await _run_workers_ai(env, model, {"prompt": "ping", "max_tokens": 1}, None)
     if "response" not in result:
         raise RuntimeError("model answered without a response field")

@@ -65,7 +65,7 @@ async def embed_texts(env: Any, caller: Caller, texts: list[str], request_id: st
     meter = Meter(env, caller, "embedding", request_id, backend)
     try:
         _, model, answer = await run_once(env, [(WORKERS_AI, EMBEDDING_MODEL)], {"text": texts}, RetryPolicy.of(settings_of(env)),
-                                          vectors_json=as_text)
+                                          vectors_json=as_text, recorder=meter)
     except ServiceFailed:
         await meter.done(EMBEDDING_MODEL, "failed")
         raise

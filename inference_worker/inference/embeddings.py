@@ -16,7 +16,7 @@ async def embed(env: Any, ctx: Any, req: EmbeddingRequest) -> EmbeddingResult:
     meter = Meter.of(env, req, "embedding")
     async with meter.settled_if_unrecorded():
         _, model, answer = await run_once(env, [(WORKERS_AI, req.model)], {"text": req.texts}, RetryPolicy.of(settings_of(env)),
-                                          vectors_json=req.vectors_as_json)
+                                          vectors_json=req.vectors_as_json, recorder=meter)
         used = Usage(prompt_tokens=embedding_tokens(req.texts))
         await meter.done(model, "ok", used)
     if req.vectors_as_json:

@@ -264,7 +264,7 @@ async def _streamed(env: Any, ctx: Any, req: GenerationRequest, meter: Meter, wi
         ctx.waitUntil(asyncio.ensure_future(stream.deliver(answer, key)))
         return Response(stream.body.readable, headers=_headers(answer.model, "miss" if key else "bypass", window, answer.provider))
     policy = RetryPolicy.of(settings_of(env))
-    source = await _model_call(req, meter, open_stream(env, attempts, inputs, policy))
+    source = await _model_call(req, meter, open_stream(env, attempts, inputs, policy, meter))
     stream = _Stream(env, req, source.model, meter, source.provider, sources)
     ctx.waitUntil(asyncio.ensure_future(stream.relay(source, key)))
     return Response(stream.body.readable, headers=_headers(source.model, "miss" if key else "bypass", window, source.provider))
@@ -303,7 +303,7 @@ async def _answer(env: Any, req: GenerationRequest, meter: Meter, inputs: dict[s
     """The model's whole answer: its text (cut at a stop sequence), its tool calls (in either
     shape Workers AI answers with), and its usage (estimated when the model reports none)."""
     policy = RetryPolicy.of(settings_of(env))
-    provider, model, answer = await _model_call(req, meter, run_once(env, model_attempts(env, req), inputs, policy))
+    provider, model, answer = await _model_call(req, meter, run_once(env, model_attempts(env, req), inputs, policy, recorder=meter))
     calls = parse_tool_calls(answer.get("tool_calls"), req.parallel_tool_calls)
     response = answer.get("response")
     if response is None and calls:  # a model that only called tools may answer no text

@@ -5,6 +5,7 @@ for that test)."""
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from inference.gateway import parse_metadata
 from shared.config import EnvSettings, VarReader, clamped, derived, flag, integer, number, setting, text
 from shared.isolate import PerIsolate
 from shared.models import DEFAULT_TEXT_MODEL, parse_model_list
@@ -61,6 +62,12 @@ class Settings(EnvSettings):
                                            doc="the queue whose messages the consumer hands to the replay")
     events_retention_days: float = setting("EVENTS_RETENTION_DAYS", 30.0, number,
                                            doc="raw events older than this are deleted by the cron (R2 and the rollups keep them)")
+    ai_gateway_id: str | None = setting("AI_GATEWAY_ID", None, text, doc="the AI Gateway every Workers AI call goes through; none: direct")
+    ai_gateway_skip_cache: bool = setting("AI_GATEWAY_SKIP_CACHE", False, flag, doc="the gateway's cache is not read for these calls")
+    ai_gateway_cache_ttl: int | None = setting("AI_GATEWAY_CACHE_TTL", None, clamped(integer, 0),
+                                               doc="how long the gateway caches an answer, in seconds; none: the gateway's own setting")
+    ai_gateway_metadata: Mapping[str, str | int | float | bool] | None = setting(
+        "AI_GATEWAY_METADATA", None, parse_metadata, doc="custom metadata on every gateway log (a JSON object, 5 entries at most)")
     routing: Routing = derived(_routing, lambda: Routing([], []), vars=ROUTING_VARS,
                                doc="the external providers (their keys in the secrets they name), and which "
                                    "generations go to each (shared/routing.py)")

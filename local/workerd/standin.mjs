@@ -15,8 +15,8 @@ let recorder;
 const recorderFor = (env) => (recorder ??= new AiRecorder(env));
 
 export class AiRecorderEntrypoint extends WorkerEntrypoint {
-  begin(model, stream, worker, options) {
-    return recorderFor(this.env).begin(model, stream, worker, options);
+  begin(model, stream, worker, options, gateway) {
+    return recorderFor(this.env).begin(model, stream, worker, options, gateway);
   }
 
   mark(id, outcome) {

@@ -36,6 +36,7 @@ TEST_PROVIDER = "standin-provider"
 TEST_PROVIDER_KEY = "test-provider-key-0123456789"
 TEST_PROVIDER_MODEL = "standin-mistral-large"
 TEST_PRO_DAILY_BUDGET_USD = 0.05
+TEST_GATEWAY = "test-gateway"
 TEST_RETENTION_DAYS = 20
 
 # The test host's vars (both workers), also the in-process host's (tests/inprocess/conftest.py).
@@ -67,6 +68,10 @@ HOST_VARIABLES = {
     "ROUTING_RULES": json.dumps([{"provider": TEST_PROVIDER, "complexity": "high"},
                                  {"provider": TEST_PROVIDER, "min_prompt_tokens": 2000}]),
     "TIER_PRO_DAILY_BUDGET_USD": str(TEST_PRO_DAILY_BUDGET_USD),
+    # Every Workers AI call through an AI Gateway (the stand-in records the option, and names a log).
+    "AI_GATEWAY_ID": TEST_GATEWAY,
+    "AI_GATEWAY_CACHE_TTL": "600",
+    "AI_GATEWAY_METADATA": json.dumps({"deployment": "e2e"}),
 }
 
 host_only = pytest.mark.skipif(bool(E2E_BASE_URL), reason="needs the local host (E2E_BASE_URL is set)")

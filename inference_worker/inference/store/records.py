@@ -21,3 +21,4 @@ class ModelCallRecord:
     provider: str = "workers-ai"  # who ran the model: Workers AI or the external provider (shared/routing.py)
     cost_usd: float = 0.0  # the usage at the model's price (shared/models.py, or the provider's)
     used_tools: bool = False  # the model was offered tools, or the conversation held tool calls or results
+    gateway_log_id: str | None = None  # its AI Gateway log, when the call went through one (inference/gateway.py)
