@@ -59,7 +59,8 @@ export function defaultKnobs(settings = {}) {
     forwardUrl: settings.DEVHOST_AI_FORWARD_URL ?? '',
     forwardModel: settings.DEVHOST_AI_FORWARD_MODEL ?? '',
     // Each entry fails one call: {mode: "error" | "mid_stream" | "stall", code, message,
-    // afterTokens} ("stall": the stream sends nothing more after `afterTokens`, until cancelled),
+    // afterTokens} ("stall": the stream sends nothing more after `afterTokens`, until cancelled;
+    // "error" at the provider stand-in: `answer` {status, retryAfter, body} is its HTTP answer),
     // with `worker` only a call from that worker (an inference backend, by name), and with
     // `skip: n` the call after the next n.
     failures: [],
@@ -69,9 +70,11 @@ export function defaultKnobs(settings = {}) {
 }
 
 class AiError extends Error {
-  constructor(code, message) {
+  // `answer`: what the provider stand-in answers for it ({status, retryAfter, body}), if the failure says.
+  constructor(code, message, answer = undefined) {
     super(`${code}: ${message}`);
     this.name = 'AiError';
+    this.answer = answer;
   }
 }
 
@@ -356,7 +359,9 @@ export class Ai {
       await this.recorder.mark(id, { cancelled: true, reason: String(reason) });
       throw reason;
     });
-    if (failure?.mode === 'error') throw new AiError(failure.code ?? 3040, failure.message ?? 'Capacity temporarily exceeded, please try again.');
+    if (failure?.mode === 'error') {
+      throw new AiError(failure.code ?? 3040, failure.message ?? 'Capacity temporarily exceeded, please try again.', failure.answer);
+    }
     const forward = knobs.forwardUrl ? { url: knobs.forwardUrl, model: knobs.forwardModel, key: forwardKey } : null;
 
     if (model in EMBEDDING_MODELS) {
