@@ -1,4 +1,4 @@
-"""Model calls: Workers AI (the AI binding) and the external provider (inference/external.py),
+"""Model calls: Workers AI (the AI binding) and the external providers (inference/external.py),
 with retries and fallbacks. An attempt is a (provider, model) pair, in the order routing chose
 (shared/routing.py); what a failure leads to (a retry, the next attempt, the next provider, or an
 answer at once) is its class (shared/failures.py). A
@@ -41,6 +41,7 @@ def _external(env: Any) -> dict[str, ExternalProvider]:
 
 
 external_providers = PerIsolate(_external)
+provider_circuits = PerIsolate(lambda env: ProviderCircuits(settings_of(env).routing.providers))
 # The binding's options for every Workers AI call: AI Gateway's, when AI_GATEWAY_ID is set.
 gateway_of = PerIsolate(lambda env: gateway_options(
     (s := settings_of(env)).ai_gateway_id, s.ai_gateway_skip_cache, s.ai_gateway_cache_ttl, s.ai_gateway_metadata))
@@ -60,7 +61,6 @@ async def _run_workers_ai(env: Any, model: str, inputs: dict[str, Any], recorder
     if options is not None and recorder is not None:
         recorder.gateway_log_id = ai.gateway_log_id
     return answer
-provider_circuits = PerIsolate(lambda env: ProviderCircuits(settings_of(env).routing.providers))
 
 
 async def read_chunks(reader: Any) -> AsyncIterator[bytes]:
