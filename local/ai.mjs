@@ -63,7 +63,8 @@ export function defaultKnobs(settings = {}) {
     forwardUrl: settings.DEVHOST_AI_FORWARD_URL ?? '',
     forwardModel: settings.DEVHOST_AI_FORWARD_MODEL ?? '',
     // Each entry fails one call: {mode: "error" | "mid_stream" | "stall", code, message,
-    // afterTokens} ("stall": the stream sends nothing more after `afterTokens`, until cancelled),
+    // afterTokens} ("stall": the stream sends nothing more after `afterTokens`, until cancelled;
+    // "error" at the provider stand-in: `answer` {status, retryAfter, body} is its HTTP answer),
     // with `worker` only a call from that worker (an inference backend, by name), and with
     // `skip: n` the call after the next n.
     failures: [],
@@ -73,9 +74,11 @@ export function defaultKnobs(settings = {}) {
 }
 
 class AiError extends Error {
-  constructor(code, message) {
+  // `answer`: what the provider stand-in answers for it ({status, retryAfter, body}), if the failure says.
+  constructor(code, message, answer = undefined) {
     super(`${code}: ${message}`);
     this.name = 'AiError';
+    this.answer = answer;
   }
 }
 
@@ -338,9 +341,10 @@ export class AiRecorder {
     this.calls = [];
   }
 
-  // Records a call and says how to answer it: the knobs, and the failure it takes (if any).
-  begin(model, stream, worker = '', options = {}) {
-    const call = { id: ++this.lastId, model, stream, worker, options, at: new Date().toISOString() };
+  // Records a call (with the AI Gateway options it was given, if any) and says how to answer it:
+  // the knobs, and the failure it takes (if any).
+  begin(model, stream, worker = '', options = {}, gateway = null) {
+    const call = { id: ++this.lastId, model, stream, worker, options, gateway, at: new Date().toISOString() };
     this.calls.push(call);
     if (this.calls.length > MAX_RECORDED_CALLS) this.calls.shift();
     const { failures, failingWorkers, ...knobs } = this.knobs;
@@ -365,17 +369,24 @@ export class Ai {
   constructor(recorder, worker = '') {
     this.recorder = recorder;
     this.worker = worker; // the calling worker's name, when the host says
+    this.aiGatewayLogId = null; // the AI Gateway log of the last call made through one
   }
 
   // `options.signal`: as the real binding hands it to its request, aborting it before the
   // answer calls the model off (recorded as cancelled, with the signal's reason).
+  // `options.gateway`: AI Gateway's ({id, skipCache, cacheTtl, metadata}), recorded with the call;
+  // the call's log id is then `aiGatewayLogId`, as on the real binding.
   async run(model, inputs = {}, options = {}) {
-    const { id, knobs, failure, forwardKey } = await this.recorder.begin(model, Boolean(inputs.stream), this.worker, recordedOptions(inputs));
+    const gateway = options.gateway ?? null;
+    const { id, knobs, failure, forwardKey } = await this.recorder.begin(model, Boolean(inputs.stream), this.worker, recordedOptions(inputs), gateway);
+    this.aiGatewayLogId = gateway ? `standin-gateway-log-${id}` : null;
     await sleep(knobs.latencyMs, options.signal).catch(async (reason) => {
       await this.recorder.mark(id, { cancelled: true, reason: String(reason) });
       throw reason;
     });
-    if (failure?.mode === 'error') throw new AiError(failure.code ?? 3040, failure.message ?? 'Capacity temporarily exceeded, please try again.');
+    if (failure?.mode === 'error') {
+      throw new AiError(failure.code ?? 3040, failure.message ?? 'Capacity temporarily exceeded, please try again.', failure.answer);
+    }
     const forward = knobs.forwardUrl ? { url: knobs.forwardUrl, model: knobs.forwardModel, key: forwardKey } : null;
 
     if (model in EMBEDDING_MODELS) {

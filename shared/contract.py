@@ -34,6 +34,13 @@ class BindingStatus(Model):
     checked: bool = True
 
 
+class CircuitStatus(Model):
+    """A circuit breaker's state (shared/breaker.py) and its failures in a row."""
+
+    state: Literal["closed", "open", "half_open"]
+    failures: int = Field(ge=0)
+
+
 class HealthReport(Model):
     service: str
     version: str
@@ -42,6 +49,8 @@ class HealthReport(Model):
     request_id: str
     ok: bool
     bindings: dict[str, BindingStatus]
+    # Each external provider's circuit in the isolate that answered (inference/circuits.py).
+    providers: dict[str, CircuitStatus] = {}
 
 
 StreamProtocol = Literal["ui", "text", "openai", "openai-completion", "openai-responses"]

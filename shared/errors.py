@@ -32,6 +32,10 @@ class ErrorCode(StrEnum):
     CONCURRENCY_LIMIT_EXCEEDED = "concurrency_limit_exceeded"
     # The guardrails' moderation model flagged the prompt (or, for a whole answer, the answer).
     CONTENT_BLOCKED = "content_blocked"
+    # The deployment's own limits upstream, when no other provider could answer (shared/failures.py).
+    WORKERS_AI_DAILY_LIMIT = "workers_ai_daily_limit"
+    PROVIDER_RATE_LIMITED = "provider_rate_limited"
+    PROVIDER_QUOTA_EXCEEDED = "provider_quota_exceeded"
 
 
 STATUS_BY_CODE: dict[ErrorCode, int] = {
@@ -56,6 +60,9 @@ STATUS_BY_CODE: dict[ErrorCode, int] = {
     ErrorCode.TOKENS_PER_MINUTE_EXCEEDED: 429,
     ErrorCode.CONCURRENCY_LIMIT_EXCEEDED: 429,
     ErrorCode.CONTENT_BLOCKED: 400,
+    ErrorCode.WORKERS_AI_DAILY_LIMIT: 429,
+    ErrorCode.PROVIDER_RATE_LIMITED: 429,
+    ErrorCode.PROVIDER_QUOTA_EXCEEDED: 503,
 }
 
 

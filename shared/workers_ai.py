@@ -1,17 +1,11 @@
-"""Reading what Workers AI sends: its SSE token stream, and the codes in its error messages."""
+"""Reading what Workers AI sends: its SSE token stream (what its errors mean: shared/failures.py)."""
 
 import json
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from shared.json_reader import parse_json
 from shared.limits import MAX_BODY_BYTES
-
-# Workers AI error codes that a later attempt may not hit (capacity, upstream timeouts).
-RETRYABLE_CODES = frozenset({3040, 3007, 3043, 3046})
-TIMEOUT_CODES = frozenset({3007})
-_CODE = re.compile(r"\b(\d{4}):")
 
 
 def estimate_tokens(chars: int) -> int:
@@ -132,19 +126,3 @@ def tool_call_pieces(raw: Any) -> list[ToolCallPiece]:
                                     id=call_id if isinstance(call_id, str) and call_id else None,
                                     name=name if isinstance(name, str) and name else None, arguments=arguments))
     return pieces
-
-
-def error_code(message: str) -> int | None:
-    """The Workers AI code in an error message such as 'AiError: 3040: Capacity exceeded'."""
-    match = _CODE.search(message)
-    return int(match.group(1)) if match else None
-
-
-def is_timeout(message: str) -> bool:
-    lowered = message.lower()
-    return error_code(message) in TIMEOUT_CODES or "timeout" in lowered or "timed out" in lowered
-
-
-def is_retryable(message: str) -> bool:
-    code = error_code(message)
-    return code in RETRYABLE_CODES or (code is None and "timeout" in message.lower())

@@ -183,11 +183,11 @@ class WorkersAI:
         self.answer = {"response": "pong"} if answer is None else answer
         self.calls: list[tuple[str, dict]] = []
 
-    async def run(self, model: str, inputs: dict) -> Any:
+    async def run(self, model: str, inputs: dict, options: dict | None = None) -> Any:
         self.calls.append((model, inputs))
         return self.answer
 
-    async def run_vectors_json(self, model: str, inputs: dict) -> str:  # as inference/store/runtime.py's adapter
+    async def run_vectors_json(self, model: str, inputs: dict, options: dict | None = None) -> str:  # as store/runtime.py's adapter
         return json.dumps((await self.run(model, inputs))["data"], separators=(",", ":"))
 
 

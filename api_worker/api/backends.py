@@ -18,10 +18,10 @@ Plain Python: the runtime's bindings are looked up by name by the caller (infere
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from api.settings import settings_of
+from shared.breaker import Breaker
 from shared.isolate import PerIsolate
 
 PRIMARY = "INFERENCE"
@@ -36,18 +36,6 @@ def backend_names(has_binding: Callable[[str], bool]) -> tuple[str, ...]:
             break
         names.append(f"{PRIMARY}_{number}")
     return tuple(names)
-
-
-@dataclass
-class Breaker:
-    failures: int = 0  # in a row
-    opened_at: float | None = None  # None: closed
-    probe_started: float | None = None  # half-open: when a request went to try the backend
-
-    def state(self, now: float, cooldown: float) -> str:
-        if self.opened_at is None:
-            return "closed"
-        return "half_open" if now - self.opened_at >= cooldown else "open"
 
 
 class BackendPool:
@@ -75,24 +63,20 @@ class BackendPool:
             state = breaker.state(now, self.cooldown_seconds)
             if state == "closed":
                 closed.append(name)
-            elif state == "half_open" and not probes and not self._probing(breaker, now):
+            elif state == "half_open" and not probes and not breaker.probing(now, self.cooldown_seconds):
                 breaker.probe_started = now
                 probes.append(name)
         return probes + closed or list(rotation)
 
-    def _probing(self, breaker: Breaker, now: float) -> bool:
-        # A probe that never reported (its request was cancelled) stops counting after a cool-down.
-        return breaker.probe_started is not None and now - breaker.probe_started < self.cooldown_seconds
+    def states(self, now: float) -> dict[str, dict[str, Any]]:
+        """Each backend's circuit as the deep health check shows it: its state and failures in a row."""
+        return {name: breaker.shown(now, self.cooldown_seconds) for name, breaker in self.breakers.items()}
 
     def succeeded(self, name: str) -> None:
         self.breakers[name] = Breaker()
 
     def failed(self, name: str, now: float) -> None:
-        breaker = self.breakers[name]
-        breaker.failures += 1
-        breaker.probe_started = None
-        if breaker.opened_at is not None or breaker.failures >= self.failure_threshold:
-            breaker.opened_at = now  # (re)opened: a failed probe waits a whole cool-down again
+        self.breakers[name].failed(now, self.failure_threshold)
 
 
 def _pool(env: Any) -> BackendPool:

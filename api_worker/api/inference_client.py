@@ -7,6 +7,7 @@ api's errors: an exception in the service is a 502 (its traceback goes to the lo
 client), a ServiceFailure is the status its code names (502, 503 with Retry-After, 504)."""
 
 import asyncio
+import copy
 from typing import TYPE_CHECKING, Any
 
 from api.backends import BackendPool
@@ -83,6 +84,14 @@ class InferenceClient:
         self._plan: list[str] | None = None  # the backends this request tries, in order
         self.backend: str | None = None  # the one that answered last
         self.failovers: list[str] = []  # "<backend>: <why>", for each attempt passed over
+        self._observing = False  # True: calls leave the backends' circuits as they are
+
+    def pinned(self, backend: str) -> "InferenceClient":
+        """A client of `backend` alone, whatever its circuit says, which its calls leave as it is:
+        a look at the backend (the deep health check), not a request the rotation sends it."""
+        client = copy.copy(self)
+        client._plan, client._observing, client.failovers = [backend], True, []
+        return client
 
     async def _invoke(self, name: str, *arguments: Any, admission: "Admission | None" = None) -> Any:
         """Calls the RPC method `name` on this request's backend, and on the next one while they
@@ -103,7 +112,8 @@ class InferenceClient:
             try:
                 result = await self._attempt(backend, method, method.encode_arguments(*arguments), admission)
             except BackendFailed as failed:
-                self.pool.failed(backend, clock.monotonic())
+                if not self._observing:
+                    self.pool.failed(backend, clock.monotonic())
                 self._plan.remove(backend)
                 self.failovers.append(f"{backend}: {failed.error.message}")
                 last = failed
@@ -122,7 +132,8 @@ class InferenceClient:
         raise last.error
 
     def _answered(self, backend: str) -> None:
-        self.pool.succeeded(backend)
+        if not self._observing:
+            self.pool.succeeded(backend)
         self.backend = backend
 
     async def _attempt(self, backend: str, method: Method, wire: tuple, admission: "Admission | None") -> Any:

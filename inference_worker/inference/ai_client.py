@@ -1,7 +1,7 @@
-"""Model calls: Workers AI (the AI binding) and the external provider (inference/external.py),
+"""Model calls: Workers AI (the AI binding) and the external providers (inference/external.py),
 with retries and fallbacks. An attempt is a (provider, model) pair, in the order routing chose
-(shared/routing.py): transient errors (capacity, timeouts) are retried with backoff, then the
-next attempt is made (a fallback model, or the other provider); anything else fails at once. A
+(shared/routing.py); what a failure leads to (a retry, the next attempt, the next provider, or an
+answer at once) is its class (shared/failures.py). A
 stream counts as open once its first token has arrived, so a model that fails before its first
 token is retried like one that failed to start."""
 
@@ -10,19 +10,22 @@ import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from inference.bindings import binding
-from inference.external import ExternalProvider
+from inference.circuits import Attempt, ProviderCircuits
+from inference.external import ExternalProvider, ProviderError
+from inference.gateway import gateway_options
 from inference.log import log
 from inference.settings import Settings, settings_of
+from shared import clock
+from shared.config import read_var
 from shared.contract import ServiceFailed, ServiceFailure
-from shared.errors import ErrorCode
+from shared.failures import Failure, FailureClass, answer_for, workers_ai_failure
 from shared.isolate import PerIsolate
 from shared.routing import WORKERS_AI
-from shared.workers_ai import SSEDecoder, StreamEvent, is_retryable, is_timeout
+from shared.workers_ai import SSEDecoder, StreamEvent
 
-RETRY_AFTER_SECONDS = 5
 Answer = TypeVar("Answer")
 
 
@@ -30,14 +33,34 @@ Answer = TypeVar("Answer")
 workers_ai = PerIsolate(lambda env: binding(env, "AI", "WorkersAI"))
 
 
-def _external(env: Any) -> ExternalProvider:
-    settings = settings_of(env)
-    return ExternalProvider(settings.provider_name, settings.provider_url or "", settings.provider_api_key,
-                            settings.routing.provider_models)
+def _external(env: Any) -> dict[str, ExternalProvider]:
+    """Each configured provider, with its key read from the secret it names."""
+    return {name: ExternalProvider(name, provider.url, read_var(env, provider.key_secret) if provider.key_secret else None,
+                                   provider.models)
+            for name, provider in settings_of(env).routing.providers.items()}
 
 
-external_provider = PerIsolate(_external)
-Attempt = tuple[str, str]  # (provider, catalog model)
+external_providers = PerIsolate(_external)
+provider_circuits = PerIsolate(lambda env: ProviderCircuits(settings_of(env).routing.providers))
+# The binding's options for every Workers AI call: AI Gateway's, when AI_GATEWAY_ID is set.
+gateway_of = PerIsolate(lambda env: gateway_options(
+    (s := settings_of(env)).ai_gateway_id, s.ai_gateway_skip_cache, s.ai_gateway_cache_ttl, s.ai_gateway_metadata))
+
+
+class CallRecorder(Protocol):
+    """What records a call (inference/usage.py's Meter): given the call's AI Gateway log."""
+
+    gateway_log_id: str | None
+
+
+async def _run_workers_ai(env: Any, model: str, inputs: dict[str, Any], recorder: CallRecorder | None,
+                          vectors_json: bool = False) -> Any:
+    """A Workers AI call, through AI Gateway when one is set: its log id goes to the call's record."""
+    ai, options = workers_ai(env), gateway_of(env)
+    answer = await (ai.run_vectors_json(model, inputs, options) if vectors_json else ai.run(model, inputs, options))
+    if options is not None and recorder is not None:
+        recorder.gateway_log_id = ai.gateway_log_id
+    return answer
 
 
 async def read_chunks(reader: Any) -> AsyncIterator[bytes]:
@@ -123,68 +146,77 @@ async def _first_events(provider: str, model: str, stream: Any) -> ModelStream:
     return ModelStream(provider, model, stream, reader, decoder, events, opened, time.perf_counter())
 
 
-def _failure(message: str, retryable: bool) -> ServiceFailed:
-    if retryable and is_timeout(message):
-        return ServiceFailed(ServiceFailure(
-            code=ErrorCode.UPSTREAM_TIMEOUT,
-            message=f"The model timed out; try again shortly ({message})",
-            retry_after=RETRY_AFTER_SECONDS,
-        ))
-    if retryable:
-        return ServiceFailed(ServiceFailure(
-            code=ErrorCode.SERVICE_UNAVAILABLE,
-            message=f"The model is over capacity; try again shortly ({message})",
-            retry_after=RETRY_AFTER_SECONDS,
-        ))
-    return ServiceFailed(ServiceFailure(code=ErrorCode.UPSTREAM_ERROR, message=f"The model failed: {message}"))
+def classified(exc: Exception) -> Failure:
+    """What a failed call means: the provider classified its own; Workers AI's by its code."""
+    if isinstance(exc, ProviderError):
+        return exc.failure
+    return workers_ai_failure(str(exc), clock.now())
 
 
-def _retryable(exc: Exception) -> bool:
-    flagged = getattr(exc, "retryable", None)  # the external provider says; Workers AI's codes say
-    return flagged if flagged is not None else is_retryable(str(exc))
+def _service_failed(failure: Failure) -> ServiceFailed:
+    return ServiceFailed(ServiceFailure(code=failure.code, message=failure.message, retry_after=failure.retry_after))
 
 
-async def _with_retries(attempts: list[Attempt], policy: RetryPolicy, attempt_call: Callable[[str, str], Awaitable[Answer]]) -> Answer:
-    last = ""
-    for provider, model in attempts:
+async def _with_retries(env: Any, attempts: list[Attempt], policy: RetryPolicy,
+                        attempt_call: Callable[[str, str], Awaitable[Answer]]) -> Answer:
+    """The first answer of the attempts, in order, a provider whose circuit is open passed over
+    (inference/circuits.py); shared/failures.py says what each failure means: a transient failure
+    is retried with backoff, then the next attempt is made; a model that cannot answer is passed
+    over at once; a provider's limit passes over its other models; the client's fault is answered
+    at once. Every attempt failed: the failure to answer."""
+    circuits = provider_circuits(env)
+    failures: list[Failure] = []
+    limited: set[str] = set()  # providers whose account limit was met: their other models would meet it too
+    for provider, model in circuits.passable(attempts, clock.monotonic()):
+        if provider in limited:
+            continue
         for attempt in range(policy.attempts_per_model):
             try:
-                return await attempt_call(provider, model)
+                answer = await attempt_call(provider, model)
             except Exception as exc:
-                last = str(exc)
-                if not _retryable(exc):
-                    raise _failure(last, retryable=False) from exc
-                log(f"model {model} ({provider}) attempt {attempt + 1} failed, retrying: {last}")
+                failure = classified(exc)
+                failures.append(failure)
+                circuits.failed(provider, failure, clock.monotonic())
+                log(f"model {model} ({provider}) attempt {attempt + 1} failed ({failure.kind}): {exc}")
+                if failure.kind is FailureClass.CLIENT:
+                    raise _service_failed(failure) from exc
+                if failure.kind is FailureClass.LIMIT:
+                    limited.add(provider)
+                if failure.kind is not FailureClass.RETRY:
+                    break
                 await asyncio.sleep(policy.delay(attempt))
-    raise _failure(last, retryable=True)
+            else:
+                circuits.succeeded(provider)
+                return answer
+    raise _service_failed(answer_for(failures))
 
 
-async def open_stream(env: Any, attempts: list[Attempt], inputs: dict[str, Any], policy: RetryPolicy) -> ModelStream:
+async def open_stream(env: Any, attempts: list[Attempt], inputs: dict[str, Any], policy: RetryPolicy,
+                      recorder: CallRecorder | None = None) -> ModelStream:
     async def attempt(provider: str, model: str) -> ModelStream:
         if provider == WORKERS_AI:
-            stream = await workers_ai(env).run(model, {**inputs, "stream": True})
+            stream = await _run_workers_ai(env, model, {**inputs, "stream": True}, recorder)
         else:
-            stream = await external_provider(env).stream(model, inputs)
+            stream = await external_providers(env)[provider].stream(model, inputs)
         return await _first_events(provider, model, stream)
 
-    return await _with_retries(attempts, policy, attempt)
+    return await _with_retries(env, attempts, policy, attempt)
 
 
 async def run_once(env: Any, attempts: list[Attempt], inputs: dict[str, Any], policy: RetryPolicy,
-                   vectors_json: bool = False) -> tuple[str, str, Any]:
+                   vectors_json: bool = False, recorder: CallRecorder | None = None) -> tuple[str, str, Any]:
     """(provider, model, answer) of the first attempt that answered; `vectors_json`: the answer is
-    an embedding model's vectors as JSON text (Workers AI only)."""
+    an embedding model's vectors as JSON text (Workers AI only); `recorder`: what records the call."""
     async def attempt(provider: str, model: str) -> tuple[str, str, Any]:
         if provider == WORKERS_AI:
-            ai = workers_ai(env)
-            return provider, model, await (ai.run_vectors_json(model, inputs) if vectors_json else ai.run(model, inputs))
-        return provider, model, await external_provider(env).run(model, inputs)
+            return provider, model, await _run_workers_ai(env, model, inputs, recorder, vectors_json)
+        return provider, model, await external_providers(env)[provider].run(model, inputs)
 
-    return await _with_retries(attempts, policy, attempt)
+    return await _with_retries(env, attempts, policy, attempt)
 
 
 async def probe(env: Any, model: str) -> None:
     """One token from `model`, failing loudly (what a health check needs)."""
-    result = await workers_ai(env).run(model, {"prompt": "ping", "max_tokens": 1})
+    result = await _run_workers_ai(env, model, {"prompt": "ping", "max_tokens": 1}, None)
     if "response" not in result:
         raise RuntimeError("model answered without a response field")

@@ -23,7 +23,7 @@ async def embed(env: Any, ctx: Any, req: EmbeddingRequest) -> EmbeddingResult:
     meter = Meter.of(env, req, "embedding")
     async with meter.settled_if_unrecorded():
         _, model, answer = await run_once(env, [(WORKERS_AI, req.model)], {"text": req.texts}, RetryPolicy.of(settings_of(env)),
-                                          vectors_json=req.vectors_as_json)
+                                          vectors_json=req.vectors_as_json, recorder=meter)
         used = Usage(prompt_tokens=embedding_tokens(req.texts))
         await meter.done(model, "ok", used)
     if req.vectors_as_json:
@@ -38,7 +38,7 @@ async def embed_texts(env: Any, caller: Caller, texts: list[str], request_id: st
     meter = Meter(env, caller, "embedding", request_id, backend)
     try:
         _, model, answer = await run_once(env, [(WORKERS_AI, EMBEDDING_MODEL)], {"text": texts}, RetryPolicy.of(settings_of(env)),
-                                          vectors_json=as_text)
+                                          vectors_json=as_text, recorder=meter)
     except ServiceFailed:
         await meter.done(EMBEDDING_MODEL, "failed")
         raise

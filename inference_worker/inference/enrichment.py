@@ -50,7 +50,7 @@ async def enrich(env: Any, caller: Caller, events: list[Event]) -> None:
             "response_format": {"type": "json_schema", "json_schema": schema},
         }
         try:
-            _, used_model, answer = await run_once(env, [(WORKERS_AI, model)], inputs, RetryPolicy.of(settings_of(env)))
+            _, used_model, answer = await run_once(env, [(WORKERS_AI, model)], inputs, RetryPolicy.of(settings_of(env)), recorder=meter)
             label = answer["response"] if isinstance(answer["response"], dict) else parse_model_json(answer["response"])
             if validate(label, schema):
                 continue

@@ -6,20 +6,21 @@ shared/workers_ai.SSEDecoder reads like Workers AI's."""
 import json
 from typing import Any
 
+from shared.failures import Failure, provider_failure
 from shared.json_reader import parse_internal
 from shared.models import SAMPLING_OPTIONS
 from shared.routing import ProviderModel
 
 # The tools offered and the choice among them (planning.tool_inputs), in OpenAI's names as Workers AI's.
 TOOL_INPUTS = ("tools", "tool_choice")
-# Statuses a later attempt (or the other provider) may not get.
-RETRYABLE_STATUSES = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
 
 
 class ProviderError(Exception):
-    def __init__(self, message: str, retryable: bool) -> None:
-        super().__init__(message)
-        self.retryable = retryable
+    """A provider's failure, classified (shared/failures.py)."""
+
+    def __init__(self, failure: Failure) -> None:
+        super().__init__(failure.message)
+        self.failure = failure
 
 
 class ExternalProvider:
@@ -52,10 +53,10 @@ class ExternalProvider:
             init = {"method": "POST", "headers": headers, "body": body}
             response = await cancelled_with_caller(lambda signal: fetch(self.url, with_signal(init, signal)))
         except Exception as exc:  # the provider could not be reached
-            raise ProviderError(f"{self.name} unreachable: {exc}", retryable=True) from None
+            raise ProviderError(provider_failure(self.name, None, str(exc))) from None
         if not response.ok:
-            detail = (await response.text())[:300]
-            raise ProviderError(f"{self.name} answered {response.status}: {detail}", response.status in RETRYABLE_STATUSES)
+            detail = (await response.text())[:2000]
+            raise ProviderError(provider_failure(self.name, response.status, detail, response.headers.get("retry-after")))
         return response
 
     async def stream(self, model: str, inputs: dict[str, Any]) -> Any:

@@ -171,7 +171,7 @@ class _Stream:
                         used_tools=self.meter.used_tools, started=self.meter.started)
         partial.ended()
         settings = settings_of(self.env)
-        work = open_stream(self.env, following, continuation_inputs(self.inputs, sent), RetryPolicy.of(settings))
+        work = open_stream(self.env, following, continuation_inputs(self.inputs, sent), RetryPolicy.of(settings), self.meter)
         try:
             # The next model's first token is due as any token is: within the idle timeout.
             source = await (asyncio.wait_for(work, settings.model_idle_timeout_ms / 1000) if settings.model_idle_timeout_ms > 0 else work)
@@ -320,7 +320,7 @@ async def _streamed(env: Any, ctx: Any, req: GenerationRequest, meter: Meter, wi
         ctx.waitUntil(asyncio.ensure_future(stream.deliver(answer)))
         return Response(stream.body.readable, headers=_headers(answer.model, cached, window, answer.provider))
     policy = RetryPolicy.of(settings_of(env))
-    source = await _model_call(req, meter, open_stream(env, attempts, inputs, policy))
+    source = await _model_call(req, meter, open_stream(env, attempts, inputs, policy, meter))
     stream = _Stream(env, req, source.model, meter, cached, source.provider, sources, inputs, attempts)
     ctx.waitUntil(asyncio.ensure_future(stream.relay(source)))
     return Response(stream.body.readable, headers=_headers(source.model, cached, window, source.provider))
@@ -364,7 +364,7 @@ async def _answer(env: Any, req: GenerationRequest, meter: Meter, inputs: dict[s
     """The model's whole answer: its text (cut at a stop sequence), its tool calls (in either
     shape Workers AI answers with), and its usage (estimated when the model reports none)."""
     policy = RetryPolicy.of(settings_of(env))
-    provider, model, answer = await _model_call(req, meter, run_once(env, model_attempts(env, req), inputs, policy))
+    provider, model, answer = await _model_call(req, meter, run_once(env, model_attempts(env, req), inputs, policy, recorder=meter))
     calls = parse_tool_calls(answer.get("tool_calls"), req.parallel_tool_calls)
     response = answer.get("response")
     if response is None and calls:  # a model that only called tools may answer no text

@@ -1,4 +1,5 @@
-"""Checks every binding for real, concurrently, and reports each one's status and latency."""
+"""Checks every binding for real, concurrently, and reports each one's status and latency, and
+each external provider's circuit as this isolate sees it."""
 
 import asyncio
 import platform
@@ -9,7 +10,7 @@ from typing import Any
 from inference import ai_client
 from inference.settings import settings_of
 from inference.store import stores_of
-from shared import __version__
+from shared import __version__, clock
 from shared.contract import BindingStatus, HealthReport
 from shared.runtime import runtime_name
 
@@ -83,4 +84,5 @@ async def check_bindings(env: Any, request_id: str, deep: bool = False) -> Healt
         request_id=request_id,
         ok=all(status.ok for status in bindings.values()),
         bindings=bindings,
+        providers=ai_client.provider_circuits(env).shown(clock.monotonic()),
     )

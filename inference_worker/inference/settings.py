@@ -6,11 +6,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from inference.cache_scopes import CacheScopes, CallerSet, cache_scopes, semantic_callers
+from inference.gateway import parse_metadata
 from shared.config import EnvSettings, VarReader, clamped, derived, flag, integer, number, setting, text
 from shared.guardrails import Guardrails, parse_guardrails
 from shared.isolate import PerIsolate
 from shared.models import DEFAULT_TEXT_MODEL, parse_model_list
-from shared.routing import WORKERS_AI, Routing, parse_provider_models, parse_rules
+from shared.routing import WORKERS_AI, Routing, parse_providers, parse_rules
 from shared.splits import Split, parse_splits
 from shared.tiers import TIER_VARS, TIERS, TierLimits, limits_for
 
@@ -23,14 +24,17 @@ def _tiers(_settings: object, var: VarReader) -> Mapping[str, TierLimits]:
     return {tier: limits_for(tier, var) for tier in TIERS}
 
 
-def _routing(settings: "Settings", var: VarReader) -> Routing:
-    provider = settings.provider_name if settings.provider_url else None
-    providers = {WORKERS_AI, *([provider] if provider else [])}
-    return Routing(parse_rules(var("ROUTING_RULES"), providers), provider, parse_provider_models(var("PROVIDER_MODELS")))
+ROUTING_VARS = ("PROVIDERS", "PROVIDER_URL", "PROVIDER_NAME", "PROVIDER_MODELS", "ROUTING_RULES")
+
+
+def _routing(_settings: object, var: VarReader) -> Routing:
+    providers = parse_providers(var("PROVIDERS"), var("PROVIDER_URL"), var("PROVIDER_NAME"), var("PROVIDER_MODELS"))
+    rules = parse_rules(var("ROUTING_RULES"), {WORKERS_AI, *(provider.name for provider in providers)})
+    return Routing(rules, providers)
 
 
 def _splits(settings: "Settings", var: VarReader) -> list[Split]:
-    providers = {WORKERS_AI, *([settings.provider_name] if settings.provider_url else [])}
+    providers = {WORKERS_AI, *(provider.name for provider in settings.routing.providers)}
     return parse_splits(var("TRAFFIC_SPLITS"), providers)
 
 
@@ -73,16 +77,20 @@ class Settings(EnvSettings):
                                            doc="the queue whose messages the consumer hands to the replay")
     events_retention_days: float = setting("EVENTS_RETENTION_DAYS", 30.0, number,
                                            doc="raw events older than this are deleted by the cron (R2 and the rollups keep them)")
-    provider_name: str = setting("PROVIDER_NAME", "external", text, doc="the external OpenAI-compatible provider's name in ROUTING_RULES")
-    provider_url: str | None = setting("PROVIDER_URL", None, text, doc="its base URL; none: Workers AI only")
-    provider_api_key: str | None = setting("PROVIDER_API_KEY", None, text, secret=True, doc="its API key (a secret)")
+    ai_gateway_id: str | None = setting("AI_GATEWAY_ID", None, text, doc="the AI Gateway every Workers AI call goes through; none: direct")
+    ai_gateway_skip_cache: bool = setting("AI_GATEWAY_SKIP_CACHE", False, flag, doc="the gateway's cache is not read for these calls")
+    ai_gateway_cache_ttl: int | None = setting("AI_GATEWAY_CACHE_TTL", None, clamped(integer, 0),
+                                               doc="how long the gateway caches an answer, in seconds; none: the gateway's own setting")
+    ai_gateway_metadata: Mapping[str, str | int | float | bool] | None = setting(
+        "AI_GATEWAY_METADATA", None, parse_metadata, doc="custom metadata on every gateway log (a JSON object, 5 entries at most)")
+    routing: Routing = derived(_routing, lambda: Routing([], []), vars=ROUTING_VARS,
+                               doc="the external providers (their keys in the secrets they name), and which "
+                                   "generations go to each (shared/routing.py)")
     alert_webhook_url: str | None = setting("ALERT_WEBHOOK_URL", None, text,
                                             doc="where alerts are POSTed (inference/alerts.py); none: alerts are only listed")
     alert_webhook_secret: str | None = setting("ALERT_WEBHOOK_SECRET", None, text, secret=True,
                                                doc="the HMAC-SHA256 key of the webhook's x-alert-signature (a secret)")
     alert_queue: str = setting("ALERT_QUEUE_NAME", "inference-ui-alerts", text, doc="the queue whose messages are alerts to POST")
-    routing: Routing = derived(_routing, lambda: Routing([], None, {}), vars=("ROUTING_RULES", "PROVIDER_MODELS"),
-                               doc="which generations go to the provider, and its models (shared/routing.py)")
     splits: list[Split] = derived(_splits, list, vars=("TRAFFIC_SPLITS",),
                                   doc="weighted routes between models or providers, sticky per caller or conversation (shared/splits.py)")
     guardrails: Guardrails = derived(_guardrails, Guardrails, vars=("GUARDRAILS",),

@@ -83,6 +83,7 @@ class Meter:
     started: float = field(default_factory=time.perf_counter)
     ended_at: float | None = None  # when the answer ended, if its record is written later
     recorded: bool = False
+    gateway_log_id: str | None = None  # the call's AI Gateway log (inference/gateway.py), given by ai_client
 
     @classmethod
     def of(cls, env: Any, req: WorkRequest, kind: str) -> "Meter":
@@ -120,6 +121,7 @@ class Meter:
         cost = 0.0 if outcome == "cache_hit" else \
             settings_of(self.env).routing.cost_usd(provider, model, used.prompt_tokens, used.completion_tokens)
         call = ModelCallRecord(self.caller, model, self.kind, outcome, used, latency, ttft_ms, self.backend, self.failovers, provider, cost,
-                               self.used_tools, self.arm.split if self.arm else None, self.arm.arm if self.arm else None)
+                               self.used_tools, self.arm.split if self.arm else None, self.arm.arm if self.arm else None,
+                               self.gateway_log_id)
         self.recorded = True
         await record_quietly(self.env, call, self.request_id, self.settles)

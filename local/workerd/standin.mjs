@@ -15,8 +15,8 @@ let recorder;
 const recorderFor = (env) => (recorder ??= new AiRecorder(env));
 
 export class AiRecorderEntrypoint extends WorkerEntrypoint {
-  begin(model, stream, worker, options) {
-    return recorderFor(this.env).begin(model, stream, worker, options);
+  begin(model, stream, worker, options, gateway) {
+    return recorderFor(this.env).begin(model, stream, worker, options, gateway);
   }
 
   mark(id, outcome) {
@@ -177,7 +177,8 @@ export default {
 // The external OpenAI-compatible provider the inference worker can route to (PROVIDER_URL), played
 // by the same stand-in: any model name, answered as the stand-in's default model would, in
 // OpenAI's shapes; its calls are recorded with worker "provider" (and the model and bearer token
-// the provider was sent); a failure knob with worker "provider" fails it (503, or mid-stream).
+// the provider was sent); a failure knob with worker "provider" fails it (503, or the status its
+// `answer` says, or mid-stream).
 const PROVIDER = 'provider';
 const STAND_IN_MODEL = '@cf/meta/llama-3.1-8b-instruct-fast';
 // Offered tools, it answers as the stand-in's model that calls them in OpenAI's shape.
@@ -193,7 +194,11 @@ async function provider(request, recorder) {
     output = await new Ai(recorder, PROVIDER).run(body.tools?.length ? STAND_IN_TOOL_MODEL : STAND_IN_MODEL,
       { messages: body.messages, max_tokens: body.max_tokens, stream: Boolean(body.stream), ...tools });
   } catch (error) {
-    return json({ error: { message: String(error.message ?? error), type: 'server_error' } }, 503);
+    // As the failure knob says ({status, retryAfter, body}), else a 503.
+    const answer = error.answer ?? {};
+    const headers = answer.retryAfter === undefined ? {} : { 'retry-after': String(answer.retryAfter) };
+    const body = answer.body ?? { error: { message: String(error.message ?? error), type: 'server_error' } };
+    return Response.json(body, { status: answer.status ?? 503, headers });
   } finally {
     Object.assign(recorder.calls.at(-1) ?? {}, { providerModel: body.model, bearer: (request.headers.get('authorization') ?? '').replace(/^Bearer /, '') });
   }

@@ -1,6 +1,7 @@
 """The deploy workflow (.github/workflows/deploy.yml): it cannot run here, so it is checked
 against GitHub's workflow schema (check-jsonschema's vendored copy) and for the order a safe
-deploy needs: tests, then remote migrations, packages, and the inference workers before the api."""
+deploy needs: tests, then remote migrations, packages, and the inference workers before the api;
+then the smoke test, and the rollback when (and only when) the smoke test failed."""
 
 import subprocess
 import sys
@@ -40,5 +41,18 @@ def test_the_scripts_it_runs_exist():
 
     scripts = json.loads((ROOT / "package.json").read_text())["scripts"]
 
-    for name in ("sync:python", "deploy:production", "rollback:production"):
+    for name in ("sync:python", "deploy:production", "rollback:production", "smoke"):
         assert name in scripts, name
+
+
+def test_a_deployment_is_smoke_tested_and_rolled_back_if_the_smoke_test_fails():
+    workflow = YAML(typ="safe").load(WORKFLOW.read_text())
+    steps = workflow["jobs"]["deploy"]["steps"]
+    index = {name: i for i, step in enumerate(steps) for name in ("deploy:production", "smoke.py", "rollback:production")
+             if name in step.get("run", "")}
+    smoke, rollback = steps[index["smoke.py"]], steps[index["rollback:production"]]
+
+    assert index["deploy:production"] < index["smoke.py"] < index["rollback:production"] == len(steps) - 1
+    assert smoke["env"] == {"SMOKE_TEST_URL": "${{ vars.API_URL }}", "ADMIN_TOKEN": "${{ secrets.ADMIN_TOKEN }}"}
+    # Only after a failed smoke test: a deploy that stopped half-way is not the previous version's to undo.
+    assert rollback["if"] == f"failure() && steps.{smoke['id']}.outcome == 'failure'"

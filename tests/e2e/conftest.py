@@ -36,6 +36,10 @@ TEST_PROVIDER = "standin-provider"
 TEST_PROVIDER_KEY = "test-provider-key-0123456789"
 TEST_PROVIDER_MODEL = "standin-mistral-large"
 TEST_PRO_DAILY_BUDGET_USD = 0.05
+TEST_GATEWAY = "test-gateway"
+TEST_PROVIDER_KEY_SECRET = "STANDIN_PROVIDER_API_KEY"
+# A provider's circuit, once open, passes it over this long (30 s deployed by default).
+TEST_PROVIDER_COOLDOWN_SECONDS = 1
 TEST_RETENTION_DAYS = 20
 # Alerts go to a webhook a test serves on this port (tests/e2e/test_key_policy.py), signed with this secret.
 TEST_ALERT_WEBHOOK_PORT = free_port()
@@ -63,11 +67,9 @@ HOST_VARIABLES = {
     "EVENT_RETRY_BASE_SECONDS": "0",
     # Events older than this are purged by the cron (30 deployed; events may be 30 days old).
     "EVENTS_RETENTION_DAYS": str(TEST_RETENTION_DAYS),
-    # Provider routing (test_providers.py): one model mapped to the external provider, at
-    # prices high enough for a few calls to spend the pro tier's daily budget.
-    "PROVIDER_NAME": TEST_PROVIDER,
-    "PROVIDER_API_KEY": TEST_PROVIDER_KEY,
-    "PROVIDER_MODELS": json.dumps({"mistral-small-3.1": {"model": TEST_PROVIDER_MODEL, "input_price": 500, "output_price": 1000}}),
+    # Provider routing (test_providers.py): PROVIDERS (providers_of_test_host, once the host's URL is
+    # known) maps one model to the external provider, its key in this secret.
+    TEST_PROVIDER_KEY_SECRET: TEST_PROVIDER_KEY,
     "ROUTING_RULES": json.dumps([{"provider": TEST_PROVIDER, "complexity": "high"},
                                  {"provider": TEST_PROVIDER, "min_prompt_tokens": 2000}]),
     "TIER_PRO_DAILY_BUDGET_USD": str(TEST_PRO_DAILY_BUDGET_USD),
@@ -79,7 +81,21 @@ HOST_VARIABLES = {
     "GENERATION_CACHE_EDGE": "true",
     # The semantic cache, for two JWT subjects only (its embeddings would be calls other tests count).
     "SEMANTIC_CACHE": f"key:jwt:{SEMANTIC_CALLERS[0]}, key:jwt:{SEMANTIC_CALLERS[1]}",
+    # Every Workers AI call through an AI Gateway (the stand-in records the option, and names a log).
+    "AI_GATEWAY_ID": TEST_GATEWAY,
+    "AI_GATEWAY_CACHE_TTL": "600",
+    "AI_GATEWAY_METADATA": json.dumps({"deployment": "e2e"}),
 }
+
+
+
+def providers_of_test_host(url: str) -> str:
+    """PROVIDERS for a test host whose provider stand-in answers at `url`: one model mapped, at
+    prices high enough for a few calls to spend the pro tier's daily budget."""
+    return json.dumps([{"name": TEST_PROVIDER, "url": url, "key_secret": TEST_PROVIDER_KEY_SECRET,
+                        "cooldown_seconds": TEST_PROVIDER_COOLDOWN_SECONDS,
+                        "models": {"mistral-small-3.1": {"model": TEST_PROVIDER_MODEL, "input_price": 500, "output_price": 1000}}}])
+
 
 host_only = pytest.mark.skipif(bool(E2E_BASE_URL), reason="needs the local host (E2E_BASE_URL is set)")
 # Injected binding faults (D1, KV, R2, an RPC method failing) and the Analytics Engine points kept
@@ -116,7 +132,7 @@ def instrumented_host(state_dir: Path) -> LocalHost:
     """The instrumented local host the tests run on, with the test settings above."""
     local = LocalHost(CONFIGS, state_dir, variables=dict(HOST_VARIABLES), instrumented=True, snapshot=kept_baseline())
     # The external provider is the AI stand-in's OpenAI-compatible face, on the same host.
-    local.variables["PROVIDER_URL"] = f"{local.url}/__devhost/openai/v1"
+    local.variables["PROVIDERS"] = providers_of_test_host(f"{local.url}/__devhost/openai/v1")
     return local
 
 

@@ -89,7 +89,8 @@ def test_use_chat_shows_a_mid_stream_model_failure(base_url, api_key, ai, sdk):
 
 @pytest.mark.parametrize("sdk", SDK_VERSIONS)
 def test_use_chat_gets_an_error_when_the_model_fails_before_the_first_token(base_url, api_key, ai, sdk):
-    ai.fail_next({"mode": "error", "code": 5000, "message": "model crashed"})
+    # The model and its fallback (FALLBACK_MODELS) both: an unknown failure passes to the next model.
+    ai.fail_next(*[{"mode": "error", "code": 5000, "message": "model crashed"}] * 2)
 
     result = run_client(sdk, base_url, "chat", api_key, text="hello")
 

@@ -1,7 +1,7 @@
 """GET /health, the one route open without credentials: the api worker answers, and the
 inference service reports every binding, reached over the INFERENCE service binding."""
 
-from tests.e2e.conftest import needs_faults
+from tests.e2e.conftest import TEST_PROVIDER, needs_faults
 
 BINDINGS = {"DB", "CACHE", "ARCHIVE", "ANALYTICS", "AI", "VECTORS"}
 
@@ -47,3 +47,17 @@ def test_only_the_deep_check_writes_an_analytics_engine_point(anonymous, admin_t
 
     assert [p for p in after_public if p["blobs"][0] == "health"] == []
     assert len([p for p in after_deep if p["blobs"][0] == "health"]) == 1
+
+
+def test_the_deep_check_lists_every_backend_with_its_circuit_and_every_provider_with_its_own(anonymous, admin_token):
+    response = anonymous.get("/health", params={"deep": "1"}, headers={"authorization": f"Bearer {admin_token}"})
+
+    body = response.json()
+    assert response.status_code == 200, body
+    assert set(body["backends"]) == {"INFERENCE"}  # backends.txt's one backend, bound as INFERENCE
+    backend = body["backends"]["INFERENCE"]
+    assert backend["status"] == "ok" and backend["circuit"]["state"] in {"closed", "open", "half_open"}
+    assert set(backend["bindings"]) == BINDINGS and all(status["checked"] for status in backend["bindings"].values())
+    assert set(backend["providers"]) == {TEST_PROVIDER}
+    assert backend["providers"][TEST_PROVIDER]["state"] in {"closed", "open", "half_open"}
+    assert "backends" not in anonymous.get("/health").json()  # the public check shows none of it

@@ -11,7 +11,13 @@ import httpx
 import openai
 import pytest
 
-from tests.e2e.conftest import TEST_PRO_DAILY_BUDGET_USD, TEST_PROVIDER, TEST_PROVIDER_KEY, TEST_PROVIDER_MODEL
+from tests.e2e.conftest import (
+    TEST_PRO_DAILY_BUDGET_USD,
+    TEST_PROVIDER,
+    TEST_PROVIDER_COOLDOWN_SECONDS,
+    TEST_PROVIDER_KEY,
+    TEST_PROVIDER_MODEL,
+)
 from tests.e2e.sdk import message_text, run_client
 from tests.e2e.test_ai_sdk import STAND_IN_REPLY
 
@@ -129,3 +135,66 @@ def test_a_tier_budget_stops_its_keys_once_spent(base_url, new_key, ai):
     assert int(response.headers["retry-after"]) > 0
     assert spent["cost_usd"] >= TEST_PRO_DAILY_BUDGET_USD
     assert spent["limits"]["daily_budget_usd"] == TEST_PRO_DAILY_BUDGET_USD
+
+
+def test_workers_ai_out_of_its_daily_allocation_is_answered_by_the_provider(client, ai):
+    ai.fail_next({"mode": "error", "code": 4006, "message": "you have used up your daily free allocation of 10,000 neurons"})
+
+    response = client.post("/stream/chat", json=chat("out of neurons"))
+
+    assert response.status_code == 200, response.text
+    assert response.headers["x-provider"] == TEST_PROVIDER and response.headers["x-model"] == MAPPED
+    assert STAND_IN_REPLY.format("out of neurons").split()[-1] in response.text
+    assert [call["worker"] for call in ai.calls()] == ["inference-service", "provider"]  # no other Workers AI model tried
+
+
+def test_workers_ai_out_of_its_daily_allocation_without_a_provider_is_a_429_naming_the_limit(client, ai):
+    ai.fail_next({"mode": "error", "code": 4006, "message": "you have used up your daily free allocation of 10,000 neurons"})
+
+    response = client.post("/stream/chat", json={**chat("no provider maps this model"), "model": "llama-3.1-8b"})
+
+    assert response.status_code == 429, response.text
+    assert response.json()["error"]["code"] == "workers_ai_daily_limit"
+    assert 0 < int(response.headers["retry-after"]) <= 86_400
+    assert provider_calls(ai) == []
+
+
+RATE_LIMIT = {"error": {"message": "Rate limit reached for requests", "type": "requests", "code": "rate_limit_exceeded"}}
+
+
+def provider_rate_limited(retry_after: int = 7) -> dict:
+    return {"mode": "error", "worker": "provider", "answer": {"status": 429, "retryAfter": retry_after, "body": RATE_LIMIT}}
+
+
+def provider_circuit(anonymous, admin_token) -> dict:
+    deep = anonymous.get("/health", params={"deep": "1"}, headers={"authorization": f"Bearer {admin_token}"}).json()
+    return deep["backends"]["INFERENCE"]["providers"][TEST_PROVIDER]
+
+
+def test_a_providers_rate_limit_passes_over_it_for_its_own_cool_down(client, ai, anonymous, admin_token):
+    ai.fail_next(provider_rate_limited())
+
+    limited = client.post("/stream/chat", json=chat("rate limited", complexity="high"))  # the rules send it to the provider
+    circuit = provider_circuit(anonymous, admin_token)
+    passed_over = client.post("/stream/chat", json=chat("passed over", complexity="high"))
+    calls_while_open = len(provider_calls(ai))
+    time.sleep(TEST_PROVIDER_COOLDOWN_SECONDS)  # its cool-down: the next request probes it
+    probed = client.post("/stream/chat", json=chat("probed", complexity="high"))
+
+    assert limited.status_code == 200 and limited.headers["x-provider"] == "workers-ai"  # a limit is not retried: failed over
+    assert circuit["state"] == "open"
+    assert passed_over.headers["x-provider"] == "workers-ai" and calls_while_open == 1
+    assert probed.headers["x-provider"] == TEST_PROVIDER
+    assert provider_circuit(anonymous, admin_token) == {"state": "closed", "failures": 0}
+
+
+def test_out_of_workers_ai_and_the_providers_rate_limit_is_a_429_naming_the_first_limit(client, ai):
+    ai.fail_next({"mode": "error", "code": 4006, "message": "you have used up your daily free allocation of 10,000 neurons"},
+                 provider_rate_limited())
+
+    response = client.post("/stream/chat", json=chat("nowhere to go"))
+
+    assert response.status_code == 429, response.text
+    assert response.json()["error"]["code"] == "workers_ai_daily_limit"
+    assert [call["worker"] for call in ai.calls()] == ["inference-service", "provider"]
+    time.sleep(TEST_PROVIDER_COOLDOWN_SECONDS)  # the provider's circuit, opened by its limit, closes for the next test

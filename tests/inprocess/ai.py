@@ -294,14 +294,15 @@ class AiRecorder:
     def fail_next(self, *failures: dict) -> None:
         self.set(failures=list(failures))
 
-    def begin(self, worker: str, model: str, inputs: dict) -> tuple[dict, dict | None]:
-        """Records a call and says which failure it takes, if any."""
+    def begin(self, worker: str, model: str, inputs: dict, gateway: dict | None = None) -> tuple[dict, dict | None]:
+        """Records a call (with the AI Gateway it went through, if any) and says which failure it takes, if any."""
         options = {name: inputs[name] for name in SAMPLING_OPTIONS if name in inputs}
         if isinstance(inputs.get("tools"), list):
             options["tools"] = len(inputs["tools"])
         if "tool_choice" in inputs:
             options["tool_choice"] = inputs["tool_choice"]
-        call = {"id": len(self.recorded) + 1, "model": model, "stream": bool(inputs.get("stream")), "worker": worker, "options": options}
+        call = {"id": len(self.recorded) + 1, "model": model, "stream": bool(inputs.get("stream")), "worker": worker, "options": options,
+                "gateway": gateway}
         self.recorded.append(call)
         failures = self.knobs["failures"]
         index = next((i for i, f in enumerate(failures) if not f.get("worker") or f["worker"] == worker), None)
@@ -321,13 +322,16 @@ class WorkersAI:
     def __init__(self, recorder: AiRecorder, worker: str) -> None:
         self.recorder = recorder
         self.worker = worker
+        self.gateway_log_id: str | None = None  # as the binding's aiGatewayLogId: the last call's log
 
     @property
     def knobs(self) -> dict[str, Any]:
         return self.recorder.knobs
 
     async def run(self, model: str, inputs: dict, options: Any = None) -> Any:
-        call, failure = self.recorder.begin(self.worker, model, inputs)
+        gateway = (options or {}).get("gateway")
+        call, failure = self.recorder.begin(self.worker, model, inputs, gateway)
+        self.gateway_log_id = f"standin-gateway-log-{call['id']}" if gateway else None
         if self.knobs["latencyMs"]:
             try:
                 await asyncio.sleep(self.knobs["latencyMs"] / 1000)
@@ -368,8 +372,8 @@ class WorkersAI:
         events = [{"response": token, "p": "abcdefghij"[:index % 10]} for index, token in enumerate(tokens)]
         return self._stream(call, events, prompt_tokens, len(tokens), failure)
 
-    async def run_vectors_json(self, model: str, inputs: dict) -> str:  # as inference/store/runtime.py's adapter
-        return json.dumps((await self.run(model, inputs))["data"], separators=(",", ":"))
+    async def run_vectors_json(self, model: str, inputs: dict, options: Any = None) -> str:  # as inference/store/runtime.py's adapter
+        return json.dumps((await self.run(model, inputs, options))["data"], separators=(",", ":"))
 
     def _stream(self, call: dict, events: list[dict], prompt_tokens: int, completion_tokens: int, failure: dict | None) -> ReadableStream:
         """One event a pull, as the real binding's stream (high-water mark 0: nothing ahead of a read)."""

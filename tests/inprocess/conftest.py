@@ -6,13 +6,13 @@ FakeClock, which a test advances instead of sleeping."""
 import httpx
 import pytest
 
-from tests.e2e.conftest import HOST_VARIABLES, api_key, new_key  # noqa: F401, F811 (fixtures, used by name)
+from tests.e2e.conftest import HOST_VARIABLES, api_key, new_key, providers_of_test_host  # noqa: F401, F811 (fixtures, used by name)
 from tests.inprocess.ai import AiRecorder
 from tests.inprocess.host import ORIGIN, FakeClock, InProcessHost
 
 # The external provider is not reachable in-process (the runtime's fetch is absent): the tests
 # routed to it stay end to end (tests/e2e/test_providers.py).
-INPROCESS_VARIABLES = {**HOST_VARIABLES, "PROVIDER_URL": f"{ORIGIN}/provider/v1"}
+INPROCESS_VARIABLES = {**HOST_VARIABLES, "PROVIDERS": providers_of_test_host(f"{ORIGIN}/provider/v1")}
 
 
 @pytest.fixture(scope="session")

@@ -145,3 +145,29 @@ def test_requests_that_fail_over_before_they_were_counted_are_counted_by_the_nex
     assert Counter(r.status_code for r in responses) == {200: 20, 429: 5}
     assert {r.headers["x-inference-backend"] for r in responses if r.status_code == 200} == {"INFERENCE"}
     assert model_calls_by_worker(control)[SECOND] == 0  # the second backend never saw a call
+
+
+def test_the_deep_health_check_lists_every_backend_with_its_circuit(pool):
+    client, control, host = pool
+    control.reset()
+    host.clock.advance(COOLDOWN_SECONDS + 0.5)
+    served_by(client, 2)  # a circuit left open by an earlier test is probed, and closes
+    admin = {"authorization": f"Bearer {ADMIN}"}
+    healthy = client.get("/health", params={"deep": "1"}, headers=admin).json()
+    control.set(failingWorkers=[SECOND])
+    served_by(client, 2 * FAILURES_TO_OPEN)  # the second backend fails until its circuit opens
+
+    with host.rpc_failing("INFERENCE_2", "health"):
+        response = client.get("/health", params={"deep": "1"}, headers=admin)
+
+    assert set(healthy["backends"]) == {"INFERENCE", "INFERENCE_2"}
+    assert {name: b["circuit"]["state"] for name, b in healthy["backends"].items()} == {"INFERENCE": "closed", "INFERENCE_2": "closed"}
+    assert healthy["status"] == "ok" and all(b["status"] == "ok" for b in healthy["backends"].values())
+    body = response.json()
+    assert response.status_code == 503 and body["status"] == "degraded"
+    first, second = body["backends"]["INFERENCE"], body["backends"]["INFERENCE_2"]
+    assert (first["status"], first["circuit"]) == ("ok", {"state": "closed", "failures": 0})
+    assert first["bindings"]["AI"]["checked"] is True
+    assert second["status"] == "down" and "error" in second
+    assert second["circuit"] == {"state": "open", "failures": FAILURES_TO_OPEN}
+    assert body["inference"]["service"] == "inference-service"  # the first backend's report, as the public check shows it

@@ -6,13 +6,43 @@ import time
 from tests.stream_failures import assert_error, chat
 
 
-def test_a_failure_before_the_first_token_is_a_502(client, ai):
+def test_a_model_that_fails_for_an_unknown_reason_is_passed_over_at_once_for_the_next(client, ai):
     ai.fail_next({"mode": "error", "code": 5000, "message": "model crashed"})
+
+    response = chat(client)
+
+    assert response.status_code == 200
+    assert response.headers["x-model"] == "@cf/meta/llama-3.3-70b-instruct-fp8-fast"
+    assert [c["model"] for c in ai.calls()] == ["@cf/meta/llama-3.1-8b-instruct-fast", "@cf/meta/llama-3.3-70b-instruct-fp8-fast"]
+
+
+def test_every_model_failing_before_the_first_token_is_a_502(client, ai):
+    ai.fail_next(*[{"mode": "error", "code": 5000, "message": "model crashed"}] * 2)
 
     error = assert_error(chat(client), 502, "upstream_error")
 
     assert "model crashed" in error["message"]
-    assert len(ai.calls()) == 1  # not a transient error: no retry
+    assert len(ai.calls()) == 2  # not transient: no retry of either model
+
+
+def test_input_the_model_refuses_is_the_clients_fault_tried_once(client, ai):
+    ai.fail_next({"mode": "error", "code": 5006, "message": "Error: required properties at '/' are 'prompt' or 'messages'"})
+
+    error = assert_error(chat(client), 400, "invalid_request")
+
+    assert "required properties" in error["message"]
+    assert len(ai.calls()) == 1
+
+
+def test_workers_ai_out_of_its_daily_allocation_without_a_provider_is_a_429_naming_the_limit(client, ai):
+    ai.fail_next({"mode": "error", "code": 4006, "message": "you have used up your daily free allocation of 10,000 neurons"})
+
+    response = chat(client)
+
+    error = assert_error(response, 429, "workers_ai_daily_limit")
+    assert "daily allocation" in error["message"]
+    assert 0 < int(response.headers["retry-after"]) <= 86_400  # until 00:00 UTC
+    assert len(ai.calls()) == 1  # the fallback model is on the same account: not tried
 
 
 def test_a_transient_failure_is_retried(client, ai):

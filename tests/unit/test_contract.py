@@ -17,7 +17,8 @@ REPORT = {
 def test_a_health_report_round_trips_as_plain_json():
     report = HealthReport.model_validate(REPORT)
 
-    assert report.model_dump(mode="json") == {**REPORT, "bindings": {"DB": {"ok": True, "latency_ms": 1.5, "error": None, "checked": True}}}
+    assert report.model_dump(mode="json") == {**REPORT, "bindings": {"DB": {"ok": True, "latency_ms": 1.5, "error": None, "checked": True}},
+                                              "providers": {}}
 
 
 def test_a_health_report_with_a_negative_latency_names_the_field():

@@ -6,14 +6,23 @@ import pytest
 
 from inference.external import ExternalProvider
 from shared.models import CATALOG, TEXT_MODELS
-from shared.routing import WORKERS_AI, ProviderModel, Routing, RoutingConfigError, parse_provider_models, parse_rules
+from shared.routing import (
+    WORKERS_AI,
+    Provider,
+    ProviderModel,
+    Routing,
+    RoutingConfigError,
+    parse_provider_models,
+    parse_providers,
+    parse_rules,
+)
 
 SMALL, LARGE = "@cf/meta/llama-3.1-8b-instruct-fast", "@cf/meta/llama-3.3-70b-instruct-fp8-fast"
 
 
 def routing(rules: list[dict], models: dict | None = None) -> Routing:
     mapped = parse_provider_models(json.dumps(models if models is not None else {"llama-3.3-70b": "big", "llama-3.1-8b": "small"}))
-    return Routing(parse_rules(json.dumps(rules), {WORKERS_AI, "ext"}), "ext", mapped)
+    return Routing(parse_rules(json.dumps(rules), {WORKERS_AI, "ext"}), [Provider(name="ext", url="https://ext.example/v1", models=mapped)])
 
 
 def test_the_first_matching_rule_names_the_provider_and_workers_ai_is_the_default():
@@ -31,15 +40,15 @@ def test_the_first_matching_rule_names_the_provider_and_workers_ai_is_the_defaul
 def test_the_chosen_provider_is_tried_first_and_the_other_is_the_fallback():
     rules = routing([{"provider": "ext", "complexity": "high"}])
 
-    assert rules.attempts(LARGE, [SMALL], 10, "high", "pro") == [("ext", LARGE), (WORKERS_AI, LARGE), (WORKERS_AI, SMALL)]
-    assert rules.attempts(LARGE, [SMALL], 10, None, "pro") == [(WORKERS_AI, LARGE), (WORKERS_AI, SMALL), ("ext", LARGE)]
+    assert rules.attempts(LARGE, [SMALL], 10, "high", "pro") == [("ext", LARGE), (WORKERS_AI, LARGE), (WORKERS_AI, SMALL), ("ext", SMALL)]
+    assert rules.attempts(LARGE, [SMALL], 10, None, "pro") == [(WORKERS_AI, LARGE), (WORKERS_AI, SMALL), ("ext", LARGE), ("ext", SMALL)]
 
 
 def test_a_model_the_provider_does_not_map_stays_on_workers_ai():
     rules = routing([{"provider": "ext", "complexity": "high"}], models={"llama-3.3-70b": "big"})
 
     assert rules.attempts(SMALL, [], 10, "high", "pro") == [(WORKERS_AI, SMALL)]
-    assert Routing([], None, {}).attempts(SMALL, [LARGE], 10, "high", "pro") == [(WORKERS_AI, SMALL), (WORKERS_AI, LARGE)]
+    assert Routing([], []).attempts(SMALL, [LARGE], 10, "high", "pro") == [(WORKERS_AI, SMALL), (WORKERS_AI, LARGE)]
 
 
 def test_a_call_costs_its_tokens_at_the_catalog_price_or_the_provider_price():
@@ -75,3 +84,55 @@ def test_the_external_provider_is_given_the_sampling_options_in_openais_names():
 
     assert {k: body[k] for k in ("model", "max_tokens", "seed", "top_p", "temperature")} == \
         {"model": "provider-m", "max_tokens": 9, "seed": 4, "top_p": 0.5, "temperature": 0}
+
+
+PROVIDERS = json.dumps([
+    {"name": "together", "url": "https://api.together.xyz/v1", "key_secret": "TOGETHER_API_KEY", "cooldown_seconds": 60,
+     "models": {"llama-3.3-70b": {"model": "meta-llama/Llama-3.3-70B-Instruct-Turbo", "input_price": 0.88, "output_price": 0.88}}},
+    {"name": "groq", "url": "https://api.groq.com/openai/v1", "key_secret": "GROQ_API_KEY", "failures": 1,
+     "models": {"llama-3.3-70b": "llama-3.3-70b-versatile", "llama-3.1-8b": "llama-3.1-8b-instant"}},
+])
+
+
+def test_any_number_of_providers_each_with_its_models_prices_key_and_circuit():
+    together, groq = parse_providers(PROVIDERS)
+
+    assert (together.name, together.key_secret, together.cooldown_seconds, together.failures) == ("together", "TOGETHER_API_KEY", 60, 3)
+    assert together.models[LARGE].input_price == 0.88
+    assert (groq.cooldown_seconds, groq.failures, groq.models[SMALL].model) == (30, 1, "llama-3.1-8b-instant")
+    rules = Routing(parse_rules('[{"provider": "groq", "tiers": ["enterprise"]}]', {WORKERS_AI, "together", "groq"}),
+                    [together, groq])
+    assert rules.cost_usd("together", LARGE, 1_000_000, 1_000_000) == pytest.approx(1.76)
+    assert rules.cost_usd("groq", LARGE, 1_000_000, 0) == pytest.approx(CATALOG[LARGE].input_price)
+
+
+def test_the_chain_tries_each_model_on_every_provider_in_order_the_chosen_one_first():
+    rules = Routing(parse_rules('[{"provider": "groq", "tiers": ["enterprise"]}]', {WORKERS_AI, "together", "groq"}),
+                    parse_providers(PROVIDERS))
+
+    assert rules.attempts(LARGE, [SMALL], 10, None, "pro") == [
+        (WORKERS_AI, LARGE), (WORKERS_AI, SMALL), ("together", LARGE), ("groq", LARGE), ("groq", SMALL)]
+    assert rules.attempts(LARGE, [SMALL], 10, None, "enterprise") == [
+        ("groq", LARGE), (WORKERS_AI, LARGE), (WORKERS_AI, SMALL), ("together", LARGE), ("groq", SMALL)]
+
+
+def test_the_single_provider_vars_still_configure_one_provider():
+    [single] = parse_providers(None, "https://provider.example/v1", "ext", '{"llama-3.1-8b": "small"}')
+
+    assert (single.name, single.url, single.key_secret) == ("ext", "https://provider.example/v1", "PROVIDER_API_KEY")
+    assert single.models[SMALL].model == "small"
+    assert parse_providers(None, "https://provider.example/v1")[0].name == "external"
+    assert parse_providers(None) == []
+
+
+@pytest.mark.parametrize("providers, url, problem", [
+    (PROVIDERS, "https://provider.example/v1", "PROVIDERS and PROVIDER_URL are both set: list PROVIDER_URL's provider in PROVIDERS"),
+    ('[{"name": "a", "url": "u"}, {"name": "a", "url": "v"}]', None, "more than one provider named a"),
+    ('[{"name": "workers-ai", "url": "u"}]', None, "(?s)PROVIDERS: .*Workers AI's name"),
+    ('[{"name": "a", "url": "u", "models": {"no-such-model": "x"}}]', None, "no-such-model is not a model of the catalog"),
+    ('[{"name": "a", "url": "u", "cooldown_seconds": -1}]', None, "(?s)PROVIDERS: .*cooldown_seconds"),
+    ('[{"name": "a"}]', None, "(?s)PROVIDERS: .*url"),
+])
+def test_a_providers_var_that_cannot_be_used_is_named(providers, url, problem):
+    with pytest.raises(RoutingConfigError, match=problem):
+        parse_providers(providers, url)

@@ -1,4 +1,4 @@
-from shared.workers_ai import SSEDecoder, error_code, is_retryable
+from shared.workers_ai import SSEDecoder
 
 
 def test_decoder_reassembles_events_split_across_chunks():
@@ -20,24 +20,6 @@ def test_decoder_handles_multibyte_text_split_inside_a_character():
     events = decoder.feed(payload[:20]) + decoder.feed(payload[20:])
 
     assert [e.text for e in events] == ["héllo"]
-
-
-def test_error_codes_and_retryability():
-    assert error_code("AiError: 3040: Capacity temporarily exceeded") == 3040
-    assert is_retryable("AiError: 3040: Capacity temporarily exceeded")
-    assert not is_retryable("AiError: 5007: No such model")
-    assert is_retryable("Network timeout while reading")
-    assert not is_retryable("TypeError: bad input")
-
-
-def test_a_timeout_is_told_apart_from_capacity():
-    from inference.ai_client import _failure
-
-    timed_out = _failure("AiError: 3007: Request timed out", retryable=True).failure
-    capacity = _failure("AiError: 3040: Capacity temporarily exceeded", retryable=True).failure
-
-    assert (timed_out.code, capacity.code) == ("upstream_timeout", "service_unavailable")
-    assert "timed out" in timed_out.message and "capacity" in capacity.message
 
 
 def test_a_stream_event_nested_thousands_deep_or_not_an_object_is_skipped_not_a_crash():

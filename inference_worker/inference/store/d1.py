@@ -102,8 +102,8 @@ ON CONFLICT (key_id, day) DO UPDATE SET
 """
 RECORD_CALL_SQL = """
 INSERT INTO ai_calls (key_id, ts, model, kind, outcome, latency_ms, ttft_ms, prompt_tokens, completion_tokens,
-                      provider, backend, cost_usd, used_tools, split, arm)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
+                      provider, backend, cost_usd, used_tools, split, arm, gateway_log_id)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
 """
 BUMP_ANALYTICS_VERSION_SQL = """
 INSERT INTO analytics_versions (key_id, version) VALUES (?1, 1)
@@ -207,7 +207,7 @@ def call_row(call: ModelCallRecord, now: datetime | None = None) -> list[Any]:
     ts = int((now.timestamp() if now else clock.now()) * 1000)
     return [call.caller.key_id, ts, call.model, call.kind, call.outcome, round(call.latency_ms, 2),
             round(call.ttft_ms, 2), call.usage.prompt_tokens, call.usage.completion_tokens, call.provider, call.backend,
-            call.cost_usd, int(call.used_tools), call.split, call.arm]
+            call.cost_usd, int(call.used_tools), call.split, call.arm, call.gateway_log_id]
 
 
 def _document(row: dict[str, Any]) -> dict[str, Any]:

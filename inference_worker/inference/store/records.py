@@ -25,3 +25,4 @@ class ModelCallRecord:
     used_tools: bool = False  # the model was offered tools, or the conversation held tool calls or results
     split: str | None = None  # the traffic split the call was routed by (shared/splits.py), and its arm
     arm: str | None = None
+    gateway_log_id: str | None = None  # its AI Gateway log, when the call went through one (inference/gateway.py)

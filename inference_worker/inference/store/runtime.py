@@ -155,13 +155,20 @@ class AnalyticsEngine:
 
 class WorkersAI:
     """A streamed answer stays the runtime's ReadableStream; any other answer becomes Python data
-    through its JSON text (an embedding's vectors included)."""
+    through its JSON text (an embedding's vectors included). `options`: the binding's third
+    argument (AI Gateway's, inference/gateway.py)."""
 
     def __init__(self, binding: Any) -> None:
         self._ai = binding
 
-    async def run(self, model: str, inputs: dict[str, Any]) -> Any:
-        answer = await cancelled_with_caller(lambda signal: self._ai.run(model, js_value(inputs), with_signal({}, signal)))
+    @property
+    def gateway_log_id(self) -> str | None:
+        """The AI Gateway log of the call that ended last: the binding's own attribute, read right
+        after each call (the binding is the isolate's, shared by its concurrent requests)."""
+        return _present(getattr(self._ai, "aiGatewayLogId", None))
+
+    async def run(self, model: str, inputs: dict[str, Any], options: dict[str, Any] | None = None) -> Any:
+        answer = await cancelled_with_caller(lambda signal: self._ai.run(model, js_value(inputs), with_signal(options or {}, signal)))
         if inputs.get("stream"):
             return answer
         if answer is None or answer is jsnull:
@@ -170,10 +177,10 @@ class WorkersAI:
         # model's JSON-mode answer nested thousands deep would overflow the stack converting it.
         return parse_internal(JSON.stringify(answer), field=f"{model}'s answer")
 
-    async def run_vectors_json(self, model: str, inputs: dict[str, Any]) -> str:
+    async def run_vectors_json(self, model: str, inputs: dict[str, Any], options: dict[str, Any] | None = None) -> str:
         """An embedding model's vectors (its answer's `data`) as JSON text, written by the runtime:
         never one Python float (shared/embeddings.py)."""
-        return JSON.stringify((await self._ai.run(model, js_value(inputs))).data)
+        return JSON.stringify((await self._ai.run(model, js_value(inputs), js_value(options or {}))).data)
 
 
 class QueueMessage:
