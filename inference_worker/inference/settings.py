@@ -34,7 +34,7 @@ def _routing(_settings: object, var: VarReader) -> Routing:
 
 
 def _splits(settings: "Settings", var: VarReader) -> list[Split]:
-    providers = {WORKERS_AI, *(provider.name for provider in settings.routing.providers)}
+    providers = {WORKERS_AI, *_routing(settings, var).providers}
     return parse_splits(var("TRAFFIC_SPLITS"), providers)
 
 
