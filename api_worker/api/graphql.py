@@ -35,6 +35,7 @@ from shared.contract import Caller, KeySpec, Retrieval
 from shared.documents import SearchRequest
 from shared.errors import ApiError, ErrorCode
 from shared.models import ALL_MODELS, ModelInfo
+from shared.payloads import PayloadRef
 
 
 @dataclass
@@ -108,6 +109,12 @@ async def _revoke_api_key(info: Any, id: str) -> bool:  # noqa: A002 (the GraphQ
     revoked = await info.context.request.inference.revoke_key(id)
     admission.isolate.forget_key(id)
     return revoked
+
+
+async def _payload_log(info: Any, callId: str) -> dict[str, Any]:  # noqa: N803 (the GraphQL argument's name)
+    require_admin(info.context.request)
+    ref = _query(PayloadRef, call_id=callId)
+    return _camelize((await info.context.request.inference.get_payload(ref)).model_dump(mode="json"))
 
 
 def _scope(info: Any, key_id: str | None) -> Caller:
@@ -200,6 +207,7 @@ ROOT = {
     "usage": _usage,
     "apiKeys": _api_keys,
     "unindexedBatches": _unindexed_batches,
+    "payloadLog": _payload_log,
     "createApiKey": _create_api_key,
     "revokeApiKey": _revoke_api_key,
 }

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from shared.config import EnvSettings, VarReader, clamped, derived, flag, integer, number, setting, text
 from shared.isolate import PerIsolate
 from shared.models import DEFAULT_TEXT_MODEL, parse_model_list
+from shared.payloads import PayloadPolicy
 from shared.routing import WORKERS_AI, Routing, parse_provider_models, parse_rules
 from shared.tiers import TIER_VARS, TIERS, TierLimits, limits_for
 
@@ -22,6 +23,10 @@ def _shared_scope(value: str) -> bool:
 
 def _tiers(_settings: object, var: VarReader) -> Mapping[str, TierLimits]:
     return {tier: limits_for(tier, var) for tier in TIERS}
+
+
+def _payloads(settings: "Settings", var: VarReader) -> PayloadPolicy:
+    return PayloadPolicy.parse(var("PAYLOAD_LOG_TIERS"), var("PAYLOAD_LOG_KEYS"), settings.payload_retention_days)
 
 
 def _routing(settings: "Settings", var: VarReader) -> Routing:
@@ -63,6 +68,10 @@ class Settings(EnvSettings):
     provider_api_key: str | None = setting("PROVIDER_API_KEY", None, text, secret=True, doc="its API key (a secret)")
     routing: Routing = derived(_routing, lambda: Routing([], None, {}), vars=("ROUTING_RULES", "PROVIDER_MODELS"),
                                doc="which generations go to the provider, and its models (shared/routing.py)")
+    payload_retention_days: float = setting("PAYLOAD_RETENTION_DAYS", 7.0, number,
+                                            doc="how long kept prompts and answers stay in R2 before the cron deletes them; 0: none kept")
+    payloads: PayloadPolicy = derived(_payloads, PayloadPolicy, vars=("PAYLOAD_LOG_TIERS", "PAYLOAD_LOG_KEYS"),
+                                      doc="the tiers and key ids whose prompts and answers are kept, redacted (shared/payloads.py)")
     tiers: Mapping[str, TierLimits] = derived(_tiers, lambda: dict(TIERS), vars=TIER_VARS, doc="shared/tiers.py's limits, overridden")
 
     def limits_for(self, tier: str) -> TierLimits:

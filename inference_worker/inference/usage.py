@@ -114,4 +114,8 @@ class Meter:
         call = ModelCallRecord(self.caller, model, self.kind, outcome, used, latency, ttft_ms, self.backend, self.failovers, provider, cost,
                           self.used_tools)
         self.recorded = True
+        # The call's span attributes, on the line of its span (inference/log.py): what a trace's lines say of it.
+        log("model call", caller=self.caller.key_id, kind=self.kind, model=model, provider=provider, backend=self.backend,
+            outcome=outcome, cache="hit" if outcome == "cache_hit" else None, prompt_tokens=used.prompt_tokens,
+            completion_tokens=used.completion_tokens, ms=round(latency, 1))
         await record_quietly(self.env, call, self.request_id, self.settles)

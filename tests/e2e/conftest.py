@@ -37,6 +37,7 @@ TEST_PROVIDER_KEY = "test-provider-key-0123456789"
 TEST_PROVIDER_MODEL = "standin-mistral-large"
 TEST_PRO_DAILY_BUDGET_USD = 0.05
 TEST_RETENTION_DAYS = 20
+TEST_PAYLOAD_LOGGED_SUBJECT = "payload-logged-user"
 
 # The test host's vars (both workers), also the in-process host's (tests/inprocess/conftest.py).
 HOST_VARIABLES = {
@@ -67,6 +68,8 @@ HOST_VARIABLES = {
     "ROUTING_RULES": json.dumps([{"provider": TEST_PROVIDER, "complexity": "high"},
                                  {"provider": TEST_PROVIDER, "min_prompt_tokens": 2000}]),
     "TIER_PRO_DAILY_BUDGET_USD": str(TEST_PRO_DAILY_BUDGET_USD),
+    # Payload logs (test_payload_logs.py): this JWT user's prompts and answers are kept.
+    "PAYLOAD_LOG_KEYS": f"jwt:{TEST_PAYLOAD_LOGGED_SUBJECT}",
 }
 
 host_only = pytest.mark.skipif(bool(E2E_BASE_URL), reason="needs the local host (E2E_BASE_URL is set)")
@@ -258,6 +261,10 @@ class HostControl:
         response = self.client.get("/__devhost/r2/inference-service/ARCHIVE", params={"key": key})
         response.raise_for_status()
         return response.text
+
+    def put_r2(self, key: str, text: str, metadata: dict[str, str] | None = None) -> None:
+        self.client.put("/__devhost/r2/inference-service/ARCHIVE", params={"key": key, "metadata": json.dumps(metadata or {})},
+                        content=text).raise_for_status()
 
     def fire_cron(self) -> None:
         response = self.client.post("/__devhost/scheduled", json={})
