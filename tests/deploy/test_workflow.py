@@ -30,9 +30,21 @@ def test_it_deploys_only_after_the_tests_and_in_a_safe_order():
     assert "make test" in [step.get("run") for step in test["steps"]]
     assert deploy["needs"] == "test"
     assert deploy["env"]["CLOUDFLARE_API_TOKEN"] == "${{ secrets.CLOUDFLARE_API_TOKEN }}"
-    # deploy:production applies the remote D1 migrations itself, after the primary's first deploy (test_deploy_order.py).
-    assert first("bindings.py --check") < first("sync:python") < first("deploy:production")
+    # deploy:canary applies the remote D1 migrations itself, after the primary's upload (test_rollout.py).
+    assert first("bindings.py --check") < first("sync:python") < first("deploy:canary") < first("deploy:promote")
     assert workflow["concurrency"]["cancel-in-progress"] is False
+
+
+def test_each_step_is_smoke_tested_and_a_failure_aborts_the_rollout():
+    deploy = YAML(typ="safe").load(WORKFLOW.read_text())["jobs"]["deploy"]
+    steps = {step["run"].split("npm run ")[1].split()[0]: step for step in deploy["steps"] if "npm run deploy:" in step.get("run", "")}
+
+    assert list(steps) == ["deploy:canary", "deploy:promote", "deploy:abort"]
+    assert '--percent "$CANARY_PERCENT"' in steps["deploy:canary"]["run"] and 0 < int(deploy["env"]["CANARY_PERCENT"]) < 100
+    for name in ("deploy:canary", "deploy:promote"):
+        assert '--smoke-url "$API_URL"' in steps[name]["run"] and "--env production" in steps[name]["run"]
+    assert steps["deploy:abort"]["if"] == "failure()" and "--env production" in steps["deploy:abort"]["run"]
+    assert deploy["env"]["API_URL"] == "${{ vars.API_URL }}"
 
 
 def test_the_scripts_it_runs_exist():
@@ -40,5 +52,5 @@ def test_the_scripts_it_runs_exist():
 
     scripts = json.loads((ROOT / "package.json").read_text())["scripts"]
 
-    for name in ("sync:python", "deploy:production", "rollback:production"):
+    for name in ("sync:python", "deploy:production", "deploy:canary", "deploy:promote", "deploy:abort", "rollback:production"):
         assert name in scripts, name
