@@ -14,7 +14,7 @@ from typing import Any
 
 from workers import WorkerEntrypoint
 
-from inference import access, admission, alerts, analytics, documents, events
+from inference import access, admission, alerts, analytics, documents, events, payloads
 from inference.admission import admission_of_call
 from inference.counter import KeyCounter  # noqa: F401 (a Durable Object class: the runtime finds it in the main module)
 from inference.embeddings import embed
@@ -23,24 +23,31 @@ from inference.generation import generate, stream_generation
 from inference.health import check_bindings
 from inference.log import log
 from inference.log import request_id as log_context
+from inference.log import trace as trace_context
 from inference.settings import settings_of
 from inference.store.runtime import QueueMessage  # the bindings' adapters: in the snapshot (inference/bindings.py imports them late)
 from shared.contract import ServiceFailed
 from shared.rpc import METHODS, encode_failure, encode_result
 from shared.sdk import runtime_batch
+from shared.tracing import span_under
 
 
 async def _serve(name: str, request_id: str, work: Callable[..., Awaitable[Any]], *wire: Any) -> Any:
     """Runs one call of the RPC method `name`: its arguments read as declared, its work under its
-    request id (inference/log.py), one JSON log line for it, and its answer encoded."""
+    request id and, for a work call, its span under the api's (inference/log.py), one JSON log line
+    for it, and its answer encoded."""
     method = METHODS[name]
     token = log_context.set(str(request_id) or None)
+    trace_token = trace_context.set(None)
     started = time.perf_counter()
     outcome = "ok"
     try:
         with admission_of_call() as admitted:
             try:
-                result = await work(*method.decode_arguments(*wire))
+                arguments = method.decode_arguments(*wire)
+                if method.work:
+                    trace_context.set(span_under(arguments[0].traceparent))
+                result = await work(*arguments)
             except ServiceFailed as failed:
                 outcome = f"failure:{failed.failure.code}"
                 return encode_failure(failed.failure, admitted.window)
@@ -50,6 +57,7 @@ async def _serve(name: str, request_id: str, work: Callable[..., Awaitable[Any]]
         raise
     finally:
         log("rpc", rpc=name, outcome=outcome, ms=round((time.perf_counter() - started) * 1000, 1))
+        trace_context.reset(trace_token)
         log_context.reset(token)
 
 
@@ -126,6 +134,9 @@ class InferenceService(WorkerEntrypoint):
     async def search(self, request, request_id=""):
         return await _serve("search", request_id, lambda request: documents.search(self.env, self.ctx, request), request)
 
+    async def get_payload(self, ref, request_id=""):
+        return await _serve("get_payload", request_id, lambda ref: payloads.read(self.env, ref), ref)
+
 
 class Default(WorkerEntrypoint):
     # workerd calls it with (controller, env, ctx); env and ctx are also self.env and self.ctx.
@@ -133,6 +144,7 @@ class Default(WorkerEntrypoint):
         outcome = await replay.replay_unindexed(self.env)
         log("replay of unindexed event batches", **outcome)
         log("raw events past the retention window deleted", deleted=await retention.purge_expired(self.env))
+        log("payload logs past their retention deleted", deleted=await payloads.purge_expired(self.env))
 
     # The event queue's consumer, and its dead-letter queue's (inference_worker/wrangler.toml).
     async def queue(self, batch, _env=None, _ctx=None):

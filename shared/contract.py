@@ -23,6 +23,7 @@ from shared.limits import (
 from shared.models import CATALOG
 from shared.policy import KeyPolicy
 from shared.tiers import TierLimits
+from shared.tracing import MAX_HEADER_CHARS
 
 
 class BindingStatus(Model):
@@ -179,6 +180,12 @@ class WorkRequest(Model):
     admission: AdmissionRequest | None = None
     backend: str | None = None
     failovers: int = 0
+    # The api's span of the request (shared/tracing.py), as the W3C header of a request made from it:
+    # the service's call is its child, and a provider's request the call's.
+    traceparent: str | None = Field(default=None, max_length=MAX_HEADER_CHARS)
+    # False when the caller asked that this request's prompt and answer not be kept (payload logs,
+    # inference/payloads.py), even where its key or tier keeps them.
+    keep_payload: bool = True
 
 
 class Retrieval(Model):

@@ -49,6 +49,7 @@ from shared.contract import (
 )
 from shared.documents import DocumentInfo, DocumentRef, DocumentRequest, SearchRequest, SearchResult
 from shared.json_reader import parse_internal_as
+from shared.payloads import PayloadLog, PayloadRef
 
 Result = TypeVar("Result")
 STREAM = None  # what a streaming method declares as its result: a Response, not JSON
@@ -125,6 +126,8 @@ METHODS: dict[str, Method] = {method.name: method for method in (
     _method("get_document", ("ref", DocumentRef), result=DocumentInfo),
     _method("delete_document", ("ref", DocumentRef), result=bool),
     _method("search", ("request", SearchRequest), result=SearchResult, work=True),
+    # One call's kept prompt and answer (admin; shared/payloads.py).
+    _method("get_payload", ("ref", PayloadRef), result=PayloadLog),
 )}
 
 

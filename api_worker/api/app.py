@@ -18,9 +18,10 @@ from api.call import RequestContext, RequestHeaders, json_response
 from api.negotiation import preferred_type
 from api.router import Handler
 from api.routes import router
-from api.runtime import Response
+from api.runtime import Response, jsnull
 from api.settings import settings_of
 from shared.errors import ApiError, ErrorCode, error_body, openai_error_body
+from shared.tracing import TraceContext, span_under
 
 
 def _imported(handler: Handler) -> Any:
@@ -65,6 +66,9 @@ class _Exchange:
     allowlist: frozenset[str] = frozenset()
     call: RequestContext | None = None
     error: ApiError | None = None  # what the client was answered with, if an error
+    trace: TraceContext | None = None  # the api's span: under the client's traceparent, or a new trace's first
+    model: str | None = None  # the model and cache state that answered, as the service's headers said
+    cache: str | None = None
 
 
 def _finish(response: Response, exchange: _Exchange) -> Response:
@@ -78,6 +82,9 @@ def _finish(response: Response, exchange: _Exchange) -> Response:
     client = call.made_client if call is not None else None
     if client is not None and client.backend is not None:
         headers.set("x-inference-backend", client.backend)
+    if exchange.trace is not None:  # what to look the request up by in a trace backend, and in both workers' logs
+        headers.set("x-trace-id", exchange.trace.trace_id)
+    exchange.model, exchange.cache = _header(headers, "x-model"), _header(headers, "x-cache")
     if call is not None and call.admission is not None and (window := call.admission.window) is not None:
         headers.set("x-ratelimit-limit", str(window.limit))
         headers.set("x-ratelimit-remaining", str(window.remaining))
@@ -85,11 +92,17 @@ def _finish(response: Response, exchange: _Exchange) -> Response:
     return response
 
 
+def _header(headers: Any, name: str) -> str | None:
+    value = headers.get(name)
+    return None if value is None or value is jsnull else str(value)
+
+
 def _log(exchange: _Exchange, status: int, ms: float, stream: dict[str, Any] | None = None) -> None:
     """One JSON line a request, for `wrangler tail` and Workers Logs: `ms` until the answer's
     headers; an error's code and reason (why a 401 was refused: no credentials, an unknown or
     revoked key, a token's bad signature, expiry or form); for a relayed stream, `stream_ms` until
-    its end and how it ended (`stream`)."""
+    its end and how it ended (`stream`); the api's span (`trace_id`, `span_id`, `parent_span_id`:
+    the client's span, when it sent a traceparent), whose attributes the line names."""
     call = exchange.call
     client = call.made_client if call is not None else None
     error = exchange.error
@@ -102,7 +115,9 @@ def _log(exchange: _Exchange, status: int, ms: float, stream: dict[str, Any] | N
         "credential": call.credential if call else None,
         "caller": call.caller.key_id if call and call.caller else None,
         "backend": client.backend if client else None,
+        "model": exchange.model, "cache": exchange.cache,
         "failovers": client.failovers if client and client.failovers else None,
+        **(exchange.trace.log_fields() if exchange.trace else {}),
     }, separators=(",", ":")))
 
 
@@ -130,6 +145,7 @@ async def _respond(request: Any, env: Any, ctx: Any, exchange: _Exchange) -> Res
     """The answer, with every header it carries; records in `exchange` what it learns on the way."""
     headers = RequestHeaders(request)
     exchange.request_id = headers.get("cf-ray") or exchange.request_id
+    exchange.trace = span_under(headers.get("traceparent"))
     # The SDK's `request.method` is an http.HTTPMethod, which raises for any method outside that enum.
     exchange.method = str(request.js_object.method)
     url = urlsplit(request.url)
@@ -145,7 +161,7 @@ async def _respond(request: Any, env: Any, ctx: Any, exchange: _Exchange) -> Res
             if route.page is not None and preferred_type(headers.get("accept"), ("application/json", "text/html")) == "text/html":
                 return _finish(Response(None, status=302, headers={"location": route.page, "x-request-id": exchange.request_id}), exchange)
             call = exchange.call = RequestContext(request, headers, env, ctx, settings, exchange.request_id, url.path,
-                                        dict(parse_qsl(url.query)), router.path_params(route, url.path))
+                                        dict(parse_qsl(url.query)), router.path_params(route, url.path), trace=exchange.trace)
             if not route.public:
                 await admit(call, route)
             try:

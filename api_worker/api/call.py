@@ -12,6 +12,8 @@ from api.inference_client import InferenceClient
 from api.runtime import Response, jsnull
 from api.settings import Settings
 from shared.contract import Caller
+from shared.payloads import PAYLOAD_LOG_HEADER, keeps_payload
+from shared.tracing import TraceContext
 
 if TYPE_CHECKING:
     from api.admission import Admission
@@ -47,12 +49,16 @@ class RequestContext:
     is_admin: bool = False
     admission: "Admission | None" = None  # the caller's (api/admission.py); none for the admin
     stream_end: Any = None  # a relayed answer's end (a JS promise: api/relay.py), which the log line waits for
+    trace: TraceContext | None = None  # the api's span of the request (shared/tracing.py)
 
     @cached_property
     def inference(self) -> InferenceClient:
-        """The inference service, for this request (its deadline, its request id)."""
+        """The inference service, for this request (its deadline, its request id, its span, whether
+        its payload may be kept: a bad x-payload-log header is refused before any call)."""
         pool = pool_of(self.env)
-        return InferenceClient(self.env, pool, self.request_id, self.settings.inference_timeout_ms)
+        return InferenceClient(self.env, pool, self.request_id, self.settings.inference_timeout_ms,
+                               traceparent=self.trace.traceparent if self.trace else None,
+                               keep_payload=keeps_payload(self.headers.get(PAYLOAD_LOG_HEADER)))
 
     @property
     def made_client(self) -> InferenceClient | None:

@@ -35,6 +35,7 @@ from shared.contract import AlertQuery, Caller, KeyPolicyChange, KeyRotation, Ke
 from shared.documents import SearchRequest
 from shared.errors import ApiError, ErrorCode
 from shared.models import ALL_MODELS, ModelInfo
+from shared.payloads import PayloadRef
 
 
 @dataclass
@@ -161,6 +162,12 @@ async def _revoke_api_key(info: Any, id: str) -> bool:  # noqa: A002 (the GraphQ
     return revoked
 
 
+async def _payload_log(info: Any, callId: str) -> dict[str, Any]:  # noqa: N803 (the GraphQL argument's name)
+    require_admin(info.context.request)
+    ref = _query(PayloadRef, call_id=callId)
+    return _camelize((await info.context.request.inference.get_payload(ref)).model_dump(mode="json"))
+
+
 def _scope(info: Any, key_id: str | None) -> Caller:
     """Whose data a query reads: the caller's own, or, for the admin, the caller it names."""
     if key_id is None:
@@ -251,6 +258,7 @@ ROOT = {
     "usage": _usage,
     "apiKeys": _api_keys,
     "unindexedBatches": _unindexed_batches,
+    "payloadLog": _payload_log,
     "createApiKey": _create_api_key,
     "revokeApiKey": _revoke_api_key,
     "setApiKeyPolicy": _set_api_key_policy,

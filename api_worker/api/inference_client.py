@@ -40,6 +40,7 @@ from shared.contract import (
 )
 from shared.documents import DocumentInfo, DocumentRef, DocumentRequest, SearchRequest, SearchResult
 from shared.errors import ApiError, ErrorCode
+from shared.payloads import PayloadLog, PayloadRef
 from shared.rpc import METHODS, Method, decode_answer
 from shared.sdk import runtime_env
 
@@ -76,11 +77,14 @@ class InferenceClient:
     """One request's way to the inference service: the backends to try (api/backends.py), in
     order, for every call it makes; which one answered and which failed first."""
 
-    def __init__(self, env: Any, pool: BackendPool, request_id: str, timeout_ms: float) -> None:
+    def __init__(self, env: Any, pool: BackendPool, request_id: str, timeout_ms: float, traceparent: str | None = None,
+                 keep_payload: bool = True) -> None:
         self.bindings = runtime_env(env)  # the runtime's service bindings: their stubs take and give JSON text as is
         self.pool = pool
         self.request_id = request_id
         self.timeout_ms = timeout_ms
+        self.traceparent = traceparent  # the api's span, which every work call carries to the service
+        self.keep_payload = keep_payload
         self._plan: list[str] | None = None  # the backends this request tries, in order
         self.backend: str | None = None  # the one that answered last
         self.failovers: list[str] = []  # "<backend>: <why>", for each attempt passed over
@@ -104,7 +108,8 @@ class InferenceClient:
             self._plan = self.pool.plan(clock.monotonic())
         work: WorkRequest | None = None
         if method.work:
-            work = arguments[0].model_copy(update={"admission": admission.carried() if admission is not None else None})
+            work = arguments[0].model_copy(update={"admission": admission.carried() if admission is not None else None,
+                                                   "traceparent": self.traceparent, "keep_payload": self.keep_payload})
         last: BackendFailed | None = None
         for backend in list(self._plan):
             if work is not None:
@@ -234,6 +239,9 @@ class InferenceClient:
 
     async def search(self, request: SearchRequest, admission: "Admission | None") -> SearchResult:
         return await self._invoke("search", request, admission=admission)
+
+    async def get_payload(self, ref: PayloadRef) -> PayloadLog:
+        return await self._invoke("get_payload", ref)
 
 
 def _window_of(response: Any) -> RateWindow | None:

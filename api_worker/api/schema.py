@@ -222,6 +222,38 @@ type UnindexedBatch {
   reason: String!
 }
 
+\"\"\"A message of a kept prompt, redacted.\"\"\"
+type KeptMessage {
+  role: String!
+  content: String!
+  toolCalls: [KeptToolCall!]!
+}
+
+type KeptToolCall {
+  id: String!
+  name: String!
+  arguments: String!
+}
+
+\"\"\"A call's prompt and answer as kept (emails, phone and card numbers, keys and tokens redacted).\"\"\"
+type PayloadLog {
+  callId: ID!
+  keyId: ID!
+  tier: String!
+  kind: String!
+  model: String!
+  provider: String!
+  \"\"\"ok, or failed (the answer as far as it went)\"\"\"
+  outcome: String!
+  createdAt: Float!
+  \"\"\"When the cron deletes it (seconds since the epoch, as createdAt).\"\"\"
+  expiresAt: Float!
+  messages: [KeptMessage!]!
+  answer: String!
+  toolCalls: [KeptToolCall!]!
+  traceparent: String
+}
+
 type ApiKey {
   id: ID!
   prefix: String!
@@ -347,6 +379,11 @@ type Query {
   alerts(keyId: ID, first: Int = 50): [Alert!]!
   \"\"\"Admin only: stored event batches waiting for the replay (D1 failed, or the queue gave up), and why.\"\"\"
   unindexedBatches: [UnindexedBatch!]!
+  \"\"\"
+  Admin only: one call's prompt and answer, redacted, where its key or tier keeps them
+  (PAYLOAD_LOG_KEYS, PAYLOAD_LOG_TIERS); `callId` is its request id (the x-request-id header).
+  \"\"\"
+  payloadLog(callId: ID!): PayloadLog!
 }
 
 type Mutation {

@@ -6,6 +6,7 @@ shared/workers_ai.SSEDecoder reads like Workers AI's."""
 import json
 from typing import Any
 
+from inference.log import trace
 from shared.failures import Failure, provider_failure
 from shared.json_reader import parse_internal
 from shared.models import SAMPLING_OPTIONS
@@ -47,6 +48,8 @@ class ExternalProvider:
         from inference.store.runtime import cancelled_with_caller, with_signal
 
         headers = {"content-type": "application/json"}
+        if (span := trace.get()) is not None:  # the provider's request is a child of this call's span
+            headers["traceparent"] = span.traceparent
         if self.api_key:
             headers["authorization"] = f"Bearer {self.api_key}"
         try:

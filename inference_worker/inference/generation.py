@@ -15,7 +15,7 @@ from typing import Any
 
 from workers import Response
 
-from inference import admission, cache, cache_lookup, documents, guardrails
+from inference import admission, cache, cache_lookup, documents, guardrails, payloads
 from inference.ai_client import ClientGone, ModelStalled, ModelStream, ModelStreamBroken, ModelTimedOut, RetryPolicy, open_stream, run_once
 from inference.continuation import Continued, Seam, attempts_after, can_continue, continuation_inputs
 from inference.deadlines import StreamDeadlines
@@ -237,6 +237,7 @@ class _Stream:
         self.body.write(self.tools.finish(self.encoder)
                         + self.encoder.finish(finish_reason(self.req, used, stopped, calls), used, metadata))
         self.body.close()
+        await payloads.keep(self.env, self.req, self.model, self.provider, "ok", text, calls)
         return "ok"
 
     async def _fail(self, message: str) -> None:
@@ -249,6 +250,7 @@ class _Stream:
                 self.body.close()
         except ClientGone:
             pass
+        await payloads.keep(self.env, self.req, self.model, self.provider, "failed", "".join(self.parts), self.tools.calls)
 
 
 async def _model_call(req: GenerationRequest, meter: Meter, work: Any) -> Any:
@@ -332,7 +334,9 @@ async def generate(env: Any, ctx: Any, req: GenerationRequest) -> GenerationResu
     await admission.admitted(env, ctx, req.admission, req.caller, worst_case(env, req))
     meter = Meter.of(env, req, req.kind)
     async with meter.settled_if_unrecorded():
-        return await _generated(env, req, meter)
+        result = await _generated(env, req, meter)
+    ctx.waitUntil(asyncio.ensure_future(payloads.keep(env, req, result.model, result.provider, "ok", result.text, result.tool_calls)))
+    return result
 
 
 async def _generated(env: Any, req: GenerationRequest, meter: Meter) -> GenerationResult:

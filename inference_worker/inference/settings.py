@@ -11,6 +11,7 @@ from shared.config import EnvSettings, VarReader, clamped, derived, flag, intege
 from shared.guardrails import Guardrails, parse_guardrails
 from shared.isolate import PerIsolate
 from shared.models import DEFAULT_TEXT_MODEL, parse_model_list
+from shared.payloads import PayloadPolicy
 from shared.routing import WORKERS_AI, Routing, parse_providers, parse_rules
 from shared.splits import Split, parse_splits
 from shared.tiers import TIER_VARS, TIERS, TierLimits, limits_for
@@ -40,6 +41,10 @@ def _splits(settings: "Settings", var: VarReader) -> list[Split]:
 
 def _guardrails(_settings: object, var: VarReader) -> Guardrails:
     return parse_guardrails(given) if (given := var("GUARDRAILS")) else Guardrails()
+
+
+def _payloads(settings: "Settings", var: VarReader) -> PayloadPolicy:
+    return PayloadPolicy.parse(var("PAYLOAD_LOG_TIERS"), var("PAYLOAD_LOG_KEYS"), settings.payload_retention_days)
 
 
 @dataclass(frozen=True)
@@ -95,6 +100,10 @@ class Settings(EnvSettings):
                                   doc="weighted routes between models or providers, sticky per caller or conversation (shared/splits.py)")
     guardrails: Guardrails = derived(_guardrails, Guardrails, vars=("GUARDRAILS",),
                                      doc="whose prompts and answers the moderation model checks, by tier or key (shared/guardrails.py)")
+    payload_retention_days: float = setting("PAYLOAD_RETENTION_DAYS", 7.0, number,
+                                            doc="how long kept prompts and answers stay in R2 before the cron deletes them; 0: none kept")
+    payloads: PayloadPolicy = derived(_payloads, PayloadPolicy, vars=("PAYLOAD_LOG_TIERS", "PAYLOAD_LOG_KEYS"),
+                                      doc="the tiers and key ids whose prompts and answers are kept, redacted (shared/payloads.py)")
     tiers: Mapping[str, TierLimits] = derived(_tiers, lambda: dict(TIERS), vars=TIER_VARS, doc="shared/tiers.py's limits, overridden")
 
     def limits_for(self, tier: str) -> TierLimits:

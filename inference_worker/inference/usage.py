@@ -124,4 +124,8 @@ class Meter:
                                self.used_tools, self.arm.split if self.arm else None, self.arm.arm if self.arm else None,
                                self.gateway_log_id)
         self.recorded = True
+        # The call's span attributes, on the line of its span (inference/log.py): what a trace's lines say of it.
+        log("model call", caller=self.caller.key_id, kind=self.kind, model=model, provider=provider, backend=self.backend,
+            outcome=outcome, cache="hit" if outcome == "cache_hit" else None, prompt_tokens=used.prompt_tokens,
+            completion_tokens=used.completion_tokens, ms=round(latency, 1))
         await record_quietly(self.env, call, self.request_id, self.settles)

@@ -150,7 +150,9 @@ async function control(request, env) {
   if (r2 && request.method === 'PUT') {
     const bucket = env[`R2:${r2[1]}:${r2[2]}`];
     if (!bucket) return json({ error: { code: 'not_found', message: `no R2 binding ${r2[2]} in ${r2[1]}` } }, 404);
-    await bucket.put(url.searchParams.get('key'), await request.text());
+    // ?metadata={...}: the object's custom metadata, as a worker's put would set it.
+    const customMetadata = JSON.parse(url.searchParams.get('metadata') ?? '{}');
+    await bucket.put(url.searchParams.get('key'), await request.text(), { customMetadata });
     return json({ stored: true });
   }
   if (r2 && request.method === 'GET') {
@@ -176,9 +178,9 @@ export default {
 
 // The external OpenAI-compatible provider the inference worker can route to (PROVIDER_URL), played
 // by the same stand-in: any model name, answered as the stand-in's default model would, in
-// OpenAI's shapes; its calls are recorded with worker "provider" (and the model and bearer token
-// the provider was sent); a failure knob with worker "provider" fails it (503, or the status its
-// `answer` says, or mid-stream).
+// OpenAI's shapes; its calls are recorded with worker "provider" (and the model, bearer token and
+// traceparent the provider was sent); a failure knob with worker "provider" fails it (503, or the
+// status its `answer` says, or mid-stream).
 const PROVIDER = 'provider';
 const STAND_IN_MODEL = '@cf/meta/llama-3.1-8b-instruct-fast';
 // Offered tools, it answers as the stand-in's model that calls them in OpenAI's shape.
@@ -200,7 +202,8 @@ async function provider(request, recorder) {
     const body = answer.body ?? { error: { message: String(error.message ?? error), type: 'server_error' } };
     return Response.json(body, { status: answer.status ?? 503, headers });
   } finally {
-    Object.assign(recorder.calls.at(-1) ?? {}, { providerModel: body.model, bearer: (request.headers.get('authorization') ?? '').replace(/^Bearer /, '') });
+    Object.assign(recorder.calls.at(-1) ?? {}, { providerModel: body.model, bearer: (request.headers.get('authorization') ?? '').replace(/^Bearer /, ''),
+      traceparent: request.headers.get('traceparent') });
   }
   if (!body.stream) {
     const calls = output.tool_calls ?? [];

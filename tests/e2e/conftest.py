@@ -44,6 +44,7 @@ TEST_RETENTION_DAYS = 20
 # Alerts go to a webhook a test serves on this port (tests/e2e/test_key_policy.py), signed with this secret.
 TEST_ALERT_WEBHOOK_PORT = free_port()
 TEST_ALERT_WEBHOOK_SECRET = "test-alert-webhook-secret-0123"
+TEST_PAYLOAD_LOGGED_SUBJECT = "payload-logged-user"
 
 # The test host's vars (both workers), also the in-process host's (tests/inprocess/conftest.py).
 SEMANTIC_CALLERS = ("semantic-a", "semantic-b")
@@ -85,6 +86,8 @@ HOST_VARIABLES = {
     "AI_GATEWAY_ID": TEST_GATEWAY,
     "AI_GATEWAY_CACHE_TTL": "600",
     "AI_GATEWAY_METADATA": json.dumps({"deployment": "e2e"}),
+    # Payload logs (test_payload_logs.py): this JWT user's prompts and answers are kept.
+    "PAYLOAD_LOG_KEYS": f"jwt:{TEST_PAYLOAD_LOGGED_SUBJECT}",
 }
 
 
@@ -308,6 +311,10 @@ class HostControl:
         response = self.client.get("/__devhost/r2/inference-service/ARCHIVE", params={"key": key})
         response.raise_for_status()
         return response.text
+
+    def put_r2(self, key: str, text: str, metadata: dict[str, str] | None = None) -> None:
+        self.client.put("/__devhost/r2/inference-service/ARCHIVE", params={"key": key, "metadata": json.dumps(metadata or {})},
+                        content=text).raise_for_status()
 
     def fire_cron(self) -> None:
         response = self.client.post("/__devhost/scheduled", json={})

@@ -88,7 +88,7 @@ def test_both_workers_log_json_lines_that_carry_the_requests_id(host, client):
 
     lines = [json.loads(line) for line in host.lines if line.startswith("{") and request_id in line]
     api = [line for line in lines if "worker" not in line]
-    service = [line for line in lines if line.get("worker") == "inference-service"]
+    service = [line for line in lines if line.get("worker") == "inference-service" and line["message"] == "rpc"]
     assert [(line["path"], line["status"]) for line in api] == [("/v1/chat/completions", 200)]
     assert {line["rpc"] for line in service} >= {"generate"}
     assert all(line["outcome"] == "ok" and line["ms"] >= 0 for line in service)

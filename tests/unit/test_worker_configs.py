@@ -73,3 +73,13 @@ def test_staging_and_production_are_whole_environments_of_their_own():
 
 def test_development_is_the_top_level_and_says_so():
     assert API["vars"]["ENVIRONMENT"] == INFERENCE["vars"]["ENVIRONMENT"] == "development"
+
+
+def test_both_workers_record_traces_at_a_sampling_rate_in_every_environment():
+    # [observability] is inherited by every environment (wrangler's rule): one block a config.
+    for config in (API, INFERENCE):
+        assert config["observability"]["enabled"] is True
+        traces = config["observability"]["traces"]
+        assert traces["enabled"] is True and 0 < traces["head_sampling_rate"] <= 1
+        for environment in config["env"].values():
+            assert "observability" not in environment

@@ -1,6 +1,7 @@
 """R2 (the ARCHIVE binding): event batches as NDJSON objects, a marker object for each batch
 that D1 could not index when it came (what the scheduled replay looks for), and the text of
-each document (`documents/<key id>/<document id>.txt`)."""
+each document (`documents/<key id>/<document id>.txt`), and the payload logs of the calls whose
+callers opted in (`payloads/<call id>.json`, shared/payloads.py)."""
 
 from collections.abc import AsyncIterator
 from typing import Any
@@ -65,6 +66,26 @@ class Archive:
 
     async def delete_object(self, r2_key: str) -> None:
         await self._r2.delete(r2_key)
+
+    async def put_payload(self, r2_key: str, text: str, key_id: str, expires_at: float) -> None:
+        await self._r2.put(r2_key, text, {"httpMetadata": {"contentType": "application/json"},
+                                          "customMetadata": {"key_id": key_id, "expires_at": str(expires_at)}})
+
+    async def payload_expiries(self, prefix: str, page_size: int = 1000) -> AsyncIterator[tuple[str, float]]:
+        """Each payload's key and when it expires, page by page."""
+        cursor = None
+        while True:
+            options: dict[str, Any] = {"prefix": prefix, "limit": page_size, "include": ["customMetadata"]}
+            if cursor:
+                options["cursor"] = cursor
+            listing = await self._r2.list(options)
+            for listed in listing.objects:
+                expires_at = getattr(listed.customMetadata, "expires_at", None)
+                # One without the field was not written by this code: kept, not guessed at.
+                yield listed.key, float(expires_at) if expires_at else float("inf")
+            if not listing.truncated:
+                return
+            cursor = listing.cursor
 
     async def probe(self) -> None:
         # A missing object answers None; any other outcome than an exception means R2 answered.
