@@ -39,7 +39,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from scripts import snapshots  # noqa: E402
-from scripts.localhost import PROJECT_ROOT, LocalHost, free_port  # noqa: E402
+from scripts.localhost import PROJECT_ROOT, LocalHost, free_port, scratch_state  # noqa: E402
 from shared import jwt  # noqa: E402
 
 CONFIGS = [PROJECT_ROOT / "wrangler.toml", PROJECT_ROOT / "inference_worker" / "wrangler.toml"]
@@ -237,7 +237,7 @@ def measured(plan: Plan, n: int, ai_knobs: dict | None = None, primed: bool = Fa
     with contextlib.ExitStack() as stack:
         runs = []
         for configs, sends, with_key in plan:
-            state = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+            state = Path(stack.enter_context(scratch_state()))
             host = stack.enter_context(LocalHost(configs, state, variables={"ADMIN_TOKEN": ADMIN_TOKEN, "JWT_SECRET": JWT_SECRET}))
             headers = {"authorization": f"Bearer {create_key(host.url)}"} if with_key else {}
             client = stack.enter_context(httpx.Client(base_url=host.url, timeout=60, headers=headers))
@@ -318,7 +318,7 @@ def events_all_in(n: int) -> list[str]:
     rows = {}
     with contextlib.ExitStack() as stack:
         for label, configs, with_key in (("ours", CONFIGS, True), ("JS", [BASELINES / "js" / "wrangler.toml"], False)):
-            state = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+            state = Path(stack.enter_context(scratch_state()))
             host = stack.enter_context(LocalHost(configs, state, variables={"ADMIN_TOKEN": ADMIN_TOKEN, "JWT_SECRET": JWT_SECRET}))
             headers = {"authorization": f"Bearer {create_key(host.url)}"} if with_key else {}
             client = stack.enter_context(httpx.Client(base_url=host.url, timeout=60, headers=headers))
@@ -434,7 +434,7 @@ def stream_end(n: int) -> list[str]:
     """How long a 1-token answer's end comes after its first byte, per protocol, through the
     external provider's path (the AI stand-in's OpenAI-compatible face, which sends the token,
     the finish reason, the usage and [DONE] as chunks of their own, as providers do)."""
-    with tempfile.TemporaryDirectory() as state:
+    with scratch_state() as state:
         host = LocalHost(CONFIGS, Path(state), variables={
             "ADMIN_TOKEN": ADMIN_TOKEN, "JWT_SECRET": JWT_SECRET, "PROVIDER_NAME": STREAM_END_PROVIDER,
             "PROVIDER_API_KEY": "bench-provider-key", "PROVIDER_MODELS": json.dumps({MODEL: "standin-model"}),
@@ -457,7 +457,7 @@ def stream_end(n: int) -> list[str]:
 def crossings(n: int = 20_000) -> list[str]:
     """Each operation of bench/crossings n times in one request, less the same request doing
     nothing n times: the CPU one operation costs (best of three)."""
-    with tempfile.TemporaryDirectory() as state, LocalHost([BASELINES / "crossings" / "wrangler.toml"], Path(state)) as host:
+    with scratch_state() as state, LocalHost([BASELINES / "crossings" / "wrangler.toml"], Path(state)) as host:
         with httpx.Client(base_url=host.url, timeout=120) as client:
             def cpu_us(op: str) -> float:
                 runs = []
@@ -631,7 +631,7 @@ def dev_second_starts(spawns: int) -> list[str]:
     dev_baseline), in rotated order."""
     variables = {"ADMIN_TOKEN": ADMIN_TOKEN}
     samples: dict[str, list[tuple[float, float, float]]] = {"no snapshot": [], "from the kept baseline": []}
-    with tempfile.TemporaryDirectory() as state_dir, tempfile.TemporaryDirectory() as snapshot_dir:
+    with scratch_state() as state_dir, tempfile.TemporaryDirectory() as snapshot_dir:
         state = Path(state_dir)
         with snapshots.dev_host(state, variables=variables) as first:  # the first start: state, migrations
             first.wait_until_ready()
@@ -655,7 +655,7 @@ def dev_second_starts(spawns: int) -> list[str]:
 def cold_starts(spawns: int, warm: int) -> list[str]:
     """The cold-start section: spawn to first answer per worker and mode, the snapshots' sizes,
     the first-request penalties."""
-    with tempfile.TemporaryDirectory() as snapshot_dir, tempfile.TemporaryDirectory() as state_dir:
+    with tempfile.TemporaryDirectory() as snapshot_dir, scratch_state() as state_dir:
         directory, state = Path(snapshot_dir), Path(state_dir)
         for worker in snapshots.WORKERS.values():  # saved before any clock starts
             snapshots.snapshot_for(worker, "dedicated", directory)
@@ -706,7 +706,7 @@ def main() -> None:
     print()
 
     rows = []
-    with tempfile.TemporaryDirectory() as state:
+    with scratch_state() as state:
         started = time.perf_counter()
         variables = {"ADMIN_TOKEN": ADMIN_TOKEN, "JWT_SECRET": JWT_SECRET}
         with LocalHost(CONFIGS, Path(state), variables=variables) as host:

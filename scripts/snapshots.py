@@ -69,7 +69,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from scripts.localhost import HOST_SCRIPT, NODE, PROJECT_ROOT, READY_LINE, free_port, stop  # noqa: E402
+from scripts.localhost import HOST_SCRIPT, NODE, PROJECT_ROOT, READY_LINE, free_port, scratch_state, stop  # noqa: E402
 
 MODES = ("none", "baseline", "dedicated", "dedicated-alone")
 DEDICATED_FLAG = "python_dedicated_snapshot"
@@ -341,7 +341,7 @@ def start(worker: Worker, mode: str = "none", directory: Path | None = None, *, 
     and time it through the api (start_pair does)."""
     snapshot = snapshot_for(worker, mode, directory)
     with ExitStack() as stack:
-        state = state_dir or Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        state = state_dir or Path(stack.enter_context(scratch_state()))
         process = stack.enter_context(WorkerProcess(
             worker, state_dir=state, snapshot=snapshot, dedicated=mode.startswith("dedicated"), rpc_port=rpc_port,
             peer_address=peer_address, variables=variables, gate=gate, migrate=migrate))
