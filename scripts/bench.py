@@ -600,28 +600,42 @@ def cold_routes(token: str) -> list[tuple[str, object]]:
     ]
 
 
+def _first_and_warm(client: httpx.Client, send, warm: int) -> tuple[float, list[float]]:
+    """The first request's wall ms, then `warm` requests' after 3 unmeasured."""
+    started = time.perf_counter()
+    send(client)
+    first = (time.perf_counter() - started) * 1000
+    for _ in range(3):
+        send(client)
+    samples = []
+    for _ in range(warm):
+        started = time.perf_counter()
+        send(client)
+        samples.append((time.perf_counter() - started) * 1000)
+    return first, samples
+
+
 def first_requests(directory: Path, state: Path, warm: int) -> list[str]:
     """Each route's first request in a fresh pair restored from dedicated snapshots (started
-    without any request: Ready is the probe), then its warm median of `warm` requests."""
+    without any request: Ready is the probe), then its warm median of `warm` requests; then the
+    same in the pair's twins (scripts/snapshots.py twin_config): fresh isolates restored from the
+    same snapshots, in the processes the pair's requests just warmed."""
     token = jwt.encode({"sub": "bench", "tier": "enterprise", "exp": int(time.time()) + 3600}, JWT_SECRET)
     lines = [f"First request of each route in a fresh pair restored from dedicated snapshots, against the same route's "
-             f"warm median ({warm} requests after 3 unmeasured), wall ms:", "",
-             "| route | first request | warm median (p95) | first-request penalty |", "|---|---|---|---|"]
+             f"warm median ({warm} requests after 3 unmeasured), wall ms; then in fresh isolates of the same workers "
+             "(their twins) in the processes those requests warmed:", "",
+             "| route | first request (fresh processes) | warm median (p95) | penalty | first request (fresh isolates, "
+             "warm processes) | warm median (p95) | penalty |", "|---|---|---|---|---|---|---|"]
     for label, send in cold_routes(token):
-        with snapshots.start_pair("dedicated", directory, variables=COLD_VARIABLES, state_dir=state, answer=False) as (api, _):
+        with snapshots.start_pair("dedicated", directory, variables=COLD_VARIABLES, state_dir=state, answer=False,
+                                  twins=True) as (api, _):
             with httpx.Client(base_url=api.url, timeout=60) as client:
-                started = time.perf_counter()
-                send(client)
-                first = (time.perf_counter() - started) * 1000
-                for _ in range(3):
-                    send(client)
-                samples = []
-                for _ in range(warm):
-                    started = time.perf_counter()
-                    send(client)
-                    samples.append((time.perf_counter() - started) * 1000)
-        lines.append(f"| {label} | {first:.0f} | {ms(samples)} | {first - statistics.median(samples):.0f} |")
-        print(f"  {label}: first {first:.0f} ms", file=sys.stderr, flush=True)
+                first, samples = _first_and_warm(client, send, warm)
+            with httpx.Client(base_url=api.twin_url, timeout=60) as client:
+                twin_first, twin_samples = _first_and_warm(client, send, warm)
+        lines.append(f"| {label} | {first:.0f} | {ms(samples)} | {first - statistics.median(samples):.0f} | "
+                     f"{twin_first:.0f} | {ms(twin_samples)} | {twin_first - statistics.median(twin_samples):.0f} |")
+        print(f"  {label}: first {first:.0f} ms, in a warm process {twin_first:.0f} ms", file=sys.stderr, flush=True)
     return lines
 
 

@@ -14,4 +14,4 @@ if [ -n "$WORKERD_START_GATE" ]; then
 fi
 if [ -n "$WORKERD_SPAWN_STAMP" ]; then date +%s.%N > "$WORKERD_SPAWN_STAMP"; fi
 # shellcheck disable=SC2086 # the snapshot flags are split into words on purpose
-exec "$WORKERD_BIN" "$command" --pyodide-bundle-disk-cache-dir="$PYODIDE_BUNDLE_DIR" ${WORKERD_PYTHON_SNAPSHOT_ARGS:-} "$@"
+exec "$WORKERD_BIN" "$command" --pyodide-bundle-disk-cache-dir="$PYODIDE_BUNDLE_DIR" ${WORKERD_PYTHON_SNAPSHOT_ARGS:-} ${WORKERD_EXTRA_ARGS:-} "$@"
