@@ -163,6 +163,7 @@ class HostProcess:
         self.start_to_ready: float | None = None
         self.spawn_to_answer: float | None = None
         self.start_to_answer: float | None = None
+        self.first_answer: httpx.Response | None = None  # the probe's first 200
         self._stamp = state_dir / "workerd-spawned-at"
         self._environment = {"DEVHOST_WORKERD_SPAWN_STAMP": str(self._stamp),
                              **({"DEVHOST_WORKERD_START_GATE": str(gate)} if gate else {})}
@@ -212,7 +213,8 @@ class HostProcess:
         with httpx.Client(timeout=START_TIMEOUT_SECONDS) as client:
             while True:
                 try:
-                    if client.get(url).status_code == 200:
+                    if (response := client.get(url)).status_code == 200:
+                        self.first_answer = response
                         break
                 except httpx.TransportError:
                     pass
