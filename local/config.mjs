@@ -129,11 +129,11 @@ function parseRpcSocket(item) {
   return { worker: match[1], entrypoint: match[2], port: Number(match[3]) };
 }
 
-// BINDING=HOST:PORT: that service binding, in every worker that has it, answered by an --rpc-socket
-// of another workerd process.
+// [WORKER/]BINDING=HOST:PORT: that service binding, in every worker that has it (or in WORKER's
+// alone), answered by an --rpc-socket of another workerd process.
 function parseRemoteService(item) {
   const at = item.indexOf('=');
-  if (at < 1) throw new Error(`--remote-service takes BINDING=HOST:PORT, got ${item}`);
+  if (at < 1) throw new Error(`--remote-service takes [WORKER/]BINDING=HOST:PORT, got ${item}`);
   return [item.slice(0, at), item.slice(at + 1)];
 }
 

@@ -16,7 +16,7 @@
 //        [--memory] [--inspector-port PORT]
 //        [--compat-flag FLAG ...] [--python-snapshot-dir DIR] [--python-save-snapshot]
 //        [--python-save-baseline-snapshot] [--python-load-snapshot NAME]
-//        [--rpc-socket WORKER:ENTRYPOINT@PORT ...] [--remote-service BINDING=HOST:PORT ...] [--no-build | --build-only] [--no-migrations]
+//        [--rpc-socket WORKER:ENTRYPOINT@PORT ...] [--remote-service [WORKER/]BINDING=HOST:PORT ...] [--no-build | --build-only] [--no-migrations]
 // The snapshot options are scripts/snapshots.py's: workerd's snapshot settings hold for the whole
 // process, so each snapshotted Python worker runs in a host of its own, and a service binding
 // to a worker in another host crosses over --rpc-socket/--remote-service (JS RPC over Cap'n Proto).
@@ -132,16 +132,20 @@ function workerOptions(config, vars, instrumented) {
 
 // A service binding answered by another workerd process's --rpc-socket: miniflare makes an
 // external server's connection a Cap'n Proto one, over which JS RPC works.
-function withRemoteServices(options, remoteServices) {
+// A WORKER/BINDING entry is that worker's alone, and wins over a BINDING entry.
+function withRemoteServices(options, remoteServices, workerName) {
   const serviceBindings = { ...options.serviceBindings };
-  for (const [binding, address] of Object.entries(remoteServices)) {
+  const entries = Object.entries(remoteServices).map(([key, address]) => [key.includes('/') ? key.split('/') : [null, key], address]);
+  const general = entries.filter(([[worker]]) => worker === null);
+  const own = entries.filter(([[worker]]) => worker === workerName);
+  for (const [[, binding], address] of [...general, ...own]) {
     if (binding in serviceBindings) serviceBindings[binding] = { external: { address, http: {} } };
   }
   return { ...options, serviceBindings };
 }
 
 function pythonWorker(config, host) {
-  const options = withRemoteServices(workerOptions(config, host.vars, host.instrumented), host.remoteServices);
+  const options = withRemoteServices(workerOptions(config, host.vars, host.instrumented), host.remoteServices, config.name);
   const unsafeDirectSockets = host.rpcSockets.filter((socket) => socket.worker === config.name)
     .map(({ entrypoint, port }) => ({ host: '127.0.0.1', port, entrypoint }));
   return { ...options, ...workerModules(config, host), unsafeDirectSockets,

@@ -42,7 +42,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from scripts import semantic_cache_bench, snapshots  # noqa: E402
-from scripts.localhost import PROJECT_ROOT, LocalHost, free_port  # noqa: E402
+from scripts.localhost import PROJECT_ROOT, LocalHost, free_port, scratch_state  # noqa: E402
 from shared import jwt  # noqa: E402
 
 CONFIGS = [PROJECT_ROOT / "wrangler.toml", PROJECT_ROOT / "inference_worker" / "wrangler.toml"]
@@ -240,7 +240,7 @@ def measured(plan: Plan, n: int, ai_knobs: dict | None = None, primed: bool = Fa
     with contextlib.ExitStack() as stack:
         runs = []
         for configs, sends, with_key in plan:
-            state = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+            state = Path(stack.enter_context(scratch_state()))
             host = stack.enter_context(LocalHost(configs, state, variables={"ADMIN_TOKEN": ADMIN_TOKEN, "JWT_SECRET": JWT_SECRET}))
             headers = {"authorization": f"Bearer {create_key(host.url)}"} if with_key else {}
             client = stack.enter_context(httpx.Client(base_url=host.url, timeout=60, headers=headers))
@@ -321,7 +321,7 @@ def events_all_in(n: int) -> list[str]:
     rows = {}
     with contextlib.ExitStack() as stack:
         for label, configs, with_key in (("ours", CONFIGS, True), ("JS", [BASELINES / "js" / "wrangler.toml"], False)):
-            state = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+            state = Path(stack.enter_context(scratch_state()))
             host = stack.enter_context(LocalHost(configs, state, variables={"ADMIN_TOKEN": ADMIN_TOKEN, "JWT_SECRET": JWT_SECRET}))
             headers = {"authorization": f"Bearer {create_key(host.url)}"} if with_key else {}
             client = stack.enter_context(httpx.Client(base_url=host.url, timeout=60, headers=headers))
@@ -404,6 +404,7 @@ def tool_round_trip(n: int) -> list[str]:
 
 
 STREAM_END_PROVIDER = "standin-provider"
+WORKERS_AI_MODEL = "@cf/meta/llama-3.3-70b-instruct-fp8-fast"
 OBJECT_SCHEMA = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
 
 
@@ -411,6 +412,9 @@ def stream_end_requests() -> list[tuple[str, str, dict]]:
     """(protocol, path, body) of a 1-token answer on each streamed protocol."""
     openai_chat = {"model": MODEL, "stream": True, "max_tokens": 1, "messages": [{"role": "user", "content": LONG_PROMPT}]}
     return [
+        # A model no routing rule sends to the provider: the Workers AI binding's stand-in, which
+        # sends a short answer's events together (in the worker's isolate, as the binding's client runs).
+        ("AI SDK UI message stream (/stream/chat), Workers AI", "/stream/chat", {**ONE_TOKEN, "model": WORKERS_AI_MODEL}),
         ("AI SDK UI message stream (/stream/chat)", "/stream/chat", ONE_TOKEN),
         ("AI SDK text stream (/stream/completion?protocol=text)", "/stream/completion?protocol=text",
          {"prompt": LONG_PROMPT, "maxOutputTokens": 1}),
@@ -434,10 +438,10 @@ def first_to_end_ms(client: httpx.Client, path: str, body: dict) -> float:
 
 
 def stream_end(n: int) -> list[str]:
-    """How long a 1-token answer's end comes after its first byte, per protocol, through the
-    external provider's path (the AI stand-in's OpenAI-compatible face, which sends the token,
+    """How long a 1-token answer's end comes after its first byte: through Workers AI, then per
+    protocol through the external provider's path (the AI stand-in's OpenAI-compatible face, which sends the token,
     the finish reason, the usage and [DONE] as chunks of their own, as providers do)."""
-    with tempfile.TemporaryDirectory() as state:
+    with scratch_state() as state:
         host = LocalHost(CONFIGS, Path(state), variables={
             "ADMIN_TOKEN": ADMIN_TOKEN, "JWT_SECRET": JWT_SECRET, "PROVIDER_NAME": STREAM_END_PROVIDER,
             "PROVIDER_API_KEY": "bench-provider-key", "PROVIDER_MODELS": json.dumps({MODEL: "standin-model"}),
@@ -460,7 +464,7 @@ def stream_end(n: int) -> list[str]:
 def crossings(n: int = 20_000) -> list[str]:
     """Each operation of bench/crossings n times in one request, less the same request doing
     nothing n times: the CPU one operation costs (best of three)."""
-    with tempfile.TemporaryDirectory() as state, LocalHost([BASELINES / "crossings" / "wrangler.toml"], Path(state)) as host:
+    with scratch_state() as state, LocalHost([BASELINES / "crossings" / "wrangler.toml"], Path(state)) as host:
         with httpx.Client(base_url=host.url, timeout=120) as client:
             def cpu_us(op: str) -> float:
                 runs = []
@@ -535,7 +539,7 @@ def generation_cache(n: int) -> list[tuple[str, str]]:
     with contextlib.ExitStack() as stack:
         runs = []
         for edge in ("true", "false"):
-            state = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+            state = Path(stack.enter_context(scratch_state()))
             variables = {"ADMIN_TOKEN": ADMIN_TOKEN, "JWT_SECRET": JWT_SECRET, "GENERATION_CACHE_EDGE": edge, "SEMANTIC_CACHE": "*"}
             host = stack.enter_context(LocalHost(CONFIGS, state, variables=variables))
             headers = {"authorization": f"Bearer {create_key(host.url)}"}
@@ -611,9 +615,20 @@ def cold_start_samples(directory: Path, state: Path, spawns: int) -> dict[tuple[
         def inference(mode: str) -> float:
             with snapshots.start(workers["inference"], mode, directory, rpc_port=rpc_port, variables=COLD_VARIABLES,
                                  state_dir=state, wait=False) as worker:
-                return worker.wait_for_answer(f"{front.url}/health")
+                answered = worker.wait_for_answer(f"{front.url}/health")
+                bindings = worker.first_answer.json()["inference"]["bindings"].values()
+                # Its health reads D1, KV, R2 and Vectorize at once: the local simulators, which
+                # start with the process, answer their first read late; on Cloudflare they are
+                # services already running.
+                simulators[mode].append(max(b["latency_ms"] for b in bindings if b["checked"]) / 1000)
+                return answered
 
+        simulators: dict[str, list[float]] = {mode: [] for mode in COLD_MODES}
         rounds("the inference worker alone (RPC health)", inference)
+        for mode, waits in simulators.items():
+            runs = samples["the inference worker alone (RPC health)", mode]
+            samples["the inference worker alone, less its bindings' first reads", mode] = [
+                run - wait for run, wait in zip(runs, waits, strict=True)]
 
     def pair(mode: str) -> float:
         with snapshots.start_pair(mode, directory, variables=COLD_VARIABLES, state_dir=state) as (api_process, _):
@@ -656,28 +671,42 @@ def cold_routes(token: str) -> list[tuple[str, object]]:
     ]
 
 
+def _first_and_warm(client: httpx.Client, send, warm: int) -> tuple[float, list[float]]:
+    """The first request's wall ms, then `warm` requests' after 3 unmeasured."""
+    started = time.perf_counter()
+    send(client)
+    first = (time.perf_counter() - started) * 1000
+    for _ in range(3):
+        send(client)
+    samples = []
+    for _ in range(warm):
+        started = time.perf_counter()
+        send(client)
+        samples.append((time.perf_counter() - started) * 1000)
+    return first, samples
+
+
 def first_requests(directory: Path, state: Path, warm: int) -> list[str]:
     """Each route's first request in a fresh pair restored from dedicated snapshots (started
-    without any request: Ready is the probe), then its warm median of `warm` requests."""
+    without any request: Ready is the probe), then its warm median of `warm` requests; then the
+    same in the pair's twins (scripts/snapshots.py twin_config): fresh isolates restored from the
+    same snapshots, in the processes the pair's requests just warmed."""
     token = jwt.encode({"sub": "bench", "tier": "enterprise", "exp": int(time.time()) + 3600}, JWT_SECRET)
     lines = [f"First request of each route in a fresh pair restored from dedicated snapshots, against the same route's "
-             f"warm median ({warm} requests after 3 unmeasured), wall ms:", "",
-             "| route | first request | warm median (p95) | first-request penalty |", "|---|---|---|---|"]
+             f"warm median ({warm} requests after 3 unmeasured), wall ms; then in fresh isolates of the same workers "
+             "(their twins) in the processes those requests warmed:", "",
+             "| route | first request (fresh processes) | warm median (p95) | penalty | first request (fresh isolates, "
+             "warm processes) | warm median (p95) | penalty |", "|---|---|---|---|---|---|---|"]
     for label, send in cold_routes(token):
-        with snapshots.start_pair("dedicated", directory, variables=COLD_VARIABLES, state_dir=state, answer=False) as (api, _):
+        with snapshots.start_pair("dedicated", directory, variables=COLD_VARIABLES, state_dir=state, answer=False,
+                                  twins=True) as (api, _):
             with httpx.Client(base_url=api.url, timeout=60) as client:
-                started = time.perf_counter()
-                send(client)
-                first = (time.perf_counter() - started) * 1000
-                for _ in range(3):
-                    send(client)
-                samples = []
-                for _ in range(warm):
-                    started = time.perf_counter()
-                    send(client)
-                    samples.append((time.perf_counter() - started) * 1000)
-        lines.append(f"| {label} | {first:.0f} | {ms(samples)} | {first - statistics.median(samples):.0f} |")
-        print(f"  {label}: first {first:.0f} ms", file=sys.stderr, flush=True)
+                first, samples = _first_and_warm(client, send, warm)
+            with httpx.Client(base_url=api.twin_url, timeout=60) as client:
+                twin_first, twin_samples = _first_and_warm(client, send, warm)
+        lines.append(f"| {label} | {first:.0f} | {ms(samples)} | {first - statistics.median(samples):.0f} | "
+                     f"{twin_first:.0f} | {ms(twin_samples)} | {twin_first - statistics.median(twin_samples):.0f} |")
+        print(f"  {label}: first {first:.0f} ms, in a warm process {twin_first:.0f} ms", file=sys.stderr, flush=True)
     return lines
 
 
@@ -687,7 +716,7 @@ def dev_second_starts(spawns: int) -> list[str]:
     dev_baseline), in rotated order."""
     variables = {"ADMIN_TOKEN": ADMIN_TOKEN}
     samples: dict[str, list[tuple[float, float, float]]] = {"no snapshot": [], "from the kept baseline": []}
-    with tempfile.TemporaryDirectory() as state_dir, tempfile.TemporaryDirectory() as snapshot_dir:
+    with scratch_state() as state_dir, tempfile.TemporaryDirectory() as snapshot_dir:
         state = Path(state_dir)
         with snapshots.dev_host(state, variables=variables) as first:  # the first start: state, migrations
             first.wait_until_ready()
@@ -711,7 +740,7 @@ def dev_second_starts(spawns: int) -> list[str]:
 def cold_starts(spawns: int, warm: int) -> list[str]:
     """The cold-start section: spawn to first answer per worker and mode, the snapshots' sizes,
     the first-request penalties."""
-    with tempfile.TemporaryDirectory() as snapshot_dir, tempfile.TemporaryDirectory() as state_dir:
+    with tempfile.TemporaryDirectory() as snapshot_dir, scratch_state() as state_dir:
         directory, state = Path(snapshot_dir), Path(state_dir)
         for worker in snapshots.WORKERS.values():  # saved before any clock starts
             snapshots.snapshot_for(worker, "dedicated", directory)
@@ -771,7 +800,7 @@ def main() -> None:
     print()
 
     rows = []
-    with tempfile.TemporaryDirectory() as state:
+    with scratch_state() as state:
         started = time.perf_counter()
         variables = {"ADMIN_TOKEN": ADMIN_TOKEN, "JWT_SECRET": JWT_SECRET}
         with LocalHost(CONFIGS, Path(state), variables=variables) as host:

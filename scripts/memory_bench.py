@@ -10,7 +10,6 @@ worker (bench/python) after its first answer.
 import argparse
 import asyncio
 import sys
-import tempfile
 import uuid
 from pathlib import Path
 
@@ -20,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from scripts.bench import PYTHON_FLOORS  # noqa: E402
 from scripts.isolate_memory import IsolateMemory, IsolateReader, PeakSampler, table  # noqa: E402
 from scripts.load import one_stream  # noqa: E402
-from scripts.localhost import CONFIGS, UNLIMITED_ENTERPRISE, LocalHost  # noqa: E402
+from scripts.localhost import CONFIGS, UNLIMITED_ENTERPRISE, LocalHost, scratch_state  # noqa: E402
 
 ADMIN_TOKEN = "memory-admin-token"
 SENDERS = 8  # the mixed requests' concurrency: a busy isolate's, and quick on two cores
@@ -65,7 +64,7 @@ async def concurrent_streams(url: str, key: str, streams: int) -> None:
 
 def floor() -> dict[str, IsolateMemory]:
     """The bare Python worker's isolate (its RPC peer's left out) after its first answer."""
-    with tempfile.TemporaryDirectory() as state, LocalHost(PYTHON_FLOORS, Path(state), memory=True) as host, \
+    with scratch_state() as state, LocalHost(PYTHON_FLOORS, Path(state), memory=True) as host, \
             IsolateReader(host.url, host.inspector_port) as reader:
         httpx.get(host.url, timeout=60).raise_for_status()
         return {name: memory for name, memory in reader.read().items() if name == FLOOR_WORKER}
@@ -73,7 +72,7 @@ def floor() -> dict[str, IsolateMemory]:
 
 def measure(mixed_count: int, streams: int) -> list[str]:
     stages: list[tuple[str, dict[str, IsolateMemory], dict[str, int] | None]] = [("a bare Python worker (the floor)", floor(), None)]
-    with tempfile.TemporaryDirectory() as state, \
+    with scratch_state() as state, \
             LocalHost(CONFIGS, Path(state), variables={"ADMIN_TOKEN": ADMIN_TOKEN, **UNLIMITED_ENTERPRISE}, memory=True) as host, \
             IsolateReader(host.url, host.inspector_port) as reader:
         created = httpx.post(f"{host.url}/graphql", headers={"authorization": f"Bearer {ADMIN_TOKEN}"},

@@ -8,7 +8,6 @@
 
 import argparse
 import sys
-import tempfile
 from pathlib import Path
 
 import httpx
@@ -27,7 +26,7 @@ from scripts.bench import (  # noqa: E402
     event_batch,
     stream_send,
 )
-from scripts.localhost import LocalHost  # noqa: E402
+from scripts.localhost import LocalHost, scratch_state  # noqa: E402
 
 SENDS = {
     "health": lambda c, _i: c.get("/health").raise_for_status(),
@@ -49,7 +48,7 @@ def main() -> None:
     parser.add_argument("--sort", default="tottime", help="pstats sort key: tottime, cumulative, ncalls")
     args = parser.parse_args()
     send = SENDS[args.route]
-    with tempfile.TemporaryDirectory() as state, \
+    with scratch_state() as state, \
             LocalHost(CONFIGS, Path(state), variables={"ADMIN_TOKEN": ADMIN_TOKEN, "JWT_SECRET": JWT_SECRET}, profile=True) as host:
         headers = {"authorization": f"Bearer {create_key(host.url)}"}
         with httpx.Client(base_url=host.url, timeout=60, headers=headers) as client:

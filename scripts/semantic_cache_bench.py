@@ -20,14 +20,13 @@ import argparse
 import json
 import math
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from scripts.localhost import CONFIGS, PROJECT_ROOT, LocalHost  # noqa: E402
+from scripts.localhost import CONFIGS, PROJECT_ROOT, LocalHost, scratch_state  # noqa: E402
 
 PARAPHRASES = PROJECT_ROOT / "bench" / "paraphrases.json"
 ADMIN_TOKEN = "semantic-bench-admin-token"
@@ -150,7 +149,7 @@ def create_key(url: str) -> str:
 
 
 def measure() -> list[str]:
-    with tempfile.TemporaryDirectory() as state:
+    with scratch_state() as state:
         variables = {"ADMIN_TOKEN": ADMIN_TOKEN, "SEMANTIC_CACHE": "*"}
         with LocalHost(CONFIGS, Path(state), variables=variables) as host:
             headers = {"authorization": f"Bearer {create_key(host.url)}"}

@@ -54,6 +54,7 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -69,7 +70,8 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from scripts.localhost import HOST_SCRIPT, NODE, PROJECT_ROOT, READY_LINE, free_port, stop  # noqa: E402
+from scripts import bindings  # noqa: E402
+from scripts.localhost import HOST_SCRIPT, NODE, PROJECT_ROOT, READY_LINE, free_port, scratch_state, stop  # noqa: E402
 
 MODES = ("none", "baseline", "dedicated", "dedicated-alone")
 DEDICATED_FLAG = "python_dedicated_snapshot"
@@ -81,6 +83,7 @@ DEV_SNAPSHOTS = PROJECT_ROOT / ".wrangler" / "snapshots"
 WORKERD_PACKAGE = PROJECT_ROOT / "node_modules" / "workerd" / "package.json"
 PYODIDE_BUNDLE = PROJECT_ROOT / ".devhost" / "pyodide-bundle" / "pyodide_dev.capnp.bin"
 DEV_CONFIGS = [PROJECT_ROOT / "wrangler.toml", PROJECT_ROOT / "inference_worker" / "wrangler.toml"]
+BACKENDS = PROJECT_ROOT / "backends.txt"
 
 
 @dataclass(frozen=True)
@@ -160,6 +163,7 @@ class HostProcess:
         self.start_to_ready: float | None = None
         self.spawn_to_answer: float | None = None
         self.start_to_answer: float | None = None
+        self.first_answer: httpx.Response | None = None  # the probe's first 200
         self._stamp = state_dir / "workerd-spawned-at"
         self._environment = {"DEVHOST_WORKERD_SPAWN_STAMP": str(self._stamp),
                              **({"DEVHOST_WORKERD_START_GATE": str(gate)} if gate else {})}
@@ -209,7 +213,8 @@ class HostProcess:
         with httpx.Client(timeout=START_TIMEOUT_SECONDS) as client:
             while True:
                 try:
-                    if client.get(url).status_code == 200:
+                    if (response := client.get(url)).status_code == 200:
+                        self.first_answer = response
                         break
                 except httpx.TransportError:
                     pass
@@ -224,17 +229,45 @@ class HostProcess:
         stop(self.process)
 
 
+TWIN_SUFFIX = "-twin"
+
+
+def twin_config(worker: Worker) -> Path:
+    """`worker`'s config under the name `<name>-twin`, written next to it (its relative paths hold
+    there; git-ignored): the same code a second time in one process, restored from the same
+    snapshot. The twin's first request is a fresh isolate's in a process that already ran the
+    worker, whose compiled WebAssembly (Pyodide's, pydantic-core's) V8 shares between a process's
+    isolates: as on Cloudflare, where one process runs many isolates. The inference worker's twin
+    is a secondary backend (scripts/bindings.py): its counters are the first one's."""
+    name = worker.name + TWIN_SUFFIX
+    if worker.rpc_entrypoint:
+        return bindings.write_secondary(name, BACKENDS, worker.config)
+    target = worker.config.with_name(f".{name}.wrangler.toml")
+    target.write_text(re.sub(rf'^name = "{re.escape(worker.name)}"$', f'name = "{name}"', worker.config.read_text(),
+                             count=1, flags=re.M))
+    return target
+
+
 class WorkerProcess(HostProcess):
     """A host running one Python worker: restored from `snapshot` (or none), or saving one
     (`save`: "baseline" or "dedicated"), with `dedicated` adding the flag; serving its RPC
-    entrypoint on `rpc_port`, its service binding answered at `peer_address`."""
+    entrypoint on `rpc_port`, its service binding answered at `peer_address`. With `twin_port`,
+    the worker's twin (twin_config) runs beside it, serving its RPC entrypoint (or, without one,
+    HTTP: `twin_url`) on that port, its service binding answered at `twin_peer_address`."""
 
     def __init__(self, worker: Worker, *, state_dir: Path, snapshot: Snapshot | None = None, save: str | None = None,
                  dedicated: bool = False, rpc_port: int | None = None, peer_address: str | None = None,
                  variables: dict[str, str] | None = None, snapshot_dir: Path | None = None, gate: Path | None = None,
-                 migrate: bool = True):
+                 migrate: bool = True, twin_port: int | None = None, twin_peer_address: str | None = None):
         self.worker = worker
         options = ["-c", str(worker.config), "--no-build"]
+        self.twin_url = None
+        if twin_port:
+            twin = worker.name + TWIN_SUFFIX
+            options += ["-c", str(twin_config(worker)), "--rpc-socket", f"{twin}:{worker.rpc_entrypoint or 'default'}@{twin_port}"]
+            if worker.service_binding and twin_peer_address:
+                options += ["--remote-service", f"{twin}/{worker.service_binding}={twin_peer_address}"]
+            self.twin_url = None if worker.rpc_entrypoint else f"http://127.0.0.1:{twin_port}"
         for name, value in (variables or {}).items():
             options += ["--var", f"{name}:{value}"]
         if dedicated:
@@ -332,19 +365,22 @@ def snapshot_for(worker: Worker, mode: str, directory: Path | None) -> Snapshot 
 @contextmanager
 def start(worker: Worker, mode: str = "none", directory: Path | None = None, *, peer_address: str | None = None,
           rpc_port: int | None = None, variables: dict[str, str] | None = None, wait: bool = True,
-          gate: Path | None = None, state_dir: Path | None = None, migrate: bool = True) -> Iterator[WorkerProcess]:
+          gate: Path | None = None, state_dir: Path | None = None, migrate: bool = True, twin_port: int | None = None,
+          twin_peer_address: str | None = None) -> Iterator[WorkerProcess]:
     """`worker` in a host of its own, restored as `mode` says (its snapshot saved into `directory`
     first if missing), with `state_dir` as its local state (a temporary folder if None; D1
     migrations applied before it is Ready, unless not `migrate`: the inference worker's /health
-    needs none). With `wait` (the default), yields once its probe answered
+    needs none). `twin_port`, `twin_peer_address`: the worker's twin beside it (WorkerProcess).
+    With `wait` (the default), yields once its probe answered
     (`spawn_to_answer` set); the inference worker's probe is an api's, so start it with wait=False
     and time it through the api (start_pair does)."""
     snapshot = snapshot_for(worker, mode, directory)
     with ExitStack() as stack:
-        state = state_dir or Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        state = state_dir or Path(stack.enter_context(scratch_state()))
         process = stack.enter_context(WorkerProcess(
             worker, state_dir=state, snapshot=snapshot, dedicated=mode.startswith("dedicated"), rpc_port=rpc_port,
-            peer_address=peer_address, variables=variables, gate=gate, migrate=migrate))
+            peer_address=peer_address, variables=variables, gate=gate, migrate=migrate, twin_port=twin_port,
+            twin_peer_address=twin_peer_address))
         if wait:
             process.wait_for_answer()
         yield process
@@ -353,14 +389,17 @@ def start(worker: Worker, mode: str = "none", directory: Path | None = None, *, 
 @contextmanager
 def start_pair(mode: str = "none", directory: Path | None = None, *, variables: dict[str, str] | None = None,
                api_mode: str | None = None, state_dir: Path | None = None, migrate: bool = True,
-               answer: bool = True) -> Iterator[tuple[WorkerProcess, WorkerProcess]]:
+               answer: bool = True, twins: bool = False) -> Iterator[tuple[WorkerProcess, WorkerProcess]]:
     """The api and the inference worker, each in its own process restored as `mode` says (the
     api as `api_mode` if given), their workerd started at the same moment (each host's Node side
     first gets ready, then both wait at a gate); yields (api, inference) once the api's /health
     answers 200, which needs the inference worker's RPC health: the api's `spawn_to_answer` is
     the pair's cold start (the inference's is the same moment, from its own spawn). `state_dir`
     and `migrate` are the inference worker's (see start). Without `answer`, yields once both
-    hosts are Ready, before any request: the first request is then the caller's."""
+    hosts are Ready, before any request: the first request is then the caller's. With `twins`,
+    each process also runs its worker's twin (twin_config), the api's twin calling the inference
+    worker's: the api's `twin_url` is a fresh pair of isolates in processes the pair's own
+    requests warm."""
     inference_worker, api_worker = WORKERS["inference"], WORKERS["api"]
     # Built and saved before either clock starts (the shared baseline first, then both side by side).
     with ThreadPoolExecutor(2) as pool:
@@ -372,12 +411,15 @@ def start_pair(mode: str = "none", directory: Path | None = None, *, variables: 
                        pool.submit(snapshot_for, api_worker, api_mode or mode, directory)]:
             saving.result()
     rpc_port = free_port()
+    twin_rpc_port, twin_http_port = (free_port(), free_port()) if twins else (None, None)
     with ExitStack() as stack:
         gate = Path(stack.enter_context(tempfile.TemporaryDirectory())) / "start"
         inference = stack.enter_context(start(inference_worker, mode, directory, rpc_port=rpc_port, variables=variables,
-                                              wait=False, gate=gate, state_dir=state_dir, migrate=migrate))
+                                              wait=False, gate=gate, state_dir=state_dir, migrate=migrate,
+                                              twin_port=twin_rpc_port))
         api = stack.enter_context(start(api_worker, api_mode or mode, directory, peer_address=f"127.0.0.1:{rpc_port}",
-                                        variables=variables, wait=False, gate=gate))
+                                        variables=variables, wait=False, gate=gate, twin_port=twin_http_port,
+                                        twin_peer_address=f"127.0.0.1:{twin_rpc_port}" if twins else None))
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
         while len(list(gate.parent.glob("start.arrived.*"))) < 2:
             for process in (inference, api):

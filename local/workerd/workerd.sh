@@ -7,6 +7,8 @@
 # before workerd starts, for spawn-to-first-answer timings; WORKERD_START_GATE (optional): a
 # file to wait for first (this announces itself with GATE.arrived.PID), so that two hosts start
 # their workerd at the same moment (scripts/snapshots.py).
+# WORKERD_EXTRA_ARGS (optional): more workerd flags, space-separated, for a maintainer's look
+# inside (e.g. `--async-trace FILE`: every turn, timer and binding call of every isolate, in order).
 command="$1"; shift
 if [ -n "$WORKERD_START_GATE" ]; then
   : > "$WORKERD_START_GATE.arrived.$$"
@@ -14,4 +16,4 @@ if [ -n "$WORKERD_START_GATE" ]; then
 fi
 if [ -n "$WORKERD_SPAWN_STAMP" ]; then date +%s.%N > "$WORKERD_SPAWN_STAMP"; fi
 # shellcheck disable=SC2086 # the snapshot flags are split into words on purpose
-exec "$WORKERD_BIN" "$command" --pyodide-bundle-disk-cache-dir="$PYODIDE_BUNDLE_DIR" ${WORKERD_PYTHON_SNAPSHOT_ARGS:-} "$@"
+exec "$WORKERD_BIN" "$command" --pyodide-bundle-disk-cache-dir="$PYODIDE_BUNDLE_DIR" ${WORKERD_PYTHON_SNAPSHOT_ARGS:-} ${WORKERD_EXTRA_ARGS:-} "$@"

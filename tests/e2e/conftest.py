@@ -174,7 +174,8 @@ def rpc_probe_host(state_dir: Path) -> LocalHost:
 class RestoredPair:
     """The api and the inference worker as Cloudflare starts them: each restored from its dedicated
     snapshot, saved in `directory` (scripts/snapshots.py "dedicated-alone": without the baseline
-    underneath, one process less to save each), in a process of its own."""
+    underneath, one process less to save each), in a process of its own, beside its twin (the
+    same code under another name, restored from the same snapshot: `api.twin_url`)."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
@@ -185,7 +186,8 @@ class RestoredPair:
 
     def wait_ready(self) -> "RestoredPair":
         # /health reads no table: no D1 migrations needed.
-        pair = start_pair("dedicated-alone", self.directory, variables={"ADMIN_TOKEN": "restored-pair-admin"}, migrate=False)
+        pair = start_pair("dedicated-alone", self.directory, variables={"ADMIN_TOKEN": "restored-pair-admin"}, migrate=False,
+                          twins=True)
         self.api, self.inference = self._running.enter_context(pair)
         return self
 

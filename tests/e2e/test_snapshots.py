@@ -27,6 +27,15 @@ def test_each_worker_restored_from_its_dedicated_snapshot_answers_health(restore
 
 
 @host_only
+def test_a_second_isolate_of_each_worker_restored_in_the_same_process_answers_health(restored_pair):
+    # make bench's first requests in fresh isolates of warm processes go through these twins.
+    health = httpx.get(f"{restored_pair.api.twin_url}/health", timeout=30)
+
+    assert health.status_code == 200, health.text
+    assert health.json()["inference"]["ok"] is True  # the inference worker's twin, over its own RPC socket
+
+
+@host_only
 def test_the_test_host_runs_as_make_dev_from_its_kept_baseline(host):
     # Every other end-to-end test runs on this host: make dev's baseline, restored with both
     # workers' top level run after it, serves all they ask.
