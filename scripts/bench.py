@@ -456,7 +456,8 @@ def stream_end(n: int) -> list[str]:
             for i in range(n):
                 for label, path, body in rotated(requests, i):
                     samples[label].append(first_to_end_ms(client, path, body))
-    return [f"A 1-token answer's end after its first byte, through the external provider ({n} interleaved requests each; wall ms):",
+    return [f"A 1-token answer's end after its first byte, through Workers AI, then through the external provider ({n} interleaved "
+            "requests each; wall ms):",
             "", "| protocol | first byte to end, median (p95) |", "|---|---|",
             *(f"| {label} | {ms(times)} |" for label, times in samples.items()), ""]
 
