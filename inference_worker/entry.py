@@ -14,7 +14,7 @@ from typing import Any
 
 from workers import WorkerEntrypoint
 
-from inference import access, admission, alerts, analytics, documents, events, payloads
+from inference import access, admission, alerts, analytics, documents, events, payloads, rpc_latency
 from inference.admission import admission_of_call
 from inference.counter import KeyCounter  # noqa: F401 (a Durable Object class: the runtime finds it in the main module)
 from inference.embeddings import embed
@@ -32,15 +32,16 @@ from shared.sdk import runtime_batch
 from shared.tracing import span_under
 
 
-async def _serve(name: str, request_id: str, work: Callable[..., Awaitable[Any]], *wire: Any) -> Any:
-    """Runs one call of the RPC method `name`: its arguments read as declared, its work under its
-    request id and, for a work call, its span under the api's (inference/log.py), one JSON log line
-    for it, and its answer encoded."""
+async def _serve(entry: WorkerEntrypoint, name: str, request_id: str, work: Callable[..., Awaitable[Any]], *wire: Any) -> Any:
+    """Runs one call of the RPC method `name` on `entry`: its arguments read as declared, its work
+    under its request id and, for a work call, its span under the api's (inference/log.py), one
+    JSON log line for it, its time counted (inference/rpc_latency.py), and its answer encoded."""
     method = METHODS[name]
     token = log_context.set(str(request_id) or None)
     trace_token = trace_context.set(None)
     started = time.perf_counter()
     outcome = "ok"
+    arguments: tuple[Any, ...] = ()
     try:
         with admission_of_call() as admitted:
             try:
@@ -56,86 +57,89 @@ async def _serve(name: str, request_id: str, work: Callable[..., Awaitable[Any]]
         outcome = f"error:{type(exc).__name__}"
         raise
     finally:
-        log("rpc", rpc=name, outcome=outcome, ms=round((time.perf_counter() - started) * 1000, 1))
+        ms = (time.perf_counter() - started) * 1000
+        log("rpc", rpc=name, outcome=outcome, ms=round(ms, 1))
+        rpc_latency.count(entry.env, entry.ctx, name, arguments, ms)
         trace_context.reset(trace_token)
         log_context.reset(token)
 
 
 class InferenceService(WorkerEntrypoint):
     async def health(self, deep, request_id=""):
-        return await _serve("health", request_id, lambda deep: check_bindings(self.env, str(request_id), deep), deep)
+        return await _serve(self, "health", request_id, lambda deep: check_bindings(self.env, str(request_id), deep), deep)
 
     async def admit(self, request, request_id=""):
-        return await _serve("admit", request_id, lambda request: admission.admit(self.env, self.ctx, request), request)
+        return await _serve(self, "admit", request_id, lambda request: admission.admit(self.env, self.ctx, request), request)
 
     async def get_usage(self, caller, request_id=""):
-        return await _serve("get_usage", request_id, lambda caller: access.usage_report(self.env, caller), caller)
+        return await _serve(self, "get_usage", request_id, lambda caller: access.usage_report(self.env, caller), caller)
 
     async def create_key(self, spec, request_id=""):
-        return await _serve("create_key", request_id, lambda spec: access.create_key(self.env, spec), spec)
+        return await _serve(self, "create_key", request_id, lambda spec: access.create_key(self.env, spec), spec)
 
     async def list_keys(self, request_id=""):
-        return await _serve("list_keys", request_id, lambda: access.list_keys(self.env))
+        return await _serve(self, "list_keys", request_id, lambda: access.list_keys(self.env))
 
     async def revoke_key(self, key_id, request_id=""):
-        return await _serve("revoke_key", request_id, lambda key_id: access.revoke_key(self.env, key_id), key_id)
+        return await _serve(self, "revoke_key", request_id, lambda key_id: access.revoke_key(self.env, key_id), key_id)
 
     async def set_key_policy(self, change, request_id=""):
-        return await _serve("set_key_policy", request_id, lambda change: access.set_key_policy(self.env, change), change)
+        return await _serve(self, "set_key_policy", request_id, lambda change: access.set_key_policy(self.env, change), change)
 
     async def rotate_key(self, rotation, request_id=""):
-        return await _serve("rotate_key", request_id, lambda rotation: access.rotate_key(self.env, rotation), rotation)
+        return await _serve(self, "rotate_key", request_id, lambda rotation: access.rotate_key(self.env, rotation), rotation)
 
     async def list_alerts(self, query, request_id=""):
-        return await _serve("list_alerts", request_id, lambda query: alerts.list_alerts(self.env, query), query)
+        return await _serve(self, "list_alerts", request_id, lambda query: alerts.list_alerts(self.env, query), query)
 
     async def stream_generation(self, request, request_id=""):
-        return await _serve("stream_generation", request_id, lambda request: stream_generation(self.env, self.ctx, request), request)
+        return await _serve(self, "stream_generation", request_id, lambda request: stream_generation(self.env, self.ctx, request), request)
 
     async def generate(self, request, request_id=""):
-        return await _serve("generate", request_id, lambda request: generate(self.env, self.ctx, request), request)
+        return await _serve(self, "generate", request_id, lambda request: generate(self.env, self.ctx, request), request)
 
     async def embed(self, request, request_id=""):
-        return await _serve("embed", request_id, lambda request: embed(self.env, self.ctx, request), request)
+        return await _serve(self, "embed", request_id, lambda request: embed(self.env, self.ctx, request), request)
 
     async def process_events(self, batch, request_id=""):
-        return await _serve("process_events", request_id, lambda batch: events.process_events(self.env, self.ctx, batch), batch)
+        return await _serve(self, "process_events", request_id, lambda batch: events.process_events(self.env, self.ctx, batch), batch)
 
     async def batch_status(self, ref, request_id=""):
-        return await _serve("batch_status", request_id, lambda ref: events.batch_status(self.env, ref), ref)
+        return await _serve(self, "batch_status", request_id, lambda ref: events.batch_status(self.env, ref), ref)
 
     async def unindexed_batches(self, request_id=""):
-        return await _serve("unindexed_batches", request_id, lambda: events.unindexed_batches(self.env))
+        return await _serve(self, "unindexed_batches", request_id, lambda: events.unindexed_batches(self.env))
 
     async def replay_unindexed(self, request_id=""):
-        return await _serve("replay_unindexed", request_id, lambda: events.replay_unindexed(self.env))
+        return await _serve(self, "replay_unindexed", request_id, lambda: events.replay_unindexed(self.env))
 
     async def get_metrics(self, query, request_id=""):
-        return await _serve("get_metrics", request_id, lambda query: analytics.get_metrics(self.env, query), query)
+        return await _serve(self, "get_metrics", request_id, lambda query: analytics.get_metrics(self.env, query), query)
 
     async def list_events(self, query, request_id=""):
-        return await _serve("list_events", request_id, lambda query: analytics.list_events(self.env, query), query)
+        return await _serve(self, "list_events", request_id, lambda query: analytics.list_events(self.env, query), query)
 
     async def store_document(self, request, request_id=""):
-        return await _serve("store_document", request_id, lambda request: documents.store_document(self.env, self.ctx, request), request)
+        return await _serve(self, "store_document", request_id,
+                            lambda request: documents.store_document(self.env, self.ctx, request), request)
 
     async def resume_document(self, ref, request_id=""):
-        return await _serve("resume_document", request_id, lambda ref: documents.resume_document(self.env, self.ctx, ref), ref)
+        return await _serve(self, "resume_document", request_id, lambda ref: documents.resume_document(self.env, self.ctx, ref), ref)
 
     async def list_documents(self, caller, request_id=""):
-        return await _serve("list_documents", request_id, lambda caller: documents.list_documents(self.env, caller), caller)
+        return await _serve(self, "list_documents", request_id, lambda caller: documents.list_documents(self.env, caller), caller)
 
     async def get_document(self, ref, request_id=""):
-        return await _serve("get_document", request_id, lambda ref: documents.get_document(self.env, ref), ref)
+        return await _serve(self, "get_document", request_id, lambda ref: documents.get_document(self.env, ref), ref)
 
     async def delete_document(self, ref, request_id=""):
-        return await _serve("delete_document", request_id, lambda ref: documents.delete_document(self.env, ref), ref)
+        return await _serve(self, "delete_document", request_id, lambda ref: documents.delete_document(self.env, ref), ref)
 
     async def search(self, request, request_id=""):
-        return await _serve("search", request_id, lambda request: documents.search(self.env, self.ctx, request), request)
+        return await _serve(self, "search", request_id, lambda request: documents.search(self.env, self.ctx, request), request)
 
     async def get_payload(self, ref, request_id=""):
-        return await _serve("get_payload", request_id, lambda ref: payloads.read(self.env, ref), ref)
+        return await _serve(self, "get_payload", request_id, lambda ref: payloads.read(self.env, ref), ref)
 
 
 class Default(WorkerEntrypoint):

@@ -18,7 +18,8 @@ BUCKET_MS = {"minute": 60_000, "hour": 3_600_000, "day": 86_400_000}
 MAX_BUCKETS = 2_000
 MAX_RANGE_MS = 400 * 86_400_000
 Metric = Literal["events_by_type", "events_by_component", "error_rate", "ai_latency", "tokens_by_model", "cost_by_model",
-                 "guardrail_blocks", "requests_by_arm", "errors_by_arm", "latency_by_arm", "tokens_by_arm", "cost_by_arm"]
+                 "guardrail_blocks", "requests_by_arm", "errors_by_arm", "latency_by_arm", "tokens_by_arm", "cost_by_arm",
+                 "rpc_latency"]
 EVENT_METRICS = {"events_by_type", "events_by_component", "error_rate"}
 # A traffic split's arms (shared/splits.py), compared: the calls on each, keyed by arm.
 ARM_METRICS = {"requests_by_arm", "errors_by_arm", "latency_by_arm", "tokens_by_arm", "cost_by_arm"}

@@ -39,6 +39,9 @@ enum Metric {
   COST_BY_MODEL
   \"\"\"Generations the guardrails blocked: points keyed prompt and answer.\"\"\"
   GUARDRAIL_BLOCKS
+  \"\"\"The RPC hop's latency in ms, as the inference worker times its work calls:
+  points keyed method:p50, method:p95 and method:p99 (a latency bucket's upper bound).\"\"\"
+  RPC_LATENCY
   \"\"\"A traffic split's arms (filter.split names the split), keyed by arm: calls on each,\"\"\"
   REQUESTS_BY_ARM
   \"\"\"the calls that failed (neither answered nor cancelled by their client),\"\"\"

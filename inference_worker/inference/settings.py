@@ -56,6 +56,9 @@ class Settings(EnvSettings):
     model_idle_timeout_ms: float = setting("MODEL_IDLE_TIMEOUT_MS", 30_000.0, number, doc="a silent model stream ends after it")
     stream_timeout_ms: float = setting("STREAM_TIMEOUT_MS", 300_000.0, number,
                                        doc="a streamed answer ends this long after its request; 0: never")
+    rpc_latency_flush_seconds: float = setting("RPC_LATENCY_FLUSH_SECONDS", 60.0, clamped(number, 0.0),
+                                               doc="how often an isolate writes its RPC latency counts to D1 at most "
+                                                   "(shared/rpc_latency.py)")
     stream_flush_ms: float = setting("STREAM_FLUSH_MS", 10.0, clamped(number, 0.0),
                                      doc="chunks closer than this are relayed in batches, this often (inference/streaming.py); 0: never")
     generation_cache_ttl_seconds: int = setting("GENERATION_CACHE_TTL_SECONDS", 86_400, integer,

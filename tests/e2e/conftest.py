@@ -152,7 +152,7 @@ def steering_host(state_dir: Path) -> LocalHost:
     """An instrumented host with guardrails and a traffic split (the session host has neither)."""
     local = LocalHost(CONFIGS, state_dir, variables={**HOST_VARIABLES, **STEERING_VARIABLES}, instrumented=True,
                       snapshot=kept_baseline())
-    local.variables["PROVIDER_URL"] = f"{local.url}/__devhost/openai/v1"  # the provider ROUTING_RULES name
+    local.variables["PROVIDERS"] = providers_of_test_host(f"{local.url}/__devhost/openai/v1")  # the provider ROUTING_RULES name
     return local
 
 

@@ -27,10 +27,10 @@ def _service_methods() -> dict[str, ast.AsyncFunctionDef]:
 
 
 def _served_name(method: ast.AsyncFunctionDef) -> str | None:
-    """The declared method a service method serves: the name it passes to `_serve`."""
+    """The declared method a service method serves: the name it passes to `_serve`, after itself."""
     for node in ast.walk(method):
         if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "_serve":
-            return node.args[0].value
+            return node.args[1].value
     return None
 
 

@@ -90,6 +90,8 @@ def metric_sql(query: MetricQuery) -> list[tuple[str, list[Any]]]:
         elif query.metric == "guardrail_blocks":  # the moderation calls that blocked (inference/guardrails.py)
             sql = (f"SELECT {bucket} AS bucket, substr(outcome, 9) AS key, COUNT(*) AS value FROM ai_calls "
                    f"WHERE {where} AND kind = 'moderation' AND outcome IN ('blocked_prompt', 'blocked_answer') {group}")
+        elif query.metric == "rpc_latency":
+            sql = _rpc_latency_sql(query, bucketed, params)
         else:  # ai_latency: p50 and p95 per bucket
             partition = f"PARTITION BY {bucket}" if bucketed else ""
             sql = (
@@ -102,6 +104,28 @@ def metric_sql(query: MetricQuery) -> list[tuple[str, list[Any]]]:
             )
         statements.append((sql, params))
     return statements
+
+
+def _rpc_latency_sql(query: MetricQuery, bucketed: bool, params: list[Any]) -> str:
+    """The RPC hop's p50, p95 and p99 per method (points keyed `method:p95`), from the counts per
+    latency bucket (shared/rpc_latency.py): each the smallest bucket bound whose cumulative count
+    is at least that share of the calls. Its own range and caller clause: the counts are per
+    minute, in their own table (`params` holds the bucket size, if bucketed, and is rebuilt)."""
+    size = params[-1] if bucketed else None
+    params.clear()
+    params += [query.caller.key_id, query.start_ms, query.end_ms]
+    bucket = "NULL"
+    if size is not None:
+        params.append(size)
+        bucket = "(minute_ms - minute_ms % ?4)"
+    ranks = " UNION ALL ".join(
+        f"SELECT bucket, method || ':{name}' AS key, MIN(CASE WHEN cumulative >= {share} * total THEN le_ms END) AS value "
+        "FROM ranked GROUP BY bucket, method" for name, share in (("p50", 0.5), ("p95", 0.95), ("p99", 0.99)))
+    return ("WITH counted AS (SELECT " + bucket + " AS bucket, method, le_ms, SUM(count) AS n FROM rpc_latency "
+            "WHERE key_id = ?1 AND minute_ms >= ?2 AND minute_ms < ?3 GROUP BY bucket, method, le_ms), "
+            "ranked AS (SELECT bucket, method, le_ms, SUM(n) OVER (PARTITION BY bucket, method ORDER BY le_ms) AS cumulative, "
+            "SUM(n) OVER (PARTITION BY bucket, method) AS total FROM counted) "
+            f"{ranks} ORDER BY bucket, key")
 
 
 def _iso(ms: int) -> str:

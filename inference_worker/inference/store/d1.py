@@ -105,6 +105,8 @@ INSERT INTO ai_calls (key_id, ts, model, kind, outcome, latency_ms, ttft_ms, pro
                       provider, backend, cost_usd, used_tools, split, arm, gateway_log_id)
 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
 """
+ADD_RPC_LATENCY_SQL = """INSERT INTO rpc_latency (minute_ms, key_id, method, le_ms, count) VALUES (?1, ?2, ?3, ?4, ?5)
+ON CONFLICT (key_id, minute_ms, method, le_ms) DO UPDATE SET count = count + excluded.count"""
 BUMP_ANALYTICS_VERSION_SQL = """
 INSERT INTO analytics_versions (key_id, version) VALUES (?1, 1)
 ON CONFLICT (key_id) DO UPDATE SET version = version + 1
@@ -344,6 +346,13 @@ class Database:
             self._statement(BUMP_ANALYTICS_VERSION_SQL, call.caller.key_id),
             *([self._statement(SETTLE_RESERVATION_SQL, call.caller.key_id, settles)] if settles else []),
         ])
+
+    async def add_rpc_latency(self, rows: list[tuple[int, str, str, int, int]]) -> None:
+        """Adds an isolate's latency counts (shared/rpc_latency.py), and a new analytics version
+        for each caller whose counts changed, in one transaction."""
+        keys = sorted({row[1] for row in rows})
+        await self._d1.batch([*(self._statement(ADD_RPC_LATENCY_SQL, *row) for row in rows),
+                              *(self._statement(BUMP_ANALYTICS_VERSION_SQL, key_id) for key_id in keys)])
 
     # --- events -----------------------------------------------------------------------------
     def _index_statements(self, key_id: str, batch_id: str, r2_key: str, received_at: int, ndjson: str) -> tuple[list[Any], int]:
