@@ -14,8 +14,7 @@ from pydantic import TypeAdapter
 from shared.base import Model
 from shared.contract import ChatMessage, ServiceFailure
 from shared.errors import ErrorCode
-from shared.json_reader import parse_json_as
-from shared.limits import MAX_BODY_BYTES
+from shared.json_reader import parse_var_as
 
 Stage = Literal["prompt", "answer"]
 
@@ -45,10 +44,7 @@ _GUARDRAILS: TypeAdapter[Guardrails] = TypeAdapter(Guardrails)  # built at impor
 
 
 def parse_guardrails(text: str) -> Guardrails:
-    try:
-        return parse_json_as(_GUARDRAILS, text, max_bytes=MAX_BODY_BYTES, field="GUARDRAILS")
-    except ValueError as exc:
-        raise GuardrailsConfigError(f"GUARDRAILS: {exc}") from None
+    return parse_var_as(_GUARDRAILS, text, "GUARDRAILS", GuardrailsConfigError)
 
 
 @dataclass(frozen=True)

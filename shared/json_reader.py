@@ -144,6 +144,15 @@ def parse_json_as(schema: type[Parsed] | TypeAdapter[Parsed], text: str | bytes,
     raise TypeError(f"not a pydantic model or TypeAdapter: {schema!r}")
 
 
+def parse_var_as(schema: type[Parsed] | TypeAdapter[Parsed], text: str, var: str, error: type[ValueError]) -> Parsed:
+    """A var that holds JSON (a deployment's configuration), read as `schema` under the body's
+    budget; `error` naming the var when it is not such JSON."""
+    try:
+        return parse_json_as(schema, text, max_bytes=MAX_BODY_BYTES, field=var)
+    except ValueError as exc:
+        raise error(f"{var}: {exc}") from None
+
+
 def parse_internal(text: str | bytes, *, field: str) -> Any:
     """`parse_json` of a text the project wrote itself (an RPC argument or answer, a stored row, a
     KV value, a queue message) or one of its backends answered (a binding, a model provider),

@@ -26,7 +26,7 @@ from typing import Literal
 from pydantic import Field, TypeAdapter, field_validator
 
 from shared.base import Model
-from shared.json_reader import parse_json_as
+from shared.json_reader import parse_json_as, parse_var_as
 from shared.limits import MAX_BODY_BYTES
 from shared.models import ALIASES, CATALOG, MODERATION_MODELS, price_of
 
@@ -130,10 +130,7 @@ def parse_providers(text: str | None, single_url: str | None = None, single_name
                          models=parse_provider_models(single_models))]
     if not text:
         return []
-    try:
-        providers = parse_json_as(_PROVIDERS, text, max_bytes=MAX_BODY_BYTES, field="PROVIDERS")
-    except ValueError as exc:
-        raise RoutingConfigError(f"PROVIDERS: {exc}") from None
+    providers = parse_var_as(_PROVIDERS, text, "PROVIDERS", RoutingConfigError)
     names = [provider.name for provider in providers]
     if duplicated := sorted({name for name in names if names.count(name) > 1}):
         raise RoutingConfigError(f"PROVIDERS: more than one provider named {', '.join(duplicated)}")
@@ -143,10 +140,7 @@ def parse_providers(text: str | None, single_url: str | None = None, single_name
 def parse_rules(text: str | None, providers: set[str]) -> list[Rule]:
     if not text:
         return []
-    try:
-        rules = parse_json_as(_RULES, text, max_bytes=MAX_BODY_BYTES, field="ROUTING_RULES")
-    except ValueError as exc:
-        raise RoutingConfigError(f"ROUTING_RULES: {exc}") from None
+    rules = parse_var_as(_RULES, text, "ROUTING_RULES", RoutingConfigError)
     for index, rule in enumerate(rules):
         if rule.provider not in providers:
             raise RoutingConfigError(f"ROUTING_RULES[{index}]: no provider {rule.provider!r} (configured: {sorted(providers)})")

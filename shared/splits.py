@@ -20,8 +20,7 @@ from pydantic import Field, TypeAdapter, field_validator, model_validator
 
 from shared.base import Model
 from shared.contract import ArmChoice, GenerationRequest
-from shared.json_reader import parse_json_as
-from shared.limits import MAX_BODY_BYTES
+from shared.json_reader import parse_var_as
 from shared.models import ALIASES, TEXT_MODELS
 
 ARM_NAME = r"^[A-Za-z0-9_.-]{1,40}$"
@@ -88,10 +87,7 @@ _SPLITS: TypeAdapter[list[Split]] = TypeAdapter(list[Split])  # built at import,
 def parse_splits(text: str | None, providers: set[str]) -> list[Split]:
     if not text:
         return []
-    try:
-        splits = parse_json_as(_SPLITS, text, max_bytes=MAX_BODY_BYTES, field="TRAFFIC_SPLITS")
-    except ValueError as exc:
-        raise SplitsConfigError(f"TRAFFIC_SPLITS: {exc}") from None
+    splits = parse_var_as(_SPLITS, text, "TRAFFIC_SPLITS", SplitsConfigError)
     for index, split in enumerate(splits):
         for arm in split.arms:
             if arm.provider is not None and arm.provider not in providers:

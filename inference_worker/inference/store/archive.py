@@ -29,22 +29,27 @@ class Archive:
     async def drop_marker(self, batch_id: str) -> None:
         await self._r2.delete(MARKER_PREFIX + batch_id)
 
-    async def markers(self, page_size: int = 100) -> AsyncIterator[Marker]:
-        """Every marker, page by page (R2 lists at most 1,000 keys a call)."""
+    async def _listed(self, prefix: str, page_size: int) -> AsyncIterator[Any]:
+        """Every object under `prefix`, with its custom metadata, page by page (R2 lists at most
+        1,000 keys a call). Listed objects are R2Object instances, not plain data: fields are attributes."""
         cursor = None
         while True:
-            options: dict[str, Any] = {"prefix": MARKER_PREFIX, "limit": page_size, "include": ["customMetadata"]}
+            options: dict[str, Any] = {"prefix": prefix, "limit": page_size, "include": ["customMetadata"]}
             if cursor:
                 options["cursor"] = cursor
             listing = await self._r2.list(options)
             for listed in listing.objects:
-                # Listed objects are R2Object instances, not plain data: fields are attributes.
-                meta = listed.customMetadata
-                yield Marker(batch_id=listed.key[len(MARKER_PREFIX):], key_id=meta.key_id,
-                             tier=getattr(meta, "tier", None) or "free", r2_key=meta.r2_key, received_at=int(meta.received_at))
+                yield listed
             if not listing.truncated:
                 return
             cursor = listing.cursor
+
+    async def markers(self, page_size: int = 100) -> AsyncIterator[Marker]:
+        """Every marker."""
+        async for listed in self._listed(MARKER_PREFIX, page_size):
+            meta = listed.customMetadata
+            yield Marker(batch_id=listed.key[len(MARKER_PREFIX):], key_id=meta.key_id,
+                         tier=getattr(meta, "tier", None) or "free", r2_key=meta.r2_key, received_at=int(meta.received_at))
 
     async def unindexed(self, limit: int = 100) -> list[dict[str, Any]]:
         """The batches waiting for the replay, with why (what the admin sees)."""
@@ -72,20 +77,11 @@ class Archive:
                                           "customMetadata": {"key_id": key_id, "expires_at": str(expires_at)}})
 
     async def payload_expiries(self, prefix: str, page_size: int = 1000) -> AsyncIterator[tuple[str, float]]:
-        """Each payload's key and when it expires, page by page."""
-        cursor = None
-        while True:
-            options: dict[str, Any] = {"prefix": prefix, "limit": page_size, "include": ["customMetadata"]}
-            if cursor:
-                options["cursor"] = cursor
-            listing = await self._r2.list(options)
-            for listed in listing.objects:
-                expires_at = getattr(listed.customMetadata, "expires_at", None)
-                # One without the field was not written by this code: kept, not guessed at.
-                yield listed.key, float(expires_at) if expires_at else float("inf")
-            if not listing.truncated:
-                return
-            cursor = listing.cursor
+        """Each payload's key and when it expires."""
+        async for listed in self._listed(prefix, page_size):
+            expires_at = getattr(listed.customMetadata, "expires_at", None)
+            # One without the field was not written by this code: kept, not guessed at.
+            yield listed.key, float(expires_at) if expires_at else float("inf")
 
     async def probe(self) -> None:
         # A missing object answers None; any other outcome than an exception means R2 answered.
