@@ -14,7 +14,7 @@ from typing import Any
 
 from workers import WorkerEntrypoint
 
-from inference import access, admission, alerts, analytics, documents, events, payloads, rpc_latency
+from inference import access, admission, alerts, analytics, documents, events, payloads, rpc_latency, usage_batch
 from inference.admission import admission_of_call
 from inference.counter import KeyCounter  # noqa: F401 (a Durable Object class: the runtime finds it in the main module)
 from inference.embeddings import embed
@@ -35,7 +35,8 @@ from shared.tracing import span_under
 async def _serve(entry: WorkerEntrypoint, name: str, request_id: str, work: Callable[..., Awaitable[Any]], *wire: Any) -> Any:
     """Runs one call of the RPC method `name` on `entry`: its arguments read as declared, its work
     under its request id and, for a work call, its span under the api's (inference/log.py), one
-    JSON log line for it, its time counted (inference/rpc_latency.py), and its answer encoded."""
+    JSON log line for it, its time counted (inference/rpc_latency.py), and its answer encoded.
+    A method that reads usage first has the isolate's batch of model calls written (inference/usage_batch.py)."""
     method = METHODS[name]
     token = log_context.set(str(request_id) or None)
     trace_token = trace_context.set(None)
@@ -43,11 +44,13 @@ async def _serve(entry: WorkerEntrypoint, name: str, request_id: str, work: Call
     outcome = "ok"
     arguments: tuple[Any, ...] = ()
     try:
-        with admission_of_call() as admitted:
+        with admission_of_call() as admitted, usage_batch.for_call(entry.ctx):
             try:
                 arguments = method.decode_arguments(*wire)
                 if method.work:
                     trace_context.set(span_under(arguments[0].traceparent))
+                if method.reads_usage:
+                    await usage_batch.flushed(entry.env)
                 result = await work(*arguments)
             except ServiceFailed as failed:
                 outcome = f"failure:{failed.failure.code}"

@@ -72,6 +72,9 @@ class Method:
     envelope: type[Envelope[Any]]  # its answer as it crosses, made (and its validator built) at import
     work: bool = False  # carries the request's admission (its one argument is a WorkRequest)
     failover: bool = True  # may be sent again to the next backend if this one fails
+    # Reads what model calls recorded (usage, spend, metrics, alerts): the service writes its
+    # isolate's batch of them first (inference/usage_batch.py), so a caller reads its own calls.
+    reads_usage: bool = False
 
     @property
     def streams(self) -> bool:
@@ -90,24 +93,25 @@ class Method:
                      for (name, kind), value in zip(self.arguments, wire, strict=True))
 
 
-def _method(name: str, *arguments: tuple[str, type], result: Any, work: bool = False, failover: bool = True) -> Method:
+def _method(name: str, *arguments: tuple[str, type], result: Any, work: bool = False, failover: bool = True,
+            reads_usage: bool = False) -> Method:
     envelope = Envelope[None] if result is STREAM else Envelope.__class_getitem__(result)  # a type known at run time only
-    return Method(name, arguments, result, cast(type[Envelope[Any]], envelope), work, failover)
+    return Method(name, arguments, result, cast(type[Envelope[Any]], envelope), work, failover, reads_usage)
 
 
 METHODS: dict[str, Method] = {method.name: method for method in (
     # `deep`: the admin's check, which writes (KV, Analytics Engine) and calls a model.
     _method("health", ("deep", bool), result=HealthReport),
     _method("admit", ("request", AdmissionRequest), result=AdmissionResult),
-    _method("get_usage", ("caller", Caller), result=UsageReport),
+    _method("get_usage", ("caller", Caller), result=UsageReport, reads_usage=True),
     # Not sent again to another backend: a key created by one that failed to answer would be a second key.
     _method("create_key", ("spec", KeySpec), result=CreatedKey, failover=False),
-    _method("list_keys", result=list[KeyInfo]),
+    _method("list_keys", result=list[KeyInfo], reads_usage=True),
     _method("revoke_key", ("key_id", str), result=bool),
     _method("set_key_policy", ("change", KeyPolicyChange), result=KeyInfo),
     # Not sent again: a rotation answered by a backend that then failed would leave a secret nobody holds.
     _method("rotate_key", ("rotation", KeyRotation), result=CreatedKey, failover=False),
-    _method("list_alerts", ("query", AlertQuery), result=list[Alert]),
+    _method("list_alerts", ("query", AlertQuery), result=list[Alert], reads_usage=True),
     # A Response whose body streams the answer in the request's protocol (x-model, x-cache).
     _method("stream_generation", ("request", GenerationRequest), result=STREAM, work=True),
     _method("generate", ("request", GenerationRequest), result=GenerationResult, work=True),
@@ -117,7 +121,7 @@ METHODS: dict[str, Method] = {method.name: method for method in (
     _method("batch_status", ("ref", BatchRef), result=BatchStatus),
     _method("unindexed_batches", result=list[UnindexedBatch]),
     _method("replay_unindexed", result=dict[str, int]),
-    _method("get_metrics", ("query", MetricQuery), result=MetricSeries),
+    _method("get_metrics", ("query", MetricQuery), result=MetricSeries, reads_usage=True),
     _method("list_events", ("query", EventQuery), result=EventPage),
     # Documents for retrieval (shared/documents.py); a failed ingestion answers its DocumentInfo.
     _method("store_document", ("request", DocumentRequest), result=DocumentInfo, work=True),

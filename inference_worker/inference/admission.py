@@ -31,6 +31,7 @@ from contextvars import ContextVar
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from inference import usage_batch
 from inference.settings import settings_of
 from inference.store import stores_of
 from inference.store.d1 import day_of
@@ -168,8 +169,13 @@ async def admit(env: Any, ctx: Any, req: AdmissionRequest, now: float | None = N
         admission = {"id": req.request_id, "kind": req.kind, "limits": asdict(quotas)}
         if reservation is not None:
             admission |= {"reservation": asdict(reservation), "ahead": req.events_ahead}
-        answer = await stores.counters.count(caller.key_id, window_start, day_of(now), req.reserve, limits.requests_per_minute,
-                                             admission)
+        counters = stores.counters
+
+        async def count(carried: dict[str, Any] | None) -> dict[str, Any]:
+            return await counters.count(caller.key_id, window_start, day_of(now), req.reserve, limits.requests_per_minute,
+                                        admission | {"carried": carried} if carried else admission)
+
+        answer = await usage_batch.carried_by(env, caller.key_id, day_of(now), count)
         count, taken, ahead = answer["count"], answer["taken"], answer.get("ahead", 0)
         refusal = answer.get("refusal")
     else:  # one slot at a time
@@ -251,8 +257,12 @@ async def reserve(env: Any, caller: Caller, reservation: Reservation, now: float
     now = clock.now() if now is None else now
     quotas = Quotas.of(limits_of(env, caller), caller.policy, day_of(now))
     stores = stores_of(env)
-    if stores.counters is not None:
-        held, refusal = await stores.counters.hold(caller.key_id, day_of(now), reservation, quotas)
+    if (counters := stores.counters) is not None:
+        async def hold(carried: dict[str, Any] | None) -> dict[str, Any]:
+            return await counters.hold(caller.key_id, day_of(now), reservation, quotas, carried)
+
+        answer = await usage_batch.carried_by(env, caller.key_id, day_of(now), hold)
+        held, refusal = answer["held"], answer.get("refusal")
     else:
         held, spent = await stores.db.hold(caller.key_id, day_of(now), reservation, quotas, now)
         refusal = spent_quota(reservation.kind, quotas, spent)

@@ -94,11 +94,14 @@ class KeyCounter(DurableObject):
         request's)}. `admission` (JSON, optional): the request's id, so that the same request sent
         again is counted once, and its reservation ({"reservation", "limits", "ahead"}), held if
         the request is within the limit and its quotas are open: then "held": true and "ahead",
-        the events held for slots taken ahead."""
+        the events held for slots taken ahead; and the usage it `carried` (inference/usage_batch.py:
+        {"day", "delta", "settles", "period_start"}), applied first, the key's totals after it
+        in "totals" (none when nothing was carried, or the admission was answered before)."""
         extra = parse_internal(admission, field="admission") if admission else {}
         admission_id = extra.get("id")
         if admission_id and (seen := self._one("SELECT answer FROM admitted WHERE id = ? AND start = ?", admission_id, window_start)):
             return seen["answer"]
+        totals = await self._carried(key_id, extra.get("carried"))
         current = self._window_count(window_start)
         quotas = Quotas.from_dict(extra["limits"]) if extra.get("limits") else None
         ledger = self._expired(await self._in_period(key_id, day, quotas.budget_period_start if quotas else ""))
@@ -113,16 +116,16 @@ class KeyCounter(DurableObject):
         if count == taken:  # a new window: the ones before it are done with
             self._sql.exec("DELETE FROM windows WHERE start < ?", window_start)
             self._sql.exec("DELETE FROM admitted WHERE start < ?", window_start)
-        answer = {"count": count, "taken": taken, "used": ledger.used, "committed": spent_before, "refusal": None}
+        answer = {"count": count, "taken": taken, "used": ledger.used, "committed": spent_before, "refusal": None, "totals": totals}
         if reservation is not None and (limit <= 0 or count - taken < limit):
             refusal, ahead = self._reserve(ledger, day, reservation, quotas, ahead_events)
             answer |= {"held": refusal is None, "ahead": ahead, "refusal": refusal}
         elif quotas is not None:  # nothing to hold: the limits its kind is checked against
             answer["refusal"] = ledger.refusal(str(extra.get("kind", "read")), quotas, window_start)
-        text = json.dumps(answer)
-        if admission_id:
-            self._sql.exec("INSERT OR REPLACE INTO admitted (id, start, answer) VALUES (?, ?, ?)", admission_id, window_start, text)
-        return text
+        if admission_id:  # kept without its totals: the usage a resend carries is not applied (its isolate keeps it)
+            self._sql.exec("INSERT OR REPLACE INTO admitted (id, start, answer) VALUES (?, ?, ?)", admission_id, window_start,
+                           json.dumps({**answer, "totals": None}))
+        return json.dumps(answer)
 
     def _expired(self, ledger: Ledger) -> Ledger:
         """The ledger without the reservations nobody settled in time."""
@@ -138,14 +141,16 @@ class KeyCounter(DurableObject):
                            ledger.holds[hold_id].to_json())
         return refusal, ahead
 
-    async def hold(self, key_id: str, day: str, reservation: str, limits: str) -> str:
+    async def hold(self, key_id: str, day: str, reservation: str, limits: str, carried: str = "") -> str:
         """Holds a reservation of a request admitted before (JSON, as in `count`) if its limits are
-        open: {"held", "committed", "refusal": the limit found reached, if any}."""
+        open: {"held", "committed", "refusal": the limit found reached, if any, "totals"}, after the
+        usage it `carried` (JSON, as in `count`), if any."""
+        totals = await self._carried(key_id, parse_internal(carried, field="carried") if carried else None)
         quotas = Quotas.from_dict(parse_internal(limits, field="limits"))
         ledger = self._expired(await self._in_period(key_id, day, quotas.budget_period_start))
         spent_before = ledger.committed()
         refusal, _ = self._reserve(ledger, day, Reservation.from_json(reservation), quotas, 0)
-        return json.dumps({"held": refusal is None, "committed": spent_before, "refusal": refusal})
+        return json.dumps({"held": refusal is None, "committed": spent_before, "refusal": refusal, "totals": totals})
 
     async def peek(self, key_id: str, window_start: int, day: str) -> str:
         """The window's count and today's usage, counting nothing (a usage report)."""
@@ -156,8 +161,20 @@ class KeyCounter(DurableObject):
         `settles` names (a JSON list of ids: the requests that spent it). The key's totals after
         it, for its alerts: {"used": today's usage, "period_cost": the spend of the budget period
         from `period_start` (a day), today's included}."""
+        changes = parse_internal(delta, field="usage delta")
+        return json.dumps(await self._add(key_id, day, changes, parse_internal(settles, field="settles") if settles else [], period_start))
+
+    async def _carried(self, key_id: str, carried: dict[str, Any] | None) -> dict[str, Any] | None:
+        """Applies the usage an admission carries (inference/usage_batch.py: the key's calls since
+        its isolate last wrote to here), before the admission is counted; the key's totals after it."""
+        if not carried:
+            return None
+        return await self._add(key_id, str(carried["day"]), dict(carried.get("delta") or {}), list(carried.get("settles") or []),
+                               str(carried.get("period_start", "")))
+
+    async def _add(self, key_id: str, day: str, delta: dict[str, Any], settles: list[str], period_start: str) -> dict[str, Any]:
         ledger = await self._in_period(key_id, day, period_start)
-        changes = {name: value for name, value in parse_internal(delta, field="usage delta").items() if name in USAGE_FIELDS}
+        changes = {name: value for name, value in delta.items() if name in USAGE_FIELDS}
         if changes:
             self._sql.exec("UPDATE days SET " + ", ".join(f"{name} = {name} + ?" for name in changes) + " WHERE day = ?",
                            *changes.values(), day)
@@ -167,8 +184,8 @@ class KeyCounter(DurableObject):
                            "SET tokens = tokens + excluded.tokens", minute, tokens)
             self._sql.exec("DELETE FROM minute_tokens WHERE start < ?", minute)
             ledger.add_minute_tokens(minute, tokens)
-        settled = [hold_id for hold_id in (parse_internal(settles, field="settles") if settles else ()) if hold_id in ledger.holds]
+        settled = [hold_id for hold_id in settles if hold_id in ledger.holds]
         for hold_id in settled:
             self._sql.exec("DELETE FROM holds WHERE id = ?", hold_id)
         ledger.settle(settled, changes)
-        return json.dumps({"used": ledger.used, "period_cost": ledger.prior_cost + ledger.used["cost_usd"]})
+        return {"used": ledger.used, "period_cost": ledger.prior_cost + ledger.used["cost_usd"]}

@@ -59,6 +59,9 @@ class Settings(EnvSettings):
     rpc_latency_flush_seconds: float = setting("RPC_LATENCY_FLUSH_SECONDS", 60.0, clamped(number, 0.0),
                                                doc="how often an isolate writes its RPC latency counts to D1 at most "
                                                    "(shared/rpc_latency.py)")
+    usage_flush_ms: float = setting("USAGE_FLUSH_MS", 500.0, clamped(number, 0.0),
+                                    doc="a model call's usage reaches its key's counter and D1 within this, batched per isolate "
+                                        "(inference/usage_batch.py); 0: at once")
     stream_flush_ms: float = setting("STREAM_FLUSH_MS", 10.0, clamped(number, 0.0),
                                      doc="chunks closer than this are relayed in batches, this often (inference/streaming.py); 0: never")
     generation_cache_ttl_seconds: int = setting("GENERATION_CACHE_TTL_SECONDS", 86_400, integer,

@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from inference import admission, alerts
+from inference import admission, usage_batch
 from inference.log import log
 from inference.settings import settings_of
 from inference.store import stores_of
@@ -36,26 +36,19 @@ def embedding_reservation(env: Any, reservation_id: str, model: str, texts: list
 
 async def record(env: Any, call: ModelCallRecord, settles: str | None = None) -> None:
     """Records a model call; `settles`: the reservation its request held (freed now that its usage
-    is counted). The key's counter (what its quotas are checked against) first, then the call's D1
-    row and usage (what reports read) and its point: after a streamed answer's end, the counter's
-    update is what a request sent next may find, and its round trip also lets the end reach the
-    client before the reports' work (a timer to hold them back further costs the isolate another
-    wake-up, 0.7-2.0 ms of CPU a chat, and moved no answer's end: docs/benchmarks.md)."""
+    is counted). Its Analytics Engine point now; its usage for the key's counter and its D1 rows in
+    the isolate's batch (inference/usage_batch.py), which the key's next admission from this isolate
+    carries to the counter: an answer's end waits for no write. Without a key counter, D1 frees the
+    reservation with the call's rows, at once."""
     stores = stores_of(env)
+    stores.telemetry.write(call_point(call))
     day = day_of(clock.now())
-    totals: dict[str, Any] = {}
-    try:
-        if stores.counters is not None:
-            totals = await stores.counters.add(call.caller.key_id, day, settles=[settles] if settles else [],
-                                               period_start=budget_period_start(call.caller.policy, day),
-                                               requests=1, prompt_tokens=call.usage.prompt_tokens,
-                                               completion_tokens=call.usage.completion_tokens, cost_usd=call.cost_usd,
-                                               cache_hits=1 if call.outcome == "cache_hit" else 0)
-        await stores.db.record_call(call, settles if stores.counters is None else None)
-    finally:
-        stores.telemetry.write(call_point(call))
-    if call.cost_usd or call.usage.prompt_tokens or call.usage.completion_tokens:
-        await alerts.raise_due(env, call.caller, day, totals)
+    if stores.counters is None:
+        await stores.db.record_call(call, settles)
+        return
+    delta = {"requests": 1, "prompt_tokens": call.usage.prompt_tokens, "completion_tokens": call.usage.completion_tokens,
+             "cost_usd": call.cost_usd, "cache_hits": 1 if call.outcome == "cache_hit" else 0}
+    await usage_batch.keep(env, call, delta, [settles] if settles else [], day, budget_period_start(call.caller.policy, day))
 
 
 async def record_quietly(env: Any, call: ModelCallRecord, request_id: str, settles: str | None = None) -> None:

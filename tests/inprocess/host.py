@@ -3,7 +3,8 @@ worker's InferenceService behind the INFERENCE service binding, with the binding
 tests/fakes.py (D1 on SQLite with the migrations, KV, R2, Analytics Engine, Vectorize), the
 Workers AI stand-in (tests/inprocess/ai.py), the event queue delivering to the inference
 worker's consumer, and the KeyCounter Durable Object on an SQLite storage of its own. Each
-worker's vars are its wrangler.toml's, with the test's on top.
+worker's vars are its wrangler.toml's, with the test's on top (and a usage batch's wait of 1 ms,
+inference/usage_batch.py).
 
 `InProcessHost.fetch` is the test client (as hono's `app.request()`): it makes the request,
 calls `handle(request, env, ctx)`, reads a streamed body to its end, awaits what the request
@@ -235,7 +236,8 @@ class InProcessHost:
         queue_binding = {"EVENT_QUEUE": self.queue} if event_queue else {}
         storage = {"DB": fakes.D1(), "CACHE": fakes.KV(), "ARCHIVE": fakes.R2(), "ANALYTICS": fakes.AnalyticsEngine(),
                    "VECTORS": fakes.Vectorize(), **queue_binding}
-        inference_vars = {**wrangler_vars(INFERENCE_CONFIG), **variables}
+        # Usage batches flush as soon as the host awaits waitUntil, not after the deployed wait.
+        inference_vars = {**wrangler_vars(INFERENCE_CONFIG), "USAGE_FLUSH_MS": "1", **variables}
         self.inference_envs = [SimpleNamespace(**storage, AI=WorkersAI(self.ai, name), **inference_vars) for name in backends]
         self.inference_env = self.inference_envs[0]  # the primary: it consumes the queue and owns the counter
         counters = DurableObjectNamespace(KeyCounter, self.inference_env)

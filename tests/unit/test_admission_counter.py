@@ -27,6 +27,7 @@ class CounterStandIn:
         extra = json.loads(admission) if admission else {}
         if extra.get("id") in self.admitted:
             return self.admitted[extra["id"]]
+        totals = self._carried(extra.get("carried"))
         self.ledger.used = self.used
         spent = self.ledger.committed()
         reservation = Reservation.from_dict(extra["reservation"]) if extra.get("reservation") else None
@@ -36,30 +37,38 @@ class CounterStandIn:
             reserve, ahead = 1, 0
         taken = slots_to_take(self.windows.get(window_start, 0), reserve, limit)
         self.windows[window_start] = self.windows.get(window_start, 0) + taken
-        answer = {"count": self.windows[window_start], "taken": taken, "used": self.used, "committed": spent, "refusal": None}
+        answer = {"count": self.windows[window_start], "taken": taken, "used": self.used, "committed": spent, "refusal": None,
+                  "totals": totals}
         if reservation is not None and self.windows[window_start] - taken < limit:
             refusal, ahead = self.ledger.reserve(reservation, quotas, 0, ahead)
             answer |= {"held": refusal is None, "ahead": ahead, "refusal": refusal}
         elif quotas is not None:
             answer["refusal"] = self.ledger.refusal(extra.get("kind", "read"), quotas, window_start)
-        text = json.dumps(answer)
         if extra.get("id"):
-            self.admitted[extra["id"]] = text
-        return text
+            self.admitted[extra["id"]] = json.dumps({**answer, "totals": None})
+        return json.dumps(answer)
 
-    async def hold(self, key_id: str, day: str, reservation: str, limits: str) -> str:
+    async def hold(self, key_id: str, day: str, reservation: str, limits: str, carried: str = "") -> str:
+        totals = self._carried(json.loads(carried) if carried else None)
         self.ledger.used = self.used
         spent = self.ledger.committed()
         refusal, _ = self.ledger.reserve(Reservation.from_json(reservation), Quotas.from_dict(json.loads(limits)), 0)
-        return json.dumps({"held": refusal is None, "committed": spent, "refusal": refusal})
+        return json.dumps({"held": refusal is None, "committed": spent, "refusal": refusal, "totals": totals})
 
     async def peek(self, key_id: str, window_start: int, day: str) -> str:
         return json.dumps({"count": self.windows.get(window_start, 0), "used": self.used})
 
     async def add(self, key_id: str, day: str, delta: str, settles: str = "", period_start: str = "") -> str:
+        return json.dumps(self._add(json.loads(delta), json.loads(settles) if settles else []))
+
+    def _carried(self, carried: dict | None) -> dict | None:
+        """The usage an admission carries (inference/usage_batch.py), applied before it is counted."""
+        return self._add(carried["delta"], carried["settles"]) if carried else None
+
+    def _add(self, delta: dict, settles: list[str]) -> dict:
         self.ledger.used = self.used
-        self.ledger.settle(json.loads(settles) if settles else (), json.loads(delta))
-        return json.dumps({"used": self.used, "period_cost": self.ledger.prior_cost + self.used["cost_usd"]})
+        self.ledger.settle(settles, delta)
+        return {"used": self.used, "period_cost": self.ledger.prior_cost + self.used["cost_usd"]}
 
 
 class Namespace:

@@ -39,15 +39,18 @@ class Counters:
                     admission: dict[str, Any] | None = None) -> dict[str, Any]:
         """The counter's answer (inference/counter.py: count): the window's count with the slots
         taken, how many were taken, today's usage, what quotas are checked against, and whether
-        the admission's reservation is held."""
+        the admission's reservation is held; the key's totals after the usage it carried
+        (inference/usage_batch.py), if any."""
         answer = await self._counter(key_id).count(key_id, window_start, day, reserve, limit, json.dumps(admission) if admission else "")
         return parse_internal(answer, field="count answer")
 
-    async def hold(self, key_id: str, day: str, reservation: Reservation, quotas: Quotas) -> tuple[bool, str | None]:
-        """(whether the reservation is held, the limit found reached if it is not)."""
-        answer = parse_internal(await self._counter(key_id).hold(key_id, day, reservation.to_json(), json.dumps(asdict(quotas))),
-                                field="hold answer")
-        return answer["held"], answer.get("refusal")
+    async def hold(self, key_id: str, day: str, reservation: Reservation, quotas: Quotas,
+                   carried: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The counter's answer (inference/counter.py: hold): whether the reservation is held, the
+        limit found reached if it is not, and the key's totals after the usage `carried`."""
+        answer = await self._counter(key_id).hold(key_id, day, reservation.to_json(), json.dumps(asdict(quotas)),
+                                                  json.dumps(carried) if carried else "")
+        return parse_internal(answer, field="hold answer")
 
     async def peek(self, key_id: str, window_start: int, day: str) -> tuple[int, dict[str, Any]]:
         answer = parse_internal(await self._counter(key_id).peek(key_id, window_start, day), field="peek answer")

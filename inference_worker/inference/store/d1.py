@@ -347,6 +347,16 @@ class Database:
             *([self._statement(SETTLE_RESERVATION_SQL, call.caller.key_id, settles)] if settles else []),
         ])
 
+    async def record_calls(self, calls: list[tuple[ModelCallRecord, datetime]]) -> None:
+        """Calls recorded at the times given (their counters' updates went to the key's counter:
+        inference/usage_batch.py): their daily counters and rows, and a new analytics version
+        for each caller, in one transaction."""
+        keys = sorted({call.caller.key_id for call, _ in calls})
+        await self._d1.batch([*(statement for call, at in calls for statement in (
+                                  self._statement(RECORD_USAGE_SQL, *usage_row(call, at)),
+                                  self._statement(RECORD_CALL_SQL, *call_row(call, at)))),
+                              *(self._statement(BUMP_ANALYTICS_VERSION_SQL, key_id) for key_id in keys)])
+
     async def add_rpc_latency(self, rows: list[tuple[int, str, str, int, int]]) -> None:
         """Adds an isolate's latency counts (shared/rpc_latency.py), and a new analytics version
         for each caller whose counts changed, in one transaction."""
