@@ -82,14 +82,20 @@ async def record(env, ctx: Ctx, call: ModelCallRecord, settles: str) -> None:
         await usage.record(env, call, settles=settles)
 
 
+async def chat(env, ctx: Ctx, caller: Caller, request_id: str, cost: float = 0.00001):
+    """A model call admitted, then recorded as its answer ends; its admission."""
+    admitted = await admit(env, caller, request_id)
+    await record(env, ctx, model_call(caller, cost=cost), settles=request_id)
+    return admitted
+
+
 def test_the_keys_next_admission_carries_the_calls_usage_so_it_finds_its_slot_free_in_one_counter_call():
     env, ctx = keyed_env(), Ctx()
     caller = Caller(key_id="key_batch_a", tier="pro", policy=KeyPolicy(max_concurrent=1))
     counters = env.KEY_COUNTER
 
     async def two_chats():
-        first = await admit(env, caller, "r1")
-        await record(env, ctx, model_call(caller), settles="r1")
+        first = await chat(env, ctx, caller, "r1")
         assert counters.calls == ["count"]  # the answer's end waited for no counter call
         assert env.DB.rows("SELECT COUNT(*) FROM ai_calls") == [(0,)]
         second = await admit(env, caller, "r2")
@@ -116,8 +122,7 @@ def test_without_a_next_admission_the_batch_writes_its_usage_after_its_wait():
 
     async def three_calls():
         for i, caller in enumerate(callers + callers[:1]):
-            await admit(env, caller, f"r{i}")
-            await record(env, ctx, model_call(caller), settles=f"r{i}")
+            await chat(env, ctx, caller, f"r{i}")
         assert env.KEY_COUNTER.calls == ["count", "count", "count"]
         await ctx.done()
 
@@ -136,8 +141,7 @@ def test_usage_an_admission_did_not_deliver_is_written_by_the_batch_once():
     caller = Caller(key_id="key_batch_c", tier="pro")
 
     async def admission_lost():
-        await admit(env, caller, "r1")
-        await record(env, ctx, model_call(caller), settles="r1")
+        await chat(env, ctx, caller, "r1")
         env.KEY_COUNTER.failing.add("count")
         with usage_batch.for_call(ctx), pytest.raises(RuntimeError):
             await admit(env, caller, "r2")
@@ -177,8 +181,7 @@ def test_a_read_of_usage_finds_the_calls_of_its_isolate_written():
     caller = Caller(key_id="key_batch_e", tier="pro")
 
     async def chat_then_read():
-        await admit(env, caller, "r1")
-        await record(env, ctx, model_call(caller), settles="r1")
+        await chat(env, ctx, caller, "r1")
         await usage_batch.flushed(env)  # what the service does before a method that reads usage
         assert env.KEY_COUNTER.counter("key_batch_e").used["requests"] == 1
         assert env.DB.rows("SELECT requests FROM usage_daily") == [(1,)]
@@ -223,8 +226,7 @@ def test_usage_an_admission_carried_raises_the_keys_alerts():
     caller = Caller(key_id="key_batch_h", tier="pro", policy=KeyPolicy(budget_usd=1.0, soft_budget_usd=0.00001))
 
     async def two_chats():
-        await admit(env, caller, "r1")
-        await record(env, ctx, model_call(caller, cost=0.00002), settles="r1")
+        await chat(env, ctx, caller, "r1", cost=0.00002)
         with usage_batch.for_call(ctx):
             await admit(env, caller, "r2")
         await ctx.done()
