@@ -30,21 +30,30 @@ def _now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-async def raise_due(env: Any, caller: Caller, day: str, totals: dict[str, Any]) -> None:
-    """Writes the alerts the key's `totals` (the counter's answer to its usage: inference/counter.py)
-    have reached and were not written before, and queues each new one for the webhook."""
+def due(env: Any, caller: Caller, day: str, totals: dict[str, Any]) -> list[AlertDue]:
+    """The alerts the key's `totals` (the counter's answer to its usage: inference/counter.py) have
+    reached that this isolate has not written before (no I/O: most answers reach none)."""
     if not totals:
-        return
+        return []
     limits = narrowed(settings_of(env).limits_for(caller.tier), caller.policy)
-    due = [alert for alert in alerts_due(limits, caller.policy, day, totals["used"], totals.get("period_cost", 0.0))
-           if _written.get((caller.key_id, alert.kind, alert.period)) is None]
-    for alert in due:
+    return [alert for alert in alerts_due(limits, caller.policy, day, totals["used"], totals.get("period_cost", 0.0))
+            if _written.get((caller.key_id, alert.kind, alert.period)) is None]
+
+
+async def write(env: Any, caller: Caller, alerts: list[AlertDue]) -> None:
+    """Writes each alert that is new in D1, and queues it for the webhook."""
+    for alert in alerts:
         created = _now_iso()
         first = await stores_of(env).db.insert_alert(caller.key_id, alert.kind, alert.period, alert.limit_value, alert.value, created)
         _written.put((caller.key_id, alert.kind, alert.period), True)
         if first:
             log("alert", key_id=caller.key_id, kind=alert.kind, period=alert.period, value=alert.value)
             await _queue(env, caller.key_id, alert, created)
+
+
+async def raise_due(env: Any, caller: Caller, day: str, totals: dict[str, Any]) -> None:
+    """Writes the alerts the key's `totals` have reached and were not written before."""
+    await write(env, caller, due(env, caller, day, totals))
 
 
 async def _queue(env: Any, key_id: str, alert: AlertDue, created: str) -> None:

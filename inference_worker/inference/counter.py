@@ -4,7 +4,8 @@ location the request came through (one object per key, one request at a time).
 
 The counter keeps its counts in the object's own SQLite storage, not in D1, so that admission
 writes nothing to the database that also indexes events. Usage reaches the
-counter from the work itself (a model call's tokens and cost, an indexed batch's events), as it
+counter from the work itself (a model call's tokens and cost, carried by the key's next admission
+or written by its isolate's batch: inference/usage_batch.py; an indexed batch's events), as it
 reaches D1; on a new day the counter seeds itself once from D1's usage_daily, so a key's quota
 holds across the first deploy of the counter and across an object that was evicted."""
 

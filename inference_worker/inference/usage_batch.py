@@ -193,13 +193,17 @@ async def carried_by(env: Any, key_id: str, day: str,
 
 
 async def _alerts_later(env: Any, usage: KeyUsage, totals: dict[str, Any]) -> None:
-    async def raise_due() -> None:
+    """The alerts the carried usage reached, written after the admission's answer (none, mostly)."""
+    if not (due := alerts.due(env, usage.caller, usage.day, totals)):
+        return
+
+    async def write() -> None:
         try:
-            await alerts.raise_due(env, usage.caller, usage.day, totals)
+            await alerts.write(env, usage.caller, due)
         except Exception as exc:
-            log(f"alerts of {usage.caller.key_id} not checked: {type(exc).__name__}: {exc}")
+            log(f"alerts of {usage.caller.key_id} not written: {type(exc).__name__}: {exc}")
 
     if (ctx := call_ctx.get()) is None:
-        await raise_due()
+        await write()
     else:
-        ctx.waitUntil(asyncio.ensure_future(raise_due()))
+        ctx.waitUntil(asyncio.ensure_future(write()))
