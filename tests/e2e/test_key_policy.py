@@ -163,6 +163,21 @@ def test_30_concurrent_requests_on_a_key_with_5_in_flight_at_most_run_5_and_refu
     assert chat(anonymous, key["key"]).status_code == 200  # the 5 done, their places are free again
 
 
+@host_only  # one inference isolate: on Cloudflare a next request through another isolate may find its place held for USAGE_FLUSH_MS
+def test_a_key_with_one_request_in_flight_runs_chats_one_after_another_and_reads_them_all_counted(anonymous, admin_token):
+    # Each answer's usage (which frees its place) reaches the key's counter after its end, with the
+    # key's next request; the usage read right after the last one counts them all.
+    key = create(anonymous, admin_token, {"maxConcurrent": 1})
+    headers = {"x-api-key": key["key"]}
+    chat_body = {"messages": [{"id": "u", "role": "user", "parts": [{"type": "text", "text": "hello"}]}]}
+
+    statuses = [anonymous.post("/stream/chat", json=chat_body, headers=headers).status_code for _ in range(8)]
+    usage = anonymous.get("/v1/usage", headers=headers).json()
+
+    assert statuses == [200] * 8
+    assert usage["requests"] == 8 and usage["completion_tokens"] > 0, usage
+
+
 def test_a_keys_tokens_a_minute_stop_it_with_a_429_naming_the_limit(anonymous, admin_token):
     key = create(anonymous, admin_token, {"tokensPerMinute": 100})  # a chat here uses ~40 tokens
 
