@@ -11,6 +11,8 @@ Prints Markdown tables; docs/benchmarks.md (and the README's summary) copy them:
   prints log lines), read from each thread's /proc schedstat (ns) before and after each of N
   sequential requests; work a request leaves to waitUntil lands in the next. Relay cost per token: a 411-token answer minus a 1-token answer
   to the same prompt, less what the AI stand-in spends streaming the same tokens by itself.
+- all in: a 100-event batch with its share of the queue consumer's work, and a 1-token chat with
+  its records (which ours batches), each over N in a row after N unmeasured, ours and JS.
 - a 1-token answer's end after its first byte, per streamed protocol (through the external
   provider's path, whose chunks come apart).
 - on workerd: start-up, time to first byte, event throughput, analytics; a cached answer with the
@@ -312,12 +314,12 @@ def per_route(n: int) -> list[str]:
 CONSUMER_WAIT_S = 2.5  # past the consumers' max_batch_timeout (1 s): every batch sent is indexed by then
 
 
-def events_all_in(n: int) -> list[str]:
-    """A 100-event batch with everything it causes: the request, and its share of the queue
-    consumer's work (storing it in R2, indexing it in D1, the key's counter, Analytics Engine),
-    which the per-request table only catches when a run lands within a request. N batches one
-    after another, then a wait for the consumer; less the same wait with nothing sent (idle);
-    ours and the JavaScript worker's, per batch."""
+def all_in(n: int, send, settle_s: float) -> dict[str, float]:
+    """CPU per request of `send` with everything it causes, ours and the JavaScript worker's: N
+    requests one after another, then `settle_s` for the work they left behind (a queue consumer,
+    a batch of records), less the same wait with nothing sent (idle). After N unmeasured ones: a
+    fresh process spends the first tens of requests also compiling (V8 tiers the WebAssembly up
+    on threads of its own), which cost a 1-token chat's first 60 here ~8 ms more each."""
     rows = {}
     with contextlib.ExitStack() as stack:
         for label, configs, with_key in (("ours", CONFIGS, True), ("JS", [BASELINES / "js" / "wrangler.toml"], False)):
@@ -325,19 +327,40 @@ def events_all_in(n: int) -> list[str]:
             host = stack.enter_context(LocalHost(configs, state, variables={"ADMIN_TOKEN": ADMIN_TOKEN, "JWT_SECRET": JWT_SECRET}))
             headers = {"authorization": f"Bearer {create_key(host.url)}"} if with_key else {}
             client = stack.enter_context(httpx.Client(base_url=host.url, timeout=60, headers=headers))
-            for i in range(3):
-                client.post("/events", json=event_batch(-1 - i)).raise_for_status()
-            time.sleep(CONSUMER_WAIT_S)
+            for i in range(n):
+                send(client, 1000 + i)
+            time.sleep(settle_s)
             before = cpu_ns(host.process.pid)
-            time.sleep(CONSUMER_WAIT_S)
+            time.sleep(settle_s)
             idle = cpu_ns(host.process.pid) - before
             before = cpu_ns(host.process.pid)
             for i in range(n):
-                client.post("/events", json=event_batch(3000 + i)).raise_for_status()
-            time.sleep(CONSUMER_WAIT_S)
+                send(client, 3000 + i)
+            time.sleep(settle_s)
             rows[label] = (cpu_ns(host.process.pid) - before - idle) / 1e6 / n
+    return rows
+
+
+def events_all_in(n: int) -> list[str]:
+    """A 100-event batch with its share of the queue consumer's work (storing it in R2, indexing
+    it in D1, the key's counter, Analytics Engine), which the per-request table only catches when
+    a run lands within a request."""
+    rows = all_in(n, lambda c, i: c.post("/events", json=event_batch(i)).raise_for_status(), CONSUMER_WAIT_S)
     return [f"| POST /events, a 100-event batch with its share of the queue consumer's indexing ({n} batches, all CPU "
             f"until indexed, per batch) | {rows['ours']:.1f} | | {rows['JS']:.1f} | | | {rows['ours'] / rows['JS']:.1f}x |"]
+
+
+USAGE_WAIT_S = 1.0  # past the inference worker's USAGE_FLUSH_MS (500): every chat's records are written by then
+
+
+def chats_all_in(n: int) -> list[str]:
+    """A 1-token chat with its records, which ours batches per isolate (each chat's counter update
+    carried by the next one's admission, the D1 rows written together) and the JavaScript worker
+    writes at each answer's end: the per-request table sees a batch's write only in the request it
+    lands in."""
+    rows = all_in(n, stream_send(ONE_TOKEN), USAGE_WAIT_S)
+    return [f"| POST /stream/chat, a 1-token answer with its records ({n} chats in a row, all CPU until every record is "
+            f"written, per chat) | {rows['ours']:.1f} | | {rows['JS']:.1f} | | | {rows['ours'] / rows['JS']:.1f}x |"]
 
 
 PACED_TOKENS = 100
@@ -791,6 +814,7 @@ def main() -> None:
 
     print("\n".join(per_route(n)), flush=True)
     print("\n".join(events_all_in(n)), flush=True)
+    print("\n".join(chats_all_in(n)), flush=True)
     print("\n".join(paced_relay(max(5, n // 5))), flush=True)
     print()
     print("\n".join(tool_round_trip(n)), flush=True)
