@@ -171,11 +171,11 @@ async def admit(env: Any, ctx: Any, req: AdmissionRequest, now: float | None = N
             admission |= {"reservation": asdict(reservation), "ahead": req.events_ahead}
         counters = stores.counters
 
-        async def count(carried: dict[str, Any] | None) -> dict[str, Any]:
+        async def send_count(carried: dict[str, Any] | None) -> dict[str, Any]:
             return await counters.count(caller.key_id, window_start, day_of(now), req.reserve, limits.requests_per_minute,
                                         admission | {"carried": carried} if carried else admission)
 
-        answer = await usage_batch.carried_by(env, caller.key_id, day_of(now), count)
+        answer = await usage_batch.carried_by(env, caller.key_id, day_of(now), send_count)
         count, taken, ahead = answer["count"], answer["taken"], answer.get("ahead", 0)
         refusal = answer.get("refusal")
     else:  # one slot at a time
@@ -258,10 +258,10 @@ async def reserve(env: Any, caller: Caller, reservation: Reservation, now: float
     quotas = Quotas.of(limits_of(env, caller), caller.policy, day_of(now))
     stores = stores_of(env)
     if (counters := stores.counters) is not None:
-        async def hold(carried: dict[str, Any] | None) -> dict[str, Any]:
+        async def send_hold(carried: dict[str, Any] | None) -> dict[str, Any]:
             return await counters.hold(caller.key_id, day_of(now), reservation, quotas, carried)
 
-        answer = await usage_batch.carried_by(env, caller.key_id, day_of(now), hold)
+        answer = await usage_batch.carried_by(env, caller.key_id, day_of(now), send_hold)
         held, refusal = answer["held"], answer.get("refusal")
     else:
         held, spent = await stores.db.hold(caller.key_id, day_of(now), reservation, quotas, now)

@@ -61,9 +61,6 @@ class KeyUsage:
                 self.delta[name] = self.delta.get(name, 0) + value
         self.settles += settles
 
-    def merge(self, other: "KeyUsage") -> None:
-        self.add(other.delta, other.settles)
-
     def spent(self) -> bool:
         """Whether it used anything an alert watches (tokens or money)."""
         return any(self.delta.get(name) for name in ("prompt_tokens", "completion_tokens", "cost_usd"))
@@ -99,11 +96,9 @@ class PendingUsage:
 
     def put_back(self, usage: KeyUsage) -> None:
         """Usage an admission took and did not deliver: the batch writes it."""
-        kept = self.keys.get((usage.caller.key_id, usage.day))
-        if kept is None:
-            self.keys[(usage.caller.key_id, usage.day)] = usage
-        else:
-            kept.merge(usage)
+        kept = self.keys.setdefault((usage.caller.key_id, usage.day), usage)
+        if kept is not usage:
+            kept.add(usage.delta, usage.settles)
 
     def drain(self) -> tuple[list[KeyUsage], list[PendingCall]]:
         keys, calls = list(self.keys.values()), self.calls
@@ -150,8 +145,8 @@ async def flush(env: Any) -> None:
         try:
             if counters is None:
                 raise LookupError("no KEY_COUNTER binding")
-            totals = await counters.add(usage.caller.key_id, usage.day, settles=usage.settles,
-                                               period_start=usage.period_start, **usage.delta)
+            totals = await counters.add(usage.caller.key_id, usage.day, settles=usage.settles, period_start=usage.period_start,
+                                        **usage.delta)
             if usage.spent():
                 await alerts.raise_due(env, usage.caller, usage.day, totals)
         except Exception as exc:
@@ -180,16 +175,18 @@ async def carried_by(env: Any, key_id: str, day: str,
     try:
         answer = await send(usage.as_carried())
     except BaseException:
-        pending.put_back(usage)
-        await _schedule(env)
+        await _put_back(env, usage)
         raise
-    totals = answer.get("totals")
-    if totals is None:
-        pending.put_back(usage)
-        await _schedule(env)
+    if (totals := answer.get("totals")) is None:
+        await _put_back(env, usage)
     elif usage.spent():
         await _alerts_later(env, usage, totals)
     return answer
+
+
+async def _put_back(env: Any, usage: KeyUsage) -> None:
+    pending.put_back(usage)
+    await _schedule(env)
 
 
 async def _alerts_later(env: Any, usage: KeyUsage, totals: dict[str, Any]) -> None:

@@ -337,12 +337,15 @@ class Database:
         return used, window_rows.results[0]["count"] if window_rows.results else 0, list(spend_rows.results)
 
     # --- model calls ------------------------------------------------------------------------
+    def _call_statements(self, call: ModelCallRecord, at: datetime | None = None) -> list[Any]:
+        """A call's daily counters and its row, at `at` (now when not given)."""
+        return [self._statement(RECORD_USAGE_SQL, *usage_row(call, at)), self._statement(RECORD_CALL_SQL, *call_row(call, at))]
+
     async def record_call(self, call: ModelCallRecord, settles: str | None = None) -> None:
         """The key's daily counters, the call's row and a new analytics version, in one transaction,
         which frees the reservation `settles` names (where D1 holds them: no key counter is bound)."""
         await self._d1.batch([
-            self._statement(RECORD_USAGE_SQL, *usage_row(call)),
-            self._statement(RECORD_CALL_SQL, *call_row(call)),
+            *self._call_statements(call),
             self._statement(BUMP_ANALYTICS_VERSION_SQL, call.caller.key_id),
             *([self._statement(SETTLE_RESERVATION_SQL, call.caller.key_id, settles)] if settles else []),
         ])
@@ -352,9 +355,7 @@ class Database:
         inference/usage_batch.py): their daily counters and rows, and a new analytics version
         for each caller, in one transaction."""
         keys = sorted({call.caller.key_id for call, _ in calls})
-        await self._d1.batch([*(statement for call, at in calls for statement in (
-                                  self._statement(RECORD_USAGE_SQL, *usage_row(call, at)),
-                                  self._statement(RECORD_CALL_SQL, *call_row(call, at)))),
+        await self._d1.batch([*(statement for call, at in calls for statement in self._call_statements(call, at)),
                               *(self._statement(BUMP_ANALYTICS_VERSION_SQL, key_id) for key_id in keys)])
 
     async def add_rpc_latency(self, rows: list[tuple[int, str, str, int, int]]) -> None:
