@@ -11,6 +11,7 @@ holds across the first deploy of the counter and across an object that was evict
 
 import asyncio
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from workers import DurableObject
@@ -24,6 +25,22 @@ from shared.reservations import Ledger, Quotas, Reservation, minute_of
 from shared.sdk import runtime_ctx
 
 USAGE_FIELDS = tuple(EMPTY_USAGE)  # requests, prompt_tokens, completion_tokens, cache_hits, events, cost_usd
+# The ids admitted in the current window kept in memory at most: past it (a flood of one key's
+# requests) they are looked up in storage, as a new instance's would be.
+MAX_KEPT_IDS = 10_000
+
+
+@dataclass
+class _Window:
+    start: int
+    count: int
+    ids: set[str] | None  # the admissions counted in it; None: too many to keep, looked up in storage
+
+    def remember(self, admission_id: str) -> None:
+        if self.ids is not None:
+            self.ids.add(admission_id)
+            if len(self.ids) > MAX_KEPT_IDS:
+                self.ids = None
 
 
 class KeyCounter(DurableObject):
@@ -47,6 +64,10 @@ class KeyCounter(DurableObject):
         self._ledger: Ledger | None = None
         # The budget period whose earlier days' spend the ledger holds (its first day), for today.
         self._period: tuple[str, str] | None = None
+        # The current window's count and the ids admitted in it, read back once per window and kept
+        # as they are written (every write goes through here), so a count reads no row.
+        self._window: _Window | None = None
+        self._tokens_minute = 0  # the minute whose earlier token windows were dropped
 
     def _one(self, sql: str, *params: Any) -> dict[str, Any] | None:
         rows = self._sql.exec(sql, *params).toArray().to_py()
@@ -83,9 +104,25 @@ class KeyCounter(DurableObject):
             self._period = (first_day, day)
         return ledger
 
+    def _window_of(self, window_start: int) -> "_Window":
+        window = self._window
+        if window is None or window.start != window_start:
+            row = self._sql.exec("SELECT count FROM windows WHERE start = ?", window_start).toArray()
+            ids = self._sql.exec("SELECT id FROM admitted WHERE start = ? LIMIT ?", window_start, MAX_KEPT_IDS + 1).toArray()
+            window = self._window = _Window(window_start, int(row[0].count) if row.length else 0,
+                                            {str(r.id) for r in ids} if ids.length <= MAX_KEPT_IDS else None)
+        return window
+
     def _window_count(self, window_start: int) -> int:
-        row = self._sql.exec("SELECT count FROM windows WHERE start = ?", window_start).toArray()
-        return int(row[0].count) if row.length else 0
+        return self._window_of(window_start).count
+
+    def _answered(self, admission_id: str, window_start: int) -> str | None:
+        """The answer an admission was given if it was counted in this window before."""
+        ids = self._window_of(window_start).ids
+        if ids is not None and admission_id not in ids:
+            return None
+        seen = self._one("SELECT answer FROM admitted WHERE id = ? AND start = ?", admission_id, window_start)
+        return seen["answer"] if seen else None
 
     async def count(self, key_id: str, window_start: int, day: str, reserve: int = 1, limit: int = 0, admission: str = "") -> str:
         """Counts a request in its window, with up to `reserve` - 1 more slots for the caller's next
@@ -100,8 +137,8 @@ class KeyCounter(DurableObject):
         in "totals" (none when nothing was carried, or the admission was answered before)."""
         extra = parse_internal(admission, field="admission") if admission else {}
         admission_id = extra.get("id")
-        if admission_id and (seen := self._one("SELECT answer FROM admitted WHERE id = ? AND start = ?", admission_id, window_start)):
-            return seen["answer"]
+        if admission_id and (seen := self._answered(admission_id, window_start)):
+            return seen
         totals = await self._carried(key_id, extra.get("carried"))
         current = self._window_count(window_start)
         quotas = Quotas.from_dict(extra["limits"]) if extra.get("limits") else None
@@ -112,8 +149,10 @@ class KeyCounter(DurableObject):
         if reservation is not None and not ledger.room_ahead(reservation, quotas, ahead_events):
             reserve, ahead_events = 1, 0  # slots ahead only with the events their batches need
         taken = slots_to_take(current, int(reserve), int(limit))
-        count = int(self._sql.exec("INSERT INTO windows (start, count) VALUES (?, ?) ON CONFLICT (start) DO UPDATE "
-                                   "SET count = count + excluded.count RETURNING count", window_start, taken).one().count)
+        window = self._window_of(window_start)  # as it is now: another count may have run while this one awaited
+        self._sql.exec("INSERT INTO windows (start, count) VALUES (?, ?) ON CONFLICT (start) DO UPDATE "
+                       "SET count = count + excluded.count", window_start, taken)
+        count = window.count = window.count + taken
         if count == taken:  # a new window: the ones before it are done with
             self._sql.exec("DELETE FROM windows WHERE start < ?", window_start)
             self._sql.exec("DELETE FROM admitted WHERE start < ?", window_start)
@@ -126,6 +165,7 @@ class KeyCounter(DurableObject):
         if admission_id:  # kept without its totals: the usage a resend carries is not applied (its isolate keeps it)
             self._sql.exec("INSERT OR REPLACE INTO admitted (id, start, answer) VALUES (?, ?, ?)", admission_id, window_start,
                            json.dumps({**answer, "totals": None}))
+            window.remember(admission_id)
         return json.dumps(answer)
 
     def _expired(self, ledger: Ledger) -> Ledger:
@@ -183,7 +223,9 @@ class KeyCounter(DurableObject):
             minute = minute_of(clock.now())
             self._sql.exec("INSERT INTO minute_tokens (start, tokens) VALUES (?, ?) ON CONFLICT (start) DO UPDATE "
                            "SET tokens = tokens + excluded.tokens", minute, tokens)
-            self._sql.exec("DELETE FROM minute_tokens WHERE start < ?", minute)
+            if minute != self._tokens_minute:
+                self._sql.exec("DELETE FROM minute_tokens WHERE start < ?", minute)
+                self._tokens_minute = minute
             ledger.add_minute_tokens(minute, tokens)
         settled = [hold_id for hold_id in settles if hold_id in ledger.holds]
         for hold_id in settled:
