@@ -274,13 +274,20 @@ def per_route(n: int) -> list[str]:
         (CONFIGS, [*route_requests(), *MODEL_ALONE], True),
         ([BASELINES / "js" / "wrangler.toml"], [("bare", lambda c, _i: c.get("/bare").raise_for_status()), *route_requests()], False),
         (PYTHON_FLOORS, [("bare", lambda c, _i: c.get("/bare").raise_for_status()),
-                                                    ("rpc", lambda c, _i: c.get("/rpc").raise_for_status())], False),
+                                                    ("rpc", lambda c, _i: c.get("/rpc").raise_for_status()),
+                                                    ("chat", stream_send({}, "/chat"))], False),
     ], n, primed=True)
     floor = statistics.median(python["bare"][0])
+    chat_floor = statistics.median(python["chat"][0])
+    one_token = statistics.median(ours["POST /stream/chat, a 1-token answer"][0])
     lines = [
         f"Floors ({n} sequential requests, CPU median (p95) in ms): a bare Python worker {ms(python['bare'][0])}, "
         f"the same after one RPC to a second Python worker {ms(python['rpc'][0])}, "
-        f"a bare JavaScript worker {ms(javascript['bare'][0])}.",
+        f"the same answered by a stream the second worker makes after one call to a Python Durable Object (a streamed "
+        f"generation's least: bench/python/peer) {ms(python['chat'][0])}, "
+        f"a bare JavaScript worker {ms(javascript['bare'][0])}. A 1-token chat is {one_token - chat_floor:.1f} above the "
+        f"streamed generation's floor ({chat_floor - floor:.1f} above the bare one): the two workers' own work, the model's "
+        "call and the counter's SQL.",
         "",
         "| route | CPU ms | wall ms | JS, same binding calls: CPU ms | ours above the Python floor | "
         "ours above the floor and the binding calls | ours / JS |",
