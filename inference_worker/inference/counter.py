@@ -25,9 +25,9 @@ from shared.reservations import Ledger, Quotas, Reservation, minute_of
 from shared.sdk import runtime_ctx
 
 USAGE_FIELDS = tuple(EMPTY_USAGE)  # requests, prompt_tokens, completion_tokens, cache_hits, events, cost_usd
-# The ids admitted in the current window kept in memory at most: past it (a flood of one key's
-# requests) they are looked up in storage, as a new instance's would be.
-MAX_KEPT_IDS = 10_000
+# The ids admitted in the current window kept in memory at most (~0.45 MiB of 32-character ids):
+# past it (a flood of one key's requests) a resend is looked up in storage, as a new instance's is.
+MAX_KEPT_IDS = 4096
 
 
 @dataclass
