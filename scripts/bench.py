@@ -457,6 +457,18 @@ def stream_end_requests() -> list[tuple[str, str, dict]]:
     ]
 
 
+def provider_host(state: Path, variables: dict[str, str], memory: bool = False) -> LocalHost:
+    """A host (not started) whose MODEL goes the external provider's way: to the AI stand-in's
+    OpenAI-compatible face, which the host's control worker serves (another isolate), so the model's
+    stream comes over fetch, as a provider's does, and as Workers AI's does on Cloudflare."""
+    host = LocalHost(CONFIGS, state, memory=memory, variables={
+        **variables, "PROVIDER_NAME": STREAM_END_PROVIDER, "PROVIDER_API_KEY": "bench-provider-key",
+        "PROVIDER_MODELS": json.dumps({MODEL: "standin-model"}),
+        "ROUTING_RULES": json.dumps([{"provider": STREAM_END_PROVIDER, "models": [MODEL]}])})
+    host.variables["PROVIDER_URL"] = f"{host.url}/__devhost/openai/v1"
+    return host
+
+
 def first_to_end_ms(client: httpx.Client, path: str, body: dict) -> float:
     """From the answer's first body byte to its end (the last byte, or the close after it)."""
     first = 0.0
@@ -472,11 +484,7 @@ def stream_end(n: int) -> list[str]:
     protocol through the external provider's path (the AI stand-in's OpenAI-compatible face, which sends the token,
     the finish reason, the usage and [DONE] as chunks of their own, as providers do)."""
     with scratch_state() as state:
-        host = LocalHost(CONFIGS, Path(state), variables={
-            "ADMIN_TOKEN": ADMIN_TOKEN, "JWT_SECRET": JWT_SECRET, "PROVIDER_NAME": STREAM_END_PROVIDER,
-            "PROVIDER_API_KEY": "bench-provider-key", "PROVIDER_MODELS": json.dumps({MODEL: "standin-model"}),
-            "ROUTING_RULES": json.dumps([{"provider": STREAM_END_PROVIDER, "models": [MODEL]}])})
-        host.variables["PROVIDER_URL"] = f"{host.url}/__devhost/openai/v1"
+        host = provider_host(Path(state), {"ADMIN_TOKEN": ADMIN_TOKEN, "JWT_SECRET": JWT_SECRET})
         with host, httpx.Client(base_url=host.url, timeout=60, headers={"authorization": f"Bearer {create_key(host.url)}"}) as client:
             requests = stream_end_requests()
             for _label, path, body in requests:

@@ -2,7 +2,10 @@
 on a workerd host started for it, after start (the first request answered), after 1,000 mixed
 requests (chat streams, completions, event batches, GraphQL, embeddings, models), and at the peak
 of 200 concurrent /stream/chat streams (as `make load` sends them); beside the floor: a bare Python
-worker (bench/python) after its first answer.
+worker (bench/python) after its first answer. Then the same 200 streams on a host whose model's
+stream comes over fetch from another isolate (the external provider's way: scripts/bench.py
+`provider_host`), as Workers AI's does on Cloudflare: locally the binding's stand-in generates in
+the inference worker's own isolate, whose objects then count there.
 
     .venv/bin/python scripts/memory_bench.py [--mixed 1000] [--streams 200]
 """
@@ -16,7 +19,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from scripts.bench import PYTHON_FLOORS  # noqa: E402
+from scripts.bench import PYTHON_FLOORS, provider_host  # noqa: E402
 from scripts.isolate_memory import IsolateMemory, IsolateReader, PeakSampler, table  # noqa: E402
 from scripts.load import one_stream  # noqa: E402
 from scripts.localhost import CONFIGS, UNLIMITED_ENTERPRISE, LocalHost, scratch_state  # noqa: E402
@@ -70,20 +73,32 @@ def floor() -> dict[str, IsolateMemory]:
         return {name: memory for name, memory in reader.read().items() if name == FLOOR_WORKER}
 
 
+def _new_key(url: str) -> str:
+    created = httpx.post(f"{url}/graphql", headers={"authorization": f"Bearer {ADMIN_TOKEN}"},
+                         json={"query": 'mutation { createApiKey(name: "memory", tier: ENTERPRISE) { key } }'}, timeout=60)
+    return created.json()["data"]["createApiKey"]["key"]
+
+
 def measure(mixed_count: int, streams: int) -> list[str]:
     stages: list[tuple[str, dict[str, IsolateMemory], dict[str, int] | None]] = [("a bare Python worker (the floor)", floor(), None)]
     with scratch_state() as state, \
             LocalHost(CONFIGS, Path(state), variables={"ADMIN_TOKEN": ADMIN_TOKEN, **UNLIMITED_ENTERPRISE}, memory=True) as host, \
             IsolateReader(host.url, host.inspector_port) as reader:
-        created = httpx.post(f"{host.url}/graphql", headers={"authorization": f"Bearer {ADMIN_TOKEN}"},
-                             json={"query": 'mutation { createApiKey(name: "memory", tier: ENTERPRISE) { key } }'}, timeout=60)
-        key = created.json()["data"]["createApiKey"]["key"]
+        key = _new_key(host.url)
         stages.append(("after start (/health and a key made)", reader.read(), None))
         asyncio.run(mixed(host.url, key, mixed_count))
         stages.append((f"after {mixed_count:,} mixed requests", reader.read(), None))
         with PeakSampler(reader) as sampler:
             asyncio.run(concurrent_streams(host.url, key, streams))
         stages.append((f"peak of {streams} concurrent /stream/chat ({sampler.samples} samples)", sampler.peak, sampler.total_peak))
+    with scratch_state() as state, provider_host(Path(state), {"ADMIN_TOKEN": ADMIN_TOKEN, **UNLIMITED_ENTERPRISE}, memory=True) as host, \
+            IsolateReader(host.url, host.inspector_port) as reader:
+        key = _new_key(host.url)
+        asyncio.run(concurrent_streams(host.url, key, 20))  # both workers' first streams, as `mixed` gave the host above
+        with PeakSampler(reader) as sampler:
+            asyncio.run(concurrent_streams(host.url, key, streams))
+        stages.append((f"peak of {streams} concurrent /stream/chat, the model's stream fetched from another isolate "
+                       f"({sampler.samples} samples)", sampler.peak, sampler.total_peak))
     return table(stages)
 
 
