@@ -606,8 +606,8 @@ def generation_cache(n: int) -> list[tuple[str, str]]:
     ]
 
 
-def create_key(url: str) -> str:
-    response = httpx.post(f"{url}/graphql", timeout=60, headers={"authorization": f"Bearer {ADMIN_TOKEN}"}, json={
+def create_key(url: str, admin_token: str = ADMIN_TOKEN) -> str:
+    response = httpx.post(f"{url}/graphql", timeout=60, headers={"authorization": f"Bearer {admin_token}"}, json={
         "query": 'mutation { createApiKey(name: "bench", tier: ENTERPRISE) { key } }'})
     return response.json()["data"]["createApiKey"]["key"]
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from scripts.bench import PYTHON_FLOORS, provider_host  # noqa: E402
+from scripts.bench import PYTHON_FLOORS, create_key, provider_host  # noqa: E402
 from scripts.isolate_memory import IsolateMemory, IsolateReader, PeakSampler, table  # noqa: E402
 from scripts.load import one_stream  # noqa: E402
 from scripts.localhost import CONFIGS, UNLIMITED_ENTERPRISE, LocalHost, scratch_state  # noqa: E402
@@ -73,18 +73,12 @@ def floor() -> dict[str, IsolateMemory]:
         return {name: memory for name, memory in reader.read().items() if name == FLOOR_WORKER}
 
 
-def _new_key(url: str) -> str:
-    created = httpx.post(f"{url}/graphql", headers={"authorization": f"Bearer {ADMIN_TOKEN}"},
-                         json={"query": 'mutation { createApiKey(name: "memory", tier: ENTERPRISE) { key } }'}, timeout=60)
-    return created.json()["data"]["createApiKey"]["key"]
-
-
 def measure(mixed_count: int, streams: int) -> list[str]:
     stages: list[tuple[str, dict[str, IsolateMemory], dict[str, int] | None]] = [("a bare Python worker (the floor)", floor(), None)]
     with scratch_state() as state, \
             LocalHost(CONFIGS, Path(state), variables={"ADMIN_TOKEN": ADMIN_TOKEN, **UNLIMITED_ENTERPRISE}, memory=True) as host, \
             IsolateReader(host.url, host.inspector_port) as reader:
-        key = _new_key(host.url)
+        key = create_key(host.url, ADMIN_TOKEN)
         stages.append(("after start (/health and a key made)", reader.read(), None))
         asyncio.run(mixed(host.url, key, mixed_count))
         stages.append((f"after {mixed_count:,} mixed requests", reader.read(), None))
@@ -93,7 +87,7 @@ def measure(mixed_count: int, streams: int) -> list[str]:
         stages.append((f"peak of {streams} concurrent /stream/chat ({sampler.samples} samples)", sampler.peak, sampler.total_peak))
     with scratch_state() as state, provider_host(Path(state), {"ADMIN_TOKEN": ADMIN_TOKEN, **UNLIMITED_ENTERPRISE}, memory=True) as host, \
             IsolateReader(host.url, host.inspector_port) as reader:
-        key = _new_key(host.url)
+        key = create_key(host.url, ADMIN_TOKEN)
         asyncio.run(concurrent_streams(host.url, key, 20))  # both workers' first streams, as `mixed` gave the host above
         with PeakSampler(reader) as sampler:
             asyncio.run(concurrent_streams(host.url, key, streams))

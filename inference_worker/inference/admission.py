@@ -159,7 +159,8 @@ async def admit(env: Any, ctx: Any, req: AdmissionRequest, now: float | None = N
         return _refused(ErrorCode.UNAUTHORIZED, "missing_credentials", "No credentials")
 
     limits = limits_of(env, caller)
-    quotas = Quotas.of(limits, caller.policy, day_of(now))
+    today = day_of(now)
+    quotas = Quotas.of(limits, caller.policy, today)
     if reservation is None and req.kind == "events" and req.events:  # a batch the api sends to the queue itself
         reservation = Reservation(id=req.reservation_id or req.request_id, kind="events", events=req.events)
     window_start, reset = window_of(now)
@@ -172,14 +173,14 @@ async def admit(env: Any, ctx: Any, req: AdmissionRequest, now: float | None = N
         counters = stores.counters
 
         async def send_count(carried: dict[str, Any] | None) -> dict[str, Any]:
-            return await counters.count(caller.key_id, window_start, day_of(now), req.reserve, limits.requests_per_minute,
+            return await counters.count(caller.key_id, window_start, today, req.reserve, limits.requests_per_minute,
                                         admission | {"carried": carried} if carried else admission)
 
-        answer = await usage_batch.carried_by(env, caller.key_id, day_of(now), send_count)
+        answer = await usage_batch.carried_by(env, caller.key_id, today, send_count)
         count, taken, ahead = answer["count"], answer["taken"], answer.get("ahead", 0)
         refusal = answer.get("refusal")
     else:  # one slot at a time
-        (count, used), taken = await stores.db.count_request(caller.key_id, window_start, day_of(now), req.request_id), 1
+        (count, used), taken = await stores.db.count_request(caller.key_id, window_start, today, req.request_id), 1
         spent = committed(used)
         if count == 1:  # this key's first request in a new window: drop its old ones, off the hot path
             drop = stores.db.drop_old_windows(caller.key_id, window_start)
@@ -187,7 +188,7 @@ async def admit(env: Any, ctx: Any, req: AdmissionRequest, now: float | None = N
         # Without the counter a key's budget is checked against today's spend only (docs/admission.md).
         refusal = spent_quota(req.kind, quotas, spent)
         if reservation is not None and count <= limits.requests_per_minute and refusal is None:
-            held, checked = await stores.db.hold(caller.key_id, day_of(now), reservation, quotas, now)
+            held, checked = await stores.db.hold(caller.key_id, today, reservation, quotas, now)
             if not held:  # refused: what the quota was checked against, reservations held included
                 refusal = spent_quota(req.kind, quotas, checked)
     position = count - taken + 1  # this request's place in its window; the slots after it are the caller's next requests'
@@ -255,16 +256,17 @@ async def admitted(env: Any, ctx: Any, req: AdmissionRequest | None, caller: Cal
 async def reserve(env: Any, caller: Caller, reservation: Reservation, now: float | None = None) -> None:
     """Holds the reservation of a request admitted before, or raises the limit's refusal."""
     now = clock.now() if now is None else now
-    quotas = Quotas.of(limits_of(env, caller), caller.policy, day_of(now))
+    today = day_of(now)
+    quotas = Quotas.of(limits_of(env, caller), caller.policy, today)
     stores = stores_of(env)
     if (counters := stores.counters) is not None:
         async def send_hold(carried: dict[str, Any] | None) -> dict[str, Any]:
-            return await counters.hold(caller.key_id, day_of(now), reservation, quotas, carried)
+            return await counters.hold(caller.key_id, today, reservation, quotas, carried)
 
-        answer = await usage_batch.carried_by(env, caller.key_id, day_of(now), send_hold)
+        answer = await usage_batch.carried_by(env, caller.key_id, today, send_hold)
         held, refusal = answer["held"], answer.get("refusal")
     else:
-        held, spent = await stores.db.hold(caller.key_id, day_of(now), reservation, quotas, now)
+        held, spent = await stores.db.hold(caller.key_id, today, reservation, quotas, now)
         refusal = spent_quota(reservation.kind, quotas, spent)
     if not held:
         _raise_refusal(_quota_refusal(refusal or "budget", quotas, caller, None, now))

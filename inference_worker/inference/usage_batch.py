@@ -70,25 +70,19 @@ class KeyUsage:
         return {"day": self.day, "delta": self.delta, "settles": self.settles, "period_start": self.period_start}
 
 
-@dataclass
-class PendingCall:
-    call: ModelCallRecord
-    at: datetime  # when it was recorded: the day and time of its D1 rows
-
-
 class PendingUsage:
     """The isolate's batch: the keys' usage for their counters, the calls for D1."""
 
     def __init__(self) -> None:
         self.keys: dict[tuple[str, str], KeyUsage] = {}  # (key id, day) -> its usage
-        self.calls: list[PendingCall] = []
+        self.calls: list[tuple[ModelCallRecord, datetime]] = []  # each call, and when it was recorded (its D1 rows' day and time)
         self.flush_scheduled = False
 
     def keep(self, call: ModelCallRecord, delta: dict[str, float], settles: list[str], day: str, period_start: str,
              at: datetime) -> None:
         usage = self.keys.setdefault((call.caller.key_id, day), KeyUsage(call.caller, day, period_start))
         usage.add(delta, settles)
-        self.calls.append(PendingCall(call, at))
+        self.calls.append((call, at))
 
     def take(self, key_id: str, day: str) -> KeyUsage | None:
         """The key's usage of `day` for an admission to carry, out of the batch."""
@@ -100,7 +94,7 @@ class PendingUsage:
         if kept is not usage:
             kept.add(usage.delta, usage.settles)
 
-    def drain(self) -> tuple[list[KeyUsage], list[PendingCall]]:
+    def drain(self) -> tuple[list[KeyUsage], list[tuple[ModelCallRecord, datetime]]]:
         keys, calls = list(self.keys.values()), self.calls
         self.keys, self.calls, self.flush_scheduled = {}, [], False
         return keys, calls
@@ -153,7 +147,7 @@ async def flush(env: Any) -> None:
             log(f"usage of {usage.caller.key_id} not counted ({len(usage.settles)} requests): {type(exc).__name__}: {exc}")
     if calls:
         try:
-            await stores.db.record_calls([(pending_call.call, pending_call.at) for pending_call in calls])
+            await stores.db.record_calls(calls)
         except Exception as exc:
             log(f"{len(calls)} model call records not written: {type(exc).__name__}: {exc}")
 
